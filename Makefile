@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: MIT
+# Domus: build the hypervisor image, the guest images, and run the tests.
+#
+#   make          build/domus.img (and the host unit tests)
+#   make run      boot Domus + dom0 in QEMU, dom0's shell on this terminal
+#   make test     host unit tests, then the QEMU system tests
+#   make bench    Domus vs native Linux vs Xen 4.17 (bench/)
+
+CROSS ?= aarch64-linux-gnu-
+CC := $(CROSS)gcc
+LD := $(CROSS)ld
+OBJCOPY := $(CROSS)objcopy
+HOSTCC ?= gcc
+PYTHON := /usr/bin/python3
+B := build
+
+HYP_SRCS := $(sort $(wildcard hyp/arch/arm64/*.c hyp/arch/arm64/*.S \
+	hyp/core/*.c hyp/lib/*.c hyp/drivers/*.c))
+HYP_OBJS := $(patsubst %,$(B)/%.o,$(HYP_SRCS))
+
+HYP_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-ffreestanding -fno-builtin -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-fpie -fno-plt -fvisibility=hidden -fno-stack-protector -fno-omit-frame-pointer \
+	-mgeneral-regs-only -mstrict-align -mno-outline-atomics -march=armv8-a \
+	-Ihyp/include -MMD -MP
+HYP_LDFLAGS := -pie --no-dynamic-linker -z norelro -z noexecstack --no-warn-rwx-segments \
+	-nostdlib -T hyp/arch/arm64/domus.lds
+
+.PHONY: all run test unit system bench guest deps clean size
+all: $(B)/domus.img
+
+$(B)/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HYP_CFLAGS) -c $< -o $@
+
+$(B)/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(HYP_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
+
+$(B)/domus.elf: $(HYP_OBJS) hyp/arch/arm64/domus.lds
+	$(LD) $(HYP_LDFLAGS) $(HYP_OBJS) -o $@
+
+$(B)/domus.img: $(B)/domus.elf
+	$(OBJCOPY) -O binary $< $@
+	@echo "  IMAGE   $@ ($$(stat -c %s $@) bytes)"
+
+-include $(HYP_OBJS:.o=.d)
+
+# Host unit tests: tests/unit/test_*.c, each naming the sources it links in a
+# "// SOURCES: a.c b.c" line.
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/test_*.c))
+UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter -DHOST_TEST \
+	-Ihyp/include -Itests/unit -fsanitize=address,undefined -fno-omit-frame-pointer
+
+$(B)/unit/%: tests/unit/%.c $(wildcard hyp/*/*.c hyp/*/*/*.c hyp/include/domus/*.h tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UNIT_CFLAGS) $< $$(sed -n 's|^// SOURCES:||p' $<) -o $@ -lcmocka
+
+unit: deps-host $(UNIT_TESTS)
+	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+
+# Guest images (stock Debian arm64 kernel + busybox initramfs) in $(B)/guest.
+guest: deps
+	bash guest/build.sh $(B)/guest
+
+deps:
+	@bash scripts/deps.sh
+
+deps-host:
+	@bash scripts/deps.sh host
+
+run: all guest
+	bash scripts/run.sh
+
+system: all guest
+	$(PYTHON) -m pytest -v tests/system $(PYTEST_ARGS)
+
+test: deps all
+	$(MAKE) unit
+	$(MAKE) system
+
+bench: all guest
+	bash bench/run.sh $(BENCH_ARGS)
+
+size: $(B)/domus.img
+	@echo "image bytes: $$(stat -c %s $(B)/domus.img)"
+	@echo "hyp lines:   $$(cat $$(git ls-files 'hyp/*.c' 'hyp/*.h' 'hyp/*.S') | grep -cv '^\s*$$')"
+
+clean:
+	rm -rf $(B)

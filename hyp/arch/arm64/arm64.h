@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* Declarations shared by the arm64 files (not part of the arch interface). */
+#ifndef ARM64_ARM64_H
+#define ARM64_ARM64_H
+
+#include <domus/types.h>
+
+struct vcpu;
+struct cpu_regs;
+
+/* mmu.c */
+int mmu_init(void);
+void mmu_enable_this_cpu(void);
+extern u64 vtcr_el2_value;
+extern u32 ipa_bits;
+
+/* gicv3.c */
+int gic_init(void);
+void gic_cpu_init(unsigned int cpu);
+void gic_set_vtimer_active(bool active);
+void gic_send_sgi(unsigned int cpu, u32 intid);
+u32 gic_ack(void);
+void gic_eoi(u32 intid); /* priority drop */
+void gic_deactivate(u32 intid);
+void gic_enable_private(u32 intid);
+void gic_enable_spi(u32 intid, bool enable, unsigned int cpu);
+extern u32 gic_nr_lrs, gic_nr_aprs;
+
+/* psci.c */
+int psci_cpu_on(u64 mpidr, u64 entry, u64 context);
+void vpsci_handle(struct vcpu *v);
+
+/* traps.c */
+void inject_undef(struct vcpu *v);
+void inject_dabt(struct vcpu *v, u64 far, bool write);
+void inject_iabt(struct vcpu *v, u64 far);
+void irq_handle(void);
+
+/* fpsimd.S */
+void fpsimd_save(u64 *q, u64 *fpsr_fpcr);
+void fpsimd_restore(const u64 *q, const u64 *fpsr_fpcr);
+
+#define SGI_KICK 0
+
+#endif

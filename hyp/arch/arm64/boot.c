@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/* Bringing up the machine: memory, EL2 state, the GIC, every pCPU, then dom0. */
+#include <domus/arch.h>
+#include <domus/console.h>
+#include <domus/dom0.h>
+#include <domus/mm.h>
+#include <domus/platform.h>
+#include <domus/printk.h>
+#include <domus/sched.h>
+#include <domus/string.h>
+#include "arm64.h"
+#include "sysreg.h"
+
+#define STACK_PAGES 4
+
+extern char _start_header[], _end[], el2_vectors[], secondary_entry[];
+static struct palloc heap;
+
+static void reserve(paddr_t base, u64 size)
+{
+	paddr_t b = ALIGN_DOWN(base, PAGE_SIZE);
+	paddr_t e = ALIGN_UP(base + size, PAGE_SIZE);
+
+	if (size && b >= heap.base && e <= heap.base + heap.npages * PAGE_SIZE)
+		palloc_reserve_force(&heap, b, (e - b) / PAGE_SIZE);
+}
+
+static void memory_init(paddr_t dtb, paddr_t load)
+{
+	paddr_t lo = ~0ULL, hi = 0, bitmap;
+	u64 npages, words;
+
+	for (u32 i = 0; i < platform.nr_ram; i++) {
+		lo = MIN(lo, ALIGN_UP(platform.ram[i].base, PAGE_SIZE));
+		hi = MAX(hi, ALIGN_DOWN(platform.ram[i].base + platform.ram[i].size, PAGE_SIZE));
+	}
+	npages = (hi - lo) / PAGE_SIZE;
+	words = palloc_bitmap_words(npages);
+	/* The bitmap goes right after our image (bss included). */
+	bitmap = ALIGN_UP(va_to_pa(_end), PAGE_SIZE);
+	palloc_init(&heap, lo, npages, pa_to_va(bitmap));
+	for (u32 i = 0; i < platform.nr_ram; i++) {
+		paddr_t b = ALIGN_UP(platform.ram[i].base, PAGE_SIZE);
+		paddr_t e = ALIGN_DOWN(platform.ram[i].base + platform.ram[i].size, PAGE_SIZE);
+
+		palloc_add_free(&heap, b, (e - b) / PAGE_SIZE);
+	}
+	reserve(load, bitmap + words * 8 - load);
+	reserve(dtb, fdt_totalsize(pa_to_va(dtb)));
+	reserve(platform.kernel.base, platform.kernel.size);
+	reserve(platform.initrd.base, platform.initrd.size);
+	mm_init(&heap);
+	printk("memory: %lu MiB RAM, %lu MiB free after Domus (%lu KiB) and boot modules\n",
+	       npages * PAGE_SIZE >> 20, palloc_free_count(&heap) * PAGE_SIZE >> 20,
+	       (bitmap + words * 8 - load) >> 10);
+}
+
+static void cpu_el2_init(struct pcpu *p)
+{
+	write_sysreg(tpidr_el2, p);
+	write_sysreg(vbar_el2, el2_vectors);
+	write_sysreg(hcr_el2, HCR_RW);
+	write_sysreg(cptr_el2, 0x33ff); /* FP/SIMD not trapped */
+	write_sysreg(mdcr_el2, (read_sysreg(pmcr_el0) >> 11) & 0x1f); /* HPMN: all counters */
+	write_sysreg(cnthctl_el2, BIT(0)); /* EL1 reads the counter; its physical timer traps */
+	write_sysreg(cntvoff_el2, 0);
+	write_sysreg(cnthp_ctl_el2, 0);
+	write_sysreg(vpidr_el2, read_sysreg(midr_el1));
+	write_sysreg(hstr_el2, 0);
+	isb();
+}
+
+static void cpu_irqs_init(unsigned int cpu)
+{
+	gic_cpu_init(cpu);
+	gic_enable_private(SGI_KICK);
+	gic_enable_private(platform.ppi_hyp_timer);
+	gic_enable_private(platform.ppi_virt_timer);
+	gic_enable_private(platform.ppi_maintenance);
+}
+
+static unsigned int boot_cpu_index(void)
+{
+	u64 me = read_sysreg(mpidr_el1) & 0xff00ffffffULL;
+
+	for (unsigned int i = 0; i < platform.nr_cpus; i++)
+		if (platform.cpu_mpidr[i] == me)
+			return i;
+	return 0;
+}
+
+static void pcpus_init(void)
+{
+	nr_pcpus = platform.nr_cpus;
+	pcpus = mm_zalloc(nr_pcpus * sizeof(*pcpus));
+	BUG_ON(!pcpus);
+	for (unsigned int i = 0; i < nr_pcpus; i++) {
+		u8 *stack = mm_alloc_pages(STACK_PAGES);
+
+		BUG_ON(!stack);
+		pcpus[i].id = i;
+		pcpus[i].mpidr = platform.cpu_mpidr[i];
+		pcpus[i].stack_top = va_to_pa(stack + STACK_PAGES * PAGE_SIZE);
+		runq_init(&pcpus[i].rq);
+	}
+}
+
+static void start_secondaries(unsigned int boot)
+{
+	/* Secondaries start with caches off: make what they read visible. */
+	arch_cache_clean_range(_start_header, _end - _start_header);
+	arch_cache_clean_range(pcpus, nr_pcpus * sizeof(*pcpus));
+	for (unsigned int i = 0; i < nr_pcpus; i++) {
+		int rc;
+
+		if (i == boot)
+			continue;
+		rc = psci_cpu_on(pcpus[i].mpidr, va_to_pa(secondary_entry), va_to_pa(&pcpus[i]));
+		if (rc) {
+			printk("CPU %u (MPIDR %#lx) did not start: PSCI error %d\n", i,
+			       pcpus[i].mpidr, rc);
+			continue;
+		}
+		for (u64 t = arch_counter() + arch_counter_freq();
+		     !READ_ONCE(pcpus[i].online) && arch_counter() < t;)
+			arch_cpu_relax();
+		if (!READ_ONCE(pcpus[i].online))
+			printk("CPU %u did not come online within a second\n", i);
+	}
+}
+
+void secondary_main(struct pcpu *p)
+{
+	mmu_enable_this_cpu();
+	cpu_el2_init(p);
+	cpu_irqs_init(p->id);
+	WRITE_ONCE(p->online, true);
+	sched_start();
+}
+
+void boot_main(paddr_t dtb, paddr_t load)
+{
+	unsigned int boot;
+	int rc;
+
+	rc = platform_parse(&platform, pa_to_va(dtb));
+	uart_init(platform.uart.base);
+	printk("Domus hypervisor, Xen 4.17 guest interface, loaded at %#lx\n", load);
+	if (rc)
+		panic("cannot use the device tree at %#lx: error %d", dtb, rc);
+	memory_init(dtb, load);
+	pcpus_init();
+	boot = boot_cpu_index();
+	rc = mmu_init();
+	if (rc)
+		panic("cannot build EL2 page tables: error %d", rc);
+	mmu_enable_this_cpu();
+	cpu_el2_init(&pcpus[boot]);
+	rc = gic_init();
+	if (rc)
+		panic("cannot set up the GIC: error %d", rc);
+	cpu_irqs_init(boot);
+	pcpus[boot].online = true;
+	if (platform.uart_intid) {
+		gic_enable_spi(platform.uart_intid, true, boot);
+		uart_rx_irq_enable();
+	}
+	printk("%u CPUs, GICv3 at %#lx, %u list registers; timer PPIs virt %u hyp %u\n",
+	       nr_pcpus, platform.gicd.base, gic_nr_lrs, platform.ppi_virt_timer,
+	       platform.ppi_hyp_timer);
+	start_secondaries(boot);
+	rc = dom0_build();
+	if (rc)
+		printk("no dom0: error %d. Domus' console stays up (Ctrl-a x3)\n", rc);
+	sched_start();
+}

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/* EL2's own translation: all RAM and the devices Domus drives, mapped 1:1. */
+#include <domus/domain.h>
+#include <domus/errno.h>
+#include <domus/mm.h>
+#include <domus/pgtable.h>
+#include <domus/platform.h>
+#include <domus/printk.h>
+#include "arm64.h"
+#include "sysreg.h"
+
+static struct pgtable hyp_pt;
+static u64 tcr_value;
+u64 vtcr_el2_value;
+u32 ipa_bits;
+
+static void *pt_alloc(void *ctx, paddr_t *pa)
+{
+	void *p = mm_alloc_pages(1);
+
+	*pa = va_to_pa(p);
+	return p;
+}
+
+static void pt_free(void *ctx, void *va, paddr_t pa)
+{
+	mm_free_pages(va, 1);
+}
+
+static void *pt_p2v(void *ctx, paddr_t pa)
+{
+	return pa_to_va(pa);
+}
+
+static void hyp_tlb_invalidate(void *ctx, u64 ia, int level)
+{
+	dsb(ishst);
+	asm volatile("tlbi alle2is" ::: "memory");
+	dsb(ish);
+	isb();
+}
+
+static const struct pgtable_mm_ops hyp_mm_ops = {
+	.alloc_page = pt_alloc,
+	.free_page = pt_free,
+	.phys_to_virt = pt_p2v,
+	.tlb_invalidate = hyp_tlb_invalidate,
+};
+
+static const u32 parange_bits[] = { 32, 36, 40, 42, 44, 48, 52 };
+
+static int map_device(const struct region *r)
+{
+	u64 base = ALIGN_DOWN(r->base, PAGE_SIZE);
+	u64 size = ALIGN_UP(r->base + r->size, PAGE_SIZE) - base;
+
+	if (!r->size)
+		return 0;
+	return pgtable_map(&hyp_pt, base, base, size, PGT_RW | PGT_DEVICE);
+}
+
+int mmu_init(void)
+{
+	u64 mmfr0 = read_sysreg(id_aa64mmfr0_el1);
+	u32 parange = mmfr0 & 0xf, pa_bits, va_bits = 39;
+	u64 top = 0;
+	int rc;
+
+	if (parange > 6)
+		parange = 6;
+	pa_bits = parange_bits[parange];
+	for (u32 i = 0; i < platform.nr_ram; i++)
+		top = MAX(top, platform.ram[i].base + platform.ram[i].size);
+	while (va_bits < 48 && top > (1ULL << va_bits))
+		va_bits++;
+	if (pa_bits < 40) {
+		printk("the CPU's physical address range (%u bits) is below 40 bits\n", pa_bits);
+		return -ENODEV;
+	}
+	rc = pgtable_init(&hyp_pt, PGT_STAGE1_EL2, va_bits, &hyp_mm_ops, NULL);
+	if (rc)
+		return rc;
+	for (u32 i = 0; i < platform.nr_ram && !rc; i++)
+		rc = pgtable_map(&hyp_pt, platform.ram[i].base, platform.ram[i].base,
+				 platform.ram[i].size, PGT_RWX);
+	if (!rc)
+		rc = map_device(&platform.gicd);
+	if (!rc)
+		rc = map_device(&platform.gicr);
+	if (!rc)
+		rc = map_device(&platform.uart);
+	if (rc)
+		return rc;
+
+	/* MAIR: index 0 normal write-back, index 1 Device-nGnRE. */
+	write_sysreg(mair_el2, 0xffUL | (0x04UL << 8));
+	tcr_value = BIT(31) | BIT(23) | ((u64)(parange > 5 ? 5 : parange) << 16) |
+		    (3UL << 12) | (1UL << 10) | (1UL << 8) | (64 - va_bits);
+	/* Guests get a 39-bit IPA space: one root table at level 1 (VTCR.SL0 = 1). */
+	ipa_bits = 39;
+	vtcr_el2_value = BIT(31) | ((u64)(parange > 5 ? 5 : parange) << 16) | (3UL << 12) |
+			 (1UL << 10) | (1UL << 8) | (1UL << 6) | (64 - ipa_bits);
+	return 0;
+}
+
+void mmu_enable_this_cpu(void)
+{
+	write_sysreg(mair_el2, 0xffUL | (0x04UL << 8));
+	write_sysreg(tcr_el2, tcr_value);
+	write_sysreg(ttbr0_el2, hyp_pt.root_pa);
+	write_sysreg(vtcr_el2, vtcr_el2_value);
+	isb();
+	asm volatile("tlbi alle2" ::: "memory");
+	asm volatile("tlbi alle1" ::: "memory");
+	dsb(nsh);
+	isb();
+	write_sysreg(sctlr_el2, SCTLR_EL2_RES1 | SCTLR_M | SCTLR_C | SCTLR_SA | SCTLR_I);
+	isb();
+}
+
+/* Stage 2 of a domain. */
+static void s2_tlb_invalidate(void *ctx, u64 ia, int level)
+{
+	struct domain *d = ctx;
+	u64 saved = read_sysreg(vttbr_el2);
+
+	(void)d;
+	write_sysreg(vttbr_el2, ((u64)((struct domain *)ctx)->vmid << 48) |
+				    ((struct domain *)ctx)->s2.root_pa);
+	isb();
+	dsb(ishst);
+	asm volatile("tlbi ipas2e1is, %0" : : "r"(ia >> 12) : "memory");
+	dsb(ish);
+	asm volatile("tlbi vmalle1is" ::: "memory");
+	dsb(ish);
+	write_sysreg(vttbr_el2, saved);
+	isb();
+}
+
+static const struct pgtable_mm_ops s2_mm_ops = {
+	.alloc_page = pt_alloc,
+	.free_page = pt_free,
+	.phys_to_virt = pt_p2v,
+	.tlb_invalidate = s2_tlb_invalidate,
+};
+
+
+
+int arch_domain_init(struct domain *d)
+{
+	return pgtable_init(&d->s2, PGT_STAGE2, ipa_bits, &s2_mm_ops, d);
+}
+
+void arch_domain_destroy(struct domain *d)
+{
+	pgtable_destroy(&d->s2);
+}
+
+int arch_domain_map(struct domain *d, ipa_t ipa, paddr_t pa, u64 size, u64 attrs)
+{
+	return pgtable_map(&d->s2, ipa, pa, size, attrs);
+}
+
+void arch_cache_clean_range(void *va, u64 size)
+{
+	u64 line = 4UL << ((read_sysreg(ctr_el0) >> 16) & 0xf);
+	u64 p = ALIGN_DOWN((u64)(uintptr_t)va, line);
+
+	for (; p < (u64)(uintptr_t)va + size; p += line)
+		asm volatile("dc cvac, %0" : : "r"(p) : "memory");
+	dsb(sy);
+}

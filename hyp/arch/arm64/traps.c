@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: MIT */
+/* Guest exits: dispatch by exception class, MMIO emulation, interrupts, Domus' own faults. */
+#include <domus/arch.h>
+#include <domus/console.h>
+#include <domus/irq.h>
+#include <domus/decode.h>
+#include <domus/domain.h>
+#include <domus/platform.h>
+#include <domus/printk.h>
+#include <domus/sched.h>
+#include "arm64.h"
+#include "asm_offsets.h"
+#include "sysreg.h"
+#include <stdarg.h>
+
+#define ESR_IL BIT(25)
+#define EC_SHIFT 26
+
+static struct vcpu *current_vcpu(void)
+{
+	return arch_this_pcpu()->current;
+}
+
+static void skip_insn(struct vcpu *v)
+{
+	v->regs.pc += 4;
+}
+
+/* Delivers a synchronous exception to the guest's EL1 vector table. */
+static void inject_sync(struct vcpu *v, u64 esr, u64 far, bool set_far)
+{
+	u64 mode = v->regs.pstate & 0xf;
+	u64 offset = mode == 0 ? 0x400 : (mode == 4 ? 0x000 : 0x200);
+
+	write_sysreg(elr_el1, v->regs.pc);
+	write_sysreg(spsr_el1, v->regs.pstate);
+	write_sysreg(esr_el1, esr);
+	if (set_far)
+		write_sysreg(far_el1, far);
+	v->regs.pc = read_sysreg(vbar_el1) + offset;
+	v->regs.pstate = PSR_DAIF | PSR_MODE_EL1H;
+}
+
+static bool from_el0(struct vcpu *v)
+{
+	return (v->regs.pstate & 0xf) == 0;
+}
+
+void inject_undef(struct vcpu *v)
+{
+	inject_sync(v, ESR_IL, 0, false);
+}
+
+void inject_dabt(struct vcpu *v, u64 far, bool write)
+{
+	u64 ec = from_el0(v) ? EC_DABT_LOW : EC_DABT_CUR;
+
+	/* Synchronous external abort, not on a translation table walk. */
+	inject_sync(v, ec << EC_SHIFT | ESR_IL | (write ? BIT(6) : 0) | 0x10, far, true);
+}
+
+void inject_iabt(struct vcpu *v, u64 far)
+{
+	u64 ec = from_el0(v) ? EC_IABT_LOW : EC_IABT_LOW + 1;
+
+	inject_sync(v, ec << EC_SHIFT | ESR_IL | 0x10, far, true);
+}
+
+static u64 get_reg(struct vcpu *v, u32 r)
+{
+	return r == 31 ? 0 : v->regs.x[r];
+}
+
+static void set_reg(struct vcpu *v, u32 r, u64 val)
+{
+	if (r != 31)
+		v->regs.x[r] = val;
+}
+
+/* Reads the trapping instruction through the guest's own stage 1 and stage 2. */
+static int fetch_guest_insn(struct vcpu *v, u32 *insn)
+{
+	u64 par, pa;
+
+	asm volatile("at s12e1r, %0" : : "r"(v->regs.pc));
+	isb();
+	par = read_sysreg(par_el1);
+	if (par & 1)
+		return -EFAULT;
+	pa = (par & 0xfffffffff000ULL) | (v->regs.pc & 0xfff);
+	for (u32 i = 0; i < v->dom->nr_banks; i++) {
+		struct mem_bank *b = &v->dom->banks[i];
+
+		if (pa >= b->pa && pa + 4 <= b->pa + b->size) {
+			*insn = *(volatile u32 *)(uintptr_t)pa;
+			return 0;
+		}
+	}
+	return -EFAULT;
+}
+
+static int mmio_dispatch(struct vcpu *v, ipa_t ipa, u32 size, bool write, u64 *val)
+{
+	struct domain *d = v->dom;
+	struct mmio_handler *h;
+	struct vcpu *t;
+	u64 off;
+
+	if (vgic_is_dist(d, ipa))
+		return vgic_dist_access(v, ipa - d->vgic.dist_base, size, write, val);
+	t = vgic_rdist_vcpu(d, ipa, &off);
+	if (t)
+		return vgic_rdist_access(v, t, off, size, write, val);
+	h = domain_find_mmio(d, ipa);
+	if (h)
+		return h->access(v, ipa, size, write, val, h->ctx);
+	return -ENODEV;
+}
+
+static void handle_dabt(struct vcpu *v, u64 esr)
+{
+	u64 far = read_sysreg(far_el2);
+	ipa_t ipa = ((read_sysreg(hpfar_el2) & 0xffffffffff0ULL) << 8) | (far & 0xfff);
+	struct mmio_access a;
+	u64 val = 0;
+	int rc;
+
+	if (esr & BIT(7)) { /* S1PTW: its own page tables point at no memory */
+		printk(VCPU_LOG "stage-1 table walk at IPA %#lx hits no memory (pc %#lx)\n",
+		       VCPU_ARGS(v), ipa, v->regs.pc);
+		inject_dabt(v, far, false);
+		return;
+	}
+	rc = decode_dabt(esr, &a);
+	if (rc) {
+		u32 insn;
+
+		rc = fetch_guest_insn(v, &insn);
+		if (!rc)
+			rc = decode_ldst_insn(insn, &a);
+		if (rc) {
+			printk(VCPU_LOG "cannot emulate the access at IPA %#lx (pc %#lx)\n",
+			       VCPU_ARGS(v), ipa, v->regs.pc);
+			inject_dabt(v, far, esr & BIT(6));
+			return;
+		}
+	}
+	if (a.write)
+		val = mmio_store_value(&a, get_reg(v, a.rt));
+	rc = mmio_dispatch(v, ipa, a.size, a.write, &val);
+	if (rc) {
+		printk(VCPU_LOG "unhandled data abort: %s of %u bytes at IPA %#lx (pc %#lx): %s\n",
+		       VCPU_ARGS(v), a.write ? "write" : "read", a.size, ipa, v->regs.pc,
+		       rc == -ENODEV ? "no device or memory there" : "refused by the device");
+		inject_dabt(v, far, a.write);
+		return;
+	}
+	if (!a.write)
+		set_reg(v, a.rt, mmio_load_value(&a, val));
+	if (a.writeback) {
+		if (a.rn == 31) {
+			/* SP: the one the guest was using. */
+			if (v->regs.pstate & 1)
+				write_sysreg(sp_el1, read_sysreg(sp_el1) + a.wb_offset);
+			else
+				write_sysreg(sp_el0, read_sysreg(sp_el0) + a.wb_offset);
+		} else {
+			v->regs.x[a.rn] += a.wb_offset;
+		}
+	}
+	skip_insn(v);
+}
+
+/* The EL1 physical timer is trapped; emulate it on a software copy. */
+static bool emulate_cntp(struct vcpu *v, const struct sysreg_access *s)
+{
+	u64 now = arch_counter();
+	u64 *ctl = &v->arch.cntp_ctl, *cval = &v->arch.cntp_cval;
+
+	switch (s->enc) {
+	case SYSREG_CNTP_CTL_EL0:
+		if (s->read)
+			set_reg(v, s->rt, (*ctl & 3) | ((*ctl & 1) && now >= *cval ? 4 : 0));
+		else
+			*ctl = get_reg(v, s->rt) & 3;
+		return true;
+	case SYSREG_CNTP_CVAL_EL0:
+		if (s->read)
+			set_reg(v, s->rt, *cval);
+		else
+			*cval = get_reg(v, s->rt);
+		return true;
+	case SYSREG_CNTP_TVAL_EL0:
+		if (s->read)
+			set_reg(v, s->rt, (u32)(*cval - now));
+		else
+			*cval = now + (s64)(s32)get_reg(v, s->rt);
+		return true;
+	case SYSREG_CNTPCT_EL0:
+		if (s->read)
+			set_reg(v, s->rt, now);
+		return true;
+	}
+	return false;
+}
+
+static void handle_sysreg(struct vcpu *v, u64 esr)
+{
+	struct sysreg_access s;
+
+	if (sysreg_decode(esr, &s) == 0) {
+		switch (s.enc) {
+		case SYSREG_ICC_SGI1R_EL1:
+		case SYSREG_ICC_ASGI1R_EL1:
+		case SYSREG_ICC_SGI0R_EL1:
+			if (!s.read)
+				vgic_send_sgi(v, get_reg(v, s.rt), true);
+			skip_insn(v);
+			return;
+		}
+		if (emulate_cntp(v, &s)) {
+			skip_insn(v);
+			return;
+		}
+	}
+	printk(VCPU_LOG "unhandled system register access (ESR %#lx, pc %#lx): undefined\n",
+	       VCPU_ARGS(v), esr, v->regs.pc);
+	inject_undef(v);
+}
+
+static void handle_hvc(struct vcpu *v, u64 esr)
+{
+	u32 imm = esr & 0xffff;
+
+	if (imm == 0) {
+		vpsci_handle(v);
+		return;
+	}
+	/* Xen hypercalls (HVC #0xEA1) arrive with the next issue. */
+	if (imm == 0xea1) {
+		v->regs.x[0] = (u64)-ENOSYS;
+		return;
+	}
+	inject_undef(v);
+}
+
+static void handle_sync(struct vcpu *v)
+{
+	u64 esr = read_sysreg(esr_el2);
+	u32 ec = esr >> EC_SHIFT;
+
+	switch (ec) {
+	case EC_WFX:
+		if (esr & 1)
+			vcpu_yield(v); /* WFE: someone else may hold the lock it spins on */
+		else
+			vcpu_block(v);
+		skip_insn(v);
+		break;
+	case EC_HVC64:
+		handle_hvc(v, esr);
+		break;
+	case EC_SMC64:
+		/* Firmware calls are served by Domus, as over HVC. */
+		if ((esr & 0xffff) == 0)
+			vpsci_handle(v);
+		else
+			v->regs.x[0] = (u64)-1;
+		skip_insn(v);
+		break;
+	case EC_SYSREG:
+		handle_sysreg(v, esr);
+		break;
+	case EC_DABT_LOW:
+		handle_dabt(v, esr);
+		break;
+	case EC_IABT_LOW: {
+		u64 far = read_sysreg(far_el2);
+
+		printk(VCPU_LOG "instruction fetch from IPA %#lx with no memory (pc %#lx)\n",
+		       VCPU_ARGS(v), (read_sysreg(hpfar_el2) & 0xffffffffff0ULL) << 8 | (far & 0xfff),
+		       v->regs.pc);
+		inject_iabt(v, far);
+		break;
+	}
+	default:
+		printk(VCPU_LOG "unhandled exception class %#x (ESR %#lx) at pc %#lx: undefined\n",
+		       VCPU_ARGS(v), ec, esr, v->regs.pc);
+		inject_undef(v);
+	}
+}
+
+void irq_handle(void)
+{
+	struct pcpu *p = arch_this_pcpu();
+	u32 intid = gic_ack();
+
+	if (intid >= 1020)
+		return;
+	gic_eoi(intid);
+	if (intid == platform.ppi_virt_timer) {
+		/* Deactivated by the guest's EOI, through the HW list register. */
+		if (p->current)
+			vgic_inject(p->current->dom, p->current, intid);
+		else
+			gic_deactivate(intid);
+		return;
+	}
+	if (intid >= 32 && intid != platform.uart_intid) {
+		/* A passed-through device: the owner's EOI deactivates it. */
+		if (!irq_route_to_guest(intid))
+			gic_deactivate(intid);
+		return;
+	}
+	gic_deactivate(intid);
+	if (intid == platform.ppi_hyp_timer) {
+		arch_timer_set_deadline(0);
+		sched_tick();
+	} else if (intid == SGI_KICK) {
+		p->need_resched = true;
+	} else if (intid == platform.uart_intid) {
+		console_rx_interrupt();
+	}
+	/* Maintenance: the list registers are refilled on the way back in. */
+}
+
+/* Called by the exception vectors with the guest's registers saved. */
+void guest_exit(int kind)
+{
+	struct vcpu *v = current_vcpu();
+
+	vgic_sync_lrs(v);
+	if (kind == EXIT_SYNC) {
+		handle_sync(v);
+	} else if (kind == EXIT_IRQ) {
+		irq_handle();
+	} else {
+		printk(VCPU_LOG "SError (ESR %#lx)\n", VCPU_ARGS(v), read_sysreg(esr_el2));
+		domain_crash(v->dom, "asynchronous abort");
+	}
+}
+
+/* Last stop before eret: pick the vCPU, fill its list registers. */
+void guest_prepare_entry(void)
+{
+	struct vcpu *v;
+
+	sched_check();
+	v = current_vcpu();
+	vgic_flush_lrs(v);
+}
+
+static void dump_frame(const struct cpu_regs *r)
+{
+	for (int i = 0; i < 30; i += 2)
+		printk("  x%-2d %016lx  x%-2d %016lx\n", i, r->x[i], i + 1, r->x[i + 1]);
+	printk("  x30 %016lx  pc  %016lx  pstate %08lx\n", r->x[30], r->pc, r->pstate);
+}
+
+static void backtrace(u64 fp)
+{
+	printk("backtrace:\n");
+	for (int depth = 0; fp && !(fp & 7) && depth < 16; depth++) {
+		u64 *frame = (u64 *)(uintptr_t)fp;
+
+		printk("  [%016lx]\n", frame[1]);
+		fp = frame[0];
+	}
+}
+
+/* A synchronous exception in Domus itself: a bug. */
+void hyp_sync_trap(struct cpu_regs *r)
+{
+	u64 esr = read_sysreg(esr_el2);
+
+	printk("PANIC: Domus fault on CPU %u: ESR %#lx FAR %#lx\n", arch_this_pcpu()->id, esr,
+	       read_sysreg(far_el2));
+	dump_frame(r);
+	backtrace(r->x[29]);
+	arch_system_off();
+}
+
+void panic(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	printk("PANIC: %s\n", buf);
+	backtrace((u64)__builtin_frame_address(0));
+	arch_system_off();
+}

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/* EL2 exception vectors: guest exits save into the vCPU, Domus' own traps into a frame. */
+
+#include "asm_offsets.h"
+
+/*
+ * While a guest runs, SP_EL2 sits at the top of the pCPU's stack and
+ * TPIDR_EL2 points at the pCPU, whose first word is the running vCPU, whose
+ * first words are its registers. An exit stores the guest's x0-x30, PC and
+ * PSTATE there and calls guest_exit(kind) on the clean stack; guest_enter
+ * then returns to whichever vCPU is current by then.
+ */
+.macro guest_vector kind
+	.balign 128
+	stp	x0, x1, [sp, #-16]!
+	mrs	x0, tpidr_el2
+	ldr	x0, [x0, #PCPU_CURRENT]
+	stp	x2, x3, [x0, #16]
+	stp	x4, x5, [x0, #32]
+	stp	x6, x7, [x0, #48]
+	stp	x8, x9, [x0, #64]
+	stp	x10, x11, [x0, #80]
+	stp	x12, x13, [x0, #96]
+	stp	x14, x15, [x0, #112]
+	stp	x16, x17, [x0, #128]
+	stp	x18, x19, [x0, #144]
+	b	guest_exit_\kind
+.endm
+
+/* Domus' own exceptions: a frame on the current stack, same layout as cpu_regs. */
+.macro hyp_vector handler
+	.balign 128
+	sub	sp, sp, #272
+	stp	x0, x1, [sp, #0]
+	stp	x2, x3, [sp, #16]
+	stp	x4, x5, [sp, #32]
+	stp	x6, x7, [sp, #48]
+	stp	x8, x9, [sp, #64]
+	stp	x10, x11, [sp, #80]
+	stp	x12, x13, [sp, #96]
+	stp	x14, x15, [sp, #112]
+	stp	x16, x17, [sp, #128]
+	stp	x18, x19, [sp, #144]
+	b	\handler
+.endm
+
+	.text
+	.balign 2048
+	.global el2_vectors
+el2_vectors:
+	/* Current EL with SP_EL0: never used by Domus. */
+	hyp_vector hyp_sync_entry
+	hyp_vector hyp_irq_entry
+	hyp_vector hyp_sync_entry
+	hyp_vector hyp_sync_entry
+	/* Current EL with SP_EL2. */
+	hyp_vector hyp_sync_entry
+	hyp_vector hyp_irq_entry
+	hyp_vector hyp_sync_entry
+	hyp_vector hyp_sync_entry
+	/* Lower EL, AArch64: the guest. */
+	guest_vector sync
+	guest_vector irq
+	guest_vector sync
+	guest_vector serror
+	/* Lower EL, AArch32: never enabled (HCR_EL2.RW = 1). */
+	hyp_vector hyp_sync_entry
+	hyp_vector hyp_sync_entry
+	hyp_vector hyp_sync_entry
+	hyp_vector hyp_sync_entry
+
+.macro save_rest_and_call kind
+	stp	x20, x21, [x0, #160]
+	stp	x22, x23, [x0, #176]
+	stp	x24, x25, [x0, #192]
+	stp	x26, x27, [x0, #208]
+	stp	x28, x29, [x0, #224]
+	ldp	x2, x3, [sp], #16	/* the guest's x0, x1 */
+	stp	x2, x3, [x0, #0]
+	mrs	x2, elr_el2
+	mrs	x3, spsr_el2
+	stp	x30, x2, [x0, #REGS_X30]
+	str	x3, [x0, #REGS_PSTATE]
+	mov	x29, #0
+	mov	x0, #\kind
+	bl	guest_exit
+	b	guest_enter
+.endm
+
+guest_exit_sync:
+	save_rest_and_call EXIT_SYNC
+guest_exit_irq:
+	save_rest_and_call EXIT_IRQ
+guest_exit_serror:
+	save_rest_and_call EXIT_SERROR
+
+/* Enters the current vCPU of this pCPU. Runs on an otherwise empty stack. */
+	.global guest_enter
+guest_enter:
+	bl	guest_prepare_entry	/* scheduling, list registers; IRQs masked */
+	mrs	x0, tpidr_el2
+	ldr	x0, [x0, #PCPU_CURRENT]
+	ldp	x30, x2, [x0, #REGS_X30]
+	ldr	x3, [x0, #REGS_PSTATE]
+	msr	elr_el2, x2
+	msr	spsr_el2, x3
+	ldp	x2, x3, [x0, #16]
+	ldp	x4, x5, [x0, #32]
+	ldp	x6, x7, [x0, #48]
+	ldp	x8, x9, [x0, #64]
+	ldp	x10, x11, [x0, #80]
+	ldp	x12, x13, [x0, #96]
+	ldp	x14, x15, [x0, #112]
+	ldp	x16, x17, [x0, #128]
+	ldp	x18, x19, [x0, #144]
+	ldp	x20, x21, [x0, #160]
+	ldp	x22, x23, [x0, #176]
+	ldp	x24, x25, [x0, #192]
+	ldp	x26, x27, [x0, #208]
+	ldp	x28, x29, [x0, #224]
+	ldp	x0, x1, [x0, #0]
+	eret
+
+.macro hyp_save_rest
+	stp	x20, x21, [sp, #160]
+	stp	x22, x23, [sp, #176]
+	stp	x24, x25, [sp, #192]
+	stp	x26, x27, [sp, #208]
+	stp	x28, x29, [sp, #224]
+	mrs	x1, elr_el2
+	mrs	x2, spsr_el2
+	stp	x30, x1, [sp, #REGS_X30]
+	str	x2, [sp, #REGS_PSTATE]
+.endm
+
+hyp_sync_entry:
+	hyp_save_rest
+	mov	x0, sp
+	bl	hyp_sync_trap		/* does not return */
+	b	.
+
+/* An interrupt while Domus itself runs (only in the idle loop's WFI). */
+hyp_irq_entry:
+	hyp_save_rest
+	bl	irq_handle
+	ldp	x30, x1, [sp, #REGS_X30]
+	ldr	x2, [sp, #REGS_PSTATE]
+	msr	elr_el2, x1
+	msr	spsr_el2, x2
+	ldp	x0, x1, [sp, #0]
+	ldp	x2, x3, [sp, #16]
+	ldp	x4, x5, [sp, #32]
+	ldp	x6, x7, [sp, #48]
+	ldp	x8, x9, [sp, #64]
+	ldp	x10, x11, [sp, #80]
+	ldp	x12, x13, [sp, #96]
+	ldp	x14, x15, [sp, #112]
+	ldp	x16, x17, [sp, #128]
+	ldp	x18, x19, [sp, #144]
+	ldp	x20, x21, [sp, #160]
+	ldp	x22, x23, [sp, #176]
+	ldp	x24, x25, [sp, #192]
+	ldp	x26, x27, [sp, #208]
+	ldp	x28, x29, [sp, #224]
+	add	sp, sp, #272
+	eret

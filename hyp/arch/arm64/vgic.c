@@ -1,0 +1,643 @@
+/* SPDX-License-Identifier: MIT */
+/* Virtual GICv3: emulated distributor and redistributors, and the list registers. */
+#include <domus/domain.h>
+#include <domus/errno.h>
+#include <domus/printk.h>
+#include <domus/string.h>
+#include <domus/vgic.h>
+
+/*
+ * Every interrupt of a domain has one struct vgic_irq: SPIs in the domain,
+ * SGIs and PPIs in each vCPU. An interrupt that is pending or active sits on
+ * its target vCPU's "ap list". Before each guest entry the best of that list
+ * go into the list registers (vgic_flush_lrs); after each exit their state is
+ * read back (vgic_sync_lrs). Between the two the ICH_LR registers own them.
+ *
+ *   source --inject--> pending --flush--> LR(pending) --guest ack--> LR(active)
+ *                                                   guest EOI --> LR(invalid) --sync--> idle
+ *
+ * All state is under the domain's vgic lock. Kicks (which take run-queue
+ * locks) happen after it is dropped.
+ */
+
+#define GICD_CTLR 0x0000
+#define GICD_TYPER 0x0004
+#define GICD_IIDR 0x0008
+#define GICD_TYPER2 0x000c
+#define GICD_STATUSR 0x0010
+#define GICD_IGROUPR 0x0080
+#define GICD_ISENABLER 0x0100
+#define GICD_ICENABLER 0x0180
+#define GICD_ISPENDR 0x0200
+#define GICD_ICPENDR 0x0280
+#define GICD_ISACTIVER 0x0300
+#define GICD_ICACTIVER 0x0380
+#define GICD_IPRIORITYR 0x0400
+#define GICD_ITARGETSR 0x0800
+#define GICD_ICFGR 0x0c00
+#define GICD_IGRPMODR 0x0d00
+#define GICD_NSACR 0x0e00
+#define GICD_SGIR 0x0f00
+#define GICD_IROUTER 0x6000
+#define GICD_PIDR2 0xffe8
+
+#define GICR_CTLR 0x0000
+#define GICR_IIDR 0x0004
+#define GICR_TYPER 0x0008
+#define GICR_STATUSR 0x0010
+#define GICR_WAKER 0x0014
+#define GICR_PROPBASER 0x0070
+#define GICR_PENDBASER 0x0078
+#define GICR_PIDR2 0xffe8
+#define GICR_SGI_BASE 0x10000
+
+#define CTLR_ENABLE_G0 BIT(0)
+#define CTLR_ENABLE_G1 BIT(1)
+#define CTLR_ARE BIT(4)
+#define CTLR_DS BIT(6)
+#define WAKER_PROCESSOR_SLEEP BIT(1)
+#define WAKER_CHILDREN_ASLEEP BIT(2)
+#define PIDR2_GICV3 0x3b
+#define IIDR_DOMUS 0x0000d44d
+
+#define LR_STATE_SHIFT 62
+#define LR_PENDING BIT(62)
+#define LR_ACTIVE BIT(63)
+#define LR_HW BIT(61)
+#define LR_GROUP1 BIT(60)
+#define LR_EOI BIT(41)
+#define LR_PRIO_SHIFT 48
+#define LR_PINTID_SHIFT 32
+
+struct kicks {
+	struct vcpu *v[8];
+	u32 n;
+	bool all; /* too many to list: kick every vCPU of the domain */
+};
+
+static void kick_later(struct kicks *k, struct vcpu *v)
+{
+	for (u32 i = 0; i < k->n; i++)
+		if (k->v[i] == v)
+			return;
+	if (k->n < ARRAY_SIZE(k->v))
+		k->v[k->n++] = v;
+	else
+		k->all = true;
+}
+
+static void kick_now(struct domain *d, struct kicks *k)
+{
+	if (k->all) {
+		for (u32 i = 0; i < d->nr_vcpus; i++)
+			vcpu_kick(d->vcpus[i]);
+		return;
+	}
+	for (u32 i = 0; i < k->n; i++)
+		vcpu_kick(k->v[i]);
+}
+
+struct vgic_irq *vgic_get_irq(struct domain *d, struct vcpu *v, u32 intid)
+{
+	if (intid < VGIC_NR_PRIVATE)
+		return v ? &v->vgic.priv[intid] : NULL;
+	if (intid - VGIC_NR_PRIVATE < d->vgic.nr_spis)
+		return &d->vgic.spis[intid - VGIC_NR_PRIVATE];
+	return NULL;
+}
+
+static bool is_pending(const struct vgic_irq *irq)
+{
+	return irq->pending || (!irq->edge && irq->line_level);
+}
+
+static bool deliverable(const struct domain *d, const struct vgic_irq *irq)
+{
+	return is_pending(irq) && irq->enabled && d->vgic.grp1_enabled;
+}
+
+static bool any_deliverable(const struct domain *d, const struct vcpu *v)
+{
+	for (const struct vgic_irq *irq = v->vgic.ap_list; irq; irq = irq->ap_next)
+		if (deliverable(d, irq))
+			return true;
+	return false;
+}
+
+static struct vcpu *spi_target(struct domain *d, u64 irouter)
+{
+	struct vcpu *v = NULL;
+
+	if (!(irouter & BIT(31))) /* IRM=0: the named vCPU */
+		v = domain_vcpu_by_mpidr(d, (irouter & 0xffffff) | ((irouter >> 32 & 0xff) << 32));
+	return v ? v : d->vcpus[0];
+}
+
+/* Puts irq on its target's list if it needs delivering; notes whom to kick. */
+static void update(struct domain *d, struct vgic_irq *irq, struct kicks *k)
+{
+	struct vcpu *t;
+
+	if (!is_pending(irq) && !irq->active)
+		return;
+	if (irq->in_lr) {
+		/* Already with the guest: sync folds a new edge back in. */
+		if (deliverable(d, irq))
+			kick_later(k, irq->target);
+		return;
+	}
+	if (!irq->on_ap_list) {
+		if (irq->intid >= VGIC_NR_PRIVATE)
+			irq->target = spi_target(d, irq->irouter);
+		t = irq->target;
+		irq->ap_next = t->vgic.ap_list;
+		t->vgic.ap_list = irq;
+		irq->on_ap_list = true;
+	}
+	if (deliverable(d, irq))
+		kick_later(k, irq->target);
+}
+
+void vgic_dist_init(struct domain *d, u32 nr_spis, struct vgic_irq *spis, ipa_t dist_base,
+		    ipa_t rdist_base, u64 rdist_size)
+{
+	struct vgic_dist *g = &d->vgic;
+
+	spin_lock_init(&g->lock);
+	g->nr_spis = nr_spis;
+	g->spis = spis;
+	g->dist_base = dist_base;
+	g->rdist_base = rdist_base;
+	g->rdist_size = rdist_size;
+	for (u32 i = 0; i < nr_spis; i++) {
+		memset(&spis[i], 0, sizeof(spis[i]));
+		spis[i].intid = VGIC_NR_PRIVATE + i;
+		spis[i].target = d->vcpus[0];
+	}
+}
+
+void vgic_cpu_init(struct vcpu *v)
+{
+	memset(&v->vgic, 0, sizeof(v->vgic));
+	for (u32 i = 0; i < VGIC_NR_PRIVATE; i++) {
+		struct vgic_irq *irq = &v->vgic.priv[i];
+
+		irq->intid = i;
+		irq->target = v;
+		irq->edge = i < 16; /* SGIs are edge; PPIs reset to level */
+	}
+	v->vgic.sleeping = true;
+}
+
+int vgic_map_hw_spi(struct domain *d, u32 intid)
+{
+	struct vgic_irq *irq = vgic_get_irq(d, NULL, intid);
+
+	if (!irq || intid < VGIC_NR_PRIVATE)
+		return -EINVAL;
+	irq->hw = true;
+	irq->pintid = intid;
+	return 0;
+}
+
+/* One register of a bank of per-interrupt bits or fields (GICD or GICR SGI frame). */
+static int irq_reg_access(struct domain *d, struct vcpu *owner, u64 off, u32 size,
+			  bool write, u64 *val, struct kicks *k)
+{
+	u32 reg, first, bits_per_irq = 1, count;
+	u64 r = 0, w = write ? *val : 0;
+
+	if (off >= GICD_IPRIORITYR && off < GICD_ITARGETSR) {
+		if (size != 1 && size != 4)
+			return -EINVAL;
+		bits_per_irq = 8;
+		first = off - GICD_IPRIORITYR;
+		count = size;
+	} else if (off >= GICD_ITARGETSR && off < GICD_ICFGR) {
+		if (size != 1 && size != 4)
+			return -EINVAL;
+		if (!write)
+			*val = 0; /* RAZ/WI with affinity routing */
+		return 0;
+	} else {
+		if (size != 4)
+			return -EINVAL;
+		if (off >= GICD_ICFGR && off < GICD_IGRPMODR) {
+			bits_per_irq = 2;
+			first = (off - GICD_ICFGR) * 4;
+			count = 16;
+		} else {
+			first = (off & 0x7f) * 8;
+			count = 32;
+		}
+	}
+	reg = off & ~0x7fULL;
+	if (off >= GICD_ICFGR)
+		reg = off >= GICD_NSACR ? GICD_NSACR : off >= GICD_IGRPMODR ? GICD_IGRPMODR : GICD_ICFGR;
+	else if (off >= GICD_IPRIORITYR)
+		reg = GICD_IPRIORITYR;
+
+	for (u32 i = 0; i < count; i++) {
+		u32 intid = first + i;
+		struct vgic_irq *irq;
+		u64 field = (w >> (i * bits_per_irq)) & ((1ULL << bits_per_irq) - 1);
+		u64 out = 0;
+
+		/* Private interrupts live in the redistributor: the GICD view is RAZ/WI. */
+		if (!owner && intid < VGIC_NR_PRIVATE)
+			continue;
+		if (owner && intid >= VGIC_NR_PRIVATE)
+			continue;
+		irq = vgic_get_irq(d, owner, intid);
+		if (!irq)
+			continue;
+		switch (reg) {
+		case GICD_IGROUPR:
+			out = 1; /* one security state: everything is group 1 */
+			break;
+		case GICD_ISENABLER:
+		case GICD_ICENABLER:
+			if (write && field) {
+				bool en = reg == GICD_ISENABLER;
+
+				if (irq->enabled != en && irq->hw)
+					arch_hw_irq_enable(irq->pintid, en);
+				irq->enabled = en;
+			}
+			out = irq->enabled;
+			break;
+		case GICD_ISPENDR:
+		case GICD_ICPENDR:
+			if (write && field)
+				irq->pending = reg == GICD_ISPENDR;
+			out = is_pending(irq);
+			break;
+		case GICD_ISACTIVER:
+		case GICD_ICACTIVER:
+			if (write && field)
+				irq->active = reg == GICD_ISACTIVER;
+			out = irq->active;
+			break;
+		case GICD_IPRIORITYR:
+			if (write)
+				irq->priority = field & VGIC_PRIO_MASK;
+			out = irq->priority;
+			break;
+		case GICD_ICFGR:
+			/* SGIs are always edge; everything else is configurable. */
+			if (write && intid >= 16)
+				irq->edge = field & 2;
+			out = irq->edge ? 2 : 0;
+			break;
+		default: /* IGRPMODR, NSACR */
+			out = 0;
+		}
+		if (write)
+			update(d, irq, k);
+		r |= out << (i * bits_per_irq);
+	}
+	if (!write)
+		*val = r;
+	return 0;
+}
+
+static bool is_irq_bank(u64 off)
+{
+	return off >= GICD_IGROUPR && off < GICD_SGIR;
+}
+
+int vgic_dist_access(struct vcpu *v, u64 off, u32 size, bool write, u64 *val)
+{
+	struct domain *d = v->dom;
+	struct vgic_dist *g = &d->vgic;
+	struct kicks k = { 0 };
+	int rc = 0;
+
+	if (off & (size - 1))
+		return -EINVAL;
+	spin_lock(&g->lock);
+	if (is_irq_bank(off)) {
+		rc = irq_reg_access(d, NULL, off, size, write, val, &k);
+	} else if (off >= GICD_IROUTER && off < GICD_IROUTER + 8 * 1020) {
+		u32 intid = (off - GICD_IROUTER) / 8;
+		struct vgic_irq *irq = vgic_get_irq(d, NULL, intid);
+		bool high = off & 4;
+
+		if (size != 8 && size != 4) {
+			rc = -EINVAL;
+		} else if (!irq || intid < VGIC_NR_PRIVATE) {
+			if (!write)
+				*val = 0;
+		} else if (write) {
+			u64 mask = size == 8 ? ~0ULL : 0xffffffffULL;
+			u64 shift = high ? 32 : 0;
+			u64 nv = (irq->irouter & ~(mask << shift)) | ((*val & mask) << shift);
+
+			irq->irouter = nv & 0xff80ffffffULL; /* Aff3, IRM, Aff2..0 */
+			if (irq->hw)
+				arch_hw_irq_route(irq->pintid, spi_target(d, irq->irouter)->pcpu);
+		} else {
+			*val = size == 8 ? irq->irouter : (irq->irouter >> (high ? 32 : 0)) & 0xffffffff;
+		}
+	} else if (size != 4) {
+		rc = -EINVAL;
+	} else {
+		u32 r = 0;
+
+		switch (off) {
+		case GICD_CTLR:
+			if (write) {
+				g->grp0_enabled = *val & CTLR_ENABLE_G0;
+				g->grp1_enabled = *val & CTLR_ENABLE_G1;
+				/* Enabling the group may make queued interrupts deliverable. */
+				for (u32 i = 0; i < d->nr_vcpus; i++)
+					if (any_deliverable(d, d->vcpus[i]))
+						kick_later(&k, d->vcpus[i]);
+			}
+			r = CTLR_DS | CTLR_ARE | (g->grp0_enabled ? CTLR_ENABLE_G0 : 0) |
+			    (g->grp1_enabled ? CTLR_ENABLE_G1 : 0);
+			break;
+		case GICD_TYPER:
+			r = (9u << 19) | ((g->nr_spis + VGIC_NR_PRIVATE + 31) / 32 - 1);
+			break;
+		case GICD_IIDR:
+			r = IIDR_DOMUS;
+			break;
+		case GICD_PIDR2:
+			r = PIDR2_GICV3;
+			break;
+		default:
+			r = 0; /* TYPER2, STATUSR, SGIR, reserved and ID registers: RAZ/WI */
+		}
+		if (!write)
+			*val = r;
+	}
+	spin_unlock(&g->lock);
+	kick_now(d, &k);
+	return rc;
+}
+
+int vgic_rdist_access(struct vcpu *v, struct vcpu *t, u64 off, u32 size, bool write, u64 *val)
+{
+	struct domain *d = v->dom;
+	struct vgic_dist *g = &d->vgic;
+	struct kicks k = { 0 };
+	int rc = 0;
+
+	if (off & (size - 1))
+		return -EINVAL;
+	spin_lock(&g->lock);
+	if (off >= GICR_SGI_BASE) {
+		u64 soff = off - GICR_SGI_BASE;
+
+		if (is_irq_bank(soff) && (soff & 0x7f) < (soff >= GICD_IPRIORITYR && soff < GICD_ITARGETSR ? 32 : soff >= GICD_ICFGR ? 8 : 4))
+			rc = irq_reg_access(d, t, soff, size, write, val, &k);
+		else if (size != 4)
+			rc = -EINVAL;
+		else if (!write)
+			*val = 0;
+	} else if (off == GICR_TYPER || off == GICR_TYPER + 4) {
+		u64 typer = (t->mpidr & 0xffffff) << 32 | ((t->mpidr >> 32) & 0xff) << 56 |
+			    (u64)t->id << 8 | (t->id == d->nr_vcpus - 1 ? BIT(4) : 0);
+
+		if (write)
+			; /* read-only */
+		else if (size == 8 && off == GICR_TYPER)
+			*val = typer;
+		else if (size == 4)
+			*val = (typer >> (off == GICR_TYPER ? 0 : 32)) & 0xffffffff;
+		else
+			rc = -EINVAL;
+	} else if (off == GICR_PROPBASER || off == GICR_PENDBASER) {
+		if (!write)
+			*val = 0; /* no LPIs */
+	} else if (size != 4) {
+		rc = -EINVAL;
+	} else {
+		u32 r = 0;
+
+		switch (off) {
+		case GICR_WAKER:
+			if (write)
+				t->vgic.sleeping = *val & WAKER_PROCESSOR_SLEEP;
+			r = t->vgic.sleeping ? WAKER_PROCESSOR_SLEEP | WAKER_CHILDREN_ASLEEP : 0;
+			break;
+		case GICR_IIDR:
+			r = IIDR_DOMUS;
+			break;
+		case GICR_PIDR2:
+			r = PIDR2_GICV3;
+			break;
+		default:
+			r = 0; /* CTLR (no LPIs), STATUSR, reserved: RAZ/WI */
+		}
+		if (!write)
+			*val = r;
+	}
+	spin_unlock(&g->lock);
+	kick_now(d, &k);
+	return rc;
+}
+
+bool vgic_is_dist(struct domain *d, ipa_t ipa)
+{
+	return ipa >= d->vgic.dist_base && ipa - d->vgic.dist_base < 0x10000;
+}
+
+struct vcpu *vgic_rdist_vcpu(struct domain *d, ipa_t ipa, u64 *off)
+{
+	u64 rel = ipa - d->vgic.rdist_base;
+	u64 idx = rel / VGIC_RDIST_STRIDE;
+
+	if (ipa < d->vgic.rdist_base || rel >= d->vgic.rdist_size || idx >= d->nr_vcpus)
+		return NULL;
+	*off = rel % VGIC_RDIST_STRIDE;
+	return d->vcpus[idx];
+}
+
+void vgic_inject(struct domain *d, struct vcpu *v, u32 intid)
+{
+	struct kicks k = { 0 };
+	struct vgic_irq *irq;
+
+	spin_lock(&d->vgic.lock);
+	irq = vgic_get_irq(d, v, intid);
+	if (irq) {
+		irq->pending = true;
+		update(d, irq, &k);
+	}
+	spin_unlock(&d->vgic.lock);
+	kick_now(d, &k);
+}
+
+void vgic_set_level(struct domain *d, struct vcpu *v, u32 intid, bool level)
+{
+	struct kicks k = { 0 };
+	struct vgic_irq *irq;
+
+	spin_lock(&d->vgic.lock);
+	irq = vgic_get_irq(d, v, intid);
+	if (irq && irq->line_level != level) {
+		irq->line_level = level;
+		update(d, irq, &k);
+	}
+	spin_unlock(&d->vgic.lock);
+	kick_now(d, &k);
+}
+
+void vgic_send_sgi(struct vcpu *sender, u64 sgi1r, bool unused)
+{
+	struct domain *d = sender->dom;
+	u32 intid = (sgi1r >> 24) & 0xf;
+	bool irm = sgi1r & BIT(40);
+	u64 aff_hi = ((sgi1r >> 16) & 0xff) << 8 | ((sgi1r >> 32) & 0xff) << 16 |
+		     ((sgi1r >> 48) & 0xffULL) << 32;
+	u32 rs = (sgi1r >> 44) & 0xf;
+	u16 list = sgi1r & 0xffff;
+	struct kicks k = { 0 };
+
+	spin_lock(&d->vgic.lock);
+	for (u32 i = 0; i < d->nr_vcpus; i++) {
+		struct vcpu *t = d->vcpus[i];
+		bool hit;
+
+		if (irm) {
+			hit = t != sender;
+		} else {
+			u64 aff0 = t->mpidr & 0xff;
+
+			hit = (t->mpidr & ~0xffULL) == aff_hi && aff0 / 16 == rs &&
+			      (list & BIT(aff0 % 16));
+		}
+		if (hit) {
+			t->vgic.priv[intid].pending = true;
+			update(d, &t->vgic.priv[intid], &k);
+		}
+	}
+	spin_unlock(&d->vgic.lock);
+	kick_now(d, &k);
+}
+
+bool vgic_has_deliverable(struct vcpu *v)
+{
+	struct domain *d = v->dom;
+	bool found;
+
+	spin_lock(&d->vgic.lock);
+	found = any_deliverable(d, v);
+	spin_unlock(&d->vgic.lock);
+	return found;
+}
+
+static u64 make_lr(const struct domain *d, const struct vgic_irq *irq)
+{
+	u64 lr = irq->intid | LR_GROUP1 | (u64)irq->priority << LR_PRIO_SHIFT;
+	bool pend = deliverable(d, irq);
+
+	if (irq->hw) {
+		lr |= LR_HW | (u64)irq->pintid << LR_PINTID_SHIFT;
+		/* A hardware interrupt cannot be pending and active at once. */
+		if (irq->active)
+			pend = false;
+	} else if (!irq->edge) {
+		/* Level: exit on EOI so a line still high is seen again at once. */
+		lr |= LR_EOI;
+	}
+	if (pend)
+		lr |= LR_PENDING;
+	if (irq->active)
+		lr |= LR_ACTIVE;
+	return lr;
+}
+
+/* Lower value = more urgent; active interrupts must stay visible to be EOId. */
+static bool more_urgent(const struct vgic_irq *a, const struct vgic_irq *b)
+{
+	if (a->active != b->active)
+		return a->active;
+	if (a->priority != b->priority)
+		return a->priority < b->priority;
+	return a->intid < b->intid;
+}
+
+void vgic_flush_lrs(struct vcpu *v)
+{
+	struct domain *d = v->dom;
+	u32 nr_lrs = arch_vgic_nr_lrs(), used = 0, wanted = 0;
+	struct vgic_irq **pp;
+
+	if (!v->vgic.ap_list)
+		return;
+	spin_lock(&d->vgic.lock);
+	/* Drop what is neither pending nor active; count what wants an LR. */
+	for (pp = &v->vgic.ap_list; *pp;) {
+		struct vgic_irq *irq = *pp;
+
+		if (!is_pending(irq) && !irq->active) {
+			*pp = irq->ap_next;
+			irq->on_ap_list = false;
+			continue;
+		}
+		if (irq->active || deliverable(d, irq))
+			wanted++;
+		pp = &irq->ap_next;
+	}
+	while (used < nr_lrs && used < wanted) {
+		struct vgic_irq *best = NULL;
+
+		for (struct vgic_irq *irq = v->vgic.ap_list; irq; irq = irq->ap_next) {
+			if (irq->in_lr || !(irq->active || deliverable(d, irq)))
+				continue;
+			if (!best || more_urgent(irq, best))
+				best = irq;
+		}
+		if (!best)
+			break;
+		u64 lr = make_lr(d, best);
+
+		best->in_lr = true;
+		/* An edge's latch moves into the LR; a level one stays until acknowledged. */
+		if ((lr & LR_PENDING) && (best->edge || best->hw))
+			best->pending = false;
+		v->vgic.lr_irq[used] = best;
+		arch_vgic_write_lr(used, lr);
+		used++;
+	}
+	v->vgic.used_lrs = used;
+	/* More than fit: ask for a maintenance interrupt when the LRs drain. */
+	arch_vgic_set_underflow(wanted > used);
+	spin_unlock(&d->vgic.lock);
+}
+
+void vgic_sync_lrs(struct vcpu *v)
+{
+	struct domain *d = v->dom;
+
+	if (!v->vgic.used_lrs)
+		return;
+	spin_lock(&d->vgic.lock);
+	for (u32 i = 0; i < v->vgic.used_lrs; i++) {
+		struct vgic_irq *irq = v->vgic.lr_irq[i];
+		u64 lr = arch_vgic_read_lr(i);
+		bool lr_pending = lr & LR_PENDING;
+
+		arch_vgic_write_lr(i, 0);
+		irq->in_lr = false;
+		irq->active = lr & LR_ACTIVE;
+		/*
+		 * For edges, flush moved the latch into the LR, so what is in the
+		 * latch now arrived while the guest had the LR; one the guest has
+		 * not acknowledged goes back. A level interrupt's latch (from
+		 * ISPENDR or a one-shot inject) ends when the guest acknowledges;
+		 * its line is kept current by its source.
+		 */
+		if (irq->edge || irq->hw)
+			irq->pending |= lr_pending;
+		else if (!lr_pending)
+			irq->pending = false;
+		v->vgic.lr_irq[i] = NULL;
+	}
+	v->vgic.used_lrs = 0;
+	arch_vgic_set_underflow(false);
+	spin_unlock(&d->vgic.lock);
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/* The console: log lines prefixed "(domus)", a ring of them, and input routing. */
+#include <domus/console.h>
+#include <domus/domain.h>
+#include <domus/printk.h>
+#include <domus/spinlock.h>
+#include <domus/string.h>
+#include <domus/vpl011.h>
+#include <stdarg.h>
+
+#define LOG_RING_SIZE 16384
+
+static spinlock_t console_lock = SPINLOCK_INIT;
+static char log_ring[LOG_RING_SIZE];
+static u64 log_pos;
+static bool at_line_start = true;
+static struct domain *input_domain;
+static bool input_to_domus;
+static unsigned int escapes_seen;
+
+static void emit(char c)
+{
+	if (c == '\n')
+		uart_putc('\r');
+	uart_putc(c);
+	at_line_start = (c == '\n');
+}
+
+void console_write(const char *s, size_t len)
+{
+	spin_lock(&console_lock);
+	for (size_t i = 0; i < len; i++) {
+		if (at_line_start) {
+			for (const char *p = "(domus) "; *p; p++)
+				emit(*p);
+		}
+		log_ring[log_pos++ % LOG_RING_SIZE] = s[i];
+		emit(s[i]);
+	}
+	spin_unlock(&console_lock);
+}
+
+void console_guest_write(struct domain *d, const char *s, size_t len)
+{
+	spin_lock(&console_lock);
+	for (size_t i = 0; i < len; i++) {
+		/* The guest's own line discipline already sends \r\n. */
+		uart_putc(s[i]);
+		at_line_start = (s[i] == '\n');
+	}
+	spin_unlock(&console_lock);
+}
+
+void printk(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof(buf))
+		n = sizeof(buf) - 1;
+	console_write(buf, n);
+}
+
+void console_set_input_domain(struct domain *d)
+{
+	input_domain = d;
+}
+
+static void deliver(char c)
+{
+	if (input_to_domus) {
+		console_debug_key(c);
+	} else if (input_domain && input_domain->vuart) {
+		vpl011_receive(input_domain->vuart, (u8)c);
+	}
+}
+
+static void handle_input(char c)
+{
+	if (c == CONSOLE_ESCAPE) {
+		if (++escapes_seen == 3) {
+			escapes_seen = 0;
+			input_to_domus = !input_to_domus || !input_domain;
+			if (input_to_domus)
+				printk("console input to Domus ('h' for help, Ctrl-a x3 to return)\n");
+			else
+				printk("console input to d%u\n", input_domain->id);
+		}
+		return;
+	}
+	/* Fewer than three escapes were meant for the guest. */
+	for (; escapes_seen; escapes_seen--)
+		deliver(CONSOLE_ESCAPE);
+	deliver(c);
+}
+
+void console_rx_interrupt(void)
+{
+	int c;
+
+	while ((c = uart_getc()) >= 0)
+		handle_input((char)c);
+}

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/* Dom0's device tree: the host's, less what Domus keeps, plus its own CPUs, memory, PSCI. */
+#include <domus/dom0.h>
+#include <domus/domain.h>
+#include <domus/errno.h>
+#include <domus/platform.h>
+#include <domus/printk.h>
+#include <domus/string.h>
+
+/*
+ * Devices with registers that dom0 gets: passed through (virtio-mmio, the
+ * RTC), emulated at the same address (the UART, the GIC). Anything else with
+ * registers stays with the host: dom0 must not see a device it cannot reach.
+ */
+static const char *const dom0_devices[] = { "virtio,mmio", "arm,pl031", "arm,pl011",
+					    "arm,gic-v3" };
+
+bool dom0_device_passthrough(const struct fdt *fdt, int node)
+{
+	return fdt_is_compatible(fdt, node, "virtio,mmio") ||
+	       fdt_is_compatible(fdt, node, "arm,pl031");
+}
+
+static bool keep_node(const struct fdt *fdt, int node)
+{
+	const char *type = fdt_prop_str(fdt, node, "device_type");
+	const char *name = fdt_node_name(fdt, node);
+
+	if (type && (!strcmp(type, "memory") || !strcmp(type, "pci")))
+		return false;
+	if (!strcmp(name, "cpus") || !strcmp(name, "psci") || !strcmp(name, "chosen") ||
+	    !strncmp(name, "psci@", 5))
+		return false;
+	if (fdt_is_compatible(fdt, node, "arm,armv8-pmuv3") ||
+	    fdt_is_compatible(fdt, node, "gpio-keys") ||
+	    fdt_is_compatible(fdt, node, "arm,armv7-timer-mem"))
+		return false;
+	if (fdt_prop(fdt, node, "reg", NULL)) {
+		for (u32 i = 0; i < ARRAY_SIZE(dom0_devices); i++)
+			if (fdt_is_compatible(fdt, node, dom0_devices[i]))
+				return node != platform.uart_node ? true : platform.uart.base != 0;
+		return false;
+	}
+	return true;
+}
+
+static void copy_props(struct fdt_writer *w, const struct fdt *fdt, int node,
+		       const char *const *skip, u32 nskip)
+{
+	for (int p = fdt_first_prop(fdt, node); p >= 0; p = fdt_next_prop(fdt, p)) {
+		const char *name;
+		u32 len;
+		const void *val = fdt_prop_at(fdt, p, &name, &len);
+		bool skipped = false;
+
+		if (!val)
+			continue;
+		for (u32 i = 0; i < nskip; i++)
+			skipped |= !strcmp(name, skip[i]);
+		if (!skipped)
+			fdtw_prop(w, name, val, len);
+	}
+}
+
+static void copy_subtree(struct fdt_writer *w, const struct fdt *fdt, int node)
+{
+	fdtw_begin_node(w, fdt_node_name(fdt, node));
+	copy_props(w, fdt, node, NULL, 0);
+	for (int c = fdt_first_child(fdt, node); c >= 0; c = fdt_next_sibling(fdt, c))
+		copy_subtree(w, fdt, c);
+	fdtw_end_node(w);
+}
+
+static void put_cells(u32 *cells, u32 *n, u64 v, u32 count)
+{
+	if (count == 2)
+		cells[(*n)++] = v >> 32;
+	cells[(*n)++] = (u32)v;
+}
+
+static void write_gic(struct fdt_writer *w, const struct fdt *fdt, int node, struct domain *d)
+{
+	static const char *const skip[] = { "reg", "interrupts", "#redistributor-regions" };
+	u32 ac = fdt_address_cells(fdt, fdt_parent(fdt, node));
+	u32 sc = fdt_size_cells(fdt, fdt_parent(fdt, node));
+	u32 cells[8], n = 0;
+
+	fdtw_begin_node(w, fdt_node_name(fdt, node));
+	copy_props(w, fdt, node, skip, ARRAY_SIZE(skip));
+	put_cells(cells, &n, d->vgic.dist_base, ac);
+	put_cells(cells, &n, 0x10000, sc);
+	put_cells(cells, &n, d->vgic.rdist_base, ac);
+	put_cells(cells, &n, d->vgic.rdist_size, sc);
+	fdtw_prop_cells(w, "reg", cells, n);
+	fdtw_prop_u32(w, "#redistributor-regions", 1);
+	/* No ITS: its child nodes stay out. */
+	fdtw_end_node(w);
+}
+
+static void write_timer(struct fdt_writer *w, const struct fdt *fdt, int node)
+{
+	static const char *const skip[] = { "interrupts" };
+	u32 len;
+	const void *irqs = fdt_prop(fdt, node, "interrupts", &len);
+
+	fdtw_begin_node(w, fdt_node_name(fdt, node));
+	copy_props(w, fdt, node, skip, ARRAY_SIZE(skip));
+	/* Secure, non-secure physical and virtual; the hypervisor timer is ours. */
+	if (irqs && len >= 36)
+		fdtw_prop(w, "interrupts", irqs, 36);
+	fdtw_end_node(w);
+}
+
+static void write_cpus(struct fdt_writer *w, const struct fdt *fdt, struct domain *d)
+{
+	int host_cpu = fdt_path(fdt, "/cpus/cpu");
+	const char *compat = host_cpu >= 0 ? fdt_prop_str(fdt, host_cpu, "compatible") : NULL;
+
+	fdtw_begin_node(w, "cpus");
+	fdtw_prop_u32(w, "#address-cells", 1);
+	fdtw_prop_u32(w, "#size-cells", 0);
+	for (u32 i = 0; i < d->nr_vcpus; i++) {
+		char name[24];
+
+		snprintf(name, sizeof(name), "cpu@%lx", d->vcpus[i]->mpidr);
+		fdtw_begin_node(w, name);
+		fdtw_prop_str(w, "device_type", "cpu");
+		fdtw_prop_str(w, "compatible", compat ? compat : "arm,armv8");
+		fdtw_prop_u32(w, "reg", (u32)d->vcpus[i]->mpidr);
+		fdtw_prop_str(w, "enable-method", "psci");
+		fdtw_end_node(w);
+	}
+	fdtw_end_node(w);
+}
+
+static void write_psci(struct fdt_writer *w)
+{
+	static const char compat[] = "arm,psci-1.0\0arm,psci-0.2\0arm,psci";
+
+	fdtw_begin_node(w, "psci");
+	fdtw_prop(w, "compatible", compat, sizeof(compat));
+	fdtw_prop_str(w, "method", "hvc");
+	fdtw_prop_u32(w, "cpu_off", 0x84000002);
+	fdtw_prop_u32(w, "cpu_on", 0xc4000003);
+	fdtw_end_node(w);
+}
+
+static void write_memory(struct fdt_writer *w, struct domain *d, u32 ac, u32 sc)
+{
+	u32 cells[DOMAIN_MAX_BANKS * 4], n = 0;
+	char name[32];
+
+	snprintf(name, sizeof(name), "memory@%lx", d->banks[0].ipa);
+	fdtw_begin_node(w, name);
+	fdtw_prop_str(w, "device_type", "memory");
+	for (u32 i = 0; i < d->nr_banks; i++) {
+		put_cells(cells, &n, d->banks[i].ipa, ac);
+		put_cells(cells, &n, d->banks[i].size, sc);
+	}
+	fdtw_prop_cells(w, "reg", cells, n);
+	fdtw_end_node(w);
+}
+
+static void write_chosen(struct fdt_writer *w, const struct fdt *fdt, u64 initrd_start,
+			 u64 initrd_size, const char *bootargs)
+{
+	int chosen = fdt_path(fdt, "/chosen");
+	const char *stdout_path = chosen >= 0 ? fdt_prop_str(fdt, chosen, "stdout-path") : NULL;
+	u32 len;
+	const void *seed = chosen >= 0 ? fdt_prop(fdt, chosen, "rng-seed", &len) : NULL;
+
+	fdtw_begin_node(w, "chosen");
+	fdtw_prop_str(w, "bootargs", bootargs ? bootargs : "");
+	if (stdout_path && platform.uart.base)
+		fdtw_prop_str(w, "stdout-path", stdout_path);
+	if (initrd_size) {
+		fdtw_prop_u64(w, "linux,initrd-start", initrd_start);
+		fdtw_prop_u64(w, "linux,initrd-end", initrd_start + initrd_size);
+	}
+	if (seed)
+		fdtw_prop(w, "rng-seed", seed, len);
+	fdtw_end_node(w);
+}
+
+int dom0_make_fdt(struct domain *d, void *buf, size_t cap, u64 initrd_start, u64 initrd_size,
+		  const char *bootargs)
+{
+	const struct fdt *fdt = &platform.fdt;
+	struct fdt_writer w;
+	u32 ac = fdt_address_cells(fdt, 0), sc = fdt_size_cells(fdt, 0);
+
+	fdtw_init(&w, buf, cap);
+	fdtw_begin_node(&w, "");
+	copy_props(&w, fdt, 0, NULL, 0);
+	for (int n = fdt_first_child(fdt, 0); n >= 0; n = fdt_next_sibling(fdt, n)) {
+		if (!keep_node(fdt, n))
+			continue;
+		if (n == platform.gic_node)
+			write_gic(&w, fdt, n, d);
+		else if (fdt_is_compatible(fdt, n, "arm,armv8-timer"))
+			write_timer(&w, fdt, n);
+		else
+			copy_subtree(&w, fdt, n);
+	}
+	write_memory(&w, d, ac, sc);
+	write_cpus(&w, fdt, d);
+	write_psci(&w);
+	write_chosen(&w, fdt, initrd_start, initrd_size, bootargs);
+	fdtw_end_node(&w);
+	return fdtw_finish(&w);
+}

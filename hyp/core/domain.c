@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/* Domain and vCPU creation, guest memory, MMIO handlers, shutdown and crash. */
+#include <domus/arch.h>
+#include <domus/domain.h>
+#include <domus/errno.h>
+#include <domus/mm.h>
+#include <domus/printk.h>
+#include <domus/sched.h>
+#include <domus/string.h>
+
+static struct domain *domains;
+static spinlock_t domains_lock = SPINLOCK_INIT;
+
+struct domain *domain_list(void)
+{
+	return domains;
+}
+
+struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_spis)
+{
+	struct domain *d;
+
+	if (!nr_vcpus || nr_spis > VGIC_MAX_SPIS)
+		return NULL;
+	d = mm_zalloc(sizeof(*d));
+	if (!d)
+		return NULL;
+	d->id = id;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	spin_lock_init(&d->lock);
+	d->state = DOMAIN_BUILDING;
+	d->vmid = id + 1;
+	d->cntvoff = arch_counter();
+	d->nr_vcpus = nr_vcpus;
+	d->vcpus = mm_zalloc(nr_vcpus * sizeof(*d->vcpus));
+	d->vgic.spis = nr_spis ? mm_zalloc(nr_spis * sizeof(struct vgic_irq)) : NULL;
+	if (!d->vcpus || (nr_spis && !d->vgic.spis) || arch_domain_init(d))
+		goto fail;
+	for (u32 i = 0; i < nr_vcpus; i++) {
+		struct vcpu *v = mm_zalloc(sizeof(*v));
+
+		if (!v)
+			goto fail;
+		d->vcpus[i] = v;
+		v->dom = d;
+		v->id = i;
+		v->mpidr = vcpu_affinity(i);
+		sched_add_vcpu(v, i % nr_pcpus);
+	}
+	d->vgic.nr_spis = nr_spis;
+	spin_lock(&domains_lock);
+	struct domain **pp = &domains;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = d;
+	spin_unlock(&domains_lock);
+	return d;
+fail:
+	printk("d%u: cannot create: out of hypervisor memory\n", id);
+	if (d->vcpus)
+		for (u32 i = 0; i < nr_vcpus; i++)
+			mm_free(d->vcpus[i], sizeof(struct vcpu));
+	mm_free(d->vcpus, nr_vcpus * sizeof(*d->vcpus));
+	mm_free(d->vgic.spis, nr_spis * sizeof(struct vgic_irq));
+	mm_free(d, sizeof(*d));
+	return NULL;
+}
+
+/* Called once the vGIC's addresses are known; vCPUs get their GIC state. */
+void domain_init_vcpus(struct domain *d)
+{
+	for (u32 i = 0; i < d->nr_vcpus; i++) {
+		vgic_cpu_init(d->vcpus[i]);
+		arch_vcpu_init(d->vcpus[i]);
+	}
+}
+
+int domain_add_memory(struct domain *d, ipa_t ipa, paddr_t pa, u64 size)
+{
+	int rc;
+
+	if (d->nr_banks == DOMAIN_MAX_BANKS)
+		return -ENOSPC;
+	rc = arch_domain_map(d, ipa, pa, size, PGT_RWX);
+	if (rc)
+		return rc;
+	d->banks[d->nr_banks++] = (struct mem_bank){ ipa, pa, size };
+	d->mem_pages += size / PAGE_SIZE;
+	return 0;
+}
+
+int domain_add_mmio(struct domain *d, ipa_t base, u64 size,
+		    int (*access)(struct vcpu *, ipa_t, u32, bool, u64 *, void *), void *ctx)
+{
+	if (d->nr_mmio == DOMAIN_MAX_MMIO)
+		return -ENOSPC;
+	d->mmio[d->nr_mmio++] = (struct mmio_handler){ base, size, access, ctx };
+	return 0;
+}
+
+struct mmio_handler *domain_find_mmio(struct domain *d, ipa_t ipa)
+{
+	for (u32 i = 0; i < d->nr_mmio; i++)
+		if (ipa >= d->mmio[i].base && ipa - d->mmio[i].base < d->mmio[i].size)
+			return &d->mmio[i];
+	return NULL;
+}
+
+struct vcpu *domain_vcpu_by_mpidr(struct domain *d, u64 mpidr)
+{
+	mpidr &= 0xff00ffffffULL;
+	for (u32 i = 0; i < d->nr_vcpus; i++)
+		if (d->vcpus[i]->mpidr == mpidr)
+			return d->vcpus[i];
+	return NULL;
+}
+
+void *domain_ipa_to_va(struct domain *d, ipa_t ipa, u64 len)
+{
+	for (u32 i = 0; i < d->nr_banks; i++) {
+		struct mem_bank *b = &d->banks[i];
+
+		if (ipa >= b->ipa && len <= b->size && ipa - b->ipa <= b->size - len)
+			return pa_to_va(b->pa + (ipa - b->ipa));
+	}
+	return NULL;
+}
+
+int domain_copy_to_guest(struct domain *d, ipa_t ipa, const void *src, u64 len)
+{
+	void *dst = domain_ipa_to_va(d, ipa, len);
+
+	if (!dst)
+		return -EFAULT;
+	memcpy(dst, src, len);
+	/* The guest starts with its MMU off and reads memory uncached. */
+	arch_cache_clean_range(dst, len);
+	return 0;
+}
+
+void domain_unpause(struct domain *d)
+{
+	d->state = DOMAIN_RUNNING;
+	for (u32 i = 0; i < d->nr_vcpus; i++)
+		vcpu_unpause(d->vcpus[i]);
+}
+
+static void pause_all(struct domain *d)
+{
+	for (u32 i = 0; i < d->nr_vcpus; i++)
+		vcpu_pause(d->vcpus[i]);
+}
+
+static const char *const shutdown_names[] = { "poweroff", "reboot", "suspend", "crash",
+					       "watchdog", "soft_reset" };
+
+void domain_shutdown(struct domain *d, unsigned int reason)
+{
+	const char *what = reason < ARRAY_SIZE(shutdown_names) ? shutdown_names[reason] : "unknown";
+
+	d->state = DOMAIN_SHUTDOWN;
+	d->shutdown_reason = reason;
+	printk("d%u: shut down (%s)\n", d->id, what);
+	pause_all(d);
+	if (d->id == 0) {
+		/* Dom0 holds the policy: when it goes, the machine goes. */
+		if (reason == SHUTDOWN_REBOOT) {
+			printk("dom0 asked for a reboot: resetting the machine\n");
+			arch_system_reset();
+		}
+		printk("dom0 is gone: powering off\n");
+		arch_system_off();
+	}
+}
+
+void domain_crash(struct domain *d, const char *why)
+{
+	printk("d%u: crashed: %s\n", d->id, why);
+	d->state = DOMAIN_SHUTDOWN;
+	d->shutdown_reason = SHUTDOWN_CRASH;
+	pause_all(d);
+	if (d->id == 0)
+		printk("dom0 crashed; Domus stays up (Ctrl-a x3 for debug keys)\n");
+}

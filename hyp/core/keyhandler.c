@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* Debug keys on Domus' console: what runs where, and memory. */
+#include <domus/arch.h>
+#include <domus/console.h>
+#include <domus/domain.h>
+#include <domus/mm.h>
+#include <domus/printk.h>
+#include <domus/sched.h>
+
+static const char *const vcpu_states[] = { "offline", "runnable", "running", "blocked",
+					    "paused" };
+static const char *const domain_states[] = { "building", "running", "paused", "shutdown" };
+
+static void dump_domains(void)
+{
+	u64 freq = arch_counter_freq();
+
+	for (struct domain *d = domain_list(); d; d = d->next) {
+		printk("d%u \"%s\": %s, %lu MiB, %u vCPUs\n", d->id, d->name,
+		       domain_states[d->state], d->mem_pages * PAGE_SIZE >> 20, d->nr_vcpus);
+		for (u32 i = 0; i < d->nr_vcpus; i++) {
+			struct vcpu *v = d->vcpus[i];
+
+			printk("  d%uv%u: pCPU %u, %s, pc %#lx, ran %lu ms\n", d->id, v->id, v->pcpu,
+			       vcpu_states[v->state], v->regs.pc, v->run_total * 1000 / freq);
+		}
+	}
+}
+
+static void dump_runqueues(void)
+{
+	for (unsigned int i = 0; i < nr_pcpus; i++) {
+		struct pcpu *p = &pcpus[i];
+		struct vcpu *cur = p->current;
+
+		printk("pCPU %u: %s, running %s d%dv%d, %u waiting\n", i,
+		       p->online ? "online" : "offline", cur ? "" : "idle",
+		       cur ? (int)cur->dom->id : -1, cur ? (int)cur->id : -1, p->rq.count);
+	}
+}
+
+void console_debug_key(char key)
+{
+	switch (key) {
+	case 'd':
+		dump_domains();
+		break;
+	case 'r':
+		dump_runqueues();
+		break;
+	case 'm':
+		printk("memory: %lu of %lu MiB free\n", mm_free_count() * PAGE_SIZE >> 20,
+		       mm_total_pages() * PAGE_SIZE >> 20);
+		break;
+	case 'h':
+	default:
+		printk("debug keys: d domains and vCPUs, r run queues, m memory, h help\n");
+	}
+}

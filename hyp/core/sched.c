@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+/* Round-robin scheduling of vCPUs, each pinned to one pCPU's run queue. */
+#include <domus/arch.h>
+#include <domus/domain.h>
+#include <domus/printk.h>
+#include <domus/sched.h>
+#include <domus/vgic.h>
+
+/*
+ * vCPU states and who moves them (all under the pCPU's run-queue lock):
+ *
+ *   OFFLINE --vcpu_start--> RUNNABLE <--slice end/yield-- RUNNING
+ *                              |  ^                          |  |
+ *                  schedule()  |  +------vcpu_wake---+       |  | WFI with nothing
+ *                              v                     |       |  | deliverable
+ *                           RUNNING ------------> BLOCKED <--+--+
+ *   any state --vcpu_pause--> PAUSED (leaves the queue; domain paused or dead)
+ *
+ * Lock order: run-queue lock, then a domain's vGIC lock.
+ */
+
+struct pcpu *pcpus;
+unsigned int nr_pcpus;
+
+void runq_init(struct runqueue *rq)
+{
+	spin_lock_init(&rq->lock);
+	rq->head = rq->tail = NULL;
+	rq->count = 0;
+}
+
+void runq_push(struct runqueue *rq, struct vcpu *v)
+{
+	if (v->on_rq)
+		return;
+	v->rq_next = NULL;
+	if (rq->tail)
+		rq->tail->rq_next = v;
+	else
+		rq->head = v;
+	rq->tail = v;
+	v->on_rq = true;
+	rq->count++;
+}
+
+struct vcpu *runq_pop(struct runqueue *rq)
+{
+	struct vcpu *v = rq->head;
+
+	if (!v)
+		return NULL;
+	rq->head = v->rq_next;
+	if (!rq->head)
+		rq->tail = NULL;
+	v->rq_next = NULL;
+	v->on_rq = false;
+	rq->count--;
+	return v;
+}
+
+bool runq_remove(struct runqueue *rq, struct vcpu *v)
+{
+	struct vcpu **pp = &rq->head, *prev = NULL;
+
+	if (!v->on_rq)
+		return false;
+	for (; *pp; prev = *pp, pp = &(*pp)->rq_next) {
+		if (*pp != v)
+			continue;
+		*pp = v->rq_next;
+		if (rq->tail == v)
+			rq->tail = prev;
+		v->rq_next = NULL;
+		v->on_rq = false;
+		rq->count--;
+		return true;
+	}
+	return false;
+}
+
+#ifndef HOST_TEST
+static struct pcpu *this_pcpu(void)
+{
+	return arch_this_pcpu();
+}
+
+static void notify_pcpu(unsigned int cpu)
+{
+	if (cpu == this_pcpu()->id)
+		this_pcpu()->need_resched = true;
+	else
+		arch_send_kick(cpu);
+}
+
+void sched_add_vcpu(struct vcpu *v, unsigned int cpu)
+{
+	v->pcpu = cpu;
+	v->state = VCPU_OFFLINE;
+}
+
+static void make_runnable(struct vcpu *v)
+{
+	struct runqueue *rq = &pcpus[v->pcpu].rq;
+
+	v->state = VCPU_RUNNABLE;
+	runq_push(rq, v);
+}
+
+void vcpu_start(struct vcpu *v)
+{
+	struct runqueue *rq = &pcpus[v->pcpu].rq;
+
+	spin_lock(&rq->lock);
+	if (v->state == VCPU_OFFLINE)
+		make_runnable(v);
+	else if (v->state == VCPU_PAUSED)
+		v->paused_online = true;
+	spin_unlock(&rq->lock);
+	notify_pcpu(v->pcpu);
+}
+
+void vcpu_wake(struct vcpu *v)
+{
+	struct runqueue *rq = &pcpus[v->pcpu].rq;
+	bool notify = false;
+
+	spin_lock(&rq->lock);
+	if (v->state == VCPU_BLOCKED) {
+		make_runnable(v);
+		notify = true;
+	} else if (v->state == VCPU_RUNNING) {
+		/* Running elsewhere: make it exit so its list registers are refilled. */
+		notify = v->pcpu != this_pcpu()->id;
+	}
+	spin_unlock(&rq->lock);
+	if (notify)
+		notify_pcpu(v->pcpu);
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	vcpu_wake(v);
+}
+
+void vcpu_block(struct vcpu *v)
+{
+	struct runqueue *rq = &pcpus[v->pcpu].rq;
+
+	spin_lock(&rq->lock);
+	if (v->state == VCPU_RUNNING && !vgic_has_deliverable(v)) {
+		v->state = VCPU_BLOCKED;
+		this_pcpu()->need_resched = true;
+	}
+	spin_unlock(&rq->lock);
+}
+
+void vcpu_yield(struct vcpu *v)
+{
+	struct pcpu *p = this_pcpu();
+
+	if (p->rq.count)
+		p->need_resched = true, p->slice_end = 0;
+}
+
+void vcpu_set_offline(struct vcpu *v)
+{
+	struct runqueue *rq = &pcpus[v->pcpu].rq;
+
+	spin_lock(&rq->lock);
+	runq_remove(rq, v);
+	v->state = VCPU_OFFLINE;
+	spin_unlock(&rq->lock);
+	notify_pcpu(v->pcpu);
+}
+
+void vcpu_pause(struct vcpu *v)
+{
+	struct runqueue *rq = &pcpus[v->pcpu].rq;
+
+	spin_lock(&rq->lock);
+	if (v->state != VCPU_PAUSED) {
+		v->paused_online = v->state != VCPU_OFFLINE;
+		runq_remove(rq, v);
+		v->state = VCPU_PAUSED;
+	}
+	spin_unlock(&rq->lock);
+	notify_pcpu(v->pcpu);
+}
+
+void vcpu_unpause(struct vcpu *v)
+{
+	struct runqueue *rq = &pcpus[v->pcpu].rq;
+
+	spin_lock(&rq->lock);
+	if (v->state == VCPU_PAUSED) {
+		if (v->paused_online)
+			make_runnable(v);
+		else
+			v->state = VCPU_OFFLINE;
+	}
+	spin_unlock(&rq->lock);
+	notify_pcpu(v->pcpu);
+}
+
+/* Earliest virtual-timer deadline of the vCPUs blocked on this pCPU. */
+static u64 next_wakeup(struct pcpu *p)
+{
+	u64 best = 0;
+
+	for (struct domain *d = domain_list(); d; d = d->next) {
+		for (u32 i = 0; i < d->nr_vcpus; i++) {
+			struct vcpu *v = d->vcpus[i];
+			u64 t;
+
+			if (v->pcpu != p->id || v->state != VCPU_BLOCKED)
+				continue;
+			t = arch_vcpu_timer_deadline(v);
+			if (t && (!best || t < best))
+				best = t;
+		}
+	}
+	return best;
+}
+
+void sched_tick(void)
+{
+	struct pcpu *p = this_pcpu();
+	u64 now = arch_counter();
+
+	for (struct domain *d = domain_list(); d; d = d->next) {
+		for (u32 i = 0; i < d->nr_vcpus; i++) {
+			struct vcpu *v = d->vcpus[i];
+			u64 t;
+
+			if (v->pcpu != p->id || v->state != VCPU_BLOCKED)
+				continue;
+			t = arch_vcpu_timer_deadline(v);
+			if (t && t <= now)
+				vcpu_wake(v);
+		}
+	}
+	p->need_resched = true;
+}
+
+static void program_timer(struct pcpu *p)
+{
+	u64 wake = next_wakeup(p);
+	u64 deadline = p->slice_end;
+
+	if (wake && (!deadline || wake < deadline))
+		deadline = wake;
+	arch_timer_set_deadline(deadline);
+}
+
+void schedule(void)
+{
+	struct pcpu *p = this_pcpu();
+	struct vcpu *prev = p->current, *next;
+	u64 now;
+
+	for (;;) {
+		p->need_resched = false;
+		now = arch_counter();
+		spin_lock(&p->rq.lock);
+		next = NULL;
+		if (prev && prev->state == VCPU_RUNNING) {
+			if (p->rq.count && (!p->slice_end || now >= p->slice_end)) {
+				prev->state = VCPU_RUNNABLE;
+				runq_push(&p->rq, prev);
+			} else {
+				next = prev;
+			}
+		}
+		if (!next) {
+			next = runq_pop(&p->rq);
+			if (next)
+				next->state = VCPU_RUNNING;
+		}
+		if (next != prev)
+			p->slice_end = now + arch_counter_freq() * SCHED_SLICE_US / 1000000;
+		if (!p->rq.count)
+			p->slice_end = 0; /* nobody waits: no preemption needed */
+		spin_unlock(&p->rq.lock);
+
+		if (next != prev) {
+			if (prev)
+				prev->run_total += now - prev->run_start;
+			arch_vcpu_switch(prev, next);
+			p->current = next;
+			if (next)
+				next->run_start = now;
+			prev = next;
+		}
+		program_timer(p);
+		if (next)
+			return;
+		/* Idle: interrupts may wake a vCPU here. */
+		arch_wait_for_interrupt();
+		p->idle_ticks++;
+	}
+}
+
+void sched_check(void)
+{
+	struct pcpu *p = this_pcpu();
+
+	if (p->need_resched || !p->current || p->current->state != VCPU_RUNNING)
+		schedule();
+}
+
+void sched_start(void)
+{
+	extern void guest_enter(void) __attribute__((noreturn));
+
+	schedule();
+	guest_enter();
+}
+#endif

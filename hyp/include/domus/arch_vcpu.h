@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* AArch64 per-vCPU state that is not in the trap frame: EL1, FP, timer, GIC CPU interface. */
+#ifndef DOMUS_ARCH_VCPU_H
+#define DOMUS_ARCH_VCPU_H
+
+#include <domus/types.h>
+
+struct arch_vcpu {
+	/* EL1/EL0 system registers, switched only when the pCPU changes vCPU. */
+	u64 sctlr_el1, actlr_el1, cpacr_el1;
+	u64 ttbr0_el1, ttbr1_el1, tcr_el1, mair_el1, amair_el1;
+	u64 esr_el1, far_el1, afsr0_el1, afsr1_el1, par_el1;
+	u64 vbar_el1, contextidr_el1, cntkctl_el1;
+	u64 tpidr_el0, tpidrro_el0, tpidr_el1;
+	u64 sp_el0, sp_el1, elr_el1, spsr_el1;
+	u64 csselr_el1, mdscr_el1;
+	/* FP/SIMD */
+	u64 fp_q[64]; /* q0..q31, 128 bits each */
+	u64 fpsr, fpcr;
+	/* Virtual timer */
+	u64 cntv_ctl, cntv_cval;
+	/* Emulated EL1 physical timer (CNTP_* are trapped). */
+	u64 cntp_ctl, cntp_cval;
+	/* GICv3 virtual CPU interface */
+	u64 ich_vmcr;
+	u64 ich_ap0r[4], ich_ap1r[4];
+	bool vtimer_hw_active; /* physical PPI must be active while this vCPU runs */
+};
+
+#endif

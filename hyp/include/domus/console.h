@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* Domus' console: the log ring, the physical UART, and who gets typed input. */
+#ifndef DOMUS_CONSOLE_H
+#define DOMUS_CONSOLE_H
+
+#include <domus/types.h>
+
+struct domain;
+
+/* Host UART driver (drivers/pl011.c). */
+void uart_init(paddr_t base);
+void uart_putc(char c);
+int uart_getc(void); /* -1 if nothing waiting */
+void uart_rx_irq_enable(void);
+
+void console_write(const char *s, size_t len);
+/* Raw output from a domain (its emulated UART), shown as it is. */
+void console_guest_write(struct domain *d, const char *s, size_t len);
+/* Drains the UART; called from its interrupt. */
+void console_rx_interrupt(void);
+/* The domain that receives input when the console is not Domus' own. */
+void console_set_input_domain(struct domain *d);
+/* Debug keys, registered by the core and arch. */
+void console_debug_key(char key);
+
+#define CONSOLE_ESCAPE 0x01 /* Ctrl-a, three times, as Xen's */
+
+#endif

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/* Domains: the unit of isolation, with their memory, vCPUs and devices. */
+#ifndef DOMUS_DOMAIN_H
+#define DOMUS_DOMAIN_H
+
+#include <domus/pgtable.h>
+#include <domus/spinlock.h>
+#include <domus/types.h>
+#include <domus/vcpu.h>
+#include <domus/vgic.h>
+#include <domus/vpl011.h>
+
+#define DOMAIN_MAX_BANKS 8
+
+struct mem_bank {
+	ipa_t ipa;
+	paddr_t pa;
+	u64 size;
+};
+
+enum domain_state { DOMAIN_BUILDING, DOMAIN_RUNNING, DOMAIN_PAUSED, DOMAIN_SHUTDOWN };
+
+/* Where a guest's MMIO access goes when no memory backs it. */
+struct mmio_handler {
+	ipa_t base;
+	u64 size;
+	/* Returns 0, or -errno to have an abort injected. */
+	int (*access)(struct vcpu *v, ipa_t ipa, u32 size, bool write, u64 *val, void *ctx);
+	void *ctx;
+};
+
+#define DOMAIN_MAX_MMIO 8
+
+struct domain {
+	domid_t id;
+	char name[32];
+	spinlock_t lock;
+	enum domain_state state;
+	unsigned int shutdown_reason;
+	bool direct_map; /* IPA == PA (dom0) */
+	u32 vmid;
+	u64 cntvoff; /* counter value at creation: the guest's time 0 */
+	struct pgtable s2;
+	u32 nr_banks;
+	struct mem_bank banks[DOMAIN_MAX_BANKS];
+	u64 mem_pages;
+	u32 nr_vcpus;
+	struct vcpu **vcpus;
+	struct vgic_dist vgic;
+	struct mmio_handler mmio[DOMAIN_MAX_MMIO];
+	u32 nr_mmio;
+	struct vpl011 *vuart;
+	struct domain *next;
+};
+
+#define SHUTDOWN_POWEROFF 0
+#define SHUTDOWN_REBOOT 1
+#define SHUTDOWN_CRASH 3
+
+struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_spis);
+void domain_init_vcpus(struct domain *d);
+int domain_add_memory(struct domain *d, ipa_t ipa, paddr_t pa, u64 size);
+int domain_add_mmio(struct domain *d, ipa_t base, u64 size,
+		    int (*access)(struct vcpu *, ipa_t, u32, bool, u64 *, void *), void *ctx);
+struct mmio_handler *domain_find_mmio(struct domain *d, ipa_t ipa);
+struct vcpu *domain_vcpu_by_mpidr(struct domain *d, u64 mpidr);
+void domain_unpause(struct domain *d);
+void domain_shutdown(struct domain *d, unsigned int reason);
+void domain_crash(struct domain *d, const char *why);
+struct domain *domain_list(void);
+/* Copies into guest memory by IPA (the domain's own banks only). */
+int domain_copy_to_guest(struct domain *d, ipa_t ipa, const void *src, u64 len);
+void *domain_ipa_to_va(struct domain *d, ipa_t ipa, u64 len);
+
+/* vCPU affinity as Xen gives it: Aff0 = id % 16, Aff1 = id / 16. */
+static inline u64 vcpu_affinity(vcpuid_t id)
+{
+	return ((u64)(id / 16) << 8) | (id % 16);
+}
+
+#endif

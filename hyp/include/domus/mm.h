@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* Hypervisor memory: the global page allocator and the identity-mapped view. */
+#ifndef DOMUS_MM_H
+#define DOMUS_MM_H
+
+#include <domus/palloc.h>
+#include <domus/types.h>
+
+/* Domus maps all RAM 1:1 at EL2, so a hypervisor pointer is its physical address. */
+static inline void *pa_to_va(paddr_t pa)
+{
+	return (void *)(uintptr_t)pa;
+}
+
+static inline paddr_t va_to_pa(const void *va)
+{
+	return (paddr_t)(uintptr_t)va;
+}
+
+void mm_init(struct palloc *pa);
+/* Zeroed pages; NULL when memory is exhausted. */
+void *mm_alloc_pages(u64 npages);
+void mm_free_pages(void *va, u64 npages);
+/* Zeroed object of at least size bytes (page granular: for long-lived structures). */
+void *mm_zalloc(size_t size);
+void mm_free(void *p, size_t size);
+/* Guest memory: npages aligned to align_pages, not zeroed. */
+int mm_alloc_guest(u64 npages, u64 align_pages, paddr_t *pa);
+void mm_free_guest(paddr_t pa, u64 npages);
+u64 mm_free_count(void);
+u64 mm_total_pages(void);
+/* The largest free run with the given alignment (for dom0's banks). */
+u64 mm_largest_free(u64 align_pages, paddr_t *start);
+
+#endif

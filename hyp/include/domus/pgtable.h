@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/* AArch64 translation tables (4 KiB granule) for EL2 stage 1 and stage 2. */
+#ifndef DOMUS_PGTABLE_H
+#define DOMUS_PGTABLE_H
+
+#include <domus/types.h>
+
+/* Abstract attributes; pgtable.c turns them into descriptor bits. */
+#define PGT_R BIT(0)
+#define PGT_W BIT(1)
+#define PGT_X BIT(2)
+#define PGT_DEVICE BIT(3) /* Device-nGnRE instead of Normal write-back */
+#define PGT_RW (PGT_R | PGT_W)
+#define PGT_RWX (PGT_R | PGT_W | PGT_X)
+
+/*
+ * Memory operations, injected so the same walker runs at EL2 and in host unit
+ * tests. alloc_page returns a zeroed, page-aligned table page and its physical
+ * address; phys_to_virt gives the walker a pointer to a table it finds by its
+ * physical address; tlb_invalidate (optional) is called after a valid entry
+ * is removed or replaced (break-before-make), with the first input address it
+ * covered and its level.
+ */
+struct pgtable_mm_ops {
+	void *(*alloc_page)(void *ctx, paddr_t *pa);
+	void (*free_page)(void *ctx, void *va, paddr_t pa);
+	void *(*phys_to_virt)(void *ctx, paddr_t pa);
+	void (*tlb_invalidate)(void *ctx, u64 ia, int level);
+};
+
+enum pgtable_stage { PGT_STAGE1_EL2, PGT_STAGE2 };
+
+struct pgtable {
+	enum pgtable_stage stage;
+	int ia_bits; /* 32..48 input address bits */
+	int start_level; /* 0..2, from ia_bits */
+	u64 *root; /* one page: stage 2 never uses concatenated roots here */
+	paddr_t root_pa;
+	const struct pgtable_mm_ops *ops;
+	void *ctx;
+};
+
+/* ia_bits must give a single-page root (stage 2: 30..39, 40..48 uses level 0). */
+int pgtable_init(struct pgtable *pt, enum pgtable_stage stage, int ia_bits,
+		 const struct pgtable_mm_ops *ops, void *ctx);
+/*
+ * Maps [ia, ia + size) to [pa, pa + size), page aligned, using 1 GiB and
+ * 2 MiB blocks where both addresses and the size allow. -EEXIST if any part is
+ * already mapped (nothing is changed then), -ENOMEM, -EINVAL (alignment,
+ * range beyond ia_bits, no permission bits).
+ */
+int pgtable_map(struct pgtable *pt, u64 ia, paddr_t pa, u64 size, u64 attrs);
+/* Unmaps a range, splitting blocks where it cuts them; unmapped parts are fine. */
+int pgtable_unmap(struct pgtable *pt, u64 ia, u64 size);
+/* Translates one address: 0 with pa and attrs filled in, or -ENOENT. */
+int pgtable_lookup(const struct pgtable *pt, u64 ia, paddr_t *pa, u64 *attrs);
+/* Frees every table page (not the mapped memory). */
+void pgtable_destroy(struct pgtable *pt);
+
+/* Descriptor bits, exposed for the arch code that programs MAIR/VTCR. */
+#define PGT_MAIR_IDX_NORMAL 0
+#define PGT_MAIR_IDX_DEVICE 1
+
+#endif

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/* The scheduler: per-pCPU round-robin run queues of vCPUs. */
+#ifndef DOMUS_SCHED_H
+#define DOMUS_SCHED_H
+
+#include <domus/spinlock.h>
+#include <domus/types.h>
+
+struct vcpu;
+
+#define SCHED_SLICE_US 10000
+
+struct runqueue {
+	spinlock_t lock;
+	struct vcpu *head, *tail;
+	u32 count;
+};
+
+struct pcpu {
+	struct vcpu *current; /* offset 0: used by the exception vectors */
+	u64 stack_top; /* offset 8: used by secondary_entry */
+	unsigned int id;
+	u64 mpidr;
+	struct runqueue rq;
+	bool need_resched;
+	u64 slice_end;
+	bool online;
+	u64 idle_ticks;
+};
+
+extern struct pcpu *pcpus;
+extern unsigned int nr_pcpus;
+
+/* Pure run-queue operations (host unit-tested). */
+void runq_init(struct runqueue *rq);
+void runq_push(struct runqueue *rq, struct vcpu *v);
+struct vcpu *runq_pop(struct runqueue *rq);
+bool runq_remove(struct runqueue *rq, struct vcpu *v);
+
+void sched_add_vcpu(struct vcpu *v, unsigned int pcpu);
+void vcpu_wake(struct vcpu *v);
+void vcpu_block(struct vcpu *v);
+void vcpu_yield(struct vcpu *v);
+void vcpu_set_offline(struct vcpu *v);
+void vcpu_pause(struct vcpu *v);
+/* Picks what the current pCPU runs next; returns with pcpu->current set. */
+void schedule(void);
+void sched_tick(void);
+/* Runs on each pCPU's stack once it is up; never returns. */
+void sched_start(void) __attribute__((noreturn));
+/* Called on every return to a guest: reschedules if asked. */
+void sched_check(void);
+
+
+
+void vcpu_start(struct vcpu *v);
+void vcpu_unpause(struct vcpu *v);
+#endif

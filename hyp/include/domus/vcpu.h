@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* Virtual CPUs: their saved state and their place in the scheduler. */
+#ifndef DOMUS_VCPU_H
+#define DOMUS_VCPU_H
+
+#include <domus/arch_vcpu.h>
+#include <domus/types.h>
+#include <domus/vgic.h>
+
+struct domain;
+
+/* The guest's general registers, saved at every exit. Offset 0 of struct vcpu. */
+struct cpu_regs {
+	u64 x[31];
+	u64 pc;
+	u64 pstate;
+};
+
+enum vcpu_state {
+	VCPU_OFFLINE, /* not started, or PSCI CPU_OFF */
+	VCPU_RUNNABLE, /* on its run queue */
+	VCPU_RUNNING,
+	VCPU_BLOCKED, /* WFI: waits for an interrupt or its timer */
+	VCPU_PAUSED, /* its domain is paused or dying */
+};
+
+struct vcpu {
+	struct cpu_regs regs; /* must stay first: the exception vectors use it */
+	struct arch_vcpu arch;
+	struct vgic_cpu vgic;
+	struct domain *dom;
+	vcpuid_t id;
+	u64 mpidr; /* the affinity the guest sees (VMPIDR_EL2) */
+	unsigned int pcpu; /* the pCPU whose run queue holds it */
+	enum vcpu_state state;
+	bool paused_online; /* state before a pause: runnable rather than off */
+	struct vcpu *rq_next;
+	bool on_rq;
+	u64 run_start; /* counter at the last switch-in */
+	u64 run_total; /* counter ticks spent running */
+};
+
+#define VCPU_LOG "d%uv%u: "
+#define VCPU_ARGS(v) (unsigned int)(v)->dom->id, (unsigned int)(v)->id
+
+#endif

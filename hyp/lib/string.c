@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/* The few C library string and memory functions the hypervisor needs. */
+#include <domus/errno.h>
+#include <domus/string.h>
+
+#ifndef HOST_TEST
+void *memcpy(void *dst, const void *src, size_t n)
+{
+	u8 *d = dst;
+	const u8 *s = src;
+
+	/* Word copies when both are aligned: kernels are copied at boot. */
+	if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
+		for (; n >= 8; n -= 8, d += 8, s += 8)
+			*(u64 *)d = *(const u64 *)s;
+	}
+	while (n--)
+		*d++ = *s++;
+	return dst;
+}
+
+void *memmove(void *dst, const void *src, size_t n)
+{
+	u8 *d = dst;
+	const u8 *s = src;
+
+	if (d <= s || d >= s + n)
+		return memcpy(dst, src, n);
+	while (n--)
+		d[n] = s[n];
+	return dst;
+}
+
+void *memset(void *dst, int c, size_t n)
+{
+	u8 *d = dst;
+
+	if (c == 0 && ((uintptr_t)d & 7) == 0) {
+		for (; n >= 8; n -= 8, d += 8)
+			*(u64 *)d = 0;
+	}
+	while (n--)
+		*d++ = (u8)c;
+	return dst;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+	const u8 *x = a, *y = b;
+
+	for (; n; n--, x++, y++)
+		if (*x != *y)
+			return *x - *y;
+	return 0;
+}
+
+size_t strlen(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n])
+		n++;
+	return n;
+}
+
+size_t strnlen(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && s[n])
+		n++;
+	return n;
+}
+
+int strcmp(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return (u8)*a - (u8)*b;
+}
+
+int strncmp(const char *a, const char *b, size_t n)
+{
+	for (; n; n--, a++, b++) {
+		if (*a != *b)
+			return (u8)*a - (u8)*b;
+		if (!*a)
+			break;
+	}
+	return 0;
+}
+
+char *strchr(const char *s, int c)
+{
+	for (; *s; s++)
+		if (*s == (char)c)
+			return (char *)s;
+	return c ? NULL : (char *)s;
+}
+#endif
+
+int parse_size(const char *s, size_t len, u64 *out)
+{
+	u64 v = 0, base = 10;
+	size_t i = 0;
+
+	if (len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		i = 2;
+	}
+	if (i == len)
+		return -EINVAL;
+	for (; i < len; i++) {
+		char c = s[i];
+		u64 digit;
+
+		if (c >= '0' && c <= '9')
+			digit = c - '0';
+		else if (base == 16 && c >= 'a' && c <= 'f')
+			digit = c - 'a' + 10;
+		else if (base == 16 && c >= 'A' && c <= 'F')
+			digit = c - 'A' + 10;
+		else
+			break;
+		if (v > (~0ULL - digit) / base)
+			return -ERANGE;
+		v = v * base + digit;
+	}
+	if (i < len) {
+		unsigned int shift;
+
+		switch (s[i]) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		default: return -EINVAL;
+		}
+		if (i + 1 != len && !(i + 2 == len && (s[i + 1] == 'B' || s[i + 1] == 'b')))
+			return -EINVAL;
+		if (v > (~0ULL >> shift))
+			return -ERANGE;
+		v <<= shift;
+	}
+	*out = v;
+	return 0;
+}

@@ -1,0 +1,368 @@
+// SOURCES: hyp/arch/arm64/vgic.c
+/* SPDX-License-Identifier: MIT */
+/* Host tests of the virtual GICv3: register state as hardware shows it, and the LR flow. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <domus/domain.h>
+#include <domus/errno.h>
+#include <domus/vgic.h>
+#include <string.h>
+
+/* ---- fakes for what vgic.c calls ---- */
+#define NR_LRS 4
+static u64 lrs[NR_LRS];
+static bool underflow;
+static int kicks[4];
+static bool hw_enabled[1024];
+
+void arch_cpu_relax(void) {}
+u32 arch_vgic_nr_lrs(void) { return NR_LRS; }
+u64 arch_vgic_read_lr(u32 n) { return lrs[n]; }
+void arch_vgic_write_lr(u32 n, u64 v) { lrs[n] = v; }
+void arch_vgic_set_underflow(bool on) { underflow = on; }
+void arch_hw_irq_enable(u32 intid, bool en) { hw_enabled[intid] = en; }
+void arch_hw_irq_route(u32 intid, unsigned int pcpu) {}
+void vcpu_kick(struct vcpu *v) { kicks[v->id]++; }
+
+static struct domain dom;
+static struct vcpu vcpus[3];
+static struct vcpu *vcpu_ptrs[3];
+static struct vgic_irq spis[64];
+
+struct vcpu *domain_vcpu_by_mpidr(struct domain *d, u64 mpidr)
+{
+	for (u32 i = 0; i < d->nr_vcpus; i++)
+		if (d->vcpus[i]->mpidr == mpidr)
+			return d->vcpus[i];
+	return NULL;
+}
+
+#define GICD 0x08000000ULL
+#define GICR 0x080a0000ULL
+#define LR_PENDING (1ULL << 62)
+#define LR_ACTIVE (1ULL << 63)
+#define LR_HW (1ULL << 61)
+#define LR_EOI (1ULL << 41)
+
+static int setup(void **state)
+{
+	memset(&dom, 0, sizeof(dom));
+	memset(vcpus, 0, sizeof(vcpus));
+	memset(lrs, 0, sizeof(lrs));
+	memset(kicks, 0, sizeof(kicks));
+	underflow = false;
+	dom.nr_vcpus = 3;
+	dom.vcpus = vcpu_ptrs;
+	for (int i = 0; i < 3; i++) {
+		vcpus[i].id = i;
+		vcpus[i].dom = &dom;
+		vcpus[i].mpidr = vcpu_affinity(i);
+		vcpu_ptrs[i] = &vcpus[i];
+		vgic_cpu_init(&vcpus[i]);
+	}
+	vgic_dist_init(&dom, 64, spis, GICD, GICR, 3 * VGIC_RDIST_STRIDE);
+	return 0;
+}
+
+static u64 dread(u64 off, u32 size)
+{
+	u64 v = 0xdeadbeef;
+
+	assert_int_equal(vgic_dist_access(&vcpus[0], off, size, false, &v), 0);
+	return v;
+}
+
+static void dwrite(u64 off, u32 size, u64 v)
+{
+	assert_int_equal(vgic_dist_access(&vcpus[0], off, size, true, &v), 0);
+}
+
+static u64 rread(int cpu, u64 off, u32 size)
+{
+	u64 v = 0xdeadbeef;
+
+	assert_int_equal(vgic_rdist_access(&vcpus[0], &vcpus[cpu], off, size, false, &v), 0);
+	return v;
+}
+
+static void rwrite(int cpu, u64 off, u32 size, u64 v)
+{
+	assert_int_equal(vgic_rdist_access(&vcpus[0], &vcpus[cpu], off, size, true, &v), 0);
+}
+
+static void test_distributor_identifies_as_gicv3_with_its_spi_count(void **state)
+{
+	assert_int_equal(dread(0xffe8, 4) & 0xf0, 0x30);
+	/* 64 SPIs + 32 private = 96 INTIDs: ITLinesNumber 2; 10 ID bits. */
+	assert_int_equal(dread(0x4, 4) & 0x1f, 2);
+	assert_int_equal((dread(0x4, 4) >> 19) & 0x1f, 9);
+	/* Affinity routing and a single security state are always on. */
+	assert_true(dread(0x0, 4) & (1 << 4));
+	assert_true(dread(0x0, 4) & (1 << 6));
+}
+
+/* Each set/clear register pair reads back what was written, as hardware does. */
+static void test_set_clear_registers_read_back(void **state)
+{
+	static const struct {
+		u64 set, clear;
+	} pairs[] = { { 0x100, 0x180 }, { 0x200, 0x280 }, { 0x300, 0x380 } };
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		dwrite(pairs[i].set + 4, 4, 0x80000005);
+		assert_int_equal(dread(pairs[i].set + 4, 4), 0x80000005);
+		assert_int_equal(dread(pairs[i].clear + 4, 4), 0x80000005);
+		dwrite(pairs[i].clear + 4, 4, 0x00000001);
+		assert_int_equal(dread(pairs[i].set + 4, 4), 0x80000004);
+		dwrite(pairs[i].clear + 4, 4, ~0u);
+		assert_int_equal(dread(pairs[i].set + 4, 4), 0);
+	}
+}
+
+static void test_private_interrupts_are_raz_wi_in_the_distributor(void **state)
+{
+	dwrite(0x100, 4, ~0u);
+	assert_int_equal(dread(0x100, 4), 0);
+	assert_false(vcpus[0].vgic.priv[27].enabled);
+}
+
+static void test_spis_beyond_the_domain_read_as_zero(void **state)
+{
+	dwrite(0x100 + 12, 4, ~0u); /* INTIDs 96..127: none exist */
+	assert_int_equal(dread(0x100 + 12, 4), 0);
+}
+
+static void test_priority_is_byte_accessible_with_five_bits(void **state)
+{
+	dwrite(0x400 + 40, 1, 0xff);
+	assert_int_equal(dread(0x400 + 40, 1), 0xf8);
+	dwrite(0x400 + 44, 4, 0x10203040);
+	assert_int_equal(dread(0x400 + 44, 4), 0x10203040 & 0xf8f8f8f8);
+	assert_int_equal(spis[44 - 32].priority, 0x40); /* lowest byte, lowest INTID */
+}
+
+static void test_config_sgis_are_always_edge(void **state)
+{
+	rwrite(0, 0x10000 + 0xc00, 4, 0);
+	assert_int_equal(rread(0, 0x10000 + 0xc00, 4), 0xaaaaaaaa);
+	rwrite(0, 0x10000 + 0xc04, 4, 0x00000008); /* PPI 17 edge */
+	assert_int_equal(rread(0, 0x10000 + 0xc04, 4), 0x00000008);
+	dwrite(0xc00 + 8, 4, 0x2); /* SPI 32 edge */
+	assert_int_equal(dread(0xc00 + 8, 4), 0x2);
+}
+
+static void test_bad_widths_and_alignment_are_refused(void **state)
+{
+	u64 v = 0;
+
+	assert_int_equal(vgic_dist_access(&vcpus[0], 0x100, 2, false, &v), -EINVAL);
+	assert_int_equal(vgic_dist_access(&vcpus[0], 0x102, 2, true, &v), -EINVAL);
+	assert_int_equal(vgic_dist_access(&vcpus[0], 0xc00, 1, false, &v), -EINVAL);
+	assert_int_equal(vgic_dist_access(&vcpus[0], 0x6000 + 8 * 40, 2, false, &v), -EINVAL);
+	assert_int_equal(vgic_rdist_access(&vcpus[0], &vcpus[1], 0x14, 8, false, &v), -EINVAL);
+}
+
+static void test_irouter_keeps_64_bit_and_32_bit_halves(void **state)
+{
+	dwrite(0x6000 + 8 * 40, 8, 0x0000000000000102ULL);
+	assert_int_equal(dread(0x6000 + 8 * 40, 8), 0x102);
+	dwrite(0x6000 + 8 * 40 + 4, 4, 0x7);
+	assert_int_equal(dread(0x6000 + 8 * 40, 8), 0x0000000700000102ULL);
+	/* Reserved bits do not stick. */
+	dwrite(0x6000 + 8 * 41, 8, ~0ULL);
+	assert_int_equal(dread(0x6000 + 8 * 41, 8), 0xff80ffffffULL);
+}
+
+static void test_redistributor_typer_names_each_vcpu_and_the_last(void **state)
+{
+	u64 t1 = rread(1, 0x8, 8), t2 = rread(2, 0x8, 8);
+
+	assert_int_equal(t1 >> 32, 1);
+	assert_int_equal((t1 >> 8) & 0xffff, 1);
+	assert_false(t1 & (1 << 4));
+	assert_true(t2 & (1 << 4));
+	assert_int_equal(rread(2, 0xc, 4), 2);
+	assert_non_null(vgic_rdist_vcpu(&dom, GICR + 2 * VGIC_RDIST_STRIDE + 0x10, &(u64){ 0 }));
+	assert_null(vgic_rdist_vcpu(&dom, GICR + 3 * VGIC_RDIST_STRIDE, &(u64){ 0 }));
+}
+
+static void test_waker_handshake_follows_processor_sleep(void **state)
+{
+	assert_int_equal(rread(1, 0x14, 4), 6);
+	rwrite(1, 0x14, 4, 0);
+	assert_int_equal(rread(1, 0x14, 4), 0);
+}
+
+static void enable_spi(u32 intid, u8 prio)
+{
+	dwrite(0x0, 4, 2); /* group 1 on */
+	dwrite(0x400 + intid, 1, prio);
+	dwrite(0x100 + (intid / 32) * 4, 4, 1u << (intid % 32));
+}
+
+static void test_injected_spi_goes_to_lr_and_retires_after_eoi(void **state)
+{
+	enable_spi(40, 0xa0);
+	vgic_inject(&dom, NULL, 40);
+	assert_int_equal(kicks[0], 1);
+	assert_true(vgic_has_deliverable(&vcpus[0]));
+	vgic_flush_lrs(&vcpus[0]);
+	assert_int_equal(lrs[0] & 0xffffffff, 40);
+	assert_true(lrs[0] & LR_PENDING);
+	assert_int_equal((lrs[0] >> 48) & 0xff, 0xa0);
+	assert_false(underflow);
+	/* The guest acknowledges and EOIs: the LR goes invalid. */
+	lrs[0] &= ~(LR_PENDING | LR_ACTIVE);
+	vgic_sync_lrs(&vcpus[0]);
+	assert_false(spis[8].pending);
+	assert_false(spis[8].active);
+	vgic_flush_lrs(&vcpus[0]);
+	assert_null(vcpus[0].vgic.ap_list);
+	assert_int_equal(vcpus[0].vgic.used_lrs, 0);
+}
+
+static void test_disabled_interrupt_stays_pending_without_kick(void **state)
+{
+	dwrite(0x0, 4, 2);
+	vgic_inject(&dom, NULL, 41);
+	assert_int_equal(kicks[0], 0);
+	assert_false(vgic_has_deliverable(&vcpus[0]));
+	assert_int_equal(dread(0x200 + 4, 4), 1u << 9);
+	enable_spi(41, 0x80);
+	assert_int_equal(kicks[0], 1);
+}
+
+static void test_unacknowledged_edge_survives_sync(void **state)
+{
+	enable_spi(42, 0x80);
+	vgic_inject(&dom, NULL, 42);
+	vgic_flush_lrs(&vcpus[0]);
+	vgic_sync_lrs(&vcpus[0]); /* LR still pending: guest never saw it */
+	assert_true(spis[10].pending);
+	vgic_flush_lrs(&vcpus[0]);
+	assert_true(lrs[0] & LR_PENDING);
+}
+
+static void test_edge_arriving_while_in_lr_is_not_lost(void **state)
+{
+	enable_spi(43, 0x80);
+	dwrite(0xc08, 4, 1u << 23); /* edge */
+	vgic_inject(&dom, NULL, 43);
+	vgic_flush_lrs(&vcpus[0]);
+	lrs[0] = (lrs[0] & ~LR_PENDING) | LR_ACTIVE; /* guest acked */
+	vgic_inject(&dom, NULL, 43); /* a second edge from the device */
+	vgic_sync_lrs(&vcpus[0]);
+	assert_true(spis[11].active);
+	assert_true(spis[11].pending);
+}
+
+static void test_level_interrupt_follows_its_line_and_asks_for_eoi_exit(void **state)
+{
+	enable_spi(33, 0x80);
+	dwrite(0xc00 + 8, 4, 0); /* level */
+	vgic_set_level(&dom, NULL, 33, true);
+	vgic_flush_lrs(&vcpus[0]);
+	assert_true(lrs[0] & LR_PENDING);
+	assert_true(lrs[0] & LR_EOI);
+	lrs[0] = (lrs[0] & ~LR_PENDING) | LR_ACTIVE;
+	vgic_sync_lrs(&vcpus[0]);
+	/* Still high: pending again while active. */
+	assert_int_equal(dread(0x200 + 4, 4) & 2, 2);
+	vgic_set_level(&dom, NULL, 33, false);
+	assert_int_equal(dread(0x200 + 4, 4) & 2, 0);
+}
+
+static void test_sgi_reaches_listed_targets_only(void **state)
+{
+	for (int c = 0; c < 3; c++)
+		rwrite(c, 0x10000 + 0x100, 4, 1u << 3);
+	dwrite(0x0, 4, 2);
+	/* SGI 3 to Aff0 2 (target list bit 2). */
+	vgic_send_sgi(&vcpus[0], (3ULL << 24) | (1 << 2), false);
+	assert_false(vcpus[1].vgic.priv[3].pending);
+	assert_true(vcpus[2].vgic.priv[3].pending);
+	assert_int_equal(kicks[2], 1);
+	/* IRM: everyone but the sender. */
+	vgic_send_sgi(&vcpus[1], (3ULL << 24) | (1ULL << 40), false);
+	assert_true(vcpus[0].vgic.priv[3].pending);
+	assert_false(vcpus[1].vgic.priv[3].pending);
+}
+
+static void test_overflow_prefers_urgent_and_requests_underflow(void **state)
+{
+	static const u8 prios[] = { 0x80, 0x20, 0xa0, 0x40, 0x60, 0x10 };
+
+	for (u32 i = 0; i < sizeof(prios); i++) {
+		enable_spi(50 + i, prios[i]);
+		vgic_inject(&dom, NULL, 50 + i);
+	}
+	vgic_flush_lrs(&vcpus[0]);
+	assert_int_equal(vcpus[0].vgic.used_lrs, NR_LRS);
+	assert_true(underflow);
+	assert_int_equal(lrs[0] & 0xffff, 55); /* 0x10 */
+	assert_int_equal(lrs[1] & 0xffff, 51); /* 0x20 */
+	assert_int_equal(lrs[2] & 0xffff, 53); /* 0x40 */
+	assert_int_equal(lrs[3] & 0xffff, 54); /* 0x60 */
+}
+
+static void test_hw_interrupt_links_physical_and_is_never_pending_and_active(void **state)
+{
+	vcpus[0].vgic.priv[27].hw = true;
+	vcpus[0].vgic.priv[27].pintid = 27;
+	dwrite(0x0, 4, 2);
+	rwrite(0, 0x10000 + 0x100, 4, 1u << 27);
+	vgic_inject(&dom, &vcpus[0], 27);
+	vgic_flush_lrs(&vcpus[0]);
+	assert_true(lrs[0] & LR_HW);
+	assert_int_equal((lrs[0] >> 32) & 0x1fff, 27);
+	lrs[0] = (lrs[0] & ~LR_PENDING) | LR_ACTIVE;
+	vgic_inject(&dom, &vcpus[0], 27);
+	vgic_sync_lrs(&vcpus[0]);
+	vgic_flush_lrs(&vcpus[0]);
+	assert_true(lrs[0] & LR_ACTIVE);
+	assert_false(lrs[0] & LR_PENDING);
+}
+
+static void test_enabling_a_passed_through_spi_enables_the_physical_one(void **state)
+{
+	assert_int_equal(vgic_map_hw_spi(&dom, 48), 0);
+	dwrite(0x100 + 4, 4, 1u << 16);
+	assert_true(hw_enabled[48]);
+	dwrite(0x180 + 4, 4, 1u << 16);
+	assert_false(hw_enabled[48]);
+	assert_int_equal(vgic_map_hw_spi(&dom, 20), -EINVAL);
+	assert_int_equal(vgic_map_hw_spi(&dom, 200), -EINVAL);
+}
+
+#define T(f) cmocka_unit_test_setup(f, setup)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_distributor_identifies_as_gicv3_with_its_spi_count),
+		T(test_set_clear_registers_read_back),
+		T(test_private_interrupts_are_raz_wi_in_the_distributor),
+		T(test_spis_beyond_the_domain_read_as_zero),
+		T(test_priority_is_byte_accessible_with_five_bits),
+		T(test_config_sgis_are_always_edge),
+		T(test_bad_widths_and_alignment_are_refused),
+		T(test_irouter_keeps_64_bit_and_32_bit_halves),
+		T(test_redistributor_typer_names_each_vcpu_and_the_last),
+		T(test_waker_handshake_follows_processor_sleep),
+		T(test_injected_spi_goes_to_lr_and_retires_after_eoi),
+		T(test_disabled_interrupt_stays_pending_without_kick),
+		T(test_unacknowledged_edge_survives_sync),
+		T(test_edge_arriving_while_in_lr_is_not_lost),
+		T(test_level_interrupt_follows_its_line_and_asks_for_eoi_exit),
+		T(test_sgi_reaches_listed_targets_only),
+		T(test_overflow_prefers_urgent_and_requests_underflow),
+		T(test_hw_interrupt_links_physical_and_is_never_pending_and_active),
+		T(test_enabling_a_passed_through_spi_enables_the_physical_one),
+	};
+
+	return cmocka_run_group_tests_name("vgic", tests, NULL, NULL);
+}
