@@ -1,0 +1,366 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Builds dom0's kernel and busybox initramfs in OUTDIR from Debian's stock arm64 packages.
+#
+#   guest/build.sh OUTDIR
+#
+# Downloads (with apt-get download, into a cache outside git)
+#   ${DOMUS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/domus}/debs
+# the real kernel package that linux-image-arm64:arm64 points at, and busybox-static:arm64,
+# extracts them there with dpkg-deb -x, and writes:
+#
+#   OUTDIR/vmlinuz         the kernel exactly as Debian ships it (/boot/vmlinuz-*).  Note: in
+#                          bookworm this is an uncompressed, EFI-signed arm64 Image (PE/"MZ"
+#                          header, "ARMd" magic at 0x38), not a gzip file.
+#   OUTDIR/Image           the raw arm64 Image (vmlinuz, gunzipped if it ever is gzip).
+#   OUTDIR/Image.gz        Image, gzip -9: exercises a hypervisor's Xen-style gzip kernel loading.
+#   OUTDIR/initrd.img      gzip'ed newc cpio: busybox-static with all its applets, the virtio-mmio
+#                          block/net and Xen device modules (decompressed .ko) and /init.
+#   OUTDIR/kernel-version  e.g. 6.1.0-56-arm64
+#
+# Environment:
+#   DOMUS_CACHE            cache directory (see above)
+#   DOMUS_KERNEL_PKG       pin a kernel package, e.g. linux-image-6.1.0-56-arm64 (default: what
+#                          linux-image-arm64 depends on now)
+#   DOMUS_GUEST_MODULES    modules to put in the initramfs and load at boot (names; their
+#                          dependencies are added from modules.dep)
+#
+# Incremental: every step is skipped when its output is newer than its inputs.
+set -euo pipefail
+
+if [ $# -ne 1 ]; then
+	echo "usage: $0 OUTDIR" >&2
+	exit 2
+fi
+OUT=$1
+SELF=$(readlink -f "$0")
+CACHE=${DOMUS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/domus}
+DEBS=$CACHE/debs
+ROOTS=$CACHE/root
+MODULES=${DOMUS_GUEST_MODULES:-virtio_mmio virtio_blk virtio_net failover net_failover \
+	xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc}
+# Applets the init script, the tests and the benchmarks rely on: the build fails without them.
+REQUIRED_APPLETS="sh ash mount umount ls cat echo dd md5sum sha256sum devmem poweroff reboot halt
+	ip ifconfig udhcpc ping nproc uname dmesg insmod modprobe mkdir mknod sleep grep head tail
+	hexdump od seq true false test [ wc sync free ps kill cut tr sed awk xxd date uptime env vi
+	stty setsid cttyhack getty login chmod ln cp mv rm find printf top watch time timeout nc wget"
+
+mkdir -p "$DEBS" "$ROOTS" "$OUT"
+OUT=$(readlink -f "$OUT")
+
+for tool in apt-get apt-cache dpkg-deb depmod python3 gzip xz file; do
+	if ! command -v "$tool" >/dev/null 2>&1 && ! [ -x "/usr/sbin/$tool" ] && ! [ -x "/sbin/$tool" ]; then
+		echo "guest: $tool is missing: run 'bash scripts/deps.sh' (or 'make deps')" >&2
+		exit 1
+	fi
+done
+DEPMOD=$(command -v depmod || echo /usr/sbin/depmod)
+
+# apt-get download drops privileges to _apt, who may not be able to write to $DEBS.
+APT_OPTS=()
+[ "$(id -u)" -eq 0 ] && APT_OPTS=(-o APT::Sandbox::User=root)
+
+# deb_file PKG VERSION: the file name apt-get download gives it.
+deb_file() {
+	local ver=${2//:/%3a}
+	echo "$DEBS/${1%:arm64}_${ver}_arm64.deb"
+}
+
+# fetch PKG VERSION: prints the path of PKG's arm64 .deb, downloading it unless cached.
+# Offline (no VERSION: apt knows no candidate), falls back to the newest cached .deb of PKG.
+fetch() {
+	local pkg=$1 ver=$2 f
+	if [ -z "$ver" ]; then
+		f=$(ls -v "$DEBS/${pkg}"_*_arm64.deb 2>/dev/null | tail -n 1 || true)
+		if [ -n "$f" ]; then
+			echo "guest: apt knows no $pkg:arm64 (no arm64 package lists?); using cached $(basename "$f")" >&2
+			echo "$f"
+			return
+		fi
+		echo "guest: cannot find $pkg:arm64 in apt's lists: run 'bash scripts/deps.sh' (adds arm64, apt-get update)" >&2
+		exit 1
+	fi
+	f=$(deb_file "$pkg" "$ver")
+	if [ ! -s "$f" ]; then
+		echo "guest: downloading $pkg:arm64 $ver from Debian into $DEBS" >&2
+		if ! (cd "$DEBS" && apt-get "${APT_OPTS[@]}" -q download "$pkg:arm64=$ver" >&2) || [ ! -s "$f" ]; then
+			# Stale package lists name a version the archive no longer has, or no network.
+			local old
+			old=$(ls -v "$DEBS/${pkg}"_*_arm64.deb 2>/dev/null | tail -n 1 || true)
+			if [ -z "$old" ]; then
+				echo "guest: cannot download $pkg:arm64 $ver: try 'apt-get update'" >&2
+				exit 1
+			fi
+			echo "guest: cannot download $pkg:arm64 $ver; using cached $(basename "$old")" >&2
+			f=$old
+		fi
+	fi
+	echo "$f"
+}
+
+# extract DEB: prints the directory DEB is extracted to (dpkg-deb -x), extracting unless done.
+extract() {
+	local deb=$1 dir
+	dir=$ROOTS/$(basename "$deb" .deb)
+	if [ ! -e "$dir/.extracted" ] || [ "$deb" -nt "$dir/.extracted" ]; then
+		echo "guest: extracting $(basename "$deb")" >&2
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		dpkg-deb -x "$deb" "$dir"
+		touch "$dir/.extracted"
+	fi
+	echo "$dir"
+}
+
+# --- Kernel: resolve the metapackage to the versioned package it depends on. One apt-cache
+# call (each costs about a second) gives that package, its version and busybox's version.
+KPKG=${DOMUS_KERNEL_PKG:-}
+INFO=$(apt-cache show --no-all-versions linux-image-arm64:arm64 busybox-static:arm64 \
+	${KPKG:+$KPKG:arm64} 2>/dev/null || true)
+field() { # field PACKAGE FIELD: FIELD of PACKAGE's record in $INFO
+	awk -v p="$1" -v f="$2: " '/^Package: / { cur = $2 }
+		cur == p && index($0, f) == 1 { print substr($0, length(f) + 1); exit }' <<<"$INFO"
+}
+if [ -z "$KPKG" ]; then
+	# "Depends: linux-image-6.1.0-56-arm64 (= 6.1.192-2)"
+	read -r KPKG KPKG_VER < <(field linux-image-arm64 Depends |
+		sed -n 's/^\(linux-image-[0-9][^ ,]*\) (= \([^)]*\)).*/\1 \2/p') || true
+else
+	KPKG_VER=$(field "$KPKG" Version)
+fi
+if [ -z "$KPKG" ]; then
+	# Offline: newest cached versioned kernel package, if any.
+	f=$(ls -v "$DEBS"/linux-image-[0-9]*-arm64_*_arm64.deb 2>/dev/null | tail -n 1 || true)
+	if [ -z "$f" ]; then
+		echo "guest: cannot resolve linux-image-arm64:arm64: run 'bash scripts/deps.sh' (adds arm64, apt-get update)" >&2
+		exit 1
+	fi
+	KPKG=$(basename "$f" | cut -d_ -f1)
+fi
+echo "guest: kernel package: linux-image-arm64:arm64 -> $KPKG:arm64 ${KPKG_VER:-(cached)}" >&2
+KDEB=$(fetch "$KPKG" "${KPKG_VER:-}")
+BDEB=$(fetch busybox-static "$(field busybox-static Version)")
+KROOT=$(extract "$KDEB")
+BROOT=$(extract "$BDEB")
+# Keep only the extracted packages in use (a kernel takes some 350 MB).
+for d in "$ROOTS"/*; do
+	[ "$d" = "$KROOT" ] || [ "$d" = "$BROOT" ] || rm -rf "$d"
+done
+
+KVMLINUZ=$(ls "$KROOT"/boot/vmlinuz-* | head -n 1)
+KVER=${KVMLINUZ##*/vmlinuz-}
+MODDIR=$KROOT/lib/modules/$KVER
+BUSYBOX=$BROOT/bin/busybox
+[ -d "$MODDIR" ] || { echo "guest: $MODDIR missing in $KDEB" >&2; exit 1; }
+[ -x "$BUSYBOX" ] || { echo "guest: $BUSYBOX missing in $BDEB" >&2; exit 1; }
+
+# Debian generates modules.dep at install time (postinst depmod); do the same in the cache.
+if [ ! -s "$MODDIR/modules.dep" ] || [ "$KROOT/.extracted" -nt "$MODDIR/modules.dep" ]; then
+	echo "guest: depmod $KVER (modules.dep is generated at install time, not shipped)" >&2
+	"$DEPMOD" -b "$KROOT" "$KVER"
+fi
+
+# --- Kernel files.
+if [ ! "$OUT/vmlinuz" -nt "$KROOT/.extracted" ]; then
+	cp "$KVMLINUZ" "$OUT/vmlinuz.tmp" && mv "$OUT/vmlinuz.tmp" "$OUT/vmlinuz"
+	echo "guest: $OUT/vmlinuz: $(file -b "$OUT/vmlinuz")" >&2
+fi
+if [ ! "$OUT/Image" -nt "$OUT/vmlinuz" ]; then
+	if [ "$(head -c 2 "$OUT/vmlinuz" | od -An -tx1 | tr -d ' ')" = 1f8b ]; then
+		gzip -dc "$OUT/vmlinuz" > "$OUT/Image.tmp"
+	else
+		cp "$OUT/vmlinuz" "$OUT/Image.tmp"
+	fi
+	mv "$OUT/Image.tmp" "$OUT/Image"
+fi
+if [ ! "$OUT/Image.gz" -nt "$OUT/Image" ]; then
+	gzip -9nc "$OUT/Image" > "$OUT/Image.gz.tmp" && mv "$OUT/Image.gz.tmp" "$OUT/Image.gz"
+fi
+echo "$KVER" > "$OUT/kernel-version.tmp"
+cmp -s "$OUT/kernel-version.tmp" "$OUT/kernel-version" 2>/dev/null &&
+	rm "$OUT/kernel-version.tmp" || mv "$OUT/kernel-version.tmp" "$OUT/kernel-version"
+
+# --- Initramfs.
+if [ "$OUT/initrd.img" -nt "$KROOT/.extracted" ] && [ "$OUT/initrd.img" -nt "$BROOT/.extracted" ] &&
+   [ "$OUT/initrd.img" -nt "$SELF" ] && [ "$OUT/initrd.img" -nt "$MODDIR/modules.dep" ]; then
+	echo "guest: $OUT is up to date (kernel $KVER)" >&2
+	exit 0
+fi
+
+STAGE=$OUT/.initrd-root
+rm -rf "$STAGE"
+mkdir -p "$STAGE"/{bin,dev,etc,proc,sys,tmp,run,root,mnt,lib/modules/"$KVER"}
+ln -s bin "$STAGE/sbin"
+mkdir -p "$STAGE/usr"
+ln -s ../bin "$STAGE/usr/bin"
+ln -s ../bin "$STAGE/usr/sbin"
+chmod 1777 "$STAGE/tmp"
+chmod 700 "$STAGE/root"
+cp "$BUSYBOX" "$STAGE/bin/busybox"
+
+# Applets: busybox is an arm64 binary and cannot run here, so read its applet name table
+# (the sorted, NUL-separated list starting "[\0[[\0") from the binary itself.
+APPLETS=$(python3 - "$BUSYBOX" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+start = data.find(b"[\0[[\0")
+if start < 0:
+    sys.exit("busybox applet table not found")
+names = data[start:data.find(b"\0\0", start)].decode("ascii").split("\0")
+if names != sorted(names) or len(names) < 50:
+    sys.exit("busybox applet table looks wrong")
+print(" ".join(n for n in names if n not in ("busybox", "linuxrc")))
+PY
+)
+for a in $REQUIRED_APPLETS; do
+	case " $APPLETS " in
+	*" $a "*) ;;
+	*) echo "guest: busybox-static lacks the applet '$a'" >&2; exit 1 ;;
+	esac
+done
+n=0
+for a in $APPLETS; do
+	ln -s busybox "$STAGE/bin/$a"
+	n=$((n + 1))
+done
+echo "guest: busybox: $n applets (devmem included)" >&2
+
+# Modules: resolve names against modules.builtin / modules.dep, dependencies first.
+python3 - "$MODDIR" "$STAGE/lib/modules/$KVER" $MODULES > "$STAGE/etc/modules.load" <<'PY'
+import lzma, gzip, os, sys
+moddir, dest, wanted = sys.argv[1], sys.argv[2], sys.argv[3:]
+
+def norm(path):
+    """Module name of a modules.dep path: basename, no .ko*, '-' == '_'."""
+    base = os.path.basename(path)
+    return base[: base.index(".ko")].replace("-", "_")
+
+deps, byname = {}, {}
+for line in open(os.path.join(moddir, "modules.dep")):
+    path, _, rest = line.partition(":")
+    deps[path] = rest.split()
+    byname[norm(path)] = path
+builtin = {norm(l.strip()) for l in open(os.path.join(moddir, "modules.builtin")) if l.strip()}
+
+order, seen = [], set()
+def visit(path):
+    if path in seen:
+        return
+    seen.add(path)
+    for d in deps[path]:
+        visit(d)
+    order.append(path)
+
+for name in wanted:
+    n = name.replace("-", "_")
+    if n in builtin:
+        print(f"guest: module {name}: built into the kernel", file=sys.stderr)
+    elif n in byname:
+        visit(byname[n])
+    else:
+        sys.exit(f"guest: module {name}: neither in modules.dep nor modules.builtin")
+
+out_paths = []
+for path in order:
+    src = os.path.join(moddir, path)
+    if path.endswith(".ko.xz"):
+        data, path = lzma.open(src).read(), path[:-3]
+    elif path.endswith(".ko.gz"):
+        data, path = gzip.open(src).read(), path[:-3]
+    elif path.endswith(".ko"):
+        data = open(src, "rb").read()
+    else:
+        sys.exit(f"guest: {path}: unsupported module compression")
+    os.makedirs(os.path.dirname(os.path.join(dest, path)), exist_ok=True)
+    open(os.path.join(dest, path), "wb").write(data)
+    out_paths.append(path)
+    print(path)
+
+# A modules.dep for the modules we ship, so busybox modprobe works too.
+with open(os.path.join(dest, "modules.dep"), "w") as f:
+    strip = lambda p: p[:-3] if p.endswith((".xz", ".gz")) else p
+    for path in order:
+        f.write(f"{strip(path)}: {' '.join(strip(d) for d in deps[path])}\n".replace(": \n", ":\n"))
+print("guest: modules: " + " ".join(norm(p) for p in out_paths), file=sys.stderr)
+PY
+cp "$MODDIR/modules.builtin" "$STAGE/lib/modules/$KVER/" 2>/dev/null || true
+
+: > "$STAGE/etc/profile"
+echo "root:x:0:0:root:/root:/bin/sh" > "$STAGE/etc/passwd"
+echo "root:x:0:" > "$STAGE/etc/group"
+echo domus-guest > "$STAGE/etc/hostname"
+
+cat > "$STAGE/init" <<EOF
+#!/bin/sh
+# Domus guest init (generated by guest/build.sh): mounts, loads modules, prints
+# DOMUS-GUEST-READY and keeps an interactive shell on the console.
+KVER=$KVER
+EOF
+cat >> "$STAGE/init" <<'EOF'
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root TERM=${TERM:-vt100}
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev || echo "init: cannot mount devtmpfs"
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+hostname -F /etc/hostname
+
+while read -r m; do
+	insmod "/lib/modules/$KVER/$m" || echo "init: insmod $m failed"
+done < /etc/modules.load
+[ -d /proc/xen ] && mount -t xenfs xenfs /proc/xen 2>/dev/null
+
+ip link set lo up
+echo "DOMUS-GUEST-READY $(cat /proc/uptime)"
+
+# PID 1 gets busybox poweroff/reboot/halt's signals; only "wait" lets a trap run at once.
+trap 'poweroff -f' USR2
+trap 'reboot -f' TERM
+trap 'halt -f' USR1
+export PS1='~ # '
+cd /root
+while :; do
+	setsid cttyhack sh &
+	wait $!
+	sleep 1
+done
+EOF
+chmod 755 "$STAGE/init"
+
+# newc cpio written here (not with cpio(1)) so that files are root-owned and /dev/console
+# exists without needing root, with fixed mtimes for reproducible output.
+python3 - "$STAGE" "${SOURCE_DATE_EPOCH:-0}" <<'PY' | gzip -9n > "$OUT/initrd.img.tmp"
+import os, stat, sys
+root, mtime = sys.argv[1], int(sys.argv[2])
+out = sys.stdout.buffer
+ino = 1
+
+def entry(name, mode, data=b"", rdev=(0, 0)):
+    global ino
+    nameb = name.encode() + b"\0"
+    hdr = "070701" + "".join("%08X" % v for v in (
+        ino, mode, 0, 0, 2 if stat.S_ISDIR(mode) else 1, mtime, len(data),
+        0, 0, rdev[0], rdev[1], len(nameb), 0))
+    ino += 1
+    out.write(hdr.encode() + nameb + b"\0" * (-(110 + len(nameb)) % 4))
+    out.write(data + b"\0" * (-len(data) % 4))
+
+for dirpath, dirnames, filenames in os.walk(root):
+    dirnames.sort()
+    rel = os.path.relpath(dirpath, root)
+    for name in sorted(dirnames + filenames):
+        path = os.path.join(dirpath, name)
+        arc = os.path.normpath(os.path.join(rel, name))
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            entry(arc, stat.S_IFLNK | 0o777, os.readlink(path).encode())
+        elif stat.S_ISDIR(st.st_mode):
+            entry(arc, stat.S_IFDIR | stat.S_IMODE(st.st_mode))
+        else:
+            entry(arc, stat.S_IFREG | stat.S_IMODE(st.st_mode), open(path, "rb").read())
+entry("dev/console", stat.S_IFCHR | 0o600, rdev=(5, 1))
+entry("dev/null", stat.S_IFCHR | 0o666, rdev=(1, 3))
+entry("TRAILER!!!", 0)
+PY
+mv "$OUT/initrd.img.tmp" "$OUT/initrd.img"
+echo "guest: $OUT/initrd.img: $(stat -c %s "$OUT/initrd.img") bytes (kernel $KVER)" >&2

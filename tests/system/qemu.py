@@ -1,0 +1,274 @@
+# SPDX-License-Identifier: MIT
+"""Boots Domus + dom0 (or the guest kernel natively) in QEMU and drives the console with pexpect."""
+
+import os
+import re
+import secrets
+import shlex
+import threading
+import time
+from pathlib import Path
+
+import pexpect
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / "build"
+GUEST = BUILD / "guest"
+DOMUS_IMG = Path(os.environ.get("DOMUS_IMG", BUILD / "domus.img"))
+LOG_DIR = BUILD / "test-logs"
+QEMU = os.environ.get("QEMU", "qemu-system-aarch64")
+
+# Guest-loader addresses (QEMU virt RAM starts at 0x40000000).
+KERNEL_ADDR = 0x49000000
+INITRD_ADDR = 0x50000000
+
+# QEMU's own escape key (-nographic multiplexes its monitor on stdio). Ctrl-t, so that Ctrl-a
+# reaches the hypervisor's console (Xen-style: Ctrl-a three times switches input).
+QEMU_ECHR = 0x14
+
+# Multiplies every timeout: TCG on a slow or busy machine (DOMUS_TEST_TIMEOUT_SCALE=2).
+TIMEOUT_SCALE = float(os.environ.get("DOMUS_TEST_TIMEOUT_SCALE", "1"))
+# QEMU is killed after this many seconds whatever the test is doing.
+HARD_TIMEOUT = float(os.environ.get("DOMUS_TEST_HARD_TIMEOUT", "900"))
+
+READY = "DOMUS-GUEST-READY"
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_KLOG = re.compile(r"^\[\s*\d+\.\d+\] ")
+
+
+class Machine:
+    """One QEMU virt machine: Domus with dom0 (hypervisor=True) or the guest kernel alone."""
+
+    def __init__(self, name, *, smp=2, mem=2048, cpu="cortex-a57", hypervisor=True,
+                 domus_args="", dom0_mem="512M", dom0_bootargs="console=ttyAMA0",
+                 kernel=None, initrd=None, disks=(), net=True, extra_args=(),
+                 log_dir=LOG_DIR):
+        self.name = name
+        self.smp, self.mem, self.cpu = smp, mem, cpu
+        self.hypervisor = hypervisor
+        self.domus_args = domus_args
+        self.dom0_mem = dom0_mem
+        self.dom0_bootargs = dom0_bootargs
+        self.kernel = Path(kernel) if kernel else GUEST / "vmlinuz"
+        self.initrd = Path(initrd) if initrd else GUEST / "initrd.img"
+        self.disks = [Path(d) for d in disks]
+        self.net = net
+        self.extra_args = list(extra_args)
+        self.log_path = Path(log_dir) / (re.sub(r"[^A-Za-z0-9_.-]+", "_", name) + ".log")
+        self.child = None
+        self.boot_seconds = None   # wall time from spawn to DOMUS-GUEST-READY
+        self.guest_uptime = None   # the guest's /proc/uptime when it printed DOMUS-GUEST-READY
+        self._log = None
+        self._console = None
+        self._watchdog = None
+        self._t0 = None
+
+    # --- command line
+
+    def command(self):
+        machine = "virt,gic-version=3" + (",virtualization=on" if self.hypervisor else "")
+        cmd = [QEMU, "-M", machine, "-cpu", self.cpu, "-smp", str(self.smp),
+               "-m", str(self.mem), "-nographic", "-no-reboot", "-echr", hex(QEMU_ECHR)]
+        if self.hypervisor:
+            append = " ".join(a for a in (f"dom0_mem={self.dom0_mem}" if self.dom0_mem else "",
+                                          self.domus_args) if a)
+            cmd += ["-kernel", str(DOMUS_IMG), "-append", append,
+                    "-device", f"guest-loader,addr={KERNEL_ADDR:#x},kernel={_opt(self.kernel)},"
+                               f"bootargs={_opt(self.dom0_bootargs)}",
+                    "-device", f"guest-loader,addr={INITRD_ADDR:#x},initrd={_opt(self.initrd)}"]
+        else:
+            cmd += ["-kernel", str(self.kernel), "-initrd", str(self.initrd),
+                    "-append", self.dom0_bootargs]
+        if self.net:
+            # restrict=on: slirp answers DHCP but routes nothing off this machine.
+            cmd += ["-netdev", "user,id=n0,restrict=on", "-device", "virtio-net-device,netdev=n0"]
+        for i, disk in enumerate(self.disks):
+            cmd += ["-drive", f"if=none,id=d{i},format=raw,file={_opt(disk)}",
+                    "-device", f"virtio-blk-device,drive=d{i}"]
+        return cmd + self.extra_args
+
+    # --- lifecycle
+
+    def start(self):
+        cmd = self.command()
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "w", encoding="utf-8", errors="replace")
+        self._log.write("$ " + shlex.join(cmd) + "\n")
+        self._log.flush()
+        self._t0 = time.monotonic()
+        self.child = pexpect.spawn(cmd[0], cmd[1:], cwd=str(ROOT), encoding="utf-8",
+                                   codec_errors="replace", timeout=30 * TIMEOUT_SCALE,
+                                   dimensions=(50, 200))
+        self._console = _ConsoleLog(self._log)
+        self.child.logfile_read = self._console
+        self._watchdog = threading.Timer(HARD_TIMEOUT, self._hard_kill)
+        self._watchdog.daemon = True
+        self._watchdog.start()
+        return self
+
+    def _hard_kill(self):
+        # Runs in the timer's thread: signal only, the main thread reaps QEMU.
+        self._note(f"hard timeout ({HARD_TIMEOUT:.0f}s): killing QEMU")
+        try:
+            os.kill(self.child.pid, 9)
+        except (ProcessLookupError, AttributeError):
+            pass
+
+    def _note(self, text):
+        if self._log and not self._log.closed:
+            self._log.write(f"\n### {text}\n")
+            self._log.flush()
+
+    def close(self):
+        """Kills QEMU if still running; always safe to call."""
+        if self._watchdog:
+            self._watchdog.cancel()
+        if self.child is not None:
+            if self.child.isalive():
+                self._note("teardown: killing QEMU")
+                self.child.terminate(force=True)
+            try:
+                self.child.close(force=True)
+            except Exception:
+                pass
+        if self._log and not self._log.closed:
+            self._log.close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # --- console
+
+    def wait_for(self, pattern, timeout=60):
+        """Waits for a regex on the console; returns the re.Match. Fails with the log's tail."""
+        try:
+            self.child.expect(pattern, timeout=timeout * TIMEOUT_SCALE)
+        except pexpect.TIMEOUT:
+            raise AssertionError(f"{self.name}: no {pattern!r} on the console within "
+                                 f"{timeout * TIMEOUT_SCALE:.0f}s{self._tail()}") from None
+        except pexpect.EOF:
+            raise AssertionError(f"{self.name}: QEMU exited while waiting for {pattern!r}"
+                                 f"{self._tail()}") from None
+        return self.child.match
+
+    def wait_ready(self, timeout=300):
+        """Waits for the guest's init to print DOMUS-GUEST-READY; returns seconds since spawn."""
+        m = self.wait_for(READY + r" ([0-9.]+)", timeout)
+        self.boot_seconds = time.monotonic() - self._t0
+        self.guest_uptime = float(m.group(1))
+        self._note(f"{READY} after {self.boot_seconds:.1f}s wall, guest uptime {self.guest_uptime}s")
+        return self.boot_seconds
+
+    def transcript(self):
+        """Everything QEMU has printed so far (CRs removed)."""
+        return "".join(self._console.parts).replace("\r", "")
+
+    def mark(self):
+        """A position in transcript(), for wait_logged(since=...)."""
+        return len(self.transcript())
+
+    def wait_logged(self, pattern, since=0, timeout=30):
+        """Waits for a regex anywhere in the console output after `since`, including text that
+        shell() or wait_for() already consumed (e.g. a hypervisor line inside a command's
+        output). Returns the re.Match."""
+        deadline = time.monotonic() + timeout * TIMEOUT_SCALE
+        while True:
+            m = re.compile(pattern, re.M).search(self.transcript(), since)
+            if m:
+                return m
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.name}: no {pattern!r} on the console within "
+                                     f"{timeout * TIMEOUT_SCALE:.0f}s{self._tail()}")
+            try:
+                self.child.expect(r"[\s\S]+", timeout=0.5)   # read whatever comes
+            except pexpect.TIMEOUT:
+                pass
+            except pexpect.EOF:
+                m = re.compile(pattern, re.M).search(self.transcript(), since)
+                if m:
+                    return m
+                raise AssertionError(f"{self.name}: QEMU exited while waiting for "
+                                     f"{pattern!r}{self._tail()}") from None
+
+    def send(self, text):
+        self.child.send(text)
+
+    def shell(self, cmd, timeout=60):
+        """Runs cmd in the guest's shell; returns (output, exit status).
+
+        The output is what cmd printed between two unique markers, with CRLF turned into LF,
+        terminal escapes and kernel log lines ("[  1.234] ...") removed.
+        """
+        tag = secrets.token_hex(4)
+        begin, end = f"__BEGIN_{tag}__", f"__END_{tag}__"
+        # The markers are quoted apart in the command so that its echo does not match them.
+        self.child.send(f'echo "__BEGIN_""{tag}__"; {cmd}; echo "__END_""{tag}__ $?"\n')
+        self.wait_for(re.escape(begin) + r"\r*\n", timeout)
+        m = self.wait_for(re.escape(end) + r" (\d+)", timeout)
+        lines = _ANSI.sub("", self.child.before).replace("\r", "").split("\n")
+        out = "\n".join(l for l in lines if not _KLOG.match(l))
+        return out.strip("\n"), int(m.group(1))
+
+    def run(self, cmd, timeout=60):
+        """Like shell(), but asserts exit status 0 and returns the output only."""
+        out, status = self.shell(cmd, timeout)
+        assert status == 0, f"{self.name}: `{cmd}` exited {status}:\n{out}"
+        return out
+
+    def poweroff(self, timeout=60):
+        """Sends `poweroff` and returns QEMU's exit status (negative: killed by that signal)."""
+        self.child.send("poweroff\n")
+        try:
+            self.child.expect(pexpect.EOF, timeout=timeout * TIMEOUT_SCALE)
+        except pexpect.TIMEOUT:
+            raise AssertionError(f"{self.name}: QEMU still running {timeout * TIMEOUT_SCALE:.0f}s "
+                                 f"after poweroff{self._tail()}") from None
+        self.child.close()
+        if self.child.signalstatus is not None:
+            return -self.child.signalstatus
+        return self.child.exitstatus
+
+    def _tail(self, n=40):
+        if self._log and not self._log.closed:
+            self._log.flush()
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()[-n:]
+        except OSError:
+            return ""
+        return f"\n--- last {len(lines)} console lines ({self.log_path}):\n" + "\n".join(lines)
+
+
+class _ConsoleLog:
+    """pexpect's logfile_read: writes the log file without the CRs of the guest's (and QEMU's)
+    CRLFs, and keeps the whole console output in memory for Machine.wait_logged()."""
+
+    def __init__(self, f):
+        self.f = f
+        self.parts = []
+
+    def write(self, s):
+        self.parts.append(s)
+        self.f.write(s.replace("\r", ""))
+
+    def flush(self):
+        self.f.flush()
+
+
+def _opt(value):
+    """A value inside a QEMU -device/-drive option list: commas are doubled."""
+    return str(value).replace(",", ",,")
+
+
+def make_pattern_disk(path, size=4 << 20):
+    """Writes a raw disk image of pseudo-random but fixed bytes; returns its sha256 hex digest."""
+    import hashlib
+    out, counter = bytearray(), 0
+    while len(out) < size:
+        out += hashlib.sha512(b"domus-disk-%d" % counter).digest()
+        counter += 1
+    data = bytes(out[:size])
+    Path(path).write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
