@@ -131,6 +131,26 @@ static int parse_uart(struct platform *p)
 	return 0;
 }
 
+/*
+ * Module "reg" under /chosen: QEMU's guest-loader and Xen both take /chosen's
+ * cell sizes as inherited from the root when /chosen does not set its own.
+ */
+static int module_reg(const struct fdt *fdt, int chosen, int node, struct region *r)
+{
+	u32 ac, sc, len;
+	const u8 *reg = fdt_prop(fdt, node, "reg", &len);
+
+	if (fdt_prop_u32(fdt, chosen, "#address-cells", &ac))
+		ac = fdt_address_cells(fdt, 0);
+	if (fdt_prop_u32(fdt, chosen, "#size-cells", &sc))
+		sc = fdt_size_cells(fdt, 0);
+	if (!reg || ac < 1 || ac > 2 || sc < 1 || sc > 2 || len < (ac + sc) * 4)
+		return -EINVAL;
+	r->base = fdt_read_cells(reg, ac);
+	r->size = fdt_read_cells(reg + ac * 4, sc);
+	return 0;
+}
+
 static void parse_chosen(struct platform *p)
 {
 	const struct fdt *fdt = &p->fdt;
@@ -148,7 +168,7 @@ static void parse_chosen(struct platform *p)
 		if (!fdt_is_compatible(fdt, n, "multiboot,module") &&
 		    !fdt_is_compatible(fdt, n, "xen,multiboot-module"))
 			continue;
-		if (fdt_reg(fdt, n, 0, &r.base, &r.size))
+		if (module_reg(fdt, chosen, n, &r))
 			continue;
 		if (fdt_is_compatible(fdt, n, "multiboot,kernel") ||
 		    fdt_is_compatible(fdt, n, "xen,linux-zimage") || !p->kernel.size) {

@@ -47,7 +47,7 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 	struct out o = { buf, size, 0 };
 
 	for (; *fmt; fmt++) {
-		bool zero = false, left = false;
+		bool zero = false, left = false, alt = false;
 		int width = 0, lng = 0, prec = -1;
 
 		if (*fmt != '%') {
@@ -60,6 +60,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 				zero = true;
 			else if (*fmt == '-')
 				left = true;
+			else if (*fmt == '#')
+				alt = true;
 			else
 				break;
 		}
@@ -96,6 +98,10 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'X': {
 			u64 v = lng ? va_arg(ap, u64) : va_arg(ap, unsigned int);
 
+			if (alt && *fmt != 'u') {
+				put(&o, '0');
+				put(&o, 'x');
+			}
 			put_num(&o, v, *fmt == 'u' ? 10 : 16, false, width, zero, left, *fmt == 'X');
 			break;
 		}

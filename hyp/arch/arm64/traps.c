@@ -5,6 +5,7 @@
 #include <domus/irq.h>
 #include <domus/decode.h>
 #include <domus/domain.h>
+#include <domus/errno.h>
 #include <domus/platform.h>
 #include <domus/printk.h>
 #include <domus/sched.h>
@@ -278,7 +279,7 @@ static void handle_sync(struct vcpu *v)
 		u64 far = read_sysreg(far_el2);
 
 		printk(VCPU_LOG "instruction fetch from IPA %#lx with no memory (pc %#lx)\n",
-		       VCPU_ARGS(v), (read_sysreg(hpfar_el2) & 0xffffffffff0ULL) << 8 | (far & 0xfff),
+		       VCPU_ARGS(v), (u64)((read_sysreg(hpfar_el2) & 0xffffffffff0UL) << 8 | (far & 0xfff)),
 		       v->regs.pc);
 		inject_iabt(v, far);
 		break;

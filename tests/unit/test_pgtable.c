@@ -1,0 +1,742 @@
+// SOURCES: hyp/arch/arm64/pgtable.c
+/* SPDX-License-Identifier: MIT */
+/*
+ * Host tests of the translation table code. Table pages come from
+ * aligned_alloc and their "physical" address is the host pointer, so the
+ * tests can walk the tables and check raw descriptors against values worked
+ * out by hand from the Arm ARM. The injected mm_ops log every allocation,
+ * free and TLB invalidation, and can fail allocations on demand.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <domus/errno.h>
+#include <domus/pgtable.h>
+
+/* ---- injected memory operations ---- */
+
+enum ev_kind { EV_ALLOC, EV_FREE, EV_TLBI };
+
+struct event {
+	enum ev_kind kind;
+	u64 addr; /* table pa, or ia for TLBI */
+	int level;
+	int lookup_rc; /* TLBI: pgtable_lookup(addr) at that moment (break-before-make) */
+};
+
+#define MAX_EVENTS 200000
+#define MAX_LIVE 4096
+
+static struct {
+	struct event ev[MAX_EVENTS];
+	int nev;
+	void *live[MAX_LIVE];
+	int nlive;
+	long allocs, frees, tlbis;
+	long fail_at; /* allocation number that fails, or -1 */
+	struct pgtable *pt; /* for lookups from inside tlb_invalidate */
+} mm;
+
+static void log_event(enum ev_kind kind, u64 addr, int level, int lookup_rc)
+{
+	if (mm.nev < MAX_EVENTS)
+		mm.ev[mm.nev++] = (struct event){ kind, addr, level, lookup_rc };
+}
+
+static void *t_alloc(void *ctx, paddr_t *pa)
+{
+	void *p;
+
+	assert_ptr_equal(ctx, &mm);
+	if (mm.fail_at >= 0 && mm.allocs >= mm.fail_at)
+		return NULL;
+	p = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
+	assert_non_null(p);
+	memset(p, 0, PAGE_SIZE); /* the ops contract: zeroed pages */
+	assert_true(mm.nlive < MAX_LIVE);
+	mm.live[mm.nlive++] = p;
+	mm.allocs++;
+	*pa = (paddr_t)(uintptr_t)p;
+	log_event(EV_ALLOC, *pa, -1, 0);
+	return p;
+}
+
+static void t_free(void *ctx, void *va, paddr_t pa)
+{
+	int i;
+
+	assert_ptr_equal(ctx, &mm);
+	assert_int_equal((paddr_t)(uintptr_t)va, pa);
+	for (i = 0; i < mm.nlive && mm.live[i] != va; i++)
+		;
+	assert_true(i < mm.nlive); /* freeing something never allocated, or twice */
+	mm.live[i] = mm.live[--mm.nlive];
+	mm.frees++;
+	log_event(EV_FREE, pa, -1, 0);
+	/* Poison, so a use after free shows as a wild walk (and ASan catches it). */
+	memset(va, 0xa5, PAGE_SIZE);
+	free(va);
+}
+
+static void *t_p2v(void *ctx, paddr_t pa)
+{
+	return (void *)(uintptr_t)pa;
+}
+
+static void t_tlbi(void *ctx, u64 ia, int level)
+{
+	int rc = mm.pt ? pgtable_lookup(mm.pt, ia, NULL, NULL) : 0;
+
+	mm.tlbis++;
+	log_event(EV_TLBI, ia, level, rc);
+}
+
+static const struct pgtable_mm_ops ops = {
+	.alloc_page = t_alloc,
+	.free_page = t_free,
+	.phys_to_virt = t_p2v,
+	.tlb_invalidate = t_tlbi,
+};
+
+static struct pgtable pt;
+
+static void mm_reset(void)
+{
+	mm.nev = 0;
+	mm.allocs = mm.frees = mm.tlbis = 0;
+	mm.fail_at = -1;
+	mm.pt = &pt;
+}
+
+static void new_table(enum pgtable_stage stage, int ia_bits)
+{
+	mm_reset();
+	assert_int_equal(pgtable_init(&pt, stage, ia_bits, &ops, &mm), 0);
+	assert_int_equal(mm.nlive, 1);
+}
+
+static int teardown(void **state)
+{
+	if (pt.root)
+		pgtable_destroy(&pt);
+	assert_int_equal(mm.nlive, 0);
+	memset(&pt, 0, sizeof(pt));
+	return 0;
+}
+
+/* ---- walking the tables from the test side ---- */
+
+static int lvl_shift(int level)
+{
+	return 12 + 9 * (3 - level);
+}
+
+/* The entry for ia at the given level, following table descriptors; NULL if none. */
+static u64 *entry_at(u64 ia, int level)
+{
+	u64 *t = pt.root;
+
+	for (int l = pt.start_level; l < level; l++) {
+		u64 d = t[(ia >> lvl_shift(l)) & 511];
+
+		if ((d & 3) != 3)
+			return NULL;
+		t = (u64 *)(uintptr_t)(d & 0x0000fffffffff000ULL);
+	}
+	return &t[(ia >> lvl_shift(level)) & 511];
+}
+
+struct leaf {
+	u64 ia;
+	int level;
+	u64 desc;
+};
+
+struct snapshot {
+	struct leaf leaves[8192];
+	int n;
+	int tables;
+	int leaves_at[4];
+};
+
+static void snap_walk(struct snapshot *s, const u64 *t, int level, u64 base)
+{
+	s->tables++;
+	for (u64 i = 0; i < 512; i++) {
+		u64 d = t[i], ia = base + (i << lvl_shift(level));
+
+		if (!(d & 1))
+			continue;
+		if (level < 3 && (d & 3) == 3) {
+			snap_walk(s, (const u64 *)(uintptr_t)(d & 0x0000fffffffff000ULL), level + 1, ia);
+			continue;
+		}
+		assert_true(s->n < (int)ARRAY_SIZE(s->leaves));
+		s->leaves[s->n++] = (struct leaf){ ia, level, d };
+		s->leaves_at[level]++;
+	}
+}
+
+static void snapshot(struct snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+	snap_walk(s, pt.root, pt.start_level, 0);
+}
+
+static void assert_same_snapshot(const struct snapshot *a, const struct snapshot *b)
+{
+	assert_int_equal(a->n, b->n);
+	assert_int_equal(a->tables, b->tables);
+	assert_memory_equal(a->leaves, b->leaves, a->n * sizeof(a->leaves[0]));
+}
+
+static int count_events(enum ev_kind kind)
+{
+	int n = 0;
+
+	for (int i = 0; i < mm.nev; i++)
+		n += mm.ev[i].kind == kind;
+	return n;
+}
+
+/* ---- descriptors worked out by hand ----
+ *
+ * Stage 1, EL2 regime: AttrIndx[4:2], AP[7:6] (AP[1] = bit 6 RES1, AP[2] =
+ * bit 7 read-only), SH[9:8], AF bit 10, XN bit 54.
+ *   normal RWX : AF 0x400 | SH 0x300 | AP 0x40                 = 0x740
+ *   normal RW  : 0x740 | XN
+ *   normal R-X : 0x400 | 0x300 | AP 0xc0                        = 0x7c0
+ *   device RW  : AF 0x400 | AP 0x40 | AttrIndx 1 (0x4) | XN      = 0x444 | XN
+ * Stage 2: MemAttr[5:2], S2AP[7:6] (6 read, 7 write), SH, AF, XN.
+ *   normal RWX : 0x400 | 0x300 | S2AP 0xc0 | MemAttr 0xf (0x3c)  = 0x7fc
+ *   normal R   : 0x400 | 0x300 | 0x40 | 0x3c | XN                = 0x77c | XN
+ *   normal W-X : 0x400 | 0x300 | 0x80 | 0x3c                     = 0x7bc
+ *   device RW  : 0x400 | 0xc0 | MemAttr 0x1 (0x4) | XN           = 0x4c4 | XN
+ * Type bits: block 0b01, page 0b11.
+ */
+#define XN (1ULL << 54)
+#define BLOCK 1ULL
+#define PAGE 3ULL
+
+/* ---- init ---- */
+
+static void test_init_picks_start_level_from_ia_bits(void **state)
+{
+	static const struct {
+		int ia_bits, level;
+	} cases[] = { { 32, 1 }, { 36, 1 }, { 39, 1 }, { 40, 0 }, { 44, 0 }, { 48, 0 } };
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		new_table(PGT_STAGE2, cases[i].ia_bits);
+		assert_int_equal(pt.start_level, cases[i].level);
+		assert_int_equal(pt.ia_bits, cases[i].ia_bits);
+		assert_int_equal(pt.root_pa, (paddr_t)(uintptr_t)pt.root);
+		for (int k = 0; k < 512; k++)
+			assert_int_equal(pt.root[k], 0);
+		pgtable_destroy(&pt);
+		assert_int_equal(mm.nlive, 0);
+	}
+}
+
+static void test_init_rejects_bad_arguments(void **state)
+{
+	struct pgtable_mm_ops no_alloc = ops;
+
+	no_alloc.alloc_page = NULL;
+	mm_reset();
+	assert_int_equal(pgtable_init(&pt, PGT_STAGE2, 31, &ops, &mm), -EINVAL);
+	assert_int_equal(pgtable_init(&pt, PGT_STAGE2, 49, &ops, &mm), -EINVAL);
+	assert_int_equal(pgtable_init(&pt, PGT_STAGE1_EL2, 0, &ops, &mm), -EINVAL);
+	assert_int_equal(pgtable_init(&pt, (enum pgtable_stage)7, 39, &ops, &mm), -EINVAL);
+	assert_int_equal(pgtable_init(&pt, PGT_STAGE2, 39, NULL, &mm), -EINVAL);
+	assert_int_equal(pgtable_init(&pt, PGT_STAGE2, 39, &no_alloc, &mm), -EINVAL);
+	mm.fail_at = 0;
+	assert_int_equal(pgtable_init(&pt, PGT_STAGE2, 39, &ops, &mm), -ENOMEM);
+	assert_int_equal(mm.nlive, 0);
+	pt.root = NULL;
+}
+
+/* ---- exact descriptors ---- */
+
+static void test_1gib_block_is_one_level1_descriptor(void **state)
+{
+	new_table(PGT_STAGE2, 39);
+	assert_int_equal(pgtable_map(&pt, GiB(1), GiB(3), GiB(1), PGT_RWX), 0);
+	assert_int_equal(mm.allocs, 1); /* the root only */
+	assert_int_equal(pt.root[1], 0xc0000000ULL | 0x7fc | BLOCK);
+	for (int i = 0; i < 512; i++)
+		if (i != 1)
+			assert_int_equal(pt.root[i], 0);
+}
+
+static void test_2mib_block_is_one_level2_descriptor(void **state)
+{
+	u64 *l1e, *l2;
+
+	new_table(PGT_STAGE2, 39);
+	assert_int_equal(pgtable_map(&pt, MiB(2), 0x40200000, MiB(2), PGT_RW), 0);
+	assert_int_equal(mm.allocs, 2);
+	l1e = &pt.root[0];
+	assert_int_equal(*l1e & 0xfff0000000000fffULL, PAGE); /* table: only type bits */
+	l2 = (u64 *)(uintptr_t)(*l1e & 0x0000fffffffff000ULL);
+	assert_int_equal(l2[1], 0x40200000ULL | 0x7fc | XN | BLOCK);
+	assert_int_equal(l2[0], 0);
+	assert_int_equal(l2[2], 0);
+}
+
+static void test_4kib_page_is_one_level3_descriptor(void **state)
+{
+	new_table(PGT_STAGE1_EL2, 48);
+	assert_int_equal(pt.start_level, 0);
+	assert_int_equal(pgtable_map(&pt, 0x8000405000ULL, 0x9000a000ULL, PAGE_SIZE, PGT_RWX), 0);
+	assert_int_equal(mm.allocs, 4); /* root (L0), L1, L2, L3 */
+	assert_int_equal(*entry_at(0x8000405000ULL, 3), 0x9000a000ULL | 0x740 | PAGE);
+	assert_int_equal(*entry_at(0x8000404000ULL, 3), 0);
+	assert_int_equal(*entry_at(0x8000406000ULL, 3), 0);
+}
+
+struct attr_case {
+	const char *what;
+	enum pgtable_stage stage;
+	u64 attrs;
+	u64 desc_attrs; /* expected, from the table above */
+	u64 lookup_attrs; /* what lookup decodes back */
+};
+
+static const struct attr_case attr_cases[] = {
+	{ "s1 normal RWX", PGT_STAGE1_EL2, PGT_RWX, 0x740, PGT_RWX },
+	{ "s1 normal RW", PGT_STAGE1_EL2, PGT_RW, 0x740 | XN, PGT_RW },
+	{ "s1 normal R", PGT_STAGE1_EL2, PGT_R, 0x7c0 | XN, PGT_R },
+	{ "s1 normal RX", PGT_STAGE1_EL2, PGT_R | PGT_X, 0x7c0, PGT_R | PGT_X },
+	{ "s1 write-only maps RW", PGT_STAGE1_EL2, PGT_W, 0x740 | XN, PGT_RW },
+	{ "s1 device RW", PGT_STAGE1_EL2, PGT_RW | PGT_DEVICE, 0x444 | XN, PGT_RW | PGT_DEVICE },
+	{ "s1 device never X", PGT_STAGE1_EL2, PGT_RWX | PGT_DEVICE, 0x444 | XN,
+	  PGT_RW | PGT_DEVICE },
+	{ "s1 device R", PGT_STAGE1_EL2, PGT_R | PGT_DEVICE, 0x4c4 | XN, PGT_R | PGT_DEVICE },
+	{ "s2 normal RWX", PGT_STAGE2, PGT_RWX, 0x7fc, PGT_RWX },
+	{ "s2 normal RW", PGT_STAGE2, PGT_RW, 0x7fc | XN, PGT_RW },
+	{ "s2 normal R", PGT_STAGE2, PGT_R, 0x77c | XN, PGT_R },
+	{ "s2 normal RX", PGT_STAGE2, PGT_R | PGT_X, 0x77c, PGT_R | PGT_X },
+	{ "s2 normal WX", PGT_STAGE2, PGT_W | PGT_X, 0x7bc, PGT_W | PGT_X },
+	{ "s2 device RW", PGT_STAGE2, PGT_RW | PGT_DEVICE, 0x4c4 | XN, PGT_RW | PGT_DEVICE },
+	{ "s2 device R", PGT_STAGE2, PGT_R | PGT_DEVICE, 0x444 | XN, PGT_R | PGT_DEVICE },
+	{ "s2 device never X", PGT_STAGE2, PGT_RWX | PGT_DEVICE, 0x4c4 | XN,
+	  PGT_RW | PGT_DEVICE },
+};
+
+static void test_attributes_give_exact_stage1_and_stage2_bits(void **state)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(attr_cases); i++) {
+		const struct attr_case *c = &attr_cases[i];
+		paddr_t pa;
+		u64 attrs;
+
+		print_message("  %s\n", c->what);
+		new_table(c->stage, 40);
+		/* A page, a 2 MiB block and a 1 GiB block with the same attributes. */
+		assert_int_equal(pgtable_map(&pt, 0x7000, 0x123456000ULL, PAGE_SIZE, c->attrs), 0);
+		assert_int_equal(pgtable_map(&pt, MiB(4), MiB(6), MiB(2), c->attrs), 0);
+		assert_int_equal(pgtable_map(&pt, GiB(5), GiB(7), GiB(1), c->attrs), 0);
+		assert_int_equal(*entry_at(0x7000, 3), 0x123456000ULL | c->desc_attrs | PAGE);
+		assert_int_equal(*entry_at(MiB(4), 2), MiB(6) | c->desc_attrs | BLOCK);
+		assert_int_equal(*entry_at(GiB(5), 1), GiB(7) | c->desc_attrs | BLOCK);
+		assert_int_equal(pgtable_lookup(&pt, 0x7abc, &pa, &attrs), 0);
+		assert_int_equal(pa, 0x123456abcULL);
+		assert_int_equal(attrs, c->lookup_attrs);
+		assert_int_equal(pgtable_lookup(&pt, GiB(5) + 0x12345678, &pa, &attrs), 0);
+		assert_int_equal(pa, GiB(7) + 0x12345678);
+		assert_int_equal(attrs, c->lookup_attrs);
+		pgtable_destroy(&pt);
+		assert_int_equal(mm.nlive, 0);
+	}
+}
+
+/* ---- block selection ---- */
+
+static void test_mixed_range_uses_the_biggest_blocks_that_fit(void **state)
+{
+	/* 2 pages, a 2 MiB block, a 1 GiB block, a 2 MiB block, 3 pages. */
+	u64 ia = GiB(1) - MiB(2) - KiB(8), size = GiB(1) + MiB(4) + KiB(20);
+	u64 off = GiB(4); /* keeps pa as aligned as ia */
+	struct snapshot *s = malloc(sizeof(*s));
+	paddr_t pa;
+
+	new_table(PGT_STAGE2, 39);
+	assert_int_equal(pgtable_map(&pt, ia, ia + off, size, PGT_RW), 0);
+	snapshot(s);
+	assert_int_equal(s->leaves_at[1], 1);
+	assert_int_equal(s->leaves_at[2], 2);
+	assert_int_equal(s->leaves_at[3], 5);
+	assert_int_equal(s->tables, 5); /* root, 2 level-2, 2 level-3 */
+	assert_int_equal(mm.allocs, 5);
+	assert_int_equal(*entry_at(GiB(1), 1), (GiB(1) + off) | 0x7fc | XN | BLOCK);
+	assert_int_equal(*entry_at(GiB(1) - MiB(2), 2), (GiB(1) - MiB(2) + off) | 0x7fc | XN | BLOCK);
+	assert_int_equal(*entry_at(GiB(2), 2), (GiB(2) + off) | 0x7fc | XN | BLOCK);
+	for (u64 a = ia; a < ia + size; a += KiB(4) * 997) {
+		assert_int_equal(pgtable_lookup(&pt, a + 0x123, &pa, NULL), 0);
+		assert_int_equal(pa, a + 0x123 + off);
+	}
+	assert_int_equal(pgtable_lookup(&pt, ia - 1, &pa, NULL), -ENOENT);
+	assert_int_equal(pgtable_lookup(&pt, ia + size, &pa, NULL), -ENOENT);
+	assert_int_equal(pgtable_lookup(&pt, ia + size - 1, &pa, NULL), 0);
+	free(s);
+}
+
+static void test_misaligned_pa_forces_pages(void **state)
+{
+	struct snapshot *s = malloc(sizeof(*s));
+
+	new_table(PGT_STAGE2, 39);
+	/* ia is 1 GiB aligned but pa only 4 KiB aligned: no blocks possible. */
+	assert_int_equal(pgtable_map(&pt, GiB(1), GiB(2) + KiB(4), MiB(4), PGT_RW), 0);
+	snapshot(s);
+	assert_int_equal(s->leaves_at[1] + s->leaves_at[2], 0);
+	assert_int_equal(s->leaves_at[3], 1024);
+	assert_int_equal(s->tables, 4);
+	free(s);
+}
+
+/* ---- overlap ---- */
+
+static void test_overlapping_map_returns_eexist_and_changes_nothing(void **state)
+{
+	static const struct {
+		u64 ia, size;
+	} overlaps[] = {
+		{ MiB(2) + KiB(8), KiB(4) }, /* exactly the mapped page */
+		{ MiB(2), MiB(2) }, /* a block-sized range containing it */
+		{ 0, GiB(1) }, /* a 1 GiB range containing it */
+		{ GiB(2) - KiB(4), KiB(8) }, /* the last page before the block and its first */
+		{ GiB(2) + MiB(512), KiB(4) }, /* inside the 1 GiB block */
+		{ GiB(2) - MiB(2), GiB(2) }, /* everything */
+	};
+	struct snapshot *before = malloc(sizeof(*before)), *after = malloc(sizeof(*after));
+
+	new_table(PGT_STAGE2, 39);
+	assert_int_equal(pgtable_map(&pt, MiB(2) + KiB(8), GiB(8), KiB(4), PGT_RW), 0);
+	assert_int_equal(pgtable_map(&pt, GiB(2), GiB(9), GiB(1), PGT_RW), 0);
+	snapshot(before);
+	for (size_t i = 0; i < ARRAY_SIZE(overlaps); i++) {
+		long allocs = mm.allocs;
+
+		assert_int_equal(pgtable_map(&pt, overlaps[i].ia, GiB(16), overlaps[i].size, PGT_RW),
+				 -EEXIST);
+		assert_int_equal(mm.allocs, allocs);
+		snapshot(after);
+		assert_same_snapshot(before, after);
+	}
+	assert_int_equal(mm.nlive, 3);
+	free(before);
+	free(after);
+}
+
+/* ---- unmap ---- */
+
+static void test_unmapping_a_page_of_a_2mib_block_splits_it(void **state)
+{
+	u64 ia = MiB(6), pa0 = 0x80600000ULL, hole = ia + KiB(4) * 17;
+	int bbm = -1;
+	paddr_t pa;
+	u64 attrs;
+
+	new_table(PGT_STAGE2, 39);
+	assert_int_equal(pgtable_map(&pt, ia, pa0, MiB(2), PGT_R | PGT_X), 0);
+	mm.nev = 0;
+	assert_int_equal(pgtable_unmap(&pt, hole, KiB(4)), 0);
+	/* Every other page still translates, with the block's attributes. */
+	for (u64 a = ia; a < ia + MiB(2); a += KiB(4)) {
+		int rc = pgtable_lookup(&pt, a + 8, &pa, &attrs);
+
+		if (a == hole) {
+			assert_int_equal(rc, -ENOENT);
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		assert_int_equal(pa, pa0 + (a - ia) + 8);
+		assert_int_equal(attrs, PGT_R | PGT_X);
+		assert_int_equal(*entry_at(a, 3), (pa0 + (a - ia)) | 0x77c | PAGE);
+	}
+	assert_int_equal(*entry_at(hole, 3), 0);
+	/* One new table, built before the swap; the swap went through zero. */
+	assert_int_equal(count_events(EV_ALLOC), 1);
+	assert_int_equal(mm.ev[0].kind, EV_ALLOC);
+	for (int i = 0; i < mm.nev; i++)
+		if (mm.ev[i].kind == EV_TLBI && mm.ev[i].level == 2)
+			bbm = i;
+	assert_true(bbm > 0);
+	assert_int_equal(mm.ev[bbm].addr, ia);
+	assert_int_equal(mm.ev[bbm].lookup_rc, -ENOENT);
+	/* And the removed page itself was invalidated. */
+	assert_int_equal(mm.ev[mm.nev - 1].kind, EV_TLBI);
+	assert_int_equal(mm.ev[mm.nev - 1].addr, hole);
+	assert_int_equal(mm.ev[mm.nev - 1].level, 3);
+	assert_int_equal(count_events(EV_FREE), 0);
+}
+
+static void test_unmapping_inside_a_1gib_block_splits_down_to_pages(void **state)
+{
+	struct snapshot *s = malloc(sizeof(*s));
+	u64 lo = GiB(1) + MiB(100) + KiB(12), hi = GiB(1) + MiB(300) + KiB(4);
+	paddr_t pa;
+
+	new_table(PGT_STAGE2, 39);
+	assert_int_equal(pgtable_map(&pt, GiB(1), GiB(5), GiB(1), PGT_RWX), 0);
+	assert_int_equal(pgtable_unmap(&pt, lo, hi - lo), 0);
+	snapshot(s);
+	/* Both ends cut 2 MiB blocks: one level-2 table, two level-3 tables. */
+	assert_int_equal(s->tables, 4);
+	assert_int_equal(s->leaves_at[1], 0);
+	/* 3 pages left below lo, 511 above hi; 50 blocks below, 361 above. */
+	assert_int_equal(s->leaves_at[3], 3 + 511);
+	assert_int_equal(s->leaves_at[2], 50 + 361);
+	for (u64 a = GiB(1); a < GiB(2); a += KiB(4) * 61) {
+		int rc = pgtable_lookup(&pt, a, &pa, NULL);
+
+		if (a >= lo && a < hi) {
+			assert_int_equal(rc, -ENOENT);
+		} else {
+			assert_int_equal(rc, 0);
+			assert_int_equal(pa, a + GiB(4));
+		}
+	}
+	assert_int_equal(pgtable_lookup(&pt, lo - 1, &pa, NULL), 0);
+	assert_int_equal(pgtable_lookup(&pt, lo, &pa, NULL), -ENOENT);
+	assert_int_equal(pgtable_lookup(&pt, hi - 1, &pa, NULL), -ENOENT);
+	assert_int_equal(pgtable_lookup(&pt, hi, &pa, NULL), 0);
+	free(s);
+}
+
+static void test_unmapping_everything_frees_all_tables_but_the_root(void **state)
+{
+	u64 ia = GiB(1) - MiB(2) - KiB(8), size = GiB(1) + MiB(4) + KiB(20);
+
+	new_table(PGT_STAGE1_EL2, 40);
+	assert_int_equal(pgtable_map(&pt, ia, ia, size, PGT_RWX), 0);
+	assert_int_equal(pgtable_map(&pt, GiB(600), GiB(1), KiB(4), PGT_RW | PGT_DEVICE), 0);
+	assert_true(mm.nlive > 5);
+	mm.nev = 0;
+	assert_int_equal(pgtable_unmap(&pt, ia, size), 0);
+	assert_int_equal(pgtable_unmap(&pt, GiB(600), KiB(4)), 0);
+	assert_int_equal(mm.nlive, 1);
+	assert_ptr_equal(mm.live[0], pt.root);
+	for (int i = 0; i < 512; i++)
+		assert_int_equal(pt.root[i], 0);
+	/* Each table was unlinked and invalidated before it was freed. */
+	for (int i = 0; i < mm.nev; i++) {
+		if (mm.ev[i].kind != EV_FREE)
+			continue;
+		assert_true(i > 0);
+		assert_int_equal(mm.ev[i - 1].kind, EV_TLBI);
+	}
+	assert_int_equal(count_events(EV_ALLOC), 0);
+}
+
+static void test_unmapping_unmapped_ranges_is_harmless(void **state)
+{
+	struct snapshot *before = malloc(sizeof(*before)), *after = malloc(sizeof(*after));
+
+	new_table(PGT_STAGE2, 39);
+	assert_int_equal(pgtable_map(&pt, MiB(2), MiB(2), MiB(2), PGT_RW), 0);
+	snapshot(before);
+	assert_int_equal(pgtable_unmap(&pt, MiB(4), MiB(2)), 0);
+	assert_int_equal(pgtable_unmap(&pt, GiB(100), GiB(1)), 0);
+	assert_int_equal(pgtable_unmap(&pt, GiB(512) - KiB(4), KiB(4)), 0); /* the very top */
+	snapshot(after);
+	assert_same_snapshot(before, after);
+	assert_int_equal(mm.tlbis, 0);
+	free(before);
+	free(after);
+}
+
+static void test_map_after_unmap_reuses_the_range(void **state)
+{
+	paddr_t pa;
+
+	new_table(PGT_STAGE2, 39);
+	assert_int_equal(pgtable_map(&pt, GiB(1), GiB(1), GiB(1), PGT_RW), 0);
+	assert_int_equal(pgtable_unmap(&pt, GiB(1) + MiB(2), KiB(4)), 0);
+	assert_int_equal(pgtable_map(&pt, GiB(1) + MiB(2), GiB(20), KiB(4), PGT_R), 0);
+	assert_int_equal(pgtable_lookup(&pt, GiB(1) + MiB(2) + 5, &pa, NULL), 0);
+	assert_int_equal(pa, GiB(20) + 5);
+	assert_int_equal(pgtable_map(&pt, GiB(1) + MiB(2), GiB(20), KiB(4), PGT_R), -EEXIST);
+}
+
+/* ---- argument checking ---- */
+
+struct bad_map {
+	const char *what;
+	u64 ia, pa, size, attrs;
+};
+
+static const struct bad_map bad_maps[] = {
+	{ "ia not page aligned", 0x1800, 0x2000, KiB(4), PGT_RW },
+	{ "pa not page aligned", 0x2000, 0x2010, KiB(4), PGT_RW },
+	{ "size not page aligned", 0x2000, 0x2000, 100, PGT_RW },
+	{ "size zero", 0x2000, 0x2000, 0, PGT_RW },
+	{ "ia + size beyond 2^39", GiB(512) - KiB(4), 0, KiB(8), PGT_RW },
+	{ "ia beyond 2^39", GiB(512), 0, KiB(4), PGT_RW },
+	{ "ia + size wrapping", ~0ULL & PAGE_MASK, 0, KiB(8), PGT_RW },
+	{ "size wrapping", KiB(4), 0, ~0ULL & PAGE_MASK, PGT_RW },
+	{ "pa beyond 48 bits", 0, 1ULL << 48, KiB(4), PGT_RW },
+	{ "pa + size beyond 48 bits", 0, (1ULL << 48) - KiB(4), KiB(8), PGT_RW },
+	{ "no permission", 0x2000, 0x2000, KiB(4), 0 },
+	{ "execute only", 0x2000, 0x2000, KiB(4), PGT_X },
+	{ "device only", 0x2000, 0x2000, KiB(4), PGT_DEVICE },
+	{ "unknown attribute bit", 0x2000, 0x2000, KiB(4), PGT_RW | BIT(9) },
+};
+
+static void test_bad_map_and_unmap_arguments_are_refused(void **state)
+{
+	struct snapshot *before = malloc(sizeof(*before)), *after = malloc(sizeof(*after));
+
+	new_table(PGT_STAGE2, 39);
+	assert_int_equal(pgtable_map(&pt, 0, 0, KiB(4), PGT_RW), 0);
+	snapshot(before);
+	for (size_t i = 0; i < ARRAY_SIZE(bad_maps); i++) {
+		const struct bad_map *c = &bad_maps[i];
+
+		print_message("  %s\n", c->what);
+		assert_int_equal(pgtable_map(&pt, c->ia, c->pa, c->size, c->attrs), -EINVAL);
+		snapshot(after);
+		assert_same_snapshot(before, after);
+	}
+	assert_int_equal(pgtable_unmap(&pt, 0x800, KiB(4)), -EINVAL);
+	assert_int_equal(pgtable_unmap(&pt, 0, 0x800), -EINVAL);
+	assert_int_equal(pgtable_unmap(&pt, 0, 0), -EINVAL);
+	assert_int_equal(pgtable_unmap(&pt, GiB(512) - KiB(4), KiB(8)), -EINVAL);
+	assert_int_equal(pgtable_unmap(&pt, ~0ULL & PAGE_MASK, KiB(8)), -EINVAL);
+	snapshot(after);
+	assert_same_snapshot(before, after);
+	/* The largest valid range is fine. */
+	assert_int_equal(pgtable_map(&pt, GiB(511), (1ULL << 48) - GiB(1), GiB(1), PGT_R), 0);
+	free(before);
+	free(after);
+}
+
+static void test_lookup_outside_the_input_range_finds_nothing(void **state)
+{
+	paddr_t pa = 7;
+	u64 attrs = 7;
+
+	new_table(PGT_STAGE2, 39);
+	assert_int_equal(pgtable_map(&pt, 0, 0, GiB(1), PGT_RW), 0);
+	assert_int_equal(pgtable_lookup(&pt, GiB(512), &pa, &attrs), -ENOENT);
+	assert_int_equal(pgtable_lookup(&pt, GiB(512) + 5, &pa, &attrs), -ENOENT);
+	assert_int_equal(pa, 7);
+	assert_int_equal(attrs, 7);
+	assert_int_equal(pgtable_lookup(&pt, GiB(1) - 1, &pa, &attrs), 0);
+	assert_int_equal(pa, GiB(1) - 1);
+}
+
+/* ---- running out of memory ---- */
+
+static void test_enomem_during_map_leaves_the_tables_as_they_were(void **state)
+{
+	struct snapshot *before = malloc(sizeof(*before)), *after = malloc(sizeof(*after));
+	/*
+	 * Pages, a 2 MiB block, two 1 GiB blocks, a 2 MiB block, pages. The
+	 * level-2 table at the start exists already; the run needs one new
+	 * level-3 table there and a level-2 and a level-3 table at the end, so
+	 * failing the 1st, 2nd or 3rd allocation fails at three different
+	 * depths, the later ones after leaves were already written.
+	 */
+	u64 ia = GiB(3) - MiB(2) - KiB(8), size = GiB(2) + MiB(4) + KiB(20);
+	int failures = 0;
+
+	for (long n = 0;; n++) {
+		long live;
+		int rc;
+
+		new_table(PGT_STAGE2, 40);
+		assert_int_equal(pgtable_map(&pt, GiB(3) - MiB(512), GiB(40), KiB(4), PGT_RW), 0);
+		assert_int_equal(pgtable_map(&pt, GiB(200), GiB(41), KiB(4), PGT_RW), 0);
+		snapshot(before);
+		live = mm.nlive;
+		mm.fail_at = mm.allocs + n;
+		rc = pgtable_map(&pt, ia, ia + GiB(64), size, PGT_RWX);
+		if (rc == 0) {
+			assert_int_equal(mm.nlive, live + 3);
+			pgtable_destroy(&pt);
+			break;
+		}
+		assert_int_equal(rc, -ENOMEM);
+		failures++;
+		assert_int_equal(mm.nlive, live);
+		snapshot(after);
+		assert_same_snapshot(before, after);
+		pgtable_destroy(&pt);
+		assert_int_equal(mm.nlive, 0);
+	}
+	assert_int_equal(failures, 3);
+	free(before);
+	free(after);
+}
+
+static void test_enomem_during_unmap_split_keeps_every_translation(void **state)
+{
+	paddr_t pa;
+
+	new_table(PGT_STAGE2, 39);
+	assert_int_equal(pgtable_map(&pt, GiB(1), GiB(2), GiB(1), PGT_RW), 0);
+	/* Splitting the start needs two tables; allow only one. */
+	mm.fail_at = mm.allocs + 1;
+	assert_int_equal(pgtable_unmap(&pt, GiB(1) + KiB(4), KiB(4)), -ENOMEM);
+	for (u64 a = GiB(1); a < GiB(2); a += KiB(4) * 4099) {
+		assert_int_equal(pgtable_lookup(&pt, a, &pa, NULL), 0);
+		assert_int_equal(pa, a + GiB(1));
+	}
+	assert_int_equal(pgtable_lookup(&pt, GiB(1) + KiB(4), &pa, NULL), 0);
+	mm.fail_at = -1;
+	assert_int_equal(pgtable_unmap(&pt, GiB(1) + KiB(4), KiB(4)), 0);
+	assert_int_equal(pgtable_lookup(&pt, GiB(1) + KiB(4), &pa, NULL), -ENOENT);
+	assert_int_equal(pgtable_lookup(&pt, GiB(1) + KiB(8), &pa, NULL), 0);
+}
+
+static void test_destroy_frees_every_table_page(void **state)
+{
+	new_table(PGT_STAGE1_EL2, 48);
+	assert_int_equal(pgtable_map(&pt, 0, 0, GiB(2) + KiB(4), PGT_RWX), 0);
+	assert_int_equal(pgtable_map(&pt, 1ULL << 47, GiB(4), MiB(2) + KiB(4), PGT_RW), 0);
+	assert_true(mm.nlive > 4);
+	pgtable_destroy(&pt);
+	assert_int_equal(mm.nlive, 0);
+	assert_null(pt.root);
+	pgtable_destroy(&pt); /* twice is harmless */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_init_picks_start_level_from_ia_bits, teardown),
+		cmocka_unit_test_teardown(test_init_rejects_bad_arguments, teardown),
+		cmocka_unit_test_teardown(test_1gib_block_is_one_level1_descriptor, teardown),
+		cmocka_unit_test_teardown(test_2mib_block_is_one_level2_descriptor, teardown),
+		cmocka_unit_test_teardown(test_4kib_page_is_one_level3_descriptor, teardown),
+		cmocka_unit_test_teardown(test_attributes_give_exact_stage1_and_stage2_bits, teardown),
+		cmocka_unit_test_teardown(test_mixed_range_uses_the_biggest_blocks_that_fit, teardown),
+		cmocka_unit_test_teardown(test_misaligned_pa_forces_pages, teardown),
+		cmocka_unit_test_teardown(test_overlapping_map_returns_eexist_and_changes_nothing,
+					  teardown),
+		cmocka_unit_test_teardown(test_unmapping_a_page_of_a_2mib_block_splits_it, teardown),
+		cmocka_unit_test_teardown(test_unmapping_inside_a_1gib_block_splits_down_to_pages,
+					  teardown),
+		cmocka_unit_test_teardown(test_unmapping_everything_frees_all_tables_but_the_root,
+					  teardown),
+		cmocka_unit_test_teardown(test_unmapping_unmapped_ranges_is_harmless, teardown),
+		cmocka_unit_test_teardown(test_map_after_unmap_reuses_the_range, teardown),
+		cmocka_unit_test_teardown(test_bad_map_and_unmap_arguments_are_refused, teardown),
+		cmocka_unit_test_teardown(test_lookup_outside_the_input_range_finds_nothing, teardown),
+		cmocka_unit_test_teardown(test_enomem_during_map_leaves_the_tables_as_they_were,
+					  teardown),
+		cmocka_unit_test_teardown(test_enomem_during_unmap_split_keeps_every_translation,
+					  teardown),
+		cmocka_unit_test_teardown(test_destroy_frees_every_table_page, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
