@@ -31,11 +31,13 @@ all: $(B)/domus.img
 
 $(B)/%.c.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(HYP_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(HYP_CFLAGS) -c $< -o $@
 
 $(B)/%.S.o: %.S
 	@mkdir -p $(dir $@)
-	$(CC) $(HYP_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
+	@echo "  AS      $<"
+	@$(CC) $(HYP_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
 
 $(B)/domus.elf: $(HYP_OBJS) hyp/arch/arm64/domus.lds
 	$(LD) $(HYP_LDFLAGS) $(HYP_OBJS) -o $@

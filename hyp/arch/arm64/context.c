@@ -53,9 +53,14 @@ void arch_timer_set_deadline(u64 when)
 	isb();
 }
 
+/*
+ * WFI with interrupts still masked: a pending one wakes it all the same, and
+ * only then is it taken. Unmasking first would let a wake-up arrive between
+ * the unmask and the WFI, and the CPU would sleep through it.
+ */
 void arch_wait_for_interrupt(void)
 {
-	asm volatile("dsb sy; msr daifclr, #2; wfi; msr daifset, #2" ::: "memory");
+	asm volatile("dsb sy; wfi; msr daifclr, #2; isb; msr daifset, #2" ::: "memory");
 }
 
 void arch_send_kick(unsigned int cpu)

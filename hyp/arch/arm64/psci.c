@@ -90,7 +90,6 @@ static s64 cpu_on(struct vcpu *v, u64 target, u64 entry, u64 ctx)
 		return PSCI_INVALID_PARAMETERS;
 	if (t->state != VCPU_OFFLINE)
 		return PSCI_ALREADY_ON;
-	printk(VCPU_LOG "CPU_ON %#lx entry %#lx\n", VCPU_ARGS(v), target, entry);
 	arch_vcpu_reset(t, entry, ctx);
 	vcpu_start(t);
 	return PSCI_SUCCESS;
