@@ -9,7 +9,12 @@
 struct domain;
 struct vcpu;
 
-#define VPL011_FIFO 32
+/*
+ * Console input waits here for the guest. Larger than the UART's 32-byte FIFO,
+ * which the guest cannot see: a pasted line must not lose characters while
+ * the guest's vCPU waits for a pCPU.
+ */
+#define VPL011_FIFO 4096
 
 struct vpl011 {
 	spinlock_t lock;
