@@ -29,6 +29,9 @@ static void emit(char c)
 void console_write(const char *s, size_t len)
 {
 	spin_lock(&console_lock);
+	/* Our lines start on a line of their own, even after a guest's prompt. */
+	if (!at_line_start && len)
+		emit('\n');
 	for (size_t i = 0; i < len; i++) {
 		if (at_line_start) {
 			for (const char *p = "(domus) "; *p; p++)

@@ -36,6 +36,10 @@ void inject_dabt(struct vcpu *v, u64 far, bool write);
 void inject_iabt(struct vcpu *v, u64 far);
 void irq_handle(void);
 
+/* idregs.c */
+struct sysreg_access;
+bool idreg_emulate(const struct sysreg_access *s, u64 *val);
+
 /* fpsimd.S */
 void fpsimd_save(u64 *q, u64 *fpsr_fpcr);
 void fpsimd_restore(const u64 *q, const u64 *fpsr_fpcr);

@@ -44,9 +44,10 @@
 #define HCR_TWI BIT(13)
 #define HCR_TWE BIT(14)
 #define HCR_TSC BIT(19)
+#define HCR_TID3 BIT(18)
 #define HCR_RW BIT(31)
 #define HCR_GUEST (HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | \
-		   HCR_TWI | HCR_TWE | HCR_TSC | HCR_RW)
+		   HCR_TWI | HCR_TWE | HCR_TSC | HCR_TID3 | HCR_RW)
 
 #define SCTLR_EL2_RES1 0x30c50830UL
 #define SCTLR_M BIT(0)

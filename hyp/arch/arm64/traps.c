@@ -208,6 +208,7 @@ static bool emulate_cntp(struct vcpu *v, const struct sysreg_access *s)
 static void handle_sysreg(struct vcpu *v, u64 esr)
 {
 	struct sysreg_access s;
+	u64 val;
 
 	if (sysreg_decode(esr, &s) == 0) {
 		switch (s.enc) {
@@ -216,6 +217,11 @@ static void handle_sysreg(struct vcpu *v, u64 esr)
 		case SYSREG_ICC_SGI0R_EL1:
 			if (!s.read)
 				vgic_send_sgi(v, get_reg(v, s.rt), true);
+			skip_insn(v);
+			return;
+		}
+		if (s.read && idreg_emulate(&s, &val)) {
+			set_reg(v, s.rt, val);
 			skip_insn(v);
 			return;
 		}
@@ -248,7 +254,7 @@ static void handle_hvc(struct vcpu *v, u64 esr)
 static void handle_sync(struct vcpu *v)
 {
 	u64 esr = read_sysreg(esr_el2);
-	u32 ec = esr >> EC_SHIFT;
+	u32 ec = esr_ec(esr);
 
 	switch (ec) {
 	case EC_WFX:
