@@ -16,8 +16,12 @@
  *   source --inject--> pending --flush--> LR(pending) --guest ack--> LR(active)
  *                                                   guest EOI --> LR(invalid) --sync--> idle
  *
- * All state is under the domain's vgic lock. Kicks (which take run-queue
- * locks) happen after it is dropped.
+ * Locking: each vCPU's vgic lock guards its ap list, its list-register
+ * bookkeeping, and the state of every interrupt whose target it is (lock_irq
+ * finds and takes the right one). A vCPU's entry and exit take only its own
+ * lock, so vCPUs do not contend unless they signal each other. An SPI moves
+ * to another target only while it is on no list. Kicks (which take
+ * run-queue locks) happen after the vgic lock is dropped.
  */
 
 #define GICD_CTLR 0x0000
@@ -147,8 +151,6 @@ static void update(struct domain *d, struct vgic_irq *irq, struct kicks *k)
 		return;
 	}
 	if (!irq->on_ap_list) {
-		if (irq->intid >= VGIC_NR_PRIVATE)
-			irq->target = spi_target(d, irq->irouter);
 		t = irq->target;
 		irq->ap_next = t->vgic.ap_list;
 		t->vgic.ap_list = irq;
@@ -158,12 +160,31 @@ static void update(struct domain *d, struct vgic_irq *irq, struct kicks *k)
 		kick_later(k, irq->target);
 }
 
+/* Takes the lock that guards irq: its current target's. Returns that vCPU. */
+static struct vcpu *lock_irq(struct vgic_irq *irq)
+{
+	for (;;) {
+		struct vcpu *t = READ_ONCE(irq->target);
+
+		spin_lock(&t->vgic.lock);
+		if (READ_ONCE(irq->target) == t)
+			return t;
+		spin_unlock(&t->vgic.lock);
+	}
+}
+
+/* Moves an SPI to the vCPU its IROUTER names, if it is on no list. Under its lock. */
+static void retarget(struct domain *d, struct vgic_irq *irq)
+{
+	if (irq->intid >= VGIC_NR_PRIVATE && !irq->on_ap_list && !irq->in_lr)
+		WRITE_ONCE(irq->target, spi_target(d, irq->irouter));
+}
+
 void vgic_dist_init(struct domain *d, u32 nr_spis, struct vgic_irq *spis, ipa_t dist_base,
 		    ipa_t rdist_base, u64 rdist_size)
 {
 	struct vgic_dist *g = &d->vgic;
 
-	spin_lock_init(&g->lock);
 	g->nr_spis = nr_spis;
 	g->spis = spis;
 	g->dist_base = dist_base;
@@ -179,6 +200,7 @@ void vgic_dist_init(struct domain *d, u32 nr_spis, struct vgic_irq *spis, ipa_t 
 void vgic_cpu_init(struct vcpu *v)
 {
 	memset(&v->vgic, 0, sizeof(v->vgic));
+	spin_lock_init(&v->vgic.lock);
 	for (u32 i = 0; i < VGIC_NR_PRIVATE; i++) {
 		struct vgic_irq *irq = &v->vgic.priv[i];
 
@@ -205,6 +227,7 @@ static int irq_reg_access(struct domain *d, struct vcpu *owner, u64 off, u32 siz
 			  bool write, u64 *val, struct kicks *k)
 {
 	u32 reg, first, bits_per_irq = 1, count;
+	struct vcpu *t;
 	u64 r = 0, w = write ? *val : 0;
 
 	if (off >= GICD_IPRIORITYR && off < GICD_ITARGETSR) {
@@ -251,6 +274,7 @@ static int irq_reg_access(struct domain *d, struct vcpu *owner, u64 off, u32 siz
 		irq = vgic_get_irq(d, owner, intid);
 		if (!irq)
 			continue;
+		t = lock_irq(irq);
 		switch (reg) {
 		case GICD_IGROUPR:
 			out = 1; /* one security state: everything is group 1 */
@@ -294,6 +318,7 @@ static int irq_reg_access(struct domain *d, struct vcpu *owner, u64 off, u32 siz
 		}
 		if (write)
 			update(d, irq, k);
+		spin_unlock(&t->vgic.lock);
 		r |= out << (i * bits_per_irq);
 	}
 	if (!write)
@@ -315,7 +340,6 @@ int vgic_dist_access(struct vcpu *v, u64 off, u32 size, bool write, u64 *val)
 
 	if (off & (size - 1))
 		return -EINVAL;
-	spin_lock(&g->lock);
 	if (is_irq_bank(off)) {
 		rc = irq_reg_access(d, NULL, off, size, write, val, &k);
 	} else if (off >= GICD_IROUTER && off < GICD_IROUTER + 8 * 1020) {
@@ -331,9 +355,12 @@ int vgic_dist_access(struct vcpu *v, u64 off, u32 size, bool write, u64 *val)
 		} else if (write) {
 			u64 mask = size == 8 ? ~0ULL : 0xffffffffULL;
 			u64 shift = high ? 32 : 0;
+			struct vcpu *t = lock_irq(irq);
 			u64 nv = (irq->irouter & ~(mask << shift)) | ((*val & mask) << shift);
 
 			irq->irouter = nv & 0xff80ffffffULL; /* Aff3, IRM, Aff2..0 */
+			retarget(d, irq);
+			spin_unlock(&t->vgic.lock);
 			if (irq->hw)
 				arch_hw_irq_route(irq->pintid, spi_target(d, irq->irouter)->pcpu);
 		} else {
@@ -351,7 +378,7 @@ int vgic_dist_access(struct vcpu *v, u64 off, u32 size, bool write, u64 *val)
 				g->grp1_enabled = *val & CTLR_ENABLE_G1;
 				/* Enabling the group may make queued interrupts deliverable. */
 				for (u32 i = 0; i < d->nr_vcpus; i++)
-					if (any_deliverable(d, d->vcpus[i]))
+					if (vgic_has_deliverable(d->vcpus[i]))
 						kick_later(&k, d->vcpus[i]);
 			}
 			r = CTLR_DS | CTLR_ARE | (g->grp0_enabled ? CTLR_ENABLE_G0 : 0) |
@@ -372,7 +399,6 @@ int vgic_dist_access(struct vcpu *v, u64 off, u32 size, bool write, u64 *val)
 		if (!write)
 			*val = r;
 	}
-	spin_unlock(&g->lock);
 	kick_now(d, &k);
 	return rc;
 }
@@ -380,13 +406,11 @@ int vgic_dist_access(struct vcpu *v, u64 off, u32 size, bool write, u64 *val)
 int vgic_rdist_access(struct vcpu *v, struct vcpu *t, u64 off, u32 size, bool write, u64 *val)
 {
 	struct domain *d = v->dom;
-	struct vgic_dist *g = &d->vgic;
 	struct kicks k = { 0 };
 	int rc = 0;
 
 	if (off & (size - 1))
 		return -EINVAL;
-	spin_lock(&g->lock);
 	if (off >= GICR_SGI_BASE) {
 		u64 soff = off - GICR_SGI_BASE;
 
@@ -434,7 +458,6 @@ int vgic_rdist_access(struct vcpu *v, struct vcpu *t, u64 off, u32 size, bool wr
 		if (!write)
 			*val = r;
 	}
-	spin_unlock(&g->lock);
 	kick_now(d, &k);
 	return rc;
 }
@@ -460,13 +483,14 @@ void vgic_inject(struct domain *d, struct vcpu *v, u32 intid)
 	struct kicks k = { 0 };
 	struct vgic_irq *irq;
 
-	spin_lock(&d->vgic.lock);
 	irq = vgic_get_irq(d, v, intid);
 	if (irq) {
+		struct vcpu *t = lock_irq(irq);
+
 		irq->pending = true;
 		update(d, irq, &k);
+		spin_unlock(&t->vgic.lock);
 	}
-	spin_unlock(&d->vgic.lock);
 	kick_now(d, &k);
 }
 
@@ -475,13 +499,16 @@ void vgic_set_level(struct domain *d, struct vcpu *v, u32 intid, bool level)
 	struct kicks k = { 0 };
 	struct vgic_irq *irq;
 
-	spin_lock(&d->vgic.lock);
 	irq = vgic_get_irq(d, v, intid);
-	if (irq && irq->line_level != level) {
-		irq->line_level = level;
-		update(d, irq, &k);
+	if (irq) {
+		struct vcpu *t = lock_irq(irq);
+
+		if (irq->line_level != level) {
+			irq->line_level = level;
+			update(d, irq, &k);
+		}
+		spin_unlock(&t->vgic.lock);
 	}
-	spin_unlock(&d->vgic.lock);
 	kick_now(d, &k);
 }
 
@@ -496,7 +523,6 @@ void vgic_send_sgi(struct vcpu *sender, u64 sgi1r, bool unused)
 	u16 list = sgi1r & 0xffff;
 	struct kicks k = { 0 };
 
-	spin_lock(&d->vgic.lock);
 	for (u32 i = 0; i < d->nr_vcpus; i++) {
 		struct vcpu *t = d->vcpus[i];
 		bool hit;
@@ -510,11 +536,12 @@ void vgic_send_sgi(struct vcpu *sender, u64 sgi1r, bool unused)
 			      (list & BIT(aff0 % 16));
 		}
 		if (hit) {
+			spin_lock(&t->vgic.lock);
 			t->vgic.priv[intid].pending = true;
 			update(d, &t->vgic.priv[intid], &k);
+			spin_unlock(&t->vgic.lock);
 		}
 	}
-	spin_unlock(&d->vgic.lock);
 	kick_now(d, &k);
 }
 
@@ -523,9 +550,9 @@ bool vgic_has_deliverable(struct vcpu *v)
 	struct domain *d = v->dom;
 	bool found;
 
-	spin_lock(&d->vgic.lock);
+	spin_lock(&v->vgic.lock);
 	found = any_deliverable(d, v);
-	spin_unlock(&d->vgic.lock);
+	spin_unlock(&v->vgic.lock);
 	return found;
 }
 
@@ -566,9 +593,10 @@ void vgic_flush_lrs(struct vcpu *v)
 	u32 nr_lrs = arch_vgic_nr_lrs(), used = 0, wanted = 0;
 	struct vgic_irq **pp;
 
-	if (!v->vgic.ap_list)
+	/* Unlocked peek: whoever adds to the list kicks us, and we come back. */
+	if (!READ_ONCE(v->vgic.ap_list))
 		return;
-	spin_lock(&d->vgic.lock);
+	spin_lock(&v->vgic.lock);
 	/* Drop what is neither pending nor active; count what wants an LR. */
 	for (pp = &v->vgic.ap_list; *pp;) {
 		struct vgic_irq *irq = *pp;
@@ -576,6 +604,7 @@ void vgic_flush_lrs(struct vcpu *v)
 		if (!is_pending(irq) && !irq->active) {
 			*pp = irq->ap_next;
 			irq->on_ap_list = false;
+			retarget(d, irq); /* an IROUTER write may have waited for this */
 			continue;
 		}
 		if (irq->active || deliverable(d, irq))
@@ -606,16 +635,14 @@ void vgic_flush_lrs(struct vcpu *v)
 	v->vgic.used_lrs = used;
 	/* More than fit: ask for a maintenance interrupt when the LRs drain. */
 	arch_vgic_set_underflow(wanted > used);
-	spin_unlock(&d->vgic.lock);
+	spin_unlock(&v->vgic.lock);
 }
 
 void vgic_sync_lrs(struct vcpu *v)
 {
-	struct domain *d = v->dom;
-
 	if (!v->vgic.used_lrs)
 		return;
-	spin_lock(&d->vgic.lock);
+	spin_lock(&v->vgic.lock);
 	for (u32 i = 0; i < v->vgic.used_lrs; i++) {
 		struct vgic_irq *irq = v->vgic.lr_irq[i];
 		u64 lr = arch_vgic_read_lr(i);
@@ -639,5 +666,5 @@ void vgic_sync_lrs(struct vcpu *v)
 	}
 	v->vgic.used_lrs = 0;
 	arch_vgic_set_underflow(false);
-	spin_unlock(&d->vgic.lock);
+	spin_unlock(&v->vgic.lock);
 }

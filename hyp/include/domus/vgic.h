@@ -33,6 +33,7 @@ struct vgic_irq {
 };
 
 struct vgic_cpu {
+	spinlock_t lock; /* see vgic.c: guards the interrupts that target this vCPU */
 	struct vgic_irq priv[VGIC_NR_PRIVATE];
 	struct vgic_irq *ap_list;
 	u32 used_lrs;
@@ -41,7 +42,6 @@ struct vgic_cpu {
 };
 
 struct vgic_dist {
-	spinlock_t lock;
 	bool grp0_enabled, grp1_enabled;
 	u32 nr_spis;
 	struct vgic_irq *spis;
