@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Reads memory, CPUs, GIC, timer, UART and boot modules from the host device tree. */
+#include <domus/console.h>
 #include <domus/errno.h>
 #include <domus/platform.h>
 #include <domus/printk.h>
@@ -192,11 +193,13 @@ int platform_parse(struct platform *p, const void *dtb)
 
 	if (rc)
 		return rc;
+	/* The console first, so that whatever is missing can be reported. */
+	if (parse_uart(p))
+		p->uart.base = 0;
+	uart_init(p->uart.base);
 	if ((rc = parse_memory(p)) || (rc = parse_cpus(p)) || (rc = parse_gic(p)) ||
 	    (rc = parse_timer(p)))
 		return rc;
-	if (parse_uart(p))
-		p->uart.base = 0;
 	parse_chosen(p);
 	return 0;
 }

@@ -143,8 +143,7 @@ void boot_main(paddr_t dtb, paddr_t load)
 	unsigned int boot;
 	int rc;
 
-	rc = platform_parse(&platform, pa_to_va(dtb));
-	uart_init(platform.uart.base);
+	rc = platform_parse(&platform, pa_to_va(dtb)); /* sets up the console first */
 	printk("Domus hypervisor, Xen 4.17 guest interface, loaded at %#lx\n", load);
 	if (rc)
 		panic("cannot use the device tree at %#lx: error %d", dtb, rc);

@@ -23,6 +23,7 @@ _start_header:
  */
 primary_entry:
 	msr	daifset, #0xf
+	msr	tpidr_el2, xzr		/* no struct pcpu yet */
 	mov	x19, x0
 	mrs	x1, CurrentEL
 	cmp	x1, #(2 << 2)

@@ -392,10 +392,24 @@ void panic(const char *fmt, ...)
 	char buf[256];
 	va_list ap;
 
+	struct cpu_regs r;
+
+	/* The registers as panic() was entered: enough to find the caller's state. */
+	asm volatile("stp x0, x1, [%0, #0]\n stp x2, x3, [%0, #16]\n stp x4, x5, [%0, #32]\n"
+		     "stp x6, x7, [%0, #48]\n stp x8, x9, [%0, #64]\n stp x10, x11, [%0, #80]\n"
+		     "stp x12, x13, [%0, #96]\n stp x14, x15, [%0, #112]\n"
+		     "stp x16, x17, [%0, #128]\n stp x18, x19, [%0, #144]\n"
+		     "stp x20, x21, [%0, #160]\n stp x22, x23, [%0, #176]\n"
+		     "stp x24, x25, [%0, #192]\n stp x26, x27, [%0, #208]\n"
+		     "stp x28, x29, [%0, #224]\n str x30, [%0, #240]"
+		     : : "r"(&r) : "memory");
+	r.pc = (u64)__builtin_return_address(0);
+	asm volatile("mrs %0, daif" : "=r"(r.pstate));
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	printk("PANIC: %s\n", buf);
+	printk("PANIC on CPU %u: %s\n", arch_this_pcpu() ? arch_this_pcpu()->id : 0, buf);
+	dump_frame(&r);
 	backtrace((u64)__builtin_frame_address(0));
 	arch_system_off();
 }
