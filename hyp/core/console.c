@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The console: log lines prefixed "(domus)", a ring of them, and input routing. */
+#include <domus/arch.h>
 #include <domus/console.h>
 #include <domus/domain.h>
 #include <domus/printk.h>
@@ -66,6 +67,48 @@ void printk(const char *fmt, ...)
 	if (n >= (int)sizeof(buf))
 		n = sizeof(buf) - 1;
 	console_write(buf, n);
+}
+
+#define GUEST_LOG_BURST 10
+#define GUEST_LOG_PER_SECOND 10
+
+void guest_printk(struct vcpu *v, const char *fmt, ...)
+{
+	struct domain *d = v->dom;
+	u64 now = arch_counter(), interval = arch_counter_freq() / GUEST_LOG_PER_SECOND;
+	char buf[400];
+	va_list ap;
+	u32 suppressed;
+	int n;
+
+	spin_lock(&d->lock);
+	if (!d->log_stamp) {
+		d->log_tokens = GUEST_LOG_BURST;
+		d->log_stamp = now;
+	}
+	while (d->log_tokens < GUEST_LOG_BURST && now - d->log_stamp >= interval) {
+		d->log_tokens++;
+		d->log_stamp += interval;
+	}
+	if (d->log_tokens == GUEST_LOG_BURST)
+		d->log_stamp = now;
+	if (!d->log_tokens) {
+		d->log_suppressed++;
+		spin_unlock(&d->lock);
+		return;
+	}
+	d->log_tokens--;
+	suppressed = d->log_suppressed;
+	d->log_suppressed = 0;
+	spin_unlock(&d->lock);
+
+	if (suppressed)
+		printk("d%u: %u more messages suppressed\n", d->id, suppressed);
+	n = snprintf(buf, sizeof(buf), VCPU_LOG, VCPU_ARGS(v));
+	va_start(ap, fmt);
+	vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+	va_end(ap);
+	console_write(buf, strnlen(buf, sizeof(buf)));
 }
 
 void console_set_input_domain(struct domain *d)

@@ -124,3 +124,17 @@ def test_domus_panic_prints_registers_and_backtrace_and_ends_qemu(domus_image, b
     m.wait_for(r"x0 +[0-9a-f]{16}", timeout=30)
     m.wait_for(r"backtrace:", timeout=30)
     m.child.expect(__import__("pexpect").EOF, timeout=60)
+
+
+def test_guest_provoked_log_lines_are_rate_limited(domus_image, boot):
+    m = boot_dom0(boot)
+    since = m.mark()
+    m.run(f"for i in $(seq 40); do devmem {UNBACKED_ADDR:#010x} 32 2>/dev/null; done; true",
+          timeout=120)
+    m.run("sleep 2")
+    m.shell(f"devmem {UNBACKED_ADDR:#010x} 32")
+    m.wait_logged(r"\(domus\) d0: \d+ more messages suppressed", since)
+    lines = re.findall(r"unhandled data abort", m.transcript()[since:])
+    # 41 aborts: a burst of 10 plus what refills while the loop runs, never all of them.
+    assert 10 <= len(lines) < 41, len(lines)
+    assert "alive" in m.run("echo alive")

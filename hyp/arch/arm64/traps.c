@@ -127,8 +127,8 @@ static void handle_dabt(struct vcpu *v, u64 esr)
 	int rc;
 
 	if (esr & BIT(7)) { /* S1PTW: its own page tables point at no memory */
-		printk(VCPU_LOG "stage-1 table walk at IPA %#lx hits no memory (pc %#lx)\n",
-		       VCPU_ARGS(v), ipa, v->regs.pc);
+		guest_printk(v, "stage-1 table walk at IPA %#lx hits no memory (pc %#lx)\n",
+		             ipa, v->regs.pc);
 		inject_dabt(v, far, false);
 		return;
 	}
@@ -140,8 +140,8 @@ static void handle_dabt(struct vcpu *v, u64 esr)
 		if (!rc)
 			rc = decode_ldst_insn(insn, &a);
 		if (rc) {
-			printk(VCPU_LOG "cannot emulate the access at IPA %#lx (pc %#lx)\n",
-			       VCPU_ARGS(v), ipa, v->regs.pc);
+			guest_printk(v, "cannot emulate the access at IPA %#lx (pc %#lx)\n",
+			             ipa, v->regs.pc);
 			inject_dabt(v, far, esr & BIT(6));
 			return;
 		}
@@ -150,8 +150,8 @@ static void handle_dabt(struct vcpu *v, u64 esr)
 		val = mmio_store_value(&a, get_reg(v, a.rt));
 	rc = mmio_dispatch(v, ipa, a.size, a.write, &val);
 	if (rc) {
-		printk(VCPU_LOG "unhandled data abort: %s of %u bytes at IPA %#lx (pc %#lx): %s\n",
-		       VCPU_ARGS(v), a.write ? "write" : "read", a.size, ipa, v->regs.pc,
+		guest_printk(v, "unhandled data abort: %s of %u bytes at IPA %#lx (pc %#lx): %s\n",
+		             a.write ? "write" : "read", a.size, ipa, v->regs.pc,
 		       rc == -ENODEV ? "no device or memory there" : "refused by the device");
 		inject_dabt(v, far, a.write);
 		return;
@@ -230,8 +230,8 @@ static void handle_sysreg(struct vcpu *v, u64 esr)
 			return;
 		}
 	}
-	printk(VCPU_LOG "unhandled system register access (ESR %#lx, pc %#lx): undefined\n",
-	       VCPU_ARGS(v), esr, v->regs.pc);
+	guest_printk(v, "unhandled system register access (ESR %#lx, pc %#lx): undefined\n",
+	             esr, v->regs.pc);
 	inject_undef(v);
 }
 
@@ -284,15 +284,15 @@ static void handle_sync(struct vcpu *v)
 	case EC_IABT_LOW: {
 		u64 far = read_sysreg(far_el2);
 
-		printk(VCPU_LOG "instruction fetch from IPA %#lx with no memory (pc %#lx)\n",
-		       VCPU_ARGS(v), (u64)((read_sysreg(hpfar_el2) & 0xffffffffff0UL) << 8 | (far & 0xfff)),
+		guest_printk(v, "instruction fetch from IPA %#lx with no memory (pc %#lx)\n",
+		             (u64)((read_sysreg(hpfar_el2) & 0xffffffffff0UL) << 8 | (far & 0xfff)),
 		       v->regs.pc);
 		inject_iabt(v, far);
 		break;
 	}
 	default:
-		printk(VCPU_LOG "unhandled exception class %#x (ESR %#lx) at pc %#lx: undefined\n",
-		       VCPU_ARGS(v), ec, esr, v->regs.pc);
+		guest_printk(v, "unhandled exception class %#x (ESR %#lx) at pc %#lx: undefined\n",
+		             ec, esr, v->regs.pc);
 		inject_undef(v);
 	}
 }
@@ -342,7 +342,7 @@ void guest_exit(int kind)
 	} else if (kind == EXIT_IRQ) {
 		irq_handle();
 	} else {
-		printk(VCPU_LOG "SError (ESR %#lx)\n", VCPU_ARGS(v), read_sysreg(esr_el2));
+		guest_printk(v, "SError (ESR %#lx)\n", read_sysreg(esr_el2));
 		domain_crash(v->dom, "asynchronous abort");
 	}
 }

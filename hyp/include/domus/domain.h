@@ -50,6 +50,10 @@ struct domain {
 	struct mmio_handler mmio[DOMAIN_MAX_MMIO];
 	u32 nr_mmio;
 	struct vpl011 *vuart;
+	/* Rate limit for log lines a guest can provoke (guest_printk). */
+	u32 log_tokens;
+	u64 log_stamp;
+	u32 log_suppressed;
 	struct domain *next;
 };
 
