@@ -1,0 +1,178 @@
+# SPDX-License-Identifier: MIT
+"""Boots one kernel three ways (native, Xen 4.17 dom0, Domus dom0), interleaved, and reports ratios."""
+
+import argparse
+import datetime
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "system"))
+import qemu  # noqa: E402
+from qemu import Machine  # noqa: E402
+
+OUT = ROOT / "build" / "bench"
+
+
+class XenMachine(Machine):
+    """Xen 4.17 from Debian as the hypervisor, with the same guest-loader modules as Domus."""
+
+    xen = None
+
+    def command(self):
+        cmd = super().command()
+        cmd[cmd.index("-kernel") + 1] = str(self.xen)
+        cmd[cmd.index("-append") + 1] = (f"dom0_mem={self.dom0_mem} console=dtuart "
+                                         "dtuart=/pl011@9000000")
+        return cmd
+
+
+# A setup: how to make its Machine. Dom0's console is hvc0 under Xen (Xen keeps the UART).
+SETUPS = {
+    "native": lambda name, **kw: Machine(name, hypervisor=False, **kw),
+    "xen": lambda name, **kw: XenMachine(name, dom0_bootargs="console=hvc0", **kw),
+    "domus": lambda name, **kw: Machine(name, hypervisor=True, **kw),
+}
+
+
+def boot_to_init(setup, name, smp, icount, timeout):
+    """(wall seconds to DOMUS-GUEST-READY, guest uptime) or None if it never got there."""
+    extra = ["-icount", "shift=0"] if icount else []
+    m = SETUPS[setup](name, smp=smp, net=False, extra_args=extra, log_dir=OUT / "logs")
+    m.start()
+    try:
+        m.wait_ready(timeout=timeout)
+        return m.boot_seconds, m.guest_uptime
+    except AssertionError:
+        return None
+    finally:
+        m.close()
+
+
+# Metric descriptors: a new metric (hypercall round trip, domain creation, block and network
+# throughput, ...) is one more entry with a function that returns one sample per setup.
+def metric_boot(icount):
+    def sample(setup, rnd):
+        r = boot_to_init(setup, f"{setup}-{'icount' if icount else 'wall'}-{rnd}",
+                         smp=1 if icount else 2, icount=icount, timeout=240 if icount else 120)
+        return None if r is None else {"wall_s": r[0], "uptime_s": r[1]}
+    return sample
+
+
+METRICS = [
+    # name, description, sampler, fields reported, in --quick
+    ("boot", "QEMU start to dom0 init, -smp 2", metric_boot(False), ["wall_s", "uptime_s"], True),
+    ("boot_icount", "the same under -icount shift=0, -smp 1", metric_boot(True),
+     ["wall_s", "uptime_s"], False),
+]
+
+
+def sizes(xen):
+    img = ROOT / "build" / "domus.img"
+    files = subprocess.run(["git", "ls-files", "hyp/*.c", "hyp/*.h", "hyp/*.S"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.split()
+    lines = sum(1 for f in files for l in open(ROOT / f, errors="replace") if l.strip())
+    return {"domus_image_bytes": img.stat().st_size, "domus_hyp_lines": lines,
+            "xen_image_bytes": Path(xen).stat().st_size}
+
+
+def summarize(samples):
+    if not samples:
+        return None
+    return {"median": statistics.median(samples), "min": min(samples), "max": max(samples),
+            "n": len(samples)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--xen", required=True)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="one round, quick metrics only")
+    args = ap.parse_args()
+    XenMachine.xen = Path(args.xen)
+    rounds = 1 if args.quick else args.rounds
+    metrics = [m for m in METRICS if m[4] or not args.quick]
+    OUT.mkdir(parents=True, exist_ok=True)
+
+    raw = {m[0]: {s: [] for s in SETUPS} for m in metrics}
+    failed = {m[0]: {s: 0 for s in SETUPS} for m in metrics}
+    for name, _, sample, _, _ in metrics:
+        for rnd in range(rounds):
+            for setup in SETUPS:          # interleaved: native, xen, domus, native, ...
+                r = sample(setup, rnd)
+                print(f"  {name:12} round {rnd + 1}/{rounds} {setup:7} "
+                      f"{r if r is not None else 'did not reach init'}", flush=True)
+                if r is None:
+                    failed[name][setup] += 1
+                else:
+                    raw[name][setup].append(r)
+
+    table = []
+    for name, desc, _, fields, _ in metrics:
+        for f in fields:
+            row = {"metric": f"{name}.{f}", "desc": desc}
+            for s in SETUPS:
+                row[s] = summarize([x[f] for x in raw[name][s]])
+                if failed[name][s] and not raw[name][s]:
+                    row[s] = "hangs"
+            d, n, x = row["domus"], row["native"], row["xen"]
+            num = lambda v: isinstance(v, dict)
+            row["domus/native"] = d["median"] / n["median"] if num(d) and num(n) else None
+            row["domus/xen"] = d["median"] / x["median"] if num(d) and num(x) else None
+            table.append(row)
+    sz = sizes(args.xen)
+
+    def cell(v):
+        if v is None:
+            return "-"
+        if v == "hangs":
+            return "hangs"
+        return f"{v['median']:.2f} ({v['min']:.2f}-{v['max']:.2f})"
+
+    print(f"\n{'metric':22} {'native':>20} {'xen 4.17':>20} {'domus':>20} {'D/native':>9} {'D/xen':>7}")
+    for r in table:
+        ratio = lambda v: f"{v:.3f}" if v is not None else "-"
+        print(f"{r['metric']:22} {cell(r['native']):>20} {cell(r['xen']):>20} "
+              f"{cell(r['domus']):>20} {ratio(r['domus/native']):>9} {ratio(r['domus/xen']):>7}")
+    print(f"{'image bytes':22} {'-':>20} {sz['xen_image_bytes']:>20} {sz['domus_image_bytes']:>20}"
+          f" {'-':>9} {sz['domus_image_bytes'] / sz['xen_image_bytes']:>7.3f}")
+    print(f"{'hyp/ non-blank lines':22} {'-':>20} {'-':>20} {sz['domus_hyp_lines']:>20}")
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                            capture_output=True, text=True).stdout.strip()
+    qv = subprocess.run([qemu.QEMU, "--version"], capture_output=True, text=True).stdout
+    result = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(), "commit": commit,
+              "qemu": qv.splitlines()[0] if qv else "", "rounds": rounds, "samples": raw,
+              "table": table, "sizes": sz}
+    (OUT / "results.json").write_text(json.dumps(result, indent=1))
+    plot(table)
+    print(f"\nresults: {OUT / 'results.json'}, chart: {OUT / 'results.png'}")
+
+
+def plot(table):
+    data = OUT / "results.dat"
+    with open(data, "w") as f:
+        f.write("metric native xen domus\n")
+        for r in table:
+            vals = [r[s]["median"] if isinstance(r[s], dict) else 0 for s in SETUPS]
+            f.write(f"{r['metric']} " + " ".join(f"{v:.4f}" for v in vals) + "\n")
+    script = f"""set terminal png size 900,500 noenhanced
+set output '{OUT / "results.png"}'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set ylabel 'seconds (median)'
+set title 'Domus vs native vs Xen 4.17 (QEMU virt, TCG)'
+set key top left
+set xtics rotate by -20
+plot '{data}' using 2:xtic(1) title columnheader(2), '' using 3 title columnheader(3), '' using 4 title columnheader(4)
+"""
+    subprocess.run(["gnuplot"], input=script, text=True, check=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Domus vs native Linux vs Xen 4.17 on the same QEMU, in one interleaved run (see bench/README.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cache=${DOMUS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/domus}
+xen_dir=$cache/root/xen-hypervisor-4.17-arm64
+if [ ! -f "$xen_dir/boot/xen-4.17-arm64" ]; then
+	echo "bench: fetching Debian's xen-hypervisor-4.17-arm64 (the Xen 4.17 we compare with) into $cache"
+	mkdir -p "$cache/debs" "$xen_dir"
+	(cd "$cache/debs" && apt-get download -q xen-hypervisor-4.17-arm64:arm64)
+	dpkg-deb -x "$(ls -t "$cache"/debs/xen-hypervisor-4.17-arm64_*_arm64.deb | head -1)" "$xen_dir"
+fi
+if ! command -v gnuplot >/dev/null; then
+	echo "bench: installing gnuplot-nox to draw build/bench/results.png"
+	SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q gnuplot-nox >/dev/null
+fi
+exec /usr/bin/python3 bench/bench.py --xen "$xen_dir/boot/xen-4.17-arm64" "$@"
