@@ -16,6 +16,17 @@ struct domain *domain_list(void)
 	return domains;
 }
 
+struct domain *domain_by_id(domid_t id)
+{
+	struct domain *d;
+
+	spin_lock(&domains_lock);
+	for (d = domains; d && d->id != id; d = d->next)
+		;
+	spin_unlock(&domains_lock);
+	return d;
+}
+
 struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_spis)
 {
 	struct domain *d;

@@ -21,6 +21,10 @@ struct mem_bank {
 enum domain_state { DOMAIN_BUILDING, DOMAIN_RUNNING, DOMAIN_PAUSED, DOMAIN_SHUTDOWN };
 
 /* Where a guest's MMIO access goes when no memory backs it. */
+struct evtchn_domain;
+struct gnttab_domain;
+struct shared_info;
+
 struct mmio_handler {
 	ipa_t base;
 	u64 size;
@@ -38,6 +42,7 @@ struct domain {
 	enum domain_state state;
 	unsigned int shutdown_reason;
 	bool direct_map; /* IPA == PA (dom0) */
+	bool privileged; /* may act on other domains (dom0) */
 	u32 vmid;
 	u64 cntvoff; /* counter value at creation: the guest's time 0 */
 	struct pgtable s2;
@@ -50,6 +55,10 @@ struct domain {
 	struct mmio_handler mmio[DOMAIN_MAX_MMIO];
 	u32 nr_mmio;
 	struct vpl011 *vuart;
+	/* Xen guest interface: the shared_info page (hypervisor VA), ports, grants. */
+	struct shared_info *shared_info;
+	struct evtchn_domain *evtchn;
+	struct gnttab_domain *gnttab;
 	/* Rate limit for log lines a guest can provoke (guest_printk). */
 	u32 log_tokens;
 	u64 log_stamp;
@@ -72,6 +81,8 @@ void domain_unpause(struct domain *d);
 void domain_shutdown(struct domain *d, unsigned int reason);
 void domain_crash(struct domain *d, const char *why);
 struct domain *domain_list(void);
+/* The domain with that id, or NULL. DOMID_SELF is the caller's job to resolve. */
+struct domain *domain_by_id(domid_t id);
 /* Copies into guest memory by IPA (the domain's own banks only). */
 int domain_copy_to_guest(struct domain *d, ipa_t ipa, const void *src, u64 len);
 void *domain_ipa_to_va(struct domain *d, ipa_t ipa, u64 len);

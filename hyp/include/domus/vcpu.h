@@ -8,6 +8,7 @@
 #include <domus/vgic.h>
 
 struct domain;
+struct vcpu_info;
 
 /* The guest's general registers, saved at every exit. Offset 0 of struct vcpu. */
 struct cpu_regs {
@@ -38,6 +39,9 @@ struct vcpu {
 	bool on_rq;
 	u64 run_start; /* counter at the last switch-in */
 	u64 run_total; /* counter ticks spent running */
+	/* Where event-channel upcall state lives (hypervisor VA): in shared_info for
+	 * vCPU 0 until the guest registers its own with VCPUOP_register_vcpu_info. */
+	struct vcpu_info *vcpu_info;
 };
 
 #define VCPU_LOG "d%uv%u: "

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A domain's guest-physical map (stage 2) as the Xen interface sees it: what a
+ * guest frame number is backed by, and foreign mappings of other domains'
+ * frames (grants, privcmd). Frame numbers are in 4 KiB pages.
+ */
+#ifndef DOMUS_P2M_H
+#define DOMUS_P2M_H
+
+#include <domus/types.h>
+
+struct domain;
+
+enum p2m_type {
+	P2M_NONE, /* nothing mapped: a hole */
+	P2M_RAM, /* the domain's own memory */
+	P2M_SHARED, /* a hypervisor page shared with the guest (shared_info, grant table) */
+	P2M_FOREIGN_RW, /* another domain's frame, mapped writable */
+	P2M_FOREIGN_RO, /* another domain's frame, mapped read-only */
+	P2M_MMIO, /* a passed-through device */
+};
+
+/* What backs gfn in d: 0 with *pa and *type, or -ENOENT (then *type is P2M_NONE). */
+int p2m_lookup(struct domain *d, u64 gfn, paddr_t *pa, enum p2m_type *type);
+/*
+ * Maps the host frame pa at gfn, where gfn must be a hole: -EEXIST if anything
+ * is mapped there, -EINVAL if gfn is outside the guest-physical space.
+ */
+int p2m_map_page(struct domain *d, u64 gfn, paddr_t pa, enum p2m_type type);
+/* Unmaps gfn; -ENOENT if nothing was mapped. */
+int p2m_unmap_page(struct domain *d, u64 gfn);
+/* The hypervisor's pointer to a host frame (its first byte). */
+void *p2m_frame_va(paddr_t pa);
+
+#endif

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Xen 4.17 guest ABI on AArch64, as Domus implements it: hypercall numbers,
+ * domain ids, the shared_info page and per-vCPU vcpu_info. Numbers and layouts
+ * are Xen's (xen/include/public/xen.h, arch-arm.h); the text is Domus' own.
+ */
+#ifndef PUBLIC_XEN_H
+#define PUBLIC_XEN_H
+
+#include <domus/types.h>
+
+/* HVC immediate that marks a Xen hypercall; the number is in x16. */
+#define XEN_HYPERCALL_TAG 0xEA1
+
+#define __HYPERVISOR_platform_op 7
+#define __HYPERVISOR_memory_op 12
+#define __HYPERVISOR_xen_version 17
+#define __HYPERVISOR_console_io 18
+#define __HYPERVISOR_grant_table_op 20
+#define __HYPERVISOR_vm_assist 21
+#define __HYPERVISOR_vcpu_op 24
+#define __HYPERVISOR_sched_op 29
+#define __HYPERVISOR_event_channel_op 32
+#define __HYPERVISOR_physdev_op 33
+#define __HYPERVISOR_hvm_op 34
+#define __HYPERVISOR_sysctl 35
+#define __HYPERVISOR_domctl 36
+#define __HYPERVISOR_dm_op 41
+/* Domus' own toolstack interface (Xen leaves 48..55 for arch/out-of-tree use). */
+#define __HYPERVISOR_domus_ctl 55
+
+#define DOMID_FIRST_RESERVED 0x7FF0U
+#define DOMID_SELF 0x7FF0U
+#define DOMID_IO 0x7FF1U
+#define DOMID_XEN 0x7FF2U
+#define DOMID_INVALID 0x7FF4U
+
+/* Virtual interrupts delivered over event channels. */
+#define VIRQ_TIMER 0
+#define VIRQ_DEBUG 1
+#define VIRQ_CONSOLE 2 /* global: new input on the hypervisor console */
+#define VIRQ_DOM_EXC 3 /* global: a domain changed state */
+#define VIRQ_TBUF 4
+#define VIRQ_DEBUGGER 6
+#define VIRQ_XENOPROF 7
+#define VIRQ_CON_RING 8
+#define VIRQ_PCPU_STATE 9
+#define VIRQ_MEM_EVENT 10
+#define VIRQ_ARGO 11
+#define VIRQ_ENOMEM 12
+#define VIRQ_XENPMU 13
+#define NR_VIRQS 24
+
+/* Each 64-bit word of the pending/mask arrays covers 64 ports: 4096 in all. */
+#define EVTCHN_2L_NR_CHANNELS 4096
+#define XEN_LEGACY_MAX_VCPUS 1
+
+struct vcpu_time_info {
+	u32 version;
+	u32 pad0;
+	u64 tsc_timestamp;
+	u64 system_time;
+	u32 tsc_to_system_mul;
+	s8 tsc_shift;
+	u8 flags;
+	u8 pad1[2];
+}; /* 32 bytes */
+
+struct arch_vcpu_info {
+};
+
+struct vcpu_info {
+	u8 evtchn_upcall_pending;
+	u8 evtchn_upcall_mask; /* not used on Arm */
+	u8 pad[6];
+	u64 evtchn_pending_sel;
+	struct arch_vcpu_info arch;
+	struct vcpu_time_info time;
+}; /* 48 bytes */
+
+struct arch_shared_info {
+};
+
+struct shared_info {
+	struct vcpu_info vcpu_info[XEN_LEGACY_MAX_VCPUS];
+	u64 evtchn_pending[64];
+	u64 evtchn_mask[64];
+	u32 wc_version;
+	u32 wc_sec;
+	u32 wc_nsec;
+	u32 wc_sec_hi;
+	struct arch_shared_info arch;
+};
+
+_Static_assert(sizeof(struct vcpu_info) == 48, "vcpu_info is 48 bytes");
+_Static_assert(__builtin_offsetof(struct shared_info, evtchn_pending) == 48, "layout");
+_Static_assert(__builtin_offsetof(struct shared_info, evtchn_mask) == 560, "layout");
+_Static_assert(__builtin_offsetof(struct shared_info, wc_version) == 1072, "layout");
+_Static_assert(sizeof(struct shared_info) == 1088, "shared_info is 1088 bytes");
+
+#endif
