@@ -7,6 +7,8 @@
 #include <domus/spinlock.h>
 #include <domus/string.h>
 #include <domus/vpl011.h>
+#include <public/xen.h>
+int evtchn_send_virq(struct domain *d, u32 virq); /* TEMP */
 #include <stdarg.h>
 
 #define LOG_RING_SIZE 16384
@@ -42,6 +44,20 @@ void console_write(const char *s, size_t len)
 		emit(s[i]);
 	}
 	spin_unlock(&console_lock);
+}
+
+u64 console_read_log(char *buf, u64 len, u64 *index)
+{
+	u64 n = 0;
+
+	spin_lock(&console_lock);
+	/* Older text has been overwritten: continue from the oldest still there. */
+	if (log_pos > LOG_RING_SIZE && *index < log_pos - LOG_RING_SIZE)
+		*index = log_pos - LOG_RING_SIZE;
+	while (n < len && *index < log_pos)
+		buf[n++] = log_ring[(*index)++ % LOG_RING_SIZE];
+	spin_unlock(&console_lock);
+	return n;
 }
 
 void console_guest_write(struct domain *d, const char *s, size_t len)
@@ -116,12 +132,35 @@ void console_set_input_domain(struct domain *d)
 	input_domain = d;
 }
 
+/* Typed input waiting for CONSOLEIO_read; a full ring drops new input. */
+#define INPUT_RING_SIZE 4096
+static char input_ring[INPUT_RING_SIZE];
+static u32 input_prod, input_cons;
+static spinlock_t input_lock = SPINLOCK_INIT;
+
+size_t console_read_input(char *buf, size_t len)
+{
+	size_t n = 0;
+
+	spin_lock(&input_lock);
+	while (n < len && input_cons != input_prod)
+		buf[n++] = input_ring[input_cons++ % INPUT_RING_SIZE];
+	spin_unlock(&input_lock);
+	return n;
+}
+
 static void deliver(char c)
 {
 	if (input_to_domus) {
 		console_debug_key(c);
 	} else if (input_domain && input_domain->vuart) {
 		vpl011_receive(input_domain->vuart, (u8)c);
+	} else if (input_domain) {
+		spin_lock(&input_lock);
+		if (input_prod - input_cons < INPUT_RING_SIZE)
+			input_ring[input_prod++ % INPUT_RING_SIZE] = c;
+		spin_unlock(&input_lock);
+		evtchn_send_virq(input_domain, VIRQ_CONSOLE);
 	}
 }
 

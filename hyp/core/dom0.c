@@ -12,7 +12,6 @@
 #include <domus/printk.h>
 #include <domus/sched.h>
 #include <domus/string.h>
-#include <domus/vpl011.h>
 
 #define DOM0_MEM_DEFAULT MiB(512)
 #define HYP_MEM_RESERVE MiB(32) /* left free for Domus' own tables and later domains */
@@ -20,7 +19,7 @@
 #define IMAGE_MAGIC 0x644d5241 /* "ARM\x64" */
 #define FDT_MAX_EXTRA KiB(64)
 
-static struct vpl011 dom0_uart;
+static void *gnttab_window;
 
 static u64 le64(const u8 *p)
 {
@@ -213,6 +212,7 @@ int dom0_build(void)
 	if (!d)
 		return -ENOMEM;
 	d->direct_map = true;
+	d->privileged = true;
 	d->cntvoff = 0; /* dom0 sees the host's counter, as on Xen */
 	vgic_dist_init(d, nr_spis, d->vgic.spis, platform.gicd.base, platform.gicr.base,
 		       rdist_size);
@@ -245,12 +245,17 @@ int dom0_build(void)
 		printk("d0: cannot pass devices through: error %d\n", rc);
 		return rc;
 	}
-	if (platform.uart.base) {
-		vpl011_init(&dom0_uart, d, platform.uart.base, platform.uart_intid);
-		console_set_input_domain(d);
-	}
+	/*
+	 * As on Xen, the UART is the hypervisor's: dom0's console is hvc0, over
+	 * console_io, with VIRQ_CONSOLE for input. The grant-table window is
+	 * guest-physical space dom0 can never have as RAM: hypervisor pages.
+	 */
+	console_set_input_domain(d);
+	gnttab_window = mm_alloc_pages(GNTTAB_MAX_FRAMES);
+	if (!gnttab_window)
+		return -ENOMEM;
 	fdt_size = dom0_make_fdt(d, fdt_buf, platform.fdt.totalsize + FDT_MAX_EXTRA, initrd_ipa,
-				 platform.initrd.size, bootargs);
+				 platform.initrd.size, bootargs, va_to_pa(gnttab_window));
 	if (fdt_size < 0) {
 		printk("d0: cannot write its device tree: error %d\n", fdt_size);
 		return fdt_size;

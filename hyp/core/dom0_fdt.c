@@ -9,11 +9,11 @@
 
 /*
  * Devices with registers that dom0 gets: passed through (virtio-mmio, the
- * RTC), emulated at the same address (the UART, the GIC). Anything else with
- * registers stays with the host: dom0 must not see a device it cannot reach.
+ * RTC), emulated at the same address (the GIC). Anything else with registers
+ * stays with the host, the UART included (dom0's console is hvc0, as on Xen):
+ * dom0 must not see a device it cannot reach.
  */
-static const char *const dom0_devices[] = { "virtio,mmio", "arm,pl031", "arm,pl011",
-					    "arm,gic-v3" };
+static const char *const dom0_devices[] = { "virtio,mmio", "arm,pl031", "arm,gic-v3" };
 
 bool dom0_device_passthrough(const struct fdt *fdt, int node)
 {
@@ -38,7 +38,7 @@ static bool keep_node(const struct fdt *fdt, int node)
 	if (fdt_prop(fdt, node, "reg", NULL)) {
 		for (u32 i = 0; i < ARRAY_SIZE(dom0_devices); i++)
 			if (fdt_is_compatible(fdt, node, dom0_devices[i]))
-				return node != platform.uart_node ? true : platform.uart.base != 0;
+				return true;
 		return false;
 	}
 	return true;
@@ -165,14 +165,11 @@ static void write_chosen(struct fdt_writer *w, const struct fdt *fdt, u64 initrd
 			 u64 initrd_size, const char *bootargs)
 {
 	int chosen = fdt_path(fdt, "/chosen");
-	const char *stdout_path = chosen >= 0 ? fdt_prop_str(fdt, chosen, "stdout-path") : NULL;
 	u32 len;
 	const void *seed = chosen >= 0 ? fdt_prop(fdt, chosen, "rng-seed", &len) : NULL;
 
 	fdtw_begin_node(w, "chosen");
 	fdtw_prop_str(w, "bootargs", bootargs ? bootargs : "");
-	if (stdout_path && platform.uart.base)
-		fdtw_prop_str(w, "stdout-path", stdout_path);
 	if (initrd_size) {
 		fdtw_prop_u64(w, "linux,initrd-start", initrd_start);
 		fdtw_prop_u64(w, "linux,initrd-end", initrd_start + initrd_size);
@@ -182,8 +179,33 @@ static void write_chosen(struct fdt_writer *w, const struct fdt *fdt, u64 initrd
 	fdtw_end_node(w);
 }
 
+/*
+ * What makes Linux see Xen: compatible "xen,xen-<version>" first, the grant
+ * table window, and the PPI that signals events. Depth 1, named exactly
+ * "hypervisor" (Linux matches the full name).
+ */
+static void write_hypervisor(struct fdt_writer *w, const struct fdt *fdt, paddr_t gnttab_base,
+			     u32 ac, u32 sc)
+{
+	static const char compat[] = "xen,xen-4.17\0xen,xen";
+	u32 cells[4], n = 0;
+	u32 irq[3] = { 1, EVTCHN_PPI - 16, 0xf08 }; /* PPI, all CPUs, level-low */
+	u32 len;
+	const void *gic_phandle = fdt_prop(fdt, platform.gic_node, "phandle", &len);
+
+	fdtw_begin_node(w, "hypervisor");
+	fdtw_prop(w, "compatible", compat, sizeof(compat));
+	put_cells(cells, &n, gnttab_base, ac);
+	put_cells(cells, &n, GNTTAB_MAX_FRAMES * PAGE_SIZE, sc);
+	fdtw_prop_cells(w, "reg", cells, n);
+	fdtw_prop_cells(w, "interrupts", irq, 3);
+	if (gic_phandle && len == 4)
+		fdtw_prop(w, "interrupt-parent", gic_phandle, 4);
+	fdtw_end_node(w);
+}
+
 int dom0_make_fdt(struct domain *d, void *buf, size_t cap, u64 initrd_start, u64 initrd_size,
-		  const char *bootargs)
+		  const char *bootargs, paddr_t gnttab_base)
 {
 	const struct fdt *fdt = &platform.fdt;
 	struct fdt_writer w;
@@ -205,6 +227,7 @@ int dom0_make_fdt(struct domain *d, void *buf, size_t cap, u64 initrd_start, u64
 	write_memory(&w, d, ac, sc);
 	write_cpus(&w, fdt, d);
 	write_psci(&w);
+	write_hypervisor(&w, fdt, gnttab_base, ac, sc);
 	write_chosen(&w, fdt, initrd_start, initrd_size, bootargs);
 	fdtw_end_node(&w);
 	return fdtw_finish(&w);

@@ -7,6 +7,7 @@
 #include <domus/printk.h>
 #include <domus/sched.h>
 #include <domus/string.h>
+#include <public/xen.h>
 
 static struct domain *domains;
 static spinlock_t domains_lock = SPINLOCK_INIT;
@@ -39,14 +40,20 @@ struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_
 	d->id = id;
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	spin_lock_init(&d->lock);
+	spin_lock_init(&d->p2m_lock);
 	d->state = DOMAIN_BUILDING;
 	d->vmid = id + 1;
 	d->cntvoff = arch_counter();
 	d->nr_vcpus = nr_vcpus;
 	d->vcpus = mm_zalloc(nr_vcpus * sizeof(*d->vcpus));
 	d->vgic.spis = nr_spis ? mm_zalloc(nr_spis * sizeof(struct vgic_irq)) : NULL;
-	if (!d->vcpus || (nr_spis && !d->vgic.spis) || arch_domain_init(d))
+	d->shared_info = mm_alloc_pages(1);
+	d->shared_info_gfn = GFN_NONE;
+	for (u32 i = 0; i < GNTTAB_MAX_FRAMES; i++)
+		d->gnttab_gfn[i] = GFN_NONE;
+	if (!d->vcpus || (nr_spis && !d->vgic.spis) || !d->shared_info || arch_domain_init(d))
 		goto fail;
+	memset(d->shared_info, 0, PAGE_SIZE);
 	for (u32 i = 0; i < nr_vcpus; i++) {
 		struct vcpu *v = mm_zalloc(sizeof(*v));
 
@@ -56,6 +63,9 @@ struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_
 		v->dom = d;
 		v->id = i;
 		v->mpidr = vcpu_affinity(i);
+		/* Xen's legacy slots: only vCPU 0 has one on Arm until it registers its own. */
+		if (i < XEN_LEGACY_MAX_VCPUS)
+			v->vcpu_info = &d->shared_info->vcpu_info[i];
 		sched_add_vcpu(v, i % nr_pcpus);
 	}
 	d->vgic.nr_spis = nr_spis;
@@ -73,6 +83,8 @@ fail:
 			mm_free(d->vcpus[i], sizeof(struct vcpu));
 	mm_free(d->vcpus, nr_vcpus * sizeof(*d->vcpus));
 	mm_free(d->vgic.spis, nr_spis * sizeof(struct vgic_irq));
+	if (d->shared_info)
+		mm_free_pages(d->shared_info, 1);
 	mm_free(d, sizeof(*d));
 	return NULL;
 }
@@ -160,6 +172,12 @@ static void pause_all(struct domain *d)
 {
 	for (u32 i = 0; i < d->nr_vcpus; i++)
 		vcpu_pause(d->vcpus[i]);
+}
+
+void domain_pause(struct domain *d)
+{
+	d->state = DOMAIN_PAUSED;
+	pause_all(d);
 }
 
 static const char *const shutdown_names[] = { "poweroff", "reboot", "suspend", "crash",

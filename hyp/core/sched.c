@@ -3,6 +3,7 @@
 #include <domus/arch.h>
 #include <domus/domain.h>
 #include <domus/printk.h>
+#include <domus/hypercall.h>
 #include <domus/sched.h>
 #include <domus/vgic.h>
 
@@ -286,6 +287,7 @@ void schedule(void)
 			if (prev)
 				prev->run_total += now - prev->run_start;
 			arch_vcpu_switch(prev, next);
+			runstate_switch(prev, next, now);
 			p->current = next;
 			if (next)
 				next->run_start = now;

@@ -40,7 +40,7 @@ class Machine:
     """One QEMU virt machine: Domus with dom0 (hypervisor=True) or the guest kernel alone."""
 
     def __init__(self, name, *, smp=2, mem=2048, cpu="cortex-a57", hypervisor=True,
-                 domus_args="", dom0_mem="512M", dom0_bootargs="console=ttyAMA0",
+                 domus_args="", dom0_mem="512M", dom0_bootargs=None,
                  kernel=None, initrd=None, disks=(), net=True, extra_args=(),
                  log_dir=LOG_DIR):
         self.name = name
@@ -48,6 +48,9 @@ class Machine:
         self.hypervisor = hypervisor
         self.domus_args = domus_args
         self.dom0_mem = dom0_mem
+        # Dom0's console is hvc0 under a hypervisor (it keeps the UART, as Xen does).
+        if dom0_bootargs is None:
+            dom0_bootargs = "console=hvc0" if hypervisor else "console=ttyAMA0"
         self.dom0_bootargs = dom0_bootargs
         self.kernel = Path(kernel) if kernel else GUEST / "vmlinuz"
         self.initrd = Path(initrd) if initrd else GUEST / "initrd.img"

@@ -100,7 +100,7 @@ def test_dom0_boots_gzip_compressed_kernel(domus_image, boot):
 
 def test_dom0_mmio_to_the_emulated_gic_reads_back_at_each_width(domus_image, boot):
     # iomem=relaxed lets busybox devmem map the (busy) GIC registers from dom0's user space.
-    m = boot_dom0(boot, smp=2, dom0_bootargs="console=ttyAMA0 iomem=relaxed")
+    m = boot_dom0(boot, smp=2, dom0_bootargs="console=hvc0 iomem=relaxed")
     # 32-bit: GICD_PIDR2 says GICv3.
     assert m.run("devmem 0x0800ffe8 32").strip().endswith("0x0000003B")
     # 64-bit: vCPU 1's GICR_TYPER: affinity 1, processor number 1, Last.

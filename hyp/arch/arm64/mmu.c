@@ -170,3 +170,21 @@ void arch_cache_clean_range(void *va, u64 size)
 		asm volatile("dc cvac, %0" : : "r"(p) : "memory");
 	dsb(sy);
 }
+
+void arch_cache_maintain(void *va, u64 size, bool clean, bool invalidate)
+{
+	u64 line = 4UL << ((read_sysreg(ctr_el0) >> 16) & 0xf);
+	u64 p = ALIGN_DOWN((u64)(uintptr_t)va, line);
+
+	if (!clean && !invalidate)
+		return;
+	/* Invalidate-only is done as clean+invalidate: dropping dirty lines of
+	 * a page shared with another domain would lose that domain's writes. */
+	for (; p < (u64)(uintptr_t)va + size; p += line) {
+		if (invalidate)
+			asm volatile("dc civac, %0" : : "r"(p) : "memory");
+		else
+			asm volatile("dc cvac, %0" : : "r"(p) : "memory");
+	}
+	dsb(sy);
+}

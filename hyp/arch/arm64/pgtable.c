@@ -57,7 +57,8 @@
 #define S2_MEMATTR_DEVICE_NGNRE (0x1ULL << DESC_ATTR_SHIFT)
 
 #define PA_BITS 48
-#define PGT_ATTR_ALL (PGT_R | PGT_W | PGT_X | PGT_DEVICE)
+#define PGT_ATTR_ALL (PGT_R | PGT_W | PGT_X | PGT_DEVICE | PGT_SW_MASK)
+#define DESC_SW_SHIFT 55
 
 static inline int level_shift(int level)
 {
@@ -158,6 +159,7 @@ static u64 leaf_attrs(const struct pgtable *pt, u64 attrs)
 	}
 	if (!device)
 		d |= DESC_SH_INNER;
+	d |= ((attrs & PGT_SW_MASK) >> PGT_SW_SHIFT) << DESC_SW_SHIFT;
 	return d;
 }
 
@@ -165,6 +167,8 @@ static u64 leaf_attrs(const struct pgtable *pt, u64 attrs)
 static u64 decode_attrs(const struct pgtable *pt, u64 d)
 {
 	u64 attrs = (d & DESC_XN) ? 0 : PGT_X;
+
+	attrs |= PGT_SW((d >> DESC_SW_SHIFT) & 7);
 
 	if (pt->stage == PGT_STAGE1_EL2) {
 		attrs |= PGT_R | ((d & DESC_AP_RO) ? 0 : PGT_W);

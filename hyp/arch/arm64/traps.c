@@ -5,6 +5,9 @@
 #include <domus/irq.h>
 #include <domus/decode.h>
 #include <domus/domain.h>
+#include <domus/p2m.h>
+#include <domus/hypercall.h>
+#include <public/xen.h>
 #include <domus/errno.h>
 #include <domus/platform.h>
 #include <domus/printk.h>
@@ -81,23 +84,15 @@ static void set_reg(struct vcpu *v, u32 r, u64 val)
 /* Reads the trapping instruction through the guest's own stage 1 and stage 2. */
 static int fetch_guest_insn(struct vcpu *v, u32 *insn)
 {
-	u64 par, pa;
+	ipa_t ipa;
+	paddr_t pa;
+	enum p2m_type type;
 
-	asm volatile("at s12e1r, %0" : : "r"(v->regs.pc));
-	isb();
-	par = read_sysreg(par_el1);
-	if (par & 1)
+	if (arch_gva_to_ipa(v, v->regs.pc, false, &ipa) ||
+	    p2m_lookup(v->dom, ipa >> PAGE_SHIFT, &pa, &type) || type != P2M_RAM)
 		return -EFAULT;
-	pa = (par & 0xfffffffff000ULL) | (v->regs.pc & 0xfff);
-	for (u32 i = 0; i < v->dom->nr_banks; i++) {
-		struct mem_bank *b = &v->dom->banks[i];
-
-		if (pa >= b->pa && pa + 4 <= b->pa + b->size) {
-			*insn = *(volatile u32 *)(uintptr_t)pa;
-			return 0;
-		}
-	}
-	return -EFAULT;
+	*insn = *(volatile u32 *)p2m_frame_va(pa + (ipa & 0xffc));
+	return 0;
 }
 
 static int mmio_dispatch(struct vcpu *v, ipa_t ipa, u32 size, bool write, u64 *val)
@@ -243,9 +238,8 @@ static void handle_hvc(struct vcpu *v, u64 esr)
 		vpsci_handle(v);
 		return;
 	}
-	/* Xen hypercalls (HVC #0xEA1) arrive with the next issue. */
-	if (imm == 0xea1) {
-		v->regs.x[0] = (u64)-ENOSYS;
+	if (imm == XEN_HYPERCALL_TAG) {
+		hypercall_dispatch(v);
 		return;
 	}
 	inject_undef(v);

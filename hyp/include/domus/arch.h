@@ -32,5 +32,9 @@ void arch_vcpu_switch(struct vcpu *prev, struct vcpu *next);
 /* Counter value when v's virtual timer fires, 0 if it will not. */
 u64 arch_vcpu_timer_deadline(const struct vcpu *v);
 void arch_cache_clean_range(void *va, u64 size);
+/* Translates a VA of the vCPU trapping on this pCPU through its stage 1: -EFAULT if unmapped. */
+int arch_gva_to_ipa(struct vcpu *v, vaddr_t va, bool write, ipa_t *ipa);
+/* Cleans and/or invalidates the data cache over a range (grant cache_flush). */
+void arch_cache_maintain(void *va, u64 size, bool clean, bool invalidate);
 
 #endif

@@ -18,6 +18,10 @@ void console_write(const char *s, size_t len);
 void console_guest_write(struct domain *d, const char *s, size_t len);
 /* Drains the UART; called from its interrupt. */
 void console_rx_interrupt(void);
+/* Copies log text from position *index on (advancing it); returns the bytes copied. */
+u64 console_read_log(char *buf, u64 len, u64 *index);
+/* Takes up to len bytes of typed input for the input domain (CONSOLEIO_read). */
+size_t console_read_input(char *buf, size_t len);
 /* The domain that receives input when the console is not Domus' own. */
 void console_set_input_domain(struct domain *d);
 /* Debug keys, registered by the core and arch. */

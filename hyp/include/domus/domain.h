@@ -10,7 +10,13 @@
 #include <domus/vgic.h>
 #include <domus/vpl011.h>
 
+#include <public/sched.h>
+
 #define DOMAIN_MAX_BANKS 8
+#define GNTTAB_MAX_FRAMES 64 /* as Xen's default for dom0: 32768 grant references */
+#define GFN_NONE (~0ULL)
+/* The PPI that signals event channels to every domain: Xen's GUEST_EVTCHN_PPI. */
+#define EVTCHN_PPI 31
 
 struct mem_bank {
 	ipa_t ipa;
@@ -46,6 +52,7 @@ struct domain {
 	u32 vmid;
 	u64 cntvoff; /* counter value at creation: the guest's time 0 */
 	struct pgtable s2;
+	spinlock_t p2m_lock; /* changes to s2 after the domain is built */
 	u32 nr_banks;
 	struct mem_bank banks[DOMAIN_MAX_BANKS];
 	u64 mem_pages;
@@ -57,6 +64,10 @@ struct domain {
 	struct vpl011 *vuart;
 	/* Xen guest interface: the shared_info page (hypervisor VA), ports, grants. */
 	struct shared_info *shared_info;
+	u64 shared_info_gfn; /* where the guest mapped it, GFN_NONE if nowhere */
+	u64 gnttab_gfn[GNTTAB_MAX_FRAMES]; /* where each grant frame is mapped */
+	u64 hvm_params[HVM_NR_PARAMS];
+	u64 vm_assist; /* VMASST_TYPE_* bits the guest enabled */
 	struct evtchn_domain *evtchn;
 	struct gnttab_domain *gnttab;
 	/* Rate limit for log lines a guest can provoke (guest_printk). */
@@ -77,6 +88,7 @@ int domain_add_mmio(struct domain *d, ipa_t base, u64 size,
 		    int (*access)(struct vcpu *, ipa_t, u32, bool, u64 *, void *), void *ctx);
 struct mmio_handler *domain_find_mmio(struct domain *d, ipa_t ipa);
 struct vcpu *domain_vcpu_by_mpidr(struct domain *d, u64 mpidr);
+void domain_pause(struct domain *d);
 void domain_unpause(struct domain *d);
 void domain_shutdown(struct domain *d, unsigned int reason);
 void domain_crash(struct domain *d, const char *why);

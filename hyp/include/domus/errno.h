@@ -24,6 +24,7 @@
 #define ERANGE 34
 #define ENOSYS 38
 #define ENOTEMPTY 39
+#define ENODATA 61
 #define EOPNOTSUPP 95
 
 #endif

@@ -18,6 +18,7 @@ enum p2m_type {
 	P2M_FOREIGN_RW, /* another domain's frame, mapped writable */
 	P2M_FOREIGN_RO, /* another domain's frame, mapped read-only */
 	P2M_MMIO, /* a passed-through device */
+	P2M_MAP_FOREIGN, /* another domain's frame mapped by privcmd (add_to_physmap) */
 };
 
 /* What backs gfn in d: 0 with *pa and *type, or -ENOENT (then *type is P2M_NONE). */

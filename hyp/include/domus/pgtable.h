@@ -10,6 +10,10 @@
 #define PGT_W BIT(1)
 #define PGT_X BIT(2)
 #define PGT_DEVICE BIT(3) /* Device-nGnRE instead of Normal write-back */
+/* Three bits kept for software in the descriptor (bits 55..57); p2m.c stores a type there. */
+#define PGT_SW_SHIFT 4
+#define PGT_SW_MASK (7UL << PGT_SW_SHIFT)
+#define PGT_SW(v) (((u64)(v) << PGT_SW_SHIFT) & PGT_SW_MASK)
 #define PGT_RW (PGT_R | PGT_W)
 #define PGT_RWX (PGT_R | PGT_W | PGT_X)
 

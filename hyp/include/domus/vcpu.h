@@ -6,6 +6,7 @@
 #include <domus/arch_vcpu.h>
 #include <domus/types.h>
 #include <domus/vgic.h>
+#include <public/vcpu.h>
 
 struct domain;
 struct vcpu_info;
@@ -42,6 +43,11 @@ struct vcpu {
 	/* Where event-channel upcall state lives (hypervisor VA): in shared_info for
 	 * vCPU 0 until the guest registers its own with VCPUOP_register_vcpu_info. */
 	struct vcpu_info *vcpu_info;
+	bool vcpu_info_registered;
+	/* Xen runstate accounting, and where the guest asked to see it (a VA, 0 = nowhere). */
+	struct vcpu_runstate_info runstate;
+	u64 runstate_entry; /* counter value at the last state change */
+	vaddr_t runstate_guest;
 };
 
 #define VCPU_LOG "d%uv%u: "

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/* domus_ctl: the toolstack's view of domains and the hypervisor log (see public/domus_ctl.h). */
+#include <domus/console.h>
+#include <domus/domain.h>
+#include <domus/errno.h>
+#include <domus/guest_access.h>
+#include <domus/hypercall.h>
+#include <domus/string.h>
+#include <public/domus_ctl.h>
+#include <public/xen.h>
+
+static u64 domain_cpu_ns(const struct domain *d)
+{
+	u64 t = 0;
+
+	for (u32 i = 0; i < d->nr_vcpus; i++)
+		t += d->vcpus[i]->run_total;
+	return counter_to_ns(t);
+}
+
+static long getdomaininfo(struct domus_ctl *c)
+{
+	struct domain *best = NULL;
+	struct domus_ctl_domaininfo *i = &c->u.domaininfo;
+
+	for (struct domain *d = domain_list(); d; d = d->next)
+		if (d->id >= c->domid && (!best || d->id < best->id))
+			best = d;
+	if (!best)
+		return -ESRCH;
+	memset(i, 0, sizeof(*i));
+	c->domid = best->id;
+	i->state = best->state;
+	i->shutdown_reason = best->shutdown_reason;
+	i->nr_vcpus = best->nr_vcpus;
+	i->flags = best->privileged ? 1 : 0;
+	i->mem_pages = best->mem_pages;
+	i->cpu_time_ns = domain_cpu_ns(best);
+	memcpy(i->name, best->name, sizeof(i->name));
+	i->name[sizeof(i->name) - 1] = 0;
+	return 0;
+}
+
+static const u32 vcpu_states[] = {
+	[VCPU_OFFLINE] = DOMUS_VCPU_OFFLINE, [VCPU_RUNNABLE] = DOMUS_VCPU_RUNNABLE,
+	[VCPU_RUNNING] = DOMUS_VCPU_RUNNING, [VCPU_BLOCKED] = DOMUS_VCPU_BLOCKED,
+	[VCPU_PAUSED] = DOMUS_VCPU_PAUSED,
+};
+
+static long readconsole(struct vcpu *v, struct domus_ctl_readconsole *r)
+{
+	char chunk[256];
+	u32 done = 0;
+
+	while (done < r->size) {
+		u64 n = console_read_log(chunk, MIN(sizeof(chunk), r->size - done), &r->index);
+
+		if (!n)
+			break;
+		if (copy_to_guest(v, r->buffer + done, chunk, n))
+			return -EFAULT;
+		done += n;
+	}
+	r->count = done;
+	return 0;
+}
+
+long do_domus_ctl(struct vcpu *v, vaddr_t arg)
+{
+	struct domus_ctl c;
+	struct domain *d = NULL;
+	long rc;
+
+	if (!v->dom->privileged)
+		return -EPERM;
+	if (copy_from_guest(v, &c, arg, sizeof(c)))
+		return -EFAULT;
+	if (c.version != DOMUS_CTL_VERSION)
+		return -EACCES;
+	switch (c.cmd) {
+	case DOMUS_CTL_getdomaininfo:
+		rc = getdomaininfo(&c);
+		break;
+	case DOMUS_CTL_getvcpuinfo:
+	case DOMUS_CTL_pausedomain:
+	case DOMUS_CTL_unpausedomain:
+		d = c.domid < DOMID_FIRST_RESERVED ? domain_by_id(c.domid) : NULL;
+		if (!d)
+			return -ESRCH;
+		if (c.cmd == DOMUS_CTL_getvcpuinfo) {
+			struct vcpu *t;
+
+			if (c.u.vcpuinfo.vcpu >= d->nr_vcpus)
+				return -ENOENT;
+			t = d->vcpus[c.u.vcpuinfo.vcpu];
+			c.u.vcpuinfo.state = vcpu_states[t->state];
+			c.u.vcpuinfo.pcpu = t->pcpu;
+			c.u.vcpuinfo.cpu_time_ns = counter_to_ns(t->run_total);
+			rc = 0;
+			break;
+		}
+		/* A domain cannot pause itself: nobody would be left to unpause it. */
+		if (d == v->dom || d->state == DOMAIN_SHUTDOWN || d->state == DOMAIN_BUILDING)
+			return -EINVAL;
+		if (c.cmd == DOMUS_CTL_pausedomain)
+			domain_pause(d);
+		else
+			domain_unpause(d);
+		return 0;
+	case DOMUS_CTL_readconsole:
+		rc = readconsole(v, &c.u.readconsole);
+		break;
+	default:
+		return -ENOSYS;
+	}
+	if (rc)
+		return rc;
+	return copy_to_guest(v, arg, &c, sizeof(c)) ? -EFAULT : 0;
+}

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Xen hypercalls: number in x16, arguments in x0..x4, result in x0, every
+ * other register preserved. Each handler checks its own arguments; pointers
+ * are guest virtual addresses, reached only through guest_access.
+ */
+#include <domus/console.h>
+#include <domus/domain.h>
+#include <domus/errno.h>
+#include <domus/guest_access.h>
+#include <domus/hypercall.h>
+#include <domus/printk.h>
+#include <domus/sched.h>
+#include <public/sched.h>
+#include <public/xen.h>
+
+struct domain *hypercall_target(struct vcpu *v, domid_t id, long *err)
+{
+	struct domain *d;
+
+	if (id == DOMID_SELF || id == v->dom->id)
+		return v->dom;
+	if (!v->dom->privileged) {
+		*err = -EPERM;
+		return NULL;
+	}
+	d = id < DOMID_FIRST_RESERVED ? domain_by_id(id) : NULL;
+	if (!d)
+		*err = -ESRCH;
+	return d;
+}
+
+static long do_sched_op(struct vcpu *v, int cmd, vaddr_t arg)
+{
+	u32 reason;
+
+	switch (cmd) {
+	case SCHEDOP_yield:
+		vcpu_yield(v);
+		return 0;
+	case SCHEDOP_block:
+		/* Wakes on any interrupt for the vCPU, event upcalls included. */
+		vcpu_block(v);
+		return 0;
+	case SCHEDOP_poll: {
+		struct sched_poll p;
+
+		if (copy_from_guest(v, &p, arg, sizeof(p)))
+			return -EFAULT;
+		if (p.nr_ports > 128)
+			return -EINVAL;
+		/* A wake-up on any event satisfies the caller, which re-checks its ports. */
+		vcpu_block(v);
+		return 0;
+	}
+	case SCHEDOP_shutdown:
+	case SCHEDOP_shutdown_code:
+		if (copy_from_guest(v, &reason, arg, sizeof(reason)))
+			return -EFAULT;
+		if (reason > SHUTDOWN_MAX)
+			return -EINVAL;
+		if (cmd == SCHEDOP_shutdown_code) {
+			v->dom->shutdown_reason = reason;
+			return 0;
+		}
+		if (reason == SHUTDOWN_crash)
+			domain_crash(v->dom, "the guest reported a crash (SCHEDOP_shutdown)");
+		else
+			domain_shutdown(v->dom, reason);
+		return 0;
+	case SCHEDOP_remote_shutdown: {
+		struct sched_remote_shutdown rs;
+		struct domain *d;
+		long err = 0;
+
+		if (copy_from_guest(v, &rs, arg, sizeof(rs)))
+			return -EFAULT;
+		if (rs.reason > SHUTDOWN_MAX)
+			return -EINVAL;
+		d = hypercall_target(v, rs.domain_id, &err);
+		if (!d)
+			return err;
+		domain_shutdown(d, rs.reason);
+		return 0;
+	}
+	case SCHEDOP_watchdog:
+		return -ENOSYS;
+	}
+	return -ENOSYS;
+}
+
+static long do_hvm_op(struct vcpu *v, int cmd, vaddr_t arg)
+{
+	struct xen_hvm_param p;
+	struct domain *d;
+	long err = 0;
+
+	if (cmd != HVMOP_set_param && cmd != HVMOP_get_param)
+		return -ENOSYS;
+	if (copy_from_guest(v, &p, arg, sizeof(p)))
+		return -EFAULT;
+	if (p.index >= HVM_NR_PARAMS)
+		return -EINVAL;
+	d = hypercall_target(v, p.domid, &err);
+	if (!d)
+		return err;
+	if (cmd == HVMOP_get_param) {
+		p.value = d->hvm_params[p.index];
+		return copy_to_guest(v, arg, &p, sizeof(p)) ? -EFAULT : 0;
+	}
+	/* Where the store and console live is the toolstack's to say, not the guest's. */
+	if (!v->dom->privileged)
+		return -EPERM;
+	d->hvm_params[p.index] = p.value;
+	return 0;
+}
+
+static long do_vm_assist(struct vcpu *v, u64 cmd, u64 type)
+{
+	if (type != VMASST_TYPE_runstate_update_flag)
+		return -EINVAL;
+	if (cmd == VMASST_CMD_enable)
+		v->dom->vm_assist |= BIT(type);
+	else if (cmd == VMASST_CMD_disable)
+		v->dom->vm_assist &= ~BIT(type);
+	else
+		return -ENOSYS;
+	return 0;
+}
+
+#define CONSOLEIO_CHUNK 128
+
+static long do_console_io(struct vcpu *v, int cmd, u64 count, vaddr_t buf)
+{
+	char chunk[CONSOLEIO_CHUNK];
+	u64 done = 0;
+
+	/* The hypervisor console belongs to the privileged domain, as in Xen. */
+	if (!v->dom->privileged)
+		return -EPERM;
+	switch (cmd) {
+	case CONSOLEIO_write:
+		if (count > INT32_MAX)
+			return -EINVAL;
+		while (done < count) {
+			u64 n = MIN(count - done, sizeof(chunk));
+
+			if (copy_from_guest(v, chunk, buf + done, n))
+				return -EFAULT;
+			console_guest_write(v->dom, chunk, n);
+			done += n;
+		}
+		return 0;
+	case CONSOLEIO_read:
+		if (count > INT32_MAX)
+			return -EINVAL;
+		while (done < count) {
+			u64 n = console_read_input(chunk, MIN(count - done, sizeof(chunk)));
+
+			if (!n)
+				break;
+			if (copy_to_guest(v, buf + done, chunk, n))
+				return -EFAULT;
+			done += n;
+		}
+		return (long)done;
+	}
+	return -ENOSYS;
+}
+
+static long do_platform_op(struct vcpu *v, vaddr_t arg)
+{
+	struct xen_platform_op op;
+
+	if (!v->dom->privileged)
+		return -EPERM;
+	if (copy_from_guest(v, &op, arg, sizeof(op)))
+		return -EFAULT;
+	if (op.interface_version != XENPF_INTERFACE_VERSION)
+		return -EACCES;
+	switch (op.cmd) {
+	case XENPF_settime64:
+		if (op.u.settime64.mbz || op.u.settime64.nsecs >= 1000000000U)
+			return -EINVAL;
+		wallclock_set(v->dom, op.u.settime64.secs * 1000000000ULL + op.u.settime64.nsecs,
+			      op.u.settime64.system_time);
+		return 0;
+	}
+	return -ENOSYS;
+}
+
+void hypercall_dispatch(struct vcpu *v)
+{
+	u64 *x = v->regs.x, nr = x[16];
+	long rc;
+
+	switch (nr) {
+	case __HYPERVISOR_xen_version:
+		rc = do_xen_version(v, (int)x[0], x[1]);
+		break;
+	case __HYPERVISOR_memory_op:
+		rc = do_memory_op(v, x[0], x[1]);
+		break;
+	case __HYPERVISOR_vcpu_op:
+		rc = do_vcpu_op(v, (int)x[0], x[1], x[2]);
+		break;
+	case __HYPERVISOR_sched_op:
+		rc = do_sched_op(v, (int)x[0], x[1]);
+		break;
+	case __HYPERVISOR_hvm_op:
+		rc = do_hvm_op(v, (int)x[0], x[1]);
+		break;
+	case __HYPERVISOR_vm_assist:
+		rc = do_vm_assist(v, x[0], x[1]);
+		break;
+	case __HYPERVISOR_console_io:
+		rc = do_console_io(v, (int)x[0], x[1], x[2]);
+		break;
+	case __HYPERVISOR_platform_op:
+		rc = do_platform_op(v, x[0]);
+		break;
+	case __HYPERVISOR_domus_ctl:
+		rc = do_domus_ctl(v, x[0]);
+		break;
+	default:
+		/* physdev_op, sysctl, domctl, dm_op and anything unknown: as Xen on Arm for dom0's PCI calls. */
+		rc = -ENOSYS;
+	}
+	x[0] = (u64)rc;
+}

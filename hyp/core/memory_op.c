@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memory_op: how a guest changes its guest-physical map. Shared pages
+ * (shared_info, grant frames) are placed where the guest asks; RAM can be
+ * handed back (ballooning) and taken again; dom0 maps other domains' frames
+ * for the toolstack. Pages a direct-mapped dom0 gives back stay its own, so
+ * populate can only ever give it back the same frames: nothing else can reach
+ * them in between.
+ */
+#include <domus/domain.h>
+#include <domus/errno.h>
+#include <domus/guest_access.h>
+#include <domus/hypercall.h>
+#include <domus/mm.h>
+#include <domus/p2m.h>
+#include <domus/printk.h>
+#include <public/memory.h>
+#include <public/xen.h>
+
+int gnttab_get_frame(struct domain *d, u32 idx, paddr_t *pa); /* TEMP until gnttab lands */
+
+/* Largest extent a guest may balloon in one piece: 2 MiB. */
+#define MAX_EXTENT_ORDER 9
+
+static bool in_banks(struct domain *d, u64 gfn, u64 npages)
+{
+	ipa_t ipa = gfn << PAGE_SHIFT;
+
+	for (u32 i = 0; i < d->nr_banks; i++) {
+		struct mem_bank *b = &d->banks[i];
+
+		if (ipa >= b->ipa && ipa - b->ipa < b->size &&
+		    npages <= (b->size - (ipa - b->ipa)) >> PAGE_SHIFT)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Puts a hypervisor page where the guest asked: whatever RAM was there is
+ * unmapped (it stays the domain's), and the page leaves its old place.
+ */
+static int place_shared_page(struct domain *d, u64 *where, u64 gfn, paddr_t pa)
+{
+	enum p2m_type type;
+	paddr_t old;
+	int rc;
+
+	if (p2m_lookup(d, gfn, &old, &type) == 0) {
+		if (type == P2M_SHARED && old == pa)
+			return 0;
+		if (type != P2M_RAM)
+			return -EBUSY;
+		p2m_unmap_page(d, gfn);
+	}
+	if (*where != GFN_NONE)
+		p2m_unmap_page(d, *where);
+	rc = p2m_map_page(d, gfn, pa, P2M_SHARED);
+	*where = rc ? GFN_NONE : gfn;
+	return rc;
+}
+
+static void forget_shared_gfn(struct domain *d, u64 gfn)
+{
+	if (d->shared_info_gfn == gfn)
+		d->shared_info_gfn = GFN_NONE;
+	for (u32 i = 0; i < GNTTAB_MAX_FRAMES; i++)
+		if (d->gnttab_gfn[i] == gfn)
+			d->gnttab_gfn[i] = GFN_NONE;
+}
+
+static int map_foreign(struct vcpu *v, struct domain *d, domid_t fdom, u64 fgfn, u64 gfn)
+{
+	struct domain *f;
+	enum p2m_type type;
+	paddr_t pa;
+
+	if (!v->dom->privileged)
+		return -EPERM;
+	f = fdom < DOMID_FIRST_RESERVED ? domain_by_id(fdom) : NULL;
+	if (!f)
+		return -ESRCH;
+	if (f == d)
+		return -EINVAL;
+	if (p2m_lookup(f, fgfn, &pa, &type) || type != P2M_RAM)
+		return -EINVAL;
+	return p2m_map_page(d, gfn, pa, P2M_MAP_FOREIGN);
+}
+
+static long add_to_physmap(struct vcpu *v, vaddr_t arg)
+{
+	struct xen_add_to_physmap a;
+	struct domain *d;
+	paddr_t pa;
+	long err = 0;
+	int rc;
+
+	if (copy_from_guest(v, &a, arg, sizeof(a)))
+		return -EFAULT;
+	d = hypercall_target(v, a.domid, &err);
+	if (!d)
+		return err;
+	switch (a.space) {
+	case XENMAPSPACE_shared_info:
+		if (a.idx != 0)
+			return -EINVAL;
+		spin_lock(&d->lock);
+		rc = place_shared_page(d, &d->shared_info_gfn, a.gpfn, va_to_pa(d->shared_info));
+		spin_unlock(&d->lock);
+		if (!rc)
+			wallclock_update(d);
+		return rc;
+	case XENMAPSPACE_grant_table:
+		/* Version 1 has no status frames. */
+		if (a.idx >= GNTTAB_MAX_FRAMES)
+			return -EINVAL;
+		rc = gnttab_get_frame(d, (u32)a.idx, &pa);
+		if (rc)
+			return rc;
+		spin_lock(&d->lock);
+		rc = place_shared_page(d, &d->gnttab_gfn[a.idx], a.gpfn, pa);
+		spin_unlock(&d->lock);
+		return rc;
+	}
+	/* gmfn_foreign only comes in batches (it needs a foreign domain id), as in Xen. */
+	return -EOPNOTSUPP;
+}
+
+static long add_to_physmap_batch(struct vcpu *v, vaddr_t arg)
+{
+	struct xen_add_to_physmap_batch b;
+	struct domain *d;
+	long err = 0;
+
+	if (copy_from_guest(v, &b, arg, sizeof(b)))
+		return -EFAULT;
+	if (b.space != XENMAPSPACE_gmfn_foreign)
+		return -EOPNOTSUPP;
+	d = hypercall_target(v, b.domid, &err);
+	if (!d)
+		return err;
+	for (u32 i = 0; i < b.size; i++) {
+		u64 idx, gpfn;
+		s32 rc;
+
+		if (copy_from_guest(v, &idx, b.idxs + i * 8, 8) ||
+		    copy_from_guest(v, &gpfn, b.gpfns + i * 8, 8))
+			return -EFAULT;
+		rc = map_foreign(v, d, b.foreign_domid, idx, gpfn);
+		if (copy_to_guest(v, b.errs + i * 4, &rc, 4))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+static long remove_from_physmap(struct vcpu *v, vaddr_t arg)
+{
+	struct xen_remove_from_physmap r;
+	struct domain *d;
+	enum p2m_type type;
+	paddr_t pa;
+	long err = 0;
+
+	if (copy_from_guest(v, &r, arg, sizeof(r)))
+		return -EFAULT;
+	d = hypercall_target(v, r.domid, &err);
+	if (!d)
+		return err;
+	if (p2m_lookup(d, r.gpfn, &pa, &type))
+		return -ENOENT;
+	switch (type) {
+	case P2M_RAM:
+	case P2M_MAP_FOREIGN:
+		break;
+	case P2M_SHARED:
+		spin_lock(&d->lock);
+		forget_shared_gfn(d, r.gpfn);
+		spin_unlock(&d->lock);
+		break;
+	default: /* grant mappings go through GNTTABOP_unmap_grant_ref */
+		return -EINVAL;
+	}
+	return p2m_unmap_page(d, r.gpfn);
+}
+
+/* Gives back RAM: the frames leave the guest's map but stay the domain's. */
+static int release_extent(struct domain *d, u64 gfn, u32 order)
+{
+	enum p2m_type type;
+	paddr_t pa;
+
+	for (u64 i = 0; i < (1ULL << order); i++)
+		if (p2m_lookup(d, gfn + i, &pa, &type) || type != P2M_RAM ||
+		    (d->direct_map && pa != (gfn + i) << PAGE_SHIFT))
+			return -EINVAL;
+	for (u64 i = 0; i < (1ULL << order); i++)
+		p2m_unmap_page(d, gfn + i);
+	return 0;
+}
+
+/* Takes back RAM it gave away earlier (a direct-mapped domain: the same frames). */
+static int populate_extent(struct domain *d, u64 gfn, u32 order)
+{
+	enum p2m_type type;
+	paddr_t pa;
+
+	if (!d->direct_map || !in_banks(d, gfn, 1ULL << order))
+		return -EINVAL; /* domains with allocated memory come with the toolstack */
+	for (u64 i = 0; i < (1ULL << order); i++)
+		if (p2m_lookup(d, gfn + i, &pa, &type) == 0 && type != P2M_NONE)
+			return -EBUSY;
+	for (u64 i = 0; i < (1ULL << order); i++)
+		if (p2m_map_page(d, gfn + i, (gfn + i) << PAGE_SHIFT, P2M_RAM))
+			return -ENOMEM;
+	return 0;
+}
+
+static long reservation(struct vcpu *v, int op, vaddr_t arg)
+{
+	struct xen_memory_reservation r;
+	struct domain *d;
+	long err = 0;
+	u64 done;
+
+	if (copy_from_guest(v, &r, arg, sizeof(r)))
+		return -EFAULT;
+	if (r.extent_order > MAX_EXTENT_ORDER || r.mem_flags)
+		return -EINVAL;
+	d = hypercall_target(v, r.domid, &err);
+	if (!d)
+		return err;
+	/* Like Xen: the number of extents done; the caller sees a short count. */
+	for (done = 0; done < r.nr_extents; done++) {
+		u64 gfn;
+
+		if (copy_from_guest(v, &gfn, r.extent_start + done * 8, 8))
+			break;
+		if (gfn >> (64 - PAGE_SHIFT) || !IS_ALIGNED(gfn, 1ULL << r.extent_order))
+			break;
+		if (op == XENMEM_decrease_reservation ? release_extent(d, gfn, r.extent_order)
+						      : populate_extent(d, gfn, r.extent_order))
+			break;
+	}
+	return (long)done;
+}
+
+long do_memory_op(struct vcpu *v, u64 cmd, vaddr_t arg)
+{
+	switch (cmd) {
+	case XENMEM_add_to_physmap:
+		return add_to_physmap(v, arg);
+	case XENMEM_add_to_physmap_batch:
+		return add_to_physmap_batch(v, arg);
+	case XENMEM_remove_from_physmap:
+		return remove_from_physmap(v, arg);
+	case XENMEM_decrease_reservation:
+	case XENMEM_populate_physmap:
+		return reservation(v, (int)cmd, arg);
+	}
+	/* Continuations (cmd >> 6) are never started by Domus: any other value is unknown. */
+	return -ENOSYS;
+}

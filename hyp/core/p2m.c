@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guest-physical map as the Xen interface sees it. Each stage-2 leaf
+ * carries its p2m type in the descriptor's software bits, so a lookup tells a
+ * domain's own RAM from a shared hypervisor page or another domain's frame
+ * without a second table. RAM is type 0 there: memory mapped at build time
+ * needs no tag.
+ */
+#include <domus/arch.h>
+#include <domus/domain.h>
+#include <domus/errno.h>
+#include <domus/mm.h>
+#include <domus/p2m.h>
+
+static enum p2m_type type_of(u64 attrs)
+{
+	u64 sw = (attrs & PGT_SW_MASK) >> PGT_SW_SHIFT;
+
+	if (attrs & PGT_DEVICE)
+		return P2M_MMIO;
+	return sw ? (enum p2m_type)sw : P2M_RAM;
+}
+
+int p2m_lookup(struct domain *d, u64 gfn, paddr_t *pa, enum p2m_type *type)
+{
+	u64 attrs;
+	paddr_t out;
+	int rc;
+
+	*type = P2M_NONE;
+	if (gfn >> (64 - PAGE_SHIFT))
+		return -ENOENT;
+	spin_lock(&d->p2m_lock);
+	rc = pgtable_lookup(&d->s2, gfn << PAGE_SHIFT, &out, &attrs);
+	spin_unlock(&d->p2m_lock);
+	if (rc)
+		return rc;
+	*pa = out & PAGE_MASK;
+	*type = type_of(attrs);
+	return 0;
+}
+
+int p2m_map_page(struct domain *d, u64 gfn, paddr_t pa, enum p2m_type type)
+{
+	u64 attrs;
+	int rc;
+
+	switch (type) {
+	case P2M_RAM:
+		attrs = PGT_RWX;
+		break;
+	case P2M_SHARED:
+	case P2M_FOREIGN_RW:
+	case P2M_MAP_FOREIGN:
+		attrs = PGT_RW | PGT_SW(type);
+		break;
+	case P2M_FOREIGN_RO:
+		attrs = PGT_R | PGT_SW(type);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (gfn >> (64 - PAGE_SHIFT) || (gfn << PAGE_SHIFT) >> d->s2.ia_bits)
+		return -EINVAL;
+	spin_lock(&d->p2m_lock);
+	if (pgtable_lookup(&d->s2, gfn << PAGE_SHIFT, NULL, NULL) == 0)
+		rc = -EEXIST;
+	else
+		rc = pgtable_map(&d->s2, gfn << PAGE_SHIFT, pa, PAGE_SIZE, attrs);
+	spin_unlock(&d->p2m_lock);
+	return rc;
+}
+
+int p2m_unmap_page(struct domain *d, u64 gfn)
+{
+	int rc;
+
+	if (gfn >> (64 - PAGE_SHIFT))
+		return -ENOENT;
+	spin_lock(&d->p2m_lock);
+	rc = pgtable_lookup(&d->s2, gfn << PAGE_SHIFT, NULL, NULL);
+	if (!rc)
+		rc = pgtable_unmap(&d->s2, gfn << PAGE_SHIFT, PAGE_SIZE);
+	spin_unlock(&d->p2m_lock);
+	return rc;
+}
+
+void *p2m_frame_va(paddr_t pa)
+{
+	return pa_to_va(pa);
+}

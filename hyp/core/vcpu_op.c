@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vcpu_op and what Xen keeps per vCPU for the guest: where its vcpu_info
+ * (event upcall state) lives, its runstate (time running, runnable, blocked,
+ * offline: the guest's steal time), and the wall clock in shared_info.
+ */
+#include <domus/arch.h>
+#include <domus/domain.h>
+#include <domus/errno.h>
+#include <domus/guest_access.h>
+#include <domus/hypercall.h>
+#include <domus/mm.h>
+#include <domus/p2m.h>
+#include <domus/sched.h>
+#include <domus/string.h>
+void evtchn_notify_vcpu(struct vcpu *v); /* TEMP */
+#include <public/vcpu.h>
+#include <public/xen.h>
+
+u64 counter_to_ns(u64 ticks)
+{
+	u64 f = arch_counter_freq();
+
+	return ticks / f * 1000000000ULL + (ticks % f) * 1000000000ULL / f;
+}
+
+/*
+ * Registers the guest's own copy of its vcpu_info: it must lie within one
+ * page of the guest's RAM, and a vCPU may register once (as Xen: the old
+ * copy could still be in use by an upcall in flight).
+ */
+static long register_vcpu_info(struct vcpu *v, struct vcpu *t, vaddr_t arg)
+{
+	struct vcpu_register_vcpu_info r;
+	struct vcpu_info *new;
+	enum p2m_type type;
+	paddr_t pa;
+
+	if (copy_from_guest(v, &r, arg, sizeof(r)))
+		return -EFAULT;
+	if (r.offset > PAGE_SIZE - sizeof(struct vcpu_info) || !IS_ALIGNED(r.offset, 8) || r.rsvd)
+		return -EINVAL;
+	/* Only the vCPU itself, or for one that is not running (Linux registers CPU n on CPU n). */
+	if (t != v && t->state != VCPU_OFFLINE)
+		return -EINVAL;
+	if (p2m_lookup(v->dom, r.mfn, &pa, &type) || type != P2M_RAM)
+		return -EINVAL;
+	spin_lock(&v->dom->lock);
+	if (t->vcpu_info_registered) {
+		spin_unlock(&v->dom->lock);
+		return -EINVAL;
+	}
+	new = (struct vcpu_info *)((char *)p2m_frame_va(pa) + r.offset);
+	if (t->vcpu_info)
+		memcpy(new, t->vcpu_info, sizeof(*new));
+	else
+		memset(new, 0, sizeof(*new));
+	/* Whatever was pending while it moved: make the guest look at every word. */
+	new->evtchn_pending_sel = ~0ULL;
+	__atomic_store_n(&new->evtchn_upcall_pending, 1, __ATOMIC_RELEASE);
+	t->vcpu_info = new;
+	t->vcpu_info_registered = true;
+	spin_unlock(&v->dom->lock);
+	evtchn_notify_vcpu(t);
+	return 0;
+}
+
+static void runstate_account(struct vcpu *v, int state, u64 now)
+{
+	struct vcpu_runstate_info *r = &v->runstate;
+
+	if (v->runstate_entry)
+		r->time[r->state] += counter_to_ns(now - v->runstate_entry);
+	r->state = state;
+	r->state_entry_time = counter_to_ns(now);
+	v->runstate_entry = now;
+}
+
+/*
+ * Writes the runstate where the guest registered it. Called when the vCPU is
+ * switched in, so its own stage 1 translates the address. With the
+ * runstate_update_flag assist, bit 63 of state_entry_time tells a reader on
+ * another vCPU that a write is in progress.
+ */
+static void runstate_publish(struct vcpu *v)
+{
+	struct vcpu_runstate_info r = v->runstate;
+	vaddr_t va = v->runstate_guest;
+	bool flag = v->dom->vm_assist & BIT(VMASST_TYPE_runstate_update_flag);
+	u64 entry = r.state_entry_time;
+
+	if (!va)
+		return;
+	if (flag) {
+		u64 busy = entry | XEN_RUNSTATE_UPDATE;
+
+		if (copy_to_guest(v, va + 8, &busy, 8))
+			goto fault;
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		r.state_entry_time = busy;
+	}
+	if (copy_to_guest(v, va, &r, sizeof(r)))
+		goto fault;
+	if (flag) {
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		if (copy_to_guest(v, va + 8, &entry, 8))
+			goto fault;
+	}
+	return;
+fault:
+	/* The guest unmapped it: stop writing rather than fail every switch. */
+	v->runstate_guest = 0;
+}
+
+static int runstate_of(const struct vcpu *v)
+{
+	switch (v->state) {
+	case VCPU_RUNNING:
+		return RUNSTATE_running;
+	case VCPU_RUNNABLE:
+		return RUNSTATE_runnable;
+	case VCPU_BLOCKED:
+		return RUNSTATE_blocked;
+	default:
+		return RUNSTATE_offline;
+	}
+}
+
+void runstate_switch(struct vcpu *prev, struct vcpu *next, u64 now)
+{
+	if (prev)
+		runstate_account(prev, runstate_of(prev), now);
+	if (next) {
+		runstate_account(next, RUNSTATE_running, now);
+		runstate_publish(next);
+	}
+}
+
+static long register_runstate(struct vcpu *v, struct vcpu *t, vaddr_t arg)
+{
+	u64 va;
+
+	if (copy_from_guest(v, &va, arg, sizeof(va)))
+		return -EFAULT;
+	/* The address is translated by the target's page tables: only its own. */
+	if (t != v)
+		return -EINVAL;
+	if (va && !IS_ALIGNED(va, 8))
+		return -EINVAL;
+	t->runstate_guest = va;
+	if (va) {
+		runstate_account(t, RUNSTATE_running, arch_counter());
+		runstate_publish(t);
+	}
+	return 0;
+}
+
+long do_vcpu_op(struct vcpu *v, int cmd, u64 vcpuid, vaddr_t arg)
+{
+	struct domain *d = v->dom;
+	struct vcpu *t;
+
+	if (vcpuid >= d->nr_vcpus)
+		return -ENOENT;
+	t = d->vcpus[vcpuid];
+	switch (cmd) {
+	case VCPUOP_register_vcpu_info:
+		return register_vcpu_info(v, t, arg);
+	case VCPUOP_register_runstate_memory_area:
+		return register_runstate(v, t, arg);
+	case VCPUOP_is_up:
+		return t->state != VCPU_OFFLINE;
+	case VCPUOP_down:
+		/* On Arm a vCPU stops itself (PSCI CPU_OFF); so does this. */
+		if (t != v)
+			return -EINVAL;
+		vcpu_set_offline(v);
+		return 0;
+	case VCPUOP_up:
+		/* Starting a vCPU needs an entry point: PSCI CPU_ON on Arm. */
+		return t->state == VCPU_OFFLINE ? -EINVAL : 0;
+	}
+	return -ENOSYS;
+}
+
+/* Wall-clock time (ns since the epoch) when the counter read 0; 0 until dom0 sets it. */
+static u64 wall_at_counter_zero;
+
+void wallclock_update(struct domain *d)
+{
+	struct shared_info *s = d->shared_info;
+	u64 wall = wall_at_counter_zero + counter_to_ns(d->cntvoff);
+	u32 ver;
+
+	if (!s || !wall_at_counter_zero)
+		return;
+	/* A seqlock the guest reads: odd while the fields change. */
+	ver = __atomic_add_fetch(&s->wc_version, 1, __ATOMIC_RELEASE);
+	(void)ver;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	s->wc_sec = (u32)(wall / 1000000000ULL);
+	s->wc_sec_hi = (u32)((wall / 1000000000ULL) >> 32);
+	s->wc_nsec = (u32)(wall % 1000000000ULL);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_add_fetch(&s->wc_version, 1, __ATOMIC_RELEASE);
+}
+
+/* Linux's system time here is its virtual counter in ns: the host's minus cntvoff. */
+void wallclock_set(struct domain *caller, u64 wall_ns, u64 at_ns)
+{
+	wall_at_counter_zero = wall_ns - at_ns - counter_to_ns(caller->cntvoff);
+	for (struct domain *d = domain_list(); d; d = d->next)
+		wallclock_update(d);
+}

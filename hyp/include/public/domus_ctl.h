@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Domus' own toolstack interface: hypercall __HYPERVISOR_domus_ctl (55), one
+ * argument, a pointer to struct domus_ctl. Privileged callers only. Xen's
+ * domctl/sysctl are not a stable ABI; this one is versioned: a caller names
+ * the version it was built for and gets -EACCES if Domus speaks another.
+ * Shared by the hypervisor and the dom0 tools (tools/).
+ */
+#ifndef PUBLIC_DOMUS_CTL_H
+#define PUBLIC_DOMUS_CTL_H
+
+#include <stdint.h>
+
+#define DOMUS_CTL_VERSION 1
+
+#define DOMUS_CTL_getdomaininfo 1 /* the first domain with id >= domid */
+#define DOMUS_CTL_getvcpuinfo 2
+#define DOMUS_CTL_pausedomain 3
+#define DOMUS_CTL_unpausedomain 4
+#define DOMUS_CTL_readconsole 5
+
+#define DOMUS_DOMAIN_BUILDING 0
+#define DOMUS_DOMAIN_RUNNING 1
+#define DOMUS_DOMAIN_PAUSED 2
+#define DOMUS_DOMAIN_SHUTDOWN 3
+
+#define DOMUS_VCPU_OFFLINE 0
+#define DOMUS_VCPU_RUNNABLE 1
+#define DOMUS_VCPU_RUNNING 2
+#define DOMUS_VCPU_BLOCKED 3
+#define DOMUS_VCPU_PAUSED 4
+
+struct domus_ctl_domaininfo {
+	uint32_t state;
+	uint32_t shutdown_reason;
+	uint32_t nr_vcpus;
+	uint32_t flags; /* bit 0: privileged */
+	uint64_t mem_pages;
+	uint64_t cpu_time_ns; /* all vCPUs */
+	char name[32];
+};
+
+struct domus_ctl_vcpuinfo {
+	uint32_t vcpu; /* in */
+	uint32_t state;
+	uint32_t pcpu;
+	uint32_t pad;
+	uint64_t cpu_time_ns;
+};
+
+struct domus_ctl_readconsole {
+	uint64_t buffer; /* pointer to size bytes */
+	uint32_t size;
+	uint32_t count; /* out: bytes written */
+	uint64_t index; /* in: log position to start at; out: where to continue */
+};
+
+struct domus_ctl {
+	uint32_t version;
+	uint32_t cmd;
+	uint16_t domid; /* in; out for getdomaininfo */
+	uint16_t pad[3];
+	union {
+		struct domus_ctl_domaininfo domaininfo;
+		struct domus_ctl_vcpuinfo vcpuinfo;
+		struct domus_ctl_readconsole readconsole;
+		uint8_t pad[112];
+	} u;
+};
+
+_Static_assert(sizeof(struct domus_ctl) == 128, "domus_ctl is 128 bytes");
+
+#endif

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/* SCHEDOP_* (sched_op), HVM params, vm_assist, console_io and platform_op. Xen 4.17's numbers. */
+#ifndef PUBLIC_SCHED_H
+#define PUBLIC_SCHED_H
+
+#include <domus/types.h>
+
+#define SCHEDOP_yield 0
+#define SCHEDOP_block 1
+#define SCHEDOP_shutdown 2
+#define SCHEDOP_poll 3
+#define SCHEDOP_remote_shutdown 4
+#define SCHEDOP_shutdown_code 5
+#define SCHEDOP_watchdog 6
+
+#define SHUTDOWN_poweroff 0
+#define SHUTDOWN_reboot 1
+#define SHUTDOWN_suspend 2
+#define SHUTDOWN_crash 3
+#define SHUTDOWN_watchdog 4
+#define SHUTDOWN_soft_reset 5
+#define SHUTDOWN_MAX 5
+
+struct sched_poll {
+	u64 ports; /* guest handle: u32[nr_ports] */
+	u32 nr_ports;
+	u32 pad;
+	u64 timeout; /* absolute system time in ns, 0 = none */
+};
+
+struct sched_remote_shutdown {
+	domid_t domain_id;
+	u16 pad;
+	u32 reason;
+};
+
+/* hvm_op */
+#define HVMOP_set_param 0
+#define HVMOP_get_param 1
+
+struct xen_hvm_param {
+	domid_t domid;
+	u16 pad;
+	u32 index;
+	u64 value;
+};
+
+#define HVM_PARAM_CALLBACK_IRQ 0
+#define HVM_PARAM_STORE_PFN 1
+#define HVM_PARAM_STORE_EVTCHN 2
+#define HVM_PARAM_CONSOLE_PFN 17
+#define HVM_PARAM_CONSOLE_EVTCHN 18
+#define HVM_NR_PARAMS 39
+
+/* vm_assist */
+#define VMASST_CMD_enable 0
+#define VMASST_CMD_disable 1
+#define VMASST_TYPE_runstate_update_flag 5
+
+/* console_io */
+#define CONSOLEIO_write 0
+#define CONSOLEIO_read 1
+
+/* platform_op */
+#define XENPF_INTERFACE_VERSION 0x03000001
+#define XENPF_settime64 62
+
+struct xenpf_settime64 {
+	u64 secs;
+	u32 nsecs;
+	u32 mbz;
+	u64 system_time;
+};
+
+struct xen_platform_op {
+	u32 cmd;
+	u32 interface_version;
+	union {
+		struct xenpf_settime64 settime64;
+		u8 pad[128];
+	} u;
+};
+
+_Static_assert(sizeof(struct xen_hvm_param) == 16, "layout");
+_Static_assert(sizeof(struct sched_poll) == 24, "layout");
+_Static_assert(sizeof(struct xen_platform_op) == 136, "layout");
+
+#endif

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* VCPUOP_* (vcpu_op) and the runstate area. Xen 4.17's numbers and layouts. */
+#ifndef PUBLIC_VCPU_H
+#define PUBLIC_VCPU_H
+
+#include <domus/types.h>
+
+#define VCPUOP_up 1
+#define VCPUOP_down 2
+#define VCPUOP_is_up 3
+#define VCPUOP_register_runstate_memory_area 5
+#define VCPUOP_register_vcpu_info 10
+
+struct vcpu_register_vcpu_info {
+	u64 mfn; /* a guest frame number */
+	u32 offset;
+	u32 rsvd;
+};
+
+#define RUNSTATE_running 0
+#define RUNSTATE_runnable 1
+#define RUNSTATE_blocked 2
+#define RUNSTATE_offline 3
+
+struct vcpu_runstate_info {
+	s32 state;
+	u32 pad;
+	u64 state_entry_time; /* ns; bit 63 set while Domus rewrites the area */
+	u64 time[4]; /* ns spent in each RUNSTATE_* */
+};
+
+#define XEN_RUNSTATE_UPDATE (1ULL << 63)
+
+_Static_assert(sizeof(struct vcpu_runstate_info) == 48, "layout");
+_Static_assert(sizeof(struct vcpu_register_vcpu_info) == 16, "layout");
+
+#endif
