@@ -26,7 +26,7 @@ HYP_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 HYP_LDFLAGS := -pie --no-dynamic-linker -z norelro -z noexecstack --no-warn-rwx-segments \
 	-nostdlib -T hyp/arch/arm64/domus.lds
 
-.PHONY: all run test unit system bench guest deps clean size
+.PHONY: all run test unit system bench guest tools deps clean size
 all: $(B)/domus.img
 
 $(B)/%.c.o: %.c
@@ -61,9 +61,27 @@ $(B)/unit/%: tests/unit/%.c $(wildcard hyp/*/*.c hyp/*/*/*.c hyp/include/domus/*
 unit: deps-host $(UNIT_TESTS)
 	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
-# Guest images (stock Debian arm64 kernel + busybox initramfs) in $(B)/guest.
-guest: deps
-	bash guest/build.sh $(B)/guest
+# Dom0 tools (tools/): static arm64 Linux programs that go into dom0's initramfs.
+TOOLS_CC := $(CROSS)gcc
+TOOLS_CFLAGS := -static -O2 -g0 -Wall -Wextra -Werror -Ihyp/include -Itools
+TOOLS := $(B)/tools/domus $(B)/tools/domus-selftest
+TOOLS_DEPS := tools/libdomus.c tools/libdomus.h $(wildcard hyp/include/public/*.h)
+
+$(B)/tools/domus: tools/domus.c $(TOOLS_DEPS)
+	@mkdir -p $(dir $@)
+	@echo "  TOOL    $@"
+	@$(TOOLS_CC) $(TOOLS_CFLAGS) tools/domus.c tools/libdomus.c -o $@
+
+$(B)/tools/domus-selftest: tools/domus-selftest.c tools/hostile.c tools/hostile.h $(TOOLS_DEPS)
+	@mkdir -p $(dir $@)
+	@echo "  TOOL    $@"
+	@$(TOOLS_CC) $(TOOLS_CFLAGS) tools/domus-selftest.c tools/hostile.c tools/libdomus.c -o $@
+
+tools: $(TOOLS)
+
+# Guest images (stock Debian arm64 kernel + busybox initramfs, with the tools) in $(B)/guest.
+guest: deps $(TOOLS)
+	DOMUS_GUEST_TOOLS=$(B)/tools bash guest/build.sh $(B)/guest
 
 deps:
 	@bash scripts/deps.sh

@@ -22,6 +22,8 @@
 #   DOMUS_CACHE            cache directory (see above)
 #   DOMUS_KERNEL_PKG       pin a kernel package, e.g. linux-image-6.1.0-56-arm64 (default: what
 #                          linux-image-arm64 depends on now)
+#   DOMUS_GUEST_TOOLS      a directory of static arm64 programs to put in the initramfs's /bin
+#                          (the Makefile passes build/tools: domus, domus-selftest)
 #   DOMUS_GUEST_MODULES    modules to put in the initramfs and load at boot (names; their
 #                          dependencies are added from modules.dep)
 #
@@ -182,7 +184,8 @@ cmp -s "$OUT/kernel-version.tmp" "$OUT/kernel-version" 2>/dev/null &&
 
 # --- Initramfs.
 if [ "$OUT/initrd.img" -nt "$KROOT/.extracted" ] && [ "$OUT/initrd.img" -nt "$BROOT/.extracted" ] &&
-   [ "$OUT/initrd.img" -nt "$SELF" ] && [ "$OUT/initrd.img" -nt "$MODDIR/modules.dep" ]; then
+   [ "$OUT/initrd.img" -nt "$SELF" ] && [ "$OUT/initrd.img" -nt "$MODDIR/modules.dep" ] &&
+   ! { [ -n "${DOMUS_GUEST_TOOLS:-}" ] && [ -n "$(find "$DOMUS_GUEST_TOOLS" -type f -newer "$OUT/initrd.img")" ]; }; then
 	echo "guest: $OUT is up to date (kernel $KVER)" >&2
 	exit 0
 fi
@@ -197,6 +200,12 @@ ln -s ../bin "$STAGE/usr/sbin"
 chmod 1777 "$STAGE/tmp"
 chmod 700 "$STAGE/root"
 cp "$BUSYBOX" "$STAGE/bin/busybox"
+if [ -n "${DOMUS_GUEST_TOOLS:-}" ]; then
+	for t in "$DOMUS_GUEST_TOOLS"/*; do
+		[ -f "$t" ] && cp "$t" "$STAGE/bin/"
+	done
+	echo "guest: tools: $(ls "$DOMUS_GUEST_TOOLS" | tr '\n' ' ')" >&2
+fi
 
 # Applets: busybox is an arm64 binary and cannot run here, so read its applet name table
 # (the sorted, NUL-separated list starting "[\0[[\0") from the binary itself.

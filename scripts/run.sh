@@ -8,7 +8,7 @@
 #   CPU=cortex-a57      QEMU CPU model (e.g. max)
 #   DOM0_MEM=512M       dom0's memory (Domus's dom0_mem=)
 #   DOMUS_ARGS=         more Domus command-line options (e.g. dom0_max_vcpus=4)
-#   DOM0_ARGS=          more dom0 kernel options (after console=ttyAMA0)
+#   DOM0_ARGS=          more dom0 kernel options (after console=hvc0; natively console=ttyAMA0)
 #   NATIVE=1            boot build/guest/vmlinuz + initrd.img without Domus (no virtualization=on)
 #   KERNEL=build/guest/vmlinuz   dom0 kernel (build/guest/Image.gz: a gzip'ed one)
 #   DISK=build/disk.img raw disk for the virtio-blk device (a 64 MiB one is made if missing)
@@ -64,7 +64,7 @@ if [ "$NATIVE" = 1 ]; then
 else
 	args=(-M virt,gic-version=3,virtualization=on "${args[@]}"
 	      -kernel "$B/domus.img" -append "dom0_mem=$DOM0_MEM $DOMUS_ARGS"
-	      -device "guest-loader,addr=0x49000000,kernel=$(opt "$KERNEL"),bootargs=$(opt "console=ttyAMA0 $DOM0_ARGS")"
+	      -device "guest-loader,addr=0x49000000,kernel=$(opt "$KERNEL"),bootargs=$(opt "console=hvc0 $DOM0_ARGS")"
 	      -device "guest-loader,addr=0x50000000,initrd=$(opt "$INITRD")")
 	what="Domus + dom0"
 fi

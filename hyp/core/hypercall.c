@@ -7,10 +7,13 @@
 #include <domus/console.h>
 #include <domus/domain.h>
 #include <domus/errno.h>
+#include <domus/evtchn.h>
+#include <domus/gnttab.h>
 #include <domus/guest_access.h>
 #include <domus/hypercall.h>
 #include <domus/printk.h>
 #include <domus/sched.h>
+#include <public/grant_table.h>
 #include <public/sched.h>
 #include <public/xen.h>
 
@@ -189,6 +192,52 @@ static long do_platform_op(struct vcpu *v, vaddr_t arg)
 	return -ENOSYS;
 }
 
+/* Largest per-element struct of event_channel_op and grant_table_op (gnttab_copy: 40 bytes). */
+#define OP_BUF_SIZE 64
+
+static long do_event_channel_op(struct vcpu *v, int cmd, vaddr_t arg)
+{
+	u64 buf[OP_BUF_SIZE / 8];
+	long size = evtchn_op_size(cmd), rc;
+
+	if (size < 0)
+		return size;
+	if (copy_from_guest(v, buf, arg, (u64)size))
+		return -EFAULT;
+	rc = evtchn_op(v, cmd, buf);
+	if (rc == 0 && copy_to_guest(v, arg, buf, (u64)size))
+		return -EFAULT;
+	return rc;
+}
+
+/* An array of count elements, each copied in, handled and copied back with its status. */
+static long do_grant_table_op(struct vcpu *v, int cmd, vaddr_t uop, u64 count)
+{
+	u64 buf[OP_BUF_SIZE / 8];
+	long size = gnttab_op_size(cmd), rc;
+
+	if (size < 0)
+		return size;
+	/* As Xen: the count is an unsigned int that must also be a non-negative int. */
+	if (count > INT32_MAX)
+		return -EINVAL;
+	if ((cmd == GNTTABOP_query_size || cmd == GNTTABOP_set_version ||
+	     cmd == GNTTABOP_get_version) && count != 1)
+		return -EINVAL;
+	for (u64 i = 0; i < count; i++) {
+		vaddr_t at = uop + i * (u64)size;
+
+		if (copy_from_guest(v, buf, at, (u64)size))
+			return -EFAULT;
+		rc = gnttab_op(v, cmd, buf);
+		if (rc)
+			return rc;
+		if (copy_to_guest(v, at, buf, (u64)size))
+			return -EFAULT;
+	}
+	return 0;
+}
+
 void hypercall_dispatch(struct vcpu *v)
 {
 	u64 *x = v->regs.x, nr = x[16];
@@ -206,6 +255,12 @@ void hypercall_dispatch(struct vcpu *v)
 		break;
 	case __HYPERVISOR_sched_op:
 		rc = do_sched_op(v, (int)x[0], x[1]);
+		break;
+	case __HYPERVISOR_event_channel_op:
+		rc = do_event_channel_op(v, (int)x[0], x[1]);
+		break;
+	case __HYPERVISOR_grant_table_op:
+		rc = do_grant_table_op(v, (int)x[0], x[1], x[2]);
 		break;
 	case __HYPERVISOR_hvm_op:
 		rc = do_hvm_op(v, (int)x[0], x[1]);

@@ -3,6 +3,8 @@
 #include <domus/arch.h>
 #include <domus/console.h>
 #include <domus/domain.h>
+#include <domus/evtchn.h>
+#include <domus/gnttab.h>
 #include <domus/mm.h>
 #include <domus/printk.h>
 #include <domus/sched.h>
@@ -52,8 +54,16 @@ void console_debug_key(char key)
 		printk("memory: %lu of %lu MiB free\n", mm_free_count() * PAGE_SIZE >> 20,
 		       mm_total_pages() * PAGE_SIZE >> 20);
 		break;
+	case 'e':
+		for (struct domain *d = domain_list(); d; d = d->next)
+			evtchn_dump(d);
+		break;
+	case 'g':
+		for (struct domain *d = domain_list(); d; d = d->next)
+			gnttab_dump(d);
+		break;
 	case 'h':
 	default:
-		printk("debug keys: d domains and vCPUs, r run queues, m memory, h help\n");
+		printk("debug keys: d domains and vCPUs, r run queues, e event channels, g grant tables, m memory, h help\n");
 	}
 }

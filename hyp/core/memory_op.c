@@ -38,7 +38,8 @@ static bool in_banks(struct domain *d, u64 gfn, u64 npages)
 
 /*
  * Puts a hypervisor page where the guest asked: whatever RAM was there is
- * unmapped (it stays the domain's), and the page leaves its old place.
+ * unmapped (it stays the domain's), and the page leaves its old place only
+ * once the new one is in, so a bad request leaves the guest as it was.
  */
 static int place_shared_page(struct domain *d, u64 *where, u64 gfn, paddr_t pa)
 {
@@ -53,11 +54,16 @@ static int place_shared_page(struct domain *d, u64 *where, u64 gfn, paddr_t pa)
 			return -EBUSY;
 		p2m_unmap_page(d, gfn);
 	}
+	rc = p2m_map_page(d, gfn, pa, P2M_SHARED);
+	if (rc) {
+		if (type == P2M_RAM)
+			p2m_map_page(d, gfn, old, P2M_RAM);
+		return rc;
+	}
 	if (*where != GFN_NONE)
 		p2m_unmap_page(d, *where);
-	rc = p2m_map_page(d, gfn, pa, P2M_SHARED);
-	*where = rc ? GFN_NONE : gfn;
-	return rc;
+	*where = gfn;
+	return 0;
 }
 
 static void forget_shared_gfn(struct domain *d, u64 gfn)

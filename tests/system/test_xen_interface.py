@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: MIT
+"""Dom0 sees Domus as Xen 4.17: its console, /sys/hypervisor, event channels, grants and
+privcmd from user space, the domus toolstack commands, and hostile hypercalls refused."""
+
+import re
+
+from test_dom0 import boot_dom0, number
+
+
+def test_dom0_identifies_the_hypervisor_as_xen_4_17_with_domus_as_extra(domus_image, boot):
+    m = boot_dom0(boot)
+    out = m.run("cat /sys/hypervisor/type /sys/hypervisor/version/major "
+                "/sys/hypervisor/version/minor /sys/hypervisor/version/extra")
+    assert out.split() == ["xen", "4", "17", "-domus"]
+    # Linux took the Xen path at boot: dom0 features, 2-level events, grant tables v1.
+    log = m.run("dmesg")
+    assert "Xen 4.17 support found" in log
+    assert "Grant tables using version 1 layout" in log
+    assert "Using 2-level ABI" in log
+    assert "add_to_physmap failed" not in log
+    features = int(m.run("cat /sys/hypervisor/properties/features"), 16)
+    assert features & (1 << 11), "XENFEAT_dom0 missing"
+    assert features & (1 << 17), "XENFEAT_direct_mapped missing"
+
+
+def test_dom0_console_is_hvc0_and_input_arrives_through_virq_console(domus_image, boot):
+    m = boot_dom0(boot)
+    assert "hvc0" in m.run("cat /proc/consoles")
+    # Typed input reaches a program reading the console, both ways through console_io.
+    m.send("read line; echo \"got:[$line]\"\n")
+    m.send("typed-into-hvc0\n")
+    m.wait_for(r"got:\[typed-into-hvc0\]", timeout=30)
+    # hvc_xen bound VIRQ_CONSOLE: input is interrupt-driven, not polled.
+    irqs = m.run("cat /proc/interrupts")
+    assert re.search(r"^\s*\d+:.*hvc_console", irqs, re.M), irqs
+
+
+def test_event_channel_bound_to_itself_in_dom0_delivers(domus_image, boot):
+    m = boot_dom0(boot)
+    out = m.run("domus-selftest evtchn")
+    assert re.search(r"evtchn: ports \d+ <-> \d+ bound in dom0; 3 notifications", out), out
+
+
+def test_page_granted_with_gntalloc_and_mapped_with_gntdev_shows_same_bytes(domus_image, boot):
+    m = boot_dom0(boot)
+    out = m.run("domus-selftest gnttab")
+    assert "same bytes both ways" in out, out
+    # Mapping and unmapping returned the page: the grant can be used again.
+    out = m.run("domus-selftest gnttab")
+    assert "same bytes both ways" in out, out
+
+
+def test_xen_version_through_privcmd_and_the_domus_tool(domus_image, boot):
+    m = boot_dom0(boot)
+    assert "xen_version via privcmd: 4.17" in m.run("domus-selftest version")
+    assert "Xen interface 4.17-domus" in m.run("domus version")
+
+
+def test_hostile_hypercalls_from_dom0_user_space_get_errors_and_everyone_survives(domus_image,
+                                                                                 boot):
+    m = boot_dom0(boot, smp=2)
+    out, status = m.shell("domus-selftest hostile", timeout=120)
+    summary = re.search(r"hostile: (\d+) cases, (\d+) failed", out)
+    assert summary, out
+    failures = [l for l in out.splitlines() if l.startswith("FAIL")]
+    assert status == 0 and summary.group(2) == "0", "\n".join(failures) or out
+    assert int(summary.group(1)) >= 60
+    # Dom0 and Domus carry on: the toolstack still answers, the shell still runs.
+    assert "Domain-0" in m.run("domus list")
+    assert "still here" in m.run("echo still here")
+
+
+def test_domus_tool_lists_domains_and_vcpus_and_reads_the_hypervisor_log(domus_image, boot):
+    m = boot_dom0(boot, smp=2)
+    out = m.run("domus list")
+    row = re.search(r"^Domain-0\s+0\s+(\d+)\s+(\d+)\s+running", out, re.M)
+    assert row, out
+    assert int(row.group(2)) == 2
+    out = m.run("domus vcpu-list 0")
+    assert len(re.findall(r"^Domain-0\s+0\s+\d\s+\d\s+(running|blocked|runnable)", out,
+                          re.M)) == 2, out
+    log = m.run("domus dmesg")
+    assert re.search(r"d0: bootargs \".*console=hvc0", log), log
+    # Pausing itself would leave nobody to unpause dom0: refused.
+    out, status = m.shell("domus pause 0")
+    assert status != 0 and "Invalid argument" in out
+
+
+def test_debug_keys_dump_event_channels_and_grants(domus_image, boot):
+    m = boot_dom0(boot)
+    m.run("domus-selftest gnttab >/dev/null")
+    since = m.mark()
+    m.send("\x01\x01\x01")
+    m.wait_logged(r"\(domus\) console input to Domus", since)
+    m.send("e")
+    m.wait_logged(r"\(domus\) .*d0.*port \d+.*virq 2", since)
+    m.send("g")
+    m.wait_logged(r"\(domus\) .*d0.*grant", since)
+    m.send("\x01\x01\x01")
+    m.wait_logged(r"\(domus\) console input to d0", since)
+    assert "back" in m.run("echo back")

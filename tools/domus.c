@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * domus: the toolstack's command line in dom0.
+ *   domus version          the hypervisor and the interface it speaks
+ *   domus list             domains: name, id, memory, vCPUs, state, CPU time
+ *   domus vcpu-list [ID]   vCPUs: domain, id, pCPU, state, CPU time
+ *   domus pause ID / unpause ID
+ *   domus dmesg            the hypervisor's console log
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libdomus.h"
+
+#define __HYPERVISOR_xen_version 17
+
+static const char *const domain_states[] = { "building", "running", "paused", "shutdown" };
+static const char *const vcpu_states[] = { "offline", "runnable", "running", "blocked",
+					   "paused" };
+
+static int fail(const char *what, long rc)
+{
+	fprintf(stderr, "domus: %s: %s\n", what, strerror((int)-rc));
+	return 1;
+}
+
+static int parse_domid(const char *s, uint16_t *id)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 0);
+
+	if (!*s || *end || v >= 0x7ff0) {
+		fprintf(stderr, "domus: '%s' is not a domain id\n", s);
+		return -1;
+	}
+	*id = (uint16_t)v;
+	return 0;
+}
+
+static int cmd_version(void)
+{
+	char extra[16] = { 0 };
+	long v = domus_hypercall(__HYPERVISOR_xen_version, 0, 0, 0, 0, 0);
+
+	if (v < 0)
+		return fail("xen_version", v);
+	domus_hypercall(__HYPERVISOR_xen_version, 1, (uintptr_t)extra, 0, 0, 0);
+	extra[15] = 0;
+	printf("Xen interface %ld.%ld%s\n", v >> 16, v & 0xffff, extra);
+	return 0;
+}
+
+static int cmd_list(void)
+{
+	struct domus_ctl c = { .cmd = DOMUS_CTL_getdomaininfo };
+	long rc;
+
+	printf("%-20s %5s %8s %5s %-9s %10s\n", "Name", "ID", "Mem(MiB)", "VCPUs", "State",
+	       "Time(s)");
+	for (c.domid = 0; (rc = domus_ctl(&c)) == 0; c.domid++) {
+		struct domus_ctl_domaininfo *i = &c.u.domaininfo;
+
+		printf("%-20s %5u %8llu %5u %-9s %10.1f\n", i->name, c.domid,
+		       (unsigned long long)(i->mem_pages >> 8), i->nr_vcpus,
+		       i->state < 4 ? domain_states[i->state] : "?", i->cpu_time_ns / 1e9);
+		c.cmd = DOMUS_CTL_getdomaininfo;
+	}
+	return rc == -ESRCH ? 0 : fail("getdomaininfo", rc);
+}
+
+static int cmd_vcpu_list(int argc, char **argv)
+{
+	struct domus_ctl c = { .cmd = DOMUS_CTL_getdomaininfo };
+	uint16_t only = 0;
+	long rc;
+
+	if (argc > 0 && parse_domid(argv[0], &only))
+		return 2;
+	printf("%-20s %5s %5s %5s %-9s %10s\n", "Name", "ID", "VCPU", "CPU", "State", "Time(s)");
+	for (c.domid = only; (rc = domus_ctl(&c)) == 0; c.domid++) {
+		struct domus_ctl_domaininfo info = c.u.domaininfo;
+		uint16_t id = c.domid;
+
+		if (argc > 0 && id != only)
+			break;
+		for (uint32_t n = 0; n < info.nr_vcpus; n++) {
+			struct domus_ctl v = { .cmd = DOMUS_CTL_getvcpuinfo, .domid = id };
+
+			v.u.vcpuinfo.vcpu = n;
+			rc = domus_ctl(&v);
+			if (rc)
+				return fail("getvcpuinfo", rc);
+			printf("%-20s %5u %5u %5u %-9s %10.1f\n", info.name, id, n, v.u.vcpuinfo.pcpu,
+			       v.u.vcpuinfo.state < 5 ? vcpu_states[v.u.vcpuinfo.state] : "?",
+			       v.u.vcpuinfo.cpu_time_ns / 1e9);
+		}
+		c.cmd = DOMUS_CTL_getdomaininfo;
+	}
+	return rc == -ESRCH || argc > 0 ? 0 : fail("getdomaininfo", rc);
+}
+
+static int cmd_pause(const char *arg, uint32_t cmd)
+{
+	struct domus_ctl c = { .cmd = cmd };
+	long rc;
+
+	if (parse_domid(arg, &c.domid))
+		return 2;
+	rc = domus_ctl(&c);
+	return rc ? fail(cmd == DOMUS_CTL_pausedomain ? "pause" : "unpause", rc) : 0;
+}
+
+static int cmd_dmesg(void)
+{
+	static char buf[4096];
+	struct domus_ctl c = { .cmd = DOMUS_CTL_readconsole };
+	long rc;
+
+	c.u.readconsole.index = 0;
+	for (;;) {
+		c.cmd = DOMUS_CTL_readconsole;
+		c.u.readconsole.buffer = (uintptr_t)buf;
+		c.u.readconsole.size = sizeof(buf);
+		rc = domus_ctl(&c);
+		if (rc)
+			return fail("readconsole", rc);
+		if (!c.u.readconsole.count)
+			return 0;
+		fwrite(buf, 1, c.u.readconsole.count, stdout);
+	}
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: domus version | list | vcpu-list [ID] | pause ID | unpause ID | dmesg\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+
+	if (argc < 2)
+		return usage();
+	if (domus_open())
+		return 1;
+	if (!strcmp(cmd, "version"))
+		return cmd_version();
+	if (!strcmp(cmd, "list"))
+		return cmd_list();
+	if (!strcmp(cmd, "vcpu-list"))
+		return cmd_vcpu_list(argc - 2, argv + 2);
+	if (!strcmp(cmd, "pause") && argc == 3)
+		return cmd_pause(argv[2], DOMUS_CTL_pausedomain);
+	if (!strcmp(cmd, "unpause") && argc == 3)
+		return cmd_pause(argv[2], DOMUS_CTL_unpausedomain);
+	if (!strcmp(cmd, "dmesg"))
+		return cmd_dmesg();
+	return usage();
+}
