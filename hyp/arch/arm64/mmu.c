@@ -2,6 +2,7 @@
 /* EL2's own translation: all RAM and the devices Domus drives, mapped 1:1. */
 #include <domus/domain.h>
 #include <domus/errno.h>
+#include <domus/gnttab.h>
 #include <domus/mm.h>
 #include <domus/pgtable.h>
 #include <domus/platform.h>
@@ -168,5 +169,25 @@ void arch_cache_clean_range(void *va, u64 size)
 
 	for (; p < (u64)(uintptr_t)va + size; p += line)
 		asm volatile("dc cvac, %0" : : "r"(p) : "memory");
+	dsb(sy);
+}
+
+/*
+ * For GNTTABOP_cache_flush. An invalidate is done as clean and invalidate:
+ * a plain DC IVAC would discard dirty lines of a page the guest may only
+ * read (a read-only grant), and for a guest that cleaned its buffer before
+ * the DMA, as Linux does, the two are the same.
+ */
+void arch_cache_maintain(void *va, u64 len, bool clean, bool invalidate)
+{
+	u64 line = 4UL << ((read_sysreg(ctr_el0) >> 16) & 0xf);
+	u64 p = ALIGN_DOWN((u64)(uintptr_t)va, line);
+
+	for (; p < (u64)(uintptr_t)va + len; p += line) {
+		if (invalidate)
+			asm volatile("dc civac, %0" : : "r"(p) : "memory");
+		else if (clean)
+			asm volatile("dc cvac, %0" : : "r"(p) : "memory");
+	}
 	dsb(sy);
 }
