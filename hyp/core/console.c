@@ -8,7 +8,7 @@
 #include <domus/string.h>
 #include <domus/vpl011.h>
 #include <public/xen.h>
-int evtchn_send_virq(struct domain *d, u32 virq); /* TEMP */
+#include <domus/evtchn.h>
 #include <stdarg.h>
 
 #define LOG_RING_SIZE 16384

@@ -251,7 +251,7 @@ int dom0_build(void)
 	 * guest-physical space dom0 can never have as RAM: hypervisor pages.
 	 */
 	console_set_input_domain(d);
-	gnttab_window = mm_alloc_pages(GNTTAB_MAX_FRAMES);
+	gnttab_window = mm_alloc_pages(GNTTAB_DEFAULT_MAX_FRAMES);
 	if (!gnttab_window)
 		return -ENOMEM;
 	fdt_size = dom0_make_fdt(d, fdt_buf, platform.fdt.totalsize + FDT_MAX_EXTRA, initrd_ipa,

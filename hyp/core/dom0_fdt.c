@@ -196,7 +196,7 @@ static void write_hypervisor(struct fdt_writer *w, const struct fdt *fdt, paddr_
 	fdtw_begin_node(w, "hypervisor");
 	fdtw_prop(w, "compatible", compat, sizeof(compat));
 	put_cells(cells, &n, gnttab_base, ac);
-	put_cells(cells, &n, GNTTAB_MAX_FRAMES * PAGE_SIZE, sc);
+	put_cells(cells, &n, GNTTAB_DEFAULT_MAX_FRAMES * PAGE_SIZE, sc);
 	fdtw_prop_cells(w, "reg", cells, n);
 	fdtw_prop_cells(w, "interrupts", irq, 3);
 	if (gic_phandle && len == 4)

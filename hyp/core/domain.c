@@ -49,9 +49,10 @@ struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_
 	d->vgic.spis = nr_spis ? mm_zalloc(nr_spis * sizeof(struct vgic_irq)) : NULL;
 	d->shared_info = mm_alloc_pages(1);
 	d->shared_info_gfn = GFN_NONE;
-	for (u32 i = 0; i < GNTTAB_MAX_FRAMES; i++)
+	for (u32 i = 0; i < GNTTAB_DEFAULT_MAX_FRAMES; i++)
 		d->gnttab_gfn[i] = GFN_NONE;
-	if (!d->vcpus || (nr_spis && !d->vgic.spis) || !d->shared_info || arch_domain_init(d))
+	if (!d->vcpus || (nr_spis && !d->vgic.spis) || !d->shared_info || arch_domain_init(d) ||
+	    gnttab_domain_init(d, GNTTAB_DEFAULT_MAX_FRAMES))
 		goto fail;
 	memset(d->shared_info, 0, PAGE_SIZE);
 	for (u32 i = 0; i < nr_vcpus; i++) {

@@ -1,9 +1,11 @@
 #include <domus/domain.h>
 #include <domus/errno.h>
-int gnttab_get_frame(struct domain *d, u32 idx, paddr_t *pa);
-int gnttab_get_frame(struct domain *d, u32 idx, paddr_t *pa) { return -ENOSYS; }
 struct vcpu;
 int evtchn_send_virq(struct domain *d, u32 virq);
 int evtchn_send_virq(struct domain *d, u32 virq) { return 0; }
-void evtchn_notify_vcpu(struct vcpu *v);
-void evtchn_notify_vcpu(struct vcpu *v) { }
+long evtchn_op_size(int cmd);
+long evtchn_op_size(int cmd) { return -38; }
+long evtchn_op(struct vcpu *v, int cmd, void *arg);
+long evtchn_op(struct vcpu *v, int cmd, void *arg) { return -38; }
+void evtchn_dump(struct domain *d);
+void evtchn_dump(struct domain *d) { }

@@ -17,8 +17,6 @@
 #include <public/memory.h>
 #include <public/xen.h>
 
-int gnttab_get_frame(struct domain *d, u32 idx, paddr_t *pa); /* TEMP until gnttab lands */
-
 /* Largest extent a guest may balloon in one piece: 2 MiB. */
 #define MAX_EXTENT_ORDER 9
 
@@ -70,7 +68,7 @@ static void forget_shared_gfn(struct domain *d, u64 gfn)
 {
 	if (d->shared_info_gfn == gfn)
 		d->shared_info_gfn = GFN_NONE;
-	for (u32 i = 0; i < GNTTAB_MAX_FRAMES; i++)
+	for (u32 i = 0; i < GNTTAB_DEFAULT_MAX_FRAMES; i++)
 		if (d->gnttab_gfn[i] == gfn)
 			d->gnttab_gfn[i] = GFN_NONE;
 }
@@ -118,7 +116,7 @@ static long add_to_physmap(struct vcpu *v, vaddr_t arg)
 		return rc;
 	case XENMAPSPACE_grant_table:
 		/* Version 1 has no status frames. */
-		if (a.idx >= GNTTAB_MAX_FRAMES)
+		if (a.idx >= GNTTAB_DEFAULT_MAX_FRAMES)
 			return -EINVAL;
 		rc = gnttab_get_frame(d, (u32)a.idx, &pa);
 		if (rc)

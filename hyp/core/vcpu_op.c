@@ -13,7 +13,7 @@
 #include <domus/p2m.h>
 #include <domus/sched.h>
 #include <domus/string.h>
-void evtchn_notify_vcpu(struct vcpu *v); /* TEMP */
+#include <domus/evtchn.h>
 #include <public/vcpu.h>
 #include <public/xen.h>
 

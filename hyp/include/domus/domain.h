@@ -3,6 +3,7 @@
 #ifndef DOMUS_DOMAIN_H
 #define DOMUS_DOMAIN_H
 
+#include <domus/gnttab.h>
 #include <domus/pgtable.h>
 #include <domus/spinlock.h>
 #include <domus/types.h>
@@ -13,7 +14,6 @@
 #include <public/sched.h>
 
 #define DOMAIN_MAX_BANKS 8
-#define GNTTAB_MAX_FRAMES 64 /* as Xen's default for dom0: 32768 grant references */
 #define GFN_NONE (~0ULL)
 /* The PPI that signals event channels to every domain: Xen's GUEST_EVTCHN_PPI. */
 #define EVTCHN_PPI 31
@@ -65,7 +65,7 @@ struct domain {
 	/* Xen guest interface: the shared_info page (hypervisor VA), ports, grants. */
 	struct shared_info *shared_info;
 	u64 shared_info_gfn; /* where the guest mapped it, GFN_NONE if nowhere */
-	u64 gnttab_gfn[GNTTAB_MAX_FRAMES]; /* where each grant frame is mapped */
+	u64 gnttab_gfn[GNTTAB_DEFAULT_MAX_FRAMES]; /* where each grant frame is mapped */
 	u64 hvm_params[HVM_NR_PARAMS];
 	u64 vm_assist; /* VMASST_TYPE_* bits the guest enabled */
 	struct evtchn_domain *evtchn;

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* Xen grant tables (v1): a domain's grants, the grants it maps, GNTTABOP_*. */
+#ifndef DOMUS_GNTTAB_H
+#define DOMUS_GNTTAB_H
+
+#include <domus/types.h>
+
+struct domain;
+struct vcpu;
+
+/* Xen's default for dom0 (gnttab_max_frames); 512 v1 entries per frame. */
+#define GNTTAB_DEFAULT_MAX_FRAMES 64
+/* The most gnttab_domain_init accepts: 512 Ki grant references. */
+#define GNTTAB_MAX_FRAMES 1024
+/* Mappings of other domains' grants one domain may hold at once. */
+#define GNTTAB_MAX_HANDLES 16384
+
+/*
+ * Gives d a grant table of one frame that grows on demand up to max_frames
+ * (1..GNTTAB_MAX_FRAMES, else -EINVAL). -EEXIST if d has one, -ENOMEM.
+ */
+int gnttab_domain_init(struct domain *d, u32 max_frames);
+
+/*
+ * Tears down d's grant state; d's vCPUs must no longer run. Every mapping d
+ * holds of other domains' grants is unmapped and unpinned, and d's own
+ * grants can no longer be mapped or copied (GNTST_bad_domain).
+ *
+ * If another domain still maps or copies one of d's grants, d's table stays
+ * (d->gnttab is left set) because that domain still reaches d's RAM through
+ * it: the caller must then keep d's memory and call this again later, until
+ * d->gnttab is NULL. Only then is it safe to give d's RAM back.
+ */
+void gnttab_domain_destroy(struct domain *d);
+
+/*
+ * XENMEM_add_to_physmap(space=grant_table, idx): grows d's table to idx + 1
+ * frames and returns frame idx's host physical address, for the caller to
+ * map with p2m_map_page(..., P2M_SHARED). -EINVAL if idx >= max_frames.
+ */
+int gnttab_get_frame(struct domain *d, u32 idx, paddr_t *pa);
+
+/* Size of one argument struct of cmd, or -ENOSYS if Domus does not implement cmd. */
+long gnttab_op_size(int cmd);
+
+/*
+ * Performs one element of GNTTABOP cmd for v's domain on arg, a hypervisor
+ * copy of the guest's struct that the caller copies back afterwards. Failures
+ * of the element go in its status field (GNTST_*) with a return of 0, as in
+ * Xen; the return is -errno only for ops that have no status field
+ * (set_version, get_version, cache_flush), and -ENOSYS for a cmd Domus does
+ * not implement or a domain without a grant table.
+ */
+long gnttab_op(struct vcpu *v, int cmd, void *arg);
+
+/* Debug key: table size, pinned grants and the mappings d holds. */
+void gnttab_dump(struct domain *d);
+
+#endif
