@@ -50,6 +50,10 @@ struct hcase {
 #define S(n, o, a0, a2, T, e, ...) \
 	{ .name = n, .op = o, .a = { a0, BUF, a2 }, .arg = &(T){ __VA_ARGS__ }, .arg_size = sizeof(T), \
 	  .expect = e, .field_off = NONE_CHECK }
+/* vcpu_op: (cmd, vcpu id, pointer to the struct). */
+#define V(n, cmd, vcpu, T, e, ...) \
+	{ .name = n, .op = __HYPERVISOR_vcpu_op, .a = { cmd, vcpu, BUF }, .arg = &(T){ __VA_ARGS__ }, \
+	  .arg_size = sizeof(T), .expect = e, .field_off = NONE_CHECK }
 /* A struct case whose per-element status field must read 'st' (grant ops). */
 #define G(n, cmd, T, st, ...) \
 	{ .name = n, .op = __HYPERVISOR_grant_table_op, .a = { cmd, BUF, 1 }, .arg = &(T){ __VA_ARGS__ }, \
@@ -139,14 +143,22 @@ static const struct hcase cases[] = {
 	C("vcpu_op is_up vCPU 99", VCPU, VCPUOP_is_up, 99, 0, -ENOENT),
 	C("vcpu_op is_up vCPU ~0", VCPU, VCPUOP_is_up, ~0ULL, 0, -ENOENT),
 	C("vcpu_op is_up vCPU 0", VCPU, VCPUOP_is_up, 0, 0, 1),
-	S("register_vcpu_info offset 4090 (crosses the page)", VCPU, VCPUOP_register_vcpu_info, 0,
+	V("register_vcpu_info offset 4090 (crosses the page)", VCPUOP_register_vcpu_info, 0,
 	  struct vcpu_register_vcpu_info, -EINVAL, .mfn = 0x40000, .offset = 4090),
-	S("register_vcpu_info offset 3 (misaligned)", VCPU, VCPUOP_register_vcpu_info, 0,
+	V("register_vcpu_info offset 3 (misaligned)", VCPUOP_register_vcpu_info, 0,
 	  struct vcpu_register_vcpu_info, -EINVAL, .mfn = 0x40000, .offset = 3),
-	S("register_vcpu_info a second time", VCPU, VCPUOP_register_vcpu_info, 0,
+	V("register_vcpu_info with reserved bits set", VCPUOP_register_vcpu_info, 0,
+	  struct vcpu_register_vcpu_info, -EINVAL, .mfn = 0x40000, .offset = 0, .rsvd = 1),
+	V("register_vcpu_info a second time", VCPUOP_register_vcpu_info, 0,
 	  struct vcpu_register_vcpu_info, -EINVAL, .mfn = 0x40000, .offset = 0),
-	S("register_vcpu_info in a frame that is not RAM", VCPU, VCPUOP_register_vcpu_info, 1,
+	V("register_vcpu_info for a running vCPU other than the caller", VCPUOP_register_vcpu_info, 1,
 	  struct vcpu_register_vcpu_info, -EINVAL, .mfn = 0x10, .offset = 0),
+	V("register_vcpu_info for vCPU 4096", VCPUOP_register_vcpu_info, 4096,
+	  struct vcpu_register_vcpu_info, -ENOENT, .mfn = 0x10, .offset = 0),
+	V("register_runstate_memory_area for another vCPU", VCPUOP_register_runstate_memory_area, 1,
+	  uint64_t, -EINVAL, 0x1000),
+	V("register_runstate_memory_area at a misaligned address", VCPUOP_register_runstate_memory_area,
+	  0, uint64_t, -EINVAL, 0x1003),
 	C("vcpu_op down another vCPU", VCPU, VCPUOP_down, 1, 0, -EINVAL),
 	/* sched_op */
 	S("sched_op shutdown reason 99", SCHED, SCHEDOP_shutdown, 0, uint32_t, -EINVAL, 99),
@@ -228,11 +240,13 @@ static const struct hcase cases[] = {
 	G("gnttab copy from grant ref ~0", GNTTABOP_copy, struct gnttab_copy, GNTST_bad_gntref,
 	  .source = { .u.ref = ~0U, .domid = DOMID_SELF }, .dest = { .u.gmfn = 0x40001, .domid = DOMID_SELF },
 	  .len = 8, .flags = GNTCOPY_source_gref),
-	G("gnttab copy into nobody's frame", GNTTABOP_copy, struct gnttab_copy, GNTST_bad_domain,
-	  .source = { .u.gmfn = 0x40000, .domid = DOMID_SELF }, .dest = { .u.gmfn = 0x40001, .domid = NOBODY },
-	  .len = 8),
-	S("gnttab set_version 2 (only 1 is offered)", __HYPERVISOR_grant_table_op, GNTTABOP_set_version, 1,
-	  struct gnttab_set_version, -EOPNOTSUPP, .version = 2),
+	G("gnttab copy by frame number from another domain's memory", GNTTABOP_copy, struct gnttab_copy,
+	  GNTST_permission_denied, .source = { .u.gmfn = 0x40000, .domid = NOBODY },
+	  .dest = { .u.gmfn = 0x40001, .domid = NOBODY }, .len = 8),
+	S("gnttab set_version 2 (Xen on Arm offers only 1)", __HYPERVISOR_grant_table_op, GNTTABOP_set_version, 1,
+	  struct gnttab_set_version, -ENOSYS, .version = 2),
+	S("gnttab set_version 3", __HYPERVISOR_grant_table_op, GNTTABOP_set_version, 1,
+	  struct gnttab_set_version, -EINVAL, .version = 3),
 	/* domus_ctl */
 	S("domus_ctl version 999", CTL, BUF, 0, struct domus_ctl, -EACCES, .version = 999,
 	  .cmd = DOMUS_CTL_getdomaininfo),
