@@ -3,6 +3,7 @@
 #include <domus/arch.h>
 #include <domus/domain.h>
 #include <domus/errno.h>
+#include <domus/evtchn.h>
 #include <domus/mm.h>
 #include <domus/printk.h>
 #include <domus/sched.h>
@@ -70,6 +71,8 @@ struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_
 		sched_add_vcpu(v, i % nr_pcpus);
 	}
 	d->vgic.nr_spis = nr_spis;
+	if (evtchn_domain_init(d))
+		goto fail;
 	spin_lock(&domains_lock);
 	struct domain **pp = &domains;
 	while (*pp)

@@ -37,14 +37,6 @@ static spinlock_t link_lock = SPINLOCK_INIT;
 
 #define NR_PORTS EVTCHN_2L_NR_CHANNELS
 
-/*
- * Stand-in until the arch glue provides the real hook (which overrides this):
- * the pending bits are still set, only the interrupt is missing.
- */
-__attribute__((weak)) void evtchn_notify_vcpu(struct vcpu *v)
-{
-}
-
 /* Bit n of a bitmap the guest shares: full barriers, as Xen's guest bitops. */
 static bool bit_test_and_set(u64 *map, u32 n)
 {

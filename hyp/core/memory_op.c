@@ -9,6 +9,7 @@
  */
 #include <domus/domain.h>
 #include <domus/errno.h>
+#include <domus/evtchn.h>
 #include <domus/guest_access.h>
 #include <domus/hypercall.h>
 #include <domus/mm.h>
@@ -111,8 +112,10 @@ static long add_to_physmap(struct vcpu *v, vaddr_t arg)
 		spin_lock(&d->lock);
 		rc = place_shared_page(d, &d->shared_info_gfn, a.gpfn, va_to_pa(d->shared_info));
 		spin_unlock(&d->lock);
-		if (!rc)
+		if (!rc) {
 			wallclock_update(d);
+			evtchn_shared_info_ready(d);
+		}
 		return rc;
 	case XENMAPSPACE_grant_table:
 		/* Version 1 has no status frames. */
