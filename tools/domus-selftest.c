@@ -8,6 +8,7 @@
  *            and see each side's writes on the other
  *   version  xen_version through /dev/xen/privcmd
  *   hostile  a table of hypercalls with bad arguments: each must fail cleanly
+ *   bench-hypercall [BATCHES]  time the null hypercall round trip (for bench/)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef uint16_t domid_t;
@@ -176,6 +178,50 @@ static int test_version(void)
 	return v == ((4 << 16) | 17) ? 0 : 1;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+/*
+ * The null hypercall round trip from user space: xen_version(XENVER_version)
+ * through privcmd, the cheapest call every Xen answers at once. Timed in
+ * batches of 100 so the clock's own cost is spread; prints per-call figures.
+ */
+static int bench_hypercall(int batches)
+{
+	uint64_t *per_call = calloc((size_t)batches, sizeof(*per_call));
+
+	if (!per_call || batches < 1 || domus_open())
+		return 1;
+	for (int i = 0; i < 100; i++) /* warm up caches and TLBs */
+		domus_hypercall(17, 0, 0, 0, 0, 0);
+	for (int b = 0; b < batches; b++) {
+		uint64_t t0 = now_ns();
+
+		for (int i = 0; i < 100; i++)
+			if (domus_hypercall(17, 0, 0, 0, 0, 0) < 0)
+				return 1;
+		per_call[b] = (now_ns() - t0) / 100;
+	}
+	qsort(per_call, (size_t)batches, sizeof(*per_call), cmp_u64);
+	printf("BENCH privcmd_null_hypercall_ns median=%llu min=%llu n=%d\n",
+	       (unsigned long long)per_call[batches / 2], (unsigned long long)per_call[0],
+	       batches * 100);
+	free(per_call);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
@@ -188,6 +234,8 @@ int main(int argc, char **argv)
 		return test_version();
 	if (!strcmp(what, "hostile"))
 		return hostile_run();
-	fprintf(stderr, "usage: domus-selftest evtchn | gnttab | version | hostile\n");
+	if (!strcmp(what, "bench-hypercall"))
+		return bench_hypercall(argc > 2 ? atoi(argv[2]) : 200);
+	fprintf(stderr, "usage: domus-selftest evtchn | gnttab | version | hostile | bench-hypercall [N]\n");
 	return 2;
 }

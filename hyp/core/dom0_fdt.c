@@ -179,24 +179,77 @@ static void write_chosen(struct fdt_writer *w, const struct fdt *fdt, u64 initrd
 	fdtw_end_node(w);
 }
 
+#define EXT_REGION_MIN MiB(64)
+#define EXT_REGION_ALIGN MiB(2)
+#define EXT_REGIONS_MAX 8
+
+static void add_piece(struct region *out, u32 *n, u64 start, u64 end)
+{
+	start = ALIGN_UP(start, EXT_REGION_ALIGN);
+	end = ALIGN_DOWN(end, EXT_REGION_ALIGN);
+	if (*n < EXT_REGIONS_MAX && end > start && end - start >= EXT_REGION_MIN)
+		out[(*n)++] = (struct region){ start, end - start };
+}
+
+/*
+ * Extended regions, as Xen gives a dom0 without an IOMMU: host RAM that is
+ * not dom0's, so guest-physical space where nothing of dom0's can be, for
+ * it to map foreign pages into. Only addresses: none of that RAM is mapped.
+ */
+static u32 extended_regions(const struct domain *d, paddr_t gnt, struct region *out)
+{
+	struct region busy[DOMAIN_MAX_BANKS + 1];
+	u32 nbusy = 0, n = 0;
+
+	for (u32 i = 0; i < d->nr_banks; i++)
+		busy[nbusy++] = (struct region){ d->banks[i].ipa, d->banks[i].size };
+	busy[nbusy++] = (struct region){ gnt, GNTTAB_DEFAULT_MAX_FRAMES * PAGE_SIZE };
+	for (u32 r = 0; r < platform.nr_ram; r++) {
+		u64 cur = platform.ram[r].base, end = cur + platform.ram[r].size;
+
+		for (;;) {
+			/* The next busy range that ends after cur, by start address. */
+			struct region *next = NULL;
+
+			for (u32 i = 0; i < nbusy; i++)
+				if (busy[i].base + busy[i].size > cur && busy[i].base < end &&
+				    (!next || busy[i].base < next->base))
+					next = &busy[i];
+			if (!next)
+				break;
+			if (next->base > cur)
+				add_piece(out, &n, cur, next->base);
+			cur = next->base + next->size;
+		}
+		if (cur < end)
+			add_piece(out, &n, cur, end);
+	}
+	return n;
+}
+
 /*
  * What makes Linux see Xen: compatible "xen,xen-<version>" first, the grant
- * table window, and the PPI that signals events. Depth 1, named exactly
- * "hypervisor" (Linux matches the full name).
+ * table window, the extended regions, and the PPI that signals events.
+ * Depth 1, named exactly "hypervisor" (Linux matches the full name).
  */
-static void write_hypervisor(struct fdt_writer *w, const struct fdt *fdt, paddr_t gnttab_base,
-			     u32 ac, u32 sc)
+static void write_hypervisor(struct fdt_writer *w, const struct fdt *fdt, struct domain *d,
+			     paddr_t gnttab_base, u32 ac, u32 sc)
 {
 	static const char compat[] = "xen,xen-4.17\0xen,xen";
-	u32 cells[4], n = 0;
+	u32 cells[(EXT_REGIONS_MAX + 1) * 4], n = 0;
 	u32 irq[3] = { 1, EVTCHN_PPI - 16, 0xf08 }; /* PPI, all CPUs, level-low */
-	u32 len;
+	struct region ext[EXT_REGIONS_MAX];
+	u32 next = extended_regions(d, gnttab_base, ext), len;
 	const void *gic_phandle = fdt_prop(fdt, platform.gic_node, "phandle", &len);
 
 	fdtw_begin_node(w, "hypervisor");
 	fdtw_prop(w, "compatible", compat, sizeof(compat));
 	put_cells(cells, &n, gnttab_base, ac);
 	put_cells(cells, &n, GNTTAB_DEFAULT_MAX_FRAMES * PAGE_SIZE, sc);
+	for (u32 i = 0; i < next; i++) {
+		put_cells(cells, &n, ext[i].base, ac);
+		put_cells(cells, &n, ext[i].size, sc);
+	}
 	fdtw_prop_cells(w, "reg", cells, n);
 	fdtw_prop_cells(w, "interrupts", irq, 3);
 	if (gic_phandle && len == 4)
@@ -227,7 +280,7 @@ int dom0_make_fdt(struct domain *d, void *buf, size_t cap, u64 initrd_start, u64
 	write_memory(&w, d, ac, sc);
 	write_cpus(&w, fdt, d);
 	write_psci(&w);
-	write_hypervisor(&w, fdt, gnttab_base, ac, sc);
+	write_hypervisor(&w, fdt, d, gnttab_base, ac, sc);
 	write_chosen(&w, fdt, initrd_start, initrd_size, bootargs);
 	fdtw_end_node(&w);
 	return fdtw_finish(&w);

@@ -101,3 +101,17 @@ def test_debug_keys_dump_event_channels_and_grants(domus_image, boot):
     m.send("\x01\x01\x01")
     m.wait_logged(r"\(domus\) console input to d0", since)
     assert "back" in m.run("echo back")
+
+
+def test_runstate_area_gives_dom0_steal_time_when_vcpus_outnumber_cpus(domus_image, boot):
+    # -cpu max has E0PD, so Linux runs without KPTI and registers its runstate areas.
+    m = boot_dom0(boot, smp=2, cpu="max", domus_args="dom0_max_vcpus=4")
+
+    def steal():
+        return int(m.run("head -1 /proc/stat").split()[8])
+
+    before = steal()
+    m.run("for i in 1 2 3 4; do (timeout 3 sh -c 'while :; do :; done' &); done; sleep 4")
+    after = steal()
+    # Four busy vCPUs on two CPUs wait about half the time: Linux sees it as steal.
+    assert after - before > 50, f"steal {before} -> {after} ticks"
