@@ -5,6 +5,7 @@
 #include <domus/domain.h>
 #include <domus/evtchn.h>
 #include <domus/gnttab.h>
+#include <domus/hypercall.h>
 #include <domus/mm.h>
 #include <domus/printk.h>
 #include <domus/sched.h>
@@ -15,8 +16,12 @@ static const char *const domain_states[] = { "building", "running", "paused", "s
 
 static void dump_domains(void)
 {
-	u64 freq = arch_counter_freq();
+	u64 freq = arch_counter_freq(), wall = wallclock_now_ns();
 
+	if (wall)
+		printk("wall clock: %lu s since the epoch (as dom0 set it)\n", wall / 1000000000);
+	else
+		printk("wall clock: not set by dom0 yet\n");
 	for (struct domain *d = domain_list(); d; d = d->next) {
 		printk("d%u \"%s\": %s, %lu MiB, %u vCPUs\n", d->id, d->name,
 		       domain_states[d->state], d->mem_pages * PAGE_SIZE >> 20, d->nr_vcpus);

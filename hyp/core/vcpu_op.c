@@ -212,3 +212,8 @@ void wallclock_set(struct domain *caller, u64 wall_ns, u64 at_ns)
 	for (struct domain *d = domain_list(); d; d = d->next)
 		wallclock_update(d);
 }
+
+u64 wallclock_now_ns(void)
+{
+	return wall_at_counter_zero ? wall_at_counter_zero + counter_to_ns(arch_counter()) : 0;
+}

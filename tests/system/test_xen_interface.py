@@ -115,3 +115,18 @@ def test_runstate_area_gives_dom0_steal_time_when_vcpus_outnumber_cpus(domus_ima
     after = steal()
     # Four busy vCPUs on two CPUs wait about half the time: Linux sees it as steal.
     assert after - before > 50, f"steal {before} -> {after} ticks"
+
+
+def test_dom0_setting_the_date_sets_the_hypervisor_wall_clock(domus_image, boot):
+    m = boot_dom0(boot)
+    # Linux dom0 pushes a set clock to the hypervisor with XENPF_settime64.
+    m.run("date -u -s '2030-01-01 00:00:00' >/dev/null")
+    since = m.mark()
+    m.send("\x01\x01\x01")
+    m.wait_logged(r"\(domus\) console input to Domus", since)
+    m.send("d")
+    secs = int(m.wait_logged(r"\(domus\) wall clock: (\d+) s since the epoch", since).group(1))
+    m.send("\x01\x01\x01")
+    m.wait_logged(r"\(domus\) console input to d0", since)
+    # 2030-01-01T00:00:00Z is 1893456000; allow for the seconds the test itself takes.
+    assert 1893456000 <= secs < 1893456000 + 120, secs

@@ -29,5 +29,7 @@ void wallclock_update(struct domain *d);
 /* The caller's wall time (ns since the epoch) was wall_ns at its system time at_ns. */
 void wallclock_set(struct domain *caller, u64 wall_ns, u64 at_ns);
 u64 counter_to_ns(u64 ticks);
+/* Wall-clock time now in ns since the epoch, 0 if dom0 has not set it. */
+u64 wallclock_now_ns(void);
 
 #endif
