@@ -2,6 +2,7 @@
 /* libdomus: hypercalls from dom0 user space through Linux's /dev/xen/privcmd. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -50,6 +51,11 @@ long domus_hypercall(uint64_t op, uint64_t a0, uint64_t a1, uint64_t a2, uint64_
 
 long domus_ctl(struct domus_ctl *c)
 {
+	long rc;
+
 	c->version = DOMUS_CTL_VERSION;
-	return domus_hypercall(__HYPERVISOR_domus_ctl, (uintptr_t)c, 0, 0, 0, 0);
+	/* -EAGAIN: another toolstack call is in progress in the hypervisor. */
+	while ((rc = domus_hypercall(__HYPERVISOR_domus_ctl, (uintptr_t)c, 0, 0, 0, 0)) == -EAGAIN)
+		sched_yield();
+	return rc;
 }

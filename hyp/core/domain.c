@@ -5,6 +5,7 @@
 #include <domus/errno.h>
 #include <domus/evtchn.h>
 #include <domus/mm.h>
+#include <domus/p2m.h>
 #include <domus/printk.h>
 #include <domus/sched.h>
 #include <domus/string.h>
@@ -214,4 +215,124 @@ void domain_crash(struct domain *d, const char *why)
 	pause_all(d);
 	if (d->id == 0)
 		printk("dom0 crashed; Domus stays up (Ctrl-a x3 for debug keys)\n");
+}
+
+domid_t domain_free_id(void)
+{
+	for (domid_t id = 1; id < DOMID_FIRST_RESERVED; id++)
+		if (!domain_by_id(id))
+			return id;
+	return DOMID_INVALID;
+}
+
+struct foreign_sweep {
+	struct domain *owner; /* whose frames may no longer be mapped elsewhere */
+	struct domain *holder; /* whose map is being swept */
+	u64 gfns[64];
+	u32 n;
+};
+
+static bool owns_frame(struct domain *d, paddr_t pa);
+
+static void note_foreign(void *ctx, u64 ia, paddr_t pa, u64 size, u64 attrs)
+{
+	struct foreign_sweep *s = ctx;
+	u64 sw = (attrs & PGT_SW_MASK) >> PGT_SW_SHIFT;
+
+	if (sw == P2M_MAP_FOREIGN && s->n < ARRAY_SIZE(s->gfns) && owns_frame(s->owner, pa))
+		s->gfns[s->n++] = ia >> PAGE_SHIFT;
+}
+
+struct owner_query {
+	paddr_t pa;
+	bool found;
+};
+
+static void match_ram(void *ctx, u64 ia, paddr_t pa, u64 size, u64 attrs)
+{
+	struct owner_query *q = ctx;
+
+	if (!(attrs & (PGT_DEVICE | PGT_SW_MASK)) && q->pa >= pa && q->pa - pa < size)
+		q->found = true;
+}
+
+/* Whether pa is RAM of d's (its stage 2 is the record of what it owns). */
+static bool owns_frame(struct domain *d, paddr_t pa)
+{
+	struct owner_query q = { pa, false };
+
+	pgtable_walk(&d->s2, match_ram, &q);
+	return q.found;
+}
+
+/*
+ * Removes every privcmd mapping of d's frames from the other domains: once
+ * d's memory is free, nobody may still reach it.
+ */
+static void unmap_foreign_views(struct domain *d)
+{
+	for (struct domain *o = domain_list(); o; o = o->next) {
+		struct foreign_sweep s = { .owner = d, .holder = o };
+
+		if (o == d)
+			continue;
+		do {
+			s.n = 0;
+			spin_lock(&o->p2m_lock);
+			pgtable_walk(&o->s2, note_foreign, &s);
+			spin_unlock(&o->p2m_lock);
+			for (u32 i = 0; i < s.n; i++)
+				p2m_unmap_page(o, s.gfns[i]);
+		} while (s.n == ARRAY_SIZE(s.gfns));
+	}
+}
+
+static void free_ram(void *ctx, u64 ia, paddr_t pa, u64 size, u64 attrs)
+{
+	u64 *freed = ctx;
+
+	if (attrs & (PGT_DEVICE | PGT_SW_MASK))
+		return; /* devices, shared hypervisor pages, others' frames: not ours to free */
+	mm_free_guest(pa, size >> PAGE_SHIFT);
+	*freed += size >> PAGE_SHIFT;
+}
+
+int domain_destroy(struct domain *d)
+{
+	struct domain **pp;
+	u64 freed = 0;
+
+	if (d->direct_map || d->privileged)
+		return -EPERM; /* dom0 ends with the machine */
+	domain_pause(d);
+	d->state = DOMAIN_DYING;
+	for (u32 i = 0; i < d->nr_vcpus; i++)
+		vcpu_wait_descheduled(d->vcpus[i]);
+	evtchn_domain_destroy(d);
+	gnttab_domain_destroy(d);
+	if (d->gnttab) {
+		/* Another domain still maps one of its grants: keep its memory for now. */
+		printk("d%u: grants still mapped by another domain; destroy again once unmapped\n",
+		       d->id);
+		return -EBUSY;
+	}
+	unmap_foreign_views(d);
+	spin_lock(&domains_lock);
+	for (pp = &domains; *pp && *pp != d; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = d->next;
+	spin_unlock(&domains_lock);
+	/* Other pCPUs may still hold d from before the unlink. */
+	sched_quiesce();
+	pgtable_walk(&d->s2, free_ram, &freed);
+	arch_domain_destroy(d);
+	printk("d%u: destroyed, %lu MiB returned\n", d->id, freed >> 8);
+	for (u32 i = 0; i < d->nr_vcpus; i++)
+		mm_free(d->vcpus[i], sizeof(struct vcpu));
+	mm_free(d->vcpus, d->nr_vcpus * sizeof(*d->vcpus));
+	mm_free(d->vgic.spis, d->vgic.nr_spis * sizeof(struct vgic_irq));
+	mm_free_pages(d->shared_info, 1);
+	mm_free(d, sizeof(*d));
+	return 0;
 }

@@ -65,14 +65,34 @@ static long readconsole(struct vcpu *v, struct domus_ctl_readconsole *r)
 	return 0;
 }
 
+/*
+ * One toolstack operation at a time. Not a spinlock: destroy waits for the
+ * other pCPUs to reschedule, which a vCPU spinning on a lock would never do.
+ * A second caller gets -EAGAIN and retries.
+ */
+static bool ctl_busy;
+
+static long ctl_locked(struct vcpu *v, vaddr_t arg);
+
 long do_domus_ctl(struct vcpu *v, vaddr_t arg)
+{
+	long rc;
+
+	if (!v->dom->privileged)
+		return -EPERM;
+	if (__atomic_exchange_n(&ctl_busy, true, __ATOMIC_ACQUIRE))
+		return -EAGAIN;
+	rc = ctl_locked(v, arg);
+	__atomic_store_n(&ctl_busy, false, __ATOMIC_RELEASE);
+	return rc;
+}
+
+static long ctl_locked(struct vcpu *v, vaddr_t arg)
 {
 	struct domus_ctl c;
 	struct domain *d = NULL;
 	long rc;
 
-	if (!v->dom->privileged)
-		return -EPERM;
 	if (copy_from_guest(v, &c, arg, sizeof(c)))
 		return -EFAULT;
 	if (c.version != DOMUS_CTL_VERSION)
@@ -81,6 +101,21 @@ long do_domus_ctl(struct vcpu *v, vaddr_t arg)
 	case DOMUS_CTL_getdomaininfo:
 		rc = getdomaininfo(&c);
 		break;
+	case DOMUS_CTL_createdomain: {
+		struct domus_ctl_createdomain *cd = &c.u.createdomain;
+		domid_t id;
+
+		cd->name[sizeof(cd->name) - 1] = 0;
+		if (cd->max_mem_kib % 4 || cd->max_mem_kib > UINT64_MAX / 1024)
+			return -EINVAL;
+		rc = domu_create(cd->name, cd->nr_vcpus, cd->max_mem_kib / 4, &id);
+		if (rc)
+			return rc;
+		c.domid = id;
+		break;
+	}
+	case DOMUS_CTL_destroydomain:
+	case DOMUS_CTL_setvcpucontext:
 	case DOMUS_CTL_getvcpuinfo:
 	case DOMUS_CTL_pausedomain:
 	case DOMUS_CTL_unpausedomain:
@@ -99,8 +134,21 @@ long do_domus_ctl(struct vcpu *v, vaddr_t arg)
 			rc = 0;
 			break;
 		}
-		/* A domain cannot pause itself: nobody would be left to unpause it. */
-		if (d == v->dom || d->state == DOMAIN_SHUTDOWN || d->state == DOMAIN_BUILDING)
+		/* A domain cannot pause or end itself: nobody would be left to undo it. */
+		if (d == v->dom)
+			return -EINVAL;
+		if (c.cmd == DOMUS_CTL_destroydomain)
+			return domain_destroy(d);
+		if (d->state == DOMAIN_DYING)
+			return -EINVAL;
+		if (c.cmd == DOMUS_CTL_setvcpucontext)
+			return domu_set_vcpu_context(d, c.u.vcpucontext.vcpu, c.u.vcpucontext.pc,
+						     c.u.vcpucontext.x0);
+		if (d->state == DOMAIN_SHUTDOWN)
+			return -EINVAL;
+		if (c.cmd == DOMUS_CTL_unpausedomain && d->state == DOMAIN_BUILDING)
+			return domu_start(d);
+		if (d->state == DOMAIN_BUILDING)
 			return -EINVAL;
 		if (c.cmd == DOMUS_CTL_pausedomain)
 			domain_pause(d);

@@ -12,7 +12,8 @@
 
 static const char *const vcpu_states[] = { "offline", "runnable", "running", "blocked",
 					    "paused" };
-static const char *const domain_states[] = { "building", "running", "paused", "shutdown" };
+static const char *const domain_states[] = { "building", "running", "paused", "shutdown",
+					     "dying" };
 
 static void dump_domains(void)
 {

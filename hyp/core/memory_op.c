@@ -15,6 +15,7 @@
 #include <domus/mm.h>
 #include <domus/p2m.h>
 #include <domus/printk.h>
+#include <domus/string.h>
 #include <public/memory.h>
 #include <public/xen.h>
 
@@ -190,12 +191,18 @@ static long remove_from_physmap(struct vcpu *v, vaddr_t arg)
 	return p2m_unmap_page(d, r.gpfn);
 }
 
-/* Gives back RAM: the frames leave the guest's map but stay the domain's. */
+/*
+ * Gives back RAM: the frames leave the guest's map but stay the domain's.
+ * Only a direct-mapped dom0 balloons for now: freeing a guest's frame needs
+ * to know nobody maps it through a grant or privcmd (Xen counts references).
+ */
 static int release_extent(struct domain *d, u64 gfn, u32 order)
 {
 	enum p2m_type type;
 	paddr_t pa;
 
+	if (!d->direct_map)
+		return -EOPNOTSUPP;
 	for (u64 i = 0; i < (1ULL << order); i++)
 		if (p2m_lookup(d, gfn + i, &pa, &type) || type != P2M_RAM ||
 		    (d->direct_map && pa != (gfn + i) << PAGE_SHIFT))
@@ -205,21 +212,45 @@ static int release_extent(struct domain *d, u64 gfn, u32 order)
 	return 0;
 }
 
-/* Takes back RAM it gave away earlier (a direct-mapped domain: the same frames). */
+/*
+ * Takes back RAM it gave away earlier (a direct-mapped domain: the same
+ * frames), or gives a guest domain new RAM, up to its limit: fresh frames,
+ * scrubbed, since they may have held another domain's data.
+ */
 static int populate_extent(struct domain *d, u64 gfn, u32 order)
 {
+	u64 n = 1ULL << order;
 	enum p2m_type type;
 	paddr_t pa;
+	int rc;
 
-	if (!d->direct_map || !in_banks(d, gfn, 1ULL << order))
-		return -EINVAL; /* domains with allocated memory come with the toolstack */
-	for (u64 i = 0; i < (1ULL << order); i++)
-		if (p2m_lookup(d, gfn + i, &pa, &type) == 0 && type != P2M_NONE)
-			return -EBUSY;
-	for (u64 i = 0; i < (1ULL << order); i++)
-		if (p2m_map_page(d, gfn + i, (gfn + i) << PAGE_SHIFT, P2M_RAM))
-			return -ENOMEM;
-	return 0;
+	if (d->direct_map) {
+		if (!in_banks(d, gfn, n))
+			return -EINVAL;
+		for (u64 i = 0; i < n; i++)
+			if (p2m_lookup(d, gfn + i, &pa, &type) == 0 && type != P2M_NONE)
+				return -EBUSY;
+		for (u64 i = 0; i < n; i++)
+			if (p2m_map_page(d, gfn + i, (gfn + i) << PAGE_SHIFT, P2M_RAM))
+				return -ENOMEM;
+		return 0;
+	}
+	if (__atomic_add_fetch(&d->mem_pages, n, __ATOMIC_RELAXED) > d->max_pages) {
+		__atomic_sub_fetch(&d->mem_pages, n, __ATOMIC_RELAXED);
+		return -ENOMEM;
+	}
+	rc = mm_alloc_guest(n, n, &pa);
+	if (!rc) {
+		memset(pa_to_va(pa), 0, n << PAGE_SHIFT);
+		spin_lock(&d->p2m_lock);
+		rc = pgtable_map(&d->s2, gfn << PAGE_SHIFT, pa, n << PAGE_SHIFT, PGT_RWX);
+		spin_unlock(&d->p2m_lock);
+		if (rc)
+			mm_free_guest(pa, n);
+	}
+	if (rc)
+		__atomic_sub_fetch(&d->mem_pages, n, __ATOMIC_RELAXED);
+	return rc;
 }
 
 static long reservation(struct vcpu *v, int op, vaddr_t arg)

@@ -4,6 +4,7 @@
 #include <domus/domain.h>
 #include <domus/printk.h>
 #include <domus/hypercall.h>
+#include <domus/platform.h>
 #include <domus/sched.h>
 #include <domus/vgic.h>
 
@@ -261,6 +262,7 @@ void schedule(void)
 
 	for (;;) {
 		p->need_resched = false;
+		p->sched_count++;
 		now = arch_counter();
 		spin_lock(&p->rq.lock);
 		next = NULL;
@@ -299,6 +301,39 @@ void schedule(void)
 		/* Idle: interrupts may wake a vCPU here. */
 		arch_wait_for_interrupt();
 		p->idle_ticks++;
+	}
+}
+
+/*
+ * Waits until every other pCPU has passed through schedule(): whatever it
+ * was doing with a domain it found before (a hypercall, a walk of the domain
+ * list) is then over. A grace period, for freeing an unlinked domain.
+ */
+void sched_quiesce(void)
+{
+	u64 seen[PLATFORM_MAX_CPUS];
+	unsigned int self = this_pcpu()->id;
+
+	for (unsigned int i = 0; i < nr_pcpus; i++)
+		seen[i] = READ_ONCE(pcpus[i].sched_count);
+	for (unsigned int i = 0; i < nr_pcpus; i++) {
+		if (i == self || !pcpus[i].online)
+			continue;
+		while (READ_ONCE(pcpus[i].sched_count) == seen[i]) {
+			arch_send_kick(i);
+			for (int spin = 0; spin < 1000; spin++)
+				arch_cpu_relax();
+		}
+	}
+}
+
+/* Waits until v is not loaded on any pCPU (it must be paused or offline already). */
+void vcpu_wait_descheduled(struct vcpu *v)
+{
+	while (READ_ONCE(pcpus[v->pcpu].current) == v) {
+		notify_pcpu(v->pcpu);
+		for (int spin = 0; spin < 1000; spin++)
+			arch_cpu_relax();
 	}
 }
 

@@ -387,6 +387,51 @@ static void test_mixed_range_uses_the_biggest_blocks_that_fit(void **state)
 	free(s);
 }
 
+struct walk_log {
+	int n;
+	u64 ia[16], pa[16], size[16], attrs[16];
+};
+
+static void record_leaf(void *ctx, u64 ia, paddr_t pa, u64 size, u64 attrs)
+{
+	struct walk_log *w = ctx;
+
+	if (w->n < 16) {
+		w->ia[w->n] = ia;
+		w->pa[w->n] = pa;
+		w->size[w->n] = size;
+		w->attrs[w->n] = attrs;
+	}
+	w->n++;
+}
+
+static void test_walk_visits_every_leaf_in_order_with_its_size_and_software_bits(void **state)
+{
+	struct walk_log w = { 0 };
+
+	new_table(PGT_STAGE2, 39);
+	/* A 2 MiB block, then two separate pages, one tagged with software bits. */
+	assert_int_equal(pgtable_map(&pt, MiB(2), GiB(4) + MiB(2), MiB(2), PGT_RW), 0);
+	assert_int_equal(pgtable_map(&pt, GiB(3), GiB(5), KiB(4), PGT_R | PGT_SW(6)), 0);
+	assert_int_equal(pgtable_map(&pt, GiB(2) + KiB(8), GiB(6), KiB(4), PGT_RWX), 0);
+	pgtable_walk(&pt, record_leaf, &w);
+	assert_int_equal(w.n, 3);
+	assert_int_equal(w.ia[0], MiB(2));
+	assert_int_equal(w.pa[0], GiB(4) + MiB(2));
+	assert_int_equal(w.size[0], MiB(2));
+	assert_int_equal(w.ia[1], GiB(2) + KiB(8));
+	assert_int_equal(w.size[1], KiB(4));
+	assert_int_equal(w.attrs[1], PGT_RWX);
+	assert_int_equal(w.ia[2], GiB(3));
+	assert_int_equal(w.pa[2], GiB(5));
+	assert_int_equal(w.attrs[2], PGT_R | PGT_SW(6));
+	/* After an unmap, the walk no longer sees the page. */
+	assert_int_equal(pgtable_unmap(&pt, GiB(3), KiB(4)), 0);
+	w.n = 0;
+	pgtable_walk(&pt, record_leaf, &w);
+	assert_int_equal(w.n, 2);
+}
+
 static void test_misaligned_pa_forces_pages(void **state)
 {
 	struct snapshot *s = malloc(sizeof(*s));
@@ -720,6 +765,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_attributes_give_exact_stage1_and_stage2_bits, teardown),
 		cmocka_unit_test_teardown(test_mixed_range_uses_the_biggest_blocks_that_fit, teardown),
 		cmocka_unit_test_teardown(test_misaligned_pa_forces_pages, teardown),
+		cmocka_unit_test_teardown(
+			test_walk_visits_every_leaf_in_order_with_its_size_and_software_bits, teardown),
 		cmocka_unit_test_teardown(test_overlapping_map_returns_eexist_and_changes_nothing,
 					  teardown),
 		cmocka_unit_test_teardown(test_unmapping_a_page_of_a_2mib_block_splits_it, teardown),

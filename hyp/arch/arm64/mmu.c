@@ -153,7 +153,17 @@ int arch_domain_init(struct domain *d)
 
 void arch_domain_destroy(struct domain *d)
 {
+	u64 saved = read_sysreg(vttbr_el2);
+
 	pgtable_destroy(&d->s2);
+	/* The VMID will be reused: nothing cached under it may survive. */
+	write_sysreg(vttbr_el2, (u64)d->vmid << 48);
+	isb();
+	dsb(ishst);
+	asm volatile("tlbi vmalls12e1is" ::: "memory");
+	dsb(ish);
+	write_sysreg(vttbr_el2, saved);
+	isb();
 }
 
 int arch_domain_map(struct domain *d, ipa_t ipa, paddr_t pa, u64 size, u64 attrs)

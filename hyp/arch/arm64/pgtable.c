@@ -460,3 +460,22 @@ void pgtable_destroy(struct pgtable *pt)
 	pt->root = NULL;
 	pt->root_pa = 0;
 }
+
+static void walk_level(const struct pgtable *pt, const u64 *table, int level, u64 base,
+		       pgtable_walk_fn fn, void *ctx)
+{
+	for (int i = 0; i < ENTRIES; i++) {
+		u64 d = READ_ONCE(table[i]), ia = base + (u64)i * level_size(level);
+
+		if (desc_is_table(d, level))
+			walk_level(pt, table_va(pt, d), level + 1, ia, fn, ctx);
+		else if (desc_is_leaf(d, level))
+			fn(ctx, ia, d & DESC_OA_MASK, level_size(level), decode_attrs(pt, d));
+	}
+}
+
+void pgtable_walk(const struct pgtable *pt, pgtable_walk_fn fn, void *ctx)
+{
+	if (pt->root)
+		walk_level(pt, pt->root, pt->start_level, 0, fn, ctx);
+}

@@ -24,7 +24,7 @@ struct mem_bank {
 	u64 size;
 };
 
-enum domain_state { DOMAIN_BUILDING, DOMAIN_RUNNING, DOMAIN_PAUSED, DOMAIN_SHUTDOWN };
+enum domain_state { DOMAIN_BUILDING, DOMAIN_RUNNING, DOMAIN_PAUSED, DOMAIN_SHUTDOWN, DOMAIN_DYING };
 
 /* Where a guest's MMIO access goes when no memory backs it. */
 struct evtchn_domain;
@@ -56,6 +56,7 @@ struct domain {
 	u32 nr_banks;
 	struct mem_bank banks[DOMAIN_MAX_BANKS];
 	u64 mem_pages;
+	u64 max_pages; /* what populate_physmap may bring it to */
 	u32 nr_vcpus;
 	struct vcpu **vcpus;
 	struct vgic_dist vgic;
@@ -89,6 +90,19 @@ int domain_add_mmio(struct domain *d, ipa_t base, u64 size,
 struct mmio_handler *domain_find_mmio(struct domain *d, ipa_t ipa);
 struct vcpu *domain_vcpu_by_mpidr(struct domain *d, u64 mpidr);
 void domain_pause(struct domain *d);
+/* The lowest unused domain id, DOMID_INVALID if none. */
+domid_t domain_free_id(void);
+/*
+ * Ends a guest domain and returns its memory to the free pool: its vCPUs
+ * stop, its ports close, its grants and the other domains' mappings of its
+ * frames go. -EBUSY if another domain still maps one of its grants (try
+ * again after that is unmapped), -EPERM for dom0.
+ */
+int domain_destroy(struct domain *d);
+/* Guest domains the toolstack builds (domu.c). */
+int domu_create(const char *name, u32 nr_vcpus, u64 max_pages, domid_t *id);
+int domu_set_vcpu_context(struct domain *d, u32 vcpu, u64 pc, u64 x0);
+int domu_start(struct domain *d);
 void domain_unpause(struct domain *d);
 void domain_shutdown(struct domain *d, unsigned int reason);
 void domain_crash(struct domain *d, const char *why);

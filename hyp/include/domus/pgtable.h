@@ -58,6 +58,9 @@ int pgtable_map(struct pgtable *pt, u64 ia, paddr_t pa, u64 size, u64 attrs);
 int pgtable_unmap(struct pgtable *pt, u64 ia, u64 size);
 /* Translates one address: 0 with pa and attrs filled in, or -ENOENT. */
 int pgtable_lookup(const struct pgtable *pt, u64 ia, paddr_t *pa, u64 *attrs);
+/* Calls fn for every leaf (block or page) in address order; fn must not change the table. */
+typedef void (*pgtable_walk_fn)(void *ctx, u64 ia, paddr_t pa, u64 size, u64 attrs);
+void pgtable_walk(const struct pgtable *pt, pgtable_walk_fn fn, void *ctx);
 /* Frees every table page (not the mapped memory). */
 void pgtable_destroy(struct pgtable *pt);
 

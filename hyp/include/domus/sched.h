@@ -26,6 +26,7 @@ struct pcpu {
 	u64 slice_end;
 	bool online;
 	u64 idle_ticks;
+	u64 sched_count; /* passes through schedule(): for sched_quiesce */
 };
 
 extern struct pcpu *pcpus;
@@ -45,6 +46,8 @@ void vcpu_set_offline(struct vcpu *v);
 void vcpu_pause(struct vcpu *v);
 /* Picks what the current pCPU runs next; returns with pcpu->current set. */
 void schedule(void);
+void sched_quiesce(void);
+void vcpu_wait_descheduled(struct vcpu *v);
 void sched_tick(void);
 /* Runs on each pCPU's stack once it is up; never returns. */
 void sched_start(void) __attribute__((noreturn));

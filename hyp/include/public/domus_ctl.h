@@ -18,11 +18,15 @@
 #define DOMUS_CTL_pausedomain 3
 #define DOMUS_CTL_unpausedomain 4
 #define DOMUS_CTL_readconsole 5
+#define DOMUS_CTL_createdomain 6 /* out: domid; the domain is paused, building */
+#define DOMUS_CTL_destroydomain 7
+#define DOMUS_CTL_setvcpucontext 8 /* only while building */
 
 #define DOMUS_DOMAIN_BUILDING 0
 #define DOMUS_DOMAIN_RUNNING 1
 #define DOMUS_DOMAIN_PAUSED 2
 #define DOMUS_DOMAIN_SHUTDOWN 3
+#define DOMUS_DOMAIN_DYING 4
 
 #define DOMUS_VCPU_OFFLINE 0
 #define DOMUS_VCPU_RUNNABLE 1
@@ -55,6 +59,20 @@ struct domus_ctl_readconsole {
 	uint64_t index; /* in: log position to start at; out: where to continue */
 };
 
+struct domus_ctl_createdomain {
+	uint32_t nr_vcpus;
+	uint32_t pad;
+	uint64_t max_mem_kib;
+	char name[32];
+};
+
+struct domus_ctl_vcpucontext {
+	uint32_t vcpu;
+	uint32_t pad;
+	uint64_t pc;
+	uint64_t x0; /* the device tree's address, as Linux's boot protocol wants */
+};
+
 struct domus_ctl {
 	uint32_t version;
 	uint32_t cmd;
@@ -64,6 +82,8 @@ struct domus_ctl {
 		struct domus_ctl_domaininfo domaininfo;
 		struct domus_ctl_vcpuinfo vcpuinfo;
 		struct domus_ctl_readconsole readconsole;
+		struct domus_ctl_createdomain createdomain;
+		struct domus_ctl_vcpucontext vcpucontext;
 		uint8_t pad[112];
 	} u;
 };

@@ -98,4 +98,29 @@ _Static_assert(__builtin_offsetof(struct shared_info, evtchn_mask) == 560, "layo
 _Static_assert(__builtin_offsetof(struct shared_info, wc_version) == 1072, "layout");
 _Static_assert(sizeof(struct shared_info) == 1088, "shared_info is 1088 bytes");
 
+/*
+ * A guest domain's physical layout, as Xen 4.17 gives it on Arm
+ * (public/arch-arm.h): the toolstack builds its device tree from these.
+ */
+#define GUEST_GICV3_GICD_BASE 0x03001000ULL
+#define GUEST_GICV3_GICD_SIZE 0x00010000ULL
+#define GUEST_GICV3_RDIST_STRIDE 0x20000ULL
+#define GUEST_GICV3_GICR0_BASE 0x03020000ULL
+#define GUEST_GICV3_GICR0_SIZE 0x01000000ULL /* 128 vCPUs */
+#define GUEST_GNTTAB_BASE 0x38000000ULL
+#define GUEST_GNTTAB_SIZE 0x01000000ULL
+#define GUEST_MAGIC_BASE 0x39000000ULL
+#define GUEST_MAGIC_SIZE 0x01000000ULL
+#define GUEST_RAM0_BASE 0x40000000ULL
+#define GUEST_RAM0_SIZE 0xc0000000ULL
+#define GUEST_RAM1_BASE 0x0200000000ULL
+#define GUEST_RAM1_SIZE 0xfe00000000ULL
+#define GUEST_EVTCHN_PPI 31
+#define GUEST_TIMER_VIRT_PPI 27
+#define GUEST_TIMER_PHYS_S_PPI 29
+#define GUEST_TIMER_PHYS_NS_PPI 30
+/* Pages the toolstack puts in the magic region, by offset (libxl's order). */
+#define GUEST_CONSOLE_PFN_OFFSET 0
+#define GUEST_XENSTORE_PFN_OFFSET 1
+
 #endif

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest domains, as the toolstack in dom0 asks for them. Domus gives a new
+ * domain only what is mechanism: its vCPUs, its vGIC at Xen's guest
+ * addresses, event channels and a grant table, and a memory limit. Dom0
+ * fills its memory (populate_physmap), loads it through foreign mappings,
+ * writes its device tree, sets the first vCPU going and unpauses it.
+ */
+#include <domus/arch.h>
+#include <domus/domain.h>
+#include <domus/errno.h>
+#include <domus/mm.h>
+#include <domus/printk.h>
+#include <domus/sched.h>
+#include <domus/vgic.h>
+#include <public/xen.h>
+
+#define DOMU_MAX_VCPUS (GUEST_GICV3_GICR0_SIZE / GUEST_GICV3_RDIST_STRIDE)
+/* SPIs a guest's vGIC has (none are wired to devices yet; Xen gives 32 by default). */
+#define DOMU_NR_SPIS 32
+
+int domu_create(const char *name, u32 nr_vcpus, u64 max_pages, domid_t *id)
+{
+	struct domain *d;
+	domid_t new_id;
+
+	if (nr_vcpus < 1 || nr_vcpus > DOMU_MAX_VCPUS)
+		return -EINVAL;
+	/* RAM lives in Xen's first guest bank (3 GiB); a request beyond it is refused. */
+	if (max_pages < 1 || max_pages > (GUEST_RAM0_SIZE >> PAGE_SHIFT))
+		return -EINVAL;
+	if (max_pages > mm_free_count())
+		return -ENOMEM;
+	new_id = domain_free_id();
+	if (new_id == DOMID_INVALID)
+		return -ENOSPC;
+	d = domain_create(new_id, name, nr_vcpus, DOMU_NR_SPIS);
+	if (!d)
+		return -ENOMEM;
+	d->max_pages = max_pages;
+	vgic_dist_init(d, DOMU_NR_SPIS, d->vgic.spis, GUEST_GICV3_GICD_BASE, GUEST_GICV3_GICR0_BASE,
+		       nr_vcpus * GUEST_GICV3_RDIST_STRIDE);
+	domain_init_vcpus(d);
+	printk("d%u: created \"%s\": %u vCPUs, up to %lu MiB\n", d->id, d->name, nr_vcpus,
+	       max_pages >> 8);
+	*id = d->id;
+	return 0;
+}
+
+int domu_set_vcpu_context(struct domain *d, u32 vcpu, u64 pc, u64 x0)
+{
+	if (d->state != DOMAIN_BUILDING)
+		return -EBUSY; /* only before it first runs: a running vCPU is the guest's */
+	if (vcpu >= d->nr_vcpus)
+		return -ENOENT;
+	arch_vcpu_reset(d->vcpus[vcpu], pc, x0);
+	return 0;
+}
+
+int domu_start(struct domain *d)
+{
+	if (d->state != DOMAIN_BUILDING)
+		return -EBUSY;
+	d->state = DOMAIN_RUNNING;
+	/* The others wait for PSCI CPU_ON, as on real hardware. */
+	vcpu_start(d->vcpus[0]);
+	printk("d%u: running\n", d->id);
+	return 0;
+}
