@@ -32,6 +32,7 @@
 #define BUF 0xb0f0b0f0b0f0ULL /* a page of ours, holding the case's struct */
 #define BAD 0xdead0000ULL /* an address nothing is mapped at */
 #define NONE_CHECK (-1)
+#define BUF_SIZE (4 * 4096)
 
 struct hcase {
 	const char *name;
@@ -96,7 +97,7 @@ static const struct hcase cases[] = {
 	C("sched_op shutdown reason from NULL", SCHED, SCHEDOP_shutdown, 0, 0, -EFAULT),
 	C("hvm_op get_param from unmapped", HVM, HVMOP_get_param, BAD, 0, -EFAULT),
 	C("console_io write from NULL", __HYPERVISOR_console_io, CONSOLEIO_write, 16, 0, -EFAULT),
-	C("console_io write 1 TiB", __HYPERVISOR_console_io, CONSOLEIO_write, 1ULL << 40, BUF, -EINVAL),
+	C("console_io write 2 GiB", __HYPERVISOR_console_io, CONSOLEIO_write, 1ULL << 31, BUF, -EINVAL),
 	C("platform_op from NULL", __HYPERVISOR_platform_op, 0, 0, 0, -EFAULT),
 	C("event_channel_op send from NULL", EV, EVTCHNOP_send, 0, 0, -EFAULT),
 	C("grant_table_op map from unmapped", __HYPERVISOR_grant_table_op, GNTTABOP_map_grant_ref, BAD, 1, -EFAULT),
@@ -147,8 +148,6 @@ static const struct hcase cases[] = {
 	  struct vcpu_register_vcpu_info, -EINVAL, .mfn = 0x40000, .offset = 4090),
 	V("register_vcpu_info offset 3 (misaligned)", VCPUOP_register_vcpu_info, 0,
 	  struct vcpu_register_vcpu_info, -EINVAL, .mfn = 0x40000, .offset = 3),
-	V("register_vcpu_info with reserved bits set", VCPUOP_register_vcpu_info, 0,
-	  struct vcpu_register_vcpu_info, -EINVAL, .mfn = 0x40000, .offset = 0, .rsvd = 1),
 	V("register_vcpu_info a second time", VCPUOP_register_vcpu_info, 0,
 	  struct vcpu_register_vcpu_info, -EINVAL, .mfn = 0x40000, .offset = 0),
 	V("register_vcpu_info for a running vCPU other than the caller", VCPUOP_register_vcpu_info, 1,
@@ -232,6 +231,11 @@ static const struct hcase cases[] = {
 	  .ref = 8, .dom = DOMID_SELF),
 	G("gnttab unmap handle ~0", GNTTABOP_unmap_grant_ref, struct gnttab_unmap_grant_ref, GNTST_bad_handle,
 	  .host_addr = 0x40000000, .handle = ~0U),
+	{ .name = "gnttab unmap 300 never-mapped handles (resumes after each batch)",
+	  .op = __HYPERVISOR_grant_table_op, .a = { GNTTABOP_unmap_grant_ref, BUF, 300 },
+	  .expect = 0, .field_off = 299 * sizeof(struct gnttab_unmap_grant_ref) +
+				    offsetof(struct gnttab_unmap_grant_ref, status),
+	  .field_size = 2, .want = GNTST_bad_handle },
 	G("gnttab unmap handle 0 (never mapped)", GNTTABOP_unmap_grant_ref, struct gnttab_unmap_grant_ref,
 	  GNTST_bad_handle, .host_addr = 0x40000000, .handle = 0),
 	G("gnttab copy offset 4095 + 2 bytes", GNTTABOP_copy, struct gnttab_copy, GNTST_bad_copy_arg,
@@ -269,7 +273,7 @@ static uint64_t resolve(uint64_t a, void *buf)
 
 int hostile_run(void)
 {
-	void *buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	unsigned int failed = 0, n = sizeof(cases) / sizeof(cases[0]);
 	cpu_set_t cpu0;
 
@@ -286,7 +290,7 @@ int hostile_run(void)
 		long rc, field = 0;
 		int ok;
 
-		memset(buf, 0, 4096);
+		memset(buf, 0, BUF_SIZE);
 		if (c->arg)
 			memcpy(buf, c->arg, c->arg_size);
 		rc = domus_hypercall(c->op, resolve(c->a[0], buf), resolve(c->a[1], buf),

@@ -3,6 +3,7 @@
 #ifndef LIBDOMUS_H
 #define LIBDOMUS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <public/domus_ctl.h>
@@ -14,5 +15,21 @@ long domus_hypercall(uint64_t op, uint64_t a0, uint64_t a1, uint64_t a2, uint64_
 		     uint64_t a4);
 /* domus_ctl with version filled in: 0 or -errno. */
 long domus_ctl(struct domus_ctl *c);
+
+/* A domain by name or number: 0 with *id (and *info if given), or -ESRCH. */
+long domus_find_domain(const char *name_or_id, uint16_t *id, struct domus_ctl_domaininfo *info);
+/* Gives domain dom n extents of 2^order pages at the frames in gfns: how many were done, or -errno. */
+long domus_populate(uint16_t dom, uint64_t *gfns, uint64_t n, unsigned int order);
+/* An unbound port in dom that remote may bind: 0 with *port, or -errno. */
+long domus_evtchn_alloc_unbound(uint16_t dom, uint16_t remote, uint32_t *port);
+/* HVMOP_set_param / get_param on dom. */
+long domus_set_param(uint16_t dom, uint32_t index, uint64_t value);
+long domus_get_param(uint16_t dom, uint32_t index, uint64_t *value);
+/*
+ * Maps npages frames of dom, from gfn on, into our address space (privcmd
+ * MMAPBATCH_V2): NULL with errno set if any frame cannot be mapped.
+ */
+void *domus_map_foreign(uint16_t dom, uint64_t gfn, size_t npages);
+void domus_unmap_foreign(void *p, size_t npages);
 
 #endif

@@ -19,6 +19,14 @@ struct domain *domain_list(void)
 	return domains;
 }
 
+void domain_for_each(void (*fn)(struct domain *d))
+{
+	spin_lock(&domains_lock);
+	for (struct domain *d = domains; d; d = d->next)
+		fn(d);
+	spin_unlock(&domains_lock);
+}
+
 struct domain *domain_by_id(domid_t id)
 {
 	struct domain *d;
@@ -185,6 +193,15 @@ void domain_pause(struct domain *d)
 	pause_all(d);
 }
 
+/* Tells dom0's toolstack that a guest changed state (VIRQ_DOM_EXC), so it applies on_*. */
+static void notify_toolstack(struct domain *d)
+{
+	struct domain *d0 = domain_by_id(0);
+
+	if (d->id != 0 && d0)
+		evtchn_send_virq(d0, VIRQ_DOM_EXC);
+}
+
 static const char *const shutdown_names[] = { "poweroff", "reboot", "suspend", "crash",
 					       "watchdog", "soft_reset" };
 
@@ -196,6 +213,7 @@ void domain_shutdown(struct domain *d, unsigned int reason)
 	d->shutdown_reason = reason;
 	printk("d%u: shut down (%s)\n", d->id, what);
 	pause_all(d);
+	notify_toolstack(d);
 	if (d->id == 0) {
 		/* Dom0 holds the policy: when it goes, the machine goes. */
 		if (reason == SHUTDOWN_REBOOT) {
@@ -213,6 +231,7 @@ void domain_crash(struct domain *d, const char *why)
 	d->state = DOMAIN_SHUTDOWN;
 	d->shutdown_reason = SHUTDOWN_CRASH;
 	pause_all(d);
+	notify_toolstack(d);
 	if (d->id == 0)
 		printk("dom0 crashed; Domus stays up (Ctrl-a x3 for debug keys)\n");
 }

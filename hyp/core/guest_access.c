@@ -5,31 +5,6 @@
 #include <domus/errno.h>
 #include <domus/guest_access.h>
 #include <domus/p2m.h>
-#include <domus/string.h>
-
-static void *guest_page(struct vcpu *v, vaddr_t va, bool write)
-{
-	ipa_t ipa;
-	paddr_t pa;
-	enum p2m_type type;
-
-	if (arch_gva_to_ipa(v, va, write, &ipa) ||
-	    p2m_lookup(v->dom, ipa >> PAGE_SHIFT, &pa, &type))
-		return NULL;
-	switch (type) {
-	case P2M_RAM:
-	case P2M_SHARED:
-	case P2M_FOREIGN_RW:
-		break;
-	case P2M_FOREIGN_RO:
-		if (write)
-			return NULL;
-		break;
-	default: /* MMIO is not memory */
-		return NULL;
-	}
-	return (char *)p2m_frame_va(pa) + (ipa & (PAGE_SIZE - 1));
-}
 
 static int copy_guest(struct vcpu *v, vaddr_t va, void *buf, u64 len, bool to_guest)
 {
@@ -37,14 +12,11 @@ static int copy_guest(struct vcpu *v, vaddr_t va, void *buf, u64 len, bool to_gu
 		return -EFAULT;
 	while (len) {
 		u64 chunk = MIN(len, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
-		void *p = guest_page(v, va, to_guest);
+		ipa_t ipa;
 
-		if (!p)
+		if (arch_gva_to_ipa(v, va, to_guest, &ipa) ||
+		    p2m_copy(v->dom, ipa, buf, chunk, to_guest))
 			return -EFAULT;
-		if (to_guest)
-			memcpy(p, buf, chunk);
-		else
-			memcpy(buf, p, chunk);
 		va += chunk;
 		buf = (char *)buf + chunk;
 		len -= chunk;

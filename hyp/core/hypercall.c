@@ -4,6 +4,7 @@
  * other register preserved. Each handler checks its own arguments; pointers
  * are guest virtual addresses, reached only through guest_access.
  */
+#include <domus/arch.h>
 #include <domus/console.h>
 #include <domus/domain.h>
 #include <domus/errno.h>
@@ -47,12 +48,29 @@ static long do_sched_op(struct vcpu *v, int cmd, vaddr_t arg)
 		return 0;
 	case SCHEDOP_poll: {
 		struct sched_poll p;
+		struct shared_info *s = v->dom->shared_info;
 
 		if (copy_from_guest(v, &p, arg, sizeof(p)))
 			return -EFAULT;
 		if (p.nr_ports > 128)
 			return -EINVAL;
-		/* A wake-up on any event satisfies the caller, which re-checks its ports. */
+		for (u32 i = 0; i < p.nr_ports; i++) {
+			u32 port;
+
+			if (copy_from_guest(v, &port, p.ports + i * 4, 4))
+				return -EFAULT;
+			if (port >= EVTCHN_2L_NR_CHANNELS)
+				return -EINVAL;
+			if (READ_ONCE(s->evtchn_pending[port / 64]) & BIT(port % 64))
+				return 0;
+		}
+		if (p.timeout && counter_to_ns(arch_counter()) >= p.timeout)
+			return 0;
+		/*
+		 * Blocks until an interrupt or event for this vCPU. It may return
+		 * before one of its ports is pending (or after its timeout, which
+		 * does not arm a timer of its own): Xen's callers re-check and loop.
+		 */
 		vcpu_block(v);
 		return 0;
 	}
@@ -210,6 +228,14 @@ static long do_event_channel_op(struct vcpu *v, int cmd, vaddr_t arg)
 	return rc;
 }
 
+/*
+ * Returned by a handler that did part of a long call: the vCPU's registers
+ * now describe the rest and its PC points at the HVC again, so the call
+ * resumes after whatever the scheduler runs in between.
+ */
+#define HYPERCALL_CONTINUE 1
+#define GNTTAB_BATCH 128
+
 /* An array of count elements, each copied in, handled and copied back with its status. */
 static long do_grant_table_op(struct vcpu *v, int cmd, vaddr_t uop, u64 count)
 {
@@ -227,6 +253,14 @@ static long do_grant_table_op(struct vcpu *v, int cmd, vaddr_t uop, u64 count)
 	for (u64 i = 0; i < count; i++) {
 		vaddr_t at = uop + i * (u64)size;
 
+		if (i == GNTTAB_BATCH) {
+			v->regs.x[1] = at;
+			v->regs.x[2] = count - i;
+			v->regs.pc -= 4;
+			sched_preempt_point();
+			return HYPERCALL_CONTINUE;
+		}
+
 		if (copy_from_guest(v, buf, at, (u64)size))
 			return -EFAULT;
 		rc = gnttab_op(v, cmd, buf);
@@ -238,6 +272,10 @@ static long do_grant_table_op(struct vcpu *v, int cmd, vaddr_t uop, u64 count)
 	return 0;
 }
 
+/*
+ * Arguments are cast to the widths of Xen's prototypes: the guest's calling
+ * convention leaves the upper half of a 32-bit argument's register undefined.
+ */
 void hypercall_dispatch(struct vcpu *v)
 {
 	u64 *x = v->regs.x, nr = x[16];
@@ -248,10 +286,10 @@ void hypercall_dispatch(struct vcpu *v)
 		rc = do_xen_version(v, (int)x[0], x[1]);
 		break;
 	case __HYPERVISOR_memory_op:
-		rc = do_memory_op(v, x[0], x[1]);
+		rc = do_memory_op(v, (u32)x[0], x[1]);
 		break;
 	case __HYPERVISOR_vcpu_op:
-		rc = do_vcpu_op(v, (int)x[0], x[1], x[2]);
+		rc = do_vcpu_op(v, (int)x[0], (u32)x[1], x[2]);
 		break;
 	case __HYPERVISOR_sched_op:
 		rc = do_sched_op(v, (int)x[0], x[1]);
@@ -260,16 +298,16 @@ void hypercall_dispatch(struct vcpu *v)
 		rc = do_event_channel_op(v, (int)x[0], x[1]);
 		break;
 	case __HYPERVISOR_grant_table_op:
-		rc = do_grant_table_op(v, (int)x[0], x[1], x[2]);
+		rc = do_grant_table_op(v, (int)x[0], x[1], (u32)x[2]);
 		break;
 	case __HYPERVISOR_hvm_op:
 		rc = do_hvm_op(v, (int)x[0], x[1]);
 		break;
 	case __HYPERVISOR_vm_assist:
-		rc = do_vm_assist(v, x[0], x[1]);
+		rc = do_vm_assist(v, (u32)x[0], (u32)x[1]);
 		break;
 	case __HYPERVISOR_console_io:
-		rc = do_console_io(v, (int)x[0], x[1], x[2]);
+		rc = do_console_io(v, (int)x[0], (u32)x[1], x[2]);
 		break;
 	case __HYPERVISOR_platform_op:
 		rc = do_platform_op(v, x[0]);
@@ -281,5 +319,6 @@ void hypercall_dispatch(struct vcpu *v)
 		/* physdev_op, sysctl, domctl, dm_op and anything unknown: as Xen on Arm for dom0's PCI calls. */
 		rc = -ENOSYS;
 	}
-	x[0] = (u64)rc;
+	if (rc != HYPERCALL_CONTINUE || nr != __HYPERVISOR_grant_table_op)
+		x[0] = (u64)rc;
 }

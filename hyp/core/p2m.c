@@ -11,6 +11,7 @@
 #include <domus/errno.h>
 #include <domus/mm.h>
 #include <domus/p2m.h>
+#include <domus/string.h>
 
 static enum p2m_type type_of(u64 attrs)
 {
@@ -88,4 +89,29 @@ int p2m_unmap_page(struct domain *d, u64 gfn)
 void *p2m_frame_va(paddr_t pa)
 {
 	return pa_to_va(pa);
+}
+
+int p2m_copy(struct domain *d, ipa_t ipa, void *buf, u64 len, bool to_guest)
+{
+	enum p2m_type type;
+	u64 attrs;
+	paddr_t pa;
+	int rc = -EFAULT;
+
+	if ((ipa & (PAGE_SIZE - 1)) + len > PAGE_SIZE)
+		return -EINVAL;
+	spin_lock(&d->p2m_lock);
+	if (pgtable_lookup(&d->s2, ipa, &pa, &attrs) == 0) {
+		type = type_of(attrs);
+		if (type == P2M_RAM || type == P2M_SHARED || type == P2M_FOREIGN_RW ||
+		    type == P2M_MAP_FOREIGN || (type == P2M_FOREIGN_RO && !to_guest)) {
+			if (to_guest)
+				memcpy(pa_to_va(pa), buf, len);
+			else
+				memcpy(buf, pa_to_va(pa), len);
+			rc = 0;
+		}
+	}
+	spin_unlock(&d->p2m_lock);
+	return rc;
 }

@@ -337,6 +337,15 @@ void vcpu_wait_descheduled(struct vcpu *v)
 	}
 }
 
+/* A long hypercall gives others a turn between its batches once the slice is over. */
+void sched_preempt_point(void)
+{
+	struct pcpu *p = this_pcpu();
+
+	if (p->rq.count && p->slice_end && arch_counter() >= p->slice_end)
+		p->need_resched = true;
+}
+
 void sched_check(void)
 {
 	struct pcpu *p = this_pcpu();

@@ -38,7 +38,8 @@ static long register_vcpu_info(struct vcpu *v, struct vcpu *t, vaddr_t arg)
 
 	if (copy_from_guest(v, &r, arg, sizeof(r)))
 		return -EFAULT;
-	if (r.offset > PAGE_SIZE - sizeof(struct vcpu_info) || !IS_ALIGNED(r.offset, 8) || r.rsvd)
+	/* rsvd is not looked at: Linux leaves it uninitialised, and Xen ignores it. */
+	if (r.offset > PAGE_SIZE - sizeof(struct vcpu_info) || !IS_ALIGNED(r.offset, 8))
 		return -EINVAL;
 	/* Only the vCPU itself, or for one that is not running (Linux registers CPU n on CPU n). */
 	if (t != v && t->state != VCPU_OFFLINE)
@@ -108,8 +109,11 @@ static void runstate_publish(struct vcpu *v)
 	}
 	return;
 fault:
-	/* The guest unmapped it: stop writing rather than fail every switch. */
-	v->runstate_guest = 0;
+	/*
+	 * Not mapped right now (say a vCPU just started by PSCI, MMU still off):
+	 * skip this update; the registration stays, as in Xen.
+	 */
+	return;
 }
 
 static int runstate_of(const struct vcpu *v)
@@ -194,6 +198,7 @@ void wallclock_update(struct domain *d)
 
 	if (!s || !wall_at_counter_zero)
 		return;
+	spin_lock(&d->lock);
 	/* A seqlock the guest reads: odd while the fields change. */
 	ver = __atomic_add_fetch(&s->wc_version, 1, __ATOMIC_RELEASE);
 	(void)ver;
@@ -203,14 +208,14 @@ void wallclock_update(struct domain *d)
 	s->wc_nsec = (u32)(wall % 1000000000ULL);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	__atomic_add_fetch(&s->wc_version, 1, __ATOMIC_RELEASE);
+	spin_unlock(&d->lock);
 }
 
 /* Linux's system time here is its virtual counter in ns: the host's minus cntvoff. */
 void wallclock_set(struct domain *caller, u64 wall_ns, u64 at_ns)
 {
 	wall_at_counter_zero = wall_ns - at_ns - counter_to_ns(caller->cntvoff);
-	for (struct domain *d = domain_list(); d; d = d->next)
-		wallclock_update(d);
+	domain_for_each(wallclock_update);
 }
 
 u64 wallclock_now_ns(void)

@@ -45,9 +45,10 @@
 #define HCR_TWE BIT(14)
 #define HCR_TSC BIT(19)
 #define HCR_TID3 BIT(18)
+#define HCR_PTW BIT(2) /* a stage-1 walk into Device memory is a stage-2 fault */
 #define HCR_RW BIT(31)
 #define HCR_GUEST (HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | \
-		   HCR_TWI | HCR_TWE | HCR_TSC | HCR_TID3 | HCR_RW)
+		   HCR_TWI | HCR_TWE | HCR_TSC | HCR_TID3 | HCR_RW | HCR_PTW)
 
 #define SCTLR_EL2_RES1 0x30c50830UL
 #define SCTLR_M BIT(0)

@@ -113,6 +113,23 @@ static int mmio_dispatch(struct vcpu *v, ipa_t ipa, u32 size, bool write, u64 *v
 	return -ENODEV;
 }
 
+/*
+ * A translation fault on an address that is mapped now: another vCPU was
+ * splitting a block around it (break-before-make leaves the entry empty for a
+ * moment). p2m_lookup takes the lock the split holds, so it sees the end
+ * state; the guest just retries the access.
+ */
+static bool stage2_changed_under_us(struct vcpu *v, u64 esr, ipa_t ipa)
+{
+	enum p2m_type type;
+	paddr_t pa;
+	u32 fsc = esr & 0x3f;
+
+	if ((fsc & 0x3c) != 0x04) /* translation fault, any level */
+		return false;
+	return p2m_lookup(v->dom, ipa >> PAGE_SHIFT, &pa, &type) == 0;
+}
+
 static void handle_dabt(struct vcpu *v, u64 esr)
 {
 	u64 far = read_sysreg(far_el2);
@@ -121,6 +138,8 @@ static void handle_dabt(struct vcpu *v, u64 esr)
 	u64 val = 0;
 	int rc;
 
+	if (stage2_changed_under_us(v, esr, ipa))
+		return;
 	if (esr & BIT(7)) { /* S1PTW: its own page tables point at no memory */
 		guest_printk(v, "stage-1 table walk at IPA %#lx hits no memory (pc %#lx)\n",
 		             ipa, v->regs.pc);
@@ -277,6 +296,10 @@ static void handle_sync(struct vcpu *v)
 		break;
 	case EC_IABT_LOW: {
 		u64 far = read_sysreg(far_el2);
+		ipa_t ipa = ((read_sysreg(hpfar_el2) & 0xffffffffff0UL) << 8) | (far & 0xfff);
+
+		if (stage2_changed_under_us(v, esr, ipa))
+			break;
 
 		guest_printk(v, "instruction fetch from IPA %#lx with no memory (pc %#lx)\n",
 		             (u64)((read_sysreg(hpfar_el2) & 0xffffffffff0UL) << 8 | (far & 0xfff)),

@@ -109,6 +109,8 @@ void domain_crash(struct domain *d, const char *why);
 struct domain *domain_list(void);
 /* The domain with that id, or NULL. DOMID_SELF is the caller's job to resolve. */
 struct domain *domain_by_id(domid_t id);
+/* Calls fn on every domain with the domain list locked (fn must not create or destroy one). */
+void domain_for_each(void (*fn)(struct domain *d));
 /* Copies into guest memory by IPA (the domain's own banks only). */
 int domain_copy_to_guest(struct domain *d, ipa_t ipa, const void *src, u64 len);
 void *domain_ipa_to_va(struct domain *d, ipa_t ipa, u64 len);

@@ -30,6 +30,12 @@ int p2m_lookup(struct domain *d, u64 gfn, paddr_t *pa, enum p2m_type *type);
 int p2m_map_page(struct domain *d, u64 gfn, paddr_t pa, enum p2m_type type);
 /* Unmaps gfn; -ENOENT if nothing was mapped. */
 int p2m_unmap_page(struct domain *d, u64 gfn);
+/*
+ * Copies len bytes (within one page) to or from what backs ipa, holding the
+ * map's lock, so the frame cannot be unmapped and handed on midway. Only
+ * memory the domain may use as memory; -EFAULT otherwise.
+ */
+int p2m_copy(struct domain *d, ipa_t ipa, void *buf, u64 len, bool to_guest);
 /* The hypervisor's pointer to a host frame (its first byte). */
 void *p2m_frame_va(paddr_t pa);
 

@@ -47,6 +47,7 @@ void vcpu_pause(struct vcpu *v);
 /* Picks what the current pCPU runs next; returns with pcpu->current set. */
 void schedule(void);
 void sched_quiesce(void);
+void sched_preempt_point(void);
 void vcpu_wait_descheduled(struct vcpu *v);
 void sched_tick(void);
 /* Runs on each pCPU's stack once it is up; never returns. */
