@@ -4,7 +4,8 @@
 #   make          build/domus.img (and the host unit tests)
 #   make run      boot Domus + dom0 in QEMU, dom0's shell on this terminal
 #   make test     host unit tests, then the QEMU system tests
-#   make bench    Domus vs native Linux vs Xen 4.17 (bench/)
+#   make bench    Domus vs native Linux vs Xen 4.17 (bench/), with the in-guest
+#                 micro-benchmarks of build/bench/microbench.img
 
 CROSS ?= aarch64-linux-gnu-
 CC := $(CROSS)gcc
@@ -47,6 +48,26 @@ $(B)/domus.img: $(B)/domus.elf
 	@echo "  IMAGE   $@ ($$(stat -c %s $@) bytes)"
 
 -include $(HYP_OBJS:.o=.d)
+
+# The micro-benchmark guest (bench/microbench/): a Linux-Image-shaped EL1 program that runs
+# natively and as dom0. Linked at 0 and run wherever it is loaded, so it must need no
+# relocation: the link fails if it would.
+MB_SRCS := bench/microbench/head.S bench/microbench/microbench.c
+MB_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-builtin -nostdlib \
+	-fno-tree-loop-distribute-patterns -fpie -fvisibility=hidden -fno-stack-protector \
+	-mgeneral-regs-only -mstrict-align -mno-outline-atomics -march=armv8-a
+
+$(B)/bench/microbench.elf: $(MB_SRCS) bench/microbench/microbench.lds
+	@mkdir -p $(dir $@)
+	$(CC) $(MB_CFLAGS) -Wl,-pie,--no-dynamic-linker,-z,norelro,-z,noexecstack,--build-id=none \
+		-Wl,--no-warn-rwx-segments -T bench/microbench/microbench.lds $(MB_SRCS) -o $@
+	@if $(CROSS)readelf -rW $@ | grep R_AARCH64 | grep -qv R_AARCH64_NONE; then \
+		echo "$@: needs relocations (an absolute address); it must run anywhere" >&2; \
+		rm -f $@; exit 1; fi
+
+$(B)/bench/microbench.img: $(B)/bench/microbench.elf
+	$(OBJCOPY) -O binary $< $@
+	@echo "  IMAGE   $@ ($$(stat -c %s $@) bytes)"
 
 # Host unit tests: tests/unit/test_*.c, each naming the sources it links in a
 # "// SOURCES: a.c b.c" line.
@@ -99,7 +120,7 @@ test: deps all
 	$(MAKE) unit
 	$(MAKE) system
 
-bench: all guest
+bench: all guest $(B)/bench/microbench.img
 	bash bench/run.sh $(BENCH_ARGS)
 
 size: $(B)/domus.img

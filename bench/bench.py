@@ -5,6 +5,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -34,7 +35,7 @@ class XenMachine(Machine):
 # A setup: how to make its Machine. Dom0's console is hvc0 under Xen (Xen keeps the UART).
 SETUPS = {
     "native": lambda name, **kw: Machine(name, hypervisor=False, **kw),
-    "xen": lambda name, **kw: XenMachine(name, dom0_bootargs="console=hvc0", **kw),
+    "xen": lambda name, **kw: XenMachine(name, **{"dom0_bootargs": "console=hvc0", **kw}),
     "domus": lambda name, **kw: Machine(name, hypervisor=True, **kw),
 }
 
@@ -63,11 +64,56 @@ def metric_boot(icount):
     return sample
 
 
+# The in-guest micro-benchmarks (bench/microbench/): one boot of the program as the kernel
+# (natively) or as dom0 prints a MICROBENCH line per operation. A row's per-run value is the
+# median of the program's N samples, or for the operations that last only a few counter ticks
+# (16 ns each on QEMU) the mean of the fastest 90% of them, which resolves finer. The IPI also
+# has its minimum: its median needs both vCPU threads on host cores at once, and on a busy
+# 2-core host it jumps to host-scheduler ticks (ms) whatever runs in the guest.
+MICRO_IMG = ROOT / "build" / "bench" / "microbench.img"
+MICRO_ROWS = [  # row, the program's line, statistic
+    ("null_trap_ns", "null_trap_ns", "median"), ("mmio_read_ns", "mmio_read_ns", "median"),
+    ("ipi_ns", "ipi_ns", "median"), ("ipi_min_ns", "ipi_ns", "min"),
+    ("eoi_ns", "eoi_ns", "mean90"), ("self_sgi_ns", "self_sgi_ns", "median"),
+    ("timer_ns", "timer_ns", "mean90"),
+]
+MICRO_N = 2000  # samples per operation; main() lowers it in --quick
+_MICRO_LINE = re.compile(r"^MICROBENCH (\w+) (.*?)\s*$", re.M)
+
+
+def run_microbench(setup, name, timeout=60):
+    """{field: ns, or why there is no figure, e.g. "hangs"} from one boot; None if it never ran."""
+    m = SETUPS[setup](name, smp=2, net=False, kernel=MICRO_IMG, dom0_bootargs=f"n={MICRO_N}",
+                      log_dir=OUT / "logs")
+    m.start()
+    try:
+        try:
+            m.wait_for("MICROBENCH-DONE", timeout=timeout)
+            missing = "no line"
+        except AssertionError:  # a benchmark hung past the program's own timeouts
+            missing = "hangs"
+        text = m.transcript()
+    finally:
+        m.close()
+    if "MICROBENCH-START" not in text:
+        return None
+    lines = {k: dict(kv.split("=", 1) for kv in rest.split() if "=" in kv)
+             for k, rest in _MICRO_LINE.findall(text)}
+    result = {"detail": lines}
+    for row, line, stat in MICRO_ROWS:
+        kv = lines.get(line, {})
+        result[row] = float(kv[stat]) if stat in kv else kv.get("error", missing)
+    return result
+
+
 METRICS = [
     # name, description, sampler, fields reported, in --quick
     ("boot", "QEMU start to dom0 init, -smp 2", metric_boot(False), ["wall_s", "uptime_s"], True),
     ("boot_icount", "the same under -icount shift=0, -smp 1", metric_boot(True),
      ["wall_s", "uptime_s"], False),
+    ("micro", "in-guest micro-benchmark, -smp 2, ns",
+     lambda setup, rnd: run_microbench(setup, f"{setup}-micro-{rnd}"),
+     [row for row, _, _ in MICRO_ROWS], True),
 ]
 
 
@@ -81,6 +127,7 @@ def sizes(xen):
 
 
 def summarize(samples):
+    samples = [x for x in samples if isinstance(x, (int, float))]
     if not samples:
         return None
     return {"median": statistics.median(samples), "min": min(samples), "max": max(samples),
@@ -94,6 +141,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="one round, quick metrics only")
     args = ap.parse_args()
     XenMachine.xen = Path(args.xen)
+    global MICRO_N
+    MICRO_N = 200 if args.quick else MICRO_N
     rounds = 1 if args.quick else args.rounds
     metrics = [m for m in METRICS if m[4] or not args.quick]
     OUT.mkdir(parents=True, exist_ok=True)
@@ -104,8 +153,9 @@ def main():
         for rnd in range(rounds):
             for setup in SETUPS:          # interleaved: native, xen, domus, native, ...
                 r = sample(setup, rnd)
+                shown = {k: v for k, v in r.items() if k != "detail"} if r else r
                 print(f"  {name:12} round {rnd + 1}/{rounds} {setup:7} "
-                      f"{r if r is not None else 'did not reach init'}", flush=True)
+                      f"{shown if r is not None else 'no result (see build/bench/logs)'}", flush=True)
                 if r is None:
                     failed[name][setup] += 1
                 else:
@@ -117,8 +167,10 @@ def main():
             row = {"metric": f"{name}.{f}", "desc": desc}
             for s in SETUPS:
                 row[s] = summarize([x[f] for x in raw[name][s]])
-                if failed[name][s] and not raw[name][s]:
-                    row[s] = "hangs"
+                # No figure at all: say why (a reason the guest gave, or that it hung).
+                why = [x[f] for x in raw[name][s] if isinstance(x[f], str)]
+                if row[s] is None and (why or failed[name][s]):
+                    row[s] = why[0] if why else "hangs"
             d, n, x = row["domus"], row["native"], row["xen"]
             num = lambda v: isinstance(v, dict)
             row["domus/native"] = d["median"] / n["median"] if num(d) and num(n) else None
@@ -126,27 +178,29 @@ def main():
             table.append(row)
     sz = sizes(args.xen)
 
-    def cell(v):
-        if v is None:
-            return "-"
-        if v == "hangs":
-            return "hangs"
-        return f"{v['median']:.2f} ({v['min']:.2f}-{v['max']:.2f})"
+    def cell(r, s):
+        v = r[s]
+        if not isinstance(v, dict):
+            return v or "-"  # None, or why there is no figure
+        p = 1 if r["metric"].endswith("_ns") else 2
+        return f"{v['median']:.{p}f} ({v['min']:.{p}f}-{v['max']:.{p}f})"
 
-    print(f"\n{'metric':22} {'native':>20} {'xen 4.17':>20} {'domus':>20} {'D/native':>9} {'D/xen':>7}")
+    w = 26
+    print(f"\n{'metric':22} {'native':>{w}} {'xen 4.17':>{w}} {'domus':>{w}} {'D/native':>9} {'D/xen':>7}")
     for r in table:
         ratio = lambda v: f"{v:.3f}" if v is not None else "-"
-        print(f"{r['metric']:22} {cell(r['native']):>20} {cell(r['xen']):>20} "
-              f"{cell(r['domus']):>20} {ratio(r['domus/native']):>9} {ratio(r['domus/xen']):>7}")
-    print(f"{'image bytes':22} {'-':>20} {sz['xen_image_bytes']:>20} {sz['domus_image_bytes']:>20}"
+        print(f"{r['metric']:22} {cell(r, 'native'):>{w}} {cell(r, 'xen'):>{w}} "
+              f"{cell(r, 'domus'):>{w}} {ratio(r['domus/native']):>9} {ratio(r['domus/xen']):>7}")
+    print(f"{'image bytes':22} {'-':>{w}} {sz['xen_image_bytes']:>{w}} {sz['domus_image_bytes']:>{w}}"
           f" {'-':>9} {sz['domus_image_bytes'] / sz['xen_image_bytes']:>7.3f}")
-    print(f"{'hyp/ non-blank lines':22} {'-':>20} {'-':>20} {sz['domus_hyp_lines']:>20}")
+    print(f"{'hyp/ non-blank lines':22} {'-':>{w}} {'-':>{w}} {sz['domus_hyp_lines']:>{w}}")
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()
     qv = subprocess.run([qemu.QEMU, "--version"], capture_output=True, text=True).stdout
     result = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(), "commit": commit,
-              "qemu": qv.splitlines()[0] if qv else "", "rounds": rounds, "samples": raw,
+              "qemu": qv.splitlines()[0] if qv else "", "rounds": rounds,
+              "microbench_n": MICRO_N, "samples": raw,
               "table": table, "sizes": sz}
     (OUT / "results.json").write_text(json.dumps(result, indent=1))
     plot(table)
@@ -154,23 +208,37 @@ def main():
 
 
 def plot(table):
-    data = OUT / "results.dat"
-    with open(data, "w") as f:
-        f.write("metric native xen domus\n")
-        for r in table:
-            vals = [r[s]["median"] if isinstance(r[s], dict) else 0 for s in SETUPS]
-            f.write(f"{r['metric']} " + " ".join(f"{v:.4f}" for v in vals) + "\n")
-    script = f"""set terminal png size 900,500 noenhanced
+    """Two panels: the boot figures in seconds, the micro-benchmarks in ns (log scale)."""
+    panels = [("s", "seconds (median)", "set yrange [0:*]",
+               [r for r in table if not r["metric"].endswith("_ns")]),
+              ("ns", "ns per operation (median, log)", "set yrange [*:*]; set logscale y",
+               [r for r in table if r["metric"].endswith("_ns")])]
+    plots = []
+    for unit, ylabel, extra, rows in panels:
+        if not rows:
+            continue
+        data = OUT / f"results-{unit}.dat"
+        with open(data, "w") as f:
+            f.write("metric native xen domus\n")
+            for r in rows:
+                vals = [f"{r[s]['median']:.4f}" if isinstance(r[s], dict) else "?" for s in SETUPS]
+                f.write(f"{r['metric']} " + " ".join(vals) + "\n")
+        plots.append(f"""set ylabel '{ylabel}'
+unset logscale y
+{extra}
+plot '{data}' using 2:xtic(1) title columnheader(2), '' using 3 title columnheader(3), \\
+     '' using 4 title columnheader(4)
+""")
+    script = f"""set terminal png size 900,{400 * len(plots)} noenhanced
 set output '{OUT / "results.png"}'
+set datafile missing '?'
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
-set ylabel 'seconds (median)'
-set title 'Domus vs native vs Xen 4.17 (QEMU virt, TCG)'
 set key top left
 set xtics rotate by -20
-plot '{data}' using 2:xtic(1) title columnheader(2), '' using 3 title columnheader(3), '' using 4 title columnheader(4)
-"""
+set multiplot layout {len(plots)},1 title 'Domus vs native vs Xen 4.17 (QEMU virt, TCG)'
+""" + "".join(plots) + "unset multiplot\n"
     subprocess.run(["gnuplot"], input=script, text=True, check=False)
 
 

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cache=${DOMUS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/domus}
-xen_dir=$cache/root/xen-hypervisor-4.17-arm64
+# Not under $cache/root: guest/build.sh prunes what it finds there (any worktree's, any time).
+xen_dir=$cache/xen-hypervisor-4.17-arm64
 if [ ! -f "$xen_dir/boot/xen-4.17-arm64" ]; then
 	echo "bench: fetching Debian's xen-hypervisor-4.17-arm64 (the Xen 4.17 we compare with) into $cache"
 	mkdir -p "$cache/debs" "$xen_dir"
@@ -16,4 +17,6 @@ if ! command -v gnuplot >/dev/null; then
 	SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q gnuplot-nox >/dev/null
 fi
+# The micro-benchmark guest is not part of `make all`: build it here (a no-op when up to date).
+make -s build/bench/microbench.img
 exec /usr/bin/python3 bench/bench.py --xen "$xen_dir/boot/xen-4.17-arm64" "$@"

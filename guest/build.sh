@@ -144,9 +144,9 @@ KDEB=$(fetch "$KPKG" "${KPKG_VER:-}")
 BDEB=$(fetch busybox-static "$(field busybox-static Version)")
 KROOT=$(extract "$KDEB")
 BROOT=$(extract "$BDEB")
-# Keep only the extracted packages in use (a kernel takes some 350 MB).
-for d in "$ROOTS"/*; do
-	[ "$d" = "$KROOT" ] || [ "$d" = "$BROOT" ] || rm -rf "$d"
+# Keep only the extracted packages in use (a kernel takes some 350 MB); others' are not ours.
+for d in "$ROOTS"/linux-image-* "$ROOTS"/busybox-static_*; do
+	[ ! -e "$d" ] || [ "$d" = "$KROOT" ] || [ "$d" = "$BROOT" ] || rm -rf "$d"
 done
 
 KVMLINUZ=$(ls "$KROOT"/boot/vmlinuz-* | head -n 1)
