@@ -106,6 +106,31 @@ def run_microbench(setup, name, timeout=60):
     return result
 
 
+# The null hypercall round trip from dom0 user space: xen_version through /dev/xen/privcmd,
+# timed by domus-selftest in dom0 (batches of 100 calls; the median batch). Natively there is
+# no hypervisor to call.
+HYPERCALL_BATCHES = 200
+
+
+def run_hypercall_bench(setup, name, timeout=120):
+    if setup == "native":
+        return {"privcmd_null_hypercall_ns": "no hypervisor"}
+    m = SETUPS[setup](name, smp=2, net=False, log_dir=OUT / "logs")
+    m.start()
+    try:
+        m.wait_ready(timeout=timeout)
+        m.wait_for(r"~ # ", timeout=60)
+        out, status = m.shell(f"domus-selftest bench-hypercall {HYPERCALL_BATCHES}", timeout=timeout)
+    except AssertionError:
+        return None
+    finally:
+        m.close()
+    found = re.search(r"BENCH privcmd_null_hypercall_ns median=(\d+) min=(\d+)", out)
+    if status != 0 or not found:
+        return {"privcmd_null_hypercall_ns": "failed"}
+    return {"privcmd_null_hypercall_ns": float(found.group(1))}
+
+
 METRICS = [
     # name, description, sampler, fields reported, in --quick
     ("boot", "QEMU start to dom0 init, -smp 2", metric_boot(False), ["wall_s", "uptime_s"], True),
@@ -114,6 +139,9 @@ METRICS = [
     ("micro", "in-guest micro-benchmark, -smp 2, ns",
      lambda setup, rnd: run_microbench(setup, f"{setup}-micro-{rnd}"),
      [row for row, _, _ in MICRO_ROWS], True),
+    ("hypercall", "null hypercall from dom0 user space via privcmd, ns",
+     lambda setup, rnd: run_hypercall_bench(setup, f"{setup}-hypercall-{rnd}"),
+     ["privcmd_null_hypercall_ns"], True),
 ]
 
 
@@ -141,8 +169,9 @@ def main():
     ap.add_argument("--quick", action="store_true", help="one round, quick metrics only")
     args = ap.parse_args()
     XenMachine.xen = Path(args.xen)
-    global MICRO_N
+    global MICRO_N, HYPERCALL_BATCHES
     MICRO_N = 200 if args.quick else MICRO_N
+    HYPERCALL_BATCHES = 10 if args.quick else HYPERCALL_BATCHES
     rounds = 1 if args.quick else args.rounds
     metrics = [m for m in METRICS if m[4] or not args.quick]
     OUT.mkdir(parents=True, exist_ok=True)
