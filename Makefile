@@ -88,10 +88,13 @@ TOOLS_CFLAGS := -static -O2 -g0 -Wall -Wextra -Werror -Ihyp/include -Itools
 TOOLS := $(B)/tools/domus $(B)/tools/domus-selftest
 TOOLS_DEPS := tools/libdomus.c tools/libdomus.h $(wildcard hyp/include/public/*.h)
 
-$(B)/tools/domus: tools/domus.c $(TOOLS_DEPS)
+DOMUS_TOOL_SRCS := tools/domus.c tools/config.c tools/build.c tools/consoled.c \
+	hyp/lib/fdt.c hyp/lib/fdt_write.c
+
+$(B)/tools/domus: $(DOMUS_TOOL_SRCS) $(wildcard tools/*.h) hyp/include/domus/fdt.h $(TOOLS_DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  TOOL    $@"
-	@$(TOOLS_CC) $(TOOLS_CFLAGS) tools/domus.c tools/libdomus.c -o $@
+	@$(TOOLS_CC) $(TOOLS_CFLAGS) -DHOST_TEST $(DOMUS_TOOL_SRCS) tools/libdomus.c -o $@
 
 $(B)/tools/domus-selftest: tools/domus-selftest.c tools/hostile.c tools/hostile.h $(TOOLS_DEPS)
 	@mkdir -p $(dir $@)

@@ -14,8 +14,11 @@
 #                          header, "ARMd" magic at 0x38), not a gzip file.
 #   OUTDIR/Image           the raw arm64 Image (vmlinuz, gunzipped if it ever is gzip).
 #   OUTDIR/Image.gz        Image, gzip -9: exercises a hypervisor's Xen-style gzip kernel loading.
-#   OUTDIR/initrd.img      gzip'ed newc cpio: busybox-static with all its applets, the virtio-mmio
-#                          block/net and Xen device modules (decompressed .ko) and /init.
+#   OUTDIR/initrd.img      dom0's: gzip'ed newc cpio: busybox-static with all its applets, the
+#                          virtio-mmio block/net and Xen device modules (decompressed .ko), /init
+#                          and the tools; then an uncompressed cpio with what a guest domain
+#                          boots (/boot/domu: Image.gz, initrd.img) and /etc/domus/guest.cfg.
+#   OUTDIR/initrd-domu.img the first part alone: the guest domain's initramfs.
 #   OUTDIR/kernel-version  e.g. 6.1.0-56-arm64
 #
 # Environment:
@@ -338,9 +341,11 @@ chmod 755 "$STAGE/init"
 
 # newc cpio written here (not with cpio(1)) so that files are root-owned and /dev/console
 # exists without needing root, with fixed mtimes for reproducible output.
-python3 - "$STAGE" "${SOURCE_DATE_EPOCH:-0}" <<'PY' | gzip -9n > "$OUT/initrd.img.tmp"
+# cpio ROOT [devnodes]: the archive of ROOT on stdout.
+cpio() {
+	python3 - "$1" "${SOURCE_DATE_EPOCH:-0}" "${2:-}" <<'PY'
 import os, stat, sys
-root, mtime = sys.argv[1], int(sys.argv[2])
+root, mtime, devnodes = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "devnodes"
 out = sys.stdout.buffer
 ino = 1
 
@@ -367,9 +372,41 @@ for dirpath, dirnames, filenames in os.walk(root):
             entry(arc, stat.S_IFDIR | stat.S_IMODE(st.st_mode))
         else:
             entry(arc, stat.S_IFREG | stat.S_IMODE(st.st_mode), open(path, "rb").read())
-entry("dev/console", stat.S_IFCHR | 0o600, rdev=(5, 1))
-entry("dev/null", stat.S_IFCHR | 0o666, rdev=(1, 3))
+if devnodes:
+    entry("dev/console", stat.S_IFCHR | 0o600, rdev=(5, 1))
+    entry("dev/null", stat.S_IFCHR | 0o666, rdev=(1, 3))
 entry("TRAILER!!!", 0)
 PY
+}
+cpio "$STAGE" devnodes | gzip -9n > "$OUT/initrd.img.tmp"
+# The same system for guest domains (domU); dom0's adds what it takes to start them.
+cp "$OUT/initrd.img.tmp" "$OUT/initrd-domu.img"
+
+# --- What dom0 carries to start a guest (`domus create /etc/domus/guest.cfg`): the same
+# stock kernel and the domU initramfs. Appended as a second, uncompressed cpio archive (Linux
+# unpacks concatenated archives): the kernel is gzip'ed already, and an uncompressed archive
+# costs dom0's boot only a copy.
+PAYLOAD=$OUT/.payload-root
+rm -rf "$PAYLOAD"
+mkdir -p "$PAYLOAD/boot/domu" "$PAYLOAD/etc/domus"
+cp "$OUT/Image.gz" "$PAYLOAD/boot/domu/Image.gz"
+cp "$OUT/initrd-domu.img" "$PAYLOAD/boot/domu/initrd.img"
+cat > "$PAYLOAD/etc/domus/guest.cfg" <<'CFG'
+# A guest domain: Debian's stock arm64 kernel with a busybox initramfs.
+# Start it with `domus create -c /etc/domus/guest.cfg`; Ctrl-] leaves its console.
+name = "guest"
+memory = 256
+vcpus = 1
+kernel = "/boot/domu/Image.gz"
+ramdisk = "/boot/domu/initrd.img"
+extra = "console=hvc0"
+on_poweroff = "destroy"
+on_reboot = "restart"
+on_crash = "destroy"
+CFG
+# Linux looks for an uncompressed archive only at a 4-byte boundary; zeros in between are skipped.
+pad=$(( (4 - $(stat -c %s "$OUT/initrd.img.tmp") % 4) % 4 ))
+head -c "$pad" /dev/zero >> "$OUT/initrd.img.tmp"
+cpio "$PAYLOAD" >> "$OUT/initrd.img.tmp"
 mv "$OUT/initrd.img.tmp" "$OUT/initrd.img"
 echo "guest: $OUT/initrd.img: $(stat -c %s "$OUT/initrd.img") bytes (kernel $KVER)" >&2

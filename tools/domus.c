@@ -6,17 +6,29 @@
  *   domus vcpu-list [ID]   vCPUs: domain, id, pCPU, state, CPU time
  *   domus pause ID / unpause ID
  *   domus dmesg            the hypervisor's console log
+ *   domus create [-c] CFG  build and start a guest from an xl-style config file
+ *   domus console NAME     attach to a guest's console (Ctrl-] detaches)
+ *   domus destroy NAME     end a guest at once; its memory goes back to Domus
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "config.h"
+#include "console.h"
 #include "libdomus.h"
 
 #define __HYPERVISOR_xen_version 17
 
-static const char *const domain_states[] = { "building", "running", "paused", "shutdown" };
+static const char *const domain_states[] = { "building", "running", "paused", "shutdown",
+					     "dying" };
 static const char *const vcpu_states[] = { "offline", "runnable", "running", "blocked",
 					   "paused" };
 
@@ -64,7 +76,7 @@ static int cmd_list(void)
 
 		printf("%-20s %5u %8llu %5u %-9s %10.1f\n", i->name, c.domid,
 		       (unsigned long long)(i->mem_pages >> 8), i->nr_vcpus,
-		       i->state < 4 ? domain_states[i->state] : "?", i->cpu_time_ns / 1e9);
+		       i->state < 5 ? domain_states[i->state] : "?", i->cpu_time_ns / 1e9);
 		c.cmd = DOMUS_CTL_getdomaininfo;
 	}
 	return rc == -ESRCH ? 0 : fail("getdomaininfo", rc);
@@ -106,8 +118,10 @@ static int cmd_pause(const char *arg, uint32_t cmd)
 	struct domus_ctl c = { .cmd = cmd };
 	long rc;
 
-	if (parse_domid(arg, &c.domid))
-		return 2;
+	if (domus_find_domain(arg, &c.domid, NULL)) {
+		fprintf(stderr, "domus: no domain '%s'\n", arg);
+		return 1;
+	}
 	rc = domus_ctl(&c);
 	return rc ? fail(cmd == DOMUS_CTL_pausedomain ? "pause" : "unpause", rc) : 0;
 }
@@ -132,9 +146,95 @@ static int cmd_dmesg(void)
 	}
 }
 
+static int cmd_create(int argc, char **argv)
+{
+	bool attach = argc > 0 && !strcmp(argv[0], "-c");
+	const char *path = argc > (attach ? 1 : 0) ? argv[attach ? 1 : 0] : NULL;
+	struct domu_config c;
+	struct domu_built b;
+	struct domus_ctl ctl;
+	char err[512], ready;
+	int pipefd[2];
+	uint16_t other;
+	pid_t pid;
+	long rc;
+
+	if (!path) {
+		fprintf(stderr, "usage: domus create [-c] CONFIG\n");
+		return 2;
+	}
+	if (config_load(path, &c, err, sizeof(err))) {
+		fprintf(stderr, "domus: %s\n", err);
+		return 1;
+	}
+	if (domus_find_domain(c.name, &other, NULL) == 0) {
+		fprintf(stderr, "domus: a domain named '%s' exists already (id %u)\n", c.name, other);
+		return 1;
+	}
+	if (domu_build(&c, &b, err, sizeof(err))) {
+		fprintf(stderr, "domus: %s: %s\n", c.name, err);
+		return 1;
+	}
+	/* The console daemon binds the ring before the guest runs, so no output is lost. */
+	if (pipe(pipefd))
+		return 1;
+	pid = fork();
+	if (pid == 0) {
+		close(pipefd[0]);
+		setsid();
+		if (fork() != 0) /* detach fully: init adopts the daemon */
+			_exit(0);
+		freopen("/dev/null", "r", stdin);
+		freopen("/dev/null", "w", stdout);
+		_exit(consoled_run(&c, b.domid, b.console_gfn, b.console_port, pipefd[1]));
+	}
+	close(pipefd[1]);
+	waitpid(pid, NULL, 0);
+	if (read(pipefd[0], &ready, 1) != 1) {
+		fprintf(stderr, "domus: %s: the console daemon did not start\n", c.name);
+		ctl = (struct domus_ctl){ .cmd = DOMUS_CTL_destroydomain, .domid = b.domid };
+		domus_ctl(&ctl);
+		return 1;
+	}
+	close(pipefd[0]);
+	ctl = (struct domus_ctl){ .cmd = DOMUS_CTL_unpausedomain, .domid = b.domid };
+	rc = domus_ctl(&ctl);
+	if (rc)
+		return fail("unpause", rc);
+	printf("domus: started '%s' as domain %u (%llu MiB, %u vCPUs)\n", c.name, b.domid,
+	       (unsigned long long)c.memory_mib, c.vcpus);
+	fflush(stdout);
+	return attach ? console_attach(c.name) : 0;
+}
+
+static int cmd_destroy(const char *name)
+{
+	struct domus_ctl ctl = { .cmd = DOMUS_CTL_destroydomain };
+	long rc = domus_find_domain(name, &ctl.domid, NULL);
+
+	if (rc) {
+		fprintf(stderr, "domus: no domain '%s'\n", name);
+		return 1;
+	}
+	rc = domus_ctl(&ctl);
+	return rc ? fail("destroy", rc) : 0;
+}
+
+static int cmd_console(const char *name)
+{
+	uint16_t id;
+
+	if (domus_find_domain(name, &id, NULL)) {
+		fprintf(stderr, "domus: no domain '%s'\n", name);
+		return 1;
+	}
+	return console_attach(name);
+}
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: domus version | list | vcpu-list [ID] | pause ID | unpause ID | dmesg\n");
+	fprintf(stderr, "usage: domus version | list | vcpu-list [ID] | pause ID | unpause ID | dmesg |\n"
+			"             create [-c] CONFIG | console NAME | destroy NAME\n");
 	return 2;
 }
 
@@ -158,5 +258,11 @@ int main(int argc, char **argv)
 		return cmd_pause(argv[2], DOMUS_CTL_unpausedomain);
 	if (!strcmp(cmd, "dmesg"))
 		return cmd_dmesg();
+	if (!strcmp(cmd, "create"))
+		return cmd_create(argc - 2, argv + 2);
+	if (!strcmp(cmd, "console") && argc == 3)
+		return cmd_console(argv[2]);
+	if (!strcmp(cmd, "destroy") && argc == 3)
+		return cmd_destroy(argv[2]);
 	return usage();
 }

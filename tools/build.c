@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Building a guest domain: the toolstack's half of domain creation, as
+ * libxl does it on Arm. Domus creates an empty, paused domain; we fill its
+ * RAM (populate_physmap), copy the kernel, initramfs and a device tree in
+ * through foreign mappings, give it a console page and port (HVM params),
+ * and point its first vCPU at the kernel.
+ *
+ * Guest-physical layout (Xen's): RAM from 0x40000000; the kernel at the start
+ * of RAM (plus its text_offset), then the device tree and the initramfs on
+ * 2 MiB boundaries; the console page at the start of the magic region.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <domus/fdt.h>
+#include <public/sched.h>
+#include <public/xen.h>
+
+#include "build.h"
+#include "libdomus.h"
+
+#define PAGE 4096ULL
+#define MIB (1ULL << 20)
+#define EXTENT_ORDER 9 /* 2 MiB */
+#define MAGIC_PAGES 2 /* console, xenstore */
+#define FDT_SIZE (64 * 1024)
+#define MAP_CHUNK_PAGES 1024 /* 4 MiB of the guest mapped at a time */
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* A whole file into memory; "x.gz" files are decompressed with gunzip. */
+static void *read_file(const char *path, size_t *len)
+{
+	char cmd[600];
+	size_t n = strlen(path), cap = 1 << 20, used = 0;
+	char *buf = malloc(cap);
+	FILE *f;
+	bool gz = n > 3 && !strcmp(path + n - 3, ".gz");
+
+	if (!buf)
+		return NULL;
+	if (gz) {
+		struct stat st;
+
+		if (stat(path, &st)) {
+			free(buf);
+			return NULL;
+		}
+		snprintf(cmd, sizeof(cmd), "gunzip -c '%s'", path);
+		f = popen(cmd, "r");
+	} else {
+		f = fopen(path, "r");
+	}
+	if (!f) {
+		free(buf);
+		return NULL;
+	}
+	for (;;) {
+		size_t got;
+
+		if (used == cap) {
+			char *bigger = realloc(buf, cap * 2);
+
+			if (!bigger) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = bigger;
+			cap *= 2;
+		}
+		got = fread(buf + used, 1, cap - used, f);
+		if (!got)
+			break;
+		used += got;
+	}
+	if ((gz ? pclose(f) : fclose(f)) != 0 && buf) {
+		free(buf);
+		errno = EIO;
+		return NULL;
+	}
+	*len = used;
+	return buf;
+}
+
+/* Copies len bytes into the guest at gfn's page, through foreign mappings. */
+static int copy_in(uint16_t dom, uint64_t addr, const void *src, size_t len)
+{
+	const char *p = src;
+
+	while (len) {
+		uint64_t gfn = addr / PAGE, off = addr % PAGE;
+		size_t pages = (size_t)((off + len + PAGE - 1) / PAGE);
+		size_t chunk;
+		char *m;
+
+		if (pages > MAP_CHUNK_PAGES)
+			pages = MAP_CHUNK_PAGES;
+		chunk = pages * PAGE - off;
+		if (chunk > len)
+			chunk = len;
+		m = domus_map_foreign(dom, gfn, pages);
+		if (!m)
+			return -errno;
+		memcpy(m + off, p, chunk);
+		domus_unmap_foreign(m, pages);
+		addr += chunk;
+		p += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+static void prop_cells2(struct fdt_writer *w, const char *name, uint64_t a, uint64_t b)
+{
+	uint32_t cells[4] = { (uint32_t)(a >> 32), (uint32_t)a, (uint32_t)(b >> 32), (uint32_t)b };
+
+	fdtw_prop_cells(w, name, cells, 4);
+}
+
+/* The guest's device tree, as Xen's toolstack writes it for an Arm domU. */
+static int make_fdt(const struct domu_config *c, void *buf, uint64_t initrd, uint64_t initrd_len)
+{
+	static const char root_compat[] = "xen,xenvm-4.17\0xen,xenvm";
+	static const char hyp_compat[] = "xen,xen-4.17\0xen,xen";
+	static const char psci_compat[] = "arm,psci-1.0\0arm,psci-0.2\0arm,psci";
+	enum { GIC_PHANDLE = 1 };
+	struct fdt_writer w;
+	uint32_t gic_reg[8] = { 0, (uint32_t)GUEST_GICV3_GICD_BASE, 0, (uint32_t)GUEST_GICV3_GICD_SIZE,
+				0, (uint32_t)GUEST_GICV3_GICR0_BASE, 0,
+				(uint32_t)(c->vcpus * GUEST_GICV3_RDIST_STRIDE) };
+	/* Secure and non-secure physical, and virtual timers, as Xen lists them: level-low PPIs. */
+	uint32_t timer_irqs[9] = { 1, 13, 0xf08, 1, 14, 0xf08, 1, 11, 0xf08 };
+	uint32_t evtchn_irq[3] = { 1, GUEST_EVTCHN_PPI - 16, 0xf08 };
+	char node[40];
+
+	fdtw_init(&w, buf, FDT_SIZE);
+	fdtw_begin_node(&w, "");
+	fdtw_prop(&w, "compatible", root_compat, sizeof(root_compat));
+	fdtw_prop_u32(&w, "#address-cells", 2);
+	fdtw_prop_u32(&w, "#size-cells", 2);
+	fdtw_prop_u32(&w, "interrupt-parent", GIC_PHANDLE);
+
+	fdtw_begin_node(&w, "chosen");
+	fdtw_prop_str(&w, "bootargs", c->extra);
+	if (initrd_len) {
+		fdtw_prop_u64(&w, "linux,initrd-start", initrd);
+		fdtw_prop_u64(&w, "linux,initrd-end", initrd + initrd_len);
+	}
+	fdtw_end_node(&w);
+
+	fdtw_begin_node(&w, "cpus");
+	fdtw_prop_u32(&w, "#address-cells", 1);
+	fdtw_prop_u32(&w, "#size-cells", 0);
+	for (uint32_t i = 0; i < c->vcpus; i++) {
+		/* Xen's vCPU affinity: Aff0 = id % 16, Aff1 = id / 16. */
+		uint32_t mpidr = ((i / 16) << 8) | (i % 16);
+
+		snprintf(node, sizeof(node), "cpu@%x", mpidr);
+		fdtw_begin_node(&w, node);
+		fdtw_prop_str(&w, "device_type", "cpu");
+		fdtw_prop_str(&w, "compatible", "arm,armv8");
+		fdtw_prop_u32(&w, "reg", mpidr);
+		fdtw_prop_str(&w, "enable-method", "psci");
+		fdtw_end_node(&w);
+	}
+	fdtw_end_node(&w);
+
+	fdtw_begin_node(&w, "psci");
+	fdtw_prop(&w, "compatible", psci_compat, sizeof(psci_compat));
+	fdtw_prop_str(&w, "method", "hvc");
+	fdtw_prop_u32(&w, "cpu_off", 0x84000002);
+	fdtw_prop_u32(&w, "cpu_on", 0xc4000003);
+	fdtw_end_node(&w);
+
+	snprintf(node, sizeof(node), "memory@%llx", (unsigned long long)GUEST_RAM0_BASE);
+	fdtw_begin_node(&w, node);
+	fdtw_prop_str(&w, "device_type", "memory");
+	prop_cells2(&w, "reg", GUEST_RAM0_BASE, c->memory_mib * MIB);
+	fdtw_end_node(&w);
+
+	snprintf(node, sizeof(node), "interrupt-controller@%llx",
+		 (unsigned long long)GUEST_GICV3_GICD_BASE);
+	fdtw_begin_node(&w, node);
+	fdtw_prop_str(&w, "compatible", "arm,gic-v3");
+	fdtw_prop_u32(&w, "#interrupt-cells", 3);
+	fdtw_prop_u32(&w, "#address-cells", 0);
+	fdtw_prop_empty(&w, "interrupt-controller");
+	fdtw_prop_u32(&w, "#redistributor-regions", 1);
+	fdtw_prop_cells(&w, "reg", gic_reg, 8);
+	fdtw_prop_u32(&w, "phandle", GIC_PHANDLE);
+	fdtw_end_node(&w);
+
+	fdtw_begin_node(&w, "timer");
+	fdtw_prop_str(&w, "compatible", "arm,armv8-timer");
+	fdtw_prop_cells(&w, "interrupts", timer_irqs, 9);
+	fdtw_prop_empty(&w, "always-on");
+	fdtw_end_node(&w);
+
+	fdtw_begin_node(&w, "hypervisor");
+	fdtw_prop(&w, "compatible", hyp_compat, sizeof(hyp_compat));
+	prop_cells2(&w, "reg", GUEST_GNTTAB_BASE, GUEST_GNTTAB_SIZE);
+	fdtw_prop_cells(&w, "interrupts", evtchn_irq, 3);
+	fdtw_end_node(&w);
+
+	fdtw_end_node(&w);
+	return fdtw_finish(&w);
+}
+
+static int populate_ram(uint16_t dom, uint64_t mib)
+{
+	uint64_t n = mib * MIB >> (12 + EXTENT_ORDER), done = 0;
+	uint64_t *gfns = calloc(n, sizeof(*gfns));
+	uint64_t magic[MAGIC_PAGES];
+	long rc;
+
+	if (!gfns)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < n; i++)
+		gfns[i] = (GUEST_RAM0_BASE >> 12) + (i << EXTENT_ORDER);
+	while (done < n) {
+		rc = domus_populate(dom, gfns + done, n - done, EXTENT_ORDER);
+		if (rc <= 0)
+			break;
+		done += (uint64_t)rc;
+	}
+	free(gfns);
+	if (done < n)
+		return -ENOMEM;
+	for (int i = 0; i < MAGIC_PAGES; i++)
+		magic[i] = (GUEST_MAGIC_BASE >> 12) + (uint64_t)i;
+	return domus_populate(dom, magic, MAGIC_PAGES, 0) == MAGIC_PAGES ? 0 : -ENOMEM;
+}
+
+int domu_build(const struct domu_config *c, struct domu_built *out, char *err, size_t errlen)
+{
+	struct domus_ctl ctl = { .cmd = DOMUS_CTL_createdomain };
+	size_t klen = 0, rdlen = 0;
+	void *kernel = NULL, *ramdisk = NULL, *fdt = calloc(1, FDT_SIZE);
+	uint64_t text_offset, image_size, kaddr, dtb, initrd = 0, ram_end;
+	int fdt_len, rc = -1;
+	uint16_t dom;
+	long r;
+
+	if (!fdt)
+		return fail(err, errlen, "out of memory");
+	kernel = read_file(c->kernel, &klen);
+	if (!kernel) {
+		fail(err, errlen, "kernel %s: %s", c->kernel, strerror(errno));
+		goto out_free;
+	}
+	/* The arm64 Image header: "ARM\x64" at 56, text_offset at 8, image_size at 16. */
+	if (klen < 64 || memcmp((char *)kernel + 56, "ARM\x64", 4)) {
+		fail(err, errlen, "kernel %s: not an arm64 Linux Image", c->kernel);
+		goto out_free;
+	}
+	memcpy(&text_offset, (char *)kernel + 8, 8);
+	memcpy(&image_size, (char *)kernel + 16, 8);
+	if (!image_size)
+		image_size = klen;
+	if (*c->ramdisk) {
+		ramdisk = read_file(c->ramdisk, &rdlen);
+		if (!ramdisk) {
+			fail(err, errlen, "ramdisk %s: %s", c->ramdisk, strerror(errno));
+			goto out_free;
+		}
+	}
+	kaddr = GUEST_RAM0_BASE + text_offset;
+	dtb = ALIGN_UP(kaddr + image_size, 2 * MIB);
+	initrd = dtb + 2 * MIB;
+	ram_end = GUEST_RAM0_BASE + c->memory_mib * MIB;
+	if (initrd + ALIGN_UP(rdlen, PAGE) + 32 * MIB > ram_end) {
+		fail(err, errlen, "memory = %llu MiB is too small for this kernel and ramdisk "
+			 "(need about %llu MiB)", (unsigned long long)c->memory_mib,
+		     (unsigned long long)((initrd + rdlen - GUEST_RAM0_BASE) / MIB + 64));
+		goto out_free;
+	}
+
+	snprintf(ctl.u.createdomain.name, sizeof(ctl.u.createdomain.name), "%s", c->name);
+	ctl.u.createdomain.nr_vcpus = c->vcpus;
+	ctl.u.createdomain.max_mem_kib = c->memory_mib * 1024 + MAGIC_PAGES * 4;
+	r = domus_ctl(&ctl);
+	if (r) {
+		fail(err, errlen, "cannot create the domain: %s", r == -ENOMEM ?
+		     "not enough free memory in the hypervisor" : strerror((int)-r));
+		goto out_free;
+	}
+	dom = ctl.domid;
+	out->domid = dom;
+	if (populate_ram(dom, c->memory_mib)) {
+		fail(err, errlen, "not enough free memory for %llu MiB",
+		     (unsigned long long)c->memory_mib);
+		goto out_destroy;
+	}
+	fdt_len = make_fdt(c, fdt, initrd, rdlen);
+	if (fdt_len < 0) {
+		fail(err, errlen, "device tree too big");
+		goto out_destroy;
+	}
+	if ((r = copy_in(dom, kaddr, kernel, klen)) || (r = copy_in(dom, dtb, fdt, (size_t)fdt_len)) ||
+	    (rdlen && (r = copy_in(dom, initrd, ramdisk, rdlen)))) {
+		fail(err, errlen, "cannot load the guest's memory: %s", strerror((int)-r));
+		goto out_destroy;
+	}
+	/* The console: a page at the start of the magic region and a port dom0 binds to. */
+	out->console_gfn = (GUEST_MAGIC_BASE >> 12) + GUEST_CONSOLE_PFN_OFFSET;
+	if ((r = domus_evtchn_alloc_unbound(dom, 0, &out->console_port)) ||
+	    (r = domus_set_param(dom, HVM_PARAM_CONSOLE_PFN, out->console_gfn)) ||
+	    (r = domus_set_param(dom, HVM_PARAM_CONSOLE_EVTCHN, out->console_port))) {
+		fail(err, errlen, "cannot set up the console: %s", strerror((int)-r));
+		goto out_destroy;
+	}
+	/* No XenStore yet: STORE_PFN 0 tells Linux to leave xenbus off. */
+	ctl = (struct domus_ctl){ .cmd = DOMUS_CTL_setvcpucontext, .domid = dom };
+	ctl.u.vcpucontext.vcpu = 0;
+	ctl.u.vcpucontext.pc = kaddr;
+	ctl.u.vcpucontext.x0 = dtb;
+	r = domus_ctl(&ctl);
+	if (r) {
+		fail(err, errlen, "cannot set vCPU 0 going: %s", strerror((int)-r));
+		goto out_destroy;
+	}
+	rc = 0;
+	goto out_free;
+out_destroy:
+	ctl = (struct domus_ctl){ .cmd = DOMUS_CTL_destroydomain, .domid = dom };
+	domus_ctl(&ctl);
+out_free:
+	free(kernel);
+	free(ramdisk);
+	free(fdt);
+	return rc;
+}

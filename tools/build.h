@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* Building a guest domain from dom0: the toolstack's half of domain creation. */
+#ifndef DOMUS_BUILD_H
+#define DOMUS_BUILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct domu_built {
+	uint16_t domid;
+	uint32_t console_port; /* the guest's end; dom0 binds to it */
+	uint64_t console_gfn;
+};
+
+/*
+ * Creates the domain, gives it memory, loads its kernel, initramfs and
+ * device tree, and sets up its console; leaves it paused (unpause starts it).
+ * 0, or -1 with a one-line reason in err; a half-built domain is destroyed.
+ */
+int domu_build(const struct domu_config *c, struct domu_built *out, char *err, size_t errlen);
+
+#endif

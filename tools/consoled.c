@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest consoles: the back end of Xen's console ring, in dom0. The guest
+ * writes its output into the ring's "out" half and signals its port; we copy
+ * it to the log and to whoever is attached, advance out_cons and signal back
+ * (Linux's hvc_xen waits for that when the ring is full). Typed input goes
+ * into the "in" half the other way.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+typedef uint16_t domid_t;
+#include <xen/evtchn.h>
+
+#include "console.h"
+#include "libdomus.h"
+
+/* Xen's struct xencons_interface (public/io/console.h). */
+struct xencons_interface {
+	char in[1024];
+	char out[2048];
+	uint32_t in_cons, in_prod;
+	uint32_t out_cons, out_prod;
+};
+
+#define DETACH_KEY 0x1d /* Ctrl-] */
+
+static void sock_path(const char *name, struct sockaddr_un *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	snprintf(a->sun_path, sizeof(a->sun_path), "%s/%s.sock", CONSOLE_SOCK_DIR, name);
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void notify(int evfd, uint32_t port)
+{
+	struct ioctl_evtchn_notify n = { .port = port };
+
+	ioctl(evfd, IOCTL_EVTCHN_NOTIFY, &n);
+}
+
+/* Copies whatever the guest wrote; true if anything was consumed. */
+static bool drain(volatile struct xencons_interface *r, int logfd, int client)
+{
+	char buf[2048];
+	uint32_t cons = r->out_cons, prod = r->out_prod, n = 0;
+
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (prod - cons > sizeof(r->out))
+		cons = prod - sizeof(r->out); /* a guest's bogus indices: take the last ring-full */
+	while (cons != prod)
+		buf[n++] = r->out[cons++ % sizeof(r->out)];
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	r->out_cons = cons;
+	if (!n)
+		return false;
+	write_all(logfd, buf, n);
+	if (client >= 0)
+		write_all(client, buf, n);
+	return true;
+}
+
+/* Puts typed bytes into the guest's input half; returns how many fitted. */
+static size_t feed(volatile struct xencons_interface *r, const char *p, size_t n)
+{
+	uint32_t cons = r->in_cons, prod = r->in_prod;
+	size_t done = 0;
+
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	while (done < n && prod - cons < sizeof(r->in))
+		r->in[prod++ % sizeof(r->in)] = p[done++];
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	r->in_prod = prod;
+	return done;
+}
+
+/* What the toolstack does when the domain stops; true if the daemon is done. */
+static bool apply_action(const struct domu_config *c, uint16_t domid, uint32_t reason)
+{
+	const char *what = reason == 0 ? c->on_poweroff : reason == 1 ? c->on_reboot :
+		reason == 3 ? c->on_crash : "destroy";
+	struct domus_ctl ctl = { .cmd = DOMUS_CTL_destroydomain, .domid = domid };
+
+	if (!strcmp(what, "preserve"))
+		return false;
+	domus_ctl(&ctl);
+	if (!strcmp(what, "restart") && fork() == 0) {
+		execl("/proc/self/exe", "domus", "create", c->path, (char *)NULL);
+		_exit(127);
+	}
+	return true;
+}
+
+static void mkdir_p(const char *dir)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (char *p = path + 1; *p; p++) {
+		if (*p == '/') {
+			*p = 0;
+			mkdir(path, 0755);
+			*p = '/';
+		}
+	}
+	mkdir(path, 0755);
+}
+
+static int daemon_fail(const char *name, const char *what)
+{
+	fprintf(stderr, "domus: console of '%s': %s: %s\n", name, what, strerror(errno));
+	return 1;
+}
+
+int consoled_run(const struct domu_config *c, uint16_t domid, uint64_t gfn, uint32_t port,
+		 int ready_fd)
+{
+	struct ioctl_evtchn_bind_interdomain binding = { .remote_domain = domid, .remote_port = port };
+	volatile struct xencons_interface *ring = domus_map_foreign(domid, gfn, 1);
+	struct sockaddr_un addr;
+	char path[300];
+	int evfd = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC), lfd, logfd, client = -1, local;
+	bool stopped = false;
+
+	mkdir_p(CONSOLE_LOG_DIR);
+	mkdir_p(CONSOLE_SOCK_DIR);
+	snprintf(path, sizeof(path), "%s/%s.log", CONSOLE_LOG_DIR, c->name);
+	logfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (!ring)
+		return daemon_fail(c->name, "mapping its ring");
+	if (evfd < 0)
+		return daemon_fail(c->name, "/dev/xen/evtchn");
+	if (logfd < 0)
+		return daemon_fail(c->name, path);
+	local = ioctl(evfd, IOCTL_EVTCHN_BIND_INTERDOMAIN, &binding);
+	if (local < 0)
+		return daemon_fail(c->name, "binding its port");
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sock_path(c->name, &addr);
+	unlink(addr.sun_path);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) || listen(lfd, 1))
+		return daemon_fail(c->name, addr.sun_path);
+	signal(SIGPIPE, SIG_IGN);
+	write_all(ready_fd, "R", 1);
+	close(ready_fd);
+	for (;;) {
+		struct pollfd p[3] = { { evfd, POLLIN, 0 }, { lfd, POLLIN, 0 }, { client, POLLIN, 0 } };
+		struct domus_ctl_domaininfo info;
+		uint16_t id;
+		char buf[1024];
+
+		poll(p, client >= 0 ? 3 : 2, 250);
+		if (p[0].revents & POLLIN) {
+			uint32_t fired;
+
+			if (read(evfd, &fired, sizeof(fired)) == sizeof(fired))
+				write_all(evfd, (char *)&fired, sizeof(fired)); /* unmask */
+		}
+		if (drain(ring, logfd, client))
+			notify(evfd, (uint32_t)local);
+		if (p[1].revents & POLLIN) {
+			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (fd >= 0) {
+				int old = open(path, O_RDONLY | O_CLOEXEC);
+				ssize_t n;
+
+				if (client >= 0)
+					close(client); /* the newest attach wins, as with xl */
+				client = fd;
+				while (old >= 0 && (n = read(old, buf, sizeof(buf))) > 0)
+					write_all(client, buf, (size_t)n);
+				if (old >= 0)
+					close(old);
+			}
+		}
+		if (client >= 0 && (p[2].revents & (POLLIN | POLLHUP))) {
+			ssize_t n = read(client, buf, sizeof(buf));
+
+			if (n <= 0) {
+				close(client);
+				client = -1;
+			} else if (feed(ring, buf, (size_t)n)) {
+				notify(evfd, (uint32_t)local);
+			}
+		}
+		/* The domain's state, as the hypervisor has it. */
+		if (domus_find_domain(c->name, &id, &info) || id != domid)
+			break; /* destroyed by someone */
+		if (info.state == DOMUS_DOMAIN_SHUTDOWN && !stopped) {
+			drain(ring, logfd, client);
+			stopped = true;
+			if (apply_action(c, domid, info.shutdown_reason))
+				break;
+		}
+	}
+	if (client >= 0)
+		close(client);
+	unlink(addr.sun_path);
+	return 0;
+}
+
+int console_attach(const char *name)
+{
+	struct sockaddr_un addr;
+	struct termios saved, raw;
+	bool tty = isatty(0) && tcgetattr(0, &saved) == 0;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sock_path(name, &addr);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
+		fprintf(stderr, "domus: no console for '%s' (is it running?)\n", name);
+		return 1;
+	}
+	if (tty) {
+		raw = saved;
+		cfmakeraw(&raw);
+		tcsetattr(0, TCSANOW, &raw);
+	}
+	for (;;) {
+		struct pollfd p[2] = { { 0, POLLIN, 0 }, { fd, POLLIN, 0 } };
+		char buf[1024];
+		ssize_t n;
+
+		if (poll(p, 2, -1) < 0)
+			break;
+		if (p[1].revents & (POLLIN | POLLHUP)) {
+			n = read(fd, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+			write_all(1, buf, (size_t)n);
+		}
+		if (p[0].revents & (POLLIN | POLLHUP)) {
+			char *detach;
+
+			n = read(0, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+			detach = memchr(buf, DETACH_KEY, (size_t)n);
+			if (detach)
+				n = detach - buf;
+			write_all(fd, buf, (size_t)n);
+			if (detach)
+				break;
+		}
+	}
+	if (tty)
+		tcsetattr(0, TCSANOW, &saved);
+	close(fd);
+	write_all(1, "\r\n", 2);
+	return 0;
+}
