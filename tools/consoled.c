@@ -39,6 +39,14 @@ struct xencons_interface {
 
 #define DETACH_KEY 0x1d /* Ctrl-] */
 
+static volatile sig_atomic_t told_to_stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	told_to_stop = 1;
+}
+
 static void sock_path(const char *name, struct sockaddr_un *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -100,21 +108,18 @@ static size_t feed(volatile struct xencons_interface *r, const char *p, size_t n
 	return done;
 }
 
-/* What the toolstack does when the domain stops; true if the daemon is done. */
-static bool apply_action(const struct domu_config *c, uint16_t domid, uint32_t reason)
+/* What the toolstack does when the domain stops: on_poweroff, on_reboot, on_crash. */
+static void apply_action(const struct domu_config *c, uint16_t domid, uint32_t reason)
 {
 	const char *what = reason == 0 ? c->on_poweroff : reason == 1 ? c->on_reboot :
 		reason == 3 ? c->on_crash : "destroy";
 	struct domus_ctl ctl = { .cmd = DOMUS_CTL_destroydomain, .domid = domid };
 
 	if (!strcmp(what, "preserve"))
-		return false;
+		return; /* left shut down, for a look at it; `domus destroy` ends it */
 	domus_ctl(&ctl);
-	if (!strcmp(what, "restart") && fork() == 0) {
+	if (!strcmp(what, "restart"))
 		execl("/proc/self/exe", "domus", "create", c->path, (char *)NULL);
-		_exit(127);
-	}
-	return true;
 }
 
 static void mkdir_p(const char *dir)
@@ -144,8 +149,8 @@ int consoled_run(const struct domu_config *c, uint16_t domid, uint64_t gfn, uint
 	struct ioctl_evtchn_bind_interdomain binding = { .remote_domain = domid, .remote_port = port };
 	volatile struct xencons_interface *ring = domus_map_foreign(domid, gfn, 1);
 	struct sockaddr_un addr;
-	char path[300];
-	int evfd = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC), lfd, logfd, client = -1, local;
+	char path[300], pidpath[300];
+	int pidfd, evfd = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC), lfd, logfd, client = -1, local;
 	bool stopped = false;
 
 	mkdir_p(CONSOLE_LOG_DIR);
@@ -167,6 +172,13 @@ int consoled_run(const struct domu_config *c, uint16_t domid, uint64_t gfn, uint
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) || listen(lfd, 1))
 		return daemon_fail(c->name, addr.sun_path);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, on_term);
+	snprintf(pidpath, sizeof(pidpath), "%s/%s.pid", CONSOLE_SOCK_DIR, c->name);
+	pidfd = open(pidpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (pidfd >= 0) {
+		dprintf(pidfd, "%d\n", (int)getpid());
+		close(pidfd);
+	}
 	write_all(ready_fd, "R", 1);
 	close(ready_fd);
 	for (;;) {
@@ -176,6 +188,8 @@ int consoled_run(const struct domu_config *c, uint16_t domid, uint64_t gfn, uint
 		char buf[1024];
 
 		poll(p, client >= 0 ? 3 : 2, 250);
+		if (told_to_stop)
+			break; /* `domus destroy`: let go of the ring before the domain goes */
 		if (p[0].revents & POLLIN) {
 			uint32_t fired;
 
@@ -216,13 +230,23 @@ int consoled_run(const struct domu_config *c, uint16_t domid, uint64_t gfn, uint
 		if (info.state == DOMUS_DOMAIN_SHUTDOWN && !stopped) {
 			drain(ring, logfd, client);
 			stopped = true;
-			if (apply_action(c, domid, info.shutdown_reason))
-				break;
+			/* Our view of its memory goes first: a destroy would take it anyway. */
+			domus_unmap_foreign((void *)ring, 1);
+			ring = NULL;
+			unlink(addr.sun_path);
+			unlink(pidpath);
+			if (client >= 0)
+				close(client);
+			apply_action(c, domid, info.shutdown_reason);
+			return 0;
 		}
 	}
 	if (client >= 0)
 		close(client);
+	if (ring)
+		domus_unmap_foreign((void *)ring, 1);
 	unlink(addr.sun_path);
+	unlink(pidpath);
 	return 0;
 }
 

@@ -2,6 +2,7 @@
 /*
  * domus: the toolstack's command line in dom0.
  *   domus version          the hypervisor and the interface it speaks
+ *   domus info             CPUs and memory, total and free (MiB), as `xl info`
  *   domus list             domains: name, id, memory, vCPUs, state, CPU time
  *   domus vcpu-list [ID]   vCPUs: domain, id, pCPU, state, CPU time
  *   domus pause ID / unpause ID
@@ -207,15 +208,41 @@ static int cmd_create(int argc, char **argv)
 	return attach ? console_attach(c.name) : 0;
 }
 
+/* Asks the guest's console daemon to let go of its ring, and waits (up to 5 s) until it has. */
+static void stop_console_daemon(const char *name)
+{
+	char path[300];
+	FILE *f;
+	int pid = 0;
+
+	snprintf(path, sizeof(path), "%s/%s.pid", CONSOLE_SOCK_DIR, name);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fscanf(f, "%d", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	if (pid <= 1 || kill(pid, SIGTERM))
+		return;
+	for (int i = 0; i < 500 && kill(pid, 0) == 0; i++)
+		usleep(10000);
+}
+
 static int cmd_destroy(const char *name)
 {
 	struct domus_ctl ctl = { .cmd = DOMUS_CTL_destroydomain };
-	long rc = domus_find_domain(name, &ctl.domid, NULL);
+	struct domus_ctl_domaininfo info;
+	long rc = domus_find_domain(name, &ctl.domid, &info);
 
 	if (rc) {
 		fprintf(stderr, "domus: no domain '%s'\n", name);
 		return 1;
 	}
+	if (ctl.domid == 0) {
+		fprintf(stderr, "domus: dom0 ends with the machine: use poweroff\n");
+		return 1;
+	}
+	stop_console_daemon(info.name);
 	rc = domus_ctl(&ctl);
 	return rc ? fail("destroy", rc) : 0;
 }
@@ -231,9 +258,37 @@ static int cmd_console(const char *name)
 	return console_attach(name);
 }
 
+static int cmd_info(void)
+{
+	struct domus_ctl c = { .cmd = DOMUS_CTL_physinfo };
+	char extra[16] = { 0 };
+	long v = domus_hypercall(__HYPERVISOR_xen_version, 0, 0, 0, 0, 0), rc = domus_ctl(&c);
+
+	if (rc)
+		return fail("physinfo", rc);
+	domus_hypercall(__HYPERVISOR_xen_version, 1, (uintptr_t)extra, 0, 0, 0);
+	extra[15] = 0;
+	printf("hypervisor       : Domus (Xen interface %ld.%ld%s)\n", v >> 16, v & 0xffff, extra);
+	printf("nr_cpus          : %u\n", c.u.physinfo.nr_cpus);
+	printf("total_memory     : %llu\n", (unsigned long long)(c.u.physinfo.total_pages >> 8));
+	printf("free_memory      : %llu\n", (unsigned long long)(c.u.physinfo.free_pages >> 8));
+	printf("free_pages       : %llu\n", (unsigned long long)c.u.physinfo.free_pages);
+	printf("nr_domains       : %u\n", c.u.physinfo.nr_domains);
+	/* Dom0's stage-2 grows when it balloons pages out to map others': shown so that
+	 * free memory can be accounted exactly. */
+	{
+		struct domus_ctl d0 = { .cmd = DOMUS_CTL_getdomaininfo, .domid = 0 };
+
+		if (domus_ctl(&d0) == 0 && d0.domid == 0)
+			printf("dom0_p2m_pages   : %llu\n",
+			       (unsigned long long)d0.u.domaininfo.p2m_table_pages);
+	}
+	return 0;
+}
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: domus version | list | vcpu-list [ID] | pause ID | unpause ID | dmesg |\n"
+	fprintf(stderr, "usage: domus version | info | list | vcpu-list [ID] | pause ID | unpause ID | dmesg |\n"
 			"             create [-c] CONFIG | console NAME | destroy NAME\n");
 	return 2;
 }
@@ -250,6 +305,8 @@ int main(int argc, char **argv)
 		return cmd_version();
 	if (!strcmp(cmd, "list"))
 		return cmd_list();
+	if (!strcmp(cmd, "info"))
+		return cmd_info();
 	if (!strcmp(cmd, "vcpu-list"))
 		return cmd_vcpu_list(argc - 2, argv + 2);
 	if (!strcmp(cmd, "pause") && argc == 3)

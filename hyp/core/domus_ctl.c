@@ -5,6 +5,8 @@
 #include <domus/errno.h>
 #include <domus/guest_access.h>
 #include <domus/hypercall.h>
+#include <domus/mm.h>
+#include <domus/sched.h>
 #include <domus/string.h>
 #include <public/domus_ctl.h>
 #include <public/xen.h>
@@ -36,6 +38,7 @@ static long getdomaininfo(struct domus_ctl *c)
 	i->flags = best->privileged ? 1 : 0;
 	i->mem_pages = best->mem_pages;
 	i->cpu_time_ns = domain_cpu_ns(best);
+	i->p2m_table_pages = best->s2_table_pages;
 	memcpy(i->name, best->name, sizeof(i->name));
 	i->name[sizeof(i->name) - 1] = 0;
 	return 0;
@@ -158,6 +161,18 @@ static long ctl_locked(struct vcpu *v, vaddr_t arg)
 	case DOMUS_CTL_readconsole:
 		rc = readconsole(v, &c.u.readconsole);
 		break;
+	case DOMUS_CTL_physinfo: {
+		struct domus_ctl_physinfo *pi = &c.u.physinfo;
+
+		memset(pi, 0, sizeof(*pi));
+		pi->nr_cpus = nr_pcpus;
+		for (struct domain *d = domain_list(); d; d = d->next)
+			pi->nr_domains++;
+		pi->total_pages = mm_total_pages();
+		pi->free_pages = mm_free_count();
+		rc = 0;
+		break;
+	}
 	default:
 		return -ENOSYS;
 	}

@@ -137,9 +137,25 @@ static void s2_tlb_invalidate(void *ctx, u64 ia, int level)
 	isb();
 }
 
+/* A domain's stage-2 table pages are counted against it (domus list shows them). */
+static void *s2_pt_alloc(void *ctx, paddr_t *pa)
+{
+	void *p = pt_alloc(ctx, pa);
+
+	if (p)
+		__atomic_add_fetch(&((struct domain *)ctx)->s2_table_pages, 1, __ATOMIC_RELAXED);
+	return p;
+}
+
+static void s2_pt_free(void *ctx, void *va, paddr_t pa)
+{
+	__atomic_sub_fetch(&((struct domain *)ctx)->s2_table_pages, 1, __ATOMIC_RELAXED);
+	pt_free(ctx, va, pa);
+}
+
 static const struct pgtable_mm_ops s2_mm_ops = {
-	.alloc_page = pt_alloc,
-	.free_page = pt_free,
+	.alloc_page = s2_pt_alloc,
+	.free_page = s2_pt_free,
 	.phys_to_virt = pt_p2v,
 	.tlb_invalidate = s2_tlb_invalidate,
 };

@@ -53,6 +53,7 @@ struct domain {
 	u64 cntvoff; /* counter value at creation: the guest's time 0 */
 	struct pgtable s2;
 	spinlock_t p2m_lock; /* changes to s2 after the domain is built */
+	u64 s2_table_pages; /* hypervisor pages its stage-2 tables take */
 	u32 nr_banks;
 	struct mem_bank banks[DOMAIN_MAX_BANKS];
 	u64 mem_pages;

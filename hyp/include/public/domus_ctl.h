@@ -21,6 +21,7 @@
 #define DOMUS_CTL_createdomain 6 /* out: domid; the domain is paused, building */
 #define DOMUS_CTL_destroydomain 7
 #define DOMUS_CTL_setvcpucontext 8 /* only while building */
+#define DOMUS_CTL_physinfo 9
 
 #define DOMUS_DOMAIN_BUILDING 0
 #define DOMUS_DOMAIN_RUNNING 1
@@ -42,6 +43,7 @@ struct domus_ctl_domaininfo {
 	uint64_t mem_pages;
 	uint64_t cpu_time_ns; /* all vCPUs */
 	char name[32];
+	uint64_t p2m_table_pages; /* hypervisor pages its stage-2 tables take */
 };
 
 struct domus_ctl_vcpuinfo {
@@ -66,6 +68,13 @@ struct domus_ctl_createdomain {
 	char name[32];
 };
 
+struct domus_ctl_physinfo {
+	uint32_t nr_cpus;
+	uint32_t nr_domains;
+	uint64_t total_pages; /* RAM Domus manages */
+	uint64_t free_pages; /* not given to any domain or to Domus itself */
+};
+
 struct domus_ctl_vcpucontext {
 	uint32_t vcpu;
 	uint32_t pad;
@@ -84,6 +93,7 @@ struct domus_ctl {
 		struct domus_ctl_readconsole readconsole;
 		struct domus_ctl_createdomain createdomain;
 		struct domus_ctl_vcpucontext vcpucontext;
+		struct domus_ctl_physinfo physinfo;
 		uint8_t pad[112];
 	} u;
 };

@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: MIT
+"""Guest domains built from dom0 with the domus tool: a stock Debian kernel boots to its
+shell on its own console, several run at once, each is isolated, and destroying one gives
+every page back."""
+
+import re
+
+from test_dom0 import boot_dom0, number
+
+DETACH = "\x1d"  # Ctrl-]
+
+
+def write_config(m, path, name, memory, vcpus=1, kernel="/boot/domu/Image.gz", extra=""):
+    m.run(f"printf '%s\\n' 'name = \"{name}\"' 'memory = {memory}' 'vcpus = {vcpus}' "
+          f"'kernel = \"{kernel}\"' 'ramdisk = \"/boot/domu/initrd.img\"' "
+          f"'extra = \"console=hvc0 {extra}\"' > {path}")
+
+
+def attach(m, name, timeout=240):
+    """Attaches to a guest's console and waits for its shell prompt."""
+    m.send(f"domus console {name}\n")
+    m.wait_for("DOMUS-GUEST-READY", timeout=timeout)
+    m.send("\n")
+    m.wait_for(r"~ # ", timeout=60)
+
+
+def guest_run(m, cmd, pattern, timeout=60):
+    """Runs cmd in the attached guest's shell; returns the match of pattern in its output."""
+    m.send(cmd + "\n")
+    return m.wait_for(pattern, timeout=timeout)
+
+
+def detach(m):
+    m.send(DETACH)
+    m.wait_for(r"~ # ", timeout=30)
+
+
+def free_pages(m):
+    """Domus' free pages plus those dom0's stage-2 tables took meanwhile: dom0 balloons pages
+    out to map a guest's (privcmd), which splits its block mappings into page tables."""
+    return number(m.run("domus info | awk '/^free_pages|^dom0_p2m_pages/ { n += $3 } END { print n }'"))
+
+
+def test_guest_boots_stock_kernel_to_its_shell_and_powers_off_from_inside(domus_image, boot):
+    m = boot_dom0(boot, smp=2)
+    before = free_pages(m)
+    out = m.run("domus create /etc/domus/guest.cfg", timeout=120)
+    assert re.search(r"started 'guest' as domain 1 \(256 MiB, 1 vCPUs\)", out), out
+    assert re.search(r"^guest\s+1\s+256\s+1\s+running", m.run("domus list"), re.M)
+    attach(m, "guest")
+    guest_run(m, "cat /sys/hypervisor/type", r"\nxen\r*\n")
+    kib = int(guest_run(m, "awk '/^MemTotal:/ { print $2 }' /proc/meminfo",
+                        r"\n(\d+)\r*\n").group(1))
+    assert 128 * 1024 < kib <= 256 * 1024, kib
+    # Powering off inside the guest ends it (on_poweroff = destroy) and the console with it.
+    m.send("poweroff\n")
+    m.wait_logged(r"\(domus\) d1: shut down \(poweroff\)")
+    m.wait_logged(r"\(domus\) d1: destroyed, 25\d MiB returned")
+    m.wait_for(r"~ # ", timeout=60)
+    assert "guest" not in m.run("domus list")
+    assert free_pages(m) == before
+    # Its boot log stays in dom0.
+    assert "DOMUS-GUEST-READY" in m.run("cat /var/log/domus/guest.log")
+
+
+def test_two_guests_with_two_vcpus_each_see_their_own_cpus_and_memory(domus_image, boot):
+    m = boot_dom0(boot, smp=2, mem=2048)
+    write_config(m, "/tmp/a.cfg", "alpha", 160, vcpus=2)
+    write_config(m, "/tmp/b.cfg", "beta", 224, vcpus=2)
+    m.run("domus create /tmp/a.cfg && domus create /tmp/b.cfg", timeout=180)
+    out = m.run("domus list")
+    assert re.search(r"^alpha\s+1\s+160\s+2\s+running", out, re.M), out
+    assert re.search(r"^beta\s+2\s+224\s+2\s+running", out, re.M), out
+    for name, mib in (("alpha", 160), ("beta", 224)):
+        attach(m, name)
+        guest_run(m, "nproc", r"\n2\r*\n")
+        kib = int(guest_run(m, "awk '/^MemTotal:/ { print $2 }' /proc/meminfo",
+                            r"\n(\d+)\r*\n").group(1))
+        assert (mib - 96) * 1024 < kib <= mib * 1024, (name, kib)
+        detach(m)
+    out = m.run("domus vcpu-list alpha")
+    assert len(re.findall(r"^alpha\s+1\s+\d", out, re.M)) == 2, out
+    m.run("domus destroy alpha && domus destroy beta")
+    assert "alpha" not in m.run("domus list")
+
+
+def test_guest_hypercalls_cannot_reach_other_domains(domus_image, boot):
+    m = boot_dom0(boot, smp=2)
+    m.run("domus create /etc/domus/guest.cfg", timeout=120)
+    attach(m, "guest")
+    m.send("domus-selftest isolation\n")
+    found = m.wait_for(r"isolation: (\d+) cases, (\d+) failed", timeout=60)
+    assert int(found.group(1)) >= 12 and found.group(2) == "0", m.transcript()[-3000:]
+    detach(m)
+    # Dom0 and the guest both carry on.
+    assert re.search(r"^guest\s+1\s+\d+\s+1\s+running", m.run("domus list"), re.M)
+
+
+def test_fifty_create_destroy_cycles_return_every_page(domus_image, boot):
+    m = boot_dom0(boot, smp=2)
+    m.run("gunzip -c /boot/domu/Image.gz > /tmp/Image", timeout=120)
+    write_config(m, "/tmp/soak.cfg", "soak", 96, vcpus=2, kernel="/tmp/Image")
+    before = free_pages(m)
+    out, status = m.shell("for i in $(seq 50); do domus create /tmp/soak.cfg >/dev/null && "
+                          "domus destroy soak || break; done; echo cycles=$i", timeout=600)
+    assert status == 0 and "cycles=50" in out, out
+    assert "soak" not in m.run("domus list")
+    assert free_pages(m) == before
+
+
+def test_config_errors_name_the_line_and_unknown_domains_are_one_clear_line(domus_image, boot):
+    m = boot_dom0(boot)
+    m.run("printf 'name = \"x\"\\nmemory = lots\\n' > /tmp/bad.cfg")
+    out, status = m.shell("domus create /tmp/bad.cfg")
+    assert status != 0 and "/tmp/bad.cfg:2: memory:" in out, out
+    out, status = m.shell("domus destroy nosuch")
+    assert status != 0 and "no domain 'nosuch'" in out, out
+    write_config(m, "/tmp/huge.cfg", "huge", 3000)
+    out, status = m.shell("domus create /tmp/huge.cfg", timeout=120)
+    assert status != 0 and "not enough free memory" in out, out
+    assert "huge" not in m.run("domus list")
