@@ -39,19 +39,6 @@ static int fail(const char *what, long rc)
 	return 1;
 }
 
-static int parse_domid(const char *s, uint16_t *id)
-{
-	char *end;
-	unsigned long v = strtoul(s, &end, 0);
-
-	if (!*s || *end || v >= 0x7ff0) {
-		fprintf(stderr, "domus: '%s' is not a domain id\n", s);
-		return -1;
-	}
-	*id = (uint16_t)v;
-	return 0;
-}
-
 static int cmd_version(void)
 {
 	char extra[16] = { 0 };
@@ -89,8 +76,10 @@ static int cmd_vcpu_list(int argc, char **argv)
 	uint16_t only = 0;
 	long rc;
 
-	if (argc > 0 && parse_domid(argv[0], &only))
-		return 2;
+	if (argc > 0 && domus_find_domain(argv[0], &only, NULL)) {
+		fprintf(stderr, "domus: no domain '%s'\n", argv[0]);
+		return 1;
+	}
 	printf("%-20s %5s %5s %5s %-9s %10s\n", "Name", "ID", "VCPU", "CPU", "State", "Time(s)");
 	for (c.domid = only; (rc = domus_ctl(&c)) == 0; c.domid++) {
 		struct domus_ctl_domaininfo info = c.u.domaininfo;

@@ -280,6 +280,9 @@ static bool owns_frame(struct domain *d, paddr_t pa)
 {
 	struct owner_query q = { pa, false };
 
+	for (u32 i = 0; i < d->nr_displaced; i++)
+		if (d->displaced[i] == (pa & PAGE_MASK))
+			return true;
 	pgtable_walk(&d->s2, match_ram, &q);
 	return q.found;
 }
@@ -345,6 +348,9 @@ int domain_destroy(struct domain *d)
 	/* Other pCPUs may still hold d from before the unlink. */
 	sched_quiesce();
 	pgtable_walk(&d->s2, free_ram, &freed);
+	for (u32 i = 0; i < d->nr_displaced; i++)
+		mm_free_guest(d->displaced[i], 1);
+	freed += d->nr_displaced;
 	arch_domain_destroy(d);
 	printk("d%u: destroyed, %lu MiB returned\n", d->id, freed >> 8);
 	for (u32 i = 0; i < d->nr_vcpus; i++)

@@ -52,6 +52,9 @@ static int place_shared_page(struct domain *d, u64 *where, u64 gfn, paddr_t pa)
 			return 0;
 		if (type != P2M_RAM)
 			return -EBUSY;
+		/* A direct-mapped dom0 keeps its RAM by address; a guest's must be remembered. */
+		if (!d->direct_map && d->nr_displaced == DOMAIN_MAX_DISPLACED)
+			return -ENOSPC;
 		p2m_unmap_page(d, gfn);
 	}
 	rc = p2m_map_page(d, gfn, pa, P2M_SHARED);
@@ -60,6 +63,8 @@ static int place_shared_page(struct domain *d, u64 *where, u64 gfn, paddr_t pa)
 			p2m_map_page(d, gfn, old, P2M_RAM);
 		return rc;
 	}
+	if (type == P2M_RAM && !d->direct_map)
+		d->displaced[d->nr_displaced++] = old;
 	if (*where != GFN_NONE)
 		p2m_unmap_page(d, *where);
 	*where = gfn;

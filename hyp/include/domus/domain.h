@@ -15,6 +15,7 @@
 
 #define DOMAIN_MAX_BANKS 8
 #define GFN_NONE (~0ULL)
+#define DOMAIN_MAX_DISPLACED (GNTTAB_DEFAULT_MAX_FRAMES + 8)
 /* The PPI that signals event channels to every domain: Xen's GUEST_EVTCHN_PPI. */
 #define EVTCHN_PPI 31
 
@@ -70,6 +71,12 @@ struct domain {
 	u64 gnttab_gfn[GNTTAB_DEFAULT_MAX_FRAMES]; /* where each grant frame is mapped */
 	u64 hvm_params[HVM_NR_PARAMS];
 	u64 vm_assist; /* VMASST_TYPE_* bits the guest enabled */
+	/*
+	 * RAM a guest's shared pages displaced (add_to_physmap over RAM): out of
+	 * its map but still its own, freed with it, when nothing can map it any more.
+	 */
+	paddr_t displaced[DOMAIN_MAX_DISPLACED];
+	u32 nr_displaced;
 	struct evtchn_domain *evtchn;
 	struct gnttab_domain *gnttab;
 	/* Rate limit for log lines a guest can provoke (guest_printk). */
