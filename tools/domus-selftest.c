@@ -8,7 +8,6 @@
  *            and see each side's writes on the other
  *   version  xen_version through /dev/xen/privcmd
  *   hostile  a table of hypercalls with bad arguments: each must fail cleanly
- *   isolation  (in a guest domain) calls that would reach other domains: all refused
  *   bench-hypercall [BATCHES]  time the null hypercall round trip (for bench/)
  */
 #include <errno.h>
@@ -235,10 +234,8 @@ int main(int argc, char **argv)
 		return test_version();
 	if (!strcmp(what, "hostile"))
 		return hostile_run();
-	if (!strcmp(what, "isolation"))
-		return isolation_run();
 	if (!strcmp(what, "bench-hypercall"))
 		return bench_hypercall(argc > 2 ? atoi(argv[2]) : 200);
-	fprintf(stderr, "usage: domus-selftest evtchn | gnttab | version | hostile | isolation | bench-hypercall [N]\n");
+	fprintf(stderr, "usage: domus-selftest evtchn | gnttab | version | hostile | bench-hypercall [N]\n");
 	return 2;
 }

@@ -266,50 +266,7 @@ static const struct hcase cases[] = {
 	  .u.readconsole = { .buffer = BAD, .size = 4096 }),
 };
 
-/*
- * From an unprivileged guest: every call that would reach another domain, the
- * hypervisor's console or the toolstack's interface is refused.
- */
-static const struct hcase isolation_cases[] = {
-	S("domus_ctl getdomaininfo", CTL, BUF, 0, struct domus_ctl, -EPERM,
-	  .version = DOMUS_CTL_VERSION, .cmd = DOMUS_CTL_getdomaininfo),
-	S("domus_ctl destroy dom0", CTL, BUF, 0, struct domus_ctl, -EPERM,
-	  .version = DOMUS_CTL_VERSION, .cmd = DOMUS_CTL_destroydomain, .domid = 0),
-	C("console_io write to the hypervisor console", __HYPERVISOR_console_io, CONSOLEIO_write, 4, BUF, -EPERM),
-	C("xen_version commandline", VER, XENVER_commandline, BUF, 0, -EPERM),
-	S("platform_op settime64", __HYPERVISOR_platform_op, BUF, 0, struct xen_platform_op, -EPERM,
-	  .cmd = XENPF_settime64, .interface_version = XENPF_INTERFACE_VERSION),
-	S("hvm_op get_param of dom0", HVM, HVMOP_get_param, 0, struct xen_hvm_param, -EPERM, .domid = 0,
-	  .index = HVM_PARAM_STORE_PFN),
-	S("hvm_op set_param of itself (the toolstack's to set)", HVM, HVMOP_set_param, 0, struct xen_hvm_param,
-	  -EPERM, .domid = DOMID_SELF, .index = HVM_PARAM_CONSOLE_PFN, .value = 0x40000),
-	S("sched_op remote_shutdown of dom0", SCHED, SCHEDOP_remote_shutdown, 0, struct sched_remote_shutdown,
-	  -EPERM, .domain_id = 0, .reason = 0),
-	S("populate_physmap for dom0", MEM, XENMEM_populate_physmap, 0, struct xen_memory_reservation, -EPERM,
-	  .extent_start = BAD, .nr_extents = 1, .domid = 0),
-	S("remove_from_physmap in dom0", MEM, XENMEM_remove_from_physmap, 0, struct xen_remove_from_physmap,
-	  -EPERM, .domid = 0, .gpfn = 0x40000),
-	S("add_to_physmap of dom0's shared_info", MEM, XENMEM_add_to_physmap, 0, struct xen_add_to_physmap,
-	  -EPERM, .domid = 0, .space = XENMAPSPACE_shared_info, .gpfn = 0x40000),
-	S("evtchn alloc_unbound in dom0", EV, EVTCHNOP_alloc_unbound, 0, struct evtchn_alloc_unbound, -EPERM,
-	  .dom = 0, .remote_dom = DOMID_SELF),
-	S("evtchn status of a dom0 port", EV, EVTCHNOP_status, 0, struct evtchn_status, -EPERM, .dom = 0,
-	  .port = 1),
-	G("gnttab query_size of dom0", GNTTABOP_query_size, struct gnttab_query_size, GNTST_permission_denied,
-	  .dom = 0),
-	G("gnttab map of a dom0 grant it was not given", GNTTABOP_map_grant_ref, struct gnttab_map_grant_ref,
-	  GNTST_general_error, .host_addr = 0x4f000000, .flags = GNTMAP_host_map, .ref = 8, .dom = 0),
-	G("gnttab copy from dom0's memory by frame number", GNTTABOP_copy, struct gnttab_copy,
-	  GNTST_permission_denied, .source = { .u.gmfn = 0x48000, .domid = 0 },
-	  .dest = { .u.gmfn = 0x48000, .domid = DOMID_SELF }, .len = 8),
-};
-
 static int run_table(const char *title, const struct hcase *table, unsigned int n);
-
-int isolation_run(void)
-{
-	return run_table("isolation", isolation_cases, sizeof(isolation_cases) / sizeof(isolation_cases[0]));
-}
 
 static uint64_t resolve(uint64_t a, void *buf)
 {

@@ -5,7 +5,5 @@
 
 /* Runs every case; prints one line each and a summary. 0 if all behaved. */
 int hostile_run(void);
-/* From a guest domain: calls that would reach other domains, all refused. */
-int isolation_run(void);
 
 #endif
