@@ -254,7 +254,7 @@ int console_attach(const char *name)
 {
 	struct sockaddr_un addr;
 	struct termios saved, raw;
-	bool tty = isatty(0) && tcgetattr(0, &saved) == 0;
+	bool tty = isatty(0) && tcgetattr(0, &saved) == 0, remote_closed = false;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	sock_path(name, &addr);
@@ -276,8 +276,10 @@ int console_attach(const char *name)
 			break;
 		if (p[1].revents & (POLLIN | POLLHUP)) {
 			n = read(fd, buf, sizeof(buf));
-			if (n <= 0)
+			if (n <= 0) {
+				remote_closed = true;
 				break;
+			}
 			write_all(1, buf, (size_t)n);
 		}
 		if (p[0].revents & (POLLIN | POLLHUP)) {
@@ -297,6 +299,11 @@ int console_attach(const char *name)
 	if (tty)
 		tcsetattr(0, TCSANOW, &saved);
 	close(fd);
-	write_all(1, "\r\n", 2);
+	/* Say why we are back: the guest stopped, or the user detached. */
+	if (remote_closed)
+		printf("\r\ndomus: the console of '%s' closed\n", name);
+	else
+		printf("\r\n");
+	fflush(stdout);
 	return 0;
 }

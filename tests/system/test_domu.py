@@ -53,10 +53,11 @@ def test_guest_boots_stock_kernel_to_its_shell_and_powers_off_from_inside(domus_
                         r"\n(\d+)\r*\n").group(1))
     assert 128 * 1024 < kib <= 256 * 1024, kib
     # Powering off inside the guest ends it (on_poweroff = destroy) and the console with it.
+    since = m.mark()
     m.send("poweroff\n")
-    m.wait_logged(r"\(domus\) d1: shut down \(poweroff\)")
-    m.wait_logged(r"\(domus\) d1: destroyed, 25\d MiB returned")
-    m.wait_for(r"~ # ", timeout=60)
+    m.wait_logged(r"\(domus\) d1: shut down \(poweroff\)", since)
+    m.wait_logged(r"\(domus\) d1: destroyed, 25\d MiB returned", since)
+    m.wait_logged(r"domus: the console of 'guest' closed", since)
     assert "guest" not in m.run("domus list")
     assert free_pages(m) == before
     # Its boot log stays in dom0.
