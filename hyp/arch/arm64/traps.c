@@ -138,9 +138,14 @@ static void handle_dabt(struct vcpu *v, u64 esr)
 	u64 val = 0;
 	int rc;
 
-	if (stage2_changed_under_us(v, esr, ipa))
-		return;
+	/*
+	 * The race check (a lookup under the p2m lock) runs only where the
+	 * access would otherwise be refused: emulated devices are never RAM, and
+	 * their exits stay as short as they were.
+	 */
 	if (esr & BIT(7)) { /* S1PTW: its own page tables point at no memory */
+		if (stage2_changed_under_us(v, esr, ipa))
+			return;
 		guest_printk(v, "stage-1 table walk at IPA %#lx hits no memory (pc %#lx)\n",
 		             ipa, v->regs.pc);
 		inject_dabt(v, far, false);
@@ -154,6 +159,8 @@ static void handle_dabt(struct vcpu *v, u64 esr)
 		if (!rc)
 			rc = decode_ldst_insn(insn, &a);
 		if (rc) {
+			if (stage2_changed_under_us(v, esr, ipa))
+				return;
 			guest_printk(v, "cannot emulate the access at IPA %#lx (pc %#lx)\n",
 			             ipa, v->regs.pc);
 			inject_dabt(v, far, esr & BIT(6));
@@ -163,6 +170,8 @@ static void handle_dabt(struct vcpu *v, u64 esr)
 	if (a.write)
 		val = mmio_store_value(&a, get_reg(v, a.rt));
 	rc = mmio_dispatch(v, ipa, a.size, a.write, &val);
+	if (rc == -ENODEV && stage2_changed_under_us(v, esr, ipa))
+		return;
 	if (rc) {
 		guest_printk(v, "unhandled data abort: %s of %u bytes at IPA %#lx (pc %#lx): %s\n",
 		             a.write ? "write" : "read", a.size, ipa, v->regs.pc,
