@@ -69,6 +69,22 @@ $(B)/bench/microbench.img: $(B)/bench/microbench.elf
 	$(OBJCOPY) -O binary $< $@
 	@echo "  IMAGE   $@ ($$(stat -c %s $@) bytes)"
 
+# The hostile guest (tests/hostile/): a freestanding guest kernel dom0 starts with `domus
+# create` to attack the hypervisor from an unprivileged domain. Same rules as the above.
+HOSTILE_SRCS := tests/hostile/head.S tests/hostile/guest.c
+
+$(B)/hostile/guest.elf: $(HOSTILE_SRCS) tests/hostile/guest.lds $(wildcard hyp/include/public/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  GUEST   $@"
+	@$(CC) $(MB_CFLAGS) -Ihyp/include -Wl,-pie,--no-dynamic-linker,-z,norelro,-z,noexecstack,--build-id=none \
+		-Wl,--no-warn-rwx-segments -T tests/hostile/guest.lds $(HOSTILE_SRCS) -o $@
+	@if $(CROSS)readelf -rW $@ | grep R_AARCH64 | grep -qv R_AARCH64_NONE; then \
+		echo "$@: needs relocations (an absolute address); it must run anywhere" >&2; \
+		rm -f $@; exit 1; fi
+
+$(B)/hostile/hostile.img: $(B)/hostile/guest.elf
+	@$(OBJCOPY) -O binary $< $@
+
 # Host unit tests: tests/unit/test_*.c, each naming the sources it links in a
 # "// SOURCES: a.c b.c" line.
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/test_*.c))
@@ -104,8 +120,9 @@ $(B)/tools/domus-selftest: tools/domus-selftest.c tools/hostile.c tools/hostile.
 tools: $(TOOLS)
 
 # Guest images (stock Debian arm64 kernel + busybox initramfs, with the tools) in $(B)/guest.
-guest: deps $(TOOLS)
-	DOMUS_GUEST_TOOLS=$(B)/tools bash guest/build.sh $(B)/guest
+guest: deps $(TOOLS) $(B)/hostile/hostile.img
+	DOMUS_GUEST_TOOLS=$(B)/tools DOMUS_GUEST_DOMU_FILES=$(B)/hostile/hostile.img \
+		bash guest/build.sh $(B)/guest
 
 deps:
 	@bash scripts/deps.sh

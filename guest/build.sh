@@ -27,6 +27,8 @@
 #                          linux-image-arm64 depends on now)
 #   DOMUS_GUEST_TOOLS      a directory of static arm64 programs to put in the initramfs's /bin
 #                          (the Makefile passes build/tools: domus, domus-selftest)
+#   DOMUS_GUEST_DOMU_FILES more files for dom0's /boot/domu (the Makefile passes the hostile
+#                          test guest, build/hostile/hostile.img)
 #   DOMUS_GUEST_MODULES    modules to put in the initramfs and load at boot (names; their
 #                          dependencies are added from modules.dep)
 #
@@ -188,7 +190,8 @@ cmp -s "$OUT/kernel-version.tmp" "$OUT/kernel-version" 2>/dev/null &&
 # --- Initramfs.
 if [ "$OUT/initrd.img" -nt "$KROOT/.extracted" ] && [ "$OUT/initrd.img" -nt "$BROOT/.extracted" ] &&
    [ "$OUT/initrd.img" -nt "$SELF" ] && [ "$OUT/initrd.img" -nt "$MODDIR/modules.dep" ] &&
-   ! { [ -n "${DOMUS_GUEST_TOOLS:-}" ] && [ -n "$(find "$DOMUS_GUEST_TOOLS" -type f -newer "$OUT/initrd.img")" ]; }; then
+   ! { [ -n "${DOMUS_GUEST_TOOLS:-}" ] && [ -n "$(find "$DOMUS_GUEST_TOOLS" -type f -newer "$OUT/initrd.img")" ]; } &&
+   ! { [ -n "${DOMUS_GUEST_DOMU_FILES:-}" ] && [ -n "$(find $DOMUS_GUEST_DOMU_FILES -newer "$OUT/initrd.img")" ]; }; then
 	echo "guest: $OUT is up to date (kernel $KVER)" >&2
 	exit 0
 fi
@@ -391,6 +394,9 @@ rm -rf "$PAYLOAD"
 mkdir -p "$PAYLOAD/boot/domu" "$PAYLOAD/etc/domus"
 cp "$OUT/Image.gz" "$PAYLOAD/boot/domu/Image.gz"
 cp "$OUT/initrd-domu.img" "$PAYLOAD/boot/domu/initrd.img"
+for f in ${DOMUS_GUEST_DOMU_FILES:-}; do
+	cp "$f" "$PAYLOAD/boot/domu/$(basename "$f")"
+done
 cat > "$PAYLOAD/etc/domus/guest.cfg" <<'CFG'
 # A guest domain: Debian's stock arm64 kernel with a busybox initramfs.
 # Start it with `domus create -c /etc/domus/guest.cfg`; Ctrl-] leaves its console.

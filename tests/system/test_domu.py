@@ -85,6 +85,25 @@ def test_two_guests_with_two_vcpus_each_see_their_own_cpus_and_memory(domus_imag
     assert "alpha" not in m.run("domus list")
 
 
+def test_hostile_guest_is_refused_everything_that_reaches_other_domains(domus_image, boot):
+    """tests/hostile/: a guest kernel of ours makes, from an unprivileged domain, the calls
+    that would reach dom0's memory, ports, grants or parameters, or the toolstack's
+    interface; it reports on its console and powers off."""
+    m = boot_dom0(boot, smp=2)
+    m.run("printf '%s\\n' 'name = \"hostile\"' 'memory = 64' "
+          "'kernel = \"/boot/domu/hostile.img\"' > /tmp/hostile.cfg")
+    before = free_pages(m)
+    m.run("domus create /tmp/hostile.cfg", timeout=60)
+    m.wait_logged(r"\(domus\) d1: destroyed", timeout=120)
+    log = m.run("cat /var/log/domus/hostile.log")
+    verdict = re.search(r"HOSTILE-GUEST: (\d+) cases, (\d+) failed", log)
+    assert verdict, log
+    assert int(verdict.group(1)) >= 20 and verdict.group(2) == "0", log
+    # Dom0 and Domus carry on, and every page came back.
+    assert "hostile" not in m.run("domus list")
+    assert free_pages(m) == before
+
+
 def test_fifty_create_destroy_cycles_return_every_page(domus_image, boot):
     m = boot_dom0(boot, smp=2)
     m.run("gunzip -c /boot/domu/Image.gz > /tmp/Image", timeout=120)
