@@ -18,6 +18,8 @@
 #define DOMU_MAX_VCPUS (GUEST_GICV3_GICR0_SIZE / GUEST_GICV3_RDIST_STRIDE)
 /* SPIs a guest's vGIC has (none are wired to devices yet; Xen gives 32 by default). */
 #define DOMU_NR_SPIS 32
+/* Stage-2 table pages beyond one per 2 MiB of RAM: upper levels, grant and foreign maps. */
+#define DOMU_S2_TABLES_FIXED 256
 
 int domu_create(const char *name, u32 nr_vcpus, u64 max_pages, domid_t *id)
 {
@@ -38,6 +40,12 @@ int domu_create(const char *name, u32 nr_vcpus, u64 max_pages, domid_t *id)
 	if (!d)
 		return -ENOMEM;
 	d->max_pages = max_pages;
+	/*
+	 * Enough stage-2 table pages to map all its RAM page by page, and its
+	 * grant and privcmd mappings besides; not one more. A table page maps
+	 * 2 MiB at the last level.
+	 */
+	d->s2_table_limit = DOMU_S2_TABLES_FIXED + max_pages / 512;
 	vgic_dist_init(d, DOMU_NR_SPIS, d->vgic.spis, GUEST_GICV3_GICD_BASE, GUEST_GICV3_GICR0_BASE,
 		       nr_vcpus * GUEST_GICV3_RDIST_STRIDE);
 	domain_init_vcpus(d);

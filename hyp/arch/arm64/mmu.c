@@ -137,13 +137,26 @@ static void s2_tlb_invalidate(void *ctx, u64 ia, int level)
 	isb();
 }
 
-/* A domain's stage-2 table pages are counted against it (domus list shows them). */
+/*
+ * A domain's stage-2 table pages are counted against it, and a guest's are
+ * capped: otherwise one mapping grants at scattered addresses could take the
+ * whole heap in table pages (Xen's XSA-409). Dom0 has no cap.
+ */
 static void *s2_pt_alloc(void *ctx, paddr_t *pa)
 {
-	void *p = pt_alloc(ctx, pa);
+	struct domain *d = ctx;
+	void *p;
 
-	if (p)
-		__atomic_add_fetch(&((struct domain *)ctx)->s2_table_pages, 1, __ATOMIC_RELAXED);
+	if (d->s2_table_limit &&
+	    __atomic_add_fetch(&d->s2_table_pages, 1, __ATOMIC_RELAXED) > d->s2_table_limit) {
+		__atomic_sub_fetch(&d->s2_table_pages, 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	if (!d->s2_table_limit)
+		__atomic_add_fetch(&d->s2_table_pages, 1, __ATOMIC_RELAXED);
+	p = pt_alloc(ctx, pa);
+	if (!p)
+		__atomic_sub_fetch(&d->s2_table_pages, 1, __ATOMIC_RELAXED);
 	return p;
 }
 

@@ -55,6 +55,7 @@ struct domain {
 	struct pgtable s2;
 	spinlock_t p2m_lock; /* changes to s2 after the domain is built */
 	u64 s2_table_pages; /* hypervisor pages its stage-2 tables take */
+	u64 s2_table_limit; /* 0: none (dom0) */
 	u32 nr_banks;
 	struct mem_bank banks[DOMAIN_MAX_BANKS];
 	u64 mem_pages;
