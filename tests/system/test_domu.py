@@ -64,6 +64,22 @@ def test_guest_boots_stock_kernel_to_its_shell_and_powers_off_from_inside(domus_
     assert "DOMUS-GUEST-READY" in m.run("cat /var/log/domus/guest.log")
 
 
+def test_guest_reboot_restarts_it_as_on_reboot_says(domus_image, boot):
+    m = boot_dom0(boot, smp=2)
+    m.run("domus create /etc/domus/guest.cfg", timeout=120)
+    attach(m, "guest")
+    since = m.mark()
+    m.send("reboot\n")
+    m.wait_logged(r"\(domus\) d1: shut down \(reboot\)", since)
+    m.wait_logged(r"\(domus\) d1: destroyed", since)
+    m.wait_logged(r"domus: the console of 'guest' closed", since)
+    # on_reboot = restart: the toolstack builds it again from its config.
+    m.wait_logged(r"\(domus\) d1: running", since, timeout=120)
+    assert re.search(r"^guest\s+1\s+256\s+1\s+running", m.run("domus list"), re.M)
+    attach(m, "guest")
+    guest_run(m, "cat /sys/hypervisor/type", r"\nxen\r*\n")
+
+
 def test_two_guests_with_two_vcpus_each_see_their_own_cpus_and_memory(domus_image, boot):
     m = boot_dom0(boot, smp=2, mem=2048)
     write_config(m, "/tmp/a.cfg", "alpha", 160, vcpus=2)
