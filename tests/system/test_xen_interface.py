@@ -130,3 +130,42 @@ def test_dom0_setting_the_date_sets_the_hypervisor_wall_clock(domus_image, boot)
     m.wait_logged(r"\(domus\) console input to d0", since)
     # 2030-01-01T00:00:00Z is 1893456000; allow for the seconds the test itself takes.
     assert 1893456000 <= secs < 1893456000 + 120, secs
+
+
+def test_xen_bootargs_properties_in_chosen_are_honoured(domus_image, tmp_path):
+    """Xen's own /chosen properties: xen,xen-bootargs for the hypervisor (over bootargs) and
+    xen,dom0-bootargs for dom0 (over the kernel module's). QEMU's guest-loader cannot write
+    them, so: dump the device tree it makes, add them, and boot that tree with the modules
+    placed by the generic loader."""
+    import subprocess
+    from qemu import Machine
+    probe = Machine("dumpdtb")
+    cmd = probe.command()
+    cmd[cmd.index("-M") + 1] += f",dumpdtb={tmp_path / 'virt.dtb'}"
+    subprocess.run(cmd, capture_output=True, timeout=60, check=True)
+    dtb = tmp_path / "virt.dtb"
+    for prop, value in (("xen,xen-bootargs", "dom0_mem=384M"),
+                        ("xen,dom0-bootargs", "console=hvc0 from_xen_dom0_bootargs"),
+                        ("bootargs", "dom0_mem=900M")):
+        subprocess.run(["fdtput", "-t", "s", str(dtb), "/chosen", prop, value], check=True)
+
+    def with_dtb(cmd):
+        i = cmd.index("-append")
+        del cmd[i:i + 2]
+        out = []
+        for a in cmd:
+            a = a.split(",bootargs=")[0]
+            a = a.replace("guest-loader,addr=0x49000000,kernel=", "loader,addr=0x49000000,force-raw=on,file=")
+            a = a.replace("guest-loader,addr=0x50000000,initrd=", "loader,addr=0x50000000,force-raw=on,file=")
+            out.append(a)
+        return out + ["-dtb", str(dtb)]
+
+    class FromDtb(Machine):
+        def command(self):
+            return with_dtb(super().command())
+
+    with FromDtb("test_xen_bootargs_properties_in_chosen_are_honoured") as m:
+        m.wait_ready(timeout=300)
+        m.wait_for(r"~ # ", timeout=60)
+        assert "from_xen_dom0_bootargs" in m.run("cat /proc/cmdline")
+        m.wait_logged(r"\(domus\) d0: 384 MiB in 1 bank")
