@@ -27,7 +27,7 @@ HYP_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 HYP_LDFLAGS := -pie --no-dynamic-linker -z norelro -z noexecstack --no-warn-rwx-segments \
 	-nostdlib -T hyp/arch/arm64/domus.lds
 
-.PHONY: all run test unit system bench guest tools deps clean size
+.PHONY: all run test unit system bench guest tools deps clean size fuzz
 all: $(B)/domus.img
 
 $(B)/%.c.o: %.c
@@ -95,8 +95,21 @@ $(B)/unit/%: tests/unit/%.c $(wildcard hyp/*/*.c hyp/*/*/*.c hyp/include/domus/*
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UNIT_CFLAGS) $< $$(sed -n 's|^// SOURCES:||p' $<) -o $@ -lcmocka
 
-unit: deps-host $(UNIT_TESTS)
+unit: deps-host $(UNIT_TESTS) fuzz
 	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c, clang): each runs briefly in `make unit`.
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 10
+
+$(B)/fuzz/fuzz_xenstore_wire: tests/fuzz/fuzz_xenstore_wire.c tools/xenstore/wire.c tools/xenstore/wire.h
+	@mkdir -p $(dir $@)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $< tools/xenstore/wire.c -o $@
+
+fuzz: deps-host $(FUZZ_TARGETS)
+	@for t in $(FUZZ_TARGETS); do echo "== $$t ($(FUZZ_SECONDS) s)"; \
+		if ! $$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 > $$t.log 2>&1; then \
+			tail -n 40 $$t.log; exit 1; fi; tail -n 1 $$t.log; done
 
 # Dom0 tools (tools/): static arm64 Linux programs that go into dom0's initramfs.
 TOOLS_CC := $(CROSS)gcc

@@ -1,0 +1,150 @@
+// SOURCES: tools/xenstore/wire.c
+/* SPDX-License-Identifier: MIT */
+/* Host tests of the XenStore wire protocol: framing, argument splitting, replies. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../tools/xenstore/wire.h"
+
+static size_t frame(uint8_t *buf, uint32_t type, uint32_t req, const void *payload, uint32_t len)
+{
+	struct xs_header h = { type, req, 7, len };
+
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), payload, len);
+	return sizeof(h) + len;
+}
+
+static void test_whole_messages_parse_and_partial_ones_wait(void **state)
+{
+	uint8_t buf[64];
+	struct xs_msg m;
+	size_t n = frame(buf, XS_READ, 42, "/local\0", 7);
+
+	for (size_t have = 0; have < n; have++)
+		assert_int_equal(xs_wire_parse(buf, have, &m), 0);
+	assert_int_equal(xs_wire_parse(buf, n, &m), (long)n);
+	assert_int_equal(m.hdr.req_id, 42);
+	assert_int_equal(m.hdr.tx_id, 7);
+	assert_int_equal(xs_wire_args(&m), 0);
+	assert_int_equal(m.argc, 1);
+	assert_string_equal(m.argv[0], "/local");
+}
+
+static void test_oversized_and_unknown_messages_are_refused_at_once(void **state)
+{
+	uint8_t buf[32] = { 0 };
+	struct xs_header h = { XS_READ, 1, 0, XS_PAYLOAD_MAX + 1 };
+	struct xs_msg m;
+
+	memcpy(buf, &h, sizeof(h));
+	assert_int_equal(xs_wire_parse(buf, sizeof(buf), &m), -EINVAL);
+	h = (struct xs_header){ XS_TYPE_COUNT, 1, 0, 0 };
+	memcpy(buf, &h, sizeof(h));
+	assert_int_equal(xs_wire_parse(buf, sizeof(buf), &m), -EINVAL);
+	h = (struct xs_header){ 0xffffffff, 1, 0, 0 };
+	memcpy(buf, &h, sizeof(h));
+	assert_int_equal(xs_wire_parse(buf, sizeof(buf), &m), -EINVAL);
+	h = (struct xs_header){ XS_READ, 1, 0, 0xffffffff };
+	memcpy(buf, &h, sizeof(h));
+	assert_int_equal(xs_wire_parse(buf, sizeof(buf), &m), -EINVAL);
+}
+
+struct args_case {
+	uint32_t type;
+	const char *payload;
+	uint32_t len;
+	int rc;
+	unsigned int argc;
+	size_t last_len;
+};
+
+static const struct args_case args_cases[] = {
+	{ XS_READ, "/a/b\0", 5, 0, 1, 4 },
+	{ XS_READ, "/a/b", 4, -EINVAL, 0, 0 },			/* no NUL */
+	{ XS_READ, "/a\0junk", 7, -EINVAL, 0, 0 },		/* trailing bytes */
+	{ XS_READ, "", 0, -EINVAL, 0, 0 },			/* no path */
+	{ XS_WRITE, "/a\0value", 8, 0, 2, 5 },			/* value without NUL */
+	{ XS_WRITE, "/a\0va\0ue", 8, 0, 2, 5 },			/* value may hold NULs */
+	{ XS_WRITE, "/a\0", 3, 0, 2, 0 },			/* empty value */
+	{ XS_WRITE, "/a", 2, -EINVAL, 0, 0 },
+	{ XS_WATCH, "/a\0tok\0", 7, 0, 2, 3 },
+	{ XS_WATCH, "/a\0tok", 6, -EINVAL, 0, 0 },
+	{ XS_WATCH, "/a\0", 3, -EINVAL, 0, 0 },
+	{ XS_UNWATCH, "/a\0tok\0", 7, 0, 2, 3 },
+	{ XS_INTRODUCE, "3\0" "4096\0" "7\0", 9, 0, 3, 1 },
+	{ XS_INTRODUCE, "3\0" "4096\0", 7, -EINVAL, 0, 0 },
+	{ XS_SET_PERMS, "/a\0n0\0r1\0", 9, 0, 3, 2 },
+	{ XS_SET_PERMS, "/a\0n0\0r1", 8, -EINVAL, 0, 0 },
+	{ XS_TRANSACTION_START, "\0", 1, 0, 1, 0 },
+	{ XS_TRANSACTION_START, "", 0, 0, 0, 0 },
+	{ XS_TRANSACTION_END, "T\0", 2, 0, 1, 1 },
+	{ XS_TRANSACTION_END, "", 0, -EINVAL, 0, 0 },
+	{ XS_RESET_WATCHES, "", 0, 0, 0, 0 },
+	{ XS_DIRECTORY_PART, "/a\0" "0\0", 5, 0, 2, 1 },
+	{ XS_DIRECTORY_PART, "/a\0", 3, -EINVAL, 0, 0 },
+	{ XS_SET_PERMS, "/a\0a\0b\0c\0d\0e\0f\0g\0h\0i\0j\0", 23, -EINVAL, 0, 0 }, /* too many */
+};
+
+static void test_arguments_split_as_each_type_wants(void **state)
+{
+	for (size_t i = 0; i < sizeof(args_cases) / sizeof(args_cases[0]); i++) {
+		const struct args_case *c = &args_cases[i];
+		uint8_t buf[128];
+		struct xs_msg m;
+		size_t n = frame(buf, c->type, 1, c->payload, c->len);
+
+		assert_int_equal(xs_wire_parse(buf, n, &m), (long)n);
+		if (xs_wire_args(&m) != c->rc)
+			fail_msg("case %zu: rc %d, want %d", i, xs_wire_args(&m), c->rc);
+		if (c->rc == 0) {
+			assert_int_equal(m.argc, c->argc);
+			if (c->argc)
+				assert_int_equal(m.arglen[c->argc - 1], c->last_len);
+		}
+	}
+}
+
+static void test_replies_echo_the_request_and_refuse_to_overflow(void **state)
+{
+	struct xs_header req = { XS_READ, 99, 5, 0 };
+	uint8_t out[XS_HEADER_SIZE + 8];
+	struct xs_header got;
+
+	assert_int_equal(xs_wire_reply(out, sizeof(out), &req, XS_READ, "value", 5), XS_HEADER_SIZE + 5);
+	memcpy(&got, out, sizeof(got));
+	assert_int_equal(got.type, XS_READ);
+	assert_int_equal(got.req_id, 99);
+	assert_int_equal(got.tx_id, 5);
+	assert_int_equal(got.len, 5);
+	assert_memory_equal(out + XS_HEADER_SIZE, "value", 5);
+	assert_int_equal(xs_wire_reply(out, sizeof(out), &req, XS_READ, "123456789", 9), -E2BIG);
+}
+
+static void test_errors_have_xen_names(void **state)
+{
+	assert_string_equal(xs_errno_name(-ENOENT), "ENOENT");
+	assert_string_equal(xs_errno_name(EACCES), "EACCES");
+	assert_string_equal(xs_errno_name(-EAGAIN), "EAGAIN");
+	assert_string_equal(xs_errno_name(-E2BIG), "E2BIG");
+	assert_string_equal(xs_errno_name(-12345), "EIO");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_whole_messages_parse_and_partial_ones_wait),
+		cmocka_unit_test(test_oversized_and_unknown_messages_are_refused_at_once),
+		cmocka_unit_test(test_arguments_split_as_each_type_wants),
+		cmocka_unit_test(test_replies_echo_the_request_and_refuse_to_overflow),
+		cmocka_unit_test(test_errors_have_xen_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
