@@ -97,6 +97,14 @@ def test_two_guests_with_two_vcpus_each_see_their_own_cpus_and_memory(domus_imag
         detach(m)
     out = m.run("domus vcpu-list alpha")
     assert len(re.findall(r"^alpha\s+1\s+\d", out, re.M)) == 2, out
+    # Pausing one stops its vCPUs and leaves the other running.
+    m.run("domus pause alpha")
+    out = m.run("domus list; domus vcpu-list alpha")
+    assert re.search(r"^alpha\s+1\s+160\s+2\s+paused", out, re.M), out
+    assert re.search(r"^beta\s+2\s+224\s+2\s+running", out, re.M), out
+    assert len(re.findall(r"^alpha\s+1\s+\d\s+\d\s+paused", out, re.M)) == 2, out
+    m.run("domus unpause alpha")
+    assert re.search(r"^alpha\s+1\s+160\s+2\s+running", m.run("domus list"), re.M)
     m.run("domus destroy alpha && domus destroy beta")
     assert "alpha" not in m.run("domus list")
 
