@@ -174,11 +174,19 @@ int domain_copy_to_guest(struct domain *d, ipa_t ipa, const void *src, u64 len)
 	return 0;
 }
 
+/*
+ * State changes and the vCPU pauses that go with them happen under d->lock,
+ * so a toolstack unpause cannot undo a shutdown or crash that raced with it.
+ */
 void domain_unpause(struct domain *d)
 {
-	d->state = DOMAIN_RUNNING;
-	for (u32 i = 0; i < d->nr_vcpus; i++)
-		vcpu_unpause(d->vcpus[i]);
+	spin_lock(&d->lock);
+	if (d->state == DOMAIN_PAUSED) {
+		d->state = DOMAIN_RUNNING;
+		for (u32 i = 0; i < d->nr_vcpus; i++)
+			vcpu_unpause(d->vcpus[i]);
+	}
+	spin_unlock(&d->lock);
 }
 
 static void pause_all(struct domain *d)
@@ -189,8 +197,11 @@ static void pause_all(struct domain *d)
 
 void domain_pause(struct domain *d)
 {
-	d->state = DOMAIN_PAUSED;
+	spin_lock(&d->lock);
+	if (d->state == DOMAIN_RUNNING)
+		d->state = DOMAIN_PAUSED;
 	pause_all(d);
+	spin_unlock(&d->lock);
 }
 
 /* Tells dom0's toolstack that a guest changed state (VIRQ_DOM_EXC), so it applies on_*. */
@@ -209,10 +220,12 @@ void domain_shutdown(struct domain *d, unsigned int reason)
 {
 	const char *what = reason < ARRAY_SIZE(shutdown_names) ? shutdown_names[reason] : "unknown";
 
+	spin_lock(&d->lock);
 	d->state = DOMAIN_SHUTDOWN;
 	d->shutdown_reason = reason;
-	printk("d%u: shut down (%s)\n", d->id, what);
 	pause_all(d);
+	spin_unlock(&d->lock);
+	printk("d%u: shut down (%s)\n", d->id, what);
 	notify_toolstack(d);
 	if (d->id == 0) {
 		/* Dom0 holds the policy: when it goes, the machine goes. */
@@ -228,9 +241,11 @@ void domain_shutdown(struct domain *d, unsigned int reason)
 void domain_crash(struct domain *d, const char *why)
 {
 	printk("d%u: crashed: %s\n", d->id, why);
+	spin_lock(&d->lock);
 	d->state = DOMAIN_SHUTDOWN;
 	d->shutdown_reason = SHUTDOWN_CRASH;
 	pause_all(d);
+	spin_unlock(&d->lock);
 	notify_toolstack(d);
 	if (d->id == 0)
 		printk("dom0 crashed; Domus stays up (Ctrl-a x3 for debug keys)\n");
