@@ -138,15 +138,26 @@ static char input_ring[INPUT_RING_SIZE];
 static u32 input_prod, input_cons;
 static spinlock_t input_lock = SPINLOCK_INIT;
 
-size_t console_read_input(char *buf, size_t len)
+size_t console_peek_input(char *buf, size_t len)
 {
 	size_t n = 0;
 
 	spin_lock(&input_lock);
-	while (n < len && input_cons != input_prod)
-		buf[n++] = input_ring[input_cons++ % INPUT_RING_SIZE];
+	while (n < len && input_cons + n != input_prod) {
+		buf[n] = input_ring[(input_cons + n) % INPUT_RING_SIZE];
+		n++;
+	}
 	spin_unlock(&input_lock);
 	return n;
+}
+
+void console_consume_input(size_t n)
+{
+	spin_lock(&input_lock);
+	if (n > input_prod - input_cons)
+		n = input_prod - input_cons;
+	input_cons += (u32)n;
+	spin_unlock(&input_lock);
 }
 
 static void deliver(char c)

@@ -176,12 +176,14 @@ static long do_console_io(struct vcpu *v, int cmd, u64 count, vaddr_t buf)
 		if (count > INT32_MAX)
 			return -EINVAL;
 		while (done < count) {
-			u64 n = console_read_input(chunk, MIN(count - done, sizeof(chunk)));
+			u64 n = console_peek_input(chunk, MIN(count - done, sizeof(chunk)));
 
 			if (!n)
 				break;
+			/* Input leaves the ring only once it is in the guest's buffer. */
 			if (copy_to_guest(v, buf + done, chunk, n))
-				return -EFAULT;
+				return done ? (long)done : -EFAULT;
+			console_consume_input(n);
 			done += n;
 		}
 		return (long)done;

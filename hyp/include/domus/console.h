@@ -20,8 +20,12 @@ void console_guest_write(struct domain *d, const char *s, size_t len);
 void console_rx_interrupt(void);
 /* Copies log text from position *index on (advancing it); returns the bytes copied. */
 u64 console_read_log(char *buf, u64 len, u64 *index);
-/* Takes up to len bytes of typed input for the input domain (CONSOLEIO_read). */
-size_t console_read_input(char *buf, size_t len);
+/*
+ * Typed input for the input domain (CONSOLEIO_read): peek copies up to len
+ * bytes without taking them; consume takes n once they reached the guest.
+ */
+size_t console_peek_input(char *buf, size_t len);
+void console_consume_input(size_t n);
 /* The domain that receives input when the console is not Domus' own. */
 void console_set_input_domain(struct domain *d);
 /* Debug keys, registered by the core and arch. */
