@@ -87,7 +87,8 @@ static const struct {
 	{ 0, "/", "/" },
 	{ 0, "/local/domain/0", "/local/domain/0" },
 	{ 3, "device/vbd/51712/state", "/local/domain/3/device/vbd/51712/state" },
-	{ 3, "a-b_c@d.e", "/local/domain/3/a-b_c@d.e" },
+	{ 3, "a-b_c@d", "/local/domain/3/a-b_c@d" },
+	{ 0, "/a.b", NULL }, /* Xen's set has no '.' */
 	{ 7, "/A/Z/0/9", "/A/Z/0/9" },
 	{ 0, "", NULL },
 	{ 0, "//", NULL },
@@ -141,7 +142,7 @@ static void test_special_paths_are_not_nodes(void **state)
 
 	assert_int_equal(W(s, 0, 0, "@introduceDomain", "1"), -EINVAL);
 	assert_int_equal(xs_mkdir(s, 0, 0, "@releaseDomain"), -EINVAL);
-	assert_int_equal(xs_watch(s, 1, "@bogus", "t"), -EINVAL);
+	assert_int_equal(xs_read(s, 0, 0, "@introduceDomain", NULL, 0), -EINVAL);
 }
 
 /* ---- basic operations ---- */
@@ -196,11 +197,11 @@ static void test_mkdir_existing_ok(void **state)
 static void test_directory_sorted(void **state)
 {
 	struct xs_store *s = *state;
-	static const char want[] = "a\0a-b\0a.b\0b\0z";
+	static const char want[] = "a\0a-b\0a_b\0b\0z";
 	char buf[64];
 
 	W(s, 1, 0, "d/z", "");
-	W(s, 1, 0, "d/a.b", "");
+	W(s, 1, 0, "d/a_b", "");
 	W(s, 1, 0, "d/b", "");
 	W(s, 1, 0, "d/a-b", "");
 	W(s, 1, 0, "d/a/deep/er", "");
@@ -664,6 +665,30 @@ static void test_watch_special(void **state)
 	xs_fire_special(s, "@introduceDomain");
 	ev_is(s, 0, "@introduceDomain", "intro");
 	assert_int_equal(xs_unwatch(s, 0, "@releaseDomain", "rel"), 0);
+
+	/* a domU may watch, and any @name, but it hears only the first firing */
+	assert_int_equal(xs_watch(s, 1, "@releaseDomain", "d1"), 0);
+	assert_int_equal(xs_watch(s, 1, "@whatever", "odd"), 0);
+	ev_is(s, 1, "@releaseDomain", "d1");
+	ev_is(s, 1, "@whatever", "odd");
+	xs_fire_special(s, "@releaseDomain");
+	xs_fire_special(s, "@whatever");
+	no_ev(s);
+}
+
+static void test_watch_rm_readable_under_closed_parent(void **state)
+{
+	struct xs_store *s = *state;
+
+	/* dom2 may read one node in dom1's closed home: it hears of its removal */
+	W(s, 1, 0, "shared", "s");
+	SP(s, 1, "shared", "n1\0r2");
+	xs_watch(s, 2, "/local/domain/1/shared", "w");
+	ev_is(s, 2, "/local/domain/1/shared", "w");
+	xs_rm(s, 1, 0, "shared");
+	ev_is(s, 2, "/local/domain/1/shared", "w");
+	W(s, 1, 0, "shared", "back, but closed");
+	no_ev(s);
 }
 
 static void test_reset_watches(void **state)
@@ -860,6 +885,7 @@ int main(void)
 		T(test_watch_tx_fires_at_commit),
 		T(test_watch_refused_op_silent),
 		T(test_watch_special),
+		T(test_watch_rm_readable_under_closed_parent),
 		T(test_reset_watches),
 		T(test_quota_nodes_exact),
 		T(test_quota_nodes_in_tx),

@@ -138,7 +138,7 @@ static void parent_of(const char *path, char *out)
 	const char *slash = strrchr(path, '/');
 	size_t n = slash == path ? 1 : (size_t)(slash - path);
 
-	memcpy(out, path, n);
+	memmove(out, path, n); /* out may be path */
 	out[n] = 0;
 }
 
@@ -153,7 +153,8 @@ bool xs_path_valid(const char *p)
 
 		if (c == '/' && p[i - 1] == '/')
 			return false;
-		if (c != '/' && c != '-' && c != '_' && c != '@' && c != '.' &&
+		/* Xen's set: no '.', whatever else a guest might like */
+		if (c != '/' && c != '-' && c != '_' && c != '@' &&
 		    !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9'))
 			return false;
 	}
@@ -411,8 +412,12 @@ static int collect(struct xs_store *s, struct xs_tx *t, const char *abs, bool di
 			free(v[i]);
 			continue;
 		}
-		if ((rc = view_get(s, t, v[i], &node)))
+		if ((rc = view_get(s, t, v[i], &node))) {
+			/* v[k..i) were moved down or freed already */
+			memmove(&v[k], &v[i], (n - i) * sizeof(*v));
+			n = k + n - i;
 			goto out;
+		}
 		if (node)
 			v[k++] = v[i];
 		else
@@ -422,9 +427,7 @@ static int collect(struct xs_store *s, struct xs_tx *t, const char *abs, bool di
 	*count = k;
 	return 0;
 out:
-	for (size_t i = k; i < n; i++)
-		free(v[i]);
-	for (size_t i = 0; i < k; i++)
+	for (size_t i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
 	return rc;
@@ -776,6 +779,13 @@ static int tx_commit(struct xs_store *s, struct xs_tx *t)
 	/* The only allocation: after it, nothing can fail half-way. */
 	if (ns_reserve(&s->tree, s->tree.n + t->ov.n))
 		return -ENOMEM;
+	/*
+	 * Removals are announced against the tree as it was: a watcher that could
+	 * read a node hears of its removal even if what is left above is closed to it.
+	 */
+	for (size_t i = 0; i < t->nch; i++)
+		if (t->ch[i].subtree)
+			fire(s, t->ch[i].path, true);
 	/* In path order, so parents go in before their children. */
 	for (size_t i = 0; i < t->ov.n; i++) {
 		struct xs_node *e = t->ov.v[i], *m;
@@ -815,7 +825,8 @@ static int tx_commit(struct xs_store *s, struct xs_tx *t)
 		}
 	}
 	for (size_t i = 0; i < t->nch; i++)
-		fire(s, t->ch[i].path, t->ch[i].subtree);
+		if (!t->ch[i].subtree)
+			fire(s, t->ch[i].path, false);
 	return 0;
 }
 
@@ -936,11 +947,6 @@ int xs_transaction_end(struct xs_store *s, xs_domid_t dom, uint32_t id, bool com
 	return rc;
 }
 
-static bool is_special(const char *p)
-{
-	return !strcmp(p, "@introduceDomain") || !strcmp(p, "@releaseDomain");
-}
-
 int xs_watch(struct xs_store *s, xs_domid_t dom, const char *path, const char *token)
 {
 	char abs[XS_ABS_PATH_MAX + 1];
@@ -948,9 +954,10 @@ int xs_watch(struct xs_store *s, xs_domid_t dom, const char *path, const char *t
 
 	if (dom >= XS_DOMID_MAX || !path || !token || strlen(token) > XS_TOKEN_MAX)
 		return -EINVAL;
-	if (is_special(path))
+	/* "@anything" may be watched; only what xs_fire_special names will fire */
+	if (path[0] == '@' && strlen(path) <= XS_ABS_PATH_MAX)
 		strcpy(abs, path);
-	else if (path[0] == '@' || xs_canonical(dom, path, abs))
+	else if (xs_canonical(dom, path, abs))
 		return -EINVAL;
 	for (pp = &s->watches; *pp; pp = &(*pp)->next)
 		if ((*pp)->dom == dom && !strcmp((*pp)->path, abs) && !strcmp((*pp)->token, token))
@@ -989,9 +996,10 @@ int xs_unwatch(struct xs_store *s, xs_domid_t dom, const char *path, const char 
 
 	if (dom >= XS_DOMID_MAX || !path || !token)
 		return -EINVAL;
-	if (is_special(path))
+	/* "@anything" may be watched; only what xs_fire_special names will fire */
+	if (path[0] == '@' && strlen(path) <= XS_ABS_PATH_MAX)
 		strcpy(abs, path);
-	else if (path[0] == '@' || xs_canonical(dom, path, abs))
+	else if (xs_canonical(dom, path, abs))
 		return -EINVAL;
 	for (struct watch **pp = &s->watches; *pp; pp = &(*pp)->next) {
 		if ((*pp)->dom == dom && !strcmp((*pp)->path, abs) && !strcmp((*pp)->token, token)) {
@@ -1014,8 +1022,12 @@ void xs_reset_watches(struct xs_store *s, xs_domid_t dom)
 
 void xs_fire_special(struct xs_store *s, const char *name)
 {
+	/*
+	 * Xen sends these to privileged domains and to those SET_PERMS let in;
+	 * we have no permissions on special paths yet, so only dom0 hears them.
+	 */
 	for (struct watch *w = s->watches; w; w = w->next)
-		if (!strcmp(w->path, name))
+		if (w->dom == 0 && !strcmp(w->path, name))
 			queue_event(s, w, name);
 }
 

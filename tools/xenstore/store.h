@@ -73,10 +73,15 @@ int xs_transaction_start(struct xs_store *s, xs_domid_t dom, uint32_t *tx);
 /* commit: 0, or -EAGAIN when someone else changed what the transaction used. Either way it ends. */
 int xs_transaction_end(struct xs_store *s, xs_domid_t dom, uint32_t tx, bool commit);
 
-/* path may be "@introduceDomain" or "@releaseDomain". A new watch fires once at once. */
+/*
+ * A new watch fires once at once. path may also be "@<anything>": such a watch
+ * fires only when xs_fire_special names it ("@introduceDomain", "@releaseDomain").
+ */
 int xs_watch(struct xs_store *s, xs_domid_t dom, const char *path, const char *token);
 int xs_unwatch(struct xs_store *s, xs_domid_t dom, const char *path, const char *token);
+/* Drops dom's watches only; RESET_WATCHES (watches and transactions) is xs_release_domain. */
 void xs_reset_watches(struct xs_store *s, xs_domid_t dom);
+/* Queues name's event for dom0's watches on it. */
 void xs_fire_special(struct xs_store *s, const char *name);
 /* Takes the oldest pending event; false when there is none. */
 bool xs_next_event(struct xs_store *s, struct xs_event *ev);
