@@ -91,7 +91,8 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/test_*
 UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter -DHOST_TEST \
 	-Ihyp/include -Itests/unit -fsanitize=address,undefined -fno-omit-frame-pointer
 
-$(B)/unit/%: tests/unit/%.c $(wildcard hyp/*/*.c hyp/*/*/*.c hyp/include/domus/*.h tests/unit/*.h)
+$(B)/unit/%: tests/unit/%.c $(wildcard hyp/*/*.c hyp/*/*/*.c hyp/include/domus/*.h tests/unit/*.h \
+		tools/*/*.c tools/*/*.h)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UNIT_CFLAGS) $< $$(sed -n 's|^// SOURCES:||p' $<) -o $@ -lcmocka
 

@@ -1,0 +1,1141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The XenStore tree, as our xenstored keeps it: pure logic, no I/O.
+ *
+ * The tree is one array of nodes sorted by path, where '/' sorts before every
+ * other character. A node's descendants then follow it contiguously, so a
+ * recursive rm or a directory listing is one scan from the node onwards:
+ *
+ *     /  /local  /local/domain  /local/domain/1  /local/domain/1/name  /local-x ...
+ *
+ * Every operation runs in a transaction. Outside a transaction the caller
+ * gets a private one that commits at once; that is what makes a refused
+ * operation leave the tree untouched. A transaction keeps its own sorted
+ * array of the nodes it touched ("overlay"): read (remembering the node's
+ * generation when first seen, 0 if absent), written (a full copy) or
+ * deleted. Commit fails with -EAGAIN if any of them now has another
+ * generation; otherwise the written copies move into the tree. Adding or
+ * removing a child bumps the parent's generation too, so a transaction that
+ * listed a directory conflicts with one that changed it.
+ *
+ * Watch events are recorded per operation in the transaction and queued for
+ * the caller only after the commit succeeded.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+#define XS_DOMID_MAX 0x7ff0 /* DOMID_FIRST_RESERVED: no real domain has a larger id */
+#define PERM_R 1
+#define PERM_W 2
+
+enum { TX_READ, TX_WRITTEN, TX_DELETED };
+
+struct xs_perm {
+	xs_domid_t id;
+	uint8_t access; /* PERM_R | PERM_W */
+};
+
+struct xs_node {
+	char *path;
+	uint8_t *val;
+	size_t len;
+	struct xs_perm *perms; /* [0] is the owner, with everyone else's access */
+	unsigned int nperms;
+	uint64_t gen; /* in the tree: changes on every write, set_perms, child added/removed */
+	uint64_t gen_seen; /* in an overlay: the tree's gen when first touched, 0 = absent */
+	int state; /* in an overlay: TX_* */
+};
+
+struct nodeset {
+	struct xs_node **v;
+	size_t n, cap;
+};
+
+struct change {
+	char *path;
+	bool subtree; /* an rm: watches below the path fire too */
+};
+
+struct xs_tx {
+	uint32_t id;
+	xs_domid_t dom;
+	struct nodeset ov;
+	struct change *ch;
+	size_t nch;
+	int node_delta; /* nodes dom gains at commit, for its quota */
+	struct xs_tx *next;
+};
+
+struct watch {
+	xs_domid_t dom;
+	char *path; /* absolute, or "@..." */
+	char *token;
+	bool relative;
+	struct watch *next;
+};
+
+struct event {
+	xs_domid_t dom;
+	char *path, *token;
+	struct event *next;
+};
+
+struct dom_acct {
+	unsigned int nodes, watches, txs;
+};
+
+struct xs_store {
+	struct nodeset tree;
+	uint64_t gen;
+	uint32_t next_tx;
+	struct xs_tx *txs;
+	struct watch *watches;
+	struct event *ev_head, **ev_tail;
+	struct dom_acct *acct; /* [XS_DOMID_MAX]: indexed, so counting never fails */
+	struct xs_quota q;
+};
+
+/* ---- paths ---- */
+
+static int path_cmp(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		int ca = *a == '/' ? 1 : (unsigned char)*a;
+		int cb = *b == '/' ? 1 : (unsigned char)*b;
+
+		if (ca != cb || !ca)
+			return ca - cb;
+	}
+}
+
+static int path_cmp_q(const void *a, const void *b)
+{
+	return path_cmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* path is strictly below anc. */
+static bool is_below(const char *path, const char *anc)
+{
+	size_t la = strlen(anc);
+
+	if (la == 1)
+		return path[1] != 0;
+	return !strncmp(path, anc, la) && path[la] == '/';
+}
+
+static bool is_child(const char *path, const char *parent)
+{
+	return is_below(path, parent) && !strchr(path + strlen(parent) + 1, '/');
+}
+
+/* The parent of path ("/" has none) into out. */
+static void parent_of(const char *path, char *out)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash == path ? 1 : (size_t)(slash - path);
+
+	memmove(out, path, n); /* out may be path */
+	out[n] = 0;
+}
+
+bool xs_path_valid(const char *p)
+{
+	size_t n = strlen(p);
+
+	if (p[0] != '/' || n > XS_ABS_PATH_MAX || (n > 1 && p[n - 1] == '/'))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		char c = p[i];
+
+		if (c == '/' && p[i - 1] == '/')
+			return false;
+		/* Xen's set: no '.', whatever else a guest might like */
+		if (c != '/' && c != '-' && c != '_' && c != '@' &&
+		    !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9'))
+			return false;
+	}
+	return true;
+}
+
+int xs_canonical(xs_domid_t domid, const char *path, char out[XS_ABS_PATH_MAX + 1])
+{
+	size_t n = path ? strlen(path) : 0;
+
+	if (!n)
+		return -EINVAL;
+	if (path[0] == '/') {
+		if (n > XS_ABS_PATH_MAX)
+			return -EINVAL;
+		memcpy(out, path, n + 1);
+	} else {
+		if (n > XS_REL_PATH_MAX)
+			return -EINVAL;
+		snprintf(out, XS_ABS_PATH_MAX + 1, "/local/domain/%u/%s", domid, path);
+	}
+	return xs_path_valid(out) ? 0 : -EINVAL;
+}
+
+/* ---- node arrays ---- */
+
+/* The index of path, or where it would go. */
+static size_t ns_find(const struct nodeset *ns, const char *path, bool *found)
+{
+	size_t lo = 0, hi = ns->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = path_cmp(ns->v[mid]->path, path);
+
+		if (!c) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+static int ns_reserve(struct nodeset *ns, size_t cap)
+{
+	struct xs_node **v;
+
+	if (cap <= ns->cap)
+		return 0;
+	cap = cap < 16 ? 16 : cap * 2;
+	v = realloc(ns->v, cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ns->v = v;
+	ns->cap = cap;
+	return 0;
+}
+
+static int ns_insert(struct nodeset *ns, size_t at, struct xs_node *n)
+{
+	if (ns_reserve(ns, ns->n + 1))
+		return -ENOMEM;
+	memmove(&ns->v[at + 1], &ns->v[at], (ns->n - at) * sizeof(*ns->v));
+	ns->v[at] = n;
+	ns->n++;
+	return 0;
+}
+
+static void ns_remove(struct nodeset *ns, size_t at)
+{
+	memmove(&ns->v[at], &ns->v[at + 1], (ns->n - at - 1) * sizeof(*ns->v));
+	ns->n--;
+}
+
+static struct xs_node *node_new(const char *path)
+{
+	struct xs_node *n = calloc(1, sizeof(*n));
+
+	if (n && !(n->path = strdup(path))) {
+		free(n);
+		return NULL;
+	}
+	return n;
+}
+
+static void node_clear(struct xs_node *n)
+{
+	free(n->val);
+	free(n->perms);
+	n->val = NULL;
+	n->perms = NULL;
+	n->len = n->nperms = 0;
+}
+
+static void node_free(struct xs_node *n)
+{
+	if (!n)
+		return;
+	node_clear(n);
+	free(n->path);
+	free(n);
+}
+
+/* Replaces n's value and permissions with copies. */
+static int node_set(struct xs_node *n, const void *val, size_t len, const struct xs_perm *p,
+		    unsigned int np)
+{
+	uint8_t *v = malloc(len ? len : 1);
+	struct xs_perm *pc = malloc(np * sizeof(*p));
+
+	if (!v || !pc) {
+		free(v);
+		free(pc);
+		return -ENOMEM;
+	}
+	memcpy(v, val, len);
+	memcpy(pc, p, np * sizeof(*p));
+	node_clear(n);
+	n->val = v;
+	n->len = len;
+	n->perms = pc;
+	n->nperms = np;
+	return 0;
+}
+
+static struct xs_node *tree_get(struct xs_store *s, const char *path)
+{
+	bool found;
+	size_t i = ns_find(&s->tree, path, &found);
+
+	return found ? s->tree.v[i] : NULL;
+}
+
+static unsigned int access_of(const struct xs_node *n, xs_domid_t dom)
+{
+	if (dom == 0 || n->perms[0].id == dom)
+		return PERM_R | PERM_W;
+	for (unsigned int i = 1; i < n->nperms; i++)
+		if (n->perms[i].id == dom)
+			return n->perms[i].access;
+	return n->perms[0].access;
+}
+
+/* ---- the transaction's view ---- */
+
+/* t's record of path, made (as "read") on first touch. */
+static int tx_entry(struct xs_store *s, struct xs_tx *t, const char *path, struct xs_node **out)
+{
+	bool found;
+	size_t i = ns_find(&t->ov, path, &found);
+	struct xs_node *e, *m;
+
+	if (found) {
+		*out = t->ov.v[i];
+		return 0;
+	}
+	e = node_new(path);
+	if (!e)
+		return -ENOMEM;
+	m = tree_get(s, path);
+	e->gen_seen = m ? m->gen : 0;
+	e->state = TX_READ;
+	if (ns_insert(&t->ov, i, e)) {
+		node_free(e);
+		return -ENOMEM;
+	}
+	*out = e;
+	return 0;
+}
+
+/* The node at path as t sees it, or NULL. */
+static int view_get(struct xs_store *s, struct xs_tx *t, const char *path, struct xs_node **out)
+{
+	struct xs_node *e;
+	int rc = tx_entry(s, t, path, &e);
+
+	if (rc)
+		return rc;
+	*out = e->state == TX_READ ? tree_get(s, path) : e->state == TX_WRITTEN ? e : NULL;
+	return 0;
+}
+
+/* t's own copy of path, to change; an invisible node comes back empty for the caller to fill. */
+static int tx_own(struct xs_store *s, struct xs_tx *t, const char *path, struct xs_node **out)
+{
+	struct xs_node *e, *cur;
+	int rc = tx_entry(s, t, path, &e);
+
+	if (rc)
+		return rc;
+	if (e->state == TX_READ) {
+		cur = tree_get(s, path);
+		if (cur && node_set(e, cur->val, cur->len, cur->perms, cur->nperms))
+			return -ENOMEM;
+	}
+	e->state = TX_WRITTEN;
+	*out = e;
+	return 0;
+}
+
+static int tx_change(struct xs_tx *t, const char *path, bool subtree)
+{
+	struct change *c;
+
+	for (size_t i = 0; i < t->nch; i++)
+		if (t->ch[i].subtree == subtree && !strcmp(t->ch[i].path, path))
+			return 0;
+	c = realloc(t->ch, (t->nch + 1) * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	t->ch = c;
+	if (!(c[t->nch].path = strdup(path)))
+		return -ENOMEM;
+	c[t->nch++].subtree = subtree;
+	return 0;
+}
+
+/* The visible paths below abs (only children if direct), sorted, each to be freed. */
+static int collect(struct xs_store *s, struct xs_tx *t, const char *abs, bool direct,
+		   char ***out, size_t *count)
+{
+	const struct nodeset *sets[2] = { &s->tree, &t->ov };
+	char **v = NULL, **nv;
+	size_t n = 0, k = 0;
+	int rc = 0;
+
+	for (int j = 0; j < 2; j++) {
+		bool found;
+		size_t i = ns_find(sets[j], abs, &found) + found;
+
+		for (; i < sets[j]->n && is_below(sets[j]->v[i]->path, abs); i++) {
+			if (direct && !is_child(sets[j]->v[i]->path, abs))
+				continue;
+			nv = realloc(v, (n + 1) * sizeof(*v));
+			if (!nv || !(nv[n] = strdup(sets[j]->v[i]->path))) {
+				v = nv ? nv : v;
+				rc = -ENOMEM;
+				goto out;
+			}
+			v = nv;
+			n++;
+		}
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), path_cmp_q);
+	for (size_t i = 0; i < n; i++) {
+		struct xs_node *node;
+
+		if (k && !strcmp(v[k - 1], v[i])) {
+			free(v[i]);
+			continue;
+		}
+		if ((rc = view_get(s, t, v[i], &node))) {
+			/* v[k..i) were moved down or freed already */
+			memmove(&v[k], &v[i], (n - i) * sizeof(*v));
+			n = k + n - i;
+			goto out;
+		}
+		if (node)
+			v[k++] = v[i];
+		else
+			free(v[i]);
+	}
+	*out = v;
+	*count = k;
+	return 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	return rc;
+}
+
+static void free_list(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* ---- operations, inside a transaction ---- */
+
+struct args {
+	const void *in;
+	size_t len;
+	void *out;
+	size_t cap;
+};
+
+/*
+ * Makes abs and its missing parents in t. They take the permissions of the
+ * nearest existing ancestor, on which the caller needs write access; a domU
+ * becomes the owner of what it creates, as in Xen.
+ */
+static int create(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, const char *abs)
+{
+	char p[XS_ABS_PATH_MAX + 1];
+	struct xs_node *anc = NULL, *e;
+	struct xs_perm *perms;
+	unsigned int missing = 0, np;
+	size_t i;
+	int rc;
+
+	strcpy(p, abs);
+	while (!anc) {
+		char *slash = strrchr(p, '/');
+
+		slash[slash == p] = 0;
+		missing++;
+		if ((rc = view_get(s, t, p, &anc)))
+			return rc;
+	}
+	if (!(access_of(anc, dom) & PERM_W))
+		return -EACCES;
+	if (dom && (long)s->acct[dom].nodes + t->node_delta + missing > (long)s->q.nodes)
+		return -ENOSPC;
+	np = anc->nperms;
+	perms = malloc(np * sizeof(*perms));
+	if (!perms)
+		return -ENOMEM;
+	memcpy(perms, anc->perms, np * sizeof(*perms));
+	if (dom)
+		perms[0].id = dom;
+	/* Each missing level in turn, from the ancestor down to abs. */
+	for (i = strlen(p) == 1 ? 1 : strlen(p) + 1; !rc; i++) {
+		size_t end = i + strcspn(abs + i, "/");
+
+		memcpy(p, abs, end);
+		p[end] = 0;
+		rc = tx_own(s, t, p, &e);
+		if (!rc)
+			rc = node_set(e, "", 0, perms, np);
+		if (!abs[end])
+			break;
+		i = end;
+	}
+	free(perms);
+	if (!rc && dom)
+		t->node_delta += missing;
+	return rc;
+}
+
+static int op_read(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, const char *abs,
+		   struct args *a)
+{
+	struct xs_node *n;
+	int rc = view_get(s, t, abs, &n);
+
+	if (rc)
+		return rc;
+	if (!n)
+		return -ENOENT;
+	if (!(access_of(n, dom) & PERM_R))
+		return -EACCES;
+	if (n->len > a->cap)
+		return -E2BIG;
+	memcpy(a->out, n->val, n->len);
+	return (int)n->len;
+}
+
+static int op_write(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, const char *abs,
+		    struct args *a)
+{
+	struct xs_node *n;
+	uint8_t *v;
+	int rc;
+
+	if (a->len > XS_VALUE_MAX || (dom && a->len > s->q.value_size))
+		return -E2BIG;
+	if ((rc = view_get(s, t, abs, &n)))
+		return rc;
+	if (n && !(access_of(n, dom) & PERM_W))
+		return -EACCES;
+	if (!n && (rc = create(s, t, dom, abs)))
+		return rc;
+	if ((rc = tx_own(s, t, abs, &n)))
+		return rc;
+	v = malloc(a->len ? a->len : 1);
+	if (!v)
+		return -ENOMEM;
+	memcpy(v, a->in, a->len);
+	free(n->val);
+	n->val = v;
+	n->len = a->len;
+	return tx_change(t, abs, false);
+}
+
+static int op_mkdir(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, const char *abs,
+		    struct args *a)
+{
+	struct xs_node *n;
+	int rc = view_get(s, t, abs, &n);
+
+	(void)a;
+	if (rc)
+		return rc;
+	if (n) /* not an error in Xen, but still only for writers */
+		return access_of(n, dom) & PERM_W ? 0 : -EACCES;
+	if ((rc = create(s, t, dom, abs)))
+		return rc;
+	return tx_change(t, abs, false);
+}
+
+static int op_rm(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, const char *abs,
+		 struct args *a)
+{
+	char parent[XS_ABS_PATH_MAX + 1];
+	struct xs_node *n, *e;
+	char **below;
+	size_t nb;
+	int rc, gone = 0;
+
+	(void)a;
+	if (!strcmp(abs, "/"))
+		return -EINVAL;
+	if ((rc = view_get(s, t, abs, &n)))
+		return rc;
+	if (!n) {
+		/* Xen: gone already is fine, as long as the parent is there */
+		parent_of(abs, parent);
+		if ((rc = view_get(s, t, parent, &n)))
+			return rc;
+		return n ? 0 : -ENOENT;
+	}
+	if (!(access_of(n, dom) & PERM_W))
+		return -EACCES;
+	if ((rc = collect(s, t, abs, false, &below, &nb)))
+		return rc;
+	for (size_t i = 0; i <= nb && !rc; i++) {
+		const char *p = i < nb ? below[i] : abs;
+
+		if (!(rc = tx_own(s, t, p, &e))) {
+			gone += e->nperms && e->perms[0].id == dom;
+			node_clear(e);
+			e->state = TX_DELETED;
+		}
+	}
+	free_list(below, nb);
+	if (dom)
+		t->node_delta -= gone;
+	return rc ? rc : tx_change(t, abs, true);
+}
+
+static int op_directory(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, const char *abs,
+			struct args *a)
+{
+	struct xs_node *n;
+	char **kids;
+	size_t nk, used = 0, skip = strlen(abs) == 1 ? 1 : strlen(abs) + 1;
+	int rc = view_get(s, t, abs, &n);
+
+	if (rc)
+		return rc;
+	if (!n)
+		return -ENOENT;
+	if (!(access_of(n, dom) & PERM_R))
+		return -EACCES;
+	if ((rc = collect(s, t, abs, true, &kids, &nk)))
+		return rc;
+	for (size_t i = 0; i < nk && !rc; i++) {
+		size_t l = strlen(kids[i] + skip) + 1;
+
+		if (used + l > a->cap)
+			rc = -E2BIG;
+		else
+			memcpy((char *)a->out + used, kids[i] + skip, l);
+		used += l;
+	}
+	free_list(kids, nk);
+	return rc ? rc : (int)used;
+}
+
+static int op_get_perms(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, const char *abs,
+			struct args *a)
+{
+	static const char letter[] = "nrwb";
+	struct xs_node *n;
+	size_t used = 0;
+	int rc = view_get(s, t, abs, &n);
+
+	if (rc)
+		return rc;
+	if (!n)
+		return -ENOENT;
+	if (!(access_of(n, dom) & PERM_R))
+		return -EACCES;
+	for (unsigned int i = 0; i < n->nperms; i++) {
+		int l = snprintf((char *)a->out + used, a->cap - used, "%c%u",
+				 letter[n->perms[i].access], n->perms[i].id);
+
+		if (used + l + 1 > a->cap)
+			return -E2BIG;
+		used += l + 1; /* keep the NUL */
+	}
+	return (int)used;
+}
+
+static int op_set_perms(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, const char *abs,
+			struct args *a)
+{
+	struct xs_perm p[256];
+	const char *in = a->in, *end = in + a->len;
+	unsigned int np = 0;
+	struct xs_node *n;
+	int rc;
+
+	/* Decode all of it first: "b3\0r0\0", the last NUL optional. */
+	while (in < end) {
+		const char *at = strchr("nrwb", *in);
+		unsigned long id = 0;
+		const char *d = in + 1;
+
+		if (!*in || !at || np == 256 || d >= end || *d < '0' || *d > '9')
+			return -EINVAL;
+		for (; d < end && *d >= '0' && *d <= '9'; d++)
+			if ((id = id * 10 + (unsigned long)(*d - '0')) >= XS_DOMID_MAX)
+				return -EINVAL;
+		if (d < end && *d)
+			return -EINVAL;
+		p[np].id = (xs_domid_t)id;
+		p[np++].access = (uint8_t)(at - "nrwb");
+		in = d + 1;
+	}
+	if (!np)
+		return -EINVAL;
+	if ((rc = view_get(s, t, abs, &n)))
+		return rc;
+	if (!n)
+		return -ENOENT;
+	/* Only the owner may, and a domU may not give its node away. */
+	if (dom && (n->perms[0].id != dom || p[0].id != dom))
+		return -EACCES;
+	if ((rc = tx_own(s, t, abs, &n)) || (rc = node_set(n, n->val, n->len, p, np)))
+		return rc;
+	return tx_change(t, abs, false);
+}
+
+/* ---- commit ---- */
+
+static void tx_free(struct xs_tx *t)
+{
+	for (size_t i = 0; i < t->ov.n; i++)
+		node_free(t->ov.v[i]);
+	free(t->ov.v);
+	for (size_t i = 0; i < t->nch; i++)
+		free(t->ch[i].path);
+	free(t->ch);
+}
+
+static void queue_event(struct xs_store *s, const struct watch *w, const char *abs)
+{
+	char home[32];
+	struct event *ev = calloc(1, sizeof(*ev));
+	size_t hl = (size_t)snprintf(home, sizeof(home), "/local/domain/%u/", w->dom);
+
+	if (w->relative && !strncmp(abs, home, hl))
+		abs += hl;
+	if (!ev || !(ev->path = strdup(abs)) || !(ev->token = strdup(w->token))) {
+		if (ev)
+			free(ev->path);
+		free(ev);
+		return; /* out of memory: the event is lost, as a full ring would lose it */
+	}
+	ev->dom = w->dom;
+	*s->ev_tail = ev;
+	s->ev_tail = &ev->next;
+}
+
+/* A watcher hears of a path only if it could read it, or what is left above it. */
+static bool can_see(struct xs_store *s, xs_domid_t dom, const char *abs)
+{
+	char p[XS_ABS_PATH_MAX + 1];
+	struct xs_node *n;
+
+	if (!dom)
+		return true;
+	strcpy(p, abs);
+	while (!(n = tree_get(s, p)))
+		parent_of(p, p);
+	return access_of(n, dom) & PERM_R;
+}
+
+static void fire(struct xs_store *s, const char *abs, bool subtree)
+{
+	for (struct watch *w = s->watches; w; w = w->next) {
+		const char *report;
+
+		if (w->path[0] == '@')
+			continue;
+		if (!strcmp(abs, w->path) || is_below(abs, w->path))
+			report = abs;
+		else if (subtree && is_below(w->path, abs))
+			report = w->path; /* Xen reports the watch's own path here */
+		else
+			continue;
+		if (can_see(s, w->dom, report))
+			queue_event(s, w, report);
+	}
+}
+
+static void bump_parent(struct xs_store *s, const char *path)
+{
+	char p[XS_ABS_PATH_MAX + 1];
+	struct xs_node *n;
+
+	parent_of(path, p);
+	if ((n = tree_get(s, p)))
+		n->gen = ++s->gen;
+}
+
+static int tx_commit(struct xs_store *s, struct xs_tx *t)
+{
+	for (size_t i = 0; i < t->ov.n; i++) {
+		struct xs_node *m = tree_get(s, t->ov.v[i]->path);
+
+		if ((m ? m->gen : 0) != t->ov.v[i]->gen_seen)
+			return -EAGAIN;
+	}
+	/* The only allocation: after it, nothing can fail half-way. */
+	if (ns_reserve(&s->tree, s->tree.n + t->ov.n))
+		return -ENOMEM;
+	/*
+	 * Removals are announced against the tree as it was: a watcher that could
+	 * read a node hears of its removal even if what is left above is closed to it.
+	 */
+	for (size_t i = 0; i < t->nch; i++)
+		if (t->ch[i].subtree)
+			fire(s, t->ch[i].path, true);
+	/* In path order, so parents go in before their children. */
+	for (size_t i = 0; i < t->ov.n; i++) {
+		struct xs_node *e = t->ov.v[i], *m;
+		bool found;
+		size_t at;
+
+		if (e->state == TX_READ)
+			continue;
+		at = ns_find(&s->tree, e->path, &found);
+		m = found ? s->tree.v[at] : NULL;
+		if (m)
+			s->acct[m->perms[0].id].nodes--;
+		if (e->state == TX_DELETED) {
+			if (m) {
+				ns_remove(&s->tree, at);
+				node_free(m);
+				bump_parent(s, e->path);
+			}
+			continue;
+		}
+		s->acct[e->perms[0].id].nodes++;
+		if (m) {
+			struct xs_node tmp = *m;
+
+			m->val = e->val;
+			m->len = e->len;
+			m->perms = e->perms;
+			m->nperms = e->nperms;
+			e->val = tmp.val;
+			e->perms = tmp.perms;
+			m->gen = ++s->gen;
+		} else {
+			ns_insert(&s->tree, at, e); /* room reserved above */
+			t->ov.v[i] = NULL;
+			e->gen = ++s->gen;
+			bump_parent(s, e->path);
+		}
+	}
+	for (size_t i = 0; i < t->nch; i++)
+		if (!t->ch[i].subtree)
+			fire(s, t->ch[i].path, false);
+	return 0;
+}
+
+typedef int (*op_fn)(struct xs_store *, struct xs_tx *, xs_domid_t, const char *, struct args *);
+
+/* Resolves the path and the transaction, runs op in it, and commits at once if it was not a real one. */
+static int run(struct xs_store *s, xs_domid_t dom, uint32_t txid, const char *path, op_fn op,
+	       struct args *a)
+{
+	char abs[XS_ABS_PATH_MAX + 1];
+	struct xs_tx once = { .dom = dom }, *t = &once;
+	int rc, rc2;
+
+	/* "@introduceDomain" and friends name events, not nodes */
+	if (dom >= XS_DOMID_MAX || !path || path[0] == '@' || xs_canonical(dom, path, abs))
+		return -EINVAL;
+	if (txid) {
+		for (t = s->txs; t && (t->id != txid || t->dom != dom); t = t->next)
+			;
+		if (!t)
+			return -ENOENT;
+		return op(s, t, dom, abs, a);
+	}
+	rc = op(s, t, dom, abs, a);
+	if (rc >= 0 && (rc2 = tx_commit(s, t)))
+		rc = rc2;
+	tx_free(t);
+	return rc;
+}
+
+int xs_read(struct xs_store *s, xs_domid_t dom, uint32_t tx, const char *path, void *val,
+	    size_t cap)
+{
+	struct args a = { .out = val, .cap = cap };
+
+	return run(s, dom, tx, path, op_read, &a);
+}
+
+int xs_write(struct xs_store *s, xs_domid_t dom, uint32_t tx, const char *path, const void *val,
+	     size_t len)
+{
+	struct args a = { .in = val, .len = len };
+
+	return run(s, dom, tx, path, op_write, &a);
+}
+
+int xs_mkdir(struct xs_store *s, xs_domid_t dom, uint32_t tx, const char *path)
+{
+	return run(s, dom, tx, path, op_mkdir, NULL);
+}
+
+int xs_rm(struct xs_store *s, xs_domid_t dom, uint32_t tx, const char *path)
+{
+	return run(s, dom, tx, path, op_rm, NULL);
+}
+
+int xs_directory(struct xs_store *s, xs_domid_t dom, uint32_t tx, const char *path, char *buf,
+		 size_t cap)
+{
+	struct args a = { .out = buf, .cap = cap };
+
+	return run(s, dom, tx, path, op_directory, &a);
+}
+
+int xs_get_perms(struct xs_store *s, xs_domid_t dom, uint32_t tx, const char *path, char *buf,
+		 size_t cap)
+{
+	struct args a = { .out = buf, .cap = cap };
+
+	return run(s, dom, tx, path, op_get_perms, &a);
+}
+
+int xs_set_perms(struct xs_store *s, xs_domid_t dom, uint32_t tx, const char *path,
+		 const char *perms, size_t len)
+{
+	struct args a = { .in = perms, .len = len };
+
+	return run(s, dom, tx, path, op_set_perms, &a);
+}
+
+/* ---- transactions, watches, domains ---- */
+
+int xs_transaction_start(struct xs_store *s, xs_domid_t dom, uint32_t *id)
+{
+	struct xs_tx *t;
+
+	if (dom >= XS_DOMID_MAX)
+		return -EINVAL;
+	if (dom && s->acct[dom].txs >= s->q.transactions)
+		return -ENOSPC;
+	if (!(t = calloc(1, sizeof(*t))))
+		return -ENOMEM;
+	if (!s->next_tx)
+		s->next_tx = 1; /* 0 means "no transaction" on the wire */
+	t->id = *id = s->next_tx++;
+	t->dom = dom;
+	t->next = s->txs;
+	s->txs = t;
+	s->acct[dom].txs++;
+	return 0;
+}
+
+int xs_transaction_end(struct xs_store *s, xs_domid_t dom, uint32_t id, bool commit)
+{
+	struct xs_tx **pp, *t;
+	int rc = 0;
+
+	for (pp = &s->txs; *pp && ((*pp)->id != id || (*pp)->dom != dom); pp = &(*pp)->next)
+		;
+	if (!id || !(t = *pp))
+		return -ENOENT;
+	if (commit)
+		rc = tx_commit(s, t);
+	*pp = t->next;
+	s->acct[dom].txs--;
+	tx_free(t);
+	free(t);
+	return rc;
+}
+
+int xs_watch(struct xs_store *s, xs_domid_t dom, const char *path, const char *token)
+{
+	char abs[XS_ABS_PATH_MAX + 1];
+	struct watch *w, **pp;
+
+	if (dom >= XS_DOMID_MAX || !path || !token || strlen(token) > XS_TOKEN_MAX)
+		return -EINVAL;
+	/* "@anything" may be watched; only what xs_fire_special names will fire */
+	if (path[0] == '@' && strlen(path) <= XS_ABS_PATH_MAX)
+		strcpy(abs, path);
+	else if (xs_canonical(dom, path, abs))
+		return -EINVAL;
+	for (pp = &s->watches; *pp; pp = &(*pp)->next)
+		if ((*pp)->dom == dom && !strcmp((*pp)->path, abs) && !strcmp((*pp)->token, token))
+			return -EEXIST;
+	if (dom && s->acct[dom].watches >= s->q.watches)
+		return -ENOSPC;
+	w = calloc(1, sizeof(*w));
+	if (!w || !(w->path = strdup(abs)) || !(w->token = strdup(token))) {
+		if (w)
+			free(w->path);
+		free(w);
+		return -ENOMEM;
+	}
+	w->dom = dom;
+	w->relative = path[0] != '/' && path[0] != '@';
+	*pp = w; /* at the tail: events come out in registration order */
+	s->acct[dom].watches++;
+	queue_event(s, w, abs);
+	return 0;
+}
+
+static void watch_free(struct xs_store *s, struct watch **pp)
+{
+	struct watch *w = *pp;
+
+	*pp = w->next;
+	s->acct[w->dom].watches--;
+	free(w->path);
+	free(w->token);
+	free(w);
+}
+
+int xs_unwatch(struct xs_store *s, xs_domid_t dom, const char *path, const char *token)
+{
+	char abs[XS_ABS_PATH_MAX + 1];
+
+	if (dom >= XS_DOMID_MAX || !path || !token)
+		return -EINVAL;
+	/* "@anything" may be watched; only what xs_fire_special names will fire */
+	if (path[0] == '@' && strlen(path) <= XS_ABS_PATH_MAX)
+		strcpy(abs, path);
+	else if (xs_canonical(dom, path, abs))
+		return -EINVAL;
+	for (struct watch **pp = &s->watches; *pp; pp = &(*pp)->next) {
+		if ((*pp)->dom == dom && !strcmp((*pp)->path, abs) && !strcmp((*pp)->token, token)) {
+			watch_free(s, pp);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+void xs_reset_watches(struct xs_store *s, xs_domid_t dom)
+{
+	for (struct watch **pp = &s->watches; *pp;) {
+		if ((*pp)->dom == dom)
+			watch_free(s, pp);
+		else
+			pp = &(*pp)->next;
+	}
+}
+
+void xs_fire_special(struct xs_store *s, const char *name)
+{
+	/*
+	 * Xen sends these to privileged domains and to those SET_PERMS let in;
+	 * we have no permissions on special paths yet, so only dom0 hears them.
+	 */
+	for (struct watch *w = s->watches; w; w = w->next)
+		if (w->dom == 0 && !strcmp(w->path, name))
+			queue_event(s, w, name);
+}
+
+bool xs_next_event(struct xs_store *s, struct xs_event *ev)
+{
+	struct event *e = s->ev_head;
+
+	if (!e)
+		return false;
+	ev->domid = e->dom;
+	snprintf(ev->path, sizeof(ev->path), "%s", e->path);
+	snprintf(ev->token, sizeof(ev->token), "%s", e->token);
+	s->ev_head = e->next;
+	if (!s->ev_head)
+		s->ev_tail = &s->ev_head;
+	free(e->path);
+	free(e->token);
+	free(e);
+	return true;
+}
+
+void xs_release_domain(struct xs_store *s, xs_domid_t dom)
+{
+	if (dom >= XS_DOMID_MAX)
+		return;
+	xs_reset_watches(s, dom);
+	for (struct xs_tx **pp = &s->txs; *pp;) {
+		struct xs_tx *t = *pp;
+
+		if (t->dom != dom) {
+			pp = &t->next;
+			continue;
+		}
+		*pp = t->next;
+		tx_free(t);
+		free(t);
+	}
+	s->acct[dom].txs = 0;
+	/* Nobody is left to read what was queued for it. */
+	s->ev_tail = &s->ev_head;
+	for (struct event **pp = &s->ev_head; *pp;) {
+		struct event *e = *pp;
+
+		if (e->dom == dom) {
+			*pp = e->next;
+			free(e->path);
+			free(e->token);
+			free(e);
+		} else {
+			pp = &e->next;
+			s->ev_tail = pp;
+		}
+	}
+}
+
+struct xs_store *xs_store_new(const struct xs_quota *q)
+{
+	static const struct xs_quota def = XS_QUOTA_DEFAULT;
+	static const struct xs_perm root_perm = { 0, 0 }; /* "n0" */
+	struct xs_store *s = calloc(1, sizeof(*s));
+	struct xs_node *root = node_new("/");
+
+	if (!s || !root || !(s->acct = calloc(XS_DOMID_MAX, sizeof(*s->acct))) ||
+	    node_set(root, "", 0, &root_perm, 1) || ns_insert(&s->tree, 0, root)) {
+		node_free(root);
+		if (s)
+			free(s->acct);
+		free(s);
+		return NULL;
+	}
+	root->gen = s->gen = 1;
+	s->acct[0].nodes = 1;
+	s->q = q ? *q : def;
+	s->next_tx = 1;
+	s->ev_tail = &s->ev_head;
+	return s;
+}
+
+void xs_store_free(struct xs_store *s)
+{
+	struct event *e;
+
+	if (!s)
+		return;
+	for (uint32_t d = 0; d < XS_DOMID_MAX; d++)
+		if (s->acct[d].watches || s->acct[d].txs)
+			xs_release_domain(s, d);
+	while ((e = s->ev_head)) {
+		s->ev_head = e->next;
+		free(e->path);
+		free(e->token);
+		free(e);
+	}
+	for (size_t i = 0; i < s->tree.n; i++)
+		node_free(s->tree.v[i]);
+	free(s->tree.v);
+	free(s->acct);
+	free(s);
+}
+
+size_t xs_node_count(const struct xs_store *s)
+{
+	return s->tree.n;
+}
+
+unsigned int xs_domain_nodes(const struct xs_store *s, xs_domid_t dom)
+{
+	return dom < XS_DOMID_MAX ? s->acct[dom].nodes : 0;
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/* The in-memory XenStore tree of our xenstored: nodes, permissions, transactions, watches, quotas. */
+#ifndef DOMUS_XS_STORE_H
+#define DOMUS_XS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Everything lives in one struct xs_store, so tests can make as many as they
+ * like and the daemon links this file unchanged. No sockets, no rings: the
+ * daemon decodes a request, calls one function here, and turns the negative
+ * errno it gets back into Xen's error name.
+ *
+ * Paths may be absolute ("/local/domain/3/name") or relative to the caller's
+ * home ("name" is /local/domain/<domid>/name). tx is 0 outside a transaction.
+ */
+
+#define XS_ABS_PATH_MAX 3072
+#define XS_REL_PATH_MAX 2048
+#define XS_VALUE_MAX 4096 /* XENSTORE_PAYLOAD_MAX */
+#define XS_TOKEN_MAX 4096
+
+typedef uint32_t xs_domid_t;
+
+struct xs_quota {
+	unsigned int nodes; /* owned by one domain */
+	unsigned int watches;
+	unsigned int transactions; /* open at once */
+	unsigned int value_size;
+};
+
+/* Xen's defaults (xenstored -h): dom0 is never held to them. */
+#define XS_QUOTA_DEFAULT { .nodes = 1000, .watches = 128, .transactions = 10, .value_size = 2048 }
+
+struct xs_event {
+	xs_domid_t domid; /* who to send XS_WATCH_EVENT to */
+	char path[XS_ABS_PATH_MAX + 1]; /* relative if the watch was registered relative */
+	char token[XS_TOKEN_MAX + 1];
+};
+
+struct xs_store;
+
+/* A store holding "/" (owned by dom0, "n0"); q may be NULL for the defaults. */
+struct xs_store *xs_store_new(const struct xs_quota *q);
+void xs_store_free(struct xs_store *s);
+
+/*
+ * An absolute path for domid's path into out: relative paths get the
+ * /local/domain/<domid>/ prefix. 0, or -EINVAL if either is not a valid node path.
+ */
+int xs_canonical(xs_domid_t domid, const char *path, char out[XS_ABS_PATH_MAX + 1]);
+bool xs_path_valid(const char *abs);
+
+/* The value's length, copied into val; -E2BIG if cap is smaller. */
+int xs_read(struct xs_store *s, xs_domid_t dom, uint32_t tx, const char *path, void *val,
+	    size_t cap);
+int xs_write(struct xs_store *s, xs_domid_t dom, uint32_t tx, const char *path, const void *val,
+	     size_t len);
+int xs_mkdir(struct xs_store *s, xs_domid_t dom, uint32_t tx, const char *path);
+int xs_rm(struct xs_store *s, xs_domid_t dom, uint32_t tx, const char *path);
+/* The children's names, sorted, as "a\0b\0" into buf; returns the length used. */
+int xs_directory(struct xs_store *s, xs_domid_t dom, uint32_t tx, const char *path, char *buf,
+		 size_t cap);
+/* Xen's text form, "b1\0r0\0": the owner with everyone's access, then per-domain entries. */
+int xs_get_perms(struct xs_store *s, xs_domid_t dom, uint32_t tx, const char *path, char *buf,
+		 size_t cap);
+int xs_set_perms(struct xs_store *s, xs_domid_t dom, uint32_t tx, const char *path,
+		 const char *perms, size_t len);
+
+int xs_transaction_start(struct xs_store *s, xs_domid_t dom, uint32_t *tx);
+/* commit: 0, or -EAGAIN when someone else changed what the transaction used. Either way it ends. */
+int xs_transaction_end(struct xs_store *s, xs_domid_t dom, uint32_t tx, bool commit);
+
+/*
+ * A new watch fires once at once. path may also be "@<anything>": such a watch
+ * fires only when xs_fire_special names it ("@introduceDomain", "@releaseDomain").
+ */
+int xs_watch(struct xs_store *s, xs_domid_t dom, const char *path, const char *token);
+int xs_unwatch(struct xs_store *s, xs_domid_t dom, const char *path, const char *token);
+/* Drops dom's watches only; RESET_WATCHES (watches and transactions) is xs_release_domain. */
+void xs_reset_watches(struct xs_store *s, xs_domid_t dom);
+/* Queues name's event for dom0's watches on it. */
+void xs_fire_special(struct xs_store *s, const char *name);
+/* Takes the oldest pending event; false when there is none. */
+bool xs_next_event(struct xs_store *s, struct xs_event *ev);
+
+/* The domain went away: its watches and open transactions go with it (its nodes stay). */
+void xs_release_domain(struct xs_store *s, xs_domid_t dom);
+
+size_t xs_node_count(const struct xs_store *s);
+/* Nodes dom owns, as its quota counts them. */
+unsigned int xs_domain_nodes(const struct xs_store *s, xs_domid_t dom);
+
+#endif
