@@ -49,41 +49,41 @@ $(B)/domus.img: $(B)/domus.elf
 
 -include $(HYP_OBJS:.o=.d)
 
-# The micro-benchmark guest (bench/microbench/): a Linux-Image-shaped EL1 program that runs
-# natively and as dom0. Linked at 0 and run wherever it is loaded, so it must need no
-# relocation: the link fails if it would.
+# Freestanding guest kernels of ours, Linux-Image-shaped EL1 programs: the micro-benchmark
+# guest (bench/microbench/), booted natively and as dom0, and the hostile guest
+# (tests/hostile/), which dom0 starts with `domus create` to attack the hypervisor from an
+# unprivileged domain. Linked at 0 and run wherever they are loaded, so they must need no
+# relocation: the link fails if they would.
+GUEST_LDS := bench/microbench/microbench.lds
 MB_SRCS := bench/microbench/head.S bench/microbench/microbench.c
+HOSTILE_SRCS := tests/hostile/head.S tests/hostile/guest.c
 MB_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-builtin -nostdlib \
 	-fno-tree-loop-distribute-patterns -fpie -fvisibility=hidden -fno-stack-protector \
-	-mgeneral-regs-only -mstrict-align -mno-outline-atomics -march=armv8-a
+	-mgeneral-regs-only -mstrict-align -mno-outline-atomics -march=armv8-a -Ihyp/include
 
-$(B)/bench/microbench.elf: $(MB_SRCS) bench/microbench/microbench.lds
+# link_guest: $@ from the sources in $^ that are not the linker script or headers.
+define link_guest
 	@mkdir -p $(dir $@)
-	$(CC) $(MB_CFLAGS) -Wl,-pie,--no-dynamic-linker,-z,norelro,-z,noexecstack,--build-id=none \
-		-Wl,--no-warn-rwx-segments -T bench/microbench/microbench.lds $(MB_SRCS) -o $@
+	@echo "  GUEST   $@"
+	@$(CC) $(MB_CFLAGS) -Wl,-pie,--no-dynamic-linker,-z,norelro,-z,noexecstack,--build-id=none \
+		-Wl,--no-warn-rwx-segments -T $(GUEST_LDS) $(filter %.c %.S,$^) -o $@
 	@if $(CROSS)readelf -rW $@ | grep R_AARCH64 | grep -qv R_AARCH64_NONE; then \
 		echo "$@: needs relocations (an absolute address); it must run anywhere" >&2; \
 		rm -f $@; exit 1; fi
+endef
 
-$(B)/bench/microbench.img: $(B)/bench/microbench.elf
+$(B)/bench/microbench.elf: $(MB_SRCS) $(GUEST_LDS)
+	$(link_guest)
+
+$(B)/hostile/guest.elf: $(HOSTILE_SRCS) $(GUEST_LDS) $(wildcard hyp/include/public/*.h)
+	$(link_guest)
+
+$(B)/%.img: $(B)/%.elf
 	$(OBJCOPY) -O binary $< $@
 	@echo "  IMAGE   $@ ($$(stat -c %s $@) bytes)"
 
-# The hostile guest (tests/hostile/): a freestanding guest kernel dom0 starts with `domus
-# create` to attack the hypervisor from an unprivileged domain. Same rules as the above.
-HOSTILE_SRCS := tests/hostile/head.S tests/hostile/guest.c
-
-$(B)/hostile/guest.elf: $(HOSTILE_SRCS) tests/hostile/guest.lds $(wildcard hyp/include/public/*.h)
-	@mkdir -p $(dir $@)
-	@echo "  GUEST   $@"
-	@$(CC) $(MB_CFLAGS) -Ihyp/include -Wl,-pie,--no-dynamic-linker,-z,norelro,-z,noexecstack,--build-id=none \
-		-Wl,--no-warn-rwx-segments -T tests/hostile/guest.lds $(HOSTILE_SRCS) -o $@
-	@if $(CROSS)readelf -rW $@ | grep R_AARCH64 | grep -qv R_AARCH64_NONE; then \
-		echo "$@: needs relocations (an absolute address); it must run anywhere" >&2; \
-		rm -f $@; exit 1; fi
-
 $(B)/hostile/hostile.img: $(B)/hostile/guest.elf
-	@$(OBJCOPY) -O binary $< $@
+	$(OBJCOPY) -O binary $< $@
 
 # Host unit tests: tests/unit/test_*.c, each naming the sources it links in a
 # "// SOURCES: a.c b.c" line.

@@ -6,7 +6,6 @@
 #include <domus/printk.h>
 #include <domus/spinlock.h>
 #include <domus/string.h>
-#include <domus/vpl011.h>
 #include <public/xen.h>
 #include <domus/evtchn.h>
 #include <stdarg.h>
@@ -164,8 +163,6 @@ static void deliver(char c)
 {
 	if (input_to_domus) {
 		console_debug_key(c);
-	} else if (input_domain && input_domain->vuart) {
-		vpl011_receive(input_domain->vuart, (u8)c);
 	} else if (input_domain) {
 		spin_lock(&input_lock);
 		if (input_prod - input_cons < INPUT_RING_SIZE)

@@ -502,18 +502,27 @@ static int create(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, const cha
 	return rc;
 }
 
+/* The node at abs as t sees it, if dom may read it: 0, -ENOENT or -EACCES. */
+static int view_get_readable(struct xs_store *s, struct xs_tx *t, const char *abs, xs_domid_t dom,
+			     struct xs_node **n)
+{
+	int rc = view_get(s, t, abs, n);
+
+	if (rc)
+		return rc;
+	if (!*n)
+		return -ENOENT;
+	return access_of(*n, dom) & PERM_R ? 0 : -EACCES;
+}
+
 static int op_read(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, const char *abs,
 		   struct args *a)
 {
 	struct xs_node *n;
-	int rc = view_get(s, t, abs, &n);
+	int rc = view_get_readable(s, t, abs, dom, &n);
 
 	if (rc)
 		return rc;
-	if (!n)
-		return -ENOENT;
-	if (!(access_of(n, dom) & PERM_R))
-		return -EACCES;
 	if (n->len > a->cap)
 		return -E2BIG;
 	memcpy(a->out, n->val, n->len);
@@ -609,14 +618,10 @@ static int op_directory(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, con
 	struct xs_node *n;
 	char **kids;
 	size_t nk, used = 0, skip = strlen(abs) == 1 ? 1 : strlen(abs) + 1;
-	int rc = view_get(s, t, abs, &n);
+	int rc = view_get_readable(s, t, abs, dom, &n);
 
 	if (rc)
 		return rc;
-	if (!n)
-		return -ENOENT;
-	if (!(access_of(n, dom) & PERM_R))
-		return -EACCES;
 	if ((rc = collect(s, t, abs, true, &kids, &nk)))
 		return rc;
 	for (size_t i = 0; i < nk && !rc; i++) {
@@ -638,14 +643,10 @@ static int op_get_perms(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, con
 	static const char letter[] = "nrwb";
 	struct xs_node *n;
 	size_t used = 0;
-	int rc = view_get(s, t, abs, &n);
+	int rc = view_get_readable(s, t, abs, dom, &n);
 
 	if (rc)
 		return rc;
-	if (!n)
-		return -ENOENT;
-	if (!(access_of(n, dom) & PERM_R))
-		return -EACCES;
 	for (unsigned int i = 0; i < n->nperms; i++) {
 		int l = snprintf((char *)a->out + used, a->cap - used, "%c%u",
 				 letter[n->perms[i].access], n->perms[i].id);

@@ -6,6 +6,7 @@
 #include <domus/decode.h>
 #include <domus/domain.h>
 #include <domus/p2m.h>
+#include <domus/guest_access.h>
 #include <domus/hypercall.h>
 #include <public/xen.h>
 #include <domus/errno.h>
@@ -84,15 +85,7 @@ static void set_reg(struct vcpu *v, u32 r, u64 val)
 /* Reads the trapping instruction through the guest's own stage 1 and stage 2. */
 static int fetch_guest_insn(struct vcpu *v, u32 *insn)
 {
-	ipa_t ipa;
-	paddr_t pa;
-	enum p2m_type type;
-
-	if (arch_gva_to_ipa(v, v->regs.pc, false, &ipa) ||
-	    p2m_lookup(v->dom, ipa >> PAGE_SHIFT, &pa, &type) || type != P2M_RAM)
-		return -EFAULT;
-	*insn = *(volatile u32 *)p2m_frame_va(pa + (ipa & 0xffc));
-	return 0;
+	return copy_from_guest(v, insn, v->regs.pc, sizeof(*insn));
 }
 
 static int mmio_dispatch(struct vcpu *v, ipa_t ipa, u32 size, bool write, u64 *val)

@@ -14,7 +14,7 @@ int uart_getc(void); /* -1 if nothing waiting */
 void uart_rx_irq_enable(void);
 
 void console_write(const char *s, size_t len);
-/* Raw output from a domain (its emulated UART), shown as it is. */
+/* Raw output from a domain (dom0's console_io writes), shown as it is. */
 void console_guest_write(struct domain *d, const char *s, size_t len);
 /* Drains the UART; called from its interrupt. */
 void console_rx_interrupt(void);

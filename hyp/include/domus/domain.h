@@ -9,7 +9,6 @@
 #include <domus/types.h>
 #include <domus/vcpu.h>
 #include <domus/vgic.h>
-#include <domus/vpl011.h>
 
 #include <public/sched.h>
 
@@ -65,7 +64,6 @@ struct domain {
 	struct vgic_dist vgic;
 	struct mmio_handler mmio[DOMAIN_MAX_MMIO];
 	u32 nr_mmio;
-	struct vpl011 *vuart;
 	/* Xen guest interface: the shared_info page (hypervisor VA), ports, grants. */
 	struct shared_info *shared_info;
 	u64 shared_info_gfn; /* where the guest mapped it, GFN_NONE if nowhere */
