@@ -115,11 +115,11 @@ fuzz: deps-host $(FUZZ_TARGETS)
 # Dom0 tools (tools/): static arm64 Linux programs that go into dom0's initramfs.
 TOOLS_CC := $(CROSS)gcc
 TOOLS_CFLAGS := -static -O2 -g0 -Wall -Wextra -Werror -Ihyp/include -Itools
-TOOLS := $(B)/tools/domus $(B)/tools/domus-selftest
+TOOLS := $(B)/tools/domus $(B)/tools/domus-selftest $(B)/tools/xenstored $(B)/tools/xenstore
 TOOLS_DEPS := tools/libdomus.c tools/libdomus.h $(wildcard hyp/include/public/*.h)
 
-DOMUS_TOOL_SRCS := tools/domus.c tools/config.c tools/build.c tools/consoled.c \
-	hyp/lib/fdt.c hyp/lib/fdt_write.c
+DOMUS_TOOL_SRCS := tools/domus.c tools/config.c tools/build.c tools/consoled.c tools/domstore.c \
+	tools/xenstore/client.c tools/xenstore/wire.c hyp/lib/fdt.c hyp/lib/fdt_write.c
 
 $(B)/tools/domus: $(DOMUS_TOOL_SRCS) $(wildcard tools/*.h) hyp/include/domus/fdt.h $(TOOLS_DEPS)
 	@mkdir -p $(dir $@)
@@ -130,6 +130,20 @@ $(B)/tools/domus-selftest: tools/domus-selftest.c tools/hostile.c tools/hostile.
 	@mkdir -p $(dir $@)
 	@echo "  TOOL    $@"
 	@$(TOOLS_CC) $(TOOLS_CFLAGS) tools/domus-selftest.c tools/hostile.c tools/libdomus.c -o $@
+
+XENSTORED_SRCS := tools/xenstore/xenstored.c tools/xenstore/store.c tools/xenstore/wire.c \
+	tools/xenstore/ring.c tools/libdomus.c
+$(B)/tools/xenstored: $(XENSTORED_SRCS) $(wildcard tools/xenstore/*.h) $(TOOLS_DEPS)
+	@mkdir -p $(dir $@)
+	@echo "  TOOL    $@"
+	@$(TOOLS_CC) $(TOOLS_CFLAGS) $(XENSTORED_SRCS) -o $@
+
+# xenstore-read, -write, -ls, ...: one program; guest/build.sh links the names to it.
+$(B)/tools/xenstore: tools/xenstore/xenstore.c tools/xenstore/client.c tools/xenstore/wire.c \
+		$(wildcard tools/xenstore/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  TOOL    $@"
+	@$(TOOLS_CC) $(TOOLS_CFLAGS) $(filter %.c,$^) -o $@
 
 tools: $(TOOLS)
 

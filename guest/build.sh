@@ -211,6 +211,12 @@ if [ -n "${DOMUS_GUEST_TOOLS:-}" ]; then
 		[ -f "$t" ] && cp "$t" "$STAGE/bin/"
 	done
 	echo "guest: tools: $(ls "$DOMUS_GUEST_TOOLS" | tr '\n' ' ')" >&2
+	# One XenStore client program under Xen's tool names (a guest has them too).
+	if [ -f "$STAGE/bin/xenstore" ]; then
+		for n in read write rm ls list exists chmod watch; do
+			ln -s xenstore "$STAGE/bin/xenstore-$n"
+		done
+	fi
 fi
 
 # Applets: busybox is an arm64 binary and cannot run here, so read its applet name table
@@ -324,6 +330,11 @@ while read -r m; do
 	insmod "/lib/modules/$KVER/$m" || echo "init: insmod $m failed"
 done < /etc/modules.load
 [ -d /proc/xen ] && mount -t xenfs xenfs /proc/xen 2>/dev/null
+# Dom0 (only it has the xenbus backend device) serves XenStore to itself and its guests.
+if [ -e /dev/xen/xenbus_backend ] && [ -x /bin/xenstored ]; then
+	mkdir -p /var/log
+	xenstored 2>>/var/log/xenstored.log || echo "init: xenstored did not start: $(tail -n 1 /var/log/xenstored.log)"
+fi
 
 ip link set lo up
 echo "DOMUS-GUEST-READY $(cat /proc/uptime)"

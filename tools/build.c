@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include <domus/fdt.h>
+#include <public/grant_table.h>
 #include <public/sched.h>
 #include <public/xen.h>
 
@@ -221,6 +222,16 @@ static int make_fdt(const struct domu_config *c, void *buf, uint64_t initrd, uin
 	return fdtw_finish(&w);
 }
 
+static long seed_grant(uint16_t dom, uint32_t ref, uint64_t gfn)
+{
+	struct domus_ctl ctl = { .cmd = DOMUS_CTL_seedgrant, .domid = dom };
+
+	ctl.u.seedgrant.ref = ref;
+	ctl.u.seedgrant.grantee = 0;
+	ctl.u.seedgrant.gfn = gfn;
+	return domus_ctl(&ctl);
+}
+
 static int populate_ram(uint16_t dom, uint64_t mib)
 {
 	uint64_t n = mib * MIB >> (12 + EXTENT_ORDER), done = 0;
@@ -324,7 +335,20 @@ int domu_build(const struct domu_config *c, struct domu_built *out, char *err, s
 		fail(err, errlen, "cannot set up the console: %s", strerror((int)-r));
 		goto out_destroy;
 	}
-	/* No XenStore yet: STORE_PFN 0 tells Linux to leave xenbus off. */
+	/* XenStore: the page after the console's, and a port xenstored binds when introduced. */
+	out->store_gfn = (GUEST_MAGIC_BASE >> 12) + GUEST_XENSTORE_PFN_OFFSET;
+	if ((r = domus_evtchn_alloc_unbound(dom, 0, &out->store_port)) ||
+	    (r = domus_set_param(dom, HVM_PARAM_STORE_PFN, out->store_gfn)) ||
+	    (r = domus_set_param(dom, HVM_PARAM_STORE_EVTCHN, out->store_port))) {
+		fail(err, errlen, "cannot set up its XenStore page: %s", strerror((int)-r));
+		goto out_destroy;
+	}
+	/* Grants of both pages to dom0, as libxc seeds them: xenstored maps ref 1. */
+	if ((r = seed_grant(dom, GNTTAB_RESERVED_CONSOLE, out->console_gfn)) ||
+	    (r = seed_grant(dom, GNTTAB_RESERVED_XENSTORE, out->store_gfn))) {
+		fail(err, errlen, "cannot seed its grant table: %s", strerror((int)-r));
+		goto out_destroy;
+	}
 	ctl = (struct domus_ctl){ .cmd = DOMUS_CTL_setvcpucontext, .domid = dom };
 	ctl.u.vcpucontext.vcpu = 0;
 	ctl.u.vcpucontext.pc = kaddr;

@@ -27,6 +27,7 @@ typedef uint16_t domid_t;
 #include <xen/evtchn.h>
 
 #include "console.h"
+#include "domstore.h"
 #include "libdomus.h"
 
 /* Xen's struct xencons_interface (public/io/console.h). */
@@ -113,11 +114,9 @@ static void apply_action(const struct domu_config *c, uint16_t domid, uint32_t r
 {
 	const char *what = reason == 0 ? c->on_poweroff : reason == 1 ? c->on_reboot :
 		reason == 3 ? c->on_crash : "destroy";
-	struct domus_ctl ctl = { .cmd = DOMUS_CTL_destroydomain, .domid = domid };
-
 	if (!strcmp(what, "preserve"))
 		return; /* left shut down, for a look at it; `domus destroy` ends it */
-	domus_ctl(&ctl);
+	domain_end(domid);
 	if (!strcmp(what, "restart"))
 		execl("/proc/self/exe", "domus", "create", c->path, (char *)NULL);
 }

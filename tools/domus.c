@@ -9,6 +9,9 @@
  *   domus dmesg            the hypervisor's console log
  *   domus create [-c] CFG  build and start a guest from an xl-style config file
  *   domus console NAME     attach to a guest's console (Ctrl-] detaches)
+ *   domus shutdown [-w] NAME / reboot [-w] NAME
+ *                          ask the guest to power off or reboot (control/shutdown);
+ *                          -w waits until it has stopped
  *   domus destroy NAME     end a guest at once; its memory goes back to Domus
  */
 #include <errno.h>
@@ -24,6 +27,7 @@
 #include "build.h"
 #include "config.h"
 #include "console.h"
+#include "domstore.h"
 #include "libdomus.h"
 
 #define __HYPERVISOR_xen_version 17
@@ -165,6 +169,11 @@ static int cmd_create(int argc, char **argv)
 		fprintf(stderr, "domus: %s: %s\n", c.name, err);
 		return 1;
 	}
+	if (domstore_introduce(&c, &b, err, sizeof(err))) {
+		fprintf(stderr, "domus: %s: %s\n", c.name, err);
+		domain_end(b.domid);
+		return 1;
+	}
 	/* The console daemon binds the ring before the guest runs, so no output is lost. */
 	if (pipe(pipefd))
 		return 1;
@@ -182,8 +191,7 @@ static int cmd_create(int argc, char **argv)
 	waitpid(pid, NULL, 0);
 	if (read(pipefd[0], &ready, 1) != 1) {
 		fprintf(stderr, "domus: %s: the console daemon did not start\n", c.name);
-		ctl = (struct domus_ctl){ .cmd = DOMUS_CTL_destroydomain, .domid = b.domid };
-		domus_ctl(&ctl);
+		domain_end(b.domid);
 		return 1;
 	}
 	close(pipefd[0]);
@@ -219,21 +227,59 @@ static void stop_console_daemon(const char *name)
 
 static int cmd_destroy(const char *name)
 {
-	struct domus_ctl ctl = { .cmd = DOMUS_CTL_destroydomain };
 	struct domus_ctl_domaininfo info;
-	long rc = domus_find_domain(name, &ctl.domid, &info);
+	uint16_t id;
+	long rc = domus_find_domain(name, &id, &info);
 
 	if (rc) {
 		fprintf(stderr, "domus: no domain '%s'\n", name);
 		return 1;
 	}
-	if (ctl.domid == 0) {
+	if (id == 0) {
 		fprintf(stderr, "domus: dom0 ends with the machine: use poweroff\n");
 		return 1;
 	}
 	stop_console_daemon(info.name);
-	rc = domus_ctl(&ctl);
+	rc = domain_end(id);
 	return rc ? fail("destroy", rc) : 0;
+}
+
+/* `domus shutdown|reboot [-w] NAME`: the guest's own orderly shutdown, as `xl shutdown`. */
+static int cmd_shutdown(int argc, char **argv, const char *how)
+{
+	bool wait = argc > 1 && !strcmp(argv[0], "-w");
+	const char *name = argc == 1 ? argv[0] : wait && argc == 2 ? argv[1] : NULL;
+	struct domus_ctl_domaininfo info;
+	uint16_t id, now;
+	long rc;
+
+	if (!name) {
+		fprintf(stderr, "usage: domus %s [-w] NAME\n", how);
+		return 2;
+	}
+	if (domus_find_domain(name, &id, &info)) {
+		fprintf(stderr, "domus: no domain '%s'\n", name);
+		return 1;
+	}
+	if (id == 0) {
+		fprintf(stderr, "domus: dom0 shuts down with the machine: use %s\n", how);
+		return 1;
+	}
+	rc = domstore_request_shutdown(id, how);
+	if (rc)
+		return fail(how, rc);
+	/* Up to a minute: the guest's own shutdown runs its init scripts. */
+	for (int i = 0; wait && i < 600; i++) {
+		if (domus_find_domain(name, &now, &info) || now != id ||
+		    info.state == DOMUS_DOMAIN_SHUTDOWN || info.state == DOMUS_DOMAIN_DYING)
+			return 0;
+		usleep(100 * 1000);
+	}
+	if (wait) {
+		fprintf(stderr, "domus: '%s' did not %s within 60 s\n", name, how);
+		return 1;
+	}
+	return 0;
 }
 
 static int cmd_console(const char *name)
@@ -268,9 +314,12 @@ static int cmd_info(void)
 	{
 		struct domus_ctl d0 = { .cmd = DOMUS_CTL_getdomaininfo, .domid = 0 };
 
-		if (domus_ctl(&d0) == 0 && d0.domid == 0)
+		if (domus_ctl(&d0) == 0 && d0.domid == 0) {
 			printf("dom0_p2m_pages   : %llu\n",
 			       (unsigned long long)d0.u.domaininfo.p2m_table_pages);
+			printf("dom0_maptrack_pages: %llu\n",
+			       (unsigned long long)d0.u.domaininfo.maptrack_pages);
+		}
 	}
 	return 0;
 }
@@ -278,7 +327,8 @@ static int cmd_info(void)
 static int usage(void)
 {
 	fprintf(stderr, "usage: domus version | info | list | vcpu-list [ID] | pause ID | unpause ID | dmesg |\n"
-			"             create [-c] CONFIG | console NAME | destroy NAME\n");
+			"             create [-c] CONFIG | console NAME | shutdown [-w] NAME |\n"
+			"             reboot [-w] NAME | destroy NAME\n");
 	return 2;
 }
 
@@ -308,6 +358,10 @@ int main(int argc, char **argv)
 		return cmd_create(argc - 2, argv + 2);
 	if (!strcmp(cmd, "console") && argc == 3)
 		return cmd_console(argv[2]);
+	if (!strcmp(cmd, "shutdown"))
+		return cmd_shutdown(argc - 2, argv + 2, "poweroff");
+	if (!strcmp(cmd, "reboot"))
+		return cmd_shutdown(argc - 2, argv + 2, "reboot");
 	if (!strcmp(cmd, "destroy") && argc == 3)
 		return cmd_destroy(argv[2]);
 	return usage();

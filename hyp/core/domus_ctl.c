@@ -3,6 +3,7 @@
 #include <domus/console.h>
 #include <domus/domain.h>
 #include <domus/errno.h>
+#include <domus/gnttab.h>
 #include <domus/guest_access.h>
 #include <domus/hypercall.h>
 #include <domus/mm.h>
@@ -39,6 +40,7 @@ static long getdomaininfo(struct domus_ctl *c)
 	i->mem_pages = best->mem_pages;
 	i->cpu_time_ns = domain_cpu_ns(best);
 	i->p2m_table_pages = best->s2_table_pages;
+	i->maptrack_pages = gnttab_maptrack_pages(best);
 	memcpy(i->name, best->name, sizeof(i->name));
 	i->name[sizeof(i->name) - 1] = 0;
 	return 0;
@@ -119,6 +121,7 @@ static long ctl_locked(struct vcpu *v, vaddr_t arg)
 	}
 	case DOMUS_CTL_destroydomain:
 	case DOMUS_CTL_setvcpucontext:
+	case DOMUS_CTL_seedgrant:
 	case DOMUS_CTL_getvcpuinfo:
 	case DOMUS_CTL_pausedomain:
 	case DOMUS_CTL_unpausedomain:
@@ -147,6 +150,14 @@ static long ctl_locked(struct vcpu *v, vaddr_t arg)
 		if (c.cmd == DOMUS_CTL_setvcpucontext)
 			return domu_set_vcpu_context(d, c.u.vcpucontext.vcpu, c.u.vcpucontext.pc,
 						     c.u.vcpucontext.x0);
+		if (c.cmd == DOMUS_CTL_seedgrant) {
+			struct domus_ctl_seedgrant *g = &c.u.seedgrant;
+
+			/* Only before the guest runs: afterwards the table is the guest's. */
+			if (d->state != DOMAIN_BUILDING)
+				return -EBUSY;
+			return gnttab_seed(d, g->ref, g->grantee, g->gfn, g->readonly);
+		}
 		if (d->state == DOMAIN_SHUTDOWN)
 			return -EINVAL;
 		if (c.cmd == DOMUS_CTL_unpausedomain && d->state == DOMAIN_BUILDING)

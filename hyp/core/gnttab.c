@@ -187,6 +187,36 @@ int gnttab_get_frame(struct domain *d, u32 idx, paddr_t *pa)
 	return rc;
 }
 
+u32 gnttab_maptrack_pages(struct domain *d)
+{
+	return d->gnttab ? __atomic_load_n(&d->gnttab->nr_chunks, __ATOMIC_RELAXED) : 0;
+}
+
+int gnttab_seed(struct domain *d, u32 ref, domid_t domid, u64 gfn, bool ro)
+{
+	struct gnttab_domain *gt = d->gnttab;
+	struct grant_entry_v1 *e;
+	int rc = 0;
+
+	if (!gt || ref >= GNTTAB_NR_RESERVED_ENTRIES || gfn >> 32)
+		return -EINVAL;
+	spin_lock(&gt->lock);
+	e = entry(gt, ref);
+	if (gt->dying) {
+		rc = -EINVAL;
+	} else if (active(gt, ref)->readers || active(gt, ref)->writers) {
+		rc = -EBUSY;
+	} else {
+		e->domid = domid;
+		e->frame = (u32)gfn;
+		/* The flags last: a grantee that sees permit_access sees the rest. */
+		__atomic_store_n(&e->flags, GTF_permit_access | (ro ? GTF_readonly : 0),
+				 __ATOMIC_RELEASE);
+	}
+	spin_unlock(&gt->lock);
+	return rc;
+}
+
 /* ---- the guest's entry: GTF_reading / GTF_writing ---- */
 
 /*

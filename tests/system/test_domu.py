@@ -36,9 +36,11 @@ def detach(m):
 
 
 def free_pages(m):
-    """Domus' free pages plus those dom0's stage-2 tables took meanwhile: dom0 balloons pages
-    out to map a guest's (privcmd), which splits its block mappings into page tables."""
-    return number(m.run("domus info | awk '/^free_pages|^dom0_p2m_pages/ { n += $3 } END { print n }'"))
+    """Domus' free pages plus those dom0's stage-2 tables and grant-map records took
+    meanwhile: dom0 balloons pages out to map a guest's (privcmd, gntdev), which splits its
+    block mappings into page tables, and xenstored's first grant map takes a maptrack page."""
+    return number(m.run("domus info | awk '/^free_pages|^dom0_p2m_pages|^dom0_maptrack_pages/ "
+                        "{ n += $NF } END { print n }'"))
 
 
 def test_guest_boots_stock_kernel_to_its_shell_and_powers_off_from_inside(domus_image, boot):
@@ -80,6 +82,41 @@ def test_guest_reboot_restarts_it_as_on_reboot_says(domus_image, boot):
     guest_run(m, "cat /sys/hypervisor/type", r"\nxen\r*\n")
 
 
+def xenstore_nodes(m):
+    return number(m.run("xenstore-ls -f / | wc -l"))
+
+
+def test_guest_has_its_xenstore_records_and_shuts_down_when_dom0_asks(domus_image, boot):
+    """`domus shutdown` writes control/shutdown; the guest's own xenbus driver sees it and
+    powers off in order. Its records go with it and dom0's watchers hear @releaseDomain."""
+    m = boot_dom0(boot, smp=2)
+    nodes = xenstore_nodes(m)
+    assert m.run("xenstore-read /local/domain/0/name").strip().endswith("Domain-0")
+    m.run("domus create /etc/domus/guest.cfg", timeout=120)
+    out = m.run("xenstore-ls -f /local/domain/1")
+    for node in ('/local/domain/1/name = "guest"', '/local/domain/1/memory/target = "262144"',
+                 '/local/domain/1/cpu/0/availability = "online"',
+                 '/local/domain/1/control/platform-feature-xs_reset_watches = "1"'):
+        assert node in out, out
+    attach(m, "guest")
+    # The guest's kernel speaks XenStore: it announced what shutdowns it supports.
+    guest_run(m, "xenstore-read control/feature-poweroff name", r"\n1\r*\nguest\r*\n")
+    detach(m)
+    m.send("xenstore-watch -n 2 @releaseDomain > /tmp/released &\n")
+    m.wait_for(r"~ # ")
+    since = m.mark()
+    out, status = m.shell("domus shutdown -w guest", timeout=90)
+    assert status == 0, out
+    m.wait_logged(r"\(domus\) d1: shut down \(poweroff\)", since)
+    m.wait_logged(r"\(domus\) d1: destroyed, 256 MiB returned", since)
+    assert "guest" not in m.run("domus list")
+    # Fired once when set, once when the guest stopped.
+    assert m.run("sleep 1; cat /tmp/released").count("@releaseDomain") == 2
+    assert xenstore_nodes(m) == nodes
+    out, status = m.shell("domus shutdown guest")
+    assert status != 0 and "no domain 'guest'" in out, out
+
+
 def test_two_guests_with_two_vcpus_each_see_their_own_cpus_and_memory(domus_image, boot):
     m = boot_dom0(boot, smp=2, mem=2048)
     write_config(m, "/tmp/a.cfg", "alpha", 160, vcpus=2)
@@ -94,6 +131,15 @@ def test_two_guests_with_two_vcpus_each_see_their_own_cpus_and_memory(domus_imag
         kib = int(guest_run(m, "awk '/^MemTotal:/ { print $2 }' /proc/meminfo",
                             r"\n(\d+)\r*\n").group(1))
         assert (mib - 96) * 1024 < kib <= mib * 1024, (name, kib)
+        # XenStore: its own records only. Dom0's and the other guest's are closed to it.
+        other = 2 if name == "alpha" else 1
+        guest_run(m, "xenstore-read name", rf"\n{name}\r*\n")
+        guest_run(m, "xenstore-write data/mine yes && xenstore-read data/mine", r"\nyes\r*\n")
+        for cmd in (f"xenstore-read /local/domain/{other}/name", "xenstore-read /local/domain/0/name",
+                    f"xenstore-write /local/domain/{other}/data/x 1", "xenstore-write /tool/x 1",
+                    "xenstore-list /local/domain", f"xenstore-rm /local/domain/{other}/name",
+                    f"xenstore-chmod /local/domain/{other}/data n{3 - other}"):
+            guest_run(m, f"{cmd}; echo status=$?", r"Permission denied\r*\nstatus=1")
         detach(m)
     out = m.run("domus vcpu-list alpha")
     assert len(re.findall(r"^alpha\s+1\s+\d", out, re.M)) == 2, out
@@ -103,6 +149,9 @@ def test_two_guests_with_two_vcpus_each_see_their_own_cpus_and_memory(domus_imag
     assert re.search(r"^alpha\s+1\s+160\s+2\s+paused", out, re.M), out
     assert re.search(r"^beta\s+2\s+224\s+2\s+running", out, re.M), out
     assert len(re.findall(r"^alpha\s+1\s+\d\s+\d\s+paused", out, re.M)) == 2, out
+    out = m.run("xenstore-read /local/domain/1/data/mine /local/domain/2/data/mine "
+                "/local/domain/2/name")
+    assert re.search(r"yes\r*\nyes\r*\nbeta", out), out
     m.run("domus unpause alpha")
     assert re.search(r"^alpha\s+1\s+160\s+2\s+running", m.run("domus list"), re.M)
     m.run("domus destroy alpha && domus destroy beta")
@@ -132,12 +181,13 @@ def test_fifty_create_destroy_cycles_return_every_page(domus_image, boot):
     m = boot_dom0(boot, smp=2)
     m.run("gunzip -c /boot/domu/Image.gz > /tmp/Image", timeout=120)
     write_config(m, "/tmp/soak.cfg", "soak", 96, vcpus=2, kernel="/tmp/Image")
-    before = free_pages(m)
+    before, nodes = free_pages(m), xenstore_nodes(m)
     out, status = m.shell("for i in $(seq 50); do domus create /tmp/soak.cfg >/dev/null && "
                           "domus destroy soak || break; done; echo cycles=$i", timeout=600)
     assert status == 0 and "cycles=50" in out, out
     assert "soak" not in m.run("domus list")
     assert free_pages(m) == before
+    assert xenstore_nodes(m) == nodes
 
 
 def test_config_errors_name_the_line_and_unknown_domains_are_one_clear_line(domus_image, boot):

@@ -1028,6 +1028,31 @@ static void test_revoke_races_with_map(void **state)
 	assert_int_equal(p2ms[0]->low[0x100].type, P2M_NONE);
 }
 
+/* The toolstack's seeded refs (console, xenstore) are grants dom0 can map like any other. */
+static void test_seeded_reserved_refs_map_and_others_are_refused(void **state)
+{
+	struct gnttab_map_grant_ref op;
+	struct grant_entry_v1 *e = gent(1, GNTTAB_RESERVED_XENSTORE);
+
+	assert_int_equal(gnttab_seed(&doms[1], GNTTAB_RESERVED_XENSTORE, 0, 3, false), 0);
+	assert_int_equal(e->flags, GTF_permit_access);
+	assert_int_equal(e->domid, 0);
+	assert_int_equal(e->frame, 3);
+	assert_int_equal(map(0, 1, GNTTAB_RESERVED_XENSTORE, RW, AT, &op), OK);
+	assert_int_equal(op.dev_bus_addr, ram_pa(1, 3));
+	/* Pinned: it cannot be rewritten under the mapper. */
+	assert_int_equal(gnttab_seed(&doms[1], GNTTAB_RESERVED_XENSTORE, 2, 4, false), -EBUSY);
+	assert_int_equal(unmap(0, op.handle, AT), OK);
+	/* Read-only seeds map read-only only. */
+	assert_int_equal(gnttab_seed(&doms[1], GNTTAB_RESERVED_CONSOLE, 0, 2, true), 0);
+	assert_int_equal(map(0, 1, GNTTAB_RESERVED_CONSOLE, RW, AT, NULL), GENERAL);
+	/* Only the reserved refs, only frames a v1 entry can hold. */
+	assert_int_equal(gnttab_seed(&doms[1], GNTTAB_NR_RESERVED_ENTRIES, 0, 2, false), -EINVAL);
+	assert_int_equal(gnttab_seed(&doms[1], 0xffffffff, 0, 2, false), -EINVAL);
+	assert_int_equal(gnttab_seed(&doms[1], 2, 0, 1ULL << 32, false), -EINVAL);
+	assert_int_equal(gent(1, GNTTAB_NR_RESERVED_ENTRIES)->flags, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1054,6 +1079,7 @@ int main(void)
 		T(test_op_sizes_and_unsupported_ops),
 		T(test_dump),
 		T(test_revoke_races_with_map),
+		T(test_seeded_reserved_refs_map_and_others_are_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -707,6 +707,43 @@ static void test_reset_watches(void **state)
 	no_ev(s);
 }
 
+/*
+ * dom0's kernel ring and a tool's socket both speak as dom0: each hears only its
+ * own watches, and a closing socket takes its watches and transaction with it.
+ */
+static void test_connections_of_one_domain_are_separate(void **state)
+{
+	struct xs_store *s = *state;
+	const uint32_t ring = 0, tool = XS_CONN_LOCAL + 1;
+	struct xs_event ev;
+	uint32_t tx;
+
+	assert_int_equal(xs_watch_conn(s, 0, ring, "/backend", "k"), 0);
+	assert_int_equal(xs_watch_conn(s, 0, tool, "/backend", "k"), 0); /* same token, other conn */
+	assert_int_equal(xs_watch_conn(s, 0, tool, "/backend", "k"), -EEXIST);
+	assert_true(xs_next_event(s, &ev));
+	assert_int_equal(ev.conn, ring);
+	assert_true(xs_next_event(s, &ev));
+	assert_int_equal(ev.conn, tool);
+	no_ev(s);
+	assert_int_equal(xs_transaction_start_conn(s, 0, tool, &tx), 0);
+	assert_int_equal(W(s, 0, tx, "/backend/x", "1"), 0);
+	W(s, 0, 0, "/backend/y", "1");
+	assert_true(xs_next_event(s, &ev));
+	assert_int_equal(ev.conn, ring);
+	assert_true(xs_next_event(s, &ev));
+	assert_int_equal(ev.conn, tool);
+	xs_release_conn(s, tool);
+	/* The socket's transaction is gone, its write with it; the ring still hears. */
+	assert_int_equal(xs_transaction_end(s, 0, tx, true), -ENOENT);
+	assert_int_equal(xs_read(s, 0, 0, "/backend/x", NULL, 0), -ENOENT);
+	W(s, 0, 0, "/backend/z", "1");
+	ev_is(s, 0, "/backend/z", "k");
+	no_ev(s);
+	assert_int_equal(xs_unwatch_conn(s, 0, tool, "/backend", "k"), -ENOENT);
+	assert_int_equal(xs_unwatch_conn(s, 0, ring, "/backend", "k"), 0);
+}
+
 /* ---- quotas ---- */
 
 static void test_quota_nodes_exact(void **state)
@@ -887,6 +924,7 @@ int main(void)
 		T(test_watch_special),
 		T(test_watch_rm_readable_under_closed_parent),
 		T(test_reset_watches),
+		T(test_connections_of_one_domain_are_separate),
 		T(test_quota_nodes_exact),
 		T(test_quota_nodes_in_tx),
 		T(test_quota_value),

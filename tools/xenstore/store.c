@@ -63,6 +63,7 @@ struct change {
 struct xs_tx {
 	uint32_t id;
 	xs_domid_t dom;
+	uint32_t conn;
 	struct nodeset ov;
 	struct change *ch;
 	size_t nch;
@@ -72,6 +73,7 @@ struct xs_tx {
 
 struct watch {
 	xs_domid_t dom;
+	uint32_t conn;
 	char *path; /* absolute, or "@..." */
 	char *token;
 	bool relative;
@@ -80,6 +82,7 @@ struct watch {
 
 struct event {
 	xs_domid_t dom;
+	uint32_t conn;
 	char *path, *token;
 	struct event *next;
 };
@@ -725,6 +728,7 @@ static void queue_event(struct xs_store *s, const struct watch *w, const char *a
 		return; /* out of memory: the event is lost, as a full ring would lose it */
 	}
 	ev->dom = w->dom;
+	ev->conn = w->conn;
 	*s->ev_tail = ev;
 	s->ev_tail = &ev->next;
 }
@@ -914,6 +918,11 @@ int xs_set_perms(struct xs_store *s, xs_domid_t dom, uint32_t tx, const char *pa
 
 int xs_transaction_start(struct xs_store *s, xs_domid_t dom, uint32_t *id)
 {
+	return xs_transaction_start_conn(s, dom, dom, id);
+}
+
+int xs_transaction_start_conn(struct xs_store *s, xs_domid_t dom, uint32_t conn, uint32_t *id)
+{
 	struct xs_tx *t;
 
 	if (dom >= XS_DOMID_MAX)
@@ -926,6 +935,7 @@ int xs_transaction_start(struct xs_store *s, xs_domid_t dom, uint32_t *id)
 		s->next_tx = 1; /* 0 means "no transaction" on the wire */
 	t->id = *id = s->next_tx++;
 	t->dom = dom;
+	t->conn = conn;
 	t->next = s->txs;
 	s->txs = t;
 	s->acct[dom].txs++;
@@ -952,6 +962,12 @@ int xs_transaction_end(struct xs_store *s, xs_domid_t dom, uint32_t id, bool com
 
 int xs_watch(struct xs_store *s, xs_domid_t dom, const char *path, const char *token)
 {
+	return xs_watch_conn(s, dom, dom, path, token);
+}
+
+int xs_watch_conn(struct xs_store *s, xs_domid_t dom, uint32_t conn, const char *path,
+		  const char *token)
+{
 	char abs[XS_ABS_PATH_MAX + 1];
 	struct watch *w, **pp;
 
@@ -963,7 +979,7 @@ int xs_watch(struct xs_store *s, xs_domid_t dom, const char *path, const char *t
 	else if (xs_canonical(dom, path, abs))
 		return -EINVAL;
 	for (pp = &s->watches; *pp; pp = &(*pp)->next)
-		if ((*pp)->dom == dom && !strcmp((*pp)->path, abs) && !strcmp((*pp)->token, token))
+		if ((*pp)->conn == conn && !strcmp((*pp)->path, abs) && !strcmp((*pp)->token, token))
 			return -EEXIST;
 	if (dom && s->acct[dom].watches >= s->q.watches)
 		return -ENOSPC;
@@ -975,6 +991,7 @@ int xs_watch(struct xs_store *s, xs_domid_t dom, const char *path, const char *t
 		return -ENOMEM;
 	}
 	w->dom = dom;
+	w->conn = conn;
 	w->relative = path[0] != '/' && path[0] != '@';
 	*pp = w; /* at the tail: events come out in registration order */
 	s->acct[dom].watches++;
@@ -995,6 +1012,12 @@ static void watch_free(struct xs_store *s, struct watch **pp)
 
 int xs_unwatch(struct xs_store *s, xs_domid_t dom, const char *path, const char *token)
 {
+	return xs_unwatch_conn(s, dom, dom, path, token);
+}
+
+int xs_unwatch_conn(struct xs_store *s, xs_domid_t dom, uint32_t conn, const char *path,
+		    const char *token)
+{
 	char abs[XS_ABS_PATH_MAX + 1];
 
 	if (dom >= XS_DOMID_MAX || !path || !token)
@@ -1005,7 +1028,7 @@ int xs_unwatch(struct xs_store *s, xs_domid_t dom, const char *path, const char 
 	else if (xs_canonical(dom, path, abs))
 		return -EINVAL;
 	for (struct watch **pp = &s->watches; *pp; pp = &(*pp)->next) {
-		if ((*pp)->dom == dom && !strcmp((*pp)->path, abs) && !strcmp((*pp)->token, token)) {
+		if ((*pp)->conn == conn && !strcmp((*pp)->path, abs) && !strcmp((*pp)->token, token)) {
 			watch_free(s, pp);
 			return 0;
 		}
@@ -1013,10 +1036,10 @@ int xs_unwatch(struct xs_store *s, xs_domid_t dom, const char *path, const char 
 	return -ENOENT;
 }
 
-void xs_reset_watches(struct xs_store *s, xs_domid_t dom)
+void xs_reset_watches(struct xs_store *s, uint32_t conn)
 {
 	for (struct watch **pp = &s->watches; *pp;) {
-		if ((*pp)->dom == dom)
+		if ((*pp)->conn == conn)
 			watch_free(s, pp);
 		else
 			pp = &(*pp)->next;
@@ -1041,6 +1064,7 @@ bool xs_next_event(struct xs_store *s, struct xs_event *ev)
 	if (!e)
 		return false;
 	ev->domid = e->dom;
+	ev->conn = e->conn;
 	snprintf(ev->path, sizeof(ev->path), "%s", e->path);
 	snprintf(ev->token, sizeof(ev->token), "%s", e->token);
 	s->ev_head = e->next;
@@ -1052,29 +1076,34 @@ bool xs_next_event(struct xs_store *s, struct xs_event *ev)
 	return true;
 }
 
-void xs_release_domain(struct xs_store *s, xs_domid_t dom)
+/* Drops the watches, transactions and undelivered events for which match() holds. */
+static void release(struct xs_store *s, uint32_t key, bool by_conn)
 {
-	if (dom >= XS_DOMID_MAX)
-		return;
-	xs_reset_watches(s, dom);
+#define MATCHES(x) ((by_conn ? (x)->conn : (x)->dom) == key)
+	for (struct watch **pp = &s->watches; *pp;) {
+		if (MATCHES(*pp))
+			watch_free(s, pp);
+		else
+			pp = &(*pp)->next;
+	}
 	for (struct xs_tx **pp = &s->txs; *pp;) {
 		struct xs_tx *t = *pp;
 
-		if (t->dom != dom) {
+		if (!MATCHES(t)) {
 			pp = &t->next;
 			continue;
 		}
 		*pp = t->next;
+		s->acct[t->dom].txs--;
 		tx_free(t);
 		free(t);
 	}
-	s->acct[dom].txs = 0;
 	/* Nobody is left to read what was queued for it. */
 	s->ev_tail = &s->ev_head;
 	for (struct event **pp = &s->ev_head; *pp;) {
 		struct event *e = *pp;
 
-		if (e->dom == dom) {
+		if (MATCHES(e)) {
 			*pp = e->next;
 			free(e->path);
 			free(e->token);
@@ -1084,6 +1113,18 @@ void xs_release_domain(struct xs_store *s, xs_domid_t dom)
 			s->ev_tail = pp;
 		}
 	}
+#undef MATCHES
+}
+
+void xs_release_domain(struct xs_store *s, xs_domid_t dom)
+{
+	if (dom < XS_DOMID_MAX)
+		release(s, dom, false);
+}
+
+void xs_release_conn(struct xs_store *s, uint32_t conn)
+{
+	release(s, conn, true);
 }
 
 struct xs_store *xs_store_new(const struct xs_quota *q)

@@ -15,7 +15,15 @@
  *
  * Paths may be absolute ("/local/domain/3/name") or relative to the caller's
  * home ("name" is /local/domain/<domid>/name). tx is 0 outside a transaction.
+ *
+ * Watches and transactions belong to a connection as well as to a domain:
+ * dom0 has its kernel's ring and a socket per tool, and each must hear only
+ * its own events and lose only its own state when it closes. The daemon
+ * names connections: a guest's ring is conn == domid, other connections
+ * take ids from XS_CONN_LOCAL up. The functions without _conn use conn = dom.
  */
+
+#define XS_CONN_LOCAL 0x10000
 
 #define XS_ABS_PATH_MAX 3072
 #define XS_REL_PATH_MAX 2048
@@ -36,6 +44,7 @@ struct xs_quota {
 
 struct xs_event {
 	xs_domid_t domid; /* who to send XS_WATCH_EVENT to */
+	uint32_t conn; /* over which of its connections */
 	char path[XS_ABS_PATH_MAX + 1]; /* relative if the watch was registered relative */
 	char token[XS_TOKEN_MAX + 1];
 };
@@ -70,6 +79,7 @@ int xs_set_perms(struct xs_store *s, xs_domid_t dom, uint32_t tx, const char *pa
 		 const char *perms, size_t len);
 
 int xs_transaction_start(struct xs_store *s, xs_domid_t dom, uint32_t *tx);
+int xs_transaction_start_conn(struct xs_store *s, xs_domid_t dom, uint32_t conn, uint32_t *tx);
 /* commit: 0, or -EAGAIN when someone else changed what the transaction used. Either way it ends. */
 int xs_transaction_end(struct xs_store *s, xs_domid_t dom, uint32_t tx, bool commit);
 
@@ -78,9 +88,13 @@ int xs_transaction_end(struct xs_store *s, xs_domid_t dom, uint32_t tx, bool com
  * fires only when xs_fire_special names it ("@introduceDomain", "@releaseDomain").
  */
 int xs_watch(struct xs_store *s, xs_domid_t dom, const char *path, const char *token);
+int xs_watch_conn(struct xs_store *s, xs_domid_t dom, uint32_t conn, const char *path,
+		  const char *token);
 int xs_unwatch(struct xs_store *s, xs_domid_t dom, const char *path, const char *token);
-/* Drops dom's watches only; RESET_WATCHES (watches and transactions) is xs_release_domain. */
-void xs_reset_watches(struct xs_store *s, xs_domid_t dom);
+int xs_unwatch_conn(struct xs_store *s, xs_domid_t dom, uint32_t conn, const char *path,
+		    const char *token);
+/* Drops conn's watches only. */
+void xs_reset_watches(struct xs_store *s, uint32_t conn);
 /* Queues name's event for dom0's watches on it. */
 void xs_fire_special(struct xs_store *s, const char *name);
 /* Takes the oldest pending event; false when there is none. */
@@ -88,6 +102,8 @@ bool xs_next_event(struct xs_store *s, struct xs_event *ev);
 
 /* The domain went away: its watches and open transactions go with it (its nodes stay). */
 void xs_release_domain(struct xs_store *s, xs_domid_t dom);
+/* A connection closed (or sent RESET_WATCHES): its watches, transactions and pending events go. */
+void xs_release_conn(struct xs_store *s, uint32_t conn);
 
 size_t xs_node_count(const struct xs_store *s);
 /* Nodes dom owns, as its quota counts them. */

@@ -93,6 +93,14 @@ const char *xs_errno_name(int err)
 	return "EIO";
 }
 
+int xs_errno_from_name(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+		if (strlen(errnames[i].name) == len && !memcmp(errnames[i].name, name, len))
+			return errnames[i].err;
+	return EIO;
+}
+
 long xs_wire_reply(void *out, size_t cap, const struct xs_header *req, uint32_t type,
 		   const void *payload, size_t len)
 {

@@ -48,6 +48,8 @@ long xs_wire_parse(const void *buf, size_t len, struct xs_msg *msg);
 int xs_wire_args(struct xs_msg *msg);
 /* Xen's name of an error (EINVAL -> "EINVAL"); errno values outside the table are "EIO". */
 const char *xs_errno_name(int err);
+/* And back: the errno of an XS_ERROR payload (len bytes, no NUL needed); EIO if unknown. */
+int xs_errno_from_name(const char *name, size_t len);
 /*
  * Writes a reply into out (cap bytes): header echoing req_id and tx_id,
  * then payload. Returns its size, or -E2BIG if it does not fit.

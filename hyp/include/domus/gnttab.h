@@ -40,6 +40,15 @@ void gnttab_domain_destroy(struct domain *d);
  */
 int gnttab_get_frame(struct domain *d, u32 idx, paddr_t *pa);
 
+/*
+ * Writes one of the entries Xen reserves for the toolstack (ref <
+ * GNTTAB_NR_RESERVED_ENTRIES: 0 console, 1 xenstore) of d's table, before d
+ * runs: a permit_access grant of gfn to domid, read-only if ro. The guest
+ * never allocates these refs, so nothing of its own is overwritten.
+ * -EINVAL for any other ref, -EBUSY if the entry is pinned.
+ */
+int gnttab_seed(struct domain *d, u32 ref, domid_t domid, u64 gfn, bool ro);
+
 /* Size of one argument struct of cmd, or -ENOSYS if Domus does not implement cmd. */
 long gnttab_op_size(int cmd);
 
@@ -52,6 +61,9 @@ long gnttab_op_size(int cmd);
  * not implement or a domain without a grant table.
  */
 long gnttab_op(struct vcpu *v, int cmd, void *arg);
+
+/* Pages d's record of the grants it maps takes: it grows with use and stays until d ends. */
+u32 gnttab_maptrack_pages(struct domain *d);
 
 /* Debug key: table size, pinned grants and the mappings d holds. */
 void gnttab_dump(struct domain *d);

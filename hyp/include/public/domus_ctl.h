@@ -22,6 +22,7 @@
 #define DOMUS_CTL_destroydomain 7
 #define DOMUS_CTL_setvcpucontext 8 /* only while building */
 #define DOMUS_CTL_physinfo 9
+#define DOMUS_CTL_seedgrant 10 /* one of the reserved refs, while building */
 
 #define DOMUS_DOMAIN_BUILDING 0
 #define DOMUS_DOMAIN_RUNNING 1
@@ -44,6 +45,7 @@ struct domus_ctl_domaininfo {
 	uint64_t cpu_time_ns; /* all vCPUs */
 	char name[32];
 	uint64_t p2m_table_pages; /* hypervisor pages its stage-2 tables take */
+	uint64_t maptrack_pages; /* hypervisor pages recording the grants it maps */
 };
 
 struct domus_ctl_vcpuinfo {
@@ -82,6 +84,17 @@ struct domus_ctl_vcpucontext {
 	uint64_t x0; /* the device tree's address, as Linux's boot protocol wants */
 };
 
+/*
+ * Grant ref (< GNTTAB_NR_RESERVED_ENTRIES) of the domain is made a grant of
+ * its frame gfn to grantee, as libxc seeds the console and xenstore refs.
+ */
+struct domus_ctl_seedgrant {
+	uint32_t ref;
+	uint16_t grantee;
+	uint16_t readonly;
+	uint64_t gfn;
+};
+
 struct domus_ctl {
 	uint32_t version;
 	uint32_t cmd;
@@ -94,6 +107,7 @@ struct domus_ctl {
 		struct domus_ctl_createdomain createdomain;
 		struct domus_ctl_vcpucontext vcpucontext;
 		struct domus_ctl_physinfo physinfo;
+		struct domus_ctl_seedgrant seedgrant;
 		uint8_t pad[112];
 	} u;
 };

@@ -19,6 +19,11 @@ struct grant_entry_v1 {
 	u32 frame;
 };
 
+/* Refs the guest leaves to the toolstack (Xen's GNTTAB_NR_RESERVED_ENTRIES and names). */
+#define GNTTAB_NR_RESERVED_ENTRIES 8
+#define GNTTAB_RESERVED_CONSOLE 0
+#define GNTTAB_RESERVED_XENSTORE 1
+
 /* Entry types (GTF_type_mask) and the bits of a GTF_permit_access entry. */
 #define GTF_invalid 0U
 #define GTF_permit_access 1U

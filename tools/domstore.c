@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/* A guest's XenStore records, its introduction to xenstored, and its end (see domstore.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <public/domus_ctl.h>
+
+#include "domstore.h"
+#include "libdomus.h"
+#include "xenstore/client.h"
+
+/* Writes value at /local/domain/ID/rel (rel "" is the directory itself), then its permissions. */
+static int put(struct xsc *h, uint32_t tx, uint16_t domid, const char *rel, bool guest_owns,
+	       const char *fmt, ...)
+{
+	char path[128], value[256], owner[16], reader[16];
+	const char *perms[2] = { owner, reader };
+	va_list ap;
+	int rc;
+
+	snprintf(path, sizeof(path), "/local/domain/%u%s%s", domid, *rel ? "/" : "", rel);
+	va_start(ap, fmt);
+	vsnprintf(value, sizeof(value), fmt, ap);
+	va_end(ap);
+	rc = xsc_write(h, tx, path, value);
+	if (rc)
+		return rc;
+	/* Xen's two kinds: dom0's, which the guest reads; the guest's own, which it writes. */
+	snprintf(owner, sizeof(owner), "n%u", guest_owns ? domid : 0);
+	snprintf(reader, sizeof(reader), "r%u", domid);
+	return xsc_set_perms(h, tx, path, perms, guest_owns ? 1 : 2);
+}
+
+static int write_records(struct xsc *h, uint32_t tx, const struct domu_config *c,
+			 const struct domu_built *b)
+{
+	static const char *const guest_dirs[] = { "data", "drivers", "feature", "attr", "error",
+						  "control/shutdown", "control/feature-poweroff",
+						  "control/feature-reboot", "control/feature-suspend",
+						  "control/sysrq" };
+	uint16_t d = b->domid;
+	uint64_t kib = c->memory_mib * 1024;
+	char cpu[32];
+	int rc = 0;
+
+	rc = rc ?: put(h, tx, d, "", false, "");
+	rc = rc ?: put(h, tx, d, "name", false, "%s", c->name);
+	rc = rc ?: put(h, tx, d, "domid", false, "%u", d);
+	rc = rc ?: put(h, tx, d, "memory", false, "");
+	rc = rc ?: put(h, tx, d, "memory/static-max", false, "%llu", (unsigned long long)kib);
+	/* The balloon driver's target: the size it has, so it gives nothing back. */
+	rc = rc ?: put(h, tx, d, "memory/target", false, "%llu", (unsigned long long)kib);
+	rc = rc ?: put(h, tx, d, "cpu", false, "");
+	for (uint32_t i = 0; i < c->vcpus && !rc; i++) {
+		snprintf(cpu, sizeof(cpu), "cpu/%u/availability", i);
+		rc = put(h, tx, d, cpu, false, "online");
+	}
+	rc = rc ?: put(h, tx, d, "device", false, ""); /* the toolstack adds devices below */
+	rc = rc ?: put(h, tx, d, "control", false, "");
+	/* Linux then resets its watches at boot (XS_RESET_WATCHES), as on Xen. */
+	rc = rc ?: put(h, tx, d, "control/platform-feature-xs_reset_watches", false, "1");
+	rc = rc ?: put(h, tx, d, "store", false, "");
+	rc = rc ?: put(h, tx, d, "store/port", false, "%u", b->store_port);
+	rc = rc ?: put(h, tx, d, "store/ring-ref", false, "%llu",
+		      (unsigned long long)b->store_gfn);
+	rc = rc ?: put(h, tx, d, "console", false, "");
+	rc = rc ?: put(h, tx, d, "console/port", false, "%u", b->console_port);
+	rc = rc ?: put(h, tx, d, "console/ring-ref", false, "%llu",
+		      (unsigned long long)b->console_gfn);
+	rc = rc ?: put(h, tx, d, "console/type", false, "domus-consoled");
+	for (size_t i = 0; i < sizeof(guest_dirs) / sizeof(guest_dirs[0]) && !rc; i++)
+		rc = put(h, tx, d, guest_dirs[i], true, "");
+	return rc;
+}
+
+int domstore_introduce(const struct domu_config *c, const struct domu_built *b, char *err,
+		       size_t errlen)
+{
+	struct xsc h;
+	char id[8], gfn[24], port[12];
+	const char *args[3] = { id, gfn, port };
+	int rc = xsc_open(&h), tries = 0;
+	uint32_t tx;
+	long r;
+
+	if (rc) {
+		snprintf(err, errlen, "cannot reach xenstored (%s): %s", XS_SOCKET, strerror(-rc));
+		return -1;
+	}
+	do {
+		rc = xsc_transaction_start(&h, &tx);
+		if (rc)
+			break;
+		rc = write_records(&h, tx, c, b);
+		if (rc) {
+			xsc_transaction_end(&h, tx, 0);
+			break;
+		}
+		rc = xsc_transaction_end(&h, tx, 1);
+	} while (rc == -EAGAIN && ++tries < 10);
+	if (rc) {
+		snprintf(err, errlen, "cannot write its XenStore records: %s", strerror(-rc));
+		xsc_close(&h);
+		return -1;
+	}
+	snprintf(id, sizeof(id), "%u", b->domid);
+	snprintf(gfn, sizeof(gfn), "%llu", (unsigned long long)b->store_gfn);
+	snprintf(port, sizeof(port), "%u", b->store_port);
+	r = xsc_call(&h, XS_INTRODUCE, 0, args, 3, 0, NULL, 0);
+	xsc_close(&h);
+	if (r < 0) {
+		snprintf(err, errlen, "xenstored refused to introduce it: %s", strerror((int)-r));
+		return -1;
+	}
+	return 0;
+}
+
+int domstore_request_shutdown(uint16_t domid, const char *how)
+{
+	struct xsc h;
+	char path[64];
+	int rc = xsc_open(&h);
+
+	if (rc)
+		return rc;
+	snprintf(path, sizeof(path), "/local/domain/%u/control/shutdown", domid);
+	rc = xsc_write(&h, 0, path, how);
+	xsc_close(&h);
+	return rc;
+}
+
+long domain_end(uint16_t domid)
+{
+	struct domus_ctl ctl = { .cmd = DOMUS_CTL_destroydomain, .domid = domid };
+	struct xsc h;
+	char id[8], path[32];
+	const char *arg = id;
+	long rc;
+
+	snprintf(id, sizeof(id), "%u", domid);
+	snprintf(path, sizeof(path), "/local/domain/%u", domid);
+	if (xsc_open(&h) == 0) {
+		/* ENOENT: never introduced, or xenstored saw it die and let go already. */
+		xsc_call(&h, XS_RELEASE, 0, &arg, 1, 0, NULL, 0);
+		xsc_rm(&h, 0, path);
+		xsc_close(&h);
+	}
+	/* -EBUSY while another of dom0's programs still maps one of its grants. */
+	for (int i = 0; (rc = domus_ctl(&ctl)) == -EBUSY && i < 50; i++)
+		usleep(100 * 1000);
+	return rc;
+}

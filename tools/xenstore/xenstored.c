@@ -1,0 +1,780 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xenstored: dom0's XenStore daemon. One process, one thread, one poll loop
+ * over three kinds of connection, all speaking the same wire protocol:
+ *
+ *   dom0's kernel  the page Linux allocated for itself (XS_LOCAL), reached
+ *                  through /dev/xen/xenbus_backend, and its port
+ *   guests         the page the toolstack granted us as ref 1, mapped with
+ *                  /dev/xen/gntdev once dom0 sends INTRODUCE, and its port
+ *   dom0's tools   a unix socket each, on XS_SOCKET
+ *
+ * Requests go to store.c, which knows nothing of any of this. Guests write
+ * their ring indices and messages while we read them, so nothing they write
+ * is trusted (ring.c, wire.c), and a guest that breaks the ring's rules loses
+ * its connection and nothing else. Output a connection does not take (a
+ * guest that never reads) is bounded: we stop reading its requests, and
+ * drop its watch events past OUT_MAX with a log line.
+ *
+ * VIRQ_DOM_EXC tells us that some domain changed state: we then ask the
+ * hypervisor about each guest we serve, tell dom0's watchers of
+ * @releaseDomain, and let go of the ring of a guest that is dying or gone, so
+ * that its memory can go back to Domus.
+ */
+#define _GNU_SOURCE /* accept4 */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <public/domus_ctl.h>
+#include <public/grant_table.h> /* domid_t and grant_ref_t, which Linux's headers need */
+#include <public/xen.h>
+#include <xen/evtchn.h>
+#include <xen/gntdev.h>
+
+#include "libdomus.h"
+#include "xenstore/client.h"
+#include "xenstore/ring.h"
+#include "xenstore/store.h"
+#include "xenstore/wire.h"
+
+/* Linux's include/xen/xenbus_dev.h, which is not exported to user space. */
+#define IOCTL_XENBUS_BACKEND_EVTCHN _IOC(_IOC_NONE, 'B', 0, 0)
+
+#define MSG_MAX (XS_HEADER_SIZE + XS_PAYLOAD_MAX)
+#define OUT_SOFT (4 * MSG_MAX) /* no more requests read while this much is unsent */
+#define OUT_MAX (256 * 1024) /* watch events beyond this are dropped */
+#define MAX_SOCKETS 64
+
+struct conn {
+	uint32_t id; /* the store's connection: domid for rings, XS_CONN_LOCAL + n for sockets */
+	xs_domid_t dom;
+	int fd; /* a socket, or -1 for a ring */
+	volatile struct xs_ring_page *ring;
+	int local_port; /* ours, bound to the ring's port */
+	uint64_t gnt_index; /* the gntdev mapping of a guest's ring */
+	bool shutdown_told; /* @releaseDomain fired for its shutdown */
+	bool dead;
+	char in[MSG_MAX];
+	size_t inlen;
+	char *out;
+	size_t outlen, outcap;
+	unsigned long dropped;
+	struct conn *next;
+};
+
+static struct xs_store *store;
+static struct conn *conns;
+static int evtchn_fd = -1, gntdev_fd = -1, listen_fd = -1, virq_port = -1;
+static uint32_t next_sock_id = XS_CONN_LOCAL;
+static unsigned int nr_sockets;
+
+static void logmsg(const char *fmt, ...)
+{
+	struct timespec ts;
+	va_list ap;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	fprintf(stderr, "xenstored: %ld.%03ld: ", (long)ts.tv_sec, ts.tv_nsec / 1000000);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ---- output ---- */
+
+static int out_append(struct conn *c, const void *p, size_t n)
+{
+	if (c->outlen + n > c->outcap) {
+		size_t cap = c->outcap ? c->outcap : 2 * MSG_MAX;
+		char *bigger;
+
+		while (cap < c->outlen + n)
+			cap *= 2;
+		bigger = realloc(c->out, cap);
+		if (!bigger)
+			return -ENOMEM;
+		c->out = bigger;
+		c->outcap = cap;
+	}
+	memcpy(c->out + c->outlen, p, n);
+	c->outlen += n;
+	return 0;
+}
+
+static void reply(struct conn *c, const struct xs_header *req, uint32_t type, const void *p,
+		  size_t n)
+{
+	char buf[MSG_MAX];
+	long len = xs_wire_reply(buf, sizeof(buf), req, type, p, n);
+
+	if (len > 0 && out_append(c, buf, (size_t)len) == 0)
+		return;
+	logmsg("connection %u (dom%u): reply lost (out of memory)", c->id, c->dom);
+}
+
+static void reply_err(struct conn *c, const struct xs_header *req, int err)
+{
+	const char *name = xs_errno_name(err);
+
+	reply(c, req, XS_ERROR, name, strlen(name) + 1);
+}
+
+static void reply_str(struct conn *c, const struct xs_header *req, const char *s)
+{
+	reply(c, req, req->type, s, strlen(s) + 1);
+}
+
+static struct conn *conn_by_id(uint32_t id)
+{
+	for (struct conn *c = conns; c; c = c->next)
+		if (c->id == id && !c->dead)
+			return c;
+	return NULL;
+}
+
+/* Hands each queued watch event to its connection. */
+static void deliver_events(void)
+{
+	static struct xs_event ev; /* 7 KiB: not on the stack */
+
+	while (xs_next_event(store, &ev)) {
+		struct conn *c = conn_by_id(ev.conn);
+		struct xs_header h = { .type = XS_WATCH_EVENT };
+		char payload[XS_PAYLOAD_MAX];
+		size_t pl = strlen(ev.path) + 1, tl = strlen(ev.token) + 1;
+		long len;
+		char buf[MSG_MAX];
+
+		if (!c || pl + tl > sizeof(payload))
+			continue;
+		if (c->outlen > OUT_MAX) {
+			if (!c->dropped++)
+				logmsg("dom%u is not reading its watch events: dropping them", c->dom);
+			continue;
+		}
+		memcpy(payload, ev.path, pl);
+		memcpy(payload + pl, ev.token, tl);
+		len = xs_wire_reply(buf, sizeof(buf), &h, XS_WATCH_EVENT, payload, pl + tl);
+		if (len > 0)
+			out_append(c, buf, (size_t)len);
+	}
+}
+
+/* ---- rings and ports ---- */
+
+static void notify(int port)
+{
+	struct ioctl_evtchn_notify n = { .port = (unsigned int)port };
+
+	ioctl(evtchn_fd, IOCTL_EVTCHN_NOTIFY, &n);
+}
+
+/* Moves what fits of c's output into its ring or socket. */
+static void flush(struct conn *c)
+{
+	long n;
+
+	if (!c->outlen || c->dead)
+		return; /* (a dead connection has no ring or socket left to write to) */
+	if (c->ring) {
+		n = xs_ring_write(c->ring, c->out, c->outlen);
+		if (n < 0) {
+			logmsg("dom%u broke its XenStore ring (response indices): disconnected", c->dom);
+			c->ring->error = XS_ERROR_COMM;
+			c->dead = true;
+			return;
+		}
+		if (n > 0)
+			notify(c->local_port);
+	} else {
+		n = write(c->fd, c->out, c->outlen);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				c->dead = true;
+			return;
+		}
+	}
+	memmove(c->out, c->out + n, c->outlen - (size_t)n);
+	c->outlen -= (size_t)n;
+}
+
+/* Lets go of c's ring and port at once: a guest's memory cannot be freed while we map it. */
+static void disconnect(struct conn *c)
+{
+	if (c->ring) {
+		munmap((void *)c->ring, 4096);
+		if (c->dom != 0) {
+			struct ioctl_gntdev_unmap_grant_ref u = { .index = c->gnt_index, .count = 1 };
+
+			ioctl(gntdev_fd, IOCTL_GNTDEV_UNMAP_GRANT_REF, &u);
+		}
+		c->ring = NULL;
+	}
+	if (c->local_port >= 0) {
+		struct ioctl_evtchn_unbind u = { .port = (unsigned int)c->local_port };
+
+		ioctl(evtchn_fd, IOCTL_EVTCHN_UNBIND, &u);
+		c->local_port = -1;
+	}
+	c->dead = true;
+}
+
+static void conn_free(struct conn *c)
+{
+	disconnect(c);
+	if (c->fd >= 0) {
+		close(c->fd);
+		nr_sockets--;
+	}
+	xs_release_conn(store, c->id);
+	free(c->out);
+	free(c);
+}
+
+static struct conn *conn_new(uint32_t id, xs_domid_t dom, int fd)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->id = id;
+	c->dom = dom;
+	c->fd = fd;
+	c->local_port = -1;
+	c->next = conns;
+	conns = c;
+	return c;
+}
+
+/* ---- requests ---- */
+
+static bool parse_uint(const char *s, size_t len, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (!len || len > 20 || s[0] < '0' || s[0] > '9')
+		return false;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return !errno && end == s + len && *out <= max;
+}
+
+static struct conn *ring_of(xs_domid_t dom)
+{
+	for (struct conn *c = conns; c; c = c->next)
+		if (c->ring && c->dom == dom && !c->dead)
+			return c;
+	return NULL;
+}
+
+static void service_ring(struct conn *c);
+
+/* INTRODUCE domid gfn port: the toolstack built a guest; map its ring (grant ref 1) and bind. */
+static int introduce(unsigned long dom, unsigned long port)
+{
+	struct ioctl_gntdev_map_grant_ref map = { .count = 1 };
+	struct ioctl_evtchn_bind_interdomain bind = { .remote_domain = (unsigned int)dom,
+						      .remote_port = (unsigned int)port };
+	struct conn *c;
+	void *page;
+	int local, err;
+
+	if (ring_of((xs_domid_t)dom))
+		return -EEXIST;
+	map.refs[0].domid = (domid_t)dom;
+	map.refs[0].ref = GNTTAB_RESERVED_XENSTORE;
+	if (ioctl(gntdev_fd, IOCTL_GNTDEV_MAP_GRANT_REF, &map) < 0) {
+		err = errno;
+		logmsg("INTRODUCE dom%lu: gntdev: %s", dom, strerror(err));
+		return -err;
+	}
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, gntdev_fd, (off_t)map.index);
+	if (page == MAP_FAILED) {
+		struct ioctl_gntdev_unmap_grant_ref u = { .index = map.index, .count = 1 };
+
+		err = errno;
+		ioctl(gntdev_fd, IOCTL_GNTDEV_UNMAP_GRANT_REF, &u);
+		logmsg("INTRODUCE dom%lu: cannot map grant ref %u (not seeded?): %s", dom,
+		       GNTTAB_RESERVED_XENSTORE, strerror(err));
+		return -EINVAL;
+	}
+	c = conn_new((uint32_t)dom, (xs_domid_t)dom, -1);
+	if (!c) {
+		struct ioctl_gntdev_unmap_grant_ref u = { .index = map.index, .count = 1 };
+
+		munmap(page, 4096);
+		ioctl(gntdev_fd, IOCTL_GNTDEV_UNMAP_GRANT_REF, &u);
+		return -ENOMEM;
+	}
+	c->ring = page;
+	c->gnt_index = map.index;
+	local = ioctl(evtchn_fd, IOCTL_EVTCHN_BIND_INTERDOMAIN, &bind);
+	if (local < 0) {
+		err = errno;
+		logmsg("INTRODUCE dom%lu: cannot bind its port %lu: %s", dom, port, strerror(err));
+		c->dead = true;
+		return -EINVAL;
+	}
+	c->local_port = local;
+	logmsg("dom%lu introduced (port %lu)", dom, port);
+	xs_fire_special(store, "@introduceDomain");
+	service_ring(c); /* it may have written before we came */
+	return 0;
+}
+
+static void release(struct conn *c)
+{
+	logmsg("dom%u released", c->dom);
+	disconnect(c);
+	xs_release_domain(store, c->dom);
+	xs_fire_special(store, "@releaseDomain");
+}
+
+static void handle(struct conn *c, struct xs_msg *m)
+{
+	static char buf[XS_PAYLOAD_MAX + 1];
+	const struct xs_header *h = &m->hdr;
+	uint32_t tx = h->tx_id;
+	unsigned long a, b;
+	int rc;
+
+	if (xs_wire_args(m)) {
+		reply_err(c, h, EINVAL);
+		return;
+	}
+	/* Every string argument is NUL-terminated in the payload (wire.c checked). */
+	switch (h->type) {
+	case XS_READ:
+		rc = xs_read(store, c->dom, tx, m->argv[0], buf, XS_PAYLOAD_MAX);
+		if (rc >= 0)
+			reply(c, h, XS_READ, buf, (size_t)rc);
+		break;
+	case XS_WRITE:
+		rc = xs_write(store, c->dom, tx, m->argv[0], m->argv[1], m->arglen[1]);
+		break;
+	case XS_MKDIR:
+		rc = xs_mkdir(store, c->dom, tx, m->argv[0]);
+		break;
+	case XS_RM:
+		rc = xs_rm(store, c->dom, tx, m->argv[0]);
+		break;
+	case XS_DIRECTORY:
+		rc = xs_directory(store, c->dom, tx, m->argv[0], buf, XS_PAYLOAD_MAX);
+		if (rc >= 0)
+			reply(c, h, XS_DIRECTORY, buf, (size_t)rc);
+		break;
+	case XS_GET_PERMS:
+		rc = xs_get_perms(store, c->dom, tx, m->argv[0], buf, XS_PAYLOAD_MAX);
+		if (rc >= 0)
+			reply(c, h, XS_GET_PERMS, buf, (size_t)rc);
+		break;
+	case XS_SET_PERMS:
+		if (m->argc < 2) {
+			rc = -EINVAL;
+			break;
+		}
+		rc = xs_set_perms(store, c->dom, tx, m->argv[0], m->argv[1],
+				  (size_t)(m->payload + h->len - m->argv[1]));
+		break;
+	case XS_WATCH:
+		rc = xs_watch_conn(store, c->dom, c->id, m->argv[0], m->argv[1]);
+		if (!rc) {
+			reply_str(c, h, "OK");
+			return; /* the reply goes before the event the watch fires at once */
+		}
+		break;
+	case XS_UNWATCH:
+		rc = xs_unwatch_conn(store, c->dom, c->id, m->argv[0], m->argv[1]);
+		break;
+	case XS_TRANSACTION_START: {
+		uint32_t id;
+
+		rc = xs_transaction_start_conn(store, c->dom, c->id, &id);
+		if (!rc) {
+			snprintf(buf, sizeof(buf), "%u", id);
+			reply_str(c, h, buf);
+			return;
+		}
+		break;
+	}
+	case XS_TRANSACTION_END:
+		if (strcmp(m->argv[0], "T") && strcmp(m->argv[0], "F")) {
+			rc = -EINVAL;
+			break;
+		}
+		rc = xs_transaction_end(store, c->dom, tx, m->argv[0][0] == 'T');
+		break;
+	case XS_GET_DOMAIN_PATH:
+		if (!parse_uint(m->argv[0], m->arglen[0], DOMID_FIRST_RESERVED - 1, &a)) {
+			rc = -EINVAL;
+			break;
+		}
+		snprintf(buf, sizeof(buf), "/local/domain/%lu", a);
+		reply_str(c, h, buf);
+		return;
+	case XS_IS_DOMAIN_INTRODUCED:
+		if (!parse_uint(m->argv[0], m->arglen[0], DOMID_FIRST_RESERVED - 1, &a)) {
+			rc = -EINVAL;
+			break;
+		}
+		reply_str(c, h, a == 0 || ring_of((xs_domid_t)a) ? "T" : "F");
+		return;
+	case XS_INTRODUCE:
+		if (c->dom != 0) {
+			rc = -EACCES;
+			break;
+		}
+		if (!parse_uint(m->argv[0], m->arglen[0], DOMID_FIRST_RESERVED - 1, &a) || !a ||
+		    !parse_uint(m->argv[2], m->arglen[2], 0xffffffff, &b)) {
+			rc = -EINVAL;
+			break;
+		}
+		rc = introduce(a, b);
+		break;
+	case XS_RELEASE: {
+		struct conn *r;
+
+		if (c->dom != 0) {
+			rc = -EACCES;
+			break;
+		}
+		if (!parse_uint(m->argv[0], m->arglen[0], DOMID_FIRST_RESERVED - 1, &a) || !a) {
+			rc = -EINVAL;
+			break;
+		}
+		r = ring_of((xs_domid_t)a);
+		if (!r) {
+			rc = -ENOENT;
+			break;
+		}
+		release(r);
+		rc = 0;
+		break;
+	}
+	case XS_RESET_WATCHES:
+		xs_release_conn(store, c->id);
+		rc = 0;
+		break;
+	case XS_SET_TARGET:
+	case XS_RESUME:
+		rc = c->dom ? -EACCES : -ENOSYS;
+		break;
+	default: /* CONTROL, DIRECTORY_PART, replies sent as requests */
+		rc = -ENOSYS;
+		break;
+	}
+	if (rc < 0)
+		reply_err(c, h, -rc);
+	else if (h->type != XS_READ && h->type != XS_DIRECTORY && h->type != XS_GET_PERMS)
+		reply_str(c, h, "OK");
+}
+
+/* Handles every whole message in c->in. False if the stream cannot be framed any more. */
+static bool handle_input(struct conn *c)
+{
+	size_t off = 0;
+	bool ok = true;
+
+	while (!c->dead) {
+		struct xs_msg m;
+		long n = xs_wire_parse(c->in + off, c->inlen - off, &m);
+
+		if (n == 0)
+			break;
+		if (n < 0) {
+			/* An unknown type can be skipped; an oversized length leaves no frame to find. */
+			reply_err(c, &m.hdr, EINVAL);
+			if (m.hdr.len > XS_PAYLOAD_MAX) {
+				ok = false;
+				break;
+			}
+			if (c->inlen - off < XS_HEADER_SIZE + m.hdr.len)
+				break; /* skip it once it is all here */
+			off += XS_HEADER_SIZE + m.hdr.len;
+			continue;
+		}
+		handle(c, &m);
+		deliver_events();
+		off += (size_t)n;
+	}
+	memmove(c->in, c->in + off, c->inlen - off);
+	c->inlen -= off;
+	return ok;
+}
+
+static void service_ring(struct conn *c)
+{
+	uint32_t before = c->ring->req_cons;
+
+	while (!c->dead && c->outlen < OUT_SOFT) {
+		long n = xs_ring_read(c->ring, c->in + c->inlen, sizeof(c->in) - c->inlen);
+
+		if (n < 0) {
+			logmsg("dom%u broke its XenStore ring (request indices): disconnected", c->dom);
+			c->ring->error = XS_ERROR_COMM;
+			c->dead = true;
+			break;
+		}
+		if (n == 0)
+			break;
+		c->inlen += (size_t)n;
+		if (!handle_input(c)) {
+			logmsg("dom%u sent a message longer than %u bytes: disconnected", c->dom,
+			       XS_PAYLOAD_MAX);
+			c->ring->error = XS_ERROR_COMM;
+			c->dead = true;
+		}
+	}
+	if (c->dead)
+		return;
+	flush(c);
+	if (c->ring->req_cons != before)
+		notify(c->local_port); /* room for more requests */
+}
+
+static void service_socket(struct conn *c)
+{
+	ssize_t n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
+
+	if (n <= 0) {
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			c->dead = true;
+		return;
+	}
+	c->inlen += (size_t)n;
+	if (!handle_input(c))
+		c->dead = true;
+	flush(c);
+}
+
+/* ---- domains coming and going ---- */
+
+/* VIRQ_DOM_EXC: some domain shut down, crashed or is being destroyed. */
+static void check_domains(void)
+{
+	for (struct conn *c = conns; c; c = c->next) {
+		struct domus_ctl ctl = { .cmd = DOMUS_CTL_getdomaininfo, .domid = c->dom };
+		long rc;
+
+		if (!c->ring || c->dom == 0 || c->dead)
+			continue;
+		rc = domus_ctl(&ctl);
+		if (rc || ctl.domid != c->dom || ctl.u.domaininfo.state == DOMUS_DOMAIN_DYING) {
+			release(c); /* lets go of its ring: the hypervisor can then free it */
+		} else if (ctl.u.domaininfo.state == DOMUS_DOMAIN_SHUTDOWN && !c->shutdown_told) {
+			c->shutdown_told = true;
+			xs_fire_special(store, "@releaseDomain");
+		}
+	}
+	deliver_events();
+}
+
+static void reap(void)
+{
+	for (struct conn **pp = &conns; *pp;) {
+		struct conn *c = *pp;
+
+		if (c->dead) {
+			*pp = c->next;
+			conn_free(c);
+		} else {
+			pp = &c->next;
+		}
+	}
+}
+
+/* ---- setup ---- */
+
+static int die(const char *what)
+{
+	logmsg("%s: %s", what, strerror(errno));
+	return 1;
+}
+
+/* Dom0's own ring: the page its kernel allocated at boot (XS_LOCAL), and its port. */
+static int connect_dom0(void)
+{
+	struct ioctl_evtchn_bind_interdomain bind = { .remote_domain = 0 };
+	int fd = open("/dev/xen/xenbus_backend", O_RDWR | O_CLOEXEC), port, local;
+	struct conn *c;
+	void *page;
+
+	if (fd < 0)
+		return die("/dev/xen/xenbus_backend (is this dom0?)");
+	port = ioctl(fd, IOCTL_XENBUS_BACKEND_EVTCHN);
+	if (port < 0)
+		return die("dom0's xenstore port");
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (page == MAP_FAILED)
+		return die("mapping dom0's xenstore page");
+	bind.remote_port = (unsigned int)port;
+	local = ioctl(evtchn_fd, IOCTL_EVTCHN_BIND_INTERDOMAIN, &bind);
+	if (local < 0)
+		return die("binding dom0's xenstore port");
+	c = conn_new(0, 0, -1);
+	if (!c)
+		return die("dom0");
+	c->ring = page;
+	c->local_port = local;
+	/* Linux probes its xenbus devices on the first event: we are here. */
+	service_ring(c);
+	notify(local);
+	return 0;
+}
+
+static void seed_tree(void)
+{
+	static const char *const nodes[][2] = {
+		{ "/tool/xenstored", "" }, { "/local/domain/0/name", "Domain-0" },
+		{ "/local/domain/0/domid", "0" },
+	};
+
+	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++)
+		xs_write(store, 0, 0, nodes[i][0], nodes[i][1], strlen(nodes[i][1]));
+	/* Their permissions are the root's, "n0", as on Xen: guests cannot see them. */
+	while (xs_next_event(store, &(struct xs_event){ 0 }))
+		;
+}
+
+static int setup(void)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct ioctl_evtchn_bind_virq virq = { .virq = VIRQ_DOM_EXC };
+
+	store = xs_store_new(NULL);
+	if (!store)
+		return die("store");
+	seed_tree();
+	evtchn_fd = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC);
+	if (evtchn_fd < 0)
+		return die("/dev/xen/evtchn");
+	gntdev_fd = open("/dev/xen/gntdev", O_RDWR | O_CLOEXEC);
+	if (gntdev_fd < 0)
+		return die("/dev/xen/gntdev");
+	virq_port = ioctl(evtchn_fd, IOCTL_EVTCHN_BIND_VIRQ, &virq);
+	if (virq_port < 0)
+		return die("binding VIRQ_DOM_EXC (is another toolstack daemon holding it?)");
+	mkdir("/run/xenstored", 0755);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", XS_SOCKET);
+	unlink(addr.sun_path);
+	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&addr, sizeof(addr)) ||
+	    listen(listen_fd, 16))
+		return die(XS_SOCKET);
+	return connect_dom0();
+}
+
+static void accept_socket(void)
+{
+	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	struct conn *c;
+
+	if (fd < 0)
+		return;
+	if (nr_sockets >= MAX_SOCKETS || !(c = conn_new(++next_sock_id, 0, fd))) {
+		logmsg("refusing a local connection: %u open", nr_sockets);
+		close(fd);
+		return;
+	}
+	nr_sockets++;
+}
+
+static void pending_ports(void)
+{
+	uint32_t ports[64];
+	ssize_t n = read(evtchn_fd, ports, sizeof(ports));
+
+	if (n <= 0)
+		return;
+	write(evtchn_fd, ports, (size_t)n); /* unmask: we look at every ring below anyway */
+	for (ssize_t i = 0; i < n / 4; i++)
+		if ((int)ports[i] == virq_port)
+			check_domains();
+}
+
+int main(int argc, char **argv)
+{
+	int ready[2];
+	pid_t pid;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (argc > 1 && strcmp(argv[1], "-F")) {
+		fprintf(stderr, "usage: xenstored [-F]   (-F: stay in the foreground)\n");
+		return 2;
+	}
+	if (argc == 1) {
+		/* Detach once the socket and dom0's ring are up, so that init can go on at once. */
+		if (pipe(ready))
+			return die("pipe");
+		pid = fork();
+		if (pid < 0)
+			return die("fork");
+		if (pid > 0) {
+			char ok;
+
+			close(ready[1]);
+			return read(ready[0], &ok, 1) == 1 ? 0 : 1;
+		}
+		close(ready[0]);
+		setsid();
+	}
+	if (setup())
+		return 1;
+	logmsg("serving dom0 and %s", XS_SOCKET);
+	if (argc == 1) {
+		write(ready[1], "R", 1);
+		close(ready[1]);
+	}
+	for (;;) {
+		struct pollfd p[2 + MAX_SOCKETS];
+		struct conn *polled[MAX_SOCKETS];
+		int n = 2;
+
+		p[0] = (struct pollfd){ evtchn_fd, POLLIN, 0 };
+		p[1] = (struct pollfd){ listen_fd, POLLIN, 0 };
+		for (struct conn *c = conns; c; c = c->next) {
+			if (c->fd < 0)
+				continue;
+			polled[n - 2] = c;
+			p[n++] = (struct pollfd){ c->fd,
+						  (short)((c->outlen < OUT_SOFT ? POLLIN : 0) |
+							  (c->outlen ? POLLOUT : 0)), 0 };
+		}
+		if (poll(p, (nfds_t)n, -1) < 0)
+			continue;
+		if (p[0].revents & POLLIN)
+			pending_ports();
+		if (p[1].revents & POLLIN)
+			accept_socket();
+		for (int i = 2; i < n; i++) {
+			struct conn *c = polled[i - 2];
+
+			if (p[i].revents & (POLLIN | POLLHUP | POLLERR))
+				service_socket(c);
+			if (p[i].revents & POLLOUT)
+				flush(c);
+		}
+		/* Rings are cheap to look at: all of them, each time round. */
+		for (struct conn *c = conns; c; c = c->next)
+			if (c->ring && !c->dead)
+				service_ring(c);
+		for (struct conn *c = conns; c; c = c->next)
+			flush(c);
+		reap();
+	}
+}
