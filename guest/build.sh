@@ -45,12 +45,12 @@ CACHE=${DOMUS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/domus}
 DEBS=$CACHE/debs
 ROOTS=$CACHE/root
 MODULES=${DOMUS_GUEST_MODULES:-virtio_mmio virtio_blk virtio_net failover net_failover \
-	xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc}
+	xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc xen_wdt}
 # Applets the init script, the tests and the benchmarks rely on: the build fails without them.
 REQUIRED_APPLETS="sh ash mount umount ls cat echo dd md5sum sha256sum devmem poweroff reboot halt
 	ip ifconfig udhcpc ping nproc uname dmesg insmod modprobe mkdir mknod sleep grep head tail
 	hexdump od seq true false test [ wc sync free ps kill cut tr sed awk xxd date uptime env vi
-	stty setsid cttyhack getty login chmod ln cp mv rm find printf top watch time timeout nc wget"
+	stty setsid cttyhack getty login chmod ln cp mv rm find printf top watch time timeout nc wget watchdog"
 
 mkdir -p "$DEBS" "$ROOTS" "$OUT"
 OUT=$(readlink -f "$OUT")

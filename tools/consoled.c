@@ -112,8 +112,9 @@ static size_t feed(volatile struct xencons_interface *r, const char *p, size_t n
 /* What the toolstack does when the domain stops: on_poweroff, on_reboot, on_crash. */
 static void apply_action(const struct domu_config *c, uint16_t domid, uint32_t reason)
 {
+	/* A watchdog that fired means a guest that hung or crashed without saying so. */
 	const char *what = reason == 0 ? c->on_poweroff : reason == 1 ? c->on_reboot :
-		reason == 3 ? c->on_crash : "destroy";
+		reason == 3 || reason == 4 ? c->on_crash : "destroy";
 	if (!strcmp(what, "preserve"))
 		return; /* left shut down, for a look at it; `domus destroy` ends it */
 	domain_end(domid);

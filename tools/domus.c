@@ -66,9 +66,14 @@ static int cmd_list(void)
 	for (c.domid = 0; (rc = domus_ctl(&c)) == 0; c.domid++) {
 		struct domus_ctl_domaininfo *i = &c.u.domaininfo;
 
+		/* Shut down by a crash, or by its watchdog (SHUTDOWN_crash, _watchdog): crashed. */
+		bool crashed = i->state == DOMUS_DOMAIN_SHUTDOWN &&
+			       (i->shutdown_reason == 3 || i->shutdown_reason == 4);
+
 		printf("%-20s %5u %8llu %5u %-9s %10.1f\n", i->name, c.domid,
 		       (unsigned long long)(i->mem_pages >> 8), i->nr_vcpus,
-		       i->state < 5 ? domain_states[i->state] : "?", i->cpu_time_ns / 1e9);
+		       crashed ? "crashed" : i->state < 5 ? domain_states[i->state] : "?",
+		       i->cpu_time_ns / 1e9);
 		c.cmd = DOMUS_CTL_getdomaininfo;
 	}
 	return rc == -ESRCH ? 0 : fail("getdomaininfo", rc);

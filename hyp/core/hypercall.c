@@ -104,8 +104,13 @@ static long do_sched_op(struct vcpu *v, int cmd, vaddr_t arg)
 		domain_shutdown(d, rs.reason);
 		return 0;
 	}
-	case SCHEDOP_watchdog:
-		return -ENOSYS;
+	case SCHEDOP_watchdog: {
+		struct sched_watchdog wd;
+
+		if (copy_from_guest(v, &wd, arg, sizeof(wd)))
+			return -EFAULT;
+		return sched_watchdog(v->dom, wd.id, wd.timeout);
+	}
 	}
 	return -ENOSYS;
 }

@@ -2,11 +2,13 @@
 /* Round-robin scheduling of vCPUs, each pinned to one pCPU's run queue. */
 #include <domus/arch.h>
 #include <domus/domain.h>
+#include <domus/errno.h>
 #include <domus/printk.h>
 #include <domus/hypercall.h>
 #include <domus/platform.h>
 #include <domus/sched.h>
 #include <domus/vgic.h>
+#include <public/sched.h>
 
 /*
  * vCPU states and who moves them (all under the pCPU's run-queue lock):
@@ -204,10 +206,73 @@ void vcpu_unpause(struct vcpu *v)
 	notify_pcpu(v->pcpu);
 }
 
+/*
+ * Domain watchdogs (SCHEDOP_watchdog), kept by pCPU 0: its timer is
+ * programmed for the earliest deadline, and it shuts down the domains whose
+ * watchdog was not pushed back in time. A guest that panics stops pushing:
+ * this is how a crashed Linux on Arm, which does not say so, gets noticed.
+ */
+long sched_watchdog(struct domain *d, u32 id, u32 timeout_s)
+{
+	u64 deadline = arch_counter() + (u64)timeout_s * arch_counter_freq();
+	long rc = 0;
+
+	spin_lock(&d->lock);
+	if (id == 0) {
+		rc = -ENOSPC;
+		for (u32 i = 0; i < DOMAIN_WATCHDOGS; i++) {
+			if (!d->watchdog[i]) {
+				d->watchdog[i] = deadline;
+				rc = i + 1;
+				break;
+			}
+		}
+	} else if (id > DOMAIN_WATCHDOGS || !d->watchdog[id - 1]) {
+		rc = -EINVAL; /* Linux's xen_wdt probes with id ~0 and expects this */
+	} else {
+		d->watchdog[id - 1] = timeout_s ? deadline : 0;
+	}
+	spin_unlock(&d->lock);
+	if (rc >= 0)
+		notify_pcpu(0); /* to program its timer for the new deadline */
+	return rc;
+}
+
+static u64 next_watchdog(void)
+{
+	u64 best = 0;
+
+	for (struct domain *d = domain_list(); d; d = d->next)
+		for (u32 i = 0; i < DOMAIN_WATCHDOGS; i++)
+			if (d->watchdog[i] && (!best || d->watchdog[i] < best))
+				best = d->watchdog[i];
+	return best;
+}
+
+static void fire_watchdogs(u64 now)
+{
+	for (struct domain *d = domain_list(); d; d = d->next) {
+		bool fired = false;
+
+		spin_lock(&d->lock);
+		for (u32 i = 0; i < DOMAIN_WATCHDOGS; i++) {
+			if (d->watchdog[i] && d->watchdog[i] <= now) {
+				d->watchdog[i] = 0;
+				fired = d->state == DOMAIN_RUNNING || d->state == DOMAIN_PAUSED;
+			}
+		}
+		spin_unlock(&d->lock);
+		if (fired) {
+			printk("d%u: its watchdog fired\n", d->id);
+			domain_shutdown(d, SHUTDOWN_watchdog);
+		}
+	}
+}
+
 /* Earliest virtual-timer deadline of the vCPUs blocked on this pCPU. */
 static u64 next_wakeup(struct pcpu *p)
 {
-	u64 best = 0;
+	u64 best = p->id == 0 ? next_watchdog() : 0;
 
 	for (struct domain *d = domain_list(); d; d = d->next) {
 		for (u32 i = 0; i < d->nr_vcpus; i++) {
@@ -241,6 +306,8 @@ void sched_tick(void)
 				vcpu_wake(v);
 		}
 	}
+	if (p->id == 0)
+		fire_watchdogs(now);
 	p->need_resched = true;
 }
 

@@ -7,6 +7,10 @@
  * It reports on its own console ring (HVM params, as Linux's hvc_xen finds
  * it) and powers off, so dom0 reads the verdict in the guest's console log:
  *   HOSTILE-GUEST: N cases, M failed
+ * Then it turns on xenstored through its own XenStore ring: requests for
+ * other domains' nodes and for the toolstack's operations, messages no
+ * client should send, node creation past its quota, and last a message too
+ * long to frame, after which xenstored must have dropped it (and no one else).
  * The MMU stays off: pointers are guest-physical addresses. (Its ring writes
  * are then non-cacheable; fine under QEMU, which models no caches.)
  */
@@ -101,6 +105,135 @@ static void check(const char *what, long got, long want)
 	puts_ring(": ");
 	put_num(got);
 	puts_ring("\n");
+}
+
+/* ---- XenStore, spoken by hand over the ring (Xen's xenstore_domain_interface) ---- */
+
+struct xs_ring {
+	char req[1024], rsp[1024];
+	uint32_t req_cons, req_prod, rsp_cons, rsp_prod;
+	uint32_t server_features, connection, error;
+};
+
+enum { XS_READ = 2, XS_INTRODUCE = 8, XS_RELEASE = 9, XS_WRITE = 11, XS_ERROR = 16 };
+
+static volatile struct xs_ring *xs;
+static uint32_t xs_port;
+static char reply_buf[4097];
+
+static size_t slen(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n])
+		n++;
+	return n;
+}
+
+static int same(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
+static void xs_put(const void *p, size_t n)
+{
+	const char *c = p;
+
+	for (size_t i = 0; i < n; i++) {
+		while (xs->req_prod - xs->req_cons >= sizeof(xs->req))
+			hypercall(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0);
+		xs->req[xs->req_prod % sizeof(xs->req)] = c[i];
+		asm volatile("dmb sy" ::: "memory");
+		xs->req_prod++;
+	}
+}
+
+/* Takes n reply bytes, waiting a bounded time: 0, or -1 if xenstored never sent them. */
+static int xs_get(void *p, size_t n)
+{
+	char *c = p;
+
+	for (size_t i = 0; i < n; i++) {
+		for (long spins = 0; xs->rsp_cons == xs->rsp_prod; spins++) {
+			if (spins > 200000)
+				return -1;
+			hypercall(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0);
+		}
+		asm volatile("dmb sy" ::: "memory");
+		c[i] = xs->rsp[xs->rsp_cons % sizeof(xs->rsp)];
+		xs->rsp_cons++;
+	}
+	return 0;
+}
+
+/* One request (len is what the header claims; sent is how much payload follows). */
+static long xs_call(uint32_t type, const char *payload, uint32_t len, uint32_t sent)
+{
+	struct { uint32_t type, req_id, tx_id, len; } h = { type, 7, 0, len };
+	struct evtchn_send kick = { .port = xs_port };
+
+	xs_put(&h, sizeof(h));
+	xs_put(payload, sent);
+	hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (uintptr_t)&kick, 0);
+	if (xs_get(&h, sizeof(h)) || h.len > 4096 || xs_get(reply_buf, h.len))
+		return -1;
+	reply_buf[h.len] = 0;
+	hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (uintptr_t)&kick, 0);
+	return h.type;
+}
+
+/* The request must be answered with XS_ERROR and this error's name. */
+static void xs_refused(const char *what, uint32_t type, const char *payload, uint32_t len,
+		       const char *err)
+{
+	long t = xs_call(type, payload, len, len);
+
+	check(what, t == XS_ERROR && same(reply_buf, err, slen(err) + 1) ? 0 : t, 0);
+}
+
+static void xenstore_cases(void)
+{
+	static char big[64];
+	long t;
+	int n;
+
+	xs_refused("xenstore read of dom0's name", XS_READ, "/local/domain/0/name", 21, "EACCES");
+	xs_refused("xenstore write under dom0's home", XS_WRITE, "/local/domain/0/x\0y", 19,
+		   "EACCES");
+	xs_refused("xenstore INTRODUCE of a domain", XS_INTRODUCE, "5\0" "1234\0" "1", 9,
+		   "EACCES");
+	xs_refused("xenstore RELEASE of dom0", XS_RELEASE, "0", 2, "EACCES");
+	xs_refused("xenstore message of an unknown type", 99, "", 0, "EINVAL");
+	xs_refused("xenstore path with a bad character", XS_READ, "a*b", 4, "EINVAL");
+	xs_refused("xenstore read without its NUL", XS_READ, "name", 4, "EINVAL");
+	t = xs_call(XS_READ, "name", 5, 5);
+	check("xenstore still answers our own name", t == XS_READ && same(reply_buf, "hostile", 8) ? 0 : t, 0);
+	/* Node quota: Xen's default is 1000 nodes a domain; the 1001st write must be refused. */
+	for (n = 0; n < 1100; n++) {
+		int i = 0, v = n;
+
+		for (const char *p = "data/q"; *p; p++)
+			big[i++] = *p;
+		do
+			big[i++] = (char)('0' + v % 10);
+		while (v /= 10);
+		big[i++] = 0;
+		big[i++] = 'x';
+		t = xs_call(XS_WRITE, big, (uint32_t)i, (uint32_t)i);
+		if (t != XS_WRITE)
+			break;
+	}
+	check("xenstore node quota refuses before 1000 nodes more",
+	      n < 1000 && t == XS_ERROR && same(reply_buf, "ENOSPC", 7) ? 0 : n, 0);
+	/* A length no message may have: refused, and the connection dropped. */
+	t = xs_call(XS_READ, "name", 5000, 5);
+	check("xenstore 5000-byte message refused", t == XS_ERROR ? 0 : t, 0);
+	for (int i = 0; i < 100000 && !xs->error; i++)
+		hypercall(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0);
+	check("xenstore ring marked broken", xs->error, 1);
 }
 
 static uint64_t param(uint32_t index)
@@ -217,6 +350,13 @@ void hostile_main(void)
 	}
 	check("vcpu_op on vCPU 99", hypercall(__HYPERVISOR_vcpu_op, VCPUOP_is_up, 99, 0), -ENOENT);
 	check("domctl", hypercall(__HYPERVISOR_domctl, (uintptr_t)&ctl, 0, 0), -ENOSYS);
+
+	xs = (volatile struct xs_ring *)(uintptr_t)(param(HVM_PARAM_STORE_PFN) << 12);
+	xs_port = (uint32_t)param(HVM_PARAM_STORE_EVTCHN);
+	if (xs && xs_port)
+		xenstore_cases();
+	else
+		check("a XenStore ring from the toolstack", 0, 1);
 
 	puts_ring("HOSTILE-GUEST: ");
 	put_num(cases);

@@ -536,6 +536,7 @@ static void service_ring(struct conn *c)
 		if (!handle_input(c)) {
 			logmsg("dom%u sent a message longer than %u bytes: disconnected", c->dom,
 			       XS_PAYLOAD_MAX);
+			flush(c); /* the EINVAL reply goes first */
 			c->ring->error = XS_ERROR_COMM;
 			c->dead = true;
 		}
@@ -557,8 +558,10 @@ static void service_socket(struct conn *c)
 		return;
 	}
 	c->inlen += (size_t)n;
-	if (!handle_input(c))
+	if (!handle_input(c)) {
+		flush(c); /* the EINVAL reply goes first */
 		c->dead = true;
+	}
 	flush(c);
 }
 

@@ -41,12 +41,16 @@ struct mmio_handler {
 
 #define DOMAIN_MAX_MMIO 8
 
+/* Xen's NR_DOMAIN_WATCHDOG_TIMERS: watchdogs one domain may set. */
+#define DOMAIN_WATCHDOGS 2
+
 struct domain {
 	domid_t id;
 	char name[32];
 	spinlock_t lock;
 	enum domain_state state;
 	unsigned int shutdown_reason;
+	u64 watchdog[DOMAIN_WATCHDOGS]; /* SCHEDOP_watchdog deadlines (counter); 0: unused */
 	bool direct_map; /* IPA == PA (dom0) */
 	bool privileged; /* may act on other domains (dom0) */
 	u32 vmid;

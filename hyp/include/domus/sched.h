@@ -6,6 +6,7 @@
 #include <domus/spinlock.h>
 #include <domus/types.h>
 
+struct domain;
 struct vcpu;
 
 #define SCHED_SLICE_US 10000
@@ -50,6 +51,8 @@ void sched_quiesce(void);
 void sched_preempt_point(void);
 void vcpu_wait_descheduled(struct vcpu *v);
 void sched_tick(void);
+/* SCHEDOP_watchdog for d: a new watchdog's id, 0, or -EINVAL / -ENOSPC (see public/sched.h). */
+long sched_watchdog(struct domain *d, u32 id, u32 timeout_s);
 /* Runs on each pCPU's stack once it is up; never returns. */
 void sched_start(void) __attribute__((noreturn));
 /* Called on every return to a guest: reschedules if asked. */

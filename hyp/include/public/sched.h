@@ -11,7 +11,7 @@
 #define SCHEDOP_poll 3
 #define SCHEDOP_remote_shutdown 4
 #define SCHEDOP_shutdown_code 5
-#define SCHEDOP_watchdog 6
+#define SCHEDOP_watchdog 6 /* struct sched_watchdog */
 
 #define SHUTDOWN_poweroff 0
 #define SHUTDOWN_reboot 1
@@ -84,5 +84,16 @@ struct xen_platform_op {
 _Static_assert(sizeof(struct xen_hvm_param) == 16, "layout");
 _Static_assert(sizeof(struct sched_poll) == 24, "layout");
 _Static_assert(sizeof(struct xen_platform_op) == 136, "layout");
+
+/*
+ * SCHEDOP_watchdog: id 0 sets up a new watchdog that fires after timeout
+ * seconds and returns its id (1 or 2); a known id is pushed back by timeout
+ * seconds, or stopped by timeout 0. A watchdog that fires shuts the domain
+ * down with SHUTDOWN_watchdog.
+ */
+struct sched_watchdog {
+	uint32_t id;
+	uint32_t timeout;
+};
 
 #endif
