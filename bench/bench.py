@@ -9,6 +9,7 @@ import re
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -161,7 +162,8 @@ def run_create_bench(setup, name, timeout=180):
         m.send("\n")
         m.wait_for(r"Booting Linux on physical CPU", timeout=timeout)
         first = time.monotonic() - t0
-        up = m.wait_for(r"DOMUS-GUEST-READY ([0-9.]+)", timeout=timeout).group(1)
+        # The space after the uptime: a match must not end where a read from the pty did.
+        up = m.wait_for(r"DOMUS-GUEST-READY ([0-9.]+) ", timeout=timeout).group(1)
         m.wait_for(r"~ # ", timeout=60)
         shell = time.monotonic() - t0
         m._note(f"create: first line {first:.3f}s, shell {shell:.3f}s, domU uptime {up}s")
@@ -189,6 +191,58 @@ METRICS = [
 ]
 
 
+class HostWatch:
+    """Counts, while a sample runs, the QEMUs on this host that are not this script's: another
+    QEMU's TCG threads share the cores and can stretch a wall-clock figure several times over
+    (see the README). Records the most seen at once, polling twice a second."""
+
+    def __init__(self):
+        self.most = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    @staticmethod
+    def others():
+        me, n = os.getpid(), 0
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                if not open(f"/proc/{pid}/comm").read().startswith("qemu-system"):
+                    continue
+                ppid = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            n += ppid != me
+        return n
+
+    def _poll(self):
+        while True:
+            self.most = max(self.most, self.others())
+            if self._stop.wait(0.5):
+                return
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def wait_quiet_host(limit):
+    """Waits up to `limit` seconds for no other QEMU on this host; True if there is none."""
+    deadline, said = time.monotonic() + limit, False
+    while HostWatch.others():
+        if time.monotonic() > deadline:
+            print(f"  (another QEMU still runs after {limit:.0f}s: measuring anyway)", flush=True)
+            return False
+        if not said:
+            print("  (another QEMU runs on this host: waiting for it to end)", flush=True)
+            said = True
+        time.sleep(2)
+    return True
+
+
 def sizes(xen):
     img = ROOT / "build" / "domus.img"
     files = subprocess.run(["git", "ls-files", "hyp/*.c", "hyp/*.h", "hyp/*.S"], cwd=ROOT,
@@ -213,6 +267,9 @@ def main():
     ap.add_argument("--quick", action="store_true", help="one round, quick metrics only")
     ap.add_argument("--only", metavar="NAME,...",
                     help="these metrics only: " + ", ".join(m[0] for m in METRICS))
+    ap.add_argument("--quiet-host", metavar="SECONDS", type=float, default=0,
+                    help="before each sample, wait up to SECONDS for other QEMUs on this host "
+                         "to end, and take a sample again (up to twice) if one ran during it")
     args = ap.parse_args()
     only = set(args.only.split(",")) if args.only else None
     if only and only - {m[0] for m in METRICS}:
@@ -233,7 +290,17 @@ def main():
     for name, _, sample, _, _ in metrics:
         for rnd in range(rounds):
             for setup in SETUPS:          # interleaved: native, xen, domus, native, ...
-                r = sample(setup, rnd)
+                for attempt in range(3 if args.quiet_host else 1):
+                    if args.quiet_host:
+                        wait_quiet_host(args.quiet_host)
+                    with HostWatch() as watch:
+                        r = sample(setup, rnd)
+                    if r is None or not watch.most or attempt == 2:
+                        break
+                    print(f"  {name:12} round {rnd + 1}/{rounds} {setup:7} another QEMU ran "
+                          "meanwhile: again", flush=True)
+                if r is not None:
+                    r["other_qemus"] = watch.most  # the most other QEMUs seen during the sample
                 shown = {k: v for k, v in r.items() if k != "detail"} if r else r
                 print(f"  {name:12} round {rnd + 1}/{rounds} {setup:7} "
                       f"{shown if r is not None else 'no result (see build/bench/logs)'}", flush=True)
