@@ -9,6 +9,8 @@ import re
 import statistics
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,6 +133,47 @@ def run_hypercall_bench(setup, name, timeout=120):
     return {"privcmd_null_hypercall_ns": float(found.group(1))}
 
 
+# Domain creation: in a dom0 booted to its shell, the toolstack's create-and-attach command
+# for the same guest (dom0's /boot/domu/Image.gz and initrd.img, 256 MiB, 1 vCPU,
+# console=hvc0), timed host-side from the Enter key (the command is typed and its echo awaited
+# first: typing is not counted) to the guest's first console line (Linux's "Booting Linux ...",
+# replayed when its hvc0 comes up), and to its shell prompt (after the DOMUS-GUEST-READY line of
+# its /init, whose uptime figure is the guest kernel's own share). Xen's dom0 is the initramfs
+# of bench/xen-dom0.sh: the same one plus Debian's xen-utils-4.17, xenstored and xenconsoled.
+XEN_DOM0_INITRD = OUT / "xen-dom0-initrd.img"
+CREATE_CMD = {"xen": "xl create -c /etc/xen/guest.cfg",
+              "domus": "domus create -c /etc/domus/guest.cfg"}
+CREATE_FIELDS = ["first_line_s", "shell_s", "domu_uptime_s"]
+
+
+def run_create_bench(setup, name, timeout=180):
+    if setup == "native":
+        return {f: "no hypervisor" for f in CREATE_FIELDS}
+    kw = {"initrd": XEN_DOM0_INITRD} if setup == "xen" else {}
+    m = SETUPS[setup](name, smp=2, net=False, log_dir=OUT / "logs", **kw)
+    m.start()
+    try:
+        m.wait_ready(timeout=120)
+        m.wait_for(r"~ # ", timeout=60)
+        cmd = CREATE_CMD[setup]
+        m.send(cmd)
+        m.wait_for(re.escape(cmd), timeout=30)
+        t0 = time.monotonic()
+        m.send("\n")
+        m.wait_for(r"Booting Linux on physical CPU", timeout=timeout)
+        first = time.monotonic() - t0
+        # The space after the uptime: a match must not end where a read from the pty did.
+        up = m.wait_for(r"DOMUS-GUEST-READY ([0-9.]+) ", timeout=timeout).group(1)
+        m.wait_for(r"~ # ", timeout=60)
+        shell = time.monotonic() - t0
+        m._note(f"create: first line {first:.3f}s, shell {shell:.3f}s, domU uptime {up}s")
+    except AssertionError:
+        return None
+    finally:
+        m.close()
+    return {"first_line_s": first, "shell_s": shell, "domu_uptime_s": float(up)}
+
+
 METRICS = [
     # name, description, sampler, fields reported, in --quick
     ("boot", "QEMU start to dom0 init, -smp 2", metric_boot(False), ["wall_s", "uptime_s"], True),
@@ -142,7 +185,62 @@ METRICS = [
     ("hypercall", "null hypercall from dom0 user space via privcmd, ns",
      lambda setup, rnd: run_hypercall_bench(setup, f"{setup}-hypercall-{rnd}"),
      ["privcmd_null_hypercall_ns"], True),
+    # Not in --quick: its native column has no figure, which the quick test does not allow.
+    ("create", "create command to the guest's first console line / shell, s",
+     lambda setup, rnd: run_create_bench(setup, f"{setup}-create-{rnd}"), CREATE_FIELDS, False),
 ]
+
+
+class HostWatch:
+    """Counts, while a sample runs, the QEMUs on this host that are not this script's: another
+    QEMU's TCG threads share the cores and can stretch a wall-clock figure several times over
+    (see the README). Records the most seen at once, polling twice a second."""
+
+    def __init__(self):
+        self.most = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    @staticmethod
+    def others():
+        me, n = os.getpid(), 0
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                if not open(f"/proc/{pid}/comm").read().startswith("qemu-system"):
+                    continue
+                ppid = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            n += ppid != me
+        return n
+
+    def _poll(self):
+        while True:
+            self.most = max(self.most, self.others())
+            if self._stop.wait(0.5):
+                return
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def wait_quiet_host(limit):
+    """Waits up to `limit` seconds for no other QEMU on this host; True if there is none."""
+    deadline, said = time.monotonic() + limit, False
+    while HostWatch.others():
+        if time.monotonic() > deadline:
+            print(f"  (another QEMU still runs after {limit:.0f}s: measuring anyway)", flush=True)
+            return False
+        if not said:
+            print("  (another QEMU runs on this host: waiting for it to end)", flush=True)
+            said = True
+        time.sleep(2)
+    return True
 
 
 def sizes(xen):
@@ -167,21 +265,42 @@ def main():
     ap.add_argument("--xen", required=True)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="one round, quick metrics only")
+    ap.add_argument("--only", metavar="NAME,...",
+                    help="these metrics only: " + ", ".join(m[0] for m in METRICS))
+    ap.add_argument("--quiet-host", metavar="SECONDS", type=float, default=0,
+                    help="before each sample, wait up to SECONDS for other QEMUs on this host "
+                         "to end, and take a sample again (up to twice) if one ran during it")
     args = ap.parse_args()
+    only = set(args.only.split(",")) if args.only else None
+    if only and only - {m[0] for m in METRICS}:
+        ap.error(f"--only: no metric {', '.join(sorted(only - {m[0] for m in METRICS}))}")
     XenMachine.xen = Path(args.xen)
     global MICRO_N, HYPERCALL_BATCHES
     MICRO_N = 200 if args.quick else MICRO_N
     HYPERCALL_BATCHES = 10 if args.quick else HYPERCALL_BATCHES
     rounds = 1 if args.quick else args.rounds
-    metrics = [m for m in METRICS if m[4] or not args.quick]
+    metrics = [m for m in METRICS if (m[4] or not args.quick) and (not only or m[0] in only)]
     OUT.mkdir(parents=True, exist_ok=True)
+    if any(m[0] == "create" for m in metrics):
+        subprocess.run(["bash", str(ROOT / "bench" / "xen-dom0.sh"),
+                        str(qemu.GUEST / "initrd.img"), str(XEN_DOM0_INITRD)], check=True)
 
     raw = {m[0]: {s: [] for s in SETUPS} for m in metrics}
     failed = {m[0]: {s: 0 for s in SETUPS} for m in metrics}
     for name, _, sample, _, _ in metrics:
         for rnd in range(rounds):
             for setup in SETUPS:          # interleaved: native, xen, domus, native, ...
-                r = sample(setup, rnd)
+                for attempt in range(3 if args.quiet_host else 1):
+                    if args.quiet_host:
+                        wait_quiet_host(args.quiet_host)
+                    with HostWatch() as watch:
+                        r = sample(setup, rnd)
+                    if r is None or not watch.most or attempt == 2:
+                        break
+                    print(f"  {name:12} round {rnd + 1}/{rounds} {setup:7} another QEMU ran "
+                          "meanwhile: again", flush=True)
+                if r is not None:
+                    r["other_qemus"] = watch.most  # the most other QEMUs seen during the sample
                 shown = {k: v for k, v in r.items() if k != "detail"} if r else r
                 print(f"  {name:12} round {rnd + 1}/{rounds} {setup:7} "
                       f"{shown if r is not None else 'no result (see build/bench/logs)'}", flush=True)
@@ -231,12 +350,14 @@ def main():
               "qemu": qv.splitlines()[0] if qv else "", "rounds": rounds,
               "microbench_n": MICRO_N, "samples": raw,
               "table": table, "sizes": sz}
-    (OUT / "results.json").write_text(json.dumps(result, indent=1))
-    plot(table)
-    print(f"\nresults: {OUT / 'results.json'}, chart: {OUT / 'results.png'}")
+    # A run of some metrics (--only) leaves the full run's results.json alone.
+    stem = "results" if not only else "results-" + "-".join(sorted(only))
+    (OUT / f"{stem}.json").write_text(json.dumps(result, indent=1))
+    plot(table, stem)
+    print(f"\nresults: {OUT / f'{stem}.json'}, chart: {OUT / f'{stem}.png'}")
 
 
-def plot(table):
+def plot(table, stem="results"):
     """Two panels: the boot figures in seconds, the micro-benchmarks in ns (log scale)."""
     panels = [("s", "seconds (median)", "set yrange [0:*]",
                [r for r in table if not r["metric"].endswith("_ns")]),
@@ -246,7 +367,7 @@ def plot(table):
     for unit, ylabel, extra, rows in panels:
         if not rows:
             continue
-        data = OUT / f"results-{unit}.dat"
+        data = OUT / f"{stem}-{unit}.dat"
         with open(data, "w") as f:
             f.write("metric native xen domus\n")
             for r in rows:
@@ -259,7 +380,7 @@ plot '{data}' using 2:xtic(1) title columnheader(2), '' using 3 title columnhead
      '' using 4 title columnheader(4)
 """)
     script = f"""set terminal png size 900,{400 * len(plots)} noenhanced
-set output '{OUT / "results.png"}'
+set output '{OUT / f"{stem}.png"}'
 set datafile missing '?'
 set style data histograms
 set style histogram clustered gap 1
