@@ -2,8 +2,8 @@
 /*
  * xl-style domain configuration files. Each line is `key = value`, where a
  * value is a number, a 'single' or "double" quoted string, or a [ list ] of
- * strings (accepted and ignored until disks and networks exist); # starts a
- * comment. Unknown keys are errors, so a typo does not pass silently.
+ * quoted strings (disks; networks must be an empty list for now); # starts
+ * a comment. Unknown keys are errors, so a typo does not pass silently.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -59,10 +59,93 @@ static int action(const char *v, char *out, size_t cap)
 	return strcmp(out, "destroy") && strcmp(out, "restart") && strcmp(out, "preserve") ? -1 : 0;
 }
 
+int disk_parse(const char *spec, struct disk_config *d, char *err, size_t errlen)
+{
+	char buf[300], *target, *vdev, *access, *extra;
+
+	memset(d, 0, sizeof(*d));
+	if (strlen(spec) >= sizeof(buf)) {
+		snprintf(err, errlen, "disk: spec too long");
+		return -1;
+	}
+	strcpy(buf, spec);
+	target = buf;
+	vdev = strchr(target, ',');
+	access = vdev ? strchr(vdev + 1, ',') : NULL;
+	extra = access ? strchr(access + 1, ',') : NULL;
+	if (!vdev || !access || extra) {
+		snprintf(err, errlen, "disk: '%s': expected 'file:PATH,xvdX,w' or 'phy:DEVICE,xvdX,r'",
+			 spec);
+		return -1;
+	}
+	*vdev++ = 0;
+	*access++ = 0;
+	if (!strncmp(target, "file:", 5)) {
+		d->is_file = 1;
+		target += 5;
+	} else if (!strncmp(target, "phy:", 4)) {
+		target += 4;
+	} else {
+		snprintf(err, errlen, "disk: '%s': the target must start with file: or phy:", spec);
+		return -1;
+	}
+	if (target[0] != '/' || strlen(target) >= sizeof(d->target)) {
+		snprintf(err, errlen, "disk: '%s': an absolute path is needed", spec);
+		return -1;
+	}
+	if (strlen(vdev) != 4 || strncmp(vdev, "xvd", 3) || vdev[3] < 'a' || vdev[3] > 'z') {
+		snprintf(err, errlen, "disk: '%s': the guest's name must be xvda .. xvdz", spec);
+		return -1;
+	}
+	if (!strcmp(access, "r") || !strcmp(access, "ro")) {
+		d->readonly = 1;
+	} else if (strcmp(access, "w") && strcmp(access, "rw")) {
+		snprintf(err, errlen, "disk: '%s': access must be r or w", spec);
+		return -1;
+	}
+	strcpy(d->target, target);
+	strcpy(d->vdev, vdev);
+	d->devid = 202 << 8 | (unsigned int)(vdev[3] - 'a') << 4;
+	return 0;
+}
+
+/* `[ 'a', "b" ]` into the disks; NULL, or the reason it is wrong. */
+static const char *disk_list(char *val, struct domu_config *c, char *why, size_t whylen)
+{
+	size_t n = strlen(val);
+	char *p;
+
+	if (n < 2 || val[0] != '[' || val[n - 1] != ']')
+		return "disk: a [ list ] of quoted strings";
+	val[n - 1] = 0;
+	p = trim(val + 1);
+	while (*p) {
+		char q = *p, *close = (q == '\'' || q == '"') ? strchr(p + 1, q) : NULL;
+
+		if (!close)
+			return "disk: a [ list ] of quoted strings";
+		*close = 0;
+		if (c->nr_disks == MAX_DISKS)
+			return "disk: at most 8 disks";
+		if (disk_parse(p + 1, &c->disks[c->nr_disks], why, whylen))
+			return why;
+		for (unsigned int i = 0; i < c->nr_disks; i++)
+			if (c->disks[i].devid == c->disks[c->nr_disks].devid)
+				return "disk: the same xvdX twice";
+		c->nr_disks++;
+		p = trim(close + 1);
+		if (*p == ',')
+			p = trim(p + 1);
+		else if (*p)
+			return "disk: a [ list ] of quoted strings, separated by commas";
+	}
+	return NULL;
+}
+
 int config_load(const char *path, struct domu_config *c, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
-	char line[2048];
+	char line[2048], why[400];
 	int lineno = 0;
 	uint64_t n;
 
@@ -140,11 +223,13 @@ int config_load(const char *path, struct domu_config *c, char *err, size_t errle
 		} else if (!strcmp(key, "on_crash")) {
 			if (action(val, c->on_crash, sizeof(c->on_crash)))
 				bad = "on_crash: 'destroy', 'restart' or 'preserve'";
-		} else if (!strcmp(key, "disk") || !strcmp(key, "vif")) {
+		} else if (!strcmp(key, "disk")) {
+			bad = disk_list(val, c, why, sizeof(why));
+		} else if (!strcmp(key, "vif")) {
 			if (val[0] != '[' || val[strlen(val) - 1] != ']')
 				bad = "a [ list ] of quoted strings";
 			else if (strcmp(trim(val + 1), "]"))
-				bad = "disks and networks are not supported yet: use an empty list";
+				bad = "networks are not supported yet: use an empty list";
 		} else {
 			bad = "unknown key";
 		}

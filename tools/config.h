@@ -6,6 +6,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define MAX_DISKS 8
+
+/* One entry of `disk = [ 'file:/var/lib/domus/web.img,xvda,w', 'phy:/dev/vda,xvdb,r' ]`. */
+struct disk_config {
+	char target[256]; /* the image file or block device in dom0 */
+	int is_file; /* file: (a loop device is made for it) or phy: */
+	char vdev[8]; /* xvda .. xvdz, as the guest names it */
+	unsigned int devid; /* Xen's virtual-device number: 202 << 8 | index << 4 */
+	int readonly;
+};
+
+/* Parses one disk spec: 0, or -1 with why in err. */
+int disk_parse(const char *spec, struct disk_config *d, char *err, size_t errlen);
+
 struct domu_config {
 	char name[32];
 	uint64_t memory_mib;
@@ -17,6 +31,8 @@ struct domu_config {
 	char on_reboot[16];
 	char on_crash[16];
 	char path[256]; /* the file it came from */
+	struct disk_config disks[MAX_DISKS];
+	unsigned int nr_disks;
 };
 
 /*

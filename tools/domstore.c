@@ -11,6 +11,7 @@
 
 #include "domstore.h"
 #include "libdomus.h"
+#include "vbd.h"
 #include "xenstore/client.h"
 
 /* Writes value at /local/domain/ID/rel (rel "" is the directory itself), then its permissions. */
@@ -36,7 +37,7 @@ static int put(struct xsc *h, uint32_t tx, uint16_t domid, const char *rel, bool
 }
 
 static int write_records(struct xsc *h, uint32_t tx, const struct domu_config *c,
-			 const struct domu_built *b)
+			 const struct domu_built *b, const struct vbd *vbds)
 {
 	static const char *const guest_dirs[] = { "data", "drivers", "feature", "attr", "error",
 						  "control/shutdown", "control/feature-poweroff",
@@ -74,6 +75,8 @@ static int write_records(struct xsc *h, uint32_t tx, const struct domu_config *c
 	rc = rc ?: put(h, tx, d, "console/type", false, "domus-consoled");
 	for (size_t i = 0; i < sizeof(guest_dirs) / sizeof(guest_dirs[0]) && !rc; i++)
 		rc = put(h, tx, d, guest_dirs[i], true, "");
+	for (unsigned int i = 0; i < c->nr_disks && !rc; i++)
+		rc = vbd_write_records(h, tx, d, &vbds[i]);
 	return rc;
 }
 
@@ -81,9 +84,11 @@ int domstore_introduce(const struct domu_config *c, const struct domu_built *b, 
 		       size_t errlen)
 {
 	struct xsc h;
+	struct vbd vbds[MAX_DISKS];
 	char id[8], gfn[24], port[12];
 	const char *args[3] = { id, gfn, port };
 	int rc = xsc_open(&h), tries = 0;
+	unsigned int plugged = 0;
 	uint32_t tx;
 	long r;
 
@@ -91,11 +96,19 @@ int domstore_introduce(const struct domu_config *c, const struct domu_built *b, 
 		snprintf(err, errlen, "cannot reach xenstored (%s): %s", XS_SOCKET, strerror(-rc));
 		return -1;
 	}
+	for (; plugged < c->nr_disks; plugged++) {
+		if (vbd_hotplug(&c->disks[plugged], &vbds[plugged], err, errlen)) {
+			while (plugged--)
+				vbd_unplug(&vbds[plugged]);
+			xsc_close(&h);
+			return -1;
+		}
+	}
 	do {
 		rc = xsc_transaction_start(&h, &tx);
 		if (rc)
 			break;
-		rc = write_records(&h, tx, c, b);
+		rc = write_records(&h, tx, c, b, vbds);
 		if (rc) {
 			xsc_transaction_end(&h, tx, 0);
 			break;
@@ -104,6 +117,8 @@ int domstore_introduce(const struct domu_config *c, const struct domu_built *b, 
 	} while (rc == -EAGAIN && ++tries < 10);
 	if (rc) {
 		snprintf(err, errlen, "cannot write its XenStore records: %s", strerror(-rc));
+		while (plugged--)
+			vbd_unplug(&vbds[plugged]);
 		xsc_close(&h);
 		return -1;
 	}
@@ -146,10 +161,11 @@ long domain_end(uint16_t domid)
 	if (xsc_open(&h) == 0) {
 		/* ENOENT: never introduced, or xenstored saw it die and let go already. */
 		xsc_call(&h, XS_RELEASE, 0, &arg, 1, 0, NULL, 0);
+		vbd_remove_all(&h, domid);
 		xsc_rm(&h, 0, path);
 		xsc_close(&h);
 	}
-	/* -EBUSY while another of dom0's programs still maps one of its grants. */
+	/* -EBUSY while dom0 still maps one of its grants (blkback letting go takes a moment). */
 	for (int i = 0; (rc = domus_ctl(&ctl)) == -EBUSY && i < 50; i++)
 		usleep(100 * 1000);
 	return rc;

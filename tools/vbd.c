@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+/* Guests' block devices: hotplug and the records of both ends (see vbd.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/loop.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "vbd.h"
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Attaches path to a free loop device, as `losetup -f [-r]` would: 0 with its name, or -errno. */
+static int loop_attach(const char *path, int readonly, char *dev, size_t cap)
+{
+	struct loop_info64 info = { 0 };
+	int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC), file, loop, n, rc = 0;
+
+	if (ctl < 0)
+		return -errno;
+	file = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (file < 0) {
+		rc = -errno;
+		close(ctl);
+		return rc;
+	}
+	/* Another attach may take the device we were given between the two calls: retry. */
+	for (int tries = 0; tries < 8; tries++) {
+		n = ioctl(ctl, LOOP_CTL_GET_FREE);
+		if (n < 0) {
+			rc = -errno;
+			break;
+		}
+		snprintf(dev, cap, "/dev/loop%d", n);
+		loop = open(dev, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+		if (loop < 0) {
+			rc = -errno;
+			break;
+		}
+		if (ioctl(loop, LOOP_SET_FD, file) == 0) {
+			if (readonly)
+				info.lo_flags = LO_FLAGS_READ_ONLY;
+			/* The name losetup shows (truncated to the kernel's 63 bytes). */
+			memcpy(info.lo_file_name, path,
+			       strlen(path) < sizeof(info.lo_file_name) ? strlen(path)
+									: sizeof(info.lo_file_name) - 1);
+			ioctl(loop, LOOP_SET_STATUS64, &info);
+			close(loop);
+			rc = 0;
+			goto out;
+		}
+		rc = -errno;
+		close(loop);
+		if (rc != -EBUSY)
+			break;
+	}
+out:
+	close(file);
+	close(ctl);
+	return rc;
+}
+
+/* Detaches a loop device; if blkback still holds it, the kernel detaches it when it lets go. */
+static void loop_detach(const char *dev)
+{
+	int fd = open(dev, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		ioctl(fd, LOOP_CLR_FD, 0);
+		close(fd);
+	}
+}
+
+int vbd_hotplug(const struct disk_config *disk, struct vbd *v, char *err, size_t errlen)
+{
+	struct stat st;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	v->disk = disk;
+	if (stat(disk->target, &st))
+		return fail(err, errlen, "disk %s: %s", disk->target, strerror(errno));
+	if (disk->is_file) {
+		if (!S_ISREG(st.st_mode))
+			return fail(err, errlen, "disk %s: not a regular file (use phy: for devices)",
+				    disk->target);
+		rc = loop_attach(disk->target, disk->readonly, v->device, sizeof(v->device));
+		if (rc)
+			return fail(err, errlen, "disk %s: no loop device for it: %s", disk->target,
+				    strerror(-rc));
+		if (stat(v->device, &st)) {
+			loop_detach(v->device);
+			return fail(err, errlen, "disk %s: %s: %s", disk->target, v->device,
+				    strerror(errno));
+		}
+	} else {
+		if (!S_ISBLK(st.st_mode))
+			return fail(err, errlen, "disk %s: not a block device (use file: for images)",
+				    disk->target);
+		snprintf(v->device, sizeof(v->device), "%s", disk->target);
+	}
+	v->major = major(st.st_rdev);
+	v->minor = minor(st.st_rdev);
+	return 0;
+}
+
+void vbd_unplug(const struct vbd *v)
+{
+	if (v->disk->is_file && v->device[0])
+		loop_detach(v->device);
+}
+
+/* One node: value, then permissions (owner with no access for others, and one reader). */
+static int node(struct xsc *h, uint32_t tx, unsigned int owner, unsigned int reader,
+		const char *dir, const char *name, const char *fmt, ...)
+{
+	char path[160], value[300], o[16], r[16];
+	const char *perms[2] = { o, r };
+	va_list ap;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s%s%s", dir, *name ? "/" : "", name);
+	va_start(ap, fmt);
+	vsnprintf(value, sizeof(value), fmt, ap);
+	va_end(ap);
+	rc = xsc_write(h, tx, path, value);
+	if (rc)
+		return rc;
+	snprintf(o, sizeof(o), "n%u", owner);
+	snprintf(r, sizeof(r), "r%u", reader);
+	return xsc_set_perms(h, tx, path, perms, 2);
+}
+
+int vbd_write_records(struct xsc *h, uint32_t tx, uint16_t domid, const struct vbd *v)
+{
+	const struct disk_config *d = v->disk;
+	char be[96], fe[96];
+	int rc = 0;
+
+	snprintf(be, sizeof(be), "/local/domain/0/backend/vbd/%u/%u", domid, d->devid);
+	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%u", domid, d->devid);
+	/* The back end's, dom0's: the guest may read it. */
+	rc = rc ?: node(h, tx, 0, domid, be, "", "");
+	rc = rc ?: node(h, tx, 0, domid, be, "frontend", "%s", fe);
+	rc = rc ?: node(h, tx, 0, domid, be, "frontend-id", "%u", domid);
+	rc = rc ?: node(h, tx, 0, domid, be, "online", "1");
+	rc = rc ?: node(h, tx, 0, domid, be, "removable", "0");
+	rc = rc ?: node(h, tx, 0, domid, be, "bootable", "1");
+	rc = rc ?: node(h, tx, 0, domid, be, "dev", "%s", d->vdev);
+	rc = rc ?: node(h, tx, 0, domid, be, "type", d->is_file ? "file" : "phy");
+	rc = rc ?: node(h, tx, 0, domid, be, "mode", d->readonly ? "r" : "w");
+	rc = rc ?: node(h, tx, 0, domid, be, "device-type", "disk");
+	rc = rc ?: node(h, tx, 0, domid, be, "params", "%s", d->target);
+	/* What the hotplug script writes, and blkback waits for: the device to open. */
+	rc = rc ?: node(h, tx, 0, domid, be, "physical-device", "%x:%x", v->major, v->minor);
+	rc = rc ?: node(h, tx, 0, domid, be, "physical-device-path", "%s", v->device);
+	rc = rc ?: node(h, tx, 0, domid, be, "hotplug-status", "connected");
+	rc = rc ?: node(h, tx, 0, domid, be, "state", "1");
+	/* The front end's, the guest's: dom0 reads it. */
+	rc = rc ?: node(h, tx, domid, 0, fe, "", "");
+	rc = rc ?: node(h, tx, domid, 0, fe, "backend", "%s", be);
+	rc = rc ?: node(h, tx, domid, 0, fe, "backend-id", "0");
+	rc = rc ?: node(h, tx, domid, 0, fe, "virtual-device", "%u", d->devid);
+	rc = rc ?: node(h, tx, domid, 0, fe, "device-type", "disk");
+	rc = rc ?: node(h, tx, domid, 0, fe, "state", "1");
+	return rc;
+}
+
+void vbd_remove_all(struct xsc *h, uint16_t domid)
+{
+	char dir[64], path[128], dev[64], *names = malloc(XS_PAYLOAD_MAX + 1);
+	const char *p = dir;
+	long n;
+
+	if (!names)
+		return;
+	snprintf(dir, sizeof(dir), "/local/domain/0/backend/vbd/%u", domid);
+	n = xsc_call(h, XS_DIRECTORY, 0, &p, 1, 0, names, XS_PAYLOAD_MAX + 1);
+	for (char *name = names; n > 0 && name < names + n; name += strlen(name) + 1) {
+		char type[16];
+
+		snprintf(path, sizeof(path), "%s/%s/type", dir, name);
+		if (xsc_read(h, 0, path, type, sizeof(type)) < 0)
+			type[0] = 0;
+		snprintf(path, sizeof(path), "%s/%s/physical-device-path", dir, name);
+		if (xsc_read(h, 0, path, dev, sizeof(dev)) < 0)
+			dev[0] = 0;
+		snprintf(path, sizeof(path), "/local/domain/%u/device/vbd/%s", domid, name);
+		xsc_rm(h, 0, path);
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		/* blkback sees its directory go, disconnects and closes the device. */
+		xsc_rm(h, 0, path);
+		if (!strcmp(type, "file") && !strncmp(dev, "/dev/loop", 9))
+			loop_detach(dev);
+	}
+	xsc_rm(h, 0, dir);
+	/* Empty parents go too, so dom0's tree is as it was before the first disk. */
+	for (int i = 0; i < 2; i++) {
+		const char *parent = i ? "/local/domain/0/backend" : "/local/domain/0/backend/vbd";
+		uint32_t tx;
+
+		if (xsc_transaction_start(h, &tx))
+			break;
+		/* In a transaction: a disk added meanwhile makes the commit fail, and stays. */
+		if (xsc_call(h, XS_DIRECTORY, tx, &parent, 1, 0, names, XS_PAYLOAD_MAX + 1) == 0)
+			xsc_rm(h, tx, parent);
+		xsc_transaction_end(h, tx, 1);
+	}
+	free(names);
+}
