@@ -14,26 +14,20 @@
 #include "vbd.h"
 #include "xenstore/client.h"
 
-/* Writes value at /local/domain/ID/rel (rel "" is the directory itself), then its permissions. */
+/* /local/domain/ID/rel (rel "" is the directory itself) with its value and permissions. */
 static int put(struct xsc *h, uint32_t tx, uint16_t domid, const char *rel, bool guest_owns,
 	       const char *fmt, ...)
 {
-	char path[128], value[256], owner[16], reader[16];
-	const char *perms[2] = { owner, reader };
+	char dir[32];
 	va_list ap;
 	int rc;
 
-	snprintf(path, sizeof(path), "/local/domain/%u%s%s", domid, *rel ? "/" : "", rel);
+	snprintf(dir, sizeof(dir), "/local/domain/%u", domid);
 	va_start(ap, fmt);
-	vsnprintf(value, sizeof(value), fmt, ap);
-	va_end(ap);
-	rc = xsc_write(h, tx, path, value);
-	if (rc)
-		return rc;
 	/* Xen's two kinds: dom0's, which the guest reads; the guest's own, which it writes. */
-	snprintf(owner, sizeof(owner), "n%u", guest_owns ? domid : 0);
-	snprintf(reader, sizeof(reader), "r%u", domid);
-	return xsc_set_perms(h, tx, path, perms, guest_owns ? 1 : 2);
+	rc = xsc_vput(h, tx, guest_owns ? domid : 0, guest_owns ? -1 : domid, dir, rel, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 static int write_records(struct xsc *h, uint32_t tx, const struct domu_config *c,

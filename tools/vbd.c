@@ -124,27 +124,6 @@ void vbd_unplug(const struct vbd *v)
 		loop_detach(v->device);
 }
 
-/* One node: value, then permissions (owner with no access for others, and one reader). */
-static int node(struct xsc *h, uint32_t tx, unsigned int owner, unsigned int reader,
-		const char *dir, const char *name, const char *fmt, ...)
-{
-	char path[160], value[300], o[16], r[16];
-	const char *perms[2] = { o, r };
-	va_list ap;
-	int rc;
-
-	snprintf(path, sizeof(path), "%s%s%s", dir, *name ? "/" : "", name);
-	va_start(ap, fmt);
-	vsnprintf(value, sizeof(value), fmt, ap);
-	va_end(ap);
-	rc = xsc_write(h, tx, path, value);
-	if (rc)
-		return rc;
-	snprintf(o, sizeof(o), "n%u", owner);
-	snprintf(r, sizeof(r), "r%u", reader);
-	return xsc_set_perms(h, tx, path, perms, 2);
-}
-
 int vbd_write_records(struct xsc *h, uint32_t tx, uint16_t domid, const struct vbd *v)
 {
 	const struct disk_config *d = v->disk;
@@ -154,29 +133,29 @@ int vbd_write_records(struct xsc *h, uint32_t tx, uint16_t domid, const struct v
 	snprintf(be, sizeof(be), "/local/domain/0/backend/vbd/%u/%u", domid, d->devid);
 	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%u", domid, d->devid);
 	/* The back end's, dom0's: the guest may read it. */
-	rc = rc ?: node(h, tx, 0, domid, be, "", "");
-	rc = rc ?: node(h, tx, 0, domid, be, "frontend", "%s", fe);
-	rc = rc ?: node(h, tx, 0, domid, be, "frontend-id", "%u", domid);
-	rc = rc ?: node(h, tx, 0, domid, be, "online", "1");
-	rc = rc ?: node(h, tx, 0, domid, be, "removable", "0");
-	rc = rc ?: node(h, tx, 0, domid, be, "bootable", "1");
-	rc = rc ?: node(h, tx, 0, domid, be, "dev", "%s", d->vdev);
-	rc = rc ?: node(h, tx, 0, domid, be, "type", d->is_file ? "file" : "phy");
-	rc = rc ?: node(h, tx, 0, domid, be, "mode", d->readonly ? "r" : "w");
-	rc = rc ?: node(h, tx, 0, domid, be, "device-type", "disk");
-	rc = rc ?: node(h, tx, 0, domid, be, "params", "%s", d->target);
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "", "%s", "");
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "frontend", "%s", fe);
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "frontend-id", "%u", domid);
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "online", "1");
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "removable", "0");
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "bootable", "1");
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "dev", "%s", d->vdev);
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "type", "%s", d->is_file ? "file" : "phy");
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "mode", "%s", d->readonly ? "r" : "w");
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "device-type", "disk");
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "params", "%s", d->target);
 	/* What the hotplug script writes, and blkback waits for: the device to open. */
-	rc = rc ?: node(h, tx, 0, domid, be, "physical-device", "%x:%x", v->major, v->minor);
-	rc = rc ?: node(h, tx, 0, domid, be, "physical-device-path", "%s", v->device);
-	rc = rc ?: node(h, tx, 0, domid, be, "hotplug-status", "connected");
-	rc = rc ?: node(h, tx, 0, domid, be, "state", "1");
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "physical-device", "%x:%x", v->major, v->minor);
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "physical-device-path", "%s", v->device);
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "hotplug-status", "connected");
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "state", "1");
 	/* The front end's, the guest's: dom0 reads it. */
-	rc = rc ?: node(h, tx, domid, 0, fe, "", "");
-	rc = rc ?: node(h, tx, domid, 0, fe, "backend", "%s", be);
-	rc = rc ?: node(h, tx, domid, 0, fe, "backend-id", "0");
-	rc = rc ?: node(h, tx, domid, 0, fe, "virtual-device", "%u", d->devid);
-	rc = rc ?: node(h, tx, domid, 0, fe, "device-type", "disk");
-	rc = rc ?: node(h, tx, domid, 0, fe, "state", "1");
+	rc = rc ?: xsc_put(h, tx, domid, 0, fe, "", "%s", "");
+	rc = rc ?: xsc_put(h, tx, domid, 0, fe, "backend", "%s", be);
+	rc = rc ?: xsc_put(h, tx, domid, 0, fe, "backend-id", "0");
+	rc = rc ?: xsc_put(h, tx, domid, 0, fe, "virtual-device", "%u", d->devid);
+	rc = rc ?: xsc_put(h, tx, domid, 0, fe, "device-type", "disk");
+	rc = rc ?: xsc_put(h, tx, domid, 0, fe, "state", "1");
 	return rc;
 }
 

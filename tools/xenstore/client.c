@@ -182,6 +182,35 @@ int xsc_set_perms(struct xsc *h, uint32_t tx, const char *path, const char *cons
 	return rc < 0 ? (int)rc : 0;
 }
 
+int xsc_vput(struct xsc *h, uint32_t tx, unsigned int owner, int reader, const char *dir,
+	     const char *name, const char *fmt, va_list ap)
+{
+	char path[XSC_PATH_MAX], value[512], o[16], r[16];
+	const char *perms[2] = { o, r };
+	int rc;
+
+	snprintf(path, sizeof(path), "%s%s%s", dir, *name ? "/" : "", name);
+	vsnprintf(value, sizeof(value), fmt, ap);
+	rc = xsc_write(h, tx, path, value);
+	if (rc)
+		return rc;
+	snprintf(o, sizeof(o), "n%u", owner);
+	snprintf(r, sizeof(r), "r%d", reader);
+	return xsc_set_perms(h, tx, path, perms, reader < 0 ? 1 : 2);
+}
+
+int xsc_put(struct xsc *h, uint32_t tx, unsigned int owner, int reader, const char *dir,
+	    const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = xsc_vput(h, tx, owner, reader, dir, name, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
 int xsc_transaction_start(struct xsc *h, uint32_t *tx)
 {
 	const char *empty = "";

@@ -8,6 +8,7 @@
 #ifndef XENSTORE_CLIENT_H
 #define XENSTORE_CLIENT_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,15 @@ int xsc_mkdir(struct xsc *h, uint32_t tx, const char *path);
 int xsc_rm(struct xsc *h, uint32_t tx, const char *path);
 /* perms as Xen's text: "n0", "r5", ... (owner first). */
 int xsc_set_perms(struct xsc *h, uint32_t tx, const char *path, const char *const *perms, int n);
+/*
+ * The toolstack's way to make a node: dir/name (name "" is dir itself) gets the
+ * printf-formatted value, then Xen's permissions: owner's, with no access for
+ * others, and reader's read access (reader < 0: nobody else's). 0 or -errno.
+ */
+int xsc_put(struct xsc *h, uint32_t tx, unsigned int owner, int reader, const char *dir,
+	    const char *name, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+int xsc_vput(struct xsc *h, uint32_t tx, unsigned int owner, int reader, const char *dir,
+	     const char *name, const char *fmt, va_list ap);
 int xsc_transaction_start(struct xsc *h, uint32_t *tx);
 int xsc_transaction_end(struct xsc *h, uint32_t tx, int commit);
 
