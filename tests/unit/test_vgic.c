@@ -260,6 +260,45 @@ static void test_edge_arriving_while_in_lr_is_not_lost(void **state)
 	assert_true(spis[11].pending);
 }
 
+/*
+ * The event-channel upcall: a one-shot inject of a level-configured PPI. One
+ * that arrives after the guest acknowledged the last (its handler has already
+ * looked at evtchn_upcall_pending) must fire again after EOI, or that vCPU
+ * never hears of an event again: the selector bits stay set.
+ */
+static void test_one_shot_level_inject_while_acknowledged_is_not_lost(void **state)
+{
+	struct vgic_irq *ppi = &vcpus[1].vgic.priv[31];
+
+	dwrite(0x0, 4, 2); /* group 1 on */
+	rwrite(1, 0x10000 + 0x100, 4, 1u << 31); /* enable PPI 31, level by reset */
+	assert_false(ppi->edge);
+	vgic_inject(&dom, &vcpus[1], 31);
+	vgic_flush_lrs(&vcpus[1]);
+	assert_true(lrs[0] & LR_PENDING);
+	lrs[0] = (lrs[0] & ~LR_PENDING) | LR_ACTIVE; /* guest acked */
+	vgic_inject(&dom, &vcpus[1], 31); /* a new event from another pCPU */
+	vgic_sync_lrs(&vcpus[1]);
+	assert_true(ppi->active);
+	assert_true(ppi->pending);
+	/* Acknowledged and not injected again: nothing left pending. */
+	vgic_flush_lrs(&vcpus[1]);
+	lrs[0] = (lrs[0] & ~LR_PENDING) | LR_ACTIVE;
+	vgic_sync_lrs(&vcpus[1]);
+	assert_false(ppi->pending);
+	vgic_flush_lrs(&vcpus[1]);
+	lrs[0] = 0; /* guest EOId */
+	vgic_sync_lrs(&vcpus[1]);
+	assert_false(ppi->active);
+	/* Not yet acknowledged when the vCPU exits: still pending. */
+	vgic_inject(&dom, &vcpus[1], 31);
+	vgic_flush_lrs(&vcpus[1]);
+	vgic_sync_lrs(&vcpus[1]);
+	assert_true(ppi->pending);
+	vgic_flush_lrs(&vcpus[1]);
+	assert_true(lrs[0] & LR_PENDING);
+}
+
 static void test_level_interrupt_follows_its_line_and_asks_for_eoi_exit(void **state)
 {
 	enable_spi(33, 0x80);
@@ -357,7 +396,8 @@ int main(void)
 		T(test_disabled_interrupt_stays_pending_without_kick),
 		T(test_unacknowledged_edge_survives_sync),
 		T(test_edge_arriving_while_in_lr_is_not_lost),
-		T(test_level_interrupt_follows_its_line_and_asks_for_eoi_exit),
+		T(test_one_shot_level_inject_while_acknowledged_is_not_lost),
+	T(test_level_interrupt_follows_its_line_and_asks_for_eoi_exit),
 		T(test_sgi_reaches_listed_targets_only),
 		T(test_overflow_prefers_urgent_and_requests_underflow),
 		T(test_hw_interrupt_links_physical_and_is_never_pending_and_active),

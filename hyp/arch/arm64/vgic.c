@@ -625,8 +625,13 @@ void vgic_flush_lrs(struct vcpu *v)
 		u64 lr = make_lr(d, best);
 
 		best->in_lr = true;
-		/* An edge's latch moves into the LR; a level one stays until acknowledged. */
-		if ((lr & LR_PENDING) && (best->edge || best->hw))
+		/*
+		 * The latch moves into the LR, so whatever is latched at sync time
+		 * arrived while the guest held the LR. A level line is not latched:
+		 * its source keeps line_level current.
+		 */
+		best->latch_in_lr = (lr & LR_PENDING) && best->pending;
+		if (best->latch_in_lr)
 			best->pending = false;
 		v->vgic.lr_irq[used] = best;
 		arch_vgic_write_lr(used, lr);
@@ -652,16 +657,15 @@ void vgic_sync_lrs(struct vcpu *v)
 		irq->in_lr = false;
 		irq->active = lr & LR_ACTIVE;
 		/*
-		 * For edges, flush moved the latch into the LR, so what is in the
-		 * latch now arrived while the guest had the LR; one the guest has
-		 * not acknowledged goes back. A level interrupt's latch (from
-		 * ISPENDR or a one-shot inject) ends when the guest acknowledges;
-		 * its line is kept current by its source.
+		 * A latch the guest has not acknowledged goes back; one it has is
+		 * spent. Anything latched meanwhile (an edge, ISPENDR, or a
+		 * one-shot inject such as the event-channel upcall) stays: losing
+		 * that would leave the upcall raised in vcpu_info with no
+		 * interrupt ever coming for it.
 		 */
-		if (irq->edge || irq->hw)
-			irq->pending |= lr_pending;
-		else if (!lr_pending)
-			irq->pending = false;
+		if (lr_pending && irq->latch_in_lr)
+			irq->pending = true;
+		irq->latch_in_lr = false;
 		v->vgic.lr_irq[i] = NULL;
 	}
 	v->vgic.used_lrs = 0;

@@ -30,6 +30,7 @@ struct vgic_irq {
 	struct vgic_irq *ap_next; /* on target's list while pending or active */
 	bool on_ap_list;
 	bool in_lr;
+	bool latch_in_lr; /* the LR's pending state came from the latch */
 };
 
 struct vgic_cpu {
