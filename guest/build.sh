@@ -45,7 +45,8 @@ CACHE=${DOMUS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/domus}
 DEBS=$CACHE/debs
 ROOTS=$CACHE/root
 MODULES=${DOMUS_GUEST_MODULES:-virtio_mmio virtio_blk virtio_net failover net_failover \
-	xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc xen_wdt loop xen-blkback xen-blkfront}
+	xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc xen_wdt loop xen-blkback xen-blkfront \
+	crc32c_generic ext4 bridge xen-netback xen-netfront}
 # Applets the init script, the tests and the benchmarks rely on: the build fails without them.
 REQUIRED_APPLETS="sh ash mount umount ls cat echo dd md5sum sha256sum devmem poweroff reboot halt
 	ip ifconfig udhcpc ping nproc uname dmesg insmod modprobe mkdir mknod sleep grep head tail

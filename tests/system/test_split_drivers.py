@@ -13,8 +13,11 @@ def sha(out):
     return re.search(r"\b([0-9a-f]{64})\b", out).group(1)
 
 
-def test_disk_written_in_a_guest_is_in_its_image_after_destroy_and_nothing_is_left(domus_image,
-                                                                                  boot):
+GUEST_SHA = r"\n([0-9a-f]{64})  %s\r*\n"
+
+
+def test_disk_written_in_a_guest_is_in_its_image_after_destroy_and_in_the_next_guest(
+        domus_image, boot):
     m = boot_dom0(boot, smp=2)
     m.run("dd if=/dev/zero of=/tmp/disk.img bs=1M count=16 2>/dev/null")
     before, nodes = free_pages(m), xenstore_nodes(m)
@@ -26,7 +29,7 @@ def test_disk_written_in_a_guest_is_in_its_image_after_destroy_and_nothing_is_le
     # 4 MiB of random bytes through blkfront, with direct I/O so they reach dom0 now.
     out = guest_run(m, "dd if=/dev/urandom of=/tmp/p bs=1M count=4 2>/dev/null; "
                     "dd if=/tmp/p of=/dev/xvda bs=1M oflag=direct 2>/dev/null; sync; "
-                    "sha256sum /tmp/p", r"\n([0-9a-f]{64})  /tmp/p\r*\n")
+                    "sha256sum /tmp/p", GUEST_SHA % "/tmp/p")
     written = out.group(1)
     detach(m)
     m.run("domus destroy writer", timeout=60)
@@ -34,5 +37,68 @@ def test_disk_written_in_a_guest_is_in_its_image_after_destroy_and_nothing_is_le
     assert sha(m.run("dd if=/tmp/disk.img bs=1M count=4 2>/dev/null | sha256sum")) == written
     assert "/tmp/disk.img" not in m.run("losetup -a")
     assert "vbd/1" not in m.run("xenstore-ls -f /local/domain/0 2>&1")
+    image = sha(m.run("sha256sum /tmp/disk.img"))
+
+    # A second guest gets the same image read-only: it reads what the first wrote (all
+    # 16 MiB, through many requests) and its kernel refuses to write.
+    write_config(m, "/tmp/r.cfg", "reader", 192,
+                 more="\"disk = [ 'file:/tmp/disk.img,xvda,r' ]\"")
+    m.run("domus create /tmp/r.cfg", timeout=120)
+    attach(m, "reader")
+    assert guest_run(m, "dd if=/dev/xvda bs=1M count=4 2>/dev/null | sha256sum",
+                     GUEST_SHA % "-").group(1) == written
+    assert guest_run(m, "dd if=/dev/xvda bs=64k 2>/dev/null | sha256sum",
+                     GUEST_SHA % "-").group(1) == image
+    refused = guest_run(m, "cat /sys/block/xvda/ro; dd if=/dev/zero of=/dev/xvda bs=4k "
+                        "count=1 oflag=direct; echo rc=$?", r"\n(\d)\r*\n([^\n]*)\n.*rc=(\d+)")
+    assert refused.group(1) == "1", "blkfront did not see the disk as read-only"
+    assert refused.group(3) == "1" and "Operation not permitted" in refused.group(2)
+    detach(m)
+    m.run("domus destroy reader", timeout=60)
+    assert sha(m.run("sha256sum /tmp/disk.img")) == image
+    assert "/tmp/disk.img" not in m.run("losetup -a")
+    assert free_pages(m) == before
+    assert xenstore_nodes(m) == nodes
+
+
+def test_ext2_made_in_a_guest_on_dom0s_real_disk_mounts_in_dom0_and_read_only_in_the_next(
+        domus_image, boot, tmp_path):
+    """'phy:/dev/vda': dom0's virtio disk (a file on the QEMU host) goes to the guest whole."""
+    host_disk = tmp_path / "real.img"
+    with open(host_disk, "wb") as f:
+        f.truncate(32 << 20)
+    m = boot_dom0(boot, smp=2, disks=[host_disk])
+    before, nodes = free_pages(m), xenstore_nodes(m)
+    write_config(m, "/tmp/fs.cfg", "maker", 192, more="\"disk = [ 'phy:/dev/vda,xvdb,w' ]\"")
+    m.run("domus create /tmp/fs.cfg", timeout=120)
+    attach(m, "maker")
+    guest_run(m, "mke2fs -q /dev/xvdb; echo mkfs=$?", r"mkfs=0", timeout=120)
+    out = guest_run(m, "mkdir -p /mnt && mount -t ext2 /dev/xvdb /mnt && "
+                    "dd if=/dev/urandom of=/mnt/f bs=64k count=48 2>/dev/null && "
+                    "umount /mnt && mount -t ext2 /dev/xvdb /mnt && sha256sum /mnt/f; "
+                    "umount /mnt; echo umount=$?", GUEST_SHA % "/mnt/f")
+    made = out.group(1)
+    guest_run(m, "", r"umount=0")
+    detach(m)
+    m.run("domus destroy maker", timeout=60)
+
+    # dom0 mounts what the guest made on its own disk.
+    assert sha(m.run("mkdir -p /mnt && mount -t ext2 /dev/vda /mnt && sha256sum /mnt/f && "
+                     "umount /mnt", timeout=60)) == made
+
+    # The next guest gets the disk read-only: the file is there, writes are refused.
+    m.run("sed -i 's/xvdb,w/xvdb,r/; s/maker/user/' /tmp/fs.cfg")
+    m.run("domus create /tmp/fs.cfg", timeout=120)
+    attach(m, "user")
+    # Asked for read-write, the mount falls back to read-only: the device is.
+    out = guest_run(m, "mkdir -p /mnt && mount -t ext2 /dev/xvdb /mnt && sha256sum /mnt/f",
+                    GUEST_SHA % "/mnt/f")
+    assert out.group(1) == made
+    guest_run(m, "grep xvdb /proc/mounts", r"/dev/xvdb /mnt ext[24] ro[,\s]")
+    guest_run(m, "touch /mnt/g; echo touch=$?", r"Read-only file system[^\n]*\n.*touch=1")
+    guest_run(m, "umount /mnt; echo umount=$?", r"umount=0")
+    detach(m)
+    m.run("domus destroy user", timeout=60)
+    assert "vbd/" not in m.run("xenstore-ls -f /local/domain/0 2>&1")
     assert free_pages(m) == before
     assert xenstore_nodes(m) == nodes
