@@ -2,7 +2,7 @@
 /*
  * xl-style domain configuration files. Each line is `key = value`, where a
  * value is a number, a 'single' or "double" quoted string, or a [ list ] of
- * quoted strings (disks; networks must be an empty list for now); # starts
+ * quoted strings (disks, networks); # starts
  * a comment. Unknown keys are errors, so a typo does not pass silently.
  */
 #include <ctype.h>
@@ -109,35 +109,121 @@ int disk_parse(const char *spec, struct disk_config *d, char *err, size_t errlen
 	return 0;
 }
 
-/* `[ 'a', "b" ]` into the disks; NULL, or the reason it is wrong. */
-static const char *disk_list(char *val, struct domu_config *c, char *why, size_t whylen)
+int vif_parse(const char *spec, struct vif_config *v, char *err, size_t errlen)
+{
+	char buf[128], *save = NULL;
+
+	memset(v, 0, sizeof(*v));
+	strcpy(v->bridge, "xenbr0");
+	if (strlen(spec) >= sizeof(buf)) {
+		snprintf(err, errlen, "vif: spec too long");
+		return -1;
+	}
+	strcpy(buf, spec);
+	for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+		char *val = strchr(kv, '=');
+		unsigned int m[6];
+		char tail;
+
+		if (!val) {
+			snprintf(err, errlen, "vif: '%s': '%s' is not key=value", spec, kv);
+			return -1;
+		}
+		*val++ = 0;
+		if (!strcmp(kv, "bridge")) {
+			/* An interface name: what the kernel accepts (IFNAMSIZ, no '/' or space). */
+			if (!*val || strlen(val) >= sizeof(v->bridge) || strpbrk(val, "/: \t")) {
+				snprintf(err, errlen, "vif: '%s': bad bridge name '%s'", spec, val);
+				return -1;
+			}
+			strcpy(v->bridge, val);
+		} else if (!strcmp(kv, "mac")) {
+			if (strlen(val) != 17 ||
+			    sscanf(val, "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3], &m[4],
+				   &m[5], &tail) != 6) {
+				snprintf(err, errlen, "vif: '%s': mac must be xx:xx:xx:xx:xx:xx", spec);
+				return -1;
+			}
+			/* A guest's own address: unicast, and not the all-zero "none chosen". */
+			if ((m[0] & 1) || !(m[0] | m[1] | m[2] | m[3] | m[4] | m[5])) {
+				snprintf(err, errlen, "vif: '%s': mac must be a unicast address", spec);
+				return -1;
+			}
+			for (int i = 0; i < 6; i++)
+				v->mac[i] = (uint8_t)m[i];
+		} else {
+			snprintf(err, errlen, "vif: '%s': unknown key '%s' (bridge= and mac= are known)",
+				 spec, kv);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* One item of a quoted list, parsed into c: NULL, or the reason it is wrong. */
+typedef const char *(*list_item_fn)(const char *item, struct domu_config *c, char *why,
+				    size_t whylen);
+
+static const char *add_disk(const char *item, struct domu_config *c, char *why, size_t whylen)
+{
+	if (c->nr_disks == MAX_DISKS)
+		return "disk: at most 8 disks";
+	if (disk_parse(item, &c->disks[c->nr_disks], why, whylen))
+		return why;
+	for (unsigned int i = 0; i < c->nr_disks; i++)
+		if (c->disks[i].devid == c->disks[c->nr_disks].devid)
+			return "disk: the same xvdX twice";
+	c->nr_disks++;
+	return NULL;
+}
+
+static const char *add_vif(const char *item, struct domu_config *c, char *why, size_t whylen)
+{
+	struct vif_config *v = &c->vifs[c->nr_vifs];
+
+	if (c->nr_vifs == MAX_VIFS)
+		return "vif: at most 8 network interfaces";
+	if (vif_parse(item, v, why, whylen))
+		return why;
+	v->devid = c->nr_vifs;
+	for (unsigned int i = 0; i < c->nr_vifs; i++)
+		if (v->mac[0] | v->mac[1] | v->mac[2] | v->mac[3] | v->mac[4] | v->mac[5] &&
+		    !memcmp(c->vifs[i].mac, v->mac, sizeof(v->mac)))
+			return "vif: the same mac twice";
+	c->nr_vifs++;
+	return NULL;
+}
+
+/* `[ 'a', "b" ]`: each item to add(); NULL, or the reason it is wrong. */
+static const char *quoted_list(char *val, const char *key, list_item_fn add,
+			       struct domu_config *c, char *why, size_t whylen)
 {
 	size_t n = strlen(val);
+	const char *bad;
 	char *p;
 
+	snprintf(why, whylen, "%s: a [ list ] of quoted strings, separated by commas", key);
 	if (n < 2 || val[0] != '[' || val[n - 1] != ']')
-		return "disk: a [ list ] of quoted strings";
+		return why;
 	val[n - 1] = 0;
 	p = trim(val + 1);
 	while (*p) {
 		char q = *p, *close = (q == '\'' || q == '"') ? strchr(p + 1, q) : NULL;
 
 		if (!close)
-			return "disk: a [ list ] of quoted strings";
-		*close = 0;
-		if (c->nr_disks == MAX_DISKS)
-			return "disk: at most 8 disks";
-		if (disk_parse(p + 1, &c->disks[c->nr_disks], why, whylen))
 			return why;
-		for (unsigned int i = 0; i < c->nr_disks; i++)
-			if (c->disks[i].devid == c->disks[c->nr_disks].devid)
-				return "disk: the same xvdX twice";
-		c->nr_disks++;
+		*close = 0;
+		bad = add(p + 1, c, why, whylen);
+		if (bad)
+			return bad;
 		p = trim(close + 1);
-		if (*p == ',')
+		if (*p == ',') {
 			p = trim(p + 1);
-		else if (*p)
-			return "disk: a [ list ] of quoted strings, separated by commas";
+		} else if (*p) {
+			snprintf(why, whylen, "%s: a [ list ] of quoted strings, separated by commas",
+				 key);
+			return why;
+		}
 	}
 	return NULL;
 }
@@ -224,12 +310,9 @@ int config_load(const char *path, struct domu_config *c, char *err, size_t errle
 			if (action(val, c->on_crash, sizeof(c->on_crash)))
 				bad = "on_crash: 'destroy', 'restart' or 'preserve'";
 		} else if (!strcmp(key, "disk")) {
-			bad = disk_list(val, c, why, sizeof(why));
+			bad = quoted_list(val, "disk", add_disk, c, why, sizeof(why));
 		} else if (!strcmp(key, "vif")) {
-			if (val[0] != '[' || val[strlen(val) - 1] != ']')
-				bad = "a [ list ] of quoted strings";
-			else if (strcmp(trim(val + 1), "]"))
-				bad = "networks are not supported yet: use an empty list";
+			bad = quoted_list(val, "vif", add_vif, c, why, sizeof(why));
 		} else {
 			bad = "unknown key";
 		}

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #define MAX_DISKS 8
+#define MAX_VIFS 8
 
 /* One entry of `disk = [ 'file:/var/lib/domus/web.img,xvda,w', 'phy:/dev/vda,xvdb,r' ]`. */
 struct disk_config {
@@ -19,6 +20,16 @@ struct disk_config {
 
 /* Parses one disk spec: 0, or -1 with why in err. */
 int disk_parse(const char *spec, struct disk_config *d, char *err, size_t errlen);
+
+/* One entry of `vif = [ 'bridge=xenbr0,mac=00:16:3e:01:02:03' ]`. */
+struct vif_config {
+	char bridge[16]; /* dom0's bridge the vif joins: xenbr0 unless named */
+	uint8_t mac[6]; /* the guest's; all zero until chosen (domus picks 00:16:3e:xx:xx:xx) */
+	unsigned int devid; /* its place in the list: vif<domid>.<devid> in dom0, eth<devid> inside */
+};
+
+/* Parses one vif spec (keys bridge= and mac=, both optional): 0, or -1 with why in err. */
+int vif_parse(const char *spec, struct vif_config *v, char *err, size_t errlen);
 
 struct domu_config {
 	char name[32];
@@ -33,6 +44,8 @@ struct domu_config {
 	char path[256]; /* the file it came from */
 	struct disk_config disks[MAX_DISKS];
 	unsigned int nr_disks;
+	struct vif_config vifs[MAX_VIFS];
+	unsigned int nr_vifs;
 };
 
 /*

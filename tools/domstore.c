@@ -12,6 +12,7 @@
 #include "domstore.h"
 #include "libdomus.h"
 #include "vbd.h"
+#include "vif.h"
 #include "xenstore/client.h"
 
 /* /local/domain/ID/rel (rel "" is the directory itself) with its value and permissions. */
@@ -31,7 +32,8 @@ static int put(struct xsc *h, uint32_t tx, uint16_t domid, const char *rel, bool
 }
 
 static int write_records(struct xsc *h, uint32_t tx, const struct domu_config *c,
-			 const struct domu_built *b, const struct vbd *vbds)
+			 const struct domu_built *b, const struct vbd *vbds,
+			 const struct vif_config *vifs)
 {
 	static const char *const guest_dirs[] = { "data", "drivers", "feature", "attr", "error",
 						  "control/shutdown", "control/feature-poweroff",
@@ -71,6 +73,8 @@ static int write_records(struct xsc *h, uint32_t tx, const struct domu_config *c
 		rc = put(h, tx, d, guest_dirs[i], true, "");
 	for (unsigned int i = 0; i < c->nr_disks && !rc; i++)
 		rc = vbd_write_records(h, tx, d, &vbds[i]);
+	for (unsigned int i = 0; i < c->nr_vifs && !rc; i++)
+		rc = vif_write_records(h, tx, d, &vifs[i]);
 	return rc;
 }
 
@@ -79,6 +83,7 @@ int domstore_introduce(const struct domu_config *c, const struct domu_built *b, 
 {
 	struct xsc h;
 	struct vbd vbds[MAX_DISKS];
+	struct vif_config vifs[MAX_VIFS];
 	char id[8], gfn[24], port[12];
 	const char *args[3] = { id, gfn, port };
 	int rc = xsc_open(&h), tries = 0;
@@ -89,6 +94,10 @@ int domstore_introduce(const struct domu_config *c, const struct domu_built *b, 
 	if (rc) {
 		snprintf(err, errlen, "cannot reach xenstored (%s): %s", XS_SOCKET, strerror(-rc));
 		return -1;
+	}
+	for (unsigned int i = 0; i < c->nr_vifs; i++) {
+		vifs[i] = c->vifs[i];
+		vif_choose_mac(&vifs[i]);
 	}
 	for (; plugged < c->nr_disks; plugged++) {
 		if (vbd_hotplug(&c->disks[plugged], &vbds[plugged], err, errlen)) {
@@ -102,7 +111,7 @@ int domstore_introduce(const struct domu_config *c, const struct domu_built *b, 
 		rc = xsc_transaction_start(&h, &tx);
 		if (rc)
 			break;
-		rc = write_records(&h, tx, c, b, vbds);
+		rc = write_records(&h, tx, c, b, vbds, vifs);
 		if (rc) {
 			xsc_transaction_end(&h, tx, 0);
 			break;
@@ -115,6 +124,13 @@ int domstore_introduce(const struct domu_config *c, const struct domu_built *b, 
 			vbd_unplug(&vbds[plugged]);
 		xsc_close(&h);
 		return -1;
+	}
+	/* The caller's domain_end() takes the records and devices away if this fails. */
+	for (unsigned int i = 0; i < c->nr_vifs; i++) {
+		if (vif_hotplug(&h, b->domid, &vifs[i], err, errlen)) {
+			xsc_close(&h);
+			return -1;
+		}
 	}
 	snprintf(id, sizeof(id), "%u", b->domid);
 	snprintf(gfn, sizeof(gfn), "%llu", (unsigned long long)b->store_gfn);
@@ -156,6 +172,7 @@ long domain_end(uint16_t domid)
 		/* ENOENT: never introduced, or xenstored saw it die and let go already. */
 		xsc_call(&h, XS_RELEASE, 0, &arg, 1, 0, NULL, 0);
 		vbd_remove_all(&h, domid);
+		vif_remove_all(&h, domid);
 		xsc_rm(&h, 0, path);
 		xsc_close(&h);
 	}

@@ -188,16 +188,7 @@ void vbd_remove_all(struct xsc *h, uint16_t domid)
 	}
 	xsc_rm(h, 0, dir);
 	/* Empty parents go too, so dom0's tree is as it was before the first disk. */
-	for (int i = 0; i < 2; i++) {
-		const char *parent = i ? "/local/domain/0/backend" : "/local/domain/0/backend/vbd";
-		uint32_t tx;
-
-		if (xsc_transaction_start(h, &tx))
-			break;
-		/* In a transaction: a disk added meanwhile makes the commit fail, and stays. */
-		if (xsc_call(h, XS_DIRECTORY, tx, &parent, 1, 0, names, XS_PAYLOAD_MAX + 1) == 0)
-			xsc_rm(h, tx, parent);
-		xsc_transaction_end(h, tx, 1);
-	}
+	xsc_rm_if_empty(h, "/local/domain/0/backend/vbd");
+	xsc_rm_if_empty(h, "/local/domain/0/backend");
 	free(names);
 }

@@ -41,7 +41,7 @@ class Machine:
 
     def __init__(self, name, *, smp=2, mem=2048, cpu="cortex-a57", hypervisor=True,
                  domus_args="", dom0_mem="512M", dom0_bootargs=None,
-                 kernel=None, initrd=None, disks=(), net=True, extra_args=(),
+                 kernel=None, initrd=None, disks=(), net=True, netdev_opts="", extra_args=(),
                  log_dir=LOG_DIR):
         self.name = name
         self.smp, self.mem, self.cpu = smp, mem, cpu
@@ -56,6 +56,7 @@ class Machine:
         self.initrd = Path(initrd) if initrd else GUEST / "initrd.img"
         self.disks = [Path(d) for d in disks]
         self.net = net
+        self.netdev_opts = netdev_opts  # more user-mode netdev options, e.g. a guestfwd
         self.extra_args = list(extra_args)
         self.log_path = Path(log_dir) / (re.sub(r"[^A-Za-z0-9_.-]+", "_", name) + ".log")
         self.child = None
@@ -84,7 +85,8 @@ class Machine:
                     "-append", self.dom0_bootargs]
         if self.net:
             # restrict=on: slirp answers DHCP but routes nothing off this machine.
-            cmd += ["-netdev", "user,id=n0,restrict=on", "-device", "virtio-net-device,netdev=n0"]
+            netdev = "user,id=n0,restrict=on" + (f",{self.netdev_opts}" if self.netdev_opts else "")
+            cmd += ["-netdev", netdev, "-device", "virtio-net-device,netdev=n0"]
         for i, disk in enumerate(self.disks):
             cmd += ["-drive", f"if=none,id=d{i},format=raw,file={_opt(disk)}",
                     "-device", f"virtio-blk-device,drive=d{i}"]

@@ -169,6 +169,19 @@ int xsc_rm(struct xsc *h, uint32_t tx, const char *path)
 	return rc < 0 ? (int)rc : 0;
 }
 
+void xsc_rm_if_empty(struct xsc *h, const char *path)
+{
+	char names[64];
+	uint32_t tx;
+
+	if (xsc_transaction_start(h, &tx))
+		return;
+	/* In a transaction: a child added meanwhile makes the commit fail, and the node stays. */
+	if (xsc_call(h, XS_DIRECTORY, tx, &path, 1, 0, names, sizeof(names)) == 0)
+		xsc_rm(h, tx, path);
+	xsc_transaction_end(h, tx, 1);
+}
+
 int xsc_set_perms(struct xsc *h, uint32_t tx, const char *path, const char *const *perms, int n)
 {
 	const char *args[XS_MAX_ARGS];

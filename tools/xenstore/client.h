@@ -43,6 +43,8 @@ long xsc_read(struct xsc *h, uint32_t tx, const char *path, char *out, size_t ca
 int xsc_write(struct xsc *h, uint32_t tx, const char *path, const char *value);
 int xsc_mkdir(struct xsc *h, uint32_t tx, const char *path);
 int xsc_rm(struct xsc *h, uint32_t tx, const char *path);
+/* Removes path if it has no children (checked and removed in one transaction). */
+void xsc_rm_if_empty(struct xsc *h, const char *path);
 /* perms as Xen's text: "n0", "r5", ... (owner first). */
 int xsc_set_perms(struct xsc *h, uint32_t tx, const char *path, const char *const *perms, int n);
 /*

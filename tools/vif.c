@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/* Guests' network interfaces: records of both ends and the bridge hotplug (see vif.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vif.h"
+
+/* netback makes the interface as soon as it sees the records: this is slack for a busy dom0. */
+#define VIF_APPEAR_MS 10000
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void vif_choose_mac(struct vif_config *v)
+{
+	uint8_t r[3] = { 0 };
+
+	if (v->mac[0] | v->mac[1] | v->mac[2] | v->mac[3] | v->mac[4] | v->mac[5])
+		return;
+	if (getrandom(r, sizeof(r), 0) != sizeof(r)) {
+		/* No entropy yet: time is unique enough among one dom0's guests. */
+		struct timespec t;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		r[0] = (uint8_t)(t.tv_nsec >> 8), r[1] = (uint8_t)(t.tv_nsec >> 16);
+		r[2] = (uint8_t)(t.tv_sec ^ getpid());
+	}
+	v->mac[0] = 0x00, v->mac[1] = 0x16, v->mac[2] = 0x3e;
+	v->mac[3] = r[0] & 0x7f, v->mac[4] = r[1], v->mac[5] = r[2];
+}
+
+static void backend_path(char *out, size_t cap, uint16_t domid, unsigned int devid)
+{
+	snprintf(out, cap, "/local/domain/0/backend/vif/%u/%u", domid, devid);
+}
+
+int vif_write_records(struct xsc *h, uint32_t tx, uint16_t domid, const struct vif_config *v)
+{
+	char be[96], fe[96], mac[18];
+	int rc = 0;
+
+	backend_path(be, sizeof(be), domid, v->devid);
+	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vif/%u", domid, v->devid);
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", v->mac[0], v->mac[1],
+		 v->mac[2], v->mac[3], v->mac[4], v->mac[5]);
+	/* The back end's, dom0's: the guest may read it. */
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "", "%s", "");
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "frontend", "%s", fe);
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "frontend-id", "%u", domid);
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "online", "1");
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "handle", "%u", v->devid);
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "mac", "%s", mac);
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "bridge", "%s", v->bridge);
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "type", "vif");
+	/* netback refuses a back end without one; it only passes it on in its uevents. */
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "script", "domus");
+	rc = rc ?: xsc_put(h, tx, 0, domid, be, "state", "1");
+	/* The front end's, the guest's: dom0 reads it. */
+	rc = rc ?: xsc_put(h, tx, domid, 0, fe, "", "%s", "");
+	rc = rc ?: xsc_put(h, tx, domid, 0, fe, "backend", "%s", be);
+	rc = rc ?: xsc_put(h, tx, domid, 0, fe, "backend-id", "0");
+	rc = rc ?: xsc_put(h, tx, domid, 0, fe, "handle", "%u", v->devid);
+	rc = rc ?: xsc_put(h, tx, domid, 0, fe, "mac", "%s", mac);
+	rc = rc ?: xsc_put(h, tx, domid, 0, fe, "state", "1");
+	return rc;
+}
+
+/* Sets IFF_UP on name through socket s: 0 or -errno. */
+static int link_up(int s, const char *name)
+{
+	struct ifreq ifr = { 0 };
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr))
+		return -errno;
+	ifr.ifr_flags |= IFF_UP;
+	return ioctl(s, SIOCSIFFLAGS, &ifr) ? -errno : 0;
+}
+
+int vif_hotplug(struct xsc *h, uint16_t domid, const struct vif_config *v, char *err,
+		size_t errlen)
+{
+	struct ifreq ifr = { 0 };
+	char name[IFNAMSIZ], be[96];
+	unsigned int index = 0;
+	int s, rc;
+
+	snprintf(name, sizeof(name), "vif%u.%u", domid, v->devid);
+	if (!if_nametoindex(v->bridge))
+		return fail(err, errlen, "vif %u: dom0 has no bridge %s", v->devid, v->bridge);
+	for (int waited = 0; !(index = if_nametoindex(name)) && waited < VIF_APPEAR_MS; waited += 20)
+		usleep(20 * 1000);
+	if (!index)
+		return fail(err, errlen,
+			    "vif %u: xen-netback did not make %s in %d s (is the module loaded?)",
+			    v->devid, name, VIF_APPEAR_MS / 1000);
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return fail(err, errlen, "vif %u: socket: %s", v->devid, strerror(errno));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", v->bridge);
+	ifr.ifr_ifindex = (int)index;
+	rc = ioctl(s, SIOCBRADDIF, &ifr) ? -errno : 0;
+	if (rc)
+		fail(err, errlen, "vif %u: cannot add %s to bridge %s: %s", v->devid, name, v->bridge,
+		     strerror(-rc));
+	else if ((rc = link_up(s, name)))
+		fail(err, errlen, "vif %u: cannot bring %s up: %s", v->devid, name, strerror(-rc));
+	close(s);
+	if (rc)
+		return -1;
+	backend_path(be, sizeof(be), domid, v->devid);
+	rc = xsc_put(h, 0, 0, domid, be, "hotplug-status", "connected");
+	if (rc)
+		return fail(err, errlen, "vif %u: cannot write hotplug-status: %s", v->devid,
+			    strerror(-rc));
+	return 0;
+}
+
+void vif_remove(struct xsc *h, uint16_t domid, unsigned int devid)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/local/domain/%u/device/vif/%u", domid, devid);
+	xsc_rm(h, 0, path);
+	/* netback sees its directory go, disconnects and unregisters vif<domid>.<devid>. */
+	backend_path(path, sizeof(path), domid, devid);
+	xsc_rm(h, 0, path);
+}
+
+void vif_remove_all(struct xsc *h, uint16_t domid)
+{
+	char dir[64], *names = malloc(XS_PAYLOAD_MAX + 1);
+	const char *p = dir;
+	long n;
+
+	if (!names)
+		return;
+	snprintf(dir, sizeof(dir), "/local/domain/0/backend/vif/%u", domid);
+	n = xsc_call(h, XS_DIRECTORY, 0, &p, 1, 0, names, XS_PAYLOAD_MAX + 1);
+	for (char *name = names; n > 0 && name < names + n; name += strlen(name) + 1)
+		vif_remove(h, domid, (unsigned int)strtoul(name, NULL, 10));
+	xsc_rm(h, 0, dir);
+	xsc_rm_if_empty(h, "/local/domain/0/backend/vif");
+	xsc_rm_if_empty(h, "/local/domain/0/backend");
+	free(names);
+}
