@@ -3,6 +3,7 @@
 through grants and event channels that Domus carries; the toolstack writes both ends'
 XenStore records and does the hotplug work (loop devices)."""
 
+import os
 import re
 
 from test_dom0 import boot_dom0
@@ -100,5 +101,76 @@ def test_ext2_made_in_a_guest_on_dom0s_real_disk_mounts_in_dom0_and_read_only_in
     detach(m)
     m.run("domus destroy user", timeout=60)
     assert "vbd/" not in m.run("xenstore-ls -f /local/domain/0 2>&1")
+    assert free_pages(m) == before
+    assert xenstore_nodes(m) == nodes
+
+
+def wait_ipv4(run, dev):
+    """The address DHCP gave dev (polls: the client runs in the background from boot)."""
+    out = run(f"for i in $(seq 150); do ip -4 addr show {dev} | grep -q 'inet ' && break; "
+              f"sleep 0.2; done; ip -4 addr show {dev}")
+    found = re.search(r"inet (10\.0\.2\.\d+)/", out)
+    assert found, f"{dev} got no address from DHCP:\n{out}"
+    return found.group(1)
+
+
+def in_guest(m, cmd, timeout=60):
+    """Runs cmd in the attached guest's shell; its output, up to a marker."""
+    tag = os.urandom(4).hex()
+    out = guest_run(m, f"{cmd}; echo END{tag}$((0))", f"\n(.*)END{tag}0", timeout=timeout)
+    return out.group(1)
+
+
+def test_guests_reach_dom0_each_other_and_the_host_side_through_dom0s_bridge(domus_image, boot,
+                                                                               tmp_path):
+    """A packet's whole path: netfront, the ring in granted pages, netback's vif in dom0,
+    the bridge xenbr0, and dom0's virtio-net out to QEMU's user-mode network."""
+    served = tmp_path / "served.bin"
+    served.write_bytes(os.urandom(4 << 20))
+    served_sha = sha(os.popen(f"sha256sum {served}").read())
+    m = boot_dom0(boot, smp=2, netdev_opts=f"guestfwd=tcp:10.0.2.100:7000-cmd:cat {served}")
+    dom0_ip = wait_ipv4(m.run, "xenbr0")
+    before, nodes = free_pages(m), xenstore_nodes(m)
+    for name, mac in (("alpha", "00:16:3e:00:00:0a"), ("beta", "00:16:3e:00:00:0b")):
+        write_config(m, f"/tmp/{name}.cfg", name, 160,
+                     more=f"\"vif = [ 'bridge=xenbr0,mac={mac}' ]\"")
+        m.run(f"domus create /tmp/{name}.cfg", timeout=120)
+    links = m.run("ls /sys/class/net/xenbr0/brif")
+    assert "vif1.0" in links and "vif2.0" in links and "eth0" in links
+
+    # beta listens; dom0 listens. A listener's stdin is a pipe that stays open: busybox nc
+    # would read the console otherwise, and at its stdin's end it cuts the connection short.
+    attach(m, "beta")
+    assert "00:16:3e:00:00:0b" in in_guest(m, "cat /sys/class/net/eth0/address")
+    beta_ip = wait_ipv4(lambda c: in_guest(m, c), "eth0")
+    in_guest(m, "(sleep 300 | nc -l -p 5002 > /tmp/rx &)")
+    detach(m)
+    m.run("(sleep 300 | nc -l -p 5001 > /tmp/rx &)")
+
+    attach(m, "alpha")
+    alpha_ip = wait_ipv4(lambda c: in_guest(m, c), "eth0")
+    assert len({dom0_ip, alpha_ip, beta_ip}) == 3
+    for ip in (dom0_ip, beta_ip):
+        assert "3 packets received" in in_guest(m, f"ping -c 3 -W 5 {ip}", timeout=60)
+    sent = sha(in_guest(m, "dd if=/dev/urandom of=/tmp/p bs=1M count=4 2>/dev/null; "
+                          "sha256sum /tmp/p"))
+    # TCP, 4 MiB each way: to dom0, to beta, and from a server on the QEMU host side.
+    in_guest(m, f"timeout 60 nc {dom0_ip} 5001 < /tmp/p; timeout 60 nc {beta_ip} 5002 < /tmp/p",
+             timeout=150)
+    assert sha(in_guest(m, "timeout 60 nc 10.0.2.100 7000 | sha256sum", timeout=90)) == served_sha
+    detach(m)
+    assert sha(m.run("sleep 1; wc -c /tmp/rx; sha256sum /tmp/rx")) == sent
+    attach(m, "beta")
+    assert sha(in_guest(m, "sleep 1; wc -c /tmp/rx; sha256sum /tmp/rx")) == sent
+    assert alpha_ip in in_guest(m, "cat /proc/net/arp")
+    detach(m)
+
+    for name in ("alpha", "beta"):
+        m.run(f"domus destroy {name}", timeout=60)
+    # netback unregisters the vifs as their records go; they leave the bridge with them.
+    left = m.run("for i in $(seq 50); do ls /sys/class/net | grep -q vif || break; sleep 0.2; "
+                 "done; ls /sys/class/net")
+    assert "vif" not in left
+    assert "vif/" not in m.run("xenstore-ls -f /local/domain/0 2>&1")
     assert free_pages(m) == before
     assert xenstore_nodes(m) == nodes
