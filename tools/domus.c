@@ -27,6 +27,7 @@
 #include "build.h"
 #include "config.h"
 #include "console.h"
+#include "devices.h"
 #include "domstore.h"
 #include "libdomus.h"
 
@@ -298,6 +299,51 @@ static int cmd_console(const char *name)
 	return console_attach(name);
 }
 
+/*
+ * `domus block-attach NAME SPEC`, `block-detach [-f] NAME xvdX`,
+ * `network-attach NAME [SPEC]`, `network-detach [-f] NAME N`.
+ */
+static int cmd_device(const char *cmd, int argc, char **argv)
+{
+	bool attach = strstr(cmd, "-attach"), disk = !strncmp(cmd, "block", 5);
+	bool force = !attach && argc > 0 && !strcmp(argv[0], "-f");
+	const char *name, *arg;
+	char err[400];
+	uint16_t id;
+	int rc;
+
+	if (force)
+		argc--, argv++;
+	if (argc != 2 && !(attach && !disk && argc == 1)) {
+		fprintf(stderr, "usage: domus %s\n",
+			attach ? (disk ? "block-attach NAME 'file:/PATH,xvdX,w'"
+				       : "network-attach NAME ['bridge=xenbr0,mac=..']")
+			       : (disk ? "block-detach [-f] NAME xvdX" : "network-detach [-f] NAME N"));
+		return 2;
+	}
+	name = argv[0];
+	arg = argc == 2 ? argv[1] : "";
+	if (domus_find_domain(name, &id, NULL)) {
+		fprintf(stderr, "domus: no domain '%s'\n", name);
+		return 1;
+	}
+	if (id == 0) {
+		fprintf(stderr, "domus: dom0's devices are its own, not the toolstack's\n");
+		return 1;
+	}
+	if (attach)
+		rc = disk ? device_attach_disk(id, arg, err, sizeof(err))
+			  : device_attach_vif(id, arg, err, sizeof(err));
+	else
+		rc = disk ? device_detach_disk(id, arg, force, err, sizeof(err))
+			  : device_detach_vif(id, arg, force, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "domus: %s: %s\n", name, err);
+		return 1;
+	}
+	return 0;
+}
+
 static int cmd_info(void)
 {
 	struct domus_ctl c = { .cmd = DOMUS_CTL_physinfo };
@@ -333,7 +379,9 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: domus version | info | list | vcpu-list [ID] | pause ID | unpause ID | dmesg |\n"
 			"             create [-c] CONFIG | console NAME | shutdown [-w] NAME |\n"
-			"             reboot [-w] NAME | destroy NAME\n");
+			"             reboot [-w] NAME | destroy NAME |\n"
+			"             block-attach NAME SPEC | block-detach [-f] NAME xvdX |\n"
+			"             network-attach NAME [SPEC] | network-detach [-f] NAME N\n");
 	return 2;
 }
 
@@ -369,5 +417,8 @@ int main(int argc, char **argv)
 		return cmd_shutdown(argc - 2, argv + 2, "reboot");
 	if (!strcmp(cmd, "destroy") && argc == 3)
 		return cmd_destroy(argv[2]);
+	if (!strcmp(cmd, "block-attach") || !strcmp(cmd, "block-detach") ||
+	    !strcmp(cmd, "network-attach") || !strcmp(cmd, "network-detach"))
+		return cmd_device(cmd, argc - 2, argv + 2);
 	return usage();
 }

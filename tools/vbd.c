@@ -159,9 +159,31 @@ int vbd_write_records(struct xsc *h, uint32_t tx, uint16_t domid, const struct v
 	return rc;
 }
 
+void vbd_remove(struct xsc *h, uint16_t domid, unsigned int devid)
+{
+	char be[96], path[128], type[16], dev[64];
+
+	snprintf(be, sizeof(be), "/local/domain/0/backend/vbd/%u/%u", domid, devid);
+	snprintf(path, sizeof(path), "%s/type", be);
+	if (xsc_read(h, 0, path, type, sizeof(type)) < 0)
+		type[0] = 0;
+	snprintf(path, sizeof(path), "%s/physical-device-path", be);
+	if (xsc_read(h, 0, path, dev, sizeof(dev)) < 0)
+		dev[0] = 0;
+	snprintf(path, sizeof(path), "/local/domain/%u/device/vbd/%u", domid, devid);
+	xsc_rm(h, 0, path);
+	/* blkback sees its directory go, disconnects and closes the device. */
+	xsc_rm(h, 0, be);
+	/* Where dom0's kernel reports a back end's failures (a probe that lost a race). */
+	snprintf(path, sizeof(path), "/local/domain/0/error/backend/vbd/%u/%u", domid, devid);
+	xsc_rm(h, 0, path);
+	if (!strcmp(type, "file") && !strncmp(dev, "/dev/loop", 9))
+		loop_detach(dev);
+}
+
 void vbd_remove_all(struct xsc *h, uint16_t domid)
 {
-	char dir[64], path[128], dev[64], *names = malloc(XS_PAYLOAD_MAX + 1);
+	char dir[64], *names = malloc(XS_PAYLOAD_MAX + 1);
 	const char *p = dir;
 	long n;
 
@@ -169,26 +191,11 @@ void vbd_remove_all(struct xsc *h, uint16_t domid)
 		return;
 	snprintf(dir, sizeof(dir), "/local/domain/0/backend/vbd/%u", domid);
 	n = xsc_call(h, XS_DIRECTORY, 0, &p, 1, 0, names, XS_PAYLOAD_MAX + 1);
-	for (char *name = names; n > 0 && name < names + n; name += strlen(name) + 1) {
-		char type[16];
-
-		snprintf(path, sizeof(path), "%s/%s/type", dir, name);
-		if (xsc_read(h, 0, path, type, sizeof(type)) < 0)
-			type[0] = 0;
-		snprintf(path, sizeof(path), "%s/%s/physical-device-path", dir, name);
-		if (xsc_read(h, 0, path, dev, sizeof(dev)) < 0)
-			dev[0] = 0;
-		snprintf(path, sizeof(path), "/local/domain/%u/device/vbd/%s", domid, name);
-		xsc_rm(h, 0, path);
-		snprintf(path, sizeof(path), "%s/%s", dir, name);
-		/* blkback sees its directory go, disconnects and closes the device. */
-		xsc_rm(h, 0, path);
-		if (!strcmp(type, "file") && !strncmp(dev, "/dev/loop", 9))
-			loop_detach(dev);
-	}
-	xsc_rm(h, 0, dir);
+	for (char *name = names; n > 0 && name < names + n; name += strlen(name) + 1)
+		vbd_remove(h, domid, (unsigned int)strtoul(name, NULL, 10));
 	/* Empty parents go too, so dom0's tree is as it was before the first disk. */
-	xsc_rm_if_empty(h, "/local/domain/0/backend/vbd");
-	xsc_rm_if_empty(h, "/local/domain/0/backend");
+	xsc_prune(h, dir, "/local/domain/0");
+	snprintf(dir, sizeof(dir), "/local/domain/0/error/backend/vbd/%u", domid);
+	xsc_prune(h, dir, "/local/domain/0");
 	free(names);
 }

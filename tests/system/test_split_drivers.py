@@ -117,7 +117,10 @@ def wait_ipv4(run, dev):
 def in_guest(m, cmd, timeout=60):
     """Runs cmd in the attached guest's shell; its output, up to a marker."""
     tag = os.urandom(4).hex()
-    out = guest_run(m, f"{cmd}; echo END{tag}$((0))", f"\n(.*)END{tag}0", timeout=timeout)
+    # The markers as printed ("B...1"), not as typed ("B...$((1))"): a console being attached
+    # replays what the guest printed before, and the shell's echo of cmd wraps.
+    out = guest_run(m, f"echo B{tag}$((1)); {cmd}; echo E{tag}$((0))",
+                    f"B{tag}1\r*\n(.*)E{tag}0", timeout=timeout)
     return out.group(1)
 
 
@@ -174,3 +177,114 @@ def test_guests_reach_dom0_each_other_and_the_host_side_through_dom0s_bridge(dom
     assert "vif/" not in m.run("xenstore-ls -f /local/domain/0 2>&1")
     assert free_pages(m) == before
     assert xenstore_nodes(m) == nodes
+
+
+def test_disks_and_networks_come_and_go_in_a_running_guest(domus_image, boot):
+    m = boot_dom0(boot, smp=2)
+    dom0_ip = wait_ipv4(m.run, "xenbr0")
+    m.run("dd if=/dev/zero of=/tmp/hot.img bs=1M count=8 2>/dev/null")
+    before, nodes = free_pages(m), xenstore_nodes(m)
+    write_config(m, "/tmp/hot.cfg", "hot", 160)
+    m.run("domus create /tmp/hot.cfg", timeout=120)
+    m.run("domus block-attach hot 'file:/tmp/hot.img,xvdb,w'", timeout=60)
+    assert "vif 0: 00:16:3e:00:00:0c on xenbr0" in m.run(
+        "domus network-attach hot 'mac=00:16:3e:00:00:0c'", timeout=60)
+    # What a user gets wrong is refused with the reason.
+    for cmd, why in (("block-attach hot 'file:/tmp/hot.img,xvdb,w'", "xvdb is attached already"),
+                     ("block-attach hot 'file:/tmp/none.img,xvdc,w'", "No such file"),
+                     ("block-detach hot xvdc", "xvdc is not attached"),
+                     ("network-detach hot 3", "vif 3 is not attached"),
+                     ("network-attach hot 'bridge=nobr0'", "dom0 has no bridge nobr0"),
+                     ("block-attach nosuch 'file:/tmp/hot.img,xvdb,w'", "no domain 'nosuch'")):
+        out, status = m.shell(f"domus {cmd}", timeout=60)
+        assert status == 1 and why in out, f"domus {cmd}: {status}: {out}"
+
+    attach(m, "hot")
+    assert in_guest(m, "cat /sys/block/xvdb/size").split()[-1] == "16384"
+    written = sha(in_guest(m, "dd if=/dev/urandom of=/tmp/p bs=64k count=16 2>/dev/null; "
+                              "dd if=/tmp/p of=/dev/xvdb bs=64k oflag=direct 2>/dev/null; "
+                              "sha256sum /tmp/p"))
+    # eth0 came after boot: configure it by hand, as a user would.
+    assert "00:16:3e:00:00:0c" in in_guest(m, "cat /sys/class/net/eth0/address")
+    in_guest(m, "ip link set eth0 up; udhcpc -n -q -i eth0 -s /etc/udhcpc.script -t 10 -T 1 "
+                ">/dev/null 2>&1", timeout=60)
+    assert "2 packets received" in in_guest(m, f"ping -c 2 -W 5 {dom0_ip}")
+    detach(m)
+
+    m.run("domus block-detach hot xvdb", timeout=60)
+    m.run("domus network-detach hot 0", timeout=60)
+    attach(m, "hot")
+    gone = in_guest(m, "ls /sys/block /sys/class/net")
+    assert "xvdb" not in gone and "eth0" not in gone
+    detach(m)
+    # The data stays in the image; no loop device, vif or record is left behind.
+    assert sha(m.run("dd if=/tmp/hot.img bs=64k count=16 2>/dev/null | sha256sum")) == written
+    assert "/tmp/hot.img" not in m.run("losetup -a")
+    assert "vif" not in m.run("for i in $(seq 50); do ls /sys/class/net | grep -q vif || break; "
+                              "sleep 0.2; done; ls /sys/class/net")
+    assert "backend" not in m.run("xenstore-ls -f /local/domain/0 2>&1")
+    m.run("domus destroy hot", timeout=60)
+    assert free_pages(m) == before
+    assert xenstore_nodes(m) == nodes
+
+
+def test_destroying_a_guest_with_disk_and_network_io_in_flight_cleans_up_its_backends(domus_image,
+                                                                                     boot):
+    m = boot_dom0(boot, smp=2)
+    dom0_ip = wait_ipv4(m.run, "xenbr0")
+    m.run("dd if=/dev/zero of=/tmp/busy.img bs=1M count=32 2>/dev/null")
+    before, nodes = free_pages(m), xenstore_nodes(m)
+    write_config(m, "/tmp/busy.cfg", "busy", 160,
+                 more="\"disk = [ 'file:/tmp/busy.img,xvda,w' ]\" "
+                      "\"vif = [ 'mac=00:16:3e:00:00:0d' ]\"")
+    m.run("domus create /tmp/busy.cfg", timeout=120)
+    m.run("(sleep 300 | nc -l -p 5003 > /dev/null &)")
+    attach(m, "busy")
+    wait_ipv4(lambda c: in_guest(m, c), "eth0")
+    # Reads, writes and a TCP stream that would run for minutes, all at once.
+    in_guest(m, "(while :; do dd if=/dev/xvda of=/dev/null bs=64k iflag=direct 2>/dev/null; "
+                "done &); (while :; do dd if=/dev/urandom of=/dev/xvda bs=64k count=256 "
+                "oflag=direct 2>/dev/null; done &); "
+                f"(dd if=/dev/zero bs=64k count=100000 2>/dev/null | nc {dom0_ip} 5003 &)")
+    in_guest(m, "sleep 3; cat /sys/block/xvda/stat")
+    detach(m)
+    m.run("domus destroy busy", timeout=60)
+    # Nothing of the guest is left in dom0, and dom0 carries on.
+    assert "/tmp/busy.img" not in m.run("losetup -a")
+    assert "vif" not in m.run("for i in $(seq 50); do ls /sys/class/net | grep -q vif || break; "
+                              "sleep 0.2; done; ls /sys/class/net")
+    assert "backend" not in m.run("xenstore-ls -f /local/domain/0 2>&1")
+    assert free_pages(m) == before
+    assert xenstore_nodes(m) == nodes
+    # The same disk and bridge serve the next guest.
+    m.run("sed -i 's/busy\"/again\"/' /tmp/busy.cfg && domus create /tmp/busy.cfg", timeout=120)
+    attach(m, "again")
+    assert in_guest(m, "cat /sys/block/xvda/size").split()[-1] == "65536"
+    wait_ipv4(lambda c: in_guest(m, c), "eth0")
+    assert "2 packets received" in in_guest(m, f"ping -c 2 -W 5 {dom0_ip}")
+    detach(m)
+    m.run("domus destroy again", timeout=60)
+    assert free_pages(m) == before
+
+
+def test_a_failing_backing_store_gives_the_guest_io_errors_not_a_hang(domus_image, boot):
+    """The image lives on a 1 MiB tmpfs: writes past that fail in dom0's loop device,
+    blkback answers them with errors, and the guest's dd sees them and ends."""
+    m = boot_dom0(boot, smp=2)
+    m.run("mkdir -p /small && mount -t tmpfs -o size=1m tmpfs /small && "
+          "dd if=/dev/zero of=/small/disk.img bs=1M seek=16 count=0 2>/dev/null")
+    write_config(m, "/tmp/full.cfg", "full", 160,
+                 more="\"disk = [ 'file:/small/disk.img,xvda,w' ]\"")
+    m.run("domus create /tmp/full.cfg", timeout=120)
+    attach(m, "full")
+    out = in_guest(m, "dd if=/dev/urandom of=/dev/xvda bs=64k count=64 oflag=direct; "
+                      "echo rc=$?", timeout=120)
+    assert "rc=1" in out and re.search(r"I/O error|Input/output error", out), out
+    # The guest is still well: reads of what fitted work.
+    assert "rc=0" in in_guest(m, "dd if=/dev/xvda of=/dev/null bs=64k count=4 iflag=direct; "
+                                 "echo rc=$?")
+    detach(m)
+    m.run("domus destroy full", timeout=60)
+    assert "/small/disk.img" not in m.run("losetup -a")
+    m.run("for i in $(seq 25); do umount /small 2>/dev/null && break; sleep 0.2; done; "
+          "! grep -q /small /proc/mounts")

@@ -182,6 +182,24 @@ void xsc_rm_if_empty(struct xsc *h, const char *path)
 	xsc_transaction_end(h, tx, 1);
 }
 
+void xsc_prune(struct xsc *h, const char *path, const char *top)
+{
+	char p[256];
+	size_t keep = strlen(top);
+
+	if (strlen(path) >= sizeof(p) || strncmp(path, top, keep))
+		return;
+	strcpy(p, path);
+	while (strlen(p) > keep) {
+		char *slash = strrchr(p, '/');
+
+		xsc_rm_if_empty(h, p);
+		if (!slash)
+			break;
+		*slash = 0;
+	}
+}
+
 int xsc_set_perms(struct xsc *h, uint32_t tx, const char *path, const char *const *perms, int n)
 {
 	const char *args[XS_MAX_ARGS];

@@ -45,6 +45,8 @@ int xsc_mkdir(struct xsc *h, uint32_t tx, const char *path);
 int xsc_rm(struct xsc *h, uint32_t tx, const char *path);
 /* Removes path if it has no children (checked and removed in one transaction). */
 void xsc_rm_if_empty(struct xsc *h, const char *path);
+/* Removes path and then each parent while empty, stopping below top (a prefix of path). */
+void xsc_prune(struct xsc *h, const char *path, const char *top);
 /* perms as Xen's text: "n0", "r5", ... (owner first). */
 int xsc_set_perms(struct xsc *h, uint32_t tx, const char *path, const char *const *perms, int n);
 /*
