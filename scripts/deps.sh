@@ -18,7 +18,7 @@ host)
 	need_arm64=0
 	;;
 all)
-	pkgs=(gcc libc6-dev make qemu-system-arm gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu
+	pkgs=(gcc libc6-dev make qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
 	      device-tree-compiler libcmocka-dev clang python3-pytest python3-pexpect
 	      cpio gzip xz-utils file kmod)
 	need_arm64=1

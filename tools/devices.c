@@ -4,7 +4,8 @@
  * (`domus block-attach`, `network-detach`, ...). Attaching is what create
  * does for one device. Detaching follows Xen's protocol: the back end is
  * marked offline and Closing; the guest's front end sees that, lets go and
- * says Closed; the back end driver then goes, and so do the records.
+ * says Closed; the back end driver then goes, and so do the records. At a
+ * guest's end all its devices' records go at once (device_remove_all).
  */
 #include <errno.h>
 #include <net/if.h>
@@ -153,7 +154,7 @@ int device_attach_disk(uint16_t domid, const char *spec, char *err, size_t errle
 	return 0;
 }
 
-/* dom0's now empty parents of one removed device's records go too. */
+/* dom0's now empty parents of removed devices' records go too. */
 static void prune(struct xsc *h, const char *kind, uint16_t domid)
 {
 	char path[64];
@@ -162,6 +163,41 @@ static void prune(struct xsc *h, const char *kind, uint16_t domid)
 	xsc_prune(h, path, "/local/domain/0");
 	snprintf(path, sizeof(path), "/local/domain/0/error/backend/%s/%u", kind, domid);
 	xsc_prune(h, path, "/local/domain/0");
+}
+
+/* One device of kind ("vbd", "vif"): its records and what its hotplug made. */
+static void remove_device(struct xsc *h, const char *kind, uint16_t domid, unsigned int devid)
+{
+	char path[96];
+
+	if (!strcmp(kind, "vbd"))
+		vbd_remove(h, domid, devid);
+	else
+		vif_remove(h, domid, devid);
+	/* Where dom0's kernel reports a back end's failures (a probe that lost a race). */
+	snprintf(path, sizeof(path), "/local/domain/0/error/backend/%s/%u/%u", kind, domid, devid);
+	xsc_rm(h, 0, path);
+}
+
+void device_remove_all(struct xsc *h, uint16_t domid)
+{
+	static const char *const kinds[] = { "vbd", "vif" };
+	char dir[64], *names = malloc(XS_PAYLOAD_MAX + 1);
+	const char *p = dir;
+
+	if (!names)
+		return;
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		long n;
+
+		snprintf(dir, sizeof(dir), "/local/domain/0/backend/%s/%u", kinds[k], domid);
+		n = xsc_call(h, XS_DIRECTORY, 0, &p, 1, 0, names, XS_PAYLOAD_MAX + 1);
+		for (char *name = names; n > 0 && name < names + n; name += strlen(name) + 1)
+			remove_device(h, kinds[k], domid, (unsigned int)strtoul(name, NULL, 10));
+		/* So that dom0's tree is as it was before the guest's first device. */
+		prune(h, kinds[k], domid);
+	}
+	free(names);
 }
 
 /* Detaches a device of kind ("vbd", "vif") with number devid, named what in messages. */
@@ -188,10 +224,7 @@ static int detach(uint16_t domid, const char *kind, unsigned int devid, const ch
 		xsc_close(&h);
 		return -1;
 	}
-	if (!strcmp(kind, "vbd"))
-		vbd_remove(&h, domid, devid);
-	else
-		vif_remove(&h, domid, devid);
+	remove_device(&h, kind, domid, devid);
 	prune(&h, kind, domid);
 	xsc_close(&h);
 	return 0;
@@ -256,7 +289,7 @@ int device_attach_vif(uint16_t domid, const char *spec, char *err, size_t errlen
 		return -1;
 	}
 	if (vif_hotplug(&h, domid, &vif, err, errlen)) {
-		vif_remove(&h, domid, vif.devid);
+		remove_device(&h, "vif", domid, vif.devid);
 		prune(&h, "vif", domid);
 		xsc_close(&h);
 		return -1;

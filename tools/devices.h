@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xenstore/client.h"
+
 /* Each: 0, or -1 with a one-line reason in err. */
 int device_attach_disk(uint16_t domid, const char *spec, char *err, size_t errlen);
 /* vdev: the guest's name (xvdb). force: remove it even if the guest holds on to it. */
@@ -14,5 +16,7 @@ int device_detach_disk(uint16_t domid, const char *vdev, bool force, char *err, 
 int device_attach_vif(uint16_t domid, const char *spec, char *err, size_t errlen);
 /* which: the vif's number, as `network-attach` printed it. */
 int device_detach_vif(uint16_t domid, const char *which, bool force, char *err, size_t errlen);
+/* A guest's end: every disk and vif record goes at once, with loop devices and vifs. */
+void device_remove_all(struct xsc *h, uint16_t domid);
 
 #endif

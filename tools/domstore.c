@@ -11,6 +11,7 @@
 
 #include "domstore.h"
 #include "libdomus.h"
+#include "devices.h"
 #include "vbd.h"
 #include "vif.h"
 #include "xenstore/client.h"
@@ -171,8 +172,7 @@ long domain_end(uint16_t domid)
 	if (xsc_open(&h) == 0) {
 		/* ENOENT: never introduced, or xenstored saw it die and let go already. */
 		xsc_call(&h, XS_RELEASE, 0, &arg, 1, 0, NULL, 0);
-		vbd_remove_all(&h, domid);
-		vif_remove_all(&h, domid);
+		device_remove_all(&h, domid);
 		xsc_rm(&h, 0, path);
 		xsc_close(&h);
 	}

@@ -174,28 +174,6 @@ void vbd_remove(struct xsc *h, uint16_t domid, unsigned int devid)
 	xsc_rm(h, 0, path);
 	/* blkback sees its directory go, disconnects and closes the device. */
 	xsc_rm(h, 0, be);
-	/* Where dom0's kernel reports a back end's failures (a probe that lost a race). */
-	snprintf(path, sizeof(path), "/local/domain/0/error/backend/vbd/%u/%u", domid, devid);
-	xsc_rm(h, 0, path);
 	if (!strcmp(type, "file") && !strncmp(dev, "/dev/loop", 9))
 		loop_detach(dev);
-}
-
-void vbd_remove_all(struct xsc *h, uint16_t domid)
-{
-	char dir[64], *names = malloc(XS_PAYLOAD_MAX + 1);
-	const char *p = dir;
-	long n;
-
-	if (!names)
-		return;
-	snprintf(dir, sizeof(dir), "/local/domain/0/backend/vbd/%u", domid);
-	n = xsc_call(h, XS_DIRECTORY, 0, &p, 1, 0, names, XS_PAYLOAD_MAX + 1);
-	for (char *name = names; n > 0 && name < names + n; name += strlen(name) + 1)
-		vbd_remove(h, domid, (unsigned int)strtoul(name, NULL, 10));
-	/* Empty parents go too, so dom0's tree is as it was before the first disk. */
-	xsc_prune(h, dir, "/local/domain/0");
-	snprintf(dir, sizeof(dir), "/local/domain/0/error/backend/vbd/%u", domid);
-	xsc_prune(h, dir, "/local/domain/0");
-	free(names);
 }

@@ -26,9 +26,7 @@ int vbd_hotplug(const struct disk_config *disk, struct vbd *v, char *err, size_t
 void vbd_unplug(const struct vbd *v);
 /* Both ends' records, in transaction tx: 0 or -errno. */
 int vbd_write_records(struct xsc *h, uint32_t tx, uint16_t domid, const struct vbd *v);
-/* One disk's records go, then its loop device. */
+/* One disk's records go (blkback lets go of the device), then its loop device. */
 void vbd_remove(struct xsc *h, uint16_t domid, unsigned int devid);
-/* Every disk of domid: its records go (blkback lets go of the device), then its loop device. */
-void vbd_remove_all(struct xsc *h, uint16_t domid);
 
 #endif

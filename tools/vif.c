@@ -143,25 +143,4 @@ void vif_remove(struct xsc *h, uint16_t domid, unsigned int devid)
 	/* netback sees its directory go, disconnects and unregisters vif<domid>.<devid>. */
 	backend_path(path, sizeof(path), domid, devid);
 	xsc_rm(h, 0, path);
-	/* Where dom0's kernel reports a back end's failures (a probe that lost a race). */
-	snprintf(path, sizeof(path), "/local/domain/0/error/backend/vif/%u/%u", domid, devid);
-	xsc_rm(h, 0, path);
-}
-
-void vif_remove_all(struct xsc *h, uint16_t domid)
-{
-	char dir[64], *names = malloc(XS_PAYLOAD_MAX + 1);
-	const char *p = dir;
-	long n;
-
-	if (!names)
-		return;
-	snprintf(dir, sizeof(dir), "/local/domain/0/backend/vif/%u", domid);
-	n = xsc_call(h, XS_DIRECTORY, 0, &p, 1, 0, names, XS_PAYLOAD_MAX + 1);
-	for (char *name = names; n > 0 && name < names + n; name += strlen(name) + 1)
-		vif_remove(h, domid, (unsigned int)strtoul(name, NULL, 10));
-	xsc_prune(h, dir, "/local/domain/0");
-	snprintf(dir, sizeof(dir), "/local/domain/0/error/backend/vif/%u", domid);
-	xsc_prune(h, dir, "/local/domain/0");
-	free(names);
 }

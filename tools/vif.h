@@ -27,7 +27,5 @@ int vif_hotplug(struct xsc *h, uint16_t domid, const struct vif_config *v, char 
 		size_t errlen);
 /* One vif's records go: netback unregisters the interface, which leaves its bridge. */
 void vif_remove(struct xsc *h, uint16_t domid, unsigned int devid);
-/* Every vif of domid. */
-void vif_remove_all(struct xsc *h, uint16_t domid);
 
 #endif

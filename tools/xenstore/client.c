@@ -169,7 +169,8 @@ int xsc_rm(struct xsc *h, uint32_t tx, const char *path)
 	return rc < 0 ? (int)rc : 0;
 }
 
-void xsc_rm_if_empty(struct xsc *h, const char *path)
+/* Removes path if it has no children (checked and removed in one transaction). */
+static void xsc_rm_if_empty(struct xsc *h, const char *path)
 {
 	char names[64];
 	uint32_t tx;

@@ -43,8 +43,6 @@ long xsc_read(struct xsc *h, uint32_t tx, const char *path, char *out, size_t ca
 int xsc_write(struct xsc *h, uint32_t tx, const char *path, const char *value);
 int xsc_mkdir(struct xsc *h, uint32_t tx, const char *path);
 int xsc_rm(struct xsc *h, uint32_t tx, const char *path);
-/* Removes path if it has no children (checked and removed in one transaction). */
-void xsc_rm_if_empty(struct xsc *h, const char *path);
 /* Removes path and then each parent while empty, stopping below top (a prefix of path). */
 void xsc_prune(struct xsc *h, const char *path, const char *top);
 /* perms as Xen's text: "n0", "r5", ... (owner first). */
