@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Round-robin scheduling of vCPUs, each pinned to one pCPU's run queue. */
+/*
+ * Round-robin scheduling of vCPUs, each on one pCPU's run queue; a pCPU with
+ * nothing to run takes a vCPU waiting on another's.
+ */
 #include <domus/arch.h>
 #include <domus/domain.h>
 #include <domus/errno.h>
@@ -20,7 +23,9 @@
  *                           RUNNING ------------> BLOCKED <--+--+
  *   any state --vcpu_pause--> PAUSED (leaves the queue; domain paused or dead)
  *
- * Lock order: run-queue lock, then a domain's vGIC lock.
+ * Lock order: run-queue lock, then a domain's vGIC lock. Two run-queue locks
+ * (moving a vCPU): the lower pCPU's first. v->pcpu changes only under both, so
+ * whoever holds the lock of the queue v->pcpu names may act on v.
  */
 
 struct pcpu *pcpus;
@@ -96,6 +101,36 @@ static void notify_pcpu(unsigned int cpu)
 		arch_send_kick(cpu);
 }
 
+/* Locks the run queue v belongs to, which may change until its lock is held. */
+static struct runqueue *lock_vcpu_rq(struct vcpu *v)
+{
+	for (;;) {
+		unsigned int cpu = READ_ONCE(v->pcpu);
+		struct runqueue *rq = &pcpus[cpu].rq;
+
+		spin_lock(&rq->lock);
+		if (READ_ONCE(v->pcpu) == cpu)
+			return rq;
+		spin_unlock(&rq->lock);
+	}
+}
+
+/*
+ * v was queued on a pCPU that is running someone else: an idle pCPU, if
+ * there is one, comes to take it (schedule() -> steal()).
+ */
+static void call_idle_pcpu(unsigned int busy)
+{
+	if (!READ_ONCE(pcpus[busy].current))
+		return;
+	for (unsigned int i = 0; i < nr_pcpus; i++) {
+		if (i != busy && READ_ONCE(pcpus[i].online) && !READ_ONCE(pcpus[i].current)) {
+			notify_pcpu(i);
+			return;
+		}
+	}
+}
+
 void sched_add_vcpu(struct vcpu *v, unsigned int cpu)
 {
 	v->pcpu = cpu;
@@ -112,33 +147,38 @@ static void make_runnable(struct vcpu *v)
 
 void vcpu_start(struct vcpu *v)
 {
-	struct runqueue *rq = &pcpus[v->pcpu].rq;
+	struct runqueue *rq = lock_vcpu_rq(v);
+	unsigned int cpu = v->pcpu;
+	bool queued = v->state == VCPU_OFFLINE;
 
-	spin_lock(&rq->lock);
-	if (v->state == VCPU_OFFLINE)
+	if (queued)
 		make_runnable(v);
 	else if (v->state == VCPU_PAUSED)
 		v->paused_online = true;
 	spin_unlock(&rq->lock);
-	notify_pcpu(v->pcpu);
+	notify_pcpu(cpu);
+	if (queued)
+		call_idle_pcpu(cpu);
 }
 
 void vcpu_wake(struct vcpu *v)
 {
-	struct runqueue *rq = &pcpus[v->pcpu].rq;
-	bool notify = false;
+	struct runqueue *rq = lock_vcpu_rq(v);
+	unsigned int cpu = v->pcpu;
+	bool notify = false, queued = false;
 
-	spin_lock(&rq->lock);
 	if (v->state == VCPU_BLOCKED) {
 		make_runnable(v);
-		notify = true;
+		notify = queued = true;
 	} else if (v->state == VCPU_RUNNING) {
 		/* Running elsewhere: make it exit so its list registers are refilled. */
-		notify = v->pcpu != this_pcpu()->id;
+		notify = cpu != this_pcpu()->id;
 	}
 	spin_unlock(&rq->lock);
 	if (notify)
-		notify_pcpu(v->pcpu);
+		notify_pcpu(cpu);
+	if (queued)
+		call_idle_pcpu(cpu);
 }
 
 void vcpu_kick(struct vcpu *v)
@@ -148,9 +188,8 @@ void vcpu_kick(struct vcpu *v)
 
 void vcpu_block(struct vcpu *v)
 {
-	struct runqueue *rq = &pcpus[v->pcpu].rq;
+	struct runqueue *rq = lock_vcpu_rq(v);
 
-	spin_lock(&rq->lock);
 	if (v->state == VCPU_RUNNING && !vgic_has_deliverable(v)) {
 		v->state = VCPU_BLOCKED;
 		this_pcpu()->need_resched = true;
@@ -168,42 +207,43 @@ void vcpu_yield(struct vcpu *v)
 
 void vcpu_set_offline(struct vcpu *v)
 {
-	struct runqueue *rq = &pcpus[v->pcpu].rq;
+	struct runqueue *rq = lock_vcpu_rq(v);
+	unsigned int cpu = v->pcpu;
 
-	spin_lock(&rq->lock);
 	runq_remove(rq, v);
 	v->state = VCPU_OFFLINE;
 	spin_unlock(&rq->lock);
-	notify_pcpu(v->pcpu);
+	notify_pcpu(cpu);
 }
 
 void vcpu_pause(struct vcpu *v)
 {
-	struct runqueue *rq = &pcpus[v->pcpu].rq;
+	struct runqueue *rq = lock_vcpu_rq(v);
+	unsigned int cpu = v->pcpu;
 
-	spin_lock(&rq->lock);
 	if (v->state != VCPU_PAUSED) {
 		v->paused_online = v->state != VCPU_OFFLINE;
 		runq_remove(rq, v);
 		v->state = VCPU_PAUSED;
 	}
 	spin_unlock(&rq->lock);
-	notify_pcpu(v->pcpu);
+	notify_pcpu(cpu);
 }
 
 void vcpu_unpause(struct vcpu *v)
 {
-	struct runqueue *rq = &pcpus[v->pcpu].rq;
+	struct runqueue *rq = lock_vcpu_rq(v);
+	unsigned int cpu = v->pcpu;
+	bool queued = v->state == VCPU_PAUSED && v->paused_online;
 
-	spin_lock(&rq->lock);
-	if (v->state == VCPU_PAUSED) {
-		if (v->paused_online)
-			make_runnable(v);
-		else
-			v->state = VCPU_OFFLINE;
-	}
+	if (queued)
+		make_runnable(v);
+	else if (v->state == VCPU_PAUSED)
+		v->state = VCPU_OFFLINE;
 	spin_unlock(&rq->lock);
-	notify_pcpu(v->pcpu);
+	notify_pcpu(cpu);
+	if (queued)
+		call_idle_pcpu(cpu);
 }
 
 /*
@@ -321,6 +361,38 @@ static void program_timer(struct pcpu *p)
 	arch_timer_set_deadline(deadline);
 }
 
+/*
+ * A pCPU with nothing to run takes the first vCPU waiting on another's queue:
+ * otherwise two vCPUs take turns on one pCPU while this one idles (a guest's
+ * vCPU and the dom0 vCPU running its back ends, say). The vCPU's state is all
+ * in memory while it waits, and the guest's TLB maintenance is broadcast
+ * (HCR_EL2.FB), so it may resume on any pCPU.
+ */
+static struct vcpu *steal(struct pcpu *p)
+{
+	for (unsigned int i = 1; i < nr_pcpus; i++) {
+		struct pcpu *q = &pcpus[(p->id + i) % nr_pcpus];
+		struct pcpu *first = p->id < q->id ? p : q, *second = first == p ? q : p;
+		struct vcpu *v = NULL;
+
+		if (!READ_ONCE(q->online) || !READ_ONCE(q->rq.count))
+			continue;
+		spin_lock(&first->rq.lock);
+		spin_lock(&second->rq.lock);
+		/* Not one q has just preempted and is still saving (q->current). */
+		if (q->rq.head && __atomic_load_n(&q->current, __ATOMIC_ACQUIRE) != q->rq.head) {
+			v = runq_pop(&q->rq);
+			v->pcpu = p->id;
+			v->state = VCPU_RUNNING;
+		}
+		spin_unlock(&second->rq.lock);
+		spin_unlock(&first->rq.lock);
+		if (v)
+			return v;
+	}
+	return NULL;
+}
+
 void schedule(void)
 {
 	struct pcpu *p = this_pcpu();
@@ -346,18 +418,21 @@ void schedule(void)
 			if (next)
 				next->state = VCPU_RUNNING;
 		}
+		spin_unlock(&p->rq.lock);
+		if (!next)
+			next = steal(p);
 		if (next != prev)
 			p->slice_end = now + arch_counter_freq() * SCHED_SLICE_US / 1000000;
-		if (!p->rq.count)
+		if (!READ_ONCE(p->rq.count))
 			p->slice_end = 0; /* nobody waits: no preemption needed */
-		spin_unlock(&p->rq.lock);
 
 		if (next != prev) {
 			if (prev)
 				prev->run_total += now - prev->run_start;
 			arch_vcpu_switch(prev, next);
 			runstate_switch(prev, next, now);
-			p->current = next;
+			/* prev's state is all saved: steal() may take it now. */
+			__atomic_store_n(&p->current, next, __ATOMIC_RELEASE);
 			if (next)
 				next->run_start = now;
 			prev = next;

@@ -174,6 +174,28 @@ def test_two_guests_with_two_vcpus_each_see_their_own_cpus_and_memory(domus_imag
     assert "alpha" not in m.run("domus list")
 
 
+def test_a_guest_vcpu_waiting_behind_a_busy_one_moves_to_the_idle_pcpu(domus_image, boot):
+    """Dom0's vCPU 0 spins on pCPU 0, where the guest's one vCPU is placed; dom0's vCPU 1 idles.
+    A work-conserving scheduler runs the guest on pCPU 1: it loses almost no time to waiting
+    (its steal time, from the runstate area), where taking turns on pCPU 0 would lose half."""
+    m = boot_dom0(boot, smp=2)
+    write_config(m, "/tmp/spin.cfg", "spin", 128)
+    m.run("domus create /tmp/spin.cfg", timeout=120)
+    m.run("(taskset 1 sh -c 'while :; do :; done' &)")
+    attach(m, "spin")
+    # /proc/stat's cpu line: user nice system idle iowait irq softirq steal, in 1/100 s.
+    out = guest_run(m, "head -1 /proc/stat; timeout 5 sh -c 'while :; do :; done'; "
+                    "head -1 /proc/stat", r"\ncpu ([\d ]+)\r*\n[\s\S]*?\ncpu ([\d ]+)\r*\n",
+                    timeout=60)
+    before, after = ([int(x) for x in out.group(i).split()] for i in (1, 2))
+    busy, steal = sum(after[:3]) - sum(before[:3]), after[7] - before[7]
+    detach(m)
+    m.run("pkill -f 'while :; do :; done'; true")
+    assert busy >= 200, (before, after)
+    assert steal < (busy + steal) // 5, f"the guest waited {steal} of {busy + steal} ticks"
+    m.run("domus destroy spin", timeout=60)
+
+
 def test_hostile_guest_is_refused_everything_that_reaches_other_domains(domus_image, boot):
     """tests/hostile/: a guest kernel of ours makes, from an unprivileged domain, the calls
     that would reach dom0's memory, ports, grants or parameters, or the toolstack's
