@@ -33,6 +33,13 @@ class XenMachine(Machine):
                                          "dtuart=/pl011@9000000")
         return cmd
 
+    def send(self, text):
+        # Xen keeps what arrives on the UART for dom0 in a 128-byte ring (SERIAL_RX_SIZE), which
+        # dom0's hvc0 drains only when it polls: a long command typed at once loses its tail.
+        for i in range(0, len(text), 32):
+            self.child.send(text[i:i + 32])
+            time.sleep(0.02)
+
 
 # A setup: how to make its Machine. Dom0's console is hvc0 under Xen (Xen keeps the UART).
 SETUPS = {
@@ -174,6 +181,87 @@ def run_create_bench(setup, name, timeout=180):
     return {"first_line_s": first, "shell_s": shell, "domu_uptime_s": float(up)}
 
 
+# Split-driver I/O: one boot with a 128 MiB virtio disk (a sparse file on the host) and
+# virtio-net. First the kernel's own access to the disk (natively, or in dom0): 64 MiB written,
+# then read, 1 MiB direct I/O (dd oflag/iflag=direct: no page cache in between). Then a domU
+# with that disk (phy:/dev/vda as xvda, through blkfront and blkback) and a vif on dom0's
+# bridge, created by xl or domus from the same config: the same two dd, and 64 MiB over TCP
+# from the domU's tmpfs to a listener in dom0 (busybox nc, timed by the sender from its first byte to
+# the close; the last socket buffer may still be in flight then). Seconds from busybox time
+# (10 ms). The *_of_dom0 rows are the domU's figure over dom0's own in the same boot.
+IO_MIB = 64
+IO_DOMU_FIELDS = ["domu_write_MiBps", "domu_read_MiBps", "domu_tcp_to_dom0_MiBps",
+                  "domu_write_of_dom0", "domu_read_of_dom0"]
+IO_FIELDS = ["dom0_write_MiBps", "dom0_read_MiBps"] + IO_DOMU_FIELDS
+IO_CREATE = {"xen": "xl create -c", "domus": "domus create -c"}
+
+
+def timed_mib_per_s(shell, cmd, mib, timeout):
+    """MiB/s of cmd, timed in the guest by busybox time -p."""
+    out, status = shell(f"busybox time -p sh -c '{cmd}' 2>&1", timeout=timeout)
+    real = re.search(r"^real ([0-9.]+)", out, re.M)
+    if status != 0 or not real:
+        raise AssertionError(f"`{cmd}` exited {status}: {out}")
+    return mib / max(float(real.group(1)), 0.01)
+
+
+def disk_figures(shell, dev):
+    dd = f"dd bs=1M count={IO_MIB}"
+    return (timed_mib_per_s(shell, f"{dd} if=/dev/zero of={dev} oflag=direct", IO_MIB, 300),
+            timed_mib_per_s(shell, f"{dd} if={dev} of=/dev/null iflag=direct", IO_MIB, 300))
+
+
+def ipv4(shell, dev):
+    out, _ = shell(f"for i in $(seq 150); do ip -4 addr show {dev} | grep -q 'inet ' && break; "
+                   f"sleep 0.2; done; ip -4 addr show {dev}", timeout=60)
+    found = re.search(r"inet (\d+\.\d+\.\d+\.\d+)", out)
+    if not found:
+        raise AssertionError(f"{dev} got no address: {out}")
+    return found.group(1)
+
+
+def run_io_bench(setup, name, timeout=300):
+    disk = OUT / f"io-{name}.img"
+    with open(disk, "wb") as f:
+        f.truncate(2 * IO_MIB << 20)
+    kw = {"initrd": XEN_DOM0_INITRD} if setup == "xen" else {}
+    m = SETUPS[setup](name, smp=2, disks=[disk], log_dir=OUT / "logs", **kw)
+    m.start()
+    try:
+        m.wait_ready(timeout=120)
+        m.wait_for(r"~ # ", timeout=60)
+        r = dict(zip(["dom0_write_MiBps", "dom0_read_MiBps"], disk_figures(m.shell, "/dev/vda")))
+        if setup == "native":
+            return {**r, **{f: "no hypervisor" for f in IO_DOMU_FIELDS}}
+        dom0_ip = ipv4(m.shell, "xenbr0")
+        m.run("(sleep 900 | nc -l -p 5001 > /dev/null &)")
+        m.run("printf '%s\\n' 'name = \"io\"' 'memory = 256' 'vcpus = 1' "
+              "'kernel = \"/boot/domu/Image.gz\"' 'ramdisk = \"/boot/domu/initrd.img\"' "
+              "'extra = \"console=hvc0\"' \"disk = [ 'phy:/dev/vda,xvda,w' ]\" "
+              "\"vif = [ 'bridge=xenbr0' ]\" > /tmp/io.cfg")
+        m.send(f"{IO_CREATE[setup]} /tmp/io.cfg\n")
+        m.wait_for(r"DOMUS-GUEST-READY [0-9.]+ ", timeout=timeout)
+        m.send("\n")
+        m.wait_for(r"~ # ", timeout=60)
+        w, rd = disk_figures(m.shell, "/dev/xvda")
+        ipv4(m.shell, "eth0")
+        # From a file in the domU's tmpfs: one process, not a pipe that switches the vCPU
+        # between two at every 64 KiB.
+        m.run(f"dd if=/dev/zero of=/tmp/tcp.bin bs=1M count={IO_MIB} 2>/dev/null")
+        tcp = timed_mib_per_s(m.shell, f"nc {dom0_ip} 5001 < /tmp/tcp.bin", IO_MIB, timeout)
+        m._note(f"io: dom0 write {r['dom0_write_MiBps']:.1f} read {r['dom0_read_MiBps']:.1f}, "
+                f"domU write {w:.1f} read {rd:.1f} tcp {tcp:.1f} MiB/s")
+        return {**r, "domu_write_MiBps": w, "domu_read_MiBps": rd, "domu_tcp_to_dom0_MiBps": tcp,
+                "domu_write_of_dom0": w / r["dom0_write_MiBps"],
+                "domu_read_of_dom0": rd / r["dom0_read_MiBps"]}
+    except AssertionError as e:
+        m._note(f"io: {e}")
+        return None
+    finally:
+        m.close()
+        disk.unlink(missing_ok=True)
+
+
 METRICS = [
     # name, description, sampler, fields reported, in --quick
     ("boot", "QEMU start to dom0 init, -smp 2", metric_boot(False), ["wall_s", "uptime_s"], True),
@@ -188,6 +276,8 @@ METRICS = [
     # Not in --quick: its native column has no figure, which the quick test does not allow.
     ("create", "create command to the guest's first console line / shell, s",
      lambda setup, rnd: run_create_bench(setup, f"{setup}-create-{rnd}"), CREATE_FIELDS, False),
+    ("io", "disk (dd 64 MiB, 1 MiB direct I/O) and TCP domU to dom0, MiB/s; domU/dom0 ratios",
+     lambda setup, rnd: run_io_bench(setup, f"{setup}-io-{rnd}"), IO_FIELDS, False),
 ]
 
 
@@ -281,7 +371,7 @@ def main():
     rounds = 1 if args.quick else args.rounds
     metrics = [m for m in METRICS if (m[4] or not args.quick) and (not only or m[0] in only)]
     OUT.mkdir(parents=True, exist_ok=True)
-    if any(m[0] == "create" for m in metrics):
+    if any(m[0] in ("create", "io") for m in metrics):
         subprocess.run(["bash", str(ROOT / "bench" / "xen-dom0.sh"),
                         str(qemu.GUEST / "initrd.img"), str(XEN_DOM0_INITRD)], check=True)
 
@@ -358,11 +448,14 @@ def main():
 
 
 def plot(table, stem="results"):
-    """Two panels: the boot figures in seconds, the micro-benchmarks in ns (log scale)."""
-    panels = [("s", "seconds (median)", "set yrange [0:*]",
-               [r for r in table if not r["metric"].endswith("_ns")]),
-              ("ns", "ns per operation (median, log)", "set yrange [*:*]; set logscale y",
-               [r for r in table if r["metric"].endswith("_ns")])]
+    """A panel per unit: seconds, ns per operation (log scale), MiB/s, domU/dom0 ratios."""
+    units = {"ns": "_ns", "MiBps": "_MiBps", "ratio": "_of_dom0"}
+    unit = lambda r: next((u for u, end in units.items() if r["metric"].endswith(end)), "s")
+    panels = [("s", "seconds (median)", "set yrange [0:*]"),
+              ("ns", "ns per operation (median, log)", "set yrange [*:*]; set logscale y"),
+              ("MiBps", "MiB/s (median)", "set yrange [0:*]"),
+              ("ratio", "domU over dom0 (median)", "set yrange [0:*]")]
+    panels = [(u, label, extra, [r for r in table if unit(r) == u]) for u, label, extra in panels]
     plots = []
     for unit, ylabel, extra, rows in panels:
         if not rows:

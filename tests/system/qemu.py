@@ -87,6 +87,10 @@ class Machine:
             # restrict=on: slirp answers DHCP but routes nothing off this machine.
             netdev = "user,id=n0,restrict=on" + (f",{self.netdev_opts}" if self.netdev_opts else "")
             cmd += ["-netdev", netdev, "-device", "virtio-net-device,netdev=n0"]
+        else:
+            # Not QEMU's default NIC either (virtio-net-pci, whose option ROM comes from
+            # ipxe-qemu, a package that is only recommended).
+            cmd += ["-nic", "none"]
         for i, disk in enumerate(self.disks):
             cmd += ["-drive", f"if=none,id=d{i},format=raw,file={_opt(disk)}",
                     "-device", f"virtio-blk-device,drive=d{i}"]
@@ -210,8 +214,9 @@ class Machine:
         tag = secrets.token_hex(4)
         begin, end = f"__BEGIN_{tag}__", f"__END_{tag}__"
         # The markers are quoted apart in the command so that its echo does not match them.
-        self.child.send(f'echo "__BEGIN_""{tag}__"; {cmd}; echo "__END_""{tag}__ $?"\n')
-        self.wait_for(re.escape(begin) + r"\r*\n", timeout)
+        self.send(f'echo "__BEGIN_""{tag}__"; {cmd}; echo "__END_""{tag}__ $?"\n')
+        # To the end of its line: a kernel message may have been printed around the marker.
+        self.wait_for(re.escape(begin) + r"[^\n]*\n", timeout)
         m = self.wait_for(re.escape(end) + r" (\d+)", timeout)
         lines = _ANSI.sub("", self.child.before).replace("\r", "").split("\n")
         out = "\n".join(l for l in lines if not _KLOG.match(l))
@@ -225,7 +230,7 @@ class Machine:
 
     def poweroff(self, timeout=60):
         """Sends `poweroff` and returns QEMU's exit status (negative: killed by that signal)."""
-        self.child.send("poweroff\n")
+        self.send("poweroff\n")
         try:
             self.child.expect(pexpect.EOF, timeout=timeout * TIMEOUT_SCALE)
         except pexpect.TIMEOUT:
