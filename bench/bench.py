@@ -182,14 +182,14 @@ def run_create_bench(setup, name, timeout=180):
 
 
 # Split-driver I/O: one boot with a 128 MiB virtio disk (a sparse file on the host) and
-# virtio-net. First the kernel's own access to the disk (natively, or in dom0): 64 MiB written,
+# virtio-net. First the kernel's own access to the disk (natively, or in dom0): all of it written,
 # then read, 1 MiB direct I/O (dd oflag/iflag=direct: no page cache in between). Then a domU
 # with that disk (phy:/dev/vda as xvda, through blkfront and blkback) and a vif on dom0's
 # bridge, created by xl or domus from the same config: the same two dd, and 64 MiB over TCP
 # from the domU's tmpfs to a listener in dom0 (busybox nc, timed by the sender from its first byte to
 # the close; the last socket buffer may still be in flight then). Seconds from busybox time
 # (10 ms). The *_of_dom0 rows are the domU's figure over dom0's own in the same boot.
-IO_MIB = 64
+DISK_MIB, TCP_MIB = 128, 64
 IO_DOMU_FIELDS = ["domu_write_MiBps", "domu_read_MiBps", "domu_tcp_to_dom0_MiBps",
                   "domu_write_of_dom0", "domu_read_of_dom0"]
 IO_FIELDS = ["dom0_write_MiBps", "dom0_read_MiBps"] + IO_DOMU_FIELDS
@@ -206,9 +206,9 @@ def timed_mib_per_s(shell, cmd, mib, timeout):
 
 
 def disk_figures(shell, dev):
-    dd = f"dd bs=1M count={IO_MIB}"
-    return (timed_mib_per_s(shell, f"{dd} if=/dev/zero of={dev} oflag=direct", IO_MIB, 300),
-            timed_mib_per_s(shell, f"{dd} if={dev} of=/dev/null iflag=direct", IO_MIB, 300))
+    dd = f"dd bs=1M count={DISK_MIB}"
+    return (timed_mib_per_s(shell, f"{dd} if=/dev/zero of={dev} oflag=direct", DISK_MIB, 300),
+            timed_mib_per_s(shell, f"{dd} if={dev} of=/dev/null iflag=direct", DISK_MIB, 300))
 
 
 def ipv4(shell, dev):
@@ -223,7 +223,7 @@ def ipv4(shell, dev):
 def run_io_bench(setup, name, timeout=300):
     disk = OUT / f"io-{name}.img"
     with open(disk, "wb") as f:
-        f.truncate(2 * IO_MIB << 20)
+        f.truncate(DISK_MIB << 20)
     kw = {"initrd": XEN_DOM0_INITRD} if setup == "xen" else {}
     m = SETUPS[setup](name, smp=2, disks=[disk], log_dir=OUT / "logs", **kw)
     m.start()
@@ -247,8 +247,8 @@ def run_io_bench(setup, name, timeout=300):
         ipv4(m.shell, "eth0")
         # From a file in the domU's tmpfs: one process, not a pipe that switches the vCPU
         # between two at every 64 KiB.
-        m.run(f"dd if=/dev/zero of=/tmp/tcp.bin bs=1M count={IO_MIB} 2>/dev/null")
-        tcp = timed_mib_per_s(m.shell, f"nc {dom0_ip} 5001 < /tmp/tcp.bin", IO_MIB, timeout)
+        m.run(f"dd if=/dev/zero of=/tmp/tcp.bin bs=1M count={TCP_MIB} 2>/dev/null")
+        tcp = timed_mib_per_s(m.shell, f"nc {dom0_ip} 5001 < /tmp/tcp.bin", TCP_MIB, timeout)
         m._note(f"io: dom0 write {r['dom0_write_MiBps']:.1f} read {r['dom0_read_MiBps']:.1f}, "
                 f"domU write {w:.1f} read {rd:.1f} tcp {tcp:.1f} MiB/s")
         return {**r, "domu_write_MiBps": w, "domu_read_MiBps": rd, "domu_tcp_to_dom0_MiBps": tcp,
@@ -276,7 +276,7 @@ METRICS = [
     # Not in --quick: its native column has no figure, which the quick test does not allow.
     ("create", "create command to the guest's first console line / shell, s",
      lambda setup, rnd: run_create_bench(setup, f"{setup}-create-{rnd}"), CREATE_FIELDS, False),
-    ("io", "disk (dd 64 MiB, 1 MiB direct I/O) and TCP domU to dom0, MiB/s; domU/dom0 ratios",
+    ("io", "disk (dd 128 MiB, 1 MiB direct I/O) and TCP domU to dom0, MiB/s; domU/dom0 ratios",
      lambda setup, rnd: run_io_bench(setup, f"{setup}-io-{rnd}"), IO_FIELDS, False),
 ]
 
