@@ -52,7 +52,7 @@ REQUIRED_APPLETS="sh ash mount umount ls cat echo dd md5sum sha256sum devmem pow
 	ip ifconfig udhcpc ping nproc uname dmesg insmod modprobe mkdir mknod sleep grep head tail
 	hexdump od seq true false test [ wc sync free ps kill cut tr sed awk xxd date uptime env vi
 	stty setsid cttyhack getty login chmod ln cp mv rm find printf top watch time timeout nc wget watchdog
-	brctl mke2fs stat taskset pkill"
+	brctl mke2fs stat taskset"
 
 mkdir -p "$DEBS" "$ROOTS" "$OUT"
 OUT=$(readlink -f "$OUT")

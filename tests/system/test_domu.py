@@ -181,7 +181,7 @@ def test_a_guest_vcpu_waiting_behind_a_busy_one_moves_to_the_idle_pcpu(domus_ima
     m = boot_dom0(boot, smp=2)
     write_config(m, "/tmp/spin.cfg", "spin", 128)
     m.run("domus create /tmp/spin.cfg", timeout=120)
-    m.run("(taskset 1 sh -c 'while :; do :; done' &)")
+    m.run("(taskset 1 sh -c 'while :; do :; done' & echo $! > /tmp/spin.pid)")
     attach(m, "spin")
     # /proc/stat's cpu line: user nice system idle iowait irq softirq steal, in 1/100 s.
     out = guest_run(m, "head -1 /proc/stat; timeout 5 sh -c 'while :; do :; done'; "
@@ -190,7 +190,7 @@ def test_a_guest_vcpu_waiting_behind_a_busy_one_moves_to_the_idle_pcpu(domus_ima
     before, after = ([int(x) for x in out.group(i).split()] for i in (1, 2))
     busy, steal = sum(after[:3]) - sum(before[:3]), after[7] - before[7]
     detach(m)
-    m.run("pkill -f 'while :; do :; done'; true")
+    m.run("kill $(cat /tmp/spin.pid)")
     assert busy >= 200, (before, after)
     assert steal < (busy + steal) // 5, f"the guest waited {steal} of {busy + steal} ticks"
     m.run("domus destroy spin", timeout=60)
