@@ -228,6 +228,35 @@ def test_disks_and_networks_come_and_go_in_a_running_guest(domus_image, boot):
     assert xenstore_nodes(m) == nodes
 
 
+def test_a_disk_detached_while_mounted_gives_the_guest_io_errors_not_a_hang(domus_image, boot):
+    """Linux 6.1's blkfront no longer refuses to close a disk in use (as older ones did): it
+    marks it dead and lets go, under Xen as here. What was synced is in the image; what the
+    guest writes after fails with an error; the guest and dom0 carry on."""
+    m = boot_dom0(boot, smp=2)
+    m.run("dd if=/dev/zero of=/tmp/m.img bs=1M count=8 2>/dev/null")
+    write_config(m, "/tmp/m.cfg", "holder", 160, more="\"disk = [ 'file:/tmp/m.img,xvdb,w' ]\"")
+    m.run("domus create /tmp/m.cfg", timeout=120)
+    attach(m, "holder")
+    assert "mounted" in in_guest(m, "mke2fs -q /dev/xvdb && mkdir -p /mnt && "
+                                    "mount -t ext2 /dev/xvdb /mnt && echo one > /mnt/a && sync && "
+                                    "echo mounted", timeout=120)
+    detach(m)
+    m.run("domus block-detach holder xvdb", timeout=60)
+    attach(m, "holder")
+    out = in_guest(m, "echo disks=$(ls /sys/block | grep -c xvd); dd if=/dev/zero of=/mnt/b "
+                      "bs=4k count=4 conv=fsync; echo dd=$?; umount /mnt; echo umount=$?",
+                   timeout=60)
+    assert "disks=0" in out and "dd=1" in out and "umount=0" in out, out
+    assert "Input/output error" in out, out
+    assert "still 42" in in_guest(m, "echo still $((6 * 7))")
+    detach(m)
+    assert "/tmp/m.img" not in m.run("losetup -a")
+    assert m.run("mkdir -p /mnt && mount -t ext2 -o loop,ro /tmp/m.img /mnt && cat /mnt/a && "
+                 "umount /mnt").split() == ["one"]
+    m.run("domus destroy holder", timeout=60)
+    assert "backend" not in m.run("xenstore-ls -f /local/domain/0 2>&1")
+
+
 def test_destroying_a_guest_with_disk_and_network_io_in_flight_cleans_up_its_backends(domus_image,
                                                                                      boot):
     m = boot_dom0(boot, smp=2)
