@@ -387,8 +387,10 @@ static struct vcpu *steal(struct pcpu *p)
 		}
 		spin_unlock(&second->rq.lock);
 		spin_unlock(&first->rq.lock);
-		if (v)
+		if (v) {
+			vgic_vcpu_moved(v);
 			return v;
+		}
 	}
 	return NULL;
 }

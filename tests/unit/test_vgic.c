@@ -25,7 +25,8 @@ u64 arch_vgic_read_lr(u32 n) { return lrs[n]; }
 void arch_vgic_write_lr(u32 n, u64 v) { lrs[n] = v; }
 void arch_vgic_set_underflow(bool on) { underflow = on; }
 void arch_hw_irq_enable(u32 intid, bool en) { hw_enabled[intid] = en; }
-void arch_hw_irq_route(u32 intid, unsigned int pcpu) {}
+static int hw_route[256]; /* the pCPU each physical SPI was last routed to, -1: never */
+void arch_hw_irq_route(u32 intid, unsigned int pcpu) { hw_route[intid] = (int)pcpu; }
 void vcpu_kick(struct vcpu *v) { kicks[v->id]++; }
 
 static struct domain dom;
@@ -54,6 +55,7 @@ static int setup(void **state)
 	memset(vcpus, 0, sizeof(vcpus));
 	memset(lrs, 0, sizeof(lrs));
 	memset(kicks, 0, sizeof(kicks));
+	memset(hw_route, 0xff, sizeof(hw_route));
 	underflow = false;
 	dom.nr_vcpus = 3;
 	dom.vcpus = vcpu_ptrs;
@@ -377,6 +379,20 @@ static void test_enabling_a_passed_through_spi_enables_the_physical_one(void **s
 	assert_int_equal(vgic_map_hw_spi(&dom, 200), -EINVAL);
 }
 
+static void test_physical_spis_follow_their_vcpu_to_another_pcpu(void **state)
+{
+	assert_int_equal(vgic_map_hw_spi(&dom, 48), 0);
+	assert_int_equal(vgic_map_hw_spi(&dom, 49), 0);
+	dwrite(0x6000 + 8 * 48, 8, vcpus[1].mpidr);
+	dwrite(0x6000 + 8 * 49, 8, vcpus[2].mpidr);
+	dwrite(0x6000 + 8 * 50, 8, vcpus[1].mpidr); /* virtual only: no physical route */
+	vcpus[1].pcpu = 5;
+	vgic_vcpu_moved(&vcpus[1]);
+	assert_int_equal(hw_route[48], 5);
+	assert_int_equal(hw_route[49], vcpus[2].pcpu); /* as its IROUTER write set it */
+	assert_int_equal(hw_route[50], -1);
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
 
 int main(void)
@@ -402,6 +418,7 @@ int main(void)
 		T(test_overflow_prefers_urgent_and_requests_underflow),
 		T(test_hw_interrupt_links_physical_and_is_never_pending_and_active),
 		T(test_enabling_a_passed_through_spi_enables_the_physical_one),
+		T(test_physical_spis_follow_their_vcpu_to_another_pcpu),
 	};
 
 	return cmocka_run_group_tests_name("vgic", tests, NULL, NULL);

@@ -219,7 +219,27 @@ int vgic_map_hw_spi(struct domain *d, u32 intid)
 		return -EINVAL;
 	irq->hw = true;
 	irq->pintid = intid;
+	d->vgic.has_hw_spis = true;
 	return 0;
+}
+
+/*
+ * v now runs on another pCPU: the physical SPIs it is the target of follow it,
+ * so that they arrive where it runs rather than on its old pCPU, which would
+ * have to kick the new one for each.
+ */
+void vgic_vcpu_moved(struct vcpu *v)
+{
+	struct domain *d = v->dom;
+
+	if (!d->vgic.has_hw_spis)
+		return;
+	for (u32 i = 0; i < d->vgic.nr_spis; i++) {
+		struct vgic_irq *irq = &d->vgic.spis[i];
+
+		if (irq->hw && READ_ONCE(irq->target) == v)
+			arch_hw_irq_route(irq->pintid, v->pcpu);
+	}
 }
 
 /* One register of a bank of per-interrupt bits or fields (GICD or GICR SGI frame). */

@@ -46,6 +46,7 @@ struct vgic_dist {
 	bool grp0_enabled, grp1_enabled;
 	u32 nr_spis;
 	struct vgic_irq *spis;
+	bool has_hw_spis; /* some SPI is a physical one (dom0) */
 	ipa_t dist_base;
 	ipa_t rdist_base;
 	u64 rdist_size;
@@ -57,6 +58,7 @@ void vgic_dist_init(struct domain *d, u32 nr_spis, struct vgic_irq *spis,
 void vgic_cpu_init(struct vcpu *v);
 /* Passes physical SPI intid through to d as the same virtual INTID. */
 int vgic_map_hw_spi(struct domain *d, u32 intid);
+void vgic_vcpu_moved(struct vcpu *v);
 
 /* Emulated register accesses; -EINVAL for a bad width, offset or alignment. */
 int vgic_dist_access(struct vcpu *v, u64 off, u32 size, bool write, u64 *val);
