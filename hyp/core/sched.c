@@ -26,6 +26,10 @@
  * Lock order: run-queue lock, then a domain's vGIC lock. Two run-queue locks
  * (moving a vCPU): the lower pCPU's first. v->pcpu changes only under both, so
  * whoever holds the lock of the queue v->pcpu names may act on v.
+ *
+ * v->on_cpu is set, under the queue lock, when a pCPU picks v and cleared once
+ * the switch away from it has saved its state: a vCPU paused and unpaused while
+ * its pCPU was still loading it is back on a queue, but must not be taken.
  */
 
 struct pcpu *pcpus;
@@ -379,11 +383,14 @@ static struct vcpu *steal(struct pcpu *p)
 			continue;
 		spin_lock(&first->rq.lock);
 		spin_lock(&second->rq.lock);
-		/* Not one q has just preempted and is still saving (q->current). */
-		if (q->rq.head && __atomic_load_n(&q->current, __ATOMIC_ACQUIRE) != q->rq.head) {
-			v = runq_pop(&q->rq);
+		for (v = q->rq.head; v; v = v->rq_next)
+			if (!__atomic_load_n(&v->on_cpu, __ATOMIC_ACQUIRE))
+				break;
+		if (v) {
+			runq_remove(&q->rq, v);
 			v->pcpu = p->id;
 			v->state = VCPU_RUNNING;
+			v->on_cpu = true;
 		}
 		spin_unlock(&second->rq.lock);
 		spin_unlock(&first->rq.lock);
@@ -417,12 +424,16 @@ void schedule(void)
 		}
 		if (!next) {
 			next = runq_pop(&p->rq);
-			if (next)
+			if (next) {
 				next->state = VCPU_RUNNING;
+				next->on_cpu = true;
+			}
 		}
 		spin_unlock(&p->rq.lock);
-		if (!next)
+		if (!next) {
 			next = steal(p);
+			now = arch_counter(); /* its last pCPU stamped it when it queued it */
+		}
 		if (next != prev)
 			p->slice_end = now + arch_counter_freq() * SCHED_SLICE_US / 1000000;
 		if (!READ_ONCE(p->rq.count))
@@ -433,11 +444,15 @@ void schedule(void)
 				prev->run_total += now - prev->run_start;
 			arch_vcpu_switch(prev, next);
 			runstate_switch(prev, next, now);
-			/* prev's state is all saved: steal() may take it now. */
-			__atomic_store_n(&p->current, next, __ATOMIC_RELEASE);
+			p->current = next;
 			if (next)
 				next->run_start = now;
+			if (prev) /* its state is all saved: another pCPU may take it now */
+				__atomic_store_n(&prev->on_cpu, false, __ATOMIC_RELEASE);
 			prev = next;
+			/* Someone still waits here (prev, preempted): an idle pCPU may take it. */
+			if (READ_ONCE(p->rq.count))
+				call_idle_pcpu(p->id);
 		}
 		program_timer(p);
 		if (next)
@@ -474,7 +489,7 @@ void sched_quiesce(void)
 /* Waits until v is not loaded on any pCPU (it must be paused or offline already). */
 void vcpu_wait_descheduled(struct vcpu *v)
 {
-	while (READ_ONCE(pcpus[v->pcpu].current) == v) {
+	while (__atomic_load_n(&v->on_cpu, __ATOMIC_ACQUIRE)) {
 		notify_pcpu(v->pcpu);
 		for (int spin = 0; spin < 1000; spin++)
 			arch_cpu_relax();

@@ -38,6 +38,9 @@ struct vcpu {
 	bool paused_online; /* state before a pause: runnable rather than off */
 	struct vcpu *rq_next;
 	bool on_rq;
+	/* Picked by a pCPU and not yet saved back: its state may be in a CPU's
+	 * registers, so no other pCPU may take it (see sched.c). */
+	bool on_cpu;
 	u64 run_start; /* counter at the last switch-in */
 	u64 run_total; /* counter ticks spent running */
 	/* Where event-channel upcall state lives (hypervisor VA): in shared_info for
