@@ -211,15 +211,6 @@ def disk_figures(shell, dev):
             timed_mib_per_s(shell, f"{dd} if={dev} of=/dev/null iflag=direct", DISK_MIB, 300))
 
 
-def ipv4(shell, dev):
-    out, _ = shell(f"for i in $(seq 150); do ip -4 addr show {dev} | grep -q 'inet ' && break; "
-                   f"sleep 0.2; done; ip -4 addr show {dev}", timeout=60)
-    found = re.search(r"inet (\d+\.\d+\.\d+\.\d+)", out)
-    if not found:
-        raise AssertionError(f"{dev} got no address: {out}")
-    return found.group(1)
-
-
 def run_io_bench(setup, name, timeout=300):
     disk = OUT / f"io-{name}.img"
     with open(disk, "wb") as f:
@@ -233,7 +224,7 @@ def run_io_bench(setup, name, timeout=300):
         r = dict(zip(["dom0_write_MiBps", "dom0_read_MiBps"], disk_figures(m.shell, "/dev/vda")))
         if setup == "native":
             return {**r, **{f: "no hypervisor" for f in IO_DOMU_FIELDS}}
-        dom0_ip = ipv4(m.shell, "xenbr0")
+        dom0_ip = qemu.wait_ipv4(m.run, "xenbr0")
         m.run("(sleep 900 | nc -l -p 5001 > /dev/null &)")
         m.run("printf '%s\\n' 'name = \"io\"' 'memory = 256' 'vcpus = 1' "
               "'kernel = \"/boot/domu/Image.gz\"' 'ramdisk = \"/boot/domu/initrd.img\"' "
@@ -244,7 +235,7 @@ def run_io_bench(setup, name, timeout=300):
         m.send("\n")
         m.wait_for(r"~ # ", timeout=60)
         w, rd = disk_figures(m.shell, "/dev/xvda")
-        ipv4(m.shell, "eth0")
+        qemu.wait_ipv4(m.run, "eth0")
         # From a file in the domU's tmpfs: one process, not a pipe that switches the vCPU
         # between two at every 64 KiB.
         m.run(f"dd if=/dev/zero of=/tmp/tcp.bin bs=1M count={TCP_MIB} 2>/dev/null")

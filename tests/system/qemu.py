@@ -272,6 +272,16 @@ def _opt(value):
     return str(value).replace(",", ",,")
 
 
+def wait_ipv4(run, dev):
+    """The address DHCP gave dev (polls: the client runs in the background from boot). run:
+    a Machine's run, or anything that runs a command in the guest and returns its output."""
+    out = run(f"for i in $(seq 150); do ip -4 addr show {dev} | grep -q 'inet ' && break; "
+              f"sleep 0.2; done; ip -4 addr show {dev}")
+    found = re.search(r"inet (10\.0\.2\.\d+)/", out)
+    assert found, f"{dev} got no address from DHCP:\n{out}"
+    return found.group(1)
+
+
 def make_pattern_disk(path, size=4 << 20):
     """Writes a raw disk image of pseudo-random but fixed bytes; returns its sha256 hex digest."""
     import hashlib

@@ -6,6 +6,7 @@ XenStore records and does the hotplug work (loop devices)."""
 import os
 import re
 
+from qemu import wait_ipv4
 from test_dom0 import boot_dom0
 from test_domu import attach, detach, free_pages, guest_run, write_config, xenstore_nodes
 
@@ -103,15 +104,6 @@ def test_ext2_made_in_a_guest_on_dom0s_real_disk_mounts_in_dom0_and_read_only_in
     assert "vbd/" not in m.run("xenstore-ls -f /local/domain/0 2>&1")
     assert free_pages(m) == before
     assert xenstore_nodes(m) == nodes
-
-
-def wait_ipv4(run, dev):
-    """The address DHCP gave dev (polls: the client runs in the background from boot)."""
-    out = run(f"for i in $(seq 150); do ip -4 addr show {dev} | grep -q 'inet ' && break; "
-              f"sleep 0.2; done; ip -4 addr show {dev}")
-    found = re.search(r"inet (10\.0\.2\.\d+)/", out)
-    assert found, f"{dev} got no address from DHCP:\n{out}"
-    return found.group(1)
 
 
 def in_guest(m, cmd, timeout=60):
