@@ -19,16 +19,25 @@ HYP_SRCS := $(sort $(wildcard hyp/arch/arm64/*.c hyp/arch/arm64/*.S \
 	hyp/core/*.c hyp/lib/*.c hyp/drivers/*.c))
 HYP_OBJS := $(patsubst %,$(B)/%.o,$(HYP_SRCS))
 
-HYP_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
-	-ffreestanding -fno-builtin -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+# The cross compiler's own headers (stdbool.h, stdint.h...). Asked of the compiler when the first
+# object is compiled, not when this file is read: on a new machine `deps` installs the compiler
+# after make has read the Makefile. Asked once, then kept.
+CC_INCLUDE = $(eval CC_INCLUDE := $$(shell $$(CC) -print-file-name=include))$(CC_INCLUDE)
+
+HYP_CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-ffreestanding -fno-builtin -nostdinc -isystem $(CC_INCLUDE) \
 	-fpie -fno-plt -fvisibility=hidden -fno-stack-protector -fno-omit-frame-pointer \
 	-mgeneral-regs-only -mstrict-align -mno-outline-atomics -march=armv8-a \
 	-Ihyp/include -MMD -MP
 HYP_LDFLAGS := -pie --no-dynamic-linker -z norelro -z noexecstack --no-warn-rwx-segments \
 	-nostdlib -T hyp/arch/arm64/domus.lds
 
-.PHONY: all run test unit system bench guest tools deps clean size fuzz
+.PHONY: all run test unit system bench guest tools deps deps-host clean size fuzz fresh-check
 all: $(B)/domus.img
+
+# Whatever a cross tool or a host test builds waits for the packages it needs: `deps` installs
+# what is missing (and is a quick no-op otherwise), so any target works on a new machine.
+$(HYP_OBJS) $(B)/domus.elf $(B)/domus.img: | deps
 
 $(B)/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -72,6 +81,8 @@ define link_guest
 		rm -f $@; exit 1; fi
 endef
 
+$(B)/bench/microbench.elf $(B)/hostile/guest.elf: | deps
+
 $(B)/bench/microbench.elf: $(MB_SRCS) $(GUEST_LDS)
 	$(link_guest)
 
@@ -102,6 +113,8 @@ unit: deps-host $(UNIT_TESTS) fuzz
 # libFuzzer targets (tests/fuzz/fuzz_*.c, clang): each runs briefly in `make unit`.
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 10
+
+$(UNIT_TESTS) $(FUZZ_TARGETS): | deps-host
 
 $(B)/fuzz/fuzz_xenstore_wire: tests/fuzz/fuzz_xenstore_wire.c tools/xenstore/wire.c tools/xenstore/wire.h
 	@mkdir -p $(dir $@)
@@ -146,6 +159,8 @@ $(B)/tools/xenstore: tools/xenstore/xenstore.c tools/xenstore/client.c tools/xen
 	@echo "  TOOL    $@"
 	@$(TOOLS_CC) $(TOOLS_CFLAGS) $(filter %.c,$^) -o $@
 
+$(TOOLS): | deps
+
 tools: $(TOOLS)
 
 # Guest images (stock Debian arm64 kernel + busybox initramfs, with the tools) in $(B)/guest.
@@ -175,6 +190,11 @@ bench: all guest $(B)/bench/microbench.img
 size: $(B)/domus.img
 	@echo "image bytes: $$(stat -c %s $(B)/domus.img)"
 	@echo "hyp lines:   $$(cat $$(git ls-files 'hyp/*.c' 'hyp/*.h' 'hyp/*.S') | grep -cv '^\s*$$')"
+
+# Developer check, not CI: the README's commands in a minimal Debian 12 root made by
+# debootstrap, from a clean clone of HEAD (scripts/fresh-check.sh says how).
+fresh-check:
+	bash scripts/fresh-check.sh
 
 clean:
 	rm -rf $(B)

@@ -14,12 +14,12 @@ export DEBIAN_FRONTEND=noninteractive
 
 case $mode in
 host)
-	pkgs=(gcc libc6-dev libcmocka-dev device-tree-compiler clang)
+	pkgs=(gcc libc6-dev libcmocka-dev device-tree-compiler clang libclang-rt-dev)
 	need_arm64=0
 	;;
 all)
 	pkgs=(gcc libc6-dev make qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
-	      device-tree-compiler libcmocka-dev clang python3-pytest python3-pexpect
+	      device-tree-compiler libcmocka-dev clang libclang-rt-dev python3-pytest python3-pexpect
 	      cpio gzip xz-utils file kmod)
 	need_arm64=1
 	;;
