@@ -59,7 +59,7 @@ static int allocate_memory(struct domain *d, u64 want)
 
 		if (!chunk || d->nr_banks == DOMAIN_MAX_BANKS)
 			break;
-		rc = mm_alloc_guest(chunk / PAGE_SIZE, BANK_ALIGN_PAGES, &pa);
+		rc = mm_alloc_guest(d->id, chunk / PAGE_SIZE, BANK_ALIGN_PAGES, &pa);
 		if (rc)
 			return rc;
 		rc = domain_add_memory(d, pa, pa, chunk);

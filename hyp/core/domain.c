@@ -11,12 +11,13 @@
 #include <domus/string.h>
 #include <public/xen.h>
 
+/* Listed domains, newest last. Changed under domains_lock; walked by the rule in domain.h. */
 static struct domain *domains;
 static spinlock_t domains_lock = SPINLOCK_INIT;
 
 struct domain *domain_list(void)
 {
-	return domains;
+	return __atomic_load_n(&domains, __ATOMIC_ACQUIRE);
 }
 
 void domain_for_each(void (*fn)(struct domain *d))
@@ -27,7 +28,7 @@ void domain_for_each(void (*fn)(struct domain *d))
 	spin_unlock(&domains_lock);
 }
 
-struct domain *domain_by_id(domid_t id)
+struct domain *domain_by_id_any(domid_t id)
 {
 	struct domain *d;
 
@@ -38,9 +39,18 @@ struct domain *domain_by_id(domid_t id)
 	return d;
 }
 
+struct domain *domain_by_id(domid_t id)
+{
+	struct domain *d = domain_by_id_any(id);
+
+	/* Being destroyed: no new references (domain.h). */
+	return d && READ_ONCE(d->state) != DOMAIN_DYING ? d : NULL;
+}
+
 struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_spis)
 {
 	struct domain *d;
+	bool arch_ready = false;
 
 	if (!nr_vcpus || nr_spis > VGIC_MAX_SPIS)
 		return NULL;
@@ -52,7 +62,6 @@ struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_
 	spin_lock_init(&d->lock);
 	spin_lock_init(&d->p2m_lock);
 	d->state = DOMAIN_BUILDING;
-	d->vmid = id + 1;
 	d->cntvoff = arch_counter();
 	d->nr_vcpus = nr_vcpus;
 	d->vcpus = mm_zalloc(nr_vcpus * sizeof(*d->vcpus));
@@ -61,8 +70,12 @@ struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_
 	d->shared_info_gfn = GFN_NONE;
 	for (u32 i = 0; i < GNTTAB_DEFAULT_MAX_FRAMES; i++)
 		d->gnttab_gfn[i] = GFN_NONE;
-	if (!d->vcpus || (nr_spis && !d->vgic.spis) || !d->shared_info || arch_domain_init(d) ||
-	    gnttab_domain_init(d, GNTTAB_DEFAULT_MAX_FRAMES))
+	if (!d->vcpus || (nr_spis && !d->vgic.spis) || !d->shared_info)
+		goto fail;
+	if (arch_domain_init(d))
+		goto fail;
+	arch_ready = true;
+	if (gnttab_domain_init(d, GNTTAB_DEFAULT_MAX_FRAMES))
 		goto fail;
 	memset(d->shared_info, 0, PAGE_SIZE);
 	for (u32 i = 0; i < nr_vcpus; i++) {
@@ -86,11 +99,15 @@ struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_
 	struct domain **pp = &domains;
 	while (*pp)
 		pp = &(*pp)->next;
-	*pp = d;
+	/* Published whole: walkers without the lock see it complete or not at all. */
+	__atomic_store_n(pp, d, __ATOMIC_RELEASE);
 	spin_unlock(&domains_lock);
 	return d;
 fail:
 	printk("d%u: cannot create: out of hypervisor memory\n", id);
+	gnttab_domain_free(d);
+	if (arch_ready)
+		arch_domain_destroy(d);
 	if (d->vcpus)
 		for (u32 i = 0; i < nr_vcpus; i++)
 			mm_free(d->vcpus[i], sizeof(struct vcpu));
@@ -177,31 +194,57 @@ int domain_copy_to_guest(struct domain *d, ipa_t ipa, const void *src, u64 len)
 /*
  * State changes and the vCPU pauses that go with them happen under d->lock,
  * so a toolstack unpause cannot undo a shutdown or crash that raced with it.
+ * A domain that is PAUSED, SHUTDOWN or DYING holds one pause on each of its
+ * vCPUs (whatever brought it there), apart from whether a vCPU is up or down
+ * (PSCI): a paused vCPU never runs, whoever starts it.
  */
+static bool holds_pause(enum domain_state s)
+{
+	return s == DOMAIN_PAUSED || s == DOMAIN_SHUTDOWN || s == DOMAIN_DYING;
+}
+
+static void set_state(struct domain *d, enum domain_state s)
+{
+	bool was = holds_pause(d->state), now = holds_pause(s);
+
+	WRITE_ONCE(d->state, s);
+	for (u32 i = 0; i < d->nr_vcpus && was != now; i++) {
+		if (now)
+			vcpu_pause(d->vcpus[i]);
+		else
+			vcpu_unpause(d->vcpus[i]);
+	}
+}
+
 void domain_unpause(struct domain *d)
 {
 	spin_lock(&d->lock);
-	if (d->state == DOMAIN_PAUSED) {
-		d->state = DOMAIN_RUNNING;
-		for (u32 i = 0; i < d->nr_vcpus; i++)
-			vcpu_unpause(d->vcpus[i]);
-	}
+	if (d->state == DOMAIN_PAUSED)
+		set_state(d, DOMAIN_RUNNING);
 	spin_unlock(&d->lock);
-}
-
-static void pause_all(struct domain *d)
-{
-	for (u32 i = 0; i < d->nr_vcpus; i++)
-		vcpu_pause(d->vcpus[i]);
 }
 
 void domain_pause(struct domain *d)
 {
 	spin_lock(&d->lock);
 	if (d->state == DOMAIN_RUNNING)
-		d->state = DOMAIN_PAUSED;
-	pause_all(d);
+		set_state(d, DOMAIN_PAUSED);
 	spin_unlock(&d->lock);
+}
+
+/* Guest domains start here: vCPU 0 at what the toolstack set; the others wait for PSCI CPU_ON. */
+int domain_start(struct domain *d)
+{
+	int rc = -EBUSY;
+
+	spin_lock(&d->lock);
+	if (d->state == DOMAIN_BUILDING) {
+		set_state(d, DOMAIN_RUNNING);
+		vcpu_start(d->vcpus[0]);
+		rc = 0;
+	}
+	spin_unlock(&d->lock);
+	return rc;
 }
 
 /* Tells dom0's toolstack that a guest changed state (VIRQ_DOM_EXC), so it applies on_*. */
@@ -216,15 +259,27 @@ static void notify_toolstack(struct domain *d)
 static const char *const shutdown_names[] = { "poweroff", "reboot", "suspend", "crash",
 					       "watchdog", "soft_reset" };
 
+/* Enters SHUTDOWN for reason; false if the domain is shut down or dying already (that stands). */
+static bool enter_shutdown(struct domain *d, unsigned int reason)
+{
+	bool entered = false;
+
+	spin_lock(&d->lock);
+	if (d->state != DOMAIN_SHUTDOWN && d->state != DOMAIN_DYING) {
+		d->shutdown_reason = reason;
+		set_state(d, DOMAIN_SHUTDOWN);
+		entered = true;
+	}
+	spin_unlock(&d->lock);
+	return entered;
+}
+
 void domain_shutdown(struct domain *d, unsigned int reason)
 {
 	const char *what = reason < ARRAY_SIZE(shutdown_names) ? shutdown_names[reason] : "unknown";
 
-	spin_lock(&d->lock);
-	d->state = DOMAIN_SHUTDOWN;
-	d->shutdown_reason = reason;
-	pause_all(d);
-	spin_unlock(&d->lock);
+	if (!enter_shutdown(d, reason))
+		return;
 	printk("d%u: shut down (%s)\n", d->id, what);
 	notify_toolstack(d);
 	if (d->id == 0) {
@@ -240,12 +295,9 @@ void domain_shutdown(struct domain *d, unsigned int reason)
 
 void domain_crash(struct domain *d, const char *why)
 {
+	if (!enter_shutdown(d, SHUTDOWN_CRASH))
+		return;
 	printk("d%u: crashed: %s\n", d->id, why);
-	spin_lock(&d->lock);
-	d->state = DOMAIN_SHUTDOWN;
-	d->shutdown_reason = SHUTDOWN_CRASH;
-	pause_all(d);
-	spin_unlock(&d->lock);
 	notify_toolstack(d);
 	if (d->id == 0)
 		printk("dom0 crashed; Domus stays up (Ctrl-a x3 for debug keys)\n");
@@ -253,10 +305,23 @@ void domain_crash(struct domain *d, const char *why)
 
 domid_t domain_free_id(void)
 {
-	for (domid_t id = 1; id < DOMID_FIRST_RESERVED; id++)
-		if (!domain_by_id(id))
+	static domid_t last; /* the toolstack creates one domain at a time (domus_ctl) */
+
+	for (u32 n = 1; n < DOMID_FIRST_RESERVED; n++) {
+		domid_t id = (domid_t)((last + n) % DOMID_FIRST_RESERVED);
+
+		if (id && !domain_by_id_any(id)) {
+			last = id;
 			return id;
+		}
+	}
 	return DOMID_INVALID;
+}
+
+/* Whether pa is a frame given to d (mm's record, wherever d has it mapped or not). */
+static bool owns_frame(struct domain *d, paddr_t pa)
+{
+	return mm_frame_owner(pa) == d->id;
 }
 
 struct foreign_sweep {
@@ -266,8 +331,6 @@ struct foreign_sweep {
 	u32 n;
 };
 
-static bool owns_frame(struct domain *d, paddr_t pa);
-
 static void note_foreign(void *ctx, u64 ia, paddr_t pa, u64 size, u64 attrs)
 {
 	struct foreign_sweep *s = ctx;
@@ -275,31 +338,6 @@ static void note_foreign(void *ctx, u64 ia, paddr_t pa, u64 size, u64 attrs)
 
 	if (sw == P2M_MAP_FOREIGN && s->n < ARRAY_SIZE(s->gfns) && owns_frame(s->owner, pa))
 		s->gfns[s->n++] = ia >> PAGE_SHIFT;
-}
-
-struct owner_query {
-	paddr_t pa;
-	bool found;
-};
-
-static void match_ram(void *ctx, u64 ia, paddr_t pa, u64 size, u64 attrs)
-{
-	struct owner_query *q = ctx;
-
-	if (!(attrs & (PGT_DEVICE | PGT_SW_MASK)) && q->pa >= pa && q->pa - pa < size)
-		q->found = true;
-}
-
-/* Whether pa is RAM of d's (its stage 2 is the record of what it owns). */
-static bool owns_frame(struct domain *d, paddr_t pa)
-{
-	struct owner_query q = { pa, false };
-
-	for (u32 i = 0; i < d->nr_displaced; i++)
-		if (d->displaced[i] == (pa & PAGE_MASK))
-			return true;
-	pgtable_walk(&d->s2, match_ram, &q);
-	return q.found;
 }
 
 /*
@@ -324,48 +362,43 @@ static void unmap_foreign_views(struct domain *d)
 	}
 }
 
-static void free_ram(void *ctx, u64 ia, paddr_t pa, u64 size, u64 attrs)
-{
-	u64 *freed = ctx;
-
-	if (attrs & (PGT_DEVICE | PGT_SW_MASK))
-		return; /* devices, shared hypervisor pages, others' frames: not ours to free */
-	mm_free_guest(pa, size >> PAGE_SHIFT);
-	*freed += size >> PAGE_SHIFT;
-}
-
 int domain_destroy(struct domain *d)
 {
 	struct domain **pp;
-	u64 freed = 0;
+	u64 freed;
 
 	if (d->direct_map || d->privileged)
 		return -EPERM; /* dom0 ends with the machine */
-	domain_pause(d);
-	d->state = DOMAIN_DYING;
+
+	/* Phase 1: no new references; its vCPUs stop; the references it holds go. */
+	spin_lock(&d->lock);
+	set_state(d, DOMAIN_DYING);
+	spin_unlock(&d->lock);
 	for (u32 i = 0; i < d->nr_vcpus; i++)
 		vcpu_wait_descheduled(d->vcpus[i]);
-	evtchn_domain_destroy(d);
-	gnttab_domain_destroy(d);
-	if (d->gnttab) {
+	evtchn_domain_close(d);
+	if (gnttab_domain_release(d)) {
 		/* Another domain still maps one of its grants: keep its memory for now. */
 		printk("d%u: grants still mapped by another domain; destroy again once unmapped\n",
 		       d->id);
 		return -EBUSY;
 	}
-	unmap_foreign_views(d);
+
+	/* Phase 2: off the list, then a grace period for whoever found it before. */
 	spin_lock(&domains_lock);
 	for (pp = &domains; *pp && *pp != d; pp = &(*pp)->next)
 		;
 	if (*pp)
-		*pp = d->next;
+		__atomic_store_n(pp, d->next, __ATOMIC_RELEASE);
 	spin_unlock(&domains_lock);
-	/* Other pCPUs may still hold d from before the unlink. */
 	sched_quiesce();
-	pgtable_walk(&d->s2, free_ram, &freed);
-	for (u32 i = 0; i < d->nr_displaced; i++)
-		mm_free_guest(d->displaced[i], 1);
-	freed += d->nr_displaced;
+	/* Nobody maps its frames any more (privcmd mappings made before it was DYING included). */
+	unmap_foreign_views(d);
+
+	/* Phase 3: free. */
+	gnttab_domain_free(d);
+	evtchn_domain_free(d);
+	freed = mm_free_domain_frames(d->id);
 	arch_domain_destroy(d);
 	printk("d%u: destroyed, %lu MiB returned\n", d->id, freed >> 8);
 	for (u32 i = 0; i < d->nr_vcpus; i++)

@@ -67,11 +67,9 @@ int domu_set_vcpu_context(struct domain *d, u32 vcpu, u64 pc, u64 x0)
 
 int domu_start(struct domain *d)
 {
-	if (d->state != DOMAIN_BUILDING)
-		return -EBUSY;
-	d->state = DOMAIN_RUNNING;
-	/* The others wait for PSCI CPU_ON, as on real hardware. */
-	vcpu_start(d->vcpus[0]);
-	printk("d%u: running\n", d->id);
-	return 0;
+	int rc = domain_start(d);
+
+	if (!rc)
+		printk("d%u: running\n", d->id);
+	return rc;
 }

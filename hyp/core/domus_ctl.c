@@ -125,7 +125,8 @@ static long ctl_locked(struct vcpu *v, vaddr_t arg)
 	case DOMUS_CTL_getvcpuinfo:
 	case DOMUS_CTL_pausedomain:
 	case DOMUS_CTL_unpausedomain:
-		d = c.domid < DOMID_FIRST_RESERVED ? domain_by_id(c.domid) : NULL;
+		/* DYING ones too: a destroy that found grants still mapped is retried. */
+		d = c.domid < DOMID_FIRST_RESERVED ? domain_by_id_any(c.domid) : NULL;
 		if (!d)
 			return -ESRCH;
 		if (c.cmd == DOMUS_CTL_getvcpuinfo) {

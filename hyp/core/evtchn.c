@@ -517,7 +517,7 @@ int evtchn_domain_init(struct domain *d)
 	return 0;
 }
 
-void evtchn_domain_destroy(struct domain *d)
+void evtchn_domain_close(struct domain *d)
 {
 	struct evtchn_domain *ed = d->evtchn;
 
@@ -527,6 +527,16 @@ void evtchn_domain_destroy(struct domain *d)
 	for (u32 p = 1; p < NR_PORTS; p++)
 		if (ed->port[p].state != EVTCHN_FREE)
 			close_port(d, p);
+	spin_unlock(&link_lock);
+}
+
+void evtchn_domain_free(struct domain *d)
+{
+	struct evtchn_domain *ed = d->evtchn;
+
+	if (!ed)
+		return;
+	spin_lock(&link_lock);
 	d->evtchn = NULL;
 	spin_unlock(&link_lock);
 	mm_free(ed, evtchn_domain_size(ed->nr_vcpus));

@@ -430,13 +430,13 @@ static void release_map(struct domain *ld, struct gnttab_domain *lgt, u32 h)
 	handle_put(lgt, h);
 }
 
-void gnttab_domain_destroy(struct domain *d)
+int gnttab_domain_release(struct domain *d)
 {
 	struct gnttab_domain *gt = d->gnttab;
 	u32 pins;
 
 	if (!gt)
-		return;
+		return 0;
 	spin_lock(&gt->lock);
 	gt->dying = true;
 	spin_unlock(&gt->lock);
@@ -448,8 +448,17 @@ void gnttab_domain_destroy(struct domain *d)
 	spin_unlock(&gt->lock);
 	if (pins) {
 		printk("d%u: grant table kept: %u pins by other domains\n", d->id, pins);
-		return;
+		return -EBUSY;
 	}
+	return 0;
+}
+
+void gnttab_domain_free(struct domain *d)
+{
+	struct gnttab_domain *gt = d->gnttab;
+
+	if (!gt)
+		return;
 	d->gnttab = NULL;
 	free_table(gt);
 }

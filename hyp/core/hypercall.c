@@ -155,6 +155,8 @@ static long do_vm_assist(struct vcpu *v, u64 cmd, u64 type)
 }
 
 #define CONSOLEIO_CHUNK 128
+/* Bytes a console write prints between two preemption points. */
+#define CONSOLEIO_BATCH 4096
 
 static long do_console_io(struct vcpu *v, int cmd, u64 count, vaddr_t buf)
 {
@@ -171,6 +173,11 @@ static long do_console_io(struct vcpu *v, int cmd, u64 count, vaddr_t buf)
 		while (done < count) {
 			u64 n = MIN(count - done, sizeof(chunk));
 
+			if (done == CONSOLEIO_BATCH) {
+				v->regs.x[1] = count - done;
+				v->regs.x[2] = buf + done;
+				return -ERESTART;
+			}
 			if (copy_from_guest(v, chunk, buf + done, n))
 				return -EFAULT;
 			console_guest_write(v->dom, chunk, n);
@@ -235,12 +242,7 @@ static long do_event_channel_op(struct vcpu *v, int cmd, vaddr_t arg)
 	return rc;
 }
 
-/*
- * Returned by a handler that did part of a long call: the vCPU's registers
- * now describe the rest and its PC points at the HVC again, so the call
- * resumes after whatever the scheduler runs in between.
- */
-#define HYPERCALL_CONTINUE 1
+/* Elements of a grant-table batch handled between two preemption points. */
 #define GNTTAB_BATCH 128
 
 /* An array of count elements, each copied in, handled and copied back with its status. */
@@ -261,13 +263,11 @@ static long do_grant_table_op(struct vcpu *v, int cmd, vaddr_t uop, u64 count)
 		vaddr_t at = uop + i * (u64)size;
 
 		if (i == GNTTAB_BATCH) {
+			/* The rest: the same op on the elements not done yet. */
 			v->regs.x[1] = at;
 			v->regs.x[2] = count - i;
-			v->regs.pc -= 4;
-			sched_preempt_point();
-			return HYPERCALL_CONTINUE;
+			return -ERESTART;
 		}
-
 		if (copy_from_guest(v, buf, at, (u64)size))
 			return -EFAULT;
 		rc = gnttab_op(v, cmd, buf);
@@ -326,6 +326,16 @@ void hypercall_dispatch(struct vcpu *v)
 		/* physdev_op, sysctl, domctl, dm_op and anything unknown: as Xen on Arm for dom0's PCI calls. */
 		rc = -ENOSYS;
 	}
-	if (rc != HYPERCALL_CONTINUE || nr != __HYPERVISOR_grant_table_op)
-		x[0] = (u64)rc;
+	if (rc == -ERESTART) {
+		/*
+		 * The handler did a bounded part and left the rest in the argument
+		 * registers: back to the HVC, so the guest issues the rest after
+		 * whatever is due (an interrupt, another vCPU's turn). No pCPU is
+		 * held by one call for longer than a batch.
+		 */
+		v->regs.pc -= 4;
+		sched_preempt_point();
+		return;
+	}
+	x[0] = (u64)rc;
 }

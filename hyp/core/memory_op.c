@@ -22,6 +22,26 @@
 /* Largest extent a guest may balloon in one piece: 2 MiB. */
 #define MAX_EXTENT_ORDER 9
 
+/*
+ * Work a batch operation does between two preemption points: entries, and
+ * pages an extent brings (each is zeroed). The rest is a continuation, as in
+ * Xen: the index to go on from rides in the command's bits above
+ * MEMOP_CMD_MASK, and the guest issues the call again (hypercall_dispatch).
+ */
+#define MEMOP_BATCH_ENTRIES 64
+#define MEMOP_BATCH_PAGES 1024
+/* The command is 32 bits wide (Linux passes an unsigned int): what fits above the op. */
+#define MEMOP_MAX_START ((1ULL << (32 - MEMOP_EXTENT_SHIFT)) - 1)
+
+/* Has the guest re-issue op from entry next: -ERESTART, or 0 if next cannot be encoded. */
+static long memop_continue(struct vcpu *v, u64 op, u64 next)
+{
+	if (next > MEMOP_MAX_START)
+		return 0;
+	v->regs.x[0] = op | next << MEMOP_EXTENT_SHIFT;
+	return -ERESTART;
+}
+
 static bool in_banks(struct domain *d, u64 gfn, u64 npages)
 {
 	ipa_t ipa = gfn << PAGE_SHIFT;
@@ -38,8 +58,9 @@ static bool in_banks(struct domain *d, u64 gfn, u64 npages)
 
 /*
  * Puts a hypervisor page where the guest asked: whatever RAM was there is
- * unmapped (it stays the domain's), and the page leaves its old place only
- * once the new one is in, so a bad request leaves the guest as it was.
+ * unmapped (it stays the domain's, recorded as such by mm, and is freed with
+ * it), and the page leaves its old place only once the new one is in, so a
+ * bad request leaves the guest as it was.
  */
 static int place_shared_page(struct domain *d, u64 *where, u64 gfn, paddr_t pa)
 {
@@ -52,9 +73,6 @@ static int place_shared_page(struct domain *d, u64 *where, u64 gfn, paddr_t pa)
 			return 0;
 		if (type != P2M_RAM)
 			return -EBUSY;
-		/* A direct-mapped dom0 keeps its RAM by address; a guest's must be remembered. */
-		if (!d->direct_map && d->nr_displaced == DOMAIN_MAX_DISPLACED)
-			return -ENOSPC;
 		p2m_unmap_page(d, gfn);
 	}
 	rc = p2m_map_page(d, gfn, pa, P2M_SHARED);
@@ -63,8 +81,6 @@ static int place_shared_page(struct domain *d, u64 *where, u64 gfn, paddr_t pa)
 			p2m_map_page(d, gfn, old, P2M_RAM);
 		return rc;
 	}
-	if (type == P2M_RAM && !d->direct_map)
-		d->displaced[d->nr_displaced++] = old;
 	if (*where != GFN_NONE)
 		p2m_unmap_page(d, *where);
 	*where = gfn;
@@ -139,7 +155,7 @@ static long add_to_physmap(struct vcpu *v, vaddr_t arg)
 	return -EOPNOTSUPP;
 }
 
-static long add_to_physmap_batch(struct vcpu *v, vaddr_t arg)
+static long add_to_physmap_batch(struct vcpu *v, u64 start, vaddr_t arg)
 {
 	struct xen_add_to_physmap_batch b;
 	struct domain *d;
@@ -152,10 +168,12 @@ static long add_to_physmap_batch(struct vcpu *v, vaddr_t arg)
 	d = hypercall_target(v, b.domid, &err);
 	if (!d)
 		return err;
-	for (u32 i = 0; i < b.size; i++) {
+	for (u64 i = start; i < b.size; i++) {
 		u64 idx, gpfn;
 		s32 rc;
 
+		if (i - start == MEMOP_BATCH_ENTRIES)
+			return memop_continue(v, XENMEM_add_to_physmap_batch, i);
 		if (copy_from_guest(v, &idx, b.idxs + i * 8, 8) ||
 		    copy_from_guest(v, &gpfn, b.gpfns + i * 8, 8))
 			return -EFAULT;
@@ -244,7 +262,7 @@ static int populate_extent(struct domain *d, u64 gfn, u32 order)
 		__atomic_sub_fetch(&d->mem_pages, n, __ATOMIC_RELAXED);
 		return -ENOMEM;
 	}
-	rc = mm_alloc_guest(n, n, &pa);
+	rc = mm_alloc_guest(d->id, n, n, &pa);
 	if (!rc) {
 		memset(pa_to_va(pa), 0, n << PAGE_SHIFT);
 		spin_lock(&d->p2m_lock);
@@ -258,12 +276,12 @@ static int populate_extent(struct domain *d, u64 gfn, u32 order)
 	return rc;
 }
 
-static long reservation(struct vcpu *v, int op, vaddr_t arg)
+static long reservation(struct vcpu *v, int op, u64 start, vaddr_t arg)
 {
 	struct xen_memory_reservation r;
 	struct domain *d;
 	long err = 0;
-	u64 done;
+	u64 done, pages = 0;
 
 	if (copy_from_guest(v, &r, arg, sizeof(r)))
 		return -EFAULT;
@@ -273,9 +291,17 @@ static long reservation(struct vcpu *v, int op, vaddr_t arg)
 	if (!d)
 		return err;
 	/* Like Xen: the number of extents done; the caller sees a short count. */
-	for (done = 0; done < r.nr_extents; done++) {
+	for (done = start; done < r.nr_extents; done++) {
 		u64 gfn;
 
+		if (done - start == MEMOP_BATCH_ENTRIES || pages >= MEMOP_BATCH_PAGES) {
+			long rc = memop_continue(v, (u64)op, done);
+
+			if (rc)
+				return rc;
+			break; /* further than a continuation can say: a short count */
+		}
+		pages += 1ULL << r.extent_order;
 		if (copy_from_guest(v, &gfn, r.extent_start + done * 8, 8))
 			break;
 		if (gfn >> (64 - PAGE_SHIFT) || !IS_ALIGNED(gfn, 1ULL << r.extent_order))
@@ -289,17 +315,23 @@ static long reservation(struct vcpu *v, int op, vaddr_t arg)
 
 long do_memory_op(struct vcpu *v, u64 cmd, vaddr_t arg)
 {
-	switch (cmd) {
-	case XENMEM_add_to_physmap:
-		return add_to_physmap(v, arg);
+	u64 op = cmd & MEMOP_CMD_MASK, start = cmd >> MEMOP_EXTENT_SHIFT;
+
+	switch (op) {
 	case XENMEM_add_to_physmap_batch:
-		return add_to_physmap_batch(v, arg);
-	case XENMEM_remove_from_physmap:
-		return remove_from_physmap(v, arg);
+		return add_to_physmap_batch(v, start, arg);
 	case XENMEM_decrease_reservation:
 	case XENMEM_populate_physmap:
-		return reservation(v, (int)cmd, arg);
+		return reservation(v, (int)op, start, arg);
 	}
-	/* Continuations (cmd >> 6) are never started by Domus: any other value is unknown. */
+	/* Only the batch operations above continue: a start index on any other is unknown. */
+	if (start)
+		return -ENOSYS;
+	switch (op) {
+	case XENMEM_add_to_physmap:
+		return add_to_physmap(v, arg);
+	case XENMEM_remove_from_physmap:
+		return remove_from_physmap(v, arg);
+	}
 	return -ENOSYS;
 }

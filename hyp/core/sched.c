@@ -16,12 +16,19 @@
 /*
  * vCPU states and who moves them (all under the pCPU's run-queue lock):
  *
- *   OFFLINE --vcpu_start--> RUNNABLE <--slice end/yield-- RUNNING
- *                              |  ^                          |  |
- *                  schedule()  |  +------vcpu_wake---+       |  | WFI with nothing
- *                              v                     |       |  | deliverable
- *                           RUNNING ------------> BLOCKED <--+--+
- *   any state --vcpu_pause--> PAUSED (leaves the queue; domain paused or dead)
+ *   OFFLINE --vcpu_bring_up--> RUNNABLE <--slice end/yield-- RUNNING
+ *                                 |  ^                          |  |
+ *                     schedule()  |  +------vcpu_wake---+       |  | WFI with nothing
+ *                                 v                     |       |  | deliverable
+ *                              RUNNING ------------> BLOCKED <--+--+
+ *   any state --vcpu_pause--> PAUSED (leaves the queue) --last vcpu_unpause--> back
+ *
+ * Two things decide whether a vCPU may run, kept apart as Xen keeps them:
+ * v->down (PSCI: not started, or CPU_OFF; only the guest changes it) and
+ * v->pause_count (its domain is paused, shut down or dying; only Domus changes
+ * it). A vCPU runs when it is up and nothing pauses it: bringing a paused vCPU
+ * up leaves it PAUSED, and taking a paused one down leaves it PAUSED, so
+ * whatever a guest does with PSCI, a pause holds until it is lifted.
  *
  * Lock order: run-queue lock, then a domain's vGIC lock. Two run-queue locks
  * (moving a vCPU): the lower pCPU's first. v->pcpu changes only under both, so
@@ -29,7 +36,9 @@
  *
  * v->on_cpu is set, under the queue lock, when a pCPU picks v and cleared once
  * the switch away from it has saved its state: a vCPU paused and unpaused while
- * its pCPU was still loading it is back on a queue, but must not be taken.
+ * its pCPU was still loading it is back on a queue, but must not be taken, and
+ * a vCPU that went down is not brought up again (its registers rewritten)
+ * until its state is saved.
  */
 
 struct pcpu *pcpus;
@@ -138,6 +147,7 @@ static void call_idle_pcpu(unsigned int busy)
 void sched_add_vcpu(struct vcpu *v, unsigned int cpu)
 {
 	v->pcpu = cpu;
+	v->down = true;
 	v->state = VCPU_OFFLINE;
 }
 
@@ -149,20 +159,63 @@ static void make_runnable(struct vcpu *v)
 	runq_push(rq, v);
 }
 
+/*
+ * Where an idle vCPU belongs now that whatever held it is gone (queue lock
+ * held): paused, down, or on its queue. True if queued.
+ */
+static bool settle(struct vcpu *v)
+{
+	if (v->pause_count) {
+		v->state = VCPU_PAUSED;
+		return false;
+	}
+	if (v->down) {
+		v->state = VCPU_OFFLINE;
+		return false;
+	}
+	make_runnable(v);
+	return true;
+}
+
+int vcpu_bring_up(struct vcpu *v, u64 entry, u64 x0)
+{
+	struct runqueue *rq = lock_vcpu_rq(v);
+	unsigned int cpu = v->pcpu;
+	bool queued = false;
+	int rc = 0;
+
+	if (!v->down)
+		rc = -EBUSY;
+	else if (__atomic_load_n(&v->on_cpu, __ATOMIC_ACQUIRE))
+		rc = -EAGAIN; /* its pCPU is still saving it */
+	if (!rc) {
+		arch_vcpu_reset(v, entry, x0);
+		v->down = false;
+		queued = settle(v);
+	}
+	spin_unlock(&rq->lock);
+	if (queued) {
+		notify_pcpu(cpu);
+		call_idle_pcpu(cpu);
+	}
+	return rc;
+}
+
 void vcpu_start(struct vcpu *v)
 {
 	struct runqueue *rq = lock_vcpu_rq(v);
 	unsigned int cpu = v->pcpu;
-	bool queued = v->state == VCPU_OFFLINE;
+	bool queued = false;
 
-	if (queued)
-		make_runnable(v);
-	else if (v->state == VCPU_PAUSED)
-		v->paused_online = true;
+	if (v->down) {
+		v->down = false;
+		queued = v->state == VCPU_OFFLINE && settle(v);
+	}
 	spin_unlock(&rq->lock);
-	notify_pcpu(cpu);
-	if (queued)
+	if (queued) {
+		notify_pcpu(cpu);
 		call_idle_pcpu(cpu);
+	}
 }
 
 void vcpu_wake(struct vcpu *v)
@@ -214,8 +267,11 @@ void vcpu_set_offline(struct vcpu *v)
 	struct runqueue *rq = lock_vcpu_rq(v);
 	unsigned int cpu = v->pcpu;
 
-	runq_remove(rq, v);
-	v->state = VCPU_OFFLINE;
+	v->down = true;
+	if (v->state != VCPU_PAUSED) {
+		runq_remove(rq, v);
+		v->state = VCPU_OFFLINE;
+	}
 	spin_unlock(&rq->lock);
 	notify_pcpu(cpu);
 }
@@ -225,8 +281,7 @@ void vcpu_pause(struct vcpu *v)
 	struct runqueue *rq = lock_vcpu_rq(v);
 	unsigned int cpu = v->pcpu;
 
-	if (v->state != VCPU_PAUSED) {
-		v->paused_online = v->state != VCPU_OFFLINE;
+	if (v->pause_count++ == 0) {
 		runq_remove(rq, v);
 		v->state = VCPU_PAUSED;
 	}
@@ -238,16 +293,16 @@ void vcpu_unpause(struct vcpu *v)
 {
 	struct runqueue *rq = lock_vcpu_rq(v);
 	unsigned int cpu = v->pcpu;
-	bool queued = v->state == VCPU_PAUSED && v->paused_online;
+	bool queued = false;
 
-	if (queued)
-		make_runnable(v);
-	else if (v->state == VCPU_PAUSED)
-		v->state = VCPU_OFFLINE;
+	BUG_ON(!v->pause_count);
+	if (--v->pause_count == 0)
+		queued = settle(v);
 	spin_unlock(&rq->lock);
-	notify_pcpu(cpu);
-	if (queued)
+	if (queued) {
+		notify_pcpu(cpu);
 		call_idle_pcpu(cpu);
+	}
 }
 
 /*

@@ -42,7 +42,7 @@ static long register_vcpu_info(struct vcpu *v, struct vcpu *t, vaddr_t arg)
 	if (r.offset > PAGE_SIZE - sizeof(struct vcpu_info) || !IS_ALIGNED(r.offset, 8))
 		return -EINVAL;
 	/* Only the vCPU itself, or for one that is not running (Linux registers CPU n on CPU n). */
-	if (t != v && t->state != VCPU_OFFLINE)
+	if (t != v && !READ_ONCE(t->down))
 		return -EINVAL;
 	if (p2m_lookup(v->dom, r.mfn, &pa, &type) || type != P2M_RAM)
 		return -EINVAL;
@@ -173,7 +173,7 @@ long do_vcpu_op(struct vcpu *v, int cmd, u64 vcpuid, vaddr_t arg)
 	case VCPUOP_register_runstate_memory_area:
 		return register_runstate(v, t, arg);
 	case VCPUOP_is_up:
-		return t->state != VCPU_OFFLINE;
+		return !READ_ONCE(t->down);
 	case VCPUOP_down:
 		/* On Arm a vCPU stops itself (PSCI CPU_OFF); so does this. */
 		if (t != v)
@@ -182,7 +182,7 @@ long do_vcpu_op(struct vcpu *v, int cmd, u64 vcpuid, vaddr_t arg)
 		return 0;
 	case VCPUOP_up:
 		/* Starting a vCPU needs an entry point: PSCI CPU_ON on Arm. */
-		return t->state == VCPU_OFFLINE ? -EINVAL : 0;
+		return READ_ONCE(t->down) ? -EINVAL : 0;
 	}
 	return -ENOSYS;
 }

@@ -10,6 +10,43 @@
 #include "sysreg.h"
 
 static struct pgtable hyp_pt;
+
+/*
+ * VMIDs tag each domain's stage-2 TLB entries: 8 bits wide, or 16 where the
+ * CPU has them. They are not domain ids (those outgrow 8 bits): each domain
+ * takes a free one, round robin and never 0, so a freed one (its entries
+ * invalidated by arch_domain_destroy) comes back as late as possible.
+ */
+static u64 vmid_used[(1U << 16) / 64];
+static u32 nr_vmids = 1U << 8, vmid_last;
+static spinlock_t vmid_lock = SPINLOCK_INIT;
+
+static int vmid_alloc(u32 *vmid)
+{
+	int rc = -ENOSPC;
+
+	spin_lock(&vmid_lock);
+	for (u32 n = 1; n < nr_vmids; n++) {
+		u32 id = (vmid_last + n) % nr_vmids;
+
+		if (id && !(vmid_used[id / 64] & BIT(id % 64))) {
+			vmid_used[id / 64] |= BIT(id % 64);
+			vmid_last = id;
+			*vmid = id;
+			rc = 0;
+			break;
+		}
+	}
+	spin_unlock(&vmid_lock);
+	return rc;
+}
+
+static void vmid_free(u32 vmid)
+{
+	spin_lock(&vmid_lock);
+	vmid_used[vmid / 64] &= ~BIT(vmid % 64);
+	spin_unlock(&vmid_lock);
+}
 static u64 tcr_value;
 u64 vtcr_el2_value;
 u32 ipa_bits;
@@ -100,6 +137,11 @@ int mmu_init(void)
 	ipa_bits = 39;
 	vtcr_el2_value = BIT(31) | ((u64)(parange > 5 ? 5 : parange) << 16) | (3UL << 12) |
 			 (1UL << 10) | (1UL << 8) | (1UL << 6) | (64 - ipa_bits);
+	/* 16-bit VMIDs where the CPU has them (VMIDBits = 2): VTCR_EL2.VS. */
+	if (((read_sysreg(id_aa64mmfr1_el1) >> 4) & 0xf) == 2) {
+		vtcr_el2_value |= BIT(19);
+		nr_vmids = 1U << 16;
+	}
 	return 0;
 }
 
@@ -177,7 +219,16 @@ static const struct pgtable_mm_ops s2_mm_ops = {
 
 int arch_domain_init(struct domain *d)
 {
-	return pgtable_init(&d->s2, PGT_STAGE2, ipa_bits, &s2_mm_ops, d);
+	int rc = vmid_alloc(&d->vmid);
+
+	if (rc) {
+		printk("d%u: no VMID left (%u domains at once is the most)\n", d->id, nr_vmids - 1);
+		return rc;
+	}
+	rc = pgtable_init(&d->s2, PGT_STAGE2, ipa_bits, &s2_mm_ops, d);
+	if (rc)
+		vmid_free(d->vmid);
+	return rc;
 }
 
 void arch_domain_destroy(struct domain *d)
@@ -193,6 +244,7 @@ void arch_domain_destroy(struct domain *d)
 	dsb(ish);
 	write_sysreg(vttbr_el2, saved);
 	isb();
+	vmid_free(d->vmid);
 }
 
 int arch_domain_map(struct domain *d, ipa_t ipa, paddr_t pa, u64 size, u64 attrs)

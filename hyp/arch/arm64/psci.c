@@ -2,6 +2,7 @@
 /* PSCI: Domus calls the firmware's over SMC, and serves its own to guests over HVC. */
 #include <domus/arch.h>
 #include <domus/domain.h>
+#include <domus/errno.h>
 #include <domus/printk.h>
 #include <domus/sched.h>
 #include "arm64.h"
@@ -85,14 +86,14 @@ static bool supported(u32 fid)
 static s64 cpu_on(struct vcpu *v, u64 target, u64 entry, u64 ctx)
 {
 	struct vcpu *t = domain_vcpu_by_mpidr(v->dom, target);
+	int rc;
 
 	if (!t)
 		return PSCI_INVALID_PARAMETERS;
-	if (t->state != VCPU_OFFLINE)
-		return PSCI_ALREADY_ON;
-	arch_vcpu_reset(t, entry, ctx);
-	vcpu_start(t);
-	return PSCI_SUCCESS;
+	/* -EAGAIN: t just went down and its pCPU is saving it, a matter of a switch. */
+	while ((rc = vcpu_bring_up(t, entry, ctx)) == -EAGAIN)
+		arch_cpu_relax();
+	return rc ? PSCI_ALREADY_ON : PSCI_SUCCESS;
 }
 
 static s64 affinity_info(struct vcpu *v, u64 target, u64 level)
@@ -104,7 +105,8 @@ static s64 affinity_info(struct vcpu *v, u64 target, u64 level)
 	t = domain_vcpu_by_mpidr(v->dom, target);
 	if (!t)
 		return PSCI_INVALID_PARAMETERS;
-	return t->state == VCPU_OFFLINE ? 1 : 0;
+	/* Off once it is down and its state saved: a CPU_ON after this one works at once. */
+	return READ_ONCE(t->down) && !__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE) ? 1 : 0;
 }
 
 /* Called for HVC #0 and SMC #0 from a guest; the result goes to x0. */

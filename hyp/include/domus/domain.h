@@ -1,5 +1,38 @@
 /* SPDX-License-Identifier: MIT */
-/* Domains: the unit of isolation, with their memory, vCPUs and devices. */
+/*
+ * Domains: the unit of isolation, with their memory, vCPUs and devices.
+ *
+ * A domain's lifetime, and who may hold a struct domain *:
+ *
+ *   domain_create                     domain_destroy
+ *        |          phase 1: refuse      phase 2: wait for        phase 3:
+ *        v          new references       the old ones             free
+ *   BUILDING -> RUNNING/PAUSED/SHUTDOWN -> DYING (listed) -> unlinked -> gone
+ *                                              |   ^
+ *                                              +---+ -EBUSY while another domain
+ *                                                    still pins one of its grants
+ *
+ * - Its own vCPUs hold v->dom while they run. Phase 1 pauses them and waits
+ *   until none is loaded on a pCPU.
+ * - Any other holder found it by id or on the list (domain_by_id,
+ *   domain_list): the pointer is good until that pCPU next passes through
+ *   schedule(). Domus' code runs to its end with interrupts masked and never
+ *   schedules in the middle of a hypercall (long ones continue as a new call,
+ *   see hypercall_dispatch), so that is the end of the hypercall or trap that
+ *   made the lookup. Such a holder must not keep the pointer anywhere.
+ * - Longer-lived references are only these, and phase 1 removes them: a
+ *   connected event-channel pair names its peer (evtchn_domain_close breaks
+ *   every pair), and a mapping or copy of a grant pins the granter's table
+ *   (destroy stays in phase 1, returning -EBUSY, until the pins are gone).
+ *
+ * Phase 1 marks the domain DYING: domain_by_id no longer finds it, so no new
+ * reference can be taken (only the toolstack's domain_by_id_any still sees
+ * it, to retry a destroy). Phase 2 unlinks it and waits for a grace period
+ * (sched_quiesce: every other pCPU passes through schedule()), after which no
+ * pointer found before the unlink can still be in use. Phase 3 frees its
+ * grant table, ports, frames (every frame mm records as its own), vCPUs and
+ * the structure itself.
+ */
 #ifndef DOMUS_DOMAIN_H
 #define DOMUS_DOMAIN_H
 
@@ -14,7 +47,6 @@
 
 #define DOMAIN_MAX_BANKS 8
 #define GFN_NONE (~0ULL)
-#define DOMAIN_MAX_DISPLACED (GNTTAB_DEFAULT_MAX_FRAMES + 8)
 /* The PPI that signals event channels to every domain: Xen's GUEST_EVTCHN_PPI. */
 #define EVTCHN_PPI 31
 
@@ -74,12 +106,6 @@ struct domain {
 	u64 gnttab_gfn[GNTTAB_DEFAULT_MAX_FRAMES]; /* where each grant frame is mapped */
 	u64 hvm_params[HVM_NR_PARAMS];
 	u64 vm_assist; /* VMASST_TYPE_* bits the guest enabled */
-	/*
-	 * RAM a guest's shared pages displaced (add_to_physmap over RAM): out of
-	 * its map but still its own, freed with it, when nothing can map it any more.
-	 */
-	paddr_t displaced[DOMAIN_MAX_DISPLACED];
-	u32 nr_displaced;
 	struct evtchn_domain *evtchn;
 	struct gnttab_domain *gnttab;
 	/* Rate limit for log lines a guest can provoke (guest_printk). */
@@ -101,25 +127,40 @@ int domain_add_mmio(struct domain *d, ipa_t base, u64 size,
 struct mmio_handler *domain_find_mmio(struct domain *d, ipa_t ipa);
 struct vcpu *domain_vcpu_by_mpidr(struct domain *d, u64 mpidr);
 void domain_pause(struct domain *d);
-/* The lowest unused domain id, DOMID_INVALID if none. */
+/*
+ * An id for a new domain, DOMID_INVALID if all are taken. Not the lowest free
+ * one: ids are handed out round robin, so a departed domain's id comes back
+ * only after every other one was used (ports and XenStore permissions may
+ * still name it for a while).
+ */
 domid_t domain_free_id(void);
 /*
- * Ends a guest domain and returns its memory to the free pool: its vCPUs
- * stop, its ports close, its grants and the other domains' mappings of its
- * frames go. -EBUSY if another domain still maps one of its grants (try
- * again after that is unmapped), -EPERM for dom0.
+ * Ends a guest domain and returns its memory to the free pool (the three
+ * phases above): its vCPUs stop, its ports close, its grants and the other
+ * domains' mappings of its frames go. -EBUSY if another domain still maps one
+ * of its grants (it stays DYING; call again once that is unmapped), -EPERM
+ * for dom0. d must not be used after a return of 0.
  */
 int domain_destroy(struct domain *d);
 /* Guest domains the toolstack builds (domu.c). */
 int domu_create(const char *name, u32 nr_vcpus, u64 max_pages, domid_t *id);
 int domu_set_vcpu_context(struct domain *d, u32 vcpu, u64 pc, u64 x0);
 int domu_start(struct domain *d);
+/* BUILDING to RUNNING with vCPU 0 started; -EBUSY if not BUILDING. */
+int domain_start(struct domain *d);
 void domain_unpause(struct domain *d);
 void domain_shutdown(struct domain *d, unsigned int reason);
 void domain_crash(struct domain *d, const char *why);
+/* The first listed domain (DYING ones too); walk on with ->next, within the rule above. */
 struct domain *domain_list(void);
-/* The domain with that id, or NULL. DOMID_SELF is the caller's job to resolve. */
+/*
+ * The live domain with that id, or NULL: never a DYING one, so no new
+ * reference to a domain being destroyed can be taken. The pointer is good
+ * until this pCPU next schedules. DOMID_SELF is the caller's job to resolve.
+ */
 struct domain *domain_by_id(domid_t id);
+/* The same, DYING domains included: for the toolstack, which retries their destroy. */
+struct domain *domain_by_id_any(domid_t id);
 /* Calls fn on every domain with the domain list locked (fn must not create or destroy one). */
 void domain_for_each(void (*fn)(struct domain *d));
 /* Copies into guest memory by IPA (the domain's own banks only). */

@@ -27,4 +27,10 @@
 #define ENODATA 61
 #define EOPNOTSUPP 95
 
+/*
+ * Internal, never returned to a guest: the handler did part of a long call and
+ * left the rest in the vCPU's argument registers (see hypercall_dispatch).
+ */
+#define ERESTART 85
+
 #endif

@@ -36,11 +36,13 @@ struct evtchn_domain {
 /* Per-domain state in d->evtchn. Init: 0, -EEXIST, -EINVAL or -ENOMEM. */
 int evtchn_domain_init(struct domain *d);
 /*
- * Closes every port (connected peers go back to unbound, waiting for d's id)
- * and frees the state. d's vCPUs must be out of hypercalls; call it before
- * d's memory, and with it shared_info, is released.
+ * Phase 1 of d's destruction (domain.h): closes every port, so that no peer
+ * names d any more (connected peers go back to unbound, waiting for d's id).
+ * d's vCPUs must be out of hypercalls, and d DYING, so nothing binds anew.
  */
-void evtchn_domain_destroy(struct domain *d);
+void evtchn_domain_close(struct domain *d);
+/* Phase 3: frees d's port state, once no pCPU can still be looking at it. */
+void evtchn_domain_free(struct domain *d);
 
 /* Bytes of the argument of EVTCHNOP cmd, or -ENOSYS if Domus does not do it. */
 long evtchn_op_size(int cmd);

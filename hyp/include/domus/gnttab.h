@@ -22,16 +22,21 @@ struct vcpu;
 int gnttab_domain_init(struct domain *d, u32 max_frames);
 
 /*
- * Tears down d's grant state; d's vCPUs must no longer run. Every mapping d
- * holds of other domains' grants is unmapped and unpinned, and d's own
- * grants can no longer be mapped or copied (GNTST_bad_domain).
+ * Phase 1 of d's destruction (domain.h); d's vCPUs must no longer run. Every
+ * mapping d holds of other domains' grants is unmapped and unpinned, and d's
+ * own grants can no longer be mapped or copied (GNTST_bad_domain). The table
+ * itself stays until gnttab_domain_free.
  *
- * If another domain still maps or copies one of d's grants, d's table stays
- * (d->gnttab is left set) because that domain still reaches d's RAM through
- * it: the caller must then keep d's memory and call this again later, until
- * d->gnttab is NULL. Only then is it safe to give d's RAM back.
+ * -EBUSY if another domain still maps or copies one of d's grants: that
+ * domain still reaches d's RAM through it, so d's memory must stay; call
+ * again later. 0 once nothing pins d's table. Calling it again is harmless.
  */
-void gnttab_domain_destroy(struct domain *d);
+int gnttab_domain_release(struct domain *d);
+/*
+ * Phase 3: frees d's table (after a release that returned 0 and a grace
+ * period, so that no pCPU still looks at it). d->gnttab is NULL after.
+ */
+void gnttab_domain_free(struct domain *d);
 
 /*
  * XENMEM_add_to_physmap(space=grant_table, idx): grows d's table to idx + 1

@@ -24,9 +24,16 @@ void mm_free_pages(void *va, u64 npages);
 /* Zeroed object of at least size bytes (page granular: for long-lived structures). */
 void *mm_zalloc(size_t size);
 void mm_free(void *p, size_t size);
-/* Guest memory: npages aligned to align_pages, not zeroed. */
-int mm_alloc_guest(u64 npages, u64 align_pages, paddr_t *pa);
+/*
+ * Guest memory: npages aligned to align_pages, not zeroed, recorded as
+ * owner's until freed (mm_free_guest, or mm_free_domain_frames when owner ends).
+ */
+int mm_alloc_guest(domid_t owner, u64 npages, u64 align_pages, paddr_t *pa);
 void mm_free_guest(paddr_t pa, u64 npages);
+/* The domain a frame was given to, DOMID_INVALID if none (free, or the hypervisor's). */
+domid_t mm_frame_owner(paddr_t pa);
+/* Frees every frame owner still has, wherever it is mapped or not; how many. */
+u64 mm_free_domain_frames(domid_t owner);
 u64 mm_free_count(void);
 u64 mm_total_pages(void);
 /* The largest free run with the given alignment (for dom0's banks). */

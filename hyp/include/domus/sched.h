@@ -60,6 +60,14 @@ void sched_check(void);
 
 
 
+/* Brings the domain's first vCPU up where the toolstack set it (it must be down). */
 void vcpu_start(struct vcpu *v);
+/*
+ * PSCI CPU_ON: brings a down vCPU up at entry with x0, checked and done under
+ * its queue lock, so of two callers only one succeeds. -EBUSY if it is up,
+ * -EAGAIN while the pCPU it went down on still saves it (try again). A paused
+ * vCPU comes up paused and runs once its domain is unpaused.
+ */
+int vcpu_bring_up(struct vcpu *v, u64 entry, u64 x0);
 void vcpu_unpause(struct vcpu *v);
 #endif

@@ -19,11 +19,11 @@ struct cpu_regs {
 };
 
 enum vcpu_state {
-	VCPU_OFFLINE, /* not started, or PSCI CPU_OFF */
+	VCPU_OFFLINE, /* down (not started, or PSCI CPU_OFF) and not paused */
 	VCPU_RUNNABLE, /* on its run queue */
 	VCPU_RUNNING,
 	VCPU_BLOCKED, /* WFI: waits for an interrupt or its timer */
-	VCPU_PAUSED, /* its domain is paused or dying */
+	VCPU_PAUSED, /* paused (pause_count), up or down */
 };
 
 struct vcpu {
@@ -35,7 +35,8 @@ struct vcpu {
 	u64 mpidr; /* the affinity the guest sees (VMPIDR_EL2) */
 	unsigned int pcpu; /* the pCPU whose run queue holds it */
 	enum vcpu_state state;
-	bool paused_online; /* state before a pause: runnable rather than off */
+	bool down; /* PSCI: not started, or CPU_OFF (the guest's say) */
+	u32 pause_count; /* held by its domain while paused, shut down or dying (Domus' say) */
 	struct vcpu *rq_next;
 	bool on_rq;
 	/* Picked by a pCPU and not yet saved back: its state may be in a CPU's

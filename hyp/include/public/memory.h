@@ -14,6 +14,7 @@
 #define XENMEM_acquire_resource 28
 /* The low six bits of the command are the op; the rest is a continuation index. */
 #define MEMOP_CMD_MASK 0x3f
+#define MEMOP_EXTENT_SHIFT 6
 
 #define XENMAPSPACE_shared_info 0
 #define XENMAPSPACE_grant_table 1
