@@ -61,13 +61,13 @@ static void cpu_el2_init(struct pcpu *p)
 	write_sysreg(vbar_el2, el2_vectors);
 	write_sysreg(hcr_el2, HCR_RW);
 	write_sysreg(cptr_el2, 0x33ff); /* FP/SIMD not trapped */
-	write_sysreg(mdcr_el2, (read_sysreg(pmcr_el0) >> 11) & 0x1f); /* HPMN: all counters */
 	write_sysreg(cnthctl_el2, BIT(0)); /* EL1 reads the counter; its physical timer traps */
 	write_sysreg(cntvoff_el2, 0);
 	write_sysreg(cnthp_ctl_el2, 0);
 	write_sysreg(vpidr_el2, read_sysreg(midr_el1));
 	write_sysreg(hstr_el2, 0);
 	isb();
+	vdebug_cpu_init(); /* MDCR_EL2: debug and PMU traps */
 }
 
 static void cpu_irqs_init(unsigned int cpu)

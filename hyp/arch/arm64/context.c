@@ -87,6 +87,7 @@ void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0)
 	v->regs.pc = entry;
 	v->regs.pstate = PSR_DAIF | PSR_MODE_EL1H;
 	v->arch.sctlr_el1 = SCTLR_EL1_RESET;
+	v->arch.dbg_oslk = 1;
 }
 
 u64 arch_vcpu_timer_deadline(const struct vcpu *v)
@@ -101,7 +102,6 @@ u64 arch_vcpu_timer_deadline(const struct vcpu *v)
 static void save_el1(struct arch_vcpu *a)
 {
 	a->sctlr_el1 = read_sysreg(sctlr_el1);
-	a->actlr_el1 = read_sysreg(actlr_el1);
 	a->cpacr_el1 = read_sysreg(cpacr_el1);
 	a->ttbr0_el1 = read_sysreg(ttbr0_el1);
 	a->ttbr1_el1 = read_sysreg(ttbr1_el1);
@@ -130,7 +130,6 @@ static void save_el1(struct arch_vcpu *a)
 static void load_el1(const struct arch_vcpu *a)
 {
 	write_sysreg(sctlr_el1, a->sctlr_el1);
-	write_sysreg(actlr_el1, a->actlr_el1);
 	write_sysreg(cpacr_el1, a->cpacr_el1);
 	write_sysreg(ttbr0_el1, a->ttbr0_el1);
 	write_sysreg(ttbr1_el1, a->ttbr1_el1);
@@ -231,4 +230,5 @@ void arch_vcpu_switch(struct vcpu *prev, struct vcpu *next)
 	} else {
 		write_sysreg(ICH_HCR_EL2, 0);
 	}
+	vdebug_switch(prev, next);
 }

@@ -9,7 +9,7 @@
  * (op0=3, op1=0, CRn=0, CRm=1..7). Each read returns the hardware value with
  * the features hidden whose state Domus does not switch between vCPUs:
  * SVE and SME (vector registers wider than the FP state we save), MTE (tag
- * storage), MPAM, AMU, and pointer authentication (its keys).
+ * storage), MPAM, AMU, pointer authentication (its keys), the PMU and trace.
  */
 struct hidden_field {
 	u32 enc;
@@ -30,6 +30,16 @@ static const struct hidden_field hidden[] = {
 	{ SYSREG_ENC(3, 0, 0, 6, 1), FIELD(4) | FIELD(8) | FIELD(24) | FIELD(28) },
 	/* ID_AA64ISAR2_EL1: GPA3, APA3 */
 	{ SYSREG_ENC(3, 0, 0, 6, 2), FIELD(8) | FIELD(12) },
+	/*
+	 * ID_AA64DFR0_EL1: PMUVer (no PMU: vdebug.c), and the trace, statistical
+	 * profiling, branch record and multi-threaded PMU extensions (their state
+	 * is not switched either). Breakpoints and watchpoints stay: each vCPU has
+	 * its own.
+	 */
+	{ SYSREG_ENC(3, 0, 0, 5, 0), FIELD(4) | FIELD(8) | FIELD(32) | FIELD(40) | FIELD(44) |
+					 FIELD(48) | FIELD(52) },
+	/* ID_DFR0_EL1 (AArch32's view): PerfMon, and the trace fields */
+	{ SYSREG_ENC(3, 0, 0, 1, 2), FIELD(12) | FIELD(16) | FIELD(24) },
 };
 
 /* Reads ID register (3, 0, 0, crm, op2) of this CPU; 0 for unallocated ones. */

@@ -45,10 +45,14 @@
 #define HCR_TWE BIT(14)
 #define HCR_TSC BIT(19)
 #define HCR_TID3 BIT(18)
+#define HCR_TIDCP BIT(20) /* implementation-defined registers: undefined for guests */
+#define HCR_TACR BIT(21) /* ACTLR_EL1: its bits change the CPU for everybody */
+#define HCR_TSW BIT(22) /* data cache by set/way: it reaches other domains' lines */
 #define HCR_PTW BIT(2) /* a stage-1 walk into Device memory is a stage-2 fault */
 #define HCR_RW BIT(31)
 #define HCR_GUEST (HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | \
-		   HCR_TWI | HCR_TWE | HCR_TSC | HCR_TID3 | HCR_RW | HCR_PTW)
+		   HCR_TWI | HCR_TWE | HCR_TSC | HCR_TID3 | HCR_TIDCP | HCR_TACR | HCR_TSW | \
+		   HCR_RW | HCR_PTW)
 
 #define SCTLR_EL2_RES1 0x30c50830UL
 #define SCTLR_M BIT(0)
@@ -59,6 +63,7 @@
 #define SCTLR_EL1_RESET 0x30d00800UL /* RES1 bits, MMU and caches off */
 
 #define PSR_MODE_EL1H 0x5
+#define PSR_NRW BIT(4) /* the interrupted state was AArch32 */
 #define PSR_DAIF (0xfUL << 6)
 
 #endif

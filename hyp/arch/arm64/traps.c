@@ -35,7 +35,9 @@ static void skip_insn(struct vcpu *v)
 static void inject_sync(struct vcpu *v, u64 esr, u64 far, bool set_far)
 {
 	u64 mode = v->regs.pstate & 0xf;
-	u64 offset = mode == 0 ? 0x400 : (mode == 4 ? 0x000 : 0x200);
+	/* From AArch32 EL0 (PSTATE.nRW), from AArch64 EL0, from EL1 with SP_EL0, with SP_EL1. */
+	u64 offset = v->regs.pstate & PSR_NRW ? 0x600 :
+		     mode == 0 ? 0x400 : (mode == 4 ? 0x000 : 0x200);
 
 	write_sysreg(elr_el1, v->regs.pc);
 	write_sysreg(spsr_el1, v->regs.pstate);
@@ -221,12 +223,52 @@ static bool emulate_cntp(struct vcpu *v, const struct sysreg_access *s)
 	return false;
 }
 
+/*
+ * DC ISW, CSW, CISW (HCR_EL2.TSW): by set/way, an operation reaches every
+ * line of the cache, other domains' and Domus' included. Each is done as a
+ * clean and invalidate, which loses nobody's data; an invalidate alone would
+ * drop other domains' dirty lines.
+ */
+static bool emulate_set_way(struct vcpu *v, const struct sysreg_access *s)
+{
+	if (s->op0 != 1 || s->op1 != 0 || s->crn != 7 || s->op2 != 2 ||
+	    (s->crm != 6 && s->crm != 10 && s->crm != 14))
+		return false;
+	asm volatile("dc cisw, %0" : : "r"(get_reg(v, s->rt)) : "memory");
+	return true;
+}
+
 static void handle_sysreg(struct vcpu *v, u64 esr)
 {
 	struct sysreg_access s;
 	u64 val;
 
 	if (sysreg_decode(esr, &s) == 0) {
+		val = s.read ? 0 : get_reg(v, s.rt);
+		switch (vdebug_access(v, &s, &val)) {
+		case VDEBUG_DONE:
+			if (s.read)
+				set_reg(v, s.rt, val);
+			skip_insn(v);
+			return;
+		case VDEBUG_RETRY:
+			return;
+		case VDEBUG_UNDEF:
+			inject_undef(v);
+			return;
+		case VDEBUG_NOT_MINE:
+			break;
+		}
+		if (s.enc == SYSREG_ENC(3, 0, 1, 0, 1)) { /* ACTLR_EL1: reads as it is, writes ignored */
+			if (s.read)
+				set_reg(v, s.rt, read_sysreg(actlr_el1));
+			skip_insn(v);
+			return;
+		}
+		if (emulate_set_way(v, &s)) {
+			skip_insn(v);
+			return;
+		}
 		switch (s.enc) {
 		case SYSREG_ICC_SGI1R_EL1:
 		case SYSREG_ICC_ASGI1R_EL1:

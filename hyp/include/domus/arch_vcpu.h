@@ -7,7 +7,7 @@
 
 struct arch_vcpu {
 	/* EL1/EL0 system registers, switched only when the pCPU changes vCPU. */
-	u64 sctlr_el1, actlr_el1, cpacr_el1;
+	u64 sctlr_el1, cpacr_el1; /* ACTLR_EL1 is the hardware's, read-only to guests (TACR) */
 	u64 ttbr0_el1, ttbr1_el1, tcr_el1, mair_el1, amair_el1;
 	u64 esr_el1, far_el1, afsr0_el1, afsr1_el1, par_el1;
 	u64 vbar_el1, contextidr_el1, cntkctl_el1;
@@ -21,6 +21,13 @@ struct arch_vcpu {
 	u64 cntv_ctl, cntv_cval;
 	/* Emulated EL1 physical timer (CNTP_* are trapped). */
 	u64 cntp_ctl, cntp_cval;
+	/*
+	 * Debug state (vdebug.c): the OS lock and friends always in software;
+	 * breakpoints, watchpoints and claim tags in the hardware once owned.
+	 */
+	bool dbg_owned;
+	u8 dbg_oslk, dbg_osdlk, dbg_prcr, dbg_claim;
+	u64 dbg_bvr[16], dbg_bcr[16], dbg_wvr[16], dbg_wcr[16];
 	/* GICv3 virtual CPU interface */
 	u64 ich_vmcr;
 	u64 ich_ap0r[4], ich_ap1r[4];
