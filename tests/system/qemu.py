@@ -156,6 +156,7 @@ class Machine:
         try:
             self.child.expect(pattern, timeout=timeout * TIMEOUT_SCALE)
         except pexpect.TIMEOUT:
+            self.hypervisor_view()
             raise AssertionError(f"{self.name}: no {pattern!r} on the console within "
                                  f"{timeout * TIMEOUT_SCALE:.0f}s{self._tail()}") from None
         except pexpect.EOF:
@@ -189,6 +190,7 @@ class Machine:
             if m:
                 return m
             if time.monotonic() > deadline:
+                self.hypervisor_view()
                 raise AssertionError(f"{self.name}: no {pattern!r} on the console within "
                                      f"{timeout * TIMEOUT_SCALE:.0f}s{self._tail()}")
             try:
@@ -204,6 +206,19 @@ class Machine:
 
     def send(self, text):
         self.child.send(text)
+
+    def hypervisor_view(self):
+        """Domus' own account (debug keys d, r, e: domains and vCPUs with their event state,
+        run queues, event channels), put into the log when a wait times out, so that a stall
+        shows who was waiting on what. Input goes back to dom0 afterwards."""
+        if not self.hypervisor or self.child is None or not self.child.isalive():
+            return
+        self._note("a wait timed out: Domus' debug keys d, r, e")
+        try:
+            self.child.send("\x01\x01\x01dre\x01\x01\x01")
+            self.child.expect(pexpect.TIMEOUT, timeout=3)
+        except pexpect.EOF:
+            pass
 
     def shell(self, cmd, timeout=60):
         """Runs cmd in the guest's shell; returns (output, exit status).

@@ -76,9 +76,10 @@ def test_guest_reboot_restarts_it_as_on_reboot_says(domus_image, boot):
     m.wait_logged(r"\(domus\) d1: shut down \(reboot\)", since)
     m.wait_logged(r"\(domus\) d1: destroyed", since)
     m.wait_logged(r"domus: the console of 'guest' closed", since)
-    # on_reboot = restart: the toolstack builds it again from its config.
-    m.wait_logged(r"\(domus\) d1: running", since, timeout=120)
-    assert re.search(r"^guest\s+1\s+256\s+1\s+running", m.run("domus list"), re.M)
+    # on_reboot = restart: the toolstack builds it again from its config, as a new domain
+    # with the next id (ids are not reused at once: whatever still names d1 reaches nobody).
+    m.wait_logged(r"\(domus\) d2: running", since, timeout=120)
+    assert re.search(r"^guest\s+2\s+256\s+1\s+running", m.run("domus list"), re.M)
     attach(m, "guest")
     guest_run(m, "cat /sys/hypervisor/type", r"\nxen\r*\n")
 

@@ -116,6 +116,16 @@ def in_guest(m, cmd, timeout=60):
     return out.group(1)
 
 
+def wait_in_guest(m, path, present=True, timeout=60):
+    """Waits in the attached guest until path appears (or, present=False, goes), as a user's
+    script waits for a device: a front end connects (or closes) in the guest's own time after
+    the toolstack's attach (detach) returns, and the device shows up in sysfs only then."""
+    test = f"[ -e {path} ]" if present else f"[ ! -e {path} ]"
+    out = in_guest(m, f"for i in $(seq {timeout * 10}); do {test} && break; sleep 0.1; done; "
+                      f"{test} && echo waited=yes", timeout=timeout + 30)
+    assert "waited=yes" in out, f"{path} {'never came' if present else 'never went'}: {out}"
+
+
 def test_guests_reach_dom0_each_other_and_the_host_side_through_dom0s_bridge(domus_image, boot,
                                                                                tmp_path):
     """A packet's whole path: netfront, the ring in granted pages, netback's vif in dom0,
@@ -192,6 +202,8 @@ def test_disks_and_networks_come_and_go_in_a_running_guest(domus_image, boot):
         assert status == 1 and why in out, f"domus {cmd}: {status}: {out}"
 
     attach(m, "hot")
+    wait_in_guest(m, "/sys/block/xvdb")
+    wait_in_guest(m, "/sys/class/net/eth0")
     assert in_guest(m, "cat /sys/block/xvdb/size").split()[-1] == "16384"
     written = sha(in_guest(m, "dd if=/dev/urandom of=/tmp/p bs=64k count=16 2>/dev/null; "
                               "dd if=/tmp/p of=/dev/xvdb bs=64k oflag=direct 2>/dev/null; "
@@ -206,6 +218,8 @@ def test_disks_and_networks_come_and_go_in_a_running_guest(domus_image, boot):
     m.run("domus block-detach hot xvdb", timeout=60)
     m.run("domus network-detach hot 0", timeout=60)
     attach(m, "hot")
+    wait_in_guest(m, "/sys/block/xvdb", present=False)
+    wait_in_guest(m, "/sys/class/net/eth0", present=False)
     gone = in_guest(m, "ls /sys/block /sys/class/net")
     assert "xvdb" not in gone and "eth0" not in gone
     detach(m)
