@@ -152,6 +152,9 @@ int consoled_run(const struct domu_config *c, uint16_t domid, uint64_t gfn, uint
 	char path[300], pidpath[300];
 	int pidfd, evfd = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC), lfd, logfd, client = -1, local;
 	bool stopped = false;
+	/* Typed bytes read from the attached client that the guest's ring had no room for. */
+	char input[1024];
+	size_t pending = 0, input_off = 0;
 
 	mkdir_p(CONSOLE_LOG_DIR);
 	mkdir_p(CONSOLE_SOCK_DIR);
@@ -182,7 +185,9 @@ int consoled_run(const struct domu_config *c, uint16_t domid, uint64_t gfn, uint
 	write_all(ready_fd, "R", 1);
 	close(ready_fd);
 	for (;;) {
-		struct pollfd p[3] = { { evfd, POLLIN, 0 }, { lfd, POLLIN, 0 }, { client, POLLIN, 0 } };
+		/* Typed input is read only when what came before it is in the ring. */
+		struct pollfd p[3] = { { evfd, POLLIN, 0 }, { lfd, POLLIN, 0 },
+				       { client, pending ? 0 : POLLIN, 0 } };
 		struct domus_ctl_domaininfo info;
 		uint16_t id;
 		char buf[1024];
@@ -214,14 +219,26 @@ int consoled_run(const struct domu_config *c, uint16_t domid, uint64_t gfn, uint
 					close(old);
 			}
 		}
-		if (client >= 0 && (p[2].revents & (POLLIN | POLLHUP))) {
-			ssize_t n = read(client, buf, sizeof(buf));
+		/* Input the guest had no room for yet: as its ring empties, in it goes. */
+		if (pending) {
+			size_t n = feed(ring, input + input_off, pending);
+
+			input_off += n;
+			pending -= n;
+			if (n)
+				notify(evfd, (uint32_t)local);
+		}
+		if (client >= 0 && !pending && (p[2].revents & (POLLIN | POLLHUP))) {
+			ssize_t n = read(client, input, sizeof(input));
 
 			if (n <= 0) {
 				close(client);
 				client = -1;
-			} else if (feed(ring, buf, (size_t)n)) {
-				notify(evfd, (uint32_t)local);
+			} else {
+				input_off = feed(ring, input, (size_t)n);
+				pending = (size_t)n - input_off;
+				if (input_off)
+					notify(evfd, (uint32_t)local);
 			}
 		}
 		/* The domain's state, as the hypervisor has it. */
@@ -283,17 +300,19 @@ int console_attach(const char *name)
 			write_all(1, buf, (size_t)n);
 		}
 		if (p[0].revents & (POLLIN | POLLHUP)) {
-			char *detach;
+			/*
+			 * One byte at a time: what is typed after the detach key is
+			 * for whoever reads this terminal next (dom0's shell), so it
+			 * must stay unread in the terminal, not vanish with our buffer.
+			 */
+			char c;
 
-			n = read(0, buf, sizeof(buf));
+			n = read(0, &c, 1);
 			if (n <= 0)
 				break;
-			detach = memchr(buf, DETACH_KEY, (size_t)n);
-			if (detach)
-				n = detach - buf;
-			write_all(fd, buf, (size_t)n);
-			if (detach)
+			if (c == DETACH_KEY)
 				break;
+			write_all(fd, &c, 1);
 		}
 	}
 	if (tty)
@@ -303,7 +322,7 @@ int console_attach(const char *name)
 	if (remote_closed)
 		printf("\r\ndomus: the console of '%s' closed\n", name);
 	else
-		printf("\r\n");
+		printf("\r\ndomus: left the console of '%s'\n", name);
 	fflush(stdout);
 	return 0;
 }

@@ -32,7 +32,10 @@ def guest_run(m, cmd, pattern, timeout=60):
 
 
 def detach(m):
+    """Leaves the guest's console: once `domus console` says so, what is typed next reaches
+    dom0's shell (a prompt alone could still be the guest's, printed just before)."""
     m.send(DETACH)
+    m.wait_for(r"domus: left the console of '[^']*'", timeout=30)
     m.wait_for(r"~ # ", timeout=30)
 
 
