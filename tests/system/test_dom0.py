@@ -132,6 +132,8 @@ def test_guest_provoked_log_lines_are_rate_limited(domus_image, boot):
     since = m.mark()
     m.run(f"for i in $(seq 40); do devmem {UNBACKED_ADDR:#010x} 32 2>/dev/null; done; true",
           timeout=120)
+    # Two seconds of quiet refill the rate limit: the next abort is logged, with the count
+    # of the lines that were suppressed.
     m.run("sleep 2")
     m.shell(f"devmem {UNBACKED_ADDR:#010x} 32")
     m.wait_logged(r"\(domus\) d0: \d+ more messages suppressed", since)

@@ -115,8 +115,9 @@ def test_guest_has_its_xenstore_records_and_shuts_down_when_dom0_asks(domus_imag
     m.wait_logged(r"\(domus\) d1: shut down \(poweroff\)", since)
     m.wait_logged(r"\(domus\) d1: destroyed, 256 MiB returned", since)
     assert "guest" not in m.run("domus list")
-    # Fired once when set, once when the guest stopped.
-    assert m.run("sleep 1; cat /tmp/released").count("@releaseDomain") == 2
+    # Fired once when set, once when the guest stopped: the watcher ends after those two
+    # events, and `wait` waits for it to.
+    assert m.run("wait; cat /tmp/released", timeout=60).count("@releaseDomain") == 2
     assert xenstore_nodes(m) == nodes
     out, status = m.shell("domus shutdown guest")
     assert status != 0 and "no domain 'guest'" in out, out

@@ -116,6 +116,22 @@ def in_guest(m, cmd, timeout=60):
     return out.group(1)
 
 
+def wait_received(run, path, size, timeout=60):
+    """Waits until a listening nc has written all size bytes to path: the sender's end returns
+    once the data is sent, the receiver writes it out in its own time."""
+    out = run(f"for i in $(seq {timeout * 10}); do [ \"$(wc -c < {path})\" = {size} ] && break; "
+              f"sleep 0.1; done; wc -c < {path}; sha256sum {path}", timeout=timeout + 30)
+    assert re.search(rf"^{size}$", out, re.M), f"{path}: not {size} bytes: {out}"
+    return out
+
+
+def wait_vifs_gone(m, timeout=60):
+    """dom0's network list once netback has unregistered every vif: it does that as their
+    XenStore records go, in its own time after the toolstack returns."""
+    return m.run(f"for i in $(seq {timeout * 10}); do ls /sys/class/net | grep -q vif || break; "
+                 f"sleep 0.1; done; ls /sys/class/net", timeout=timeout + 30)
+
+
 def wait_in_guest(m, path, present=True, timeout=60):
     """Waits in the attached guest until path appears (or, present=False, goes), as a user's
     script waits for a device: a front end connects (or closes) in the guest's own time after
@@ -164,17 +180,16 @@ def test_guests_reach_dom0_each_other_and_the_host_side_through_dom0s_bridge(dom
              timeout=150)
     assert sha(in_guest(m, "timeout 60 nc 10.0.2.100 7000 | sha256sum", timeout=90)) == served_sha
     detach(m)
-    assert sha(m.run("sleep 1; wc -c /tmp/rx; sha256sum /tmp/rx")) == sent
+    assert sha(wait_received(m.run, "/tmp/rx", 4 << 20)) == sent
     attach(m, "beta")
-    assert sha(in_guest(m, "sleep 1; wc -c /tmp/rx; sha256sum /tmp/rx")) == sent
+    assert sha(wait_received(lambda c, timeout: in_guest(m, c, timeout), "/tmp/rx", 4 << 20)) == sent
     assert alpha_ip in in_guest(m, "cat /proc/net/arp")
     detach(m)
 
     for name in ("alpha", "beta"):
         m.run(f"domus destroy {name}", timeout=60)
     # netback unregisters the vifs as their records go; they leave the bridge with them.
-    left = m.run("for i in $(seq 50); do ls /sys/class/net | grep -q vif || break; sleep 0.2; "
-                 "done; ls /sys/class/net")
+    left = wait_vifs_gone(m)
     assert "vif" not in left
     assert "vif/" not in m.run("xenstore-ls -f /local/domain/0 2>&1")
     assert free_pages(m) == before
@@ -226,8 +241,7 @@ def test_disks_and_networks_come_and_go_in_a_running_guest(domus_image, boot):
     # The data stays in the image; no loop device, vif or record is left behind.
     assert sha(m.run("dd if=/tmp/hot.img bs=64k count=16 2>/dev/null | sha256sum")) == written
     assert "/tmp/hot.img" not in m.run("losetup -a")
-    assert "vif" not in m.run("for i in $(seq 50); do ls /sys/class/net | grep -q vif || break; "
-                              "sleep 0.2; done; ls /sys/class/net")
+    assert "vif" not in wait_vifs_gone(m)
     assert "backend" not in m.run("xenstore-ls -f /local/domain/0 2>&1")
     m.run("domus destroy hot", timeout=60)
     assert free_pages(m) == before
@@ -281,13 +295,13 @@ def test_destroying_a_guest_with_disk_and_network_io_in_flight_cleans_up_its_bac
                 "done &); (while :; do dd if=/dev/urandom of=/dev/xvda bs=64k count=256 "
                 "oflag=direct 2>/dev/null; done &); "
                 f"(dd if=/dev/zero bs=64k count=100000 2>/dev/null | nc {dom0_ip} 5003 &)")
+    # Three seconds of that, so that the destroy finds requests in flight on every path.
     in_guest(m, "sleep 3; cat /sys/block/xvda/stat")
     detach(m)
     m.run("domus destroy busy", timeout=60)
     # Nothing of the guest is left in dom0, and dom0 carries on.
     assert "/tmp/busy.img" not in m.run("losetup -a")
-    assert "vif" not in m.run("for i in $(seq 50); do ls /sys/class/net | grep -q vif || break; "
-                              "sleep 0.2; done; ls /sys/class/net")
+    assert "vif" not in wait_vifs_gone(m)
     assert "backend" not in m.run("xenstore-ls -f /local/domain/0 2>&1")
     assert free_pages(m) == before
     assert xenstore_nodes(m) == nodes
@@ -321,5 +335,7 @@ def test_a_failing_backing_store_gives_the_guest_io_errors_not_a_hang(domus_imag
     detach(m)
     m.run("domus destroy full", timeout=60)
     assert "/small/disk.img" not in m.run("losetup -a")
-    m.run("for i in $(seq 25); do umount /small 2>/dev/null && break; sleep 0.2; done; "
-          "! grep -q /small /proc/mounts")
+    # The loop device lets go of the file in its own time after the detach: the tmpfs
+    # unmounts once it has.
+    m.run("for i in $(seq 600); do umount /small 2>/dev/null && break; sleep 0.1; done; "
+          "! grep -q /small /proc/mounts", timeout=90)
