@@ -1,5 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Domain and vCPU creation, guest memory, MMIO handlers, shutdown and crash. */
+/*
+ * Domain and vCPU creation, guest memory, MMIO handlers, shutdown, crash and
+ * destruction (its three phases: domain.h).
+ *
+ * Locks, in the order taken: d->lock (state changes), then a run-queue lock
+ * (the vCPU pauses that go with them, in sched.c). domains_lock is taken
+ * alone; a p2m lock and then the heap's (mm) when a sweep asks who owns a frame.
+ */
 #include <domus/arch.h>
 #include <domus/domain.h>
 #include <domus/errno.h>
