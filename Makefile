@@ -28,7 +28,7 @@ HYP_CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-ffreestanding -fno-builtin -nostdinc -isystem $(CC_INCLUDE) \
 	-fpie -fno-plt -fvisibility=hidden -fno-stack-protector -fno-omit-frame-pointer \
 	-mgeneral-regs-only -mstrict-align -mno-outline-atomics -march=armv8-a \
-	-Ihyp/include -MMD -MP
+	-Ihyp/arch/arm64/include -Ihyp/include -MMD -MP
 HYP_LDFLAGS := -pie --no-dynamic-linker -z norelro -z noexecstack --no-warn-rwx-segments \
 	-nostdlib -T hyp/arch/arm64/domus.lds
 
@@ -100,7 +100,7 @@ $(B)/hostile/hostile.img: $(B)/hostile/guest.elf
 # "// SOURCES: a.c b.c" line.
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/test_*.c))
 UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter -DHOST_TEST \
-	-Ihyp/include -Itests/unit -fsanitize=address,undefined -fno-omit-frame-pointer
+	-Ihyp/arch/fake/include -Ihyp/include -Itests/unit -fsanitize=address,undefined -fno-omit-frame-pointer
 
 $(B)/unit/%: tests/unit/%.c $(wildcard hyp/*/*.c hyp/*/*/*.c hyp/include/domus/*.h tests/unit/*.h \
 		tools/*/*.c tools/*/*.h)
