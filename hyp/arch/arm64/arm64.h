@@ -28,7 +28,6 @@ extern u32 gic_nr_lrs, gic_nr_aprs;
 
 /* psci.c */
 int psci_cpu_on(u64 mpidr, u64 entry, u64 context);
-void vpsci_handle(struct vcpu *v);
 
 /* traps.c */
 void inject_undef(struct vcpu *v);

@@ -12,6 +12,7 @@
 #include <domus/errno.h>
 #include <domus/platform.h>
 #include <domus/printk.h>
+#include <domus/psci.h>
 #include <domus/sched.h>
 #include "arm64.h"
 #include "asm_offsets.h"
