@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* The fake GIC: list registers per pCPU for the real vGIC, and no physical interrupts to route. */
+#include <domus/arch.h>
+#include <domus/dom0.h>
+#include <domus/sched.h>
+#include <domus/vgic.h>
+
+#include "internal.h"
+
+u32 arch_vgic_nr_lrs(void)
+{
+	return FAKE_NR_LRS;
+}
+
+u64 arch_vgic_read_lr(u32 n)
+{
+	return fake_this_cpu()->lr[n];
+}
+
+void arch_vgic_write_lr(u32 n, u64 val)
+{
+	fake_this_cpu()->lr[n] = val;
+}
+
+void arch_vgic_set_underflow(bool on)
+{
+	fake_this_cpu()->underflow = on;
+}
+
+/*
+ * The list registers are the running guest's CPU interface: it reads and
+ * acknowledges them while its pCPU waits for it to trap, so by index here.
+ */
+u64 fake_lr_read(unsigned int cpu, u32 n)
+{
+	return fake_cpus[cpu].lr[n];
+}
+
+void fake_lr_write(unsigned int cpu, u32 n, u64 val)
+{
+	fake_cpus[cpu].lr[n] = val;
+}
+
+/* No devices are passed through on the fake machine. */
+void arch_hw_irq_enable(u32 intid, bool enable)
+{
+}
+
+void arch_hw_irq_route(u32 intid, unsigned int pcpu)
+{
+}
+
+u32 arch_gic_nr_spis(void)
+{
+	return FAKE_NR_SPIS;
+}

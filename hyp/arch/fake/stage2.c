@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/* Fake stage 2 and guest memory: the real page-table code over the fake RAM, identity stage 1. */
+#include <domus/arch.h>
+#include <domus/domain.h>
+#include <domus/errno.h>
+#include <domus/mm.h>
+#include <domus/pgtable.h>
+
+#include "internal.h"
+
+/* Guests get a 39-bit IPA space, as on arm64 (a level-1 root). */
+#define FAKE_IPA_BITS 39
+
+/*
+ * Table pages come from the hypervisor heap and are counted against the
+ * domain, capped by s2_table_limit when it has one, as the arm64 code does
+ * (a guest must not take the heap in table pages).
+ */
+static void *s2_alloc(void *ctx, paddr_t *pa)
+{
+	struct domain *d = ctx;
+	u64 n = __atomic_add_fetch(&d->s2_table_pages, 1, __ATOMIC_RELAXED);
+	void *p = NULL;
+
+	if (!d->s2_table_limit || n <= d->s2_table_limit)
+		p = mm_alloc_pages(1);
+	if (!p) {
+		__atomic_sub_fetch(&d->s2_table_pages, 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	*pa = va_to_pa(p);
+	return p;
+}
+
+static void s2_free(void *ctx, void *va, paddr_t pa)
+{
+	struct domain *d = ctx;
+
+	__atomic_sub_fetch(&d->s2_table_pages, 1, __ATOMIC_RELAXED);
+	mm_free_pages(va, 1);
+}
+
+static void *s2_phys_to_virt(void *ctx, paddr_t pa)
+{
+	return pa_to_va(pa);
+}
+
+/* No TLBs: a guest reaches its memory through the table every time. */
+static const struct pgtable_mm_ops s2_ops = {
+	.alloc_page = s2_alloc,
+	.free_page = s2_free,
+	.phys_to_virt = s2_phys_to_virt,
+};
+
+int arch_domain_init(struct domain *d)
+{
+	return pgtable_init(&d->s2, PGT_STAGE2, FAKE_IPA_BITS, &s2_ops, d);
+}
+
+void arch_domain_destroy(struct domain *d)
+{
+	pgtable_destroy(&d->s2);
+}
+
+int arch_domain_map(struct domain *d, ipa_t ipa, paddr_t pa, u64 size, u64 pgt_attrs)
+{
+	return pgtable_map(&d->s2, ipa, pa, size, pgt_attrs);
+}
+
+/*
+ * A fake guest runs with its MMU off: its virtual addresses are its
+ * guest-physical ones. Each translation counts as one guest access for the
+ * trap being handled: the measure of a hypercall's work per entry.
+ */
+int arch_gva_to_ipa(struct vcpu *v, vaddr_t va, bool write, ipa_t *ipa)
+{
+	if (va >> FAKE_IPA_BITS)
+		return -EFAULT;
+	v->arch.trap_accesses++;
+	*ipa = va;
+	return 0;
+}
+
+/* Host caches are coherent. */
+void arch_cache_clean_range(void *va, u64 size)
+{
+}
+
+void arch_cache_maintain(void *va, u64 size, bool clean, bool invalidate)
+{
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* Fake vCPU state: resets and switches recorded, and checked as a real CPU would make them hold. */
+#include <domus/arch.h>
+#include <domus/domain.h>
+#include <domus/sched.h>
+#include <domus/string.h>
+
+#include "internal.h"
+
+/*
+ * Loading a vCPU on a pCPU is what arch_vcpu_switch does; the fake records
+ * where, so it can see what hardware would silently get wrong: a vCPU loaded
+ * on two pCPUs at once (its state in two register files), or reset (PSCI
+ * CPU_ON) while a pCPU still holds its registers, which the switch away
+ * then saves over the reset.
+ */
+
+void arch_vcpu_init(struct vcpu *v)
+{
+	v->arch.initialised = true;
+	v->arch.loaded_on = -1;
+}
+
+void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0)
+{
+	int on = __atomic_load_n(&v->arch.loaded_on, __ATOMIC_ACQUIRE);
+
+	if (on >= 0)
+		fake_violation(VCPU_LOG "reset (entry %#lx) while loaded on pCPU %d: the switch "
+				      "away will save the old state over it",
+			       VCPU_ARGS(v), entry, on);
+	memset(&v->regs, 0, sizeof(v->regs));
+	v->regs.x[0] = x0;
+	v->regs.pc = entry;
+	v->arch.entry = entry;
+	v->arch.entry_x0 = x0;
+	v->arch.timer_deadline = 0;
+	memset(&v->arch.trap, 0, sizeof(v->arch.trap));
+	__atomic_add_fetch(&v->arch.resets, 1, __ATOMIC_RELEASE);
+}
+
+void arch_vcpu_switch(struct vcpu *prev, struct vcpu *next)
+{
+	int self = (int)arch_this_pcpu()->id;
+
+	if (prev) {
+		int on = __atomic_exchange_n(&prev->arch.loaded_on, -1, __ATOMIC_ACQ_REL);
+
+		if (on != self)
+			fake_violation(VCPU_LOG "switched out of pCPU %d but loaded on %d",
+				       VCPU_ARGS(prev), self, on);
+	}
+	if (next) {
+		int was = -1;
+
+		if (!__atomic_compare_exchange_n(&next->arch.loaded_on, &was, self, false,
+						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			fake_violation(VCPU_LOG "loaded on pCPU %d while still loaded on pCPU %d",
+				       VCPU_ARGS(next), self, was);
+		next->arch.switches++;
+	}
+}
+
+u64 arch_vcpu_timer_deadline(const struct vcpu *v)
+{
+	return __atomic_load_n(&v->arch.timer_deadline, __ATOMIC_RELAXED);
+}
