@@ -100,7 +100,6 @@ bool runq_remove(struct runqueue *rq, struct vcpu *v)
 	return false;
 }
 
-#ifndef HOST_TEST
 static struct pcpu *this_pcpu(void)
 {
 	return arch_this_pcpu();
@@ -575,4 +574,3 @@ void sched_start(void)
 	schedule();
 	guest_enter();
 }
-#endif

@@ -1,4 +1,4 @@
-// SOURCES: hyp/core/sched.c
+// SOURCES: @core
 /* SPDX-License-Identifier: MIT */
 /* Host tests of the scheduler's run queues: FIFO order, removal, no double queueing. */
 #include <setjmp.h>
@@ -10,8 +10,6 @@
 
 #include <domus/sched.h>
 #include <domus/vcpu.h>
-
-void arch_cpu_relax(void) {}
 
 static struct vcpu v[5];
 static struct runqueue rq;
