@@ -51,6 +51,9 @@ struct machine_cfg {
 	void *ctx; /* the test's, for its guest programs (guest_ctx) */
 	unsigned int timeout_s; /* 60: longer is a hang, which aborts the test program */
 	enum fake_power expect_power; /* FAKE_POWER_ON: dom0's program returns */
+	/* Fake-arch violations that do not fail this test (bits of 1 << FAKE_*), for a
+	 * test of another defect that the same churn also provokes. */
+	unsigned int tolerate;
 };
 
 /*

@@ -1,6 +1,6 @@
 // SOURCES: @core tests/unit/core_harness.c
 /* SPDX-License-Identifier: MIT */
-/* The real core on the fake machine: hypercalls, events, grants, PSCI and destroy from guest programs. */
+/* The real core on the fake machine: hypercalls, events, grants, PSCI and destroy, by guests. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -249,8 +249,10 @@ static void test_grant_copy_of_300_continues_after_each_batch(void **state)
 
 /* ---- destroy ---- */
 
+static u32 busy_vcpus;
+
 /* Does what a guest does that costs the hypervisor memory, then idles. */
-static void domu_uses_memory(struct guest *g)
+static void domu_busy_vcpu(struct guest *g)
 {
 	struct evtchn_alloc_unbound a = { .dom = DOMID_SELF, .remote_dom = 0 };
 
@@ -258,11 +260,21 @@ static void domu_uses_memory(struct guest *g)
 	guest_grant_table(g);
 	for (int i = 0; i < 10; i++)
 		GUEST_EXPECT_EQ(g, guest_evtchn_op(g, EVTCHNOP_alloc_unbound, &a, sizeof(a)), 0);
-	guest_psci(g, PSCI_CPU_ON_64, 1, (u64)(uintptr_t)domu_uses_memory, 0);
+	__atomic_add_fetch(&busy_vcpus, 1, __ATOMIC_RELEASE);
 	for (;;)
 		guest_yield(g);
 }
 
+/* vCPU 0 starts the others (x0 of them in all), then does the same. */
+static void domu_uses_memory(struct guest *g)
+{
+	for (u32 i = 1; i < guest_arg(g); i++)
+		GUEST_EXPECT_EQ(g, guest_psci(g, PSCI_CPU_ON_64, i, (u64)(uintptr_t)domu_busy_vcpu, 0),
+				PSCI_SUCCESS);
+	domu_busy_vcpu(g);
+}
+
+/* Destroyed once every vCPU is up and idling (a CPU_ON racing destroy is test_core_races'). */
 static void dom0_destroys_a_busy_domu(struct guest *g)
 {
 	static const struct {
@@ -272,13 +284,15 @@ static void dom0_destroys_a_busy_domu(struct guest *g)
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		u64 before = guest_free_pages_beside_dom0(g), after;
-		long id = guest_domu_create(g, &(struct domu_spec){ .nr_vcpus = cases[i].vcpus,
-								    .mem_pages = cases[i].pages },
-					    domu_uses_memory, 0);
+		long id;
 
+		__atomic_store_n(&busy_vcpus, 0, __ATOMIC_RELAXED);
+		id = guest_domu_create(g, &(struct domu_spec){ .nr_vcpus = cases[i].vcpus,
+							       .mem_pages = cases[i].pages },
+				       domu_uses_memory, cases[i].vcpus);
 		GUEST_EXPECT(g, id > 0);
-		GUEST_EXPECT(g, guest_free_pages(g) < before - cases[i].pages);
-		for (int y = 0; y < 50; y++)
+		GUEST_EXPECT(g, guest_free_pages_beside_dom0(g) < before - cases[i].pages);
+		while (__atomic_load_n(&busy_vcpus, __ATOMIC_ACQUIRE) < cases[i].vcpus)
 			guest_yield(g);
 		GUEST_EXPECT_EQ(g, guest_domu_destroy(g, (domid_t)id), 0);
 		after = guest_free_pages_beside_dom0(g);

@@ -54,10 +54,19 @@ void fake_cpu_init(struct fake_cpu *c)
 	c->traps = 0;
 }
 
-/* Spinning pCPUs outnumber the host's cores: give the lock holder its turn. */
+/*
+ * A spin-wait step. pCPU threads outnumber the host's cores, so now and then
+ * the spinner gives its core away: the lock holder may be waiting for one.
+ * Not every time: the core spins a thousand steps between kicks.
+ */
 void arch_cpu_relax(void)
 {
-	sched_yield();
+	static __thread unsigned int spins;
+
+	if (++spins % 64 == 0)
+		sched_yield();
+	else
+		__builtin_ia32_pause();
 }
 
 static u64 monotonic_ns(void)
@@ -149,26 +158,29 @@ void fake_cpu_leave(void)
 
 /* ---- what a real CPU would never let happen ---- */
 
-static unsigned int violations;
+static unsigned int violations[FAKE_VIOLATION_KINDS];
 
-void fake_violation(const char *fmt, ...)
+void fake_violation(enum fake_violation_kind kind, const char *fmt, ...)
 {
+	unsigned int n = __atomic_add_fetch(&violations[kind], 1, __ATOMIC_RELAXED);
 	va_list ap;
 
-	__atomic_add_fetch(&violations, 1, __ATOMIC_RELAXED);
+	if (n > 3)
+		return; /* a race that keeps happening would fill the log */
 	va_start(ap, fmt);
 	fprintf(stderr, "fake arch: VIOLATION: ");
 	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
+	fprintf(stderr, n == 3 ? " (more of these are counted, not shown)\n" : "\n");
 	va_end(ap);
 }
 
-unsigned int fake_violation_count(void)
+unsigned int fake_violation_count(enum fake_violation_kind kind)
 {
-	return __atomic_load_n(&violations, __ATOMIC_RELAXED);
+	return __atomic_load_n(&violations[kind], __ATOMIC_RELAXED);
 }
 
 void fake_violations_reset(void)
 {
-	__atomic_store_n(&violations, 0, __ATOMIC_RELAXED);
+	for (int i = 0; i < FAKE_VIOLATION_KINDS; i++)
+		__atomic_store_n(&violations[i], 0, __ATOMIC_RELAXED);
 }

@@ -19,7 +19,7 @@
 
 struct vcpu;
 
-/* RAM lives here in the host's address space (QEMU virt's RAM base; low enough for ASan and TSan). */
+/* RAM lives here in the host's address space (QEMU virt's RAM base; low enough for ASan, TSan). */
 #define FAKE_RAM_BASE 0x40000000ULL
 #define FAKE_RAM_MAX MiB(512)
 #define FAKE_MAX_CPUS 8
@@ -77,12 +77,20 @@ u64 fake_lr_read(unsigned int cpu, u32 n);
 void fake_lr_write(unsigned int cpu, u32 n, u64 val);
 
 /*
- * Something a real CPU would never let happen, seen by the fake arch (a vCPU
- * loaded on two pCPUs, reset while loaded, ...). Reported at once on stderr
- * and counted; the harness fails the test on any.
+ * Something a real CPU would never let happen, seen by the fake arch.
+ * Reported on stderr (the first few of each kind) and counted by kind; the
+ * harness fails the test on any it does not tolerate.
  */
-void fake_violation(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-unsigned int fake_violation_count(void);
+enum fake_violation_kind {
+	FAKE_LOADED_TWICE, /* a vCPU loaded on a second pCPU: its state in two register files */
+	FAKE_RESET_WHILE_LOADED, /* reset (CPU_ON) while a pCPU still holds its state */
+	FAKE_SWITCH_MISMATCH, /* switched out of a pCPU it was not loaded on */
+	FAKE_VIOLATION_KINDS
+};
+void fake_violation(enum fake_violation_kind kind, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+unsigned int fake_violation_count(enum fake_violation_kind kind);
+
 /* Each pCPU's state, the trap it is handling and every vCPU's, for a hang report. */
 void fake_dump_state(void);
 

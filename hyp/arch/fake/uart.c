@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The fake UART: Domus' console goes to stderr when DOMUS_CONSOLE is set, and nothing is typed in. */
+/* The fake UART: the console goes to stderr when DOMUS_CONSOLE is set; nothing is typed in. */
 #include <stdio.h>
 #include <stdlib.h>
 

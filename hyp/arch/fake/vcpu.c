@@ -26,8 +26,9 @@ void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0)
 	int on = __atomic_load_n(&v->arch.loaded_on, __ATOMIC_ACQUIRE);
 
 	if (on >= 0)
-		fake_violation(VCPU_LOG "reset (entry %#lx) while loaded on pCPU %d: the switch "
-				      "away will save the old state over it",
+		fake_violation(FAKE_RESET_WHILE_LOADED,
+			       VCPU_LOG "reset (entry %#lx) while loaded on pCPU %d: the switch "
+					"away will save the old state over it",
 			       VCPU_ARGS(v), entry, on);
 	memset(&v->regs, 0, sizeof(v->regs));
 	v->regs.x[0] = x0;
@@ -47,7 +48,8 @@ void arch_vcpu_switch(struct vcpu *prev, struct vcpu *next)
 		int on = __atomic_exchange_n(&prev->arch.loaded_on, -1, __ATOMIC_ACQ_REL);
 
 		if (on != self)
-			fake_violation(VCPU_LOG "switched out of pCPU %d but loaded on %d",
+			fake_violation(FAKE_SWITCH_MISMATCH,
+				       VCPU_LOG "switched out of pCPU %d but loaded on %d",
 				       VCPU_ARGS(prev), self, on);
 	}
 	if (next) {
@@ -55,7 +57,8 @@ void arch_vcpu_switch(struct vcpu *prev, struct vcpu *next)
 
 		if (!__atomic_compare_exchange_n(&next->arch.loaded_on, &was, self, false,
 						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-			fake_violation(VCPU_LOG "loaded on pCPU %d while still loaded on pCPU %d",
+			fake_violation(FAKE_LOADED_TWICE,
+				       VCPU_LOG "loaded on pCPU %d while still loaded on pCPU %d",
 				       VCPU_ARGS(next), self, was);
 		next->arch.switches++;
 	}

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* PSCI function numbers and return codes: Domus calls the firmware's and serves its own to guests. */
+/* PSCI numbers: Domus calls the firmware's and serves its own to guests (hyp/core/vpsci.c). */
 #ifndef DOMUS_PSCI_H
 #define DOMUS_PSCI_H
 

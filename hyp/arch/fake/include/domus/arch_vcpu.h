@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The fake arch's per-vCPU state: what a host test's guest did last, and what the core asked of it. */
+/* The fake arch's per-vCPU state: what a test's guest did last, and what the core asked of it. */
 #ifndef DOMUS_ARCH_VCPU_H
 #define DOMUS_ARCH_VCPU_H
 
