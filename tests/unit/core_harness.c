@@ -782,6 +782,22 @@ long guest_vcpu_state(struct guest *g, domid_t id, u32 vcpu)
 
 /* ---- the machine ---- */
 
+bool machine_domain_off_cpus(domid_t id)
+{
+	for (struct domain *d = domain_list(); d; d = READ_ONCE(d->next)) {
+		if (d->id != id)
+			continue;
+		for (u32 i = 0; i < d->nr_vcpus; i++) {
+			struct vcpu *v = d->vcpus[i];
+
+			if (__atomic_load_n(&v->arch.loaded_on, __ATOMIC_ACQUIRE) >= 0 ||
+			    __atomic_load_n(&v->on_cpu, __ATOMIC_ACQUIRE))
+				return false;
+		}
+	}
+	return true;
+}
+
 #define DOM0_NR_SPIS 32
 
 /* Dom0 as dom0_build makes it, minus the kernel: privileged, RAM mapped 1:1, vCPU 0 started. */
@@ -1014,6 +1030,8 @@ const char *__tsan_default_suppressions(void)
 		"race_top:runstate_of\n"
 		/* PSCI AFFINITY_INFO: the target's state as a snapshot for the guest */
 		"race_top:affinity_info\n"
+		/* the harness's own oracle: on_cpu, which schedule() sets with a plain store */
+		"race_top:machine_domain_off_cpus\n"
 		/* v->vgic.ap_list peeked before the vCPU's vGIC lock: an adder kicks it anyway */
 		"race_top:vgic_flush_lrs\n";
 }

@@ -143,6 +143,12 @@ u64 guest_free_pages(struct guest *g);
 u64 guest_free_pages_beside_dom0(struct guest *g);
 /* DOMUS_CTL_getvcpuinfo's state (DOMUS_VCPU_*), or -errno. */
 long guest_vcpu_state(struct guest *g, domid_t id, u32 vcpu);
+/*
+ * Whether no vCPU of domain id is on a pCPU now. Not a hypercall: the harness
+ * looks into the machine, as a test's oracle (a pause takes effect when each
+ * pCPU takes its kick; this says when that has happened).
+ */
+bool machine_domain_off_cpus(domid_t id);
 
 /* ---- checks from guest programs ---- */
 

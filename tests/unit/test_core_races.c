@@ -285,10 +285,16 @@ static void dom0_pauses_the_churn(struct guest *g)
 	while (machine_seconds() - t0 < RACE_SECONDS && !bad) {
 		u64 seen;
 
+		int waited = 0;
+
 		GUEST_EXPECT_EQ(g, guest_domu_pause(g, (domid_t)u, true), 0);
-		/* Let the pCPUs take the kicks: a vCPU inside a call finishes it. */
-		for (int i = 0; i < 5; i++)
+		/* The pause takes effect as each pCPU takes its kick: a running guest gets one more step. */
+		while (!machine_domain_off_cpus((domid_t)u) && waited++ < 2000)
 			guest_yield(g);
+		if (waited > 2000 && !bad++)
+			guest_fail(g, __FILE__, __LINE__,
+				   "round %u: d%ld still on a pCPU %d yields after pausedomain", rounds, u,
+				   waited);
 		seen = LOAD(mail.progress);
 		for (u32 v = 0; v < 2; v++) {
 			long s = guest_vcpu_state(g, (domid_t)u, v);
