@@ -1024,6 +1024,8 @@ const char *__tsan_default_suppressions(void)
 		"race_top:ctl_locked\n"
 		"race_top:getdomaininfo\n"
 		"race_top:domain_cpu_ns\n"
+		/* d->state, READ_ONCE'd against DYING; destroy's grace period covers a stale read */
+		"race_top:domain_by_id\n"
 		/* mm_free_count: the heap's free count, read without its lock */
 		"race_top:palloc_free_count\n"
 		/* the state a vCPU switched out in, for its runstate: another pCPU may pause it */
