@@ -121,11 +121,12 @@ CORE_TESTS := $(patsubst tests/unit/%.c,%,$(shell grep -l '^// SOURCES:.*@core' 
 TSAN_TESTS := $(patsubst %,$(B)/unit/tsan/%,$(CORE_TESTS))
 
 # Tests of known defects of the core: built by `make unit` but not run until the fixes
-# land (then take them out of this list). `make races` runs each of their cases in a
-# process of its own, under ASan and TSan.
+# land (then take them out of this list). `make races` runs each case of the race suite
+# in a process of its own, under ASan and TSan, pending or not.
 UNIT_PENDING := test_core_races
 PENDING_BINS := $(foreach t,$(UNIT_PENDING),$(B)/unit/$(t) $(B)/unit/tsan/$(t))
 UNIT_RUN := $(filter-out $(PENDING_BINS),$(UNIT_TESTS) $(TSAN_TESTS))
+RACE_BINS := $(B)/unit/test_core_races $(B)/unit/tsan/test_core_races
 
 $(B)/unit/asan/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -161,8 +162,8 @@ $(patsubst %,$(B)/unit/%,$(CORE_TESTS)): $(CORE_ASAN_OBJS)
 unit: deps-host $(UNIT_TESTS) $(TSAN_TESTS) fuzz
 	@fail=0; for t in $(UNIT_RUN); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
-races: deps-host $(PENDING_BINS)
-	@bash tests/unit/run_cases.sh $(PENDING_BINS)
+races: deps-host $(RACE_BINS)
+	@bash tests/unit/run_cases.sh $(RACE_BINS)
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c, clang): each runs briefly in `make unit`.
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
