@@ -237,6 +237,9 @@ void domain_pause(struct domain *d)
 	if (d->state == DOMAIN_RUNNING)
 		set_state(d, DOMAIN_PAUSED);
 	spin_unlock(&d->lock);
+	/* Paused means off every pCPU when this returns: its state is all in memory. */
+	for (u32 i = 0; i < d->nr_vcpus; i++)
+		vcpu_wait_descheduled(d->vcpus[i]);
 }
 
 /* Guest domains start here: vCPU 0 at what the toolstack set; the others wait for PSCI CPU_ON. */

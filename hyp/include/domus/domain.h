@@ -126,6 +126,7 @@ int domain_add_mmio(struct domain *d, ipa_t base, u64 size,
 		    int (*access)(struct vcpu *, ipa_t, u32, bool, u64 *, void *), void *ctx);
 struct mmio_handler *domain_find_mmio(struct domain *d, ipa_t ipa);
 struct vcpu *domain_vcpu_by_mpidr(struct domain *d, u64 mpidr);
+/* The toolstack's pause: returns once none of d's vCPUs is on a pCPU (not for d's own vCPUs). */
 void domain_pause(struct domain *d);
 /*
  * An id for a new domain, DOMID_INVALID if all are taken. Not the lowest free
