@@ -200,8 +200,8 @@ $(B)/tools/domus-selftest: tools/domus-selftest.c tools/hostile.c tools/hostile.
 	@echo "  TOOL    $@"
 	@$(TOOLS_CC) $(TOOLS_CFLAGS) tools/domus-selftest.c tools/hostile.c tools/libdomus.c -o $@
 
-XENSTORED_SRCS := tools/xenstore/xenstored.c tools/xenstore/store.c tools/xenstore/wire.c \
-	tools/xenstore/ring.c tools/libdomus.c
+XENSTORED_SRCS := tools/xenstore/xenstored.c tools/xenstore/store.c tools/xenstore/nodeset.c \
+	tools/xenstore/wire.c tools/xenstore/ring.c tools/libdomus.c
 $(B)/tools/xenstored: $(XENSTORED_SRCS) $(wildcard tools/xenstore/*.h) $(TOOLS_DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  TOOL    $@"

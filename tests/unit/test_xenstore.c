@@ -1,4 +1,4 @@
-// SOURCES: tools/xenstore/store.c
+// SOURCES: tools/xenstore/store.c tools/xenstore/nodeset.c
 /* SPDX-License-Identifier: MIT */
 /* Host tests of the xenstored tree: paths, permissions, transactions, watches, quotas. */
 #include <setjmp.h>
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../tools/xenstore/store.h"
 
@@ -883,6 +884,45 @@ static void test_soak(void **state)
 	}
 }
 
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Every node a transaction touches, and every node of the tree, is found and
+ * inserted in O(log n), and what a transaction records for its watches is
+ * found without a search: a transaction of dom0 writing 50,000 nodes, its
+ * commit and a recursive rm of them take a second or two here (ASan).
+ * With sorted arrays (a memmove per insert) and a list of changes searched
+ * on each write, the same took minutes and stalled the daemon for every
+ * guest meanwhile.
+ */
+static void test_big_transaction_is_not_quadratic(void **state)
+{
+	struct xs_store *s = *state;
+	size_t nodes = xs_node_count(s);
+	double t0 = now_s();
+	char p[64];
+	uint32_t t;
+
+	assert_int_equal(xs_transaction_start(s, 0, &t), 0);
+	for (int i = 0; i < 50000; i++) {
+		/* in an order that scatters inserts across the sorted order */
+		snprintf(p, sizeof(p), "/big/%d", (int)((i * 7919u) % 50000));
+		assert_int_equal(W(s, 0, t, p, "v"), 0);
+	}
+	assert_int_equal(xs_transaction_end(s, 0, t, true), 0);
+	assert_int_equal(xs_node_count(s), nodes + 50001);
+	assert_int_equal(xs_rm(s, 0, 0, "/big"), 0);
+	assert_int_equal(xs_node_count(s), nodes);
+	assert_true(now_s() - t0 < 15.0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -932,6 +972,7 @@ int main(void)
 		T(test_quota_transactions),
 		T(test_release_domain),
 		T(test_soak),
+		T(test_big_transaction_is_not_quadratic),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,16 +2,14 @@
 /*
  * The XenStore tree, as our xenstored keeps it: pure logic, no I/O.
  *
- * The tree is one array of nodes sorted by path, where '/' sorts before every
- * other character. A node's descendants then follow it contiguously, so a
- * recursive rm or a directory listing is one scan from the node onwards:
- *
- *     /  /local  /local/domain  /local/domain/1  /local/domain/1/name  /local-x ...
+ * The tree is one ordered set of nodes (nodeset.c), sorted by path so that
+ * a node's descendants follow it: a recursive rm or a directory listing is
+ * one walk from the node onwards.
  *
  * Every operation runs in a transaction. Outside a transaction the caller
  * gets a private one that commits at once; that is what makes a refused
- * operation leave the tree untouched. A transaction keeps its own sorted
- * array of the nodes it touched ("overlay"): read (remembering the node's
+ * operation leave the tree untouched. A transaction keeps its own ordered
+ * set of the nodes it touched ("overlay"): read (remembering the node's
  * generation when first seen, 0 if absent), written (a full copy) or
  * deleted. Commit fails with -EAGAIN if any of them now has another
  * generation; otherwise the written copies move into the tree. Adding or
@@ -26,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nodeset.h"
 #include "store.h"
 
 #define XS_DOMID_MAX 0x7ff0 /* DOMID_FIRST_RESERVED: no real domain has a larger id */
@@ -33,27 +32,7 @@
 #define PERM_W 2
 
 enum { TX_READ, TX_WRITTEN, TX_DELETED };
-
-struct xs_perm {
-	xs_domid_t id;
-	uint8_t access; /* PERM_R | PERM_W */
-};
-
-struct xs_node {
-	char *path;
-	uint8_t *val;
-	size_t len;
-	struct xs_perm *perms; /* [0] is the owner, with everyone else's access */
-	unsigned int nperms;
-	uint64_t gen; /* in the tree: changes on every write, set_perms, child added/removed */
-	uint64_t gen_seen; /* in an overlay: the tree's gen when first touched, 0 = absent */
-	int state; /* in an overlay: TX_* */
-};
-
-struct nodeset {
-	struct xs_node **v;
-	size_t n, cap;
-};
+enum { CH_NODE = 1, CH_SUBTREE = 2 }; /* xs_node.changed */
 
 struct change {
 	char *path;
@@ -64,9 +43,9 @@ struct xs_tx {
 	uint32_t id;
 	xs_domid_t dom;
 	uint32_t conn;
-	struct nodeset ov;
+	struct xs_nodeset ov; /* the nodes it touched */
 	struct change *ch;
-	size_t nch;
+	size_t nch, chcap;
 	int node_delta; /* nodes dom gains at commit, for its quota */
 	struct xs_tx *next;
 };
@@ -92,7 +71,7 @@ struct dom_acct {
 };
 
 struct xs_store {
-	struct nodeset tree;
+	struct xs_nodeset tree;
 	uint64_t gen;
 	uint32_t next_tx;
 	struct xs_tx *txs;
@@ -104,20 +83,9 @@ struct xs_store {
 
 /* ---- paths ---- */
 
-static int path_cmp(const char *a, const char *b)
-{
-	for (;; a++, b++) {
-		int ca = *a == '/' ? 1 : (unsigned char)*a;
-		int cb = *b == '/' ? 1 : (unsigned char)*b;
-
-		if (ca != cb || !ca)
-			return ca - cb;
-	}
-}
-
 static int path_cmp_q(const void *a, const void *b)
 {
-	return path_cmp(*(char *const *)a, *(char *const *)b);
+	return xs_path_cmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* path is strictly below anc. */
@@ -182,60 +150,7 @@ int xs_canonical(xs_domid_t domid, const char *path, char out[XS_ABS_PATH_MAX + 
 	return xs_path_valid(out) ? 0 : -EINVAL;
 }
 
-/* ---- node arrays ---- */
-
-/* The index of path, or where it would go. */
-static size_t ns_find(const struct nodeset *ns, const char *path, bool *found)
-{
-	size_t lo = 0, hi = ns->n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = path_cmp(ns->v[mid]->path, path);
-
-		if (!c) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = false;
-	return lo;
-}
-
-static int ns_reserve(struct nodeset *ns, size_t cap)
-{
-	struct xs_node **v;
-
-	if (cap <= ns->cap)
-		return 0;
-	cap = cap < 16 ? 16 : cap * 2;
-	v = realloc(ns->v, cap * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	ns->v = v;
-	ns->cap = cap;
-	return 0;
-}
-
-static int ns_insert(struct nodeset *ns, size_t at, struct xs_node *n)
-{
-	if (ns_reserve(ns, ns->n + 1))
-		return -ENOMEM;
-	memmove(&ns->v[at + 1], &ns->v[at], (ns->n - at) * sizeof(*ns->v));
-	ns->v[at] = n;
-	ns->n++;
-	return 0;
-}
-
-static void ns_remove(struct nodeset *ns, size_t at)
-{
-	memmove(&ns->v[at], &ns->v[at + 1], (ns->n - at - 1) * sizeof(*ns->v));
-	ns->n--;
-}
+/* ---- nodes ---- */
 
 static struct xs_node *node_new(const char *path)
 {
@@ -290,10 +205,7 @@ static int node_set(struct xs_node *n, const void *val, size_t len, const struct
 
 static struct xs_node *tree_get(struct xs_store *s, const char *path)
 {
-	bool found;
-	size_t i = ns_find(&s->tree, path, &found);
-
-	return found ? s->tree.v[i] : NULL;
+	return ns_get(&s->tree, path);
 }
 
 static unsigned int access_of(const struct xs_node *n, xs_domid_t dom)
@@ -311,12 +223,10 @@ static unsigned int access_of(const struct xs_node *n, xs_domid_t dom)
 /* t's record of path, made (as "read") on first touch. */
 static int tx_entry(struct xs_store *s, struct xs_tx *t, const char *path, struct xs_node **out)
 {
-	bool found;
-	size_t i = ns_find(&t->ov, path, &found);
-	struct xs_node *e, *m;
+	struct xs_node *e = ns_get(&t->ov, path), *m;
 
-	if (found) {
-		*out = t->ov.v[i];
+	if (e) {
+		*out = e;
 		return 0;
 	}
 	e = node_new(path);
@@ -325,10 +235,7 @@ static int tx_entry(struct xs_store *s, struct xs_tx *t, const char *path, struc
 	m = tree_get(s, path);
 	e->gen_seen = m ? m->gen : 0;
 	e->state = TX_READ;
-	if (ns_insert(&t->ov, i, e)) {
-		node_free(e);
-		return -ENOMEM;
-	}
+	ns_insert(&t->ov, e);
 	*out = e;
 	return 0;
 }
@@ -363,20 +270,32 @@ static int tx_own(struct xs_store *s, struct xs_tx *t, const char *path, struct 
 	return 0;
 }
 
+/*
+ * Records that path changed (with everything below it if subtree), for the
+ * watches to hear at commit, once per path and kind. The op has t's own copy
+ * of path by now, which remembers what was recorded: no search of the list.
+ */
 static int tx_change(struct xs_tx *t, const char *path, bool subtree)
 {
+	struct xs_node *e = ns_get(&t->ov, path);
+	uint8_t kind = subtree ? CH_SUBTREE : CH_NODE;
 	struct change *c;
 
-	for (size_t i = 0; i < t->nch; i++)
-		if (t->ch[i].subtree == subtree && !strcmp(t->ch[i].path, path))
-			return 0;
-	c = realloc(t->ch, (t->nch + 1) * sizeof(*c));
-	if (!c)
+	if (e && (e->changed & kind))
+		return 0;
+	if (t->nch == t->chcap) {
+		size_t cap = t->chcap ? 2 * t->chcap : 8;
+
+		if (!(c = realloc(t->ch, cap * sizeof(*c))))
+			return -ENOMEM;
+		t->ch = c;
+		t->chcap = cap;
+	}
+	if (!(t->ch[t->nch].path = strdup(path)))
 		return -ENOMEM;
-	t->ch = c;
-	if (!(c[t->nch].path = strdup(path)))
-		return -ENOMEM;
-	c[t->nch++].subtree = subtree;
+	t->ch[t->nch++].subtree = subtree;
+	if (e)
+		e->changed |= kind;
 	return 0;
 }
 
@@ -384,25 +303,31 @@ static int tx_change(struct xs_tx *t, const char *path, bool subtree)
 static int collect(struct xs_store *s, struct xs_tx *t, const char *abs, bool direct,
 		   char ***out, size_t *count)
 {
-	const struct nodeset *sets[2] = { &s->tree, &t->ov };
+	const struct xs_nodeset *sets[2] = { &s->tree, &t->ov };
 	char **v = NULL, **nv;
-	size_t n = 0, k = 0;
+	size_t n = 0, k = 0, cap = 0;
 	int rc = 0;
 
 	for (int j = 0; j < 2; j++) {
-		bool found;
-		size_t i = ns_find(sets[j], abs, &found) + found;
+		struct xs_node *x = ns_ceil(sets[j], abs);
 
-		for (; i < sets[j]->n && is_below(sets[j]->v[i]->path, abs); i++) {
-			if (direct && !is_child(sets[j]->v[i]->path, abs))
+		if (x && !strcmp(x->path, abs))
+			x = ns_next(x);
+		for (; x && is_below(x->path, abs); x = ns_next(x)) {
+			if (direct && !is_child(x->path, abs))
 				continue;
-			nv = realloc(v, (n + 1) * sizeof(*v));
-			if (!nv || !(nv[n] = strdup(sets[j]->v[i]->path))) {
-				v = nv ? nv : v;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 16;
+				if (!(nv = realloc(v, cap * sizeof(*v)))) {
+					rc = -ENOMEM;
+					goto out;
+				}
+				v = nv;
+			}
+			if (!(v[n] = strdup(x->path))) {
 				rc = -ENOMEM;
 				goto out;
 			}
-			v = nv;
 			n++;
 		}
 	}
@@ -705,9 +630,7 @@ static int op_set_perms(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, con
 
 static void tx_free(struct xs_tx *t)
 {
-	for (size_t i = 0; i < t->ov.n; i++)
-		node_free(t->ov.v[i]);
-	free(t->ov.v);
+	ns_drain(&t->ov, node_free);
 	for (size_t i = 0; i < t->nch; i++)
 		free(t->ch[i].path);
 	free(t->ch);
@@ -777,15 +700,15 @@ static void bump_parent(struct xs_store *s, const char *path)
 
 static int tx_commit(struct xs_store *s, struct xs_tx *t)
 {
-	for (size_t i = 0; i < t->ov.n; i++) {
-		struct xs_node *m = tree_get(s, t->ov.v[i]->path);
+	struct xs_node *e, *next;
 
-		if ((m ? m->gen : 0) != t->ov.v[i]->gen_seen)
+	for (e = ns_first(&t->ov); e; e = ns_next(e)) {
+		struct xs_node *m = tree_get(s, e->path);
+
+		if ((m ? m->gen : 0) != e->gen_seen)
 			return -EAGAIN;
 	}
-	/* The only allocation: after it, nothing can fail half-way. */
-	if (ns_reserve(&s->tree, s->tree.n + t->ov.n))
-		return -ENOMEM;
+	/* From here on nothing can fail: the tree's links live in the nodes. */
 	/*
 	 * Removals are announced against the tree as it was: a watcher that could
 	 * read a node hears of its removal even if what is left above is closed to it.
@@ -794,20 +717,18 @@ static int tx_commit(struct xs_store *s, struct xs_tx *t)
 		if (t->ch[i].subtree)
 			fire(s, t->ch[i].path, true);
 	/* In path order, so parents go in before their children. */
-	for (size_t i = 0; i < t->ov.n; i++) {
-		struct xs_node *e = t->ov.v[i], *m;
-		bool found;
-		size_t at;
+	for (e = ns_first(&t->ov); e; e = next) {
+		struct xs_node *m;
 
+		next = ns_next(e); /* before e can move to the tree */
 		if (e->state == TX_READ)
 			continue;
-		at = ns_find(&s->tree, e->path, &found);
-		m = found ? s->tree.v[at] : NULL;
+		m = tree_get(s, e->path);
 		if (m)
 			s->acct[m->perms[0].id].nodes--;
 		if (e->state == TX_DELETED) {
 			if (m) {
-				ns_remove(&s->tree, at);
+				ns_remove(&s->tree, m);
 				node_free(m);
 				bump_parent(s, e->path);
 			}
@@ -825,8 +746,8 @@ static int tx_commit(struct xs_store *s, struct xs_tx *t)
 			e->perms = tmp.perms;
 			m->gen = ++s->gen;
 		} else {
-			ns_insert(&s->tree, at, e); /* room reserved above */
-			t->ov.v[i] = NULL;
+			ns_remove(&t->ov, e);
+			ns_insert(&s->tree, e);
 			e->gen = ++s->gen;
 			bump_parent(s, e->path);
 		}
@@ -1135,13 +1056,14 @@ struct xs_store *xs_store_new(const struct xs_quota *q)
 	struct xs_node *root = node_new("/");
 
 	if (!s || !root || !(s->acct = calloc(XS_DOMID_MAX, sizeof(*s->acct))) ||
-	    node_set(root, "", 0, &root_perm, 1) || ns_insert(&s->tree, 0, root)) {
+	    node_set(root, "", 0, &root_perm, 1)) {
 		node_free(root);
 		if (s)
 			free(s->acct);
 		free(s);
 		return NULL;
 	}
+	ns_insert(&s->tree, root);
 	root->gen = s->gen = 1;
 	s->acct[0].nodes = 1;
 	s->q = q ? *q : def;
@@ -1165,9 +1087,7 @@ void xs_store_free(struct xs_store *s)
 		free(e->token);
 		free(e);
 	}
-	for (size_t i = 0; i < s->tree.n; i++)
-		node_free(s->tree.v[i]);
-	free(s->tree.v);
+	ns_drain(&s->tree, node_free);
 	free(s->acct);
 	free(s);
 }
