@@ -834,6 +834,39 @@ static void test_quota_transactions(void **state)
 	assert_int_equal(xs_transaction_start(s, 1, &t[3]), 0);
 }
 
+/* What a guest's transaction touched is remembered until it ends: 1024 nodes at most. */
+static void test_quota_transaction_nodes(void **state)
+{
+	struct xs_store *s = *state;
+	char p[64], buf[8];
+	uint32_t t, t0;
+	int i;
+
+	assert_int_equal(W(s, 0, 0, "/pub", ""), 0);
+	assert_int_equal(SP(s, 0, "/pub", "n0\0r1"), 0);
+	for (i = 0; i < 1100; i++) {
+		snprintf(p, sizeof(p), "/pub/k%d", i);
+		assert_int_equal(W(s, 0, 0, p, "v"), 0);
+	}
+	assert_int_equal(xs_transaction_start(s, 1, &t), 0);
+	for (i = 0; i < 1024; i++) {
+		snprintf(p, sizeof(p), "/pub/k%d", i);
+		assert_int_equal(xs_read(s, 1, t, p, buf, sizeof(buf)), 1);
+	}
+	assert_int_equal(xs_read(s, 1, t, "/pub/k1024", buf, sizeof(buf)), -ENOSPC);
+	assert_int_equal(xs_read(s, 1, t, "/pub/k5", buf, sizeof(buf)), 1); /* known already */
+	/* outside the transaction, and in another one, it may go on */
+	assert_int_equal(xs_read(s, 1, 0, "/pub/k1024", buf, sizeof(buf)), 1);
+	assert_int_equal(xs_transaction_end(s, 1, t, true), 0); /* reads only: it commits */
+	/* dom0 is not held to it */
+	assert_int_equal(xs_transaction_start(s, 0, &t0), 0);
+	for (i = 0; i < 1100; i++) {
+		snprintf(p, sizeof(p), "/pub/k%d", i);
+		assert_int_equal(xs_read(s, 0, t0, p, buf, sizeof(buf)), 1);
+	}
+	assert_int_equal(xs_transaction_end(s, 0, t0, true), 0);
+}
+
 /* ---- domains ---- */
 
 static void test_release_domain(void **state)
@@ -970,6 +1003,7 @@ int main(void)
 		T(test_quota_value),
 		T(test_quota_watches),
 		T(test_quota_transactions),
+		T(test_quota_transaction_nodes),
 		T(test_release_domain),
 		T(test_soak),
 		T(test_big_transaction_is_not_quadratic),

@@ -47,6 +47,8 @@ struct xs_tx {
 	struct change *ch;
 	size_t nch, chcap;
 	int node_delta; /* nodes dom gains at commit, for its quota */
+	unsigned long owned; /* calls of tx_own: an op that failed after one left a part done */
+	bool failed; /* so commit refuses, as Xen's does (ENOMEM) */
 	struct xs_tx *next;
 };
 
@@ -229,6 +231,13 @@ static int tx_entry(struct xs_store *s, struct xs_tx *t, const char *path, struc
 		*out = e;
 		return 0;
 	}
+	/*
+	 * A guest's transaction may touch only so many nodes (Xen's
+	 * quota-nodes-per-transaction): each is remembered until the end. The
+	 * private transaction of a single request is not held to it.
+	 */
+	if (t->id && t->dom && t->ov.n >= s->q.trans_nodes)
+		return -ENOSPC;
 	e = node_new(path);
 	if (!e)
 		return -ENOMEM;
@@ -265,6 +274,7 @@ static int tx_own(struct xs_store *s, struct xs_tx *t, const char *path, struct 
 		if (cur && node_set(e, cur->val, cur->len, cur->perms, cur->nperms))
 			return -ENOMEM;
 	}
+	t->owned++;
 	e->state = TX_WRITTEN;
 	*out = e;
 	return 0;
@@ -766,6 +776,7 @@ static int run(struct xs_store *s, xs_domid_t dom, uint32_t txid, const char *pa
 {
 	char abs[XS_ABS_PATH_MAX + 1];
 	struct xs_tx once = { .dom = dom }, *t = &once;
+	unsigned long before;
 	int rc, rc2;
 
 	/* "@introduceDomain" and friends name events, not nodes */
@@ -776,7 +787,12 @@ static int run(struct xs_store *s, xs_domid_t dom, uint32_t txid, const char *pa
 			;
 		if (!t)
 			return -ENOENT;
-		return op(s, t, dom, abs, a);
+		before = t->owned;
+		rc = op(s, t, dom, abs, a);
+		/* A refusal half-way (a quota) cannot be undone in t: t may not commit. */
+		if (rc < 0 && t->owned != before)
+			t->failed = true;
+		return rc;
 	}
 	rc = op(s, t, dom, abs, a);
 	if (rc >= 0 && (rc2 = tx_commit(s, t)))
@@ -873,7 +889,7 @@ int xs_transaction_end(struct xs_store *s, xs_domid_t dom, uint32_t id, bool com
 	if (!id || !(t = *pp))
 		return -ENOENT;
 	if (commit)
-		rc = tx_commit(s, t);
+		rc = t->failed ? -ENOMEM : tx_commit(s, t);
 	*pp = t->next;
 	s->acct[dom].txs--;
 	tx_free(t);

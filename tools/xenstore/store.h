@@ -37,10 +37,18 @@ struct xs_quota {
 	unsigned int watches;
 	unsigned int transactions; /* open at once */
 	unsigned int value_size;
+	unsigned int trans_nodes; /* nodes one transaction may touch (read, write or remove) */
 };
 
-/* Xen's defaults (xenstored -h): dom0 is never held to them. */
-#define XS_QUOTA_DEFAULT { .nodes = 1000, .watches = 128, .transactions = 10, .value_size = 2048 }
+/*
+ * Xen's defaults (xenstored -h; quota-nodes-per-transaction for trans_nodes):
+ * dom0 is never held to them. What each refusal returns: nodes ENOSPC,
+ * watches ENOSPC, transactions ENOSPC, value_size E2BIG, trans_nodes ENOSPC
+ * (and a transaction that an op left half-changed then commits with ENOMEM).
+ */
+#define XS_QUOTA_DEFAULT                                                                        \
+	{ .nodes = 1000, .watches = 128, .transactions = 10, .value_size = 2048,                \
+	  .trans_nodes = 1024 }
 
 struct xs_event {
 	xs_domid_t domid; /* who to send XS_WATCH_EVENT to */
@@ -80,7 +88,10 @@ int xs_set_perms(struct xs_store *s, xs_domid_t dom, uint32_t tx, const char *pa
 
 int xs_transaction_start(struct xs_store *s, xs_domid_t dom, uint32_t *tx);
 int xs_transaction_start_conn(struct xs_store *s, xs_domid_t dom, uint32_t conn, uint32_t *tx);
-/* commit: 0, or -EAGAIN when someone else changed what the transaction used. Either way it ends. */
+/*
+ * commit: 0, -EAGAIN when someone else changed what the transaction used, or
+ * -ENOMEM when one of its ops was refused half-way (a quota). Either way it ends.
+ */
 int xs_transaction_end(struct xs_store *s, xs_domid_t dom, uint32_t tx, bool commit);
 
 /*
