@@ -468,6 +468,66 @@ static void test_tx_rm_then_recreate(void **state)
 	assert_memory_equal(buf, "c", 2);
 }
 
+/*
+ * Reads of nodes that are not there cost a transaction nothing: it remembers
+ * the nearest ancestor that exists instead (one entry), so a guest asking
+ * for 5000 absent paths stays far inside its 1024 nodes.
+ */
+static void test_tx_absent_reads_are_not_kept(void **state)
+{
+	struct xs_store *s = *state;
+	char p[64], buf[8];
+	uint32_t t;
+
+	assert_int_equal(xs_transaction_start(s, 1, &t), 0);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(p, sizeof(p), i % 2 ? "absent%d" : "no/such/dir%d", i);
+		assert_int_equal(xs_read(s, 1, t, p, buf, sizeof(buf)), -ENOENT);
+		assert_int_equal(xs_directory(s, 1, t, p, buf, sizeof(buf)), -ENOENT);
+		assert_int_equal(xs_get_perms(s, 1, t, p, buf, sizeof(buf)), -ENOENT);
+	}
+	/* unreadable ones (EACCES) exist, and are remembered like any other */
+	assert_int_equal(xs_read(s, 1, t, "/local/domain/2/name", buf, sizeof(buf)), -EACCES);
+	assert_int_equal(W(s, 1, t, "seen", "none"), 0);
+	assert_int_equal(xs_transaction_end(s, 1, t, true), 0);
+	rd(s, 1, 0, "seen", "none");
+}
+
+/* What a transaction found absent must still be absent when it commits (Xen's rule). */
+static void test_tx_conflict_on_absent_read(void **state)
+{
+	struct xs_store *s = *state;
+	char buf[8];
+	uint32_t t;
+
+	/* the node itself appears */
+	assert_int_equal(xs_transaction_start(s, 1, &t), 0);
+	assert_int_equal(xs_read(s, 1, t, "flag", buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(W(s, 0, 0, "/local/domain/1/flag", "1"), 0);
+	assert_int_equal(W(s, 1, t, "saw", "no flag"), 0);
+	assert_int_equal(xs_transaction_end(s, 1, t, true), -EAGAIN);
+	assert_int_equal(xs_read(s, 1, 0, "saw", buf, sizeof(buf)), -ENOENT);
+	/* below a directory that did not exist either */
+	assert_int_equal(xs_transaction_start(s, 1, &t), 0);
+	assert_int_equal(xs_read(s, 1, t, "d/e/f", buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(W(s, 1, 0, "d/e/f", "1"), 0);
+	assert_int_equal(W(s, 1, t, "saw", "no f"), 0);
+	assert_int_equal(xs_transaction_end(s, 1, t, true), -EAGAIN);
+	/* its own creation in the same transaction is no conflict */
+	assert_int_equal(xs_transaction_start(s, 1, &t), 0);
+	assert_int_equal(xs_read(s, 1, t, "g/h", buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(W(s, 1, t, "g/h", "1"), 0);
+	rd(s, 1, t, "g/h", "1");
+	assert_int_equal(xs_transaction_end(s, 1, t, true), 0);
+	rd(s, 1, 0, "g/h", "1");
+	/* a change elsewhere in the tree is none either */
+	assert_int_equal(xs_transaction_start(s, 1, &t), 0);
+	assert_int_equal(xs_read(s, 1, t, "absent", buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(W(s, 2, 0, "x", "1"), 0);
+	assert_int_equal(W(s, 1, t, "saw", "nothing"), 0);
+	assert_int_equal(xs_transaction_end(s, 1, t, true), 0);
+}
+
 static void test_tx_foreign_id(void **state)
 {
 	struct xs_store *s = *state;
@@ -866,6 +926,33 @@ static void test_quota_transaction_nodes(void **state)
 	}
 	assert_int_equal(xs_transaction_end(s, 0, t0, true), 0);
 }
+/* A write the limit stops half-way leaves its transaction unable to commit (ENOMEM, as Xen). */
+static void test_quota_transaction_nodes_half_done(void **state)
+{
+	struct xs_quota q = XS_QUOTA_DEFAULT;
+	struct xs_store *s;
+	size_t nodes;
+	char buf[8];
+	uint32_t t;
+
+	q.trans_nodes = 6;
+	s = mk(&q);
+	nodes = xs_node_count(s);
+	assert_int_equal(xs_transaction_start(s, 1, &t), 0);
+	assert_int_equal(W(s, 1, t, "a", "1"), 0);
+	/* a, its parent, and the new levels b..f: the limit falls inside create */
+	assert_int_equal(W(s, 1, t, "b/c/d/e/f", "1"), -ENOSPC);
+	assert_int_equal(xs_transaction_end(s, 1, t, true), -ENOMEM);
+	assert_int_equal(xs_node_count(s), nodes);
+	assert_int_equal(xs_read(s, 1, 0, "a", buf, sizeof(buf)), -ENOENT);
+	/* refused before it changed anything: the transaction may still commit */
+	assert_int_equal(xs_transaction_start(s, 1, &t), 0);
+	assert_int_equal(W(s, 1, t, "a", "1"), 0);
+	assert_int_equal(xs_read(s, 1, t, "x1", buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(xs_transaction_end(s, 1, t, true), 0);
+	xs_store_free(s);
+}
+
 
 /* ---- domains ---- */
 
@@ -982,6 +1069,8 @@ int main(void)
 		T(test_tx_directory_conflict),
 		T(test_tx_disjoint_both_commit),
 		T(test_tx_rm_then_recreate),
+		T(test_tx_absent_reads_are_not_kept),
+		T(test_tx_conflict_on_absent_read),
 		T(test_tx_foreign_id),
 		T(test_tx_read_only_commits),
 		T(test_tx_ids_distinct),
@@ -1004,6 +1093,7 @@ int main(void)
 		T(test_quota_watches),
 		T(test_quota_transactions),
 		T(test_quota_transaction_nodes),
+		T(test_quota_transaction_nodes_half_done),
 		T(test_release_domain),
 		T(test_soak),
 		T(test_big_transaction_is_not_quadratic),

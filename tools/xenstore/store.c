@@ -249,16 +249,41 @@ static int tx_entry(struct xs_store *s, struct xs_tx *t, const char *path, struc
 	return 0;
 }
 
-/* The node at path as t sees it, or NULL. */
+/*
+ * The node at path as t sees it, or NULL.
+ *
+ * A node t finds is remembered (with its generation) so that commit can
+ * tell whether someone changed it since. A node t finds absent is not: it
+ * can only appear by becoming a child of its nearest ancestor that exists,
+ * which bumps that ancestor's generation, so t remembers that ancestor
+ * instead. However many absent paths a guest asks about, they cost t at
+ * most one entry per existing node. (The price: a transaction that looked
+ * for an absent node conflicts with any other change to that ancestor, a
+ * retry Xen's clients are written for.)
+ */
 static int view_get(struct xs_store *s, struct xs_tx *t, const char *path, struct xs_node **out)
 {
-	struct xs_node *e;
-	int rc = tx_entry(s, t, path, &e);
+	char p[XS_ABS_PATH_MAX + 1];
+	struct xs_node *e = ns_get(&t->ov, path);
 
-	if (rc)
-		return rc;
-	*out = e->state == TX_READ ? tree_get(s, path) : e->state == TX_WRITTEN ? e : NULL;
-	return 0;
+	if (e) {
+		*out = e->state == TX_READ ? tree_get(s, path) : e->state == TX_WRITTEN ? e : NULL;
+		return 0;
+	}
+	*out = tree_get(s, path);
+	if (*out)
+		return tx_entry(s, t, path, &e);
+	/*
+	 * Up to an ancestor t knows already (whose entry guards it, whatever its
+	 * state) or one in the tree; "/" is always there.
+	 */
+	strcpy(p, path);
+	do {
+		parent_of(p, p);
+		if (ns_get(&t->ov, p))
+			return 0;
+	} while (!tree_get(s, p));
+	return tx_entry(s, t, p, &e);
 }
 
 /* t's own copy of path, to change; an invisible node comes back empty for the caller to fill. */
