@@ -954,6 +954,169 @@ static void test_quota_transaction_nodes_half_done(void **state)
 }
 
 
+/*
+ * Memory: everything a guest makes the daemon hold counts against one quota
+ * (2.5 MiB, Xen's hard quota-memory-per-domain). Ten transactions of nearly
+ * a thousand new 2 KiB nodes each passed every other quota, 20 MB.
+ */
+static void test_quota_memory_transactions(void **state)
+{
+	struct xs_store *s = *state;
+	static char big[2048];
+	size_t base = xs_domain_memory(s, 1);
+	uint32_t t[10];
+	char p[64];
+	int rc = 0, writes = 0;
+
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(xs_transaction_start(s, 1, &t[i]), 0);
+	for (int i = 0; i < 10 && !rc; i++) {
+		for (int k = 0; k < 990 && !rc; k++, writes++) {
+			snprintf(p, sizeof(p), "t%d/k%d", i, k);
+			rc = xs_write(s, 1, t[i], p, big, sizeof(big));
+		}
+	}
+	assert_int_equal(rc, -ENOMEM);
+	assert_true(writes > 1000 && writes < 1300);
+	assert_true(xs_domain_memory(s, 1) <= 2560 * 1024 + 8192);
+	/* the refused write created t.../kN's entry and failed there: that transaction is done for */
+	for (int i = 0; i < 10; i++)
+		xs_transaction_end(s, 1, t[i], false);
+	assert_int_equal(xs_domain_memory(s, 1), base);
+	/* dom0 is not held to it */
+	for (int k = 0; k < 1500; k++) {
+		snprintf(p, sizeof(p), "/dom0big/k%d", k);
+		assert_int_equal(xs_write(s, 0, 0, p, big, sizeof(big)), 0);
+	}
+	assert_int_equal(xs_rm(s, 0, 0, "/dom0big"), 0);
+}
+
+/* Outside a transaction: a write that would take the guest past it is refused; rm and reads are not. */
+static void test_quota_memory_tree(void **state)
+{
+	struct xs_quota q = XS_QUOTA_DEFAULT;
+	static char big[2048];
+	struct xs_store *s;
+	char p[64], buf[8];
+	int k, rc = 0;
+
+	q.memory = 64 * 1024;
+	s = mk(&q);
+	for (k = 0; k < 100 && !rc; k++) {
+		snprintf(p, sizeof(p), "n%d", k);
+		rc = xs_write(s, 1, 0, p, big, sizeof(big));
+	}
+	assert_int_equal(rc, -ENOMEM);
+	assert_true(k > 20);
+	assert_true(xs_domain_memory(s, 1) <= q.memory);
+	snprintf(p, sizeof(p), "n%d", k - 1);
+	assert_int_equal(xs_read(s, 1, 0, p, buf, sizeof(buf)), -ENOENT); /* not half-made */
+	assert_int_equal(W(s, 1, 0, "n0", "small"), 0); /* shrinking is fine */
+	assert_int_equal(xs_read(s, 1, 0, "n1", big, sizeof(big)), sizeof(big));
+	assert_int_equal(xs_rm(s, 1, 0, "n2"), 0);
+	assert_int_equal(xs_write(s, 1, 0, "n2", big, sizeof(big)), 0);
+	xs_store_free(s);
+}
+
+/* Watches count too: 128 of them with 4 KiB tokens are half a megabyte. */
+static void test_quota_memory_watches(void **state)
+{
+	struct xs_quota q = XS_QUOTA_DEFAULT;
+	static char tok[XS_TOKEN_MAX + 1];
+	struct xs_store *s;
+	int i, rc = 0;
+
+	q.memory = 64 * 1024;
+	s = mk(&q);
+	memset(tok, 'x', XS_TOKEN_MAX);
+	for (i = 0; i < 128 && !rc; i++) {
+		tok[0] = (char)('A' + i % 26);
+		tok[1] = (char)('A' + i / 26);
+		rc = xs_watch(s, 1, "name", tok);
+	}
+	assert_int_equal(rc, -ENOMEM);
+	assert_true(i > 8 && i < 20);
+	assert_true(xs_domain_memory(s, 1) <= q.memory);
+	assert_int_equal(xs_watch(s, 0, "/", tok), 0); /* dom0's are not counted against it */
+	xs_store_free(s);
+}
+
+/* Events queued for a guest count, and what would not fit is dropped (and counted). */
+static void test_quota_memory_events(void **state)
+{
+	struct xs_quota q = XS_QUOTA_DEFAULT;
+	static char tok[2048];
+	struct xs_event ev;
+	struct xs_store *s;
+	size_t base;
+	uint32_t t;
+	char p[64];
+	int n = 0;
+
+	q.memory = 64 * 1024;
+	s = mk(&q);
+	memset(tok, 'y', sizeof(tok) - 1);
+	assert_int_equal(xs_watch(s, 1, "w", tok), 0);
+	while (xs_next_event(s, &ev))
+		;
+	base = xs_domain_memory(s, 1);
+	assert_int_equal(xs_transaction_start(s, 1, &t), 0);
+	for (int k = 0; k < 200; k++) {
+		snprintf(p, sizeof(p), "w/k%d", k);
+		assert_int_equal(W(s, 1, t, p, "v"), 0);
+	}
+	assert_int_equal(xs_transaction_end(s, 1, t, true), 0);
+	assert_true(xs_domain_memory(s, 1) <= q.memory);
+	while (xs_next_event(s, &ev))
+		n++;
+	assert_true(n > 5 && n < 200);
+	assert_int_equal(xs_domain_events_dropped(s, 1), 200 - n);
+	assert_int_equal(xs_rm(s, 1, 0, "w"), 0);
+	while (xs_next_event(s, &ev))
+		;
+	assert_int_equal(xs_domain_memory(s, 1), base);
+	xs_store_free(s);
+}
+
+/* Whatever comes and goes, the count comes back to where it was. */
+static void test_quota_memory_balance(void **state)
+{
+	struct xs_store *s = *state;
+	size_t m1 = xs_domain_memory(s, 1), m0 = xs_domain_memory(s, 0);
+	struct xs_event ev;
+	uint32_t t, t2;
+
+	assert_true(m1 > 0);
+	for (int round = 0; round < 3; round++) {
+		assert_int_equal(xs_watch(s, 1, "a", "tok"), 0);
+		assert_int_equal(xs_watch(s, 0, "/local/domain/1/a", "dom0"), 0);
+		assert_int_equal(xs_transaction_start(s, 1, &t), 0);
+		assert_int_equal(W(s, 1, t, "a/b/c", "1"), 0);
+		assert_int_equal(W(s, 1, t, "a/b/c", "longer value"), 0);
+		assert_int_equal(xs_mkdir(s, 1, t, "a/d"), 0);
+		assert_int_equal(SP(s, 1, "name", "n1\0r2"), 0);
+		assert_int_equal(xs_transaction_end(s, 1, t, true), 0);
+		assert_int_equal(xs_transaction_start(s, 1, &t2), 0);
+		assert_int_equal(xs_rm(s, 1, t2, "a/b"), 0);
+		assert_int_equal(W(s, 1, t2, "a/e", "2"), 0);
+		assert_int_equal(xs_transaction_end(s, 1, t2, round == 1), 0);
+		assert_int_equal(xs_rm(s, 1, 0, "a"), 0);
+		assert_int_equal(SP(s, 1, "name", "n1"), 0);
+		assert_int_equal(xs_unwatch(s, 1, "a", "tok"), 0);
+		assert_int_equal(xs_unwatch(s, 0, "/local/domain/1/a", "dom0"), 0);
+		while (xs_next_event(s, &ev))
+			;
+		assert_int_equal(xs_domain_memory(s, 1), m1);
+		assert_int_equal(xs_domain_memory(s, 0), m0);
+	}
+	/* a domain going away gives back its watches, transactions and events */
+	assert_int_equal(xs_watch(s, 1, "name", "t"), 0);
+	assert_int_equal(xs_transaction_start(s, 1, &t), 0);
+	assert_int_equal(W(s, 1, t, "x", "1"), 0);
+	xs_release_domain(s, 1);
+	assert_int_equal(xs_domain_memory(s, 1), m1);
+}
+
 /* ---- domains ---- */
 
 static void test_release_domain(void **state)
@@ -1094,6 +1257,11 @@ int main(void)
 		T(test_quota_transactions),
 		T(test_quota_transaction_nodes),
 		T(test_quota_transaction_nodes_half_done),
+		T(test_quota_memory_transactions),
+		T(test_quota_memory_tree),
+		T(test_quota_memory_watches),
+		T(test_quota_memory_events),
+		T(test_quota_memory_balance),
 		T(test_release_domain),
 		T(test_soak),
 		T(test_big_transaction_is_not_quadratic),

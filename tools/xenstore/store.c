@@ -48,6 +48,7 @@ struct xs_tx {
 	size_t nch, chcap;
 	int node_delta; /* nodes dom gains at commit, for its quota */
 	unsigned long owned; /* calls of tx_own: an op that failed after one left a part done */
+	long mem; /* what its entries cost, charged to dom */
 	bool failed; /* so commit refuses, as Xen's does (ENOMEM) */
 	struct xs_tx *next;
 };
@@ -68,8 +69,17 @@ struct event {
 	struct event *next;
 };
 
+/*
+ * What a domain holds in the store. mem counts the bytes, near enough, of
+ * the nodes it owns, its transactions' entries, its watches and the events
+ * queued for them: Xen's quota-memory-per-domain, the one bound on all of
+ * it together (paths, values and tokens are each bounded, their numbers
+ * only by the other quotas, whose product is far too big).
+ */
 struct dom_acct {
 	unsigned int nodes, watches, txs;
+	long mem;
+	unsigned long events_dropped;
 };
 
 struct xs_store {
@@ -205,6 +215,27 @@ static int node_set(struct xs_node *n, const void *val, size_t len, const struct
 	return 0;
 }
 
+/* What n costs its domain's memory quota. */
+static long node_mem(const struct xs_node *n)
+{
+	return (long)(sizeof(*n) + strlen(n->path) + 1 + n->len + n->nperms * sizeof(*n->perms));
+}
+
+/* A node in the tree is charged to its owner. */
+static void tree_charge(struct xs_store *s, const struct xs_node *n, int sign)
+{
+	s->acct[n->perms[0].id].mem += sign * node_mem(n);
+}
+
+/* A transaction's entries are charged to its domain; before is e's cost before a change. */
+static void tx_charge(struct xs_store *s, struct xs_tx *t, const struct xs_node *e, long before)
+{
+	long d = node_mem(e) - before;
+
+	t->mem += d;
+	s->acct[t->dom].mem += d;
+}
+
 static struct xs_node *tree_get(struct xs_store *s, const char *path)
 {
 	return ns_get(&s->tree, path);
@@ -245,6 +276,7 @@ static int tx_entry(struct xs_store *s, struct xs_tx *t, const char *path, struc
 	e->gen_seen = m ? m->gen : 0;
 	e->state = TX_READ;
 	ns_insert(&t->ov, e);
+	tx_charge(s, t, e, 0);
 	*out = e;
 	return 0;
 }
@@ -295,9 +327,12 @@ static int tx_own(struct xs_store *s, struct xs_tx *t, const char *path, struct 
 	if (rc)
 		return rc;
 	if (e->state == TX_READ) {
+		long before = node_mem(e);
+
 		cur = tree_get(s, path);
 		if (cur && node_set(e, cur->val, cur->len, cur->perms, cur->nperms))
 			return -ENOMEM;
+		tx_charge(s, t, e, before);
 	}
 	t->owned++;
 	e->state = TX_WRITTEN;
@@ -453,8 +488,12 @@ static int create(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, const cha
 		memcpy(p, abs, end);
 		p[end] = 0;
 		rc = tx_own(s, t, p, &e);
-		if (!rc)
+		if (!rc) {
+			long before = node_mem(e);
+
 			rc = node_set(e, "", 0, perms, np);
+			tx_charge(s, t, e, before);
+		}
 		if (!abs[end])
 			break;
 		i = end;
@@ -497,6 +536,7 @@ static int op_write(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, const c
 {
 	struct xs_node *n;
 	uint8_t *v;
+	long before;
 	int rc;
 
 	if (a->len > XS_VALUE_MAX || (dom && a->len > s->q.value_size))
@@ -512,10 +552,12 @@ static int op_write(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, const c
 	v = malloc(a->len ? a->len : 1);
 	if (!v)
 		return -ENOMEM;
+	before = node_mem(n);
 	memcpy(v, a->in, a->len);
 	free(n->val);
 	n->val = v;
 	n->len = a->len;
+	tx_charge(s, t, n, before);
 	return tx_change(t, abs, false);
 }
 
@@ -564,8 +606,11 @@ static int op_rm(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, const char
 		const char *p = i < nb ? below[i] : abs;
 
 		if (!(rc = tx_own(s, t, p, &e))) {
+			long before = node_mem(e);
+
 			gone += e->nperms && e->perms[0].id == dom;
 			node_clear(e);
+			tx_charge(s, t, e, before);
 			e->state = TX_DELETED;
 		}
 	}
@@ -628,6 +673,7 @@ static int op_set_perms(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, con
 	const char *in = a->in, *end = in + a->len;
 	unsigned int np = 0;
 	struct xs_node *n;
+	long before;
 	int rc;
 
 	/* Decode all of it first: "b3\0r0\0", the last NUL optional. */
@@ -656,35 +702,62 @@ static int op_set_perms(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, con
 	/* Only the owner may, and a domU may not give its node away. */
 	if (dom && (n->perms[0].id != dom || p[0].id != dom))
 		return -EACCES;
-	if ((rc = tx_own(s, t, abs, &n)) || (rc = node_set(n, n->val, n->len, p, np)))
+	if ((rc = tx_own(s, t, abs, &n)))
 		return rc;
+	before = node_mem(n);
+	if ((rc = node_set(n, n->val, n->len, p, np)))
+		return rc;
+	tx_charge(s, t, n, before);
 	return tx_change(t, abs, false);
 }
 
 /* ---- commit ---- */
 
-static void tx_free(struct xs_tx *t)
+static void tx_free(struct xs_store *s, struct xs_tx *t)
 {
+	s->acct[t->dom].mem -= t->mem;
 	ns_drain(&t->ov, node_free);
 	for (size_t i = 0; i < t->nch; i++)
 		free(t->ch[i].path);
 	free(t->ch);
 }
 
+static long event_mem(const char *path, const char *token)
+{
+	return (long)(sizeof(struct event) + strlen(path) + 1 + strlen(token) + 1);
+}
+
+static void event_free(struct xs_store *s, struct event *e)
+{
+	s->acct[e->dom].mem -= event_mem(e->path, e->token);
+	free(e->path);
+	free(e->token);
+	free(e);
+}
+
 static void queue_event(struct xs_store *s, const struct watch *w, const char *abs)
 {
 	char home[32];
-	struct event *ev = calloc(1, sizeof(*ev));
+	struct event *ev;
 	size_t hl = (size_t)snprintf(home, sizeof(home), "/local/domain/%u/", w->dom);
+	long cost;
 
 	if (w->relative && !strncmp(abs, home, hl))
 		abs += hl;
+	cost = event_mem(abs, w->token);
+	/* A guest over its memory quota loses events, as Xen's does, rather than grow us. */
+	if (w->dom && s->acct[w->dom].mem + cost > (long)s->q.memory) {
+		s->acct[w->dom].events_dropped++;
+		return;
+	}
+	ev = calloc(1, sizeof(*ev));
 	if (!ev || !(ev->path = strdup(abs)) || !(ev->token = strdup(w->token))) {
 		if (ev)
 			free(ev->path);
 		free(ev);
 		return; /* out of memory: the event is lost, as a full ring would lose it */
 	}
+	s->acct[w->dom].mem += cost;
 	ev->dom = w->dom;
 	ev->conn = w->conn;
 	*s->ev_tail = ev;
@@ -736,14 +809,30 @@ static void bump_parent(struct xs_store *s, const char *path)
 static int tx_commit(struct xs_store *s, struct xs_tx *t)
 {
 	struct xs_node *e, *next;
+	long grow = 0; /* what dom's own nodes in the tree will cost more */
 
 	for (e = ns_first(&t->ov); e; e = ns_next(e)) {
 		struct xs_node *m = tree_get(s, e->path);
 
 		if ((m ? m->gen : 0) != e->gen_seen)
 			return -EAGAIN;
+		if (e->state == TX_READ)
+			continue;
+		if (m && m->perms[0].id == t->dom)
+			grow -= node_mem(m);
+		if (e->state == TX_WRITTEN && e->perms[0].id == t->dom)
+			grow += node_mem(e);
 	}
-	/* From here on nothing can fail: the tree's links live in the nodes. */
+	/* Its entries go as the nodes come: what counts is the tree after. */
+	if (t->dom && grow > 0 && s->acct[t->dom].mem - t->mem + grow > (long)s->q.memory)
+		return -ENOMEM;
+	/*
+	 * From here on nothing can fail: the tree's links live in the nodes.
+	 * t's entries are as good as gone (tx_free follows): the events below
+	 * should not find its domain's quota taken by them twice over.
+	 */
+	s->acct[t->dom].mem -= t->mem;
+	t->mem = 0;
 	/*
 	 * Removals are announced against the tree as it was: a watcher that could
 	 * read a node hears of its removal even if what is left above is closed to it.
@@ -759,8 +848,10 @@ static int tx_commit(struct xs_store *s, struct xs_tx *t)
 		if (e->state == TX_READ)
 			continue;
 		m = tree_get(s, e->path);
-		if (m)
+		if (m) {
 			s->acct[m->perms[0].id].nodes--;
+			tree_charge(s, m, -1);
+		}
 		if (e->state == TX_DELETED) {
 			if (m) {
 				ns_remove(&s->tree, m);
@@ -778,12 +869,16 @@ static int tx_commit(struct xs_store *s, struct xs_tx *t)
 			m->perms = e->perms;
 			m->nperms = e->nperms;
 			e->val = tmp.val;
+			e->len = tmp.len;
 			e->perms = tmp.perms;
+			e->nperms = tmp.nperms;
 			m->gen = ++s->gen;
+			tree_charge(s, m, 1);
 		} else {
 			ns_remove(&t->ov, e);
 			ns_insert(&s->tree, e);
 			e->gen = ++s->gen;
+			tree_charge(s, e, 1);
 			bump_parent(s, e->path);
 		}
 	}
@@ -802,6 +897,7 @@ static int run(struct xs_store *s, xs_domid_t dom, uint32_t txid, const char *pa
 	char abs[XS_ABS_PATH_MAX + 1];
 	struct xs_tx once = { .dom = dom }, *t = &once;
 	unsigned long before;
+	long mem;
 	int rc, rc2;
 
 	/* "@introduceDomain" and friends name events, not nodes */
@@ -813,7 +909,11 @@ static int run(struct xs_store *s, xs_domid_t dom, uint32_t txid, const char *pa
 		if (!t)
 			return -ENOENT;
 		before = t->owned;
+		mem = t->mem;
 		rc = op(s, t, dom, abs, a);
+		/* What the transaction holds counts at once: it may live long. */
+		if (rc >= 0 && dom && t->mem > mem && s->acct[dom].mem > (long)s->q.memory)
+			rc = -ENOMEM;
 		/* A refusal half-way (a quota) cannot be undone in t: t may not commit. */
 		if (rc < 0 && t->owned != before)
 			t->failed = true;
@@ -822,7 +922,7 @@ static int run(struct xs_store *s, xs_domid_t dom, uint32_t txid, const char *pa
 	rc = op(s, t, dom, abs, a);
 	if (rc >= 0 && (rc2 = tx_commit(s, t)))
 		rc = rc2;
-	tx_free(t);
+	tx_free(s, t);
 	return rc;
 }
 
@@ -917,9 +1017,14 @@ int xs_transaction_end(struct xs_store *s, xs_domid_t dom, uint32_t id, bool com
 		rc = t->failed ? -ENOMEM : tx_commit(s, t);
 	*pp = t->next;
 	s->acct[dom].txs--;
-	tx_free(t);
+	tx_free(s, t);
 	free(t);
 	return rc;
+}
+
+static long watch_mem(const char *path, const char *token)
+{
+	return (long)(sizeof(struct watch) + strlen(path) + 1 + strlen(token) + 1);
 }
 
 int xs_watch(struct xs_store *s, xs_domid_t dom, const char *path, const char *token)
@@ -945,6 +1050,8 @@ int xs_watch_conn(struct xs_store *s, xs_domid_t dom, uint32_t conn, const char 
 			return -EEXIST;
 	if (dom && s->acct[dom].watches >= s->q.watches)
 		return -ENOSPC;
+	if (dom && s->acct[dom].mem + watch_mem(abs, token) > (long)s->q.memory)
+		return -ENOMEM;
 	w = calloc(1, sizeof(*w));
 	if (!w || !(w->path = strdup(abs)) || !(w->token = strdup(token))) {
 		if (w)
@@ -957,6 +1064,7 @@ int xs_watch_conn(struct xs_store *s, xs_domid_t dom, uint32_t conn, const char 
 	w->relative = path[0] != '/' && path[0] != '@';
 	*pp = w; /* at the tail: events come out in registration order */
 	s->acct[dom].watches++;
+	s->acct[dom].mem += watch_mem(w->path, w->token);
 	queue_event(s, w, abs);
 	return 0;
 }
@@ -967,6 +1075,7 @@ static void watch_free(struct xs_store *s, struct watch **pp)
 
 	*pp = w->next;
 	s->acct[w->dom].watches--;
+	s->acct[w->dom].mem -= watch_mem(w->path, w->token);
 	free(w->path);
 	free(w->token);
 	free(w);
@@ -1032,9 +1141,7 @@ bool xs_next_event(struct xs_store *s, struct xs_event *ev)
 	s->ev_head = e->next;
 	if (!s->ev_head)
 		s->ev_tail = &s->ev_head;
-	free(e->path);
-	free(e->token);
-	free(e);
+	event_free(s, e);
 	return true;
 }
 
@@ -1057,7 +1164,7 @@ static void release(struct xs_store *s, uint32_t key, bool by_conn)
 		}
 		*pp = t->next;
 		s->acct[t->dom].txs--;
-		tx_free(t);
+		tx_free(s, t);
 		free(t);
 	}
 	/* Nobody is left to read what was queued for it. */
@@ -1067,9 +1174,7 @@ static void release(struct xs_store *s, uint32_t key, bool by_conn)
 
 		if (MATCHES(e)) {
 			*pp = e->next;
-			free(e->path);
-			free(e->token);
-			free(e);
+			event_free(s, e);
 		} else {
 			pp = &e->next;
 			s->ev_tail = pp;
@@ -1107,6 +1212,7 @@ struct xs_store *xs_store_new(const struct xs_quota *q)
 	ns_insert(&s->tree, root);
 	root->gen = s->gen = 1;
 	s->acct[0].nodes = 1;
+	tree_charge(s, root, 1);
 	s->q = q ? *q : def;
 	s->next_tx = 1;
 	s->ev_tail = &s->ev_head;
@@ -1124,9 +1230,7 @@ void xs_store_free(struct xs_store *s)
 			xs_release_domain(s, d);
 	while ((e = s->ev_head)) {
 		s->ev_head = e->next;
-		free(e->path);
-		free(e->token);
-		free(e);
+		event_free(s, e);
 	}
 	ns_drain(&s->tree, node_free);
 	free(s->acct);
@@ -1141,4 +1245,14 @@ size_t xs_node_count(const struct xs_store *s)
 unsigned int xs_domain_nodes(const struct xs_store *s, xs_domid_t dom)
 {
 	return dom < XS_DOMID_MAX ? s->acct[dom].nodes : 0;
+}
+
+size_t xs_domain_memory(const struct xs_store *s, xs_domid_t dom)
+{
+	return dom < XS_DOMID_MAX ? (size_t)s->acct[dom].mem : 0;
+}
+
+unsigned long xs_domain_events_dropped(const struct xs_store *s, xs_domid_t dom)
+{
+	return dom < XS_DOMID_MAX ? s->acct[dom].events_dropped : 0;
 }

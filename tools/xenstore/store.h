@@ -38,17 +38,20 @@ struct xs_quota {
 	unsigned int transactions; /* open at once */
 	unsigned int value_size;
 	unsigned int trans_nodes; /* nodes one transaction may touch (read, write or remove) */
+	unsigned int memory; /* bytes of nodes, transactions, watches and queued events */
 };
 
 /*
- * Xen's defaults (xenstored -h; quota-nodes-per-transaction for trans_nodes):
- * dom0 is never held to them. What each refusal returns: nodes ENOSPC,
- * watches ENOSPC, transactions ENOSPC, value_size E2BIG, trans_nodes ENOSPC
- * (and a transaction that an op left half-changed then commits with ENOMEM).
+ * Xen's defaults (xenstored -h; quota-nodes-per-transaction for trans_nodes,
+ * the hard quota-memory-per-domain for memory): dom0 is never held to them.
+ * What each refusal returns: nodes ENOSPC, watches ENOSPC, transactions
+ * ENOSPC, value_size E2BIG, trans_nodes ENOSPC, memory ENOMEM (and a watch
+ * event that would not fit is dropped). A transaction that an op left
+ * half-changed commits with ENOMEM.
  */
 #define XS_QUOTA_DEFAULT                                                                        \
 	{ .nodes = 1000, .watches = 128, .transactions = 10, .value_size = 2048,                \
-	  .trans_nodes = 1024 }
+	  .trans_nodes = 1024, .memory = 2560 * 1024 }
 
 struct xs_event {
 	xs_domid_t domid; /* who to send XS_WATCH_EVENT to */
@@ -119,5 +122,8 @@ void xs_release_conn(struct xs_store *s, uint32_t conn);
 size_t xs_node_count(const struct xs_store *s);
 /* Nodes dom owns, as its quota counts them. */
 unsigned int xs_domain_nodes(const struct xs_store *s, xs_domid_t dom);
+/* The bytes dom's memory quota counts, and the watch events it lost to that quota. */
+size_t xs_domain_memory(const struct xs_store *s, xs_domid_t dom);
+unsigned long xs_domain_events_dropped(const struct xs_store *s, xs_domid_t dom);
 
 #endif
