@@ -330,6 +330,39 @@ static const struct {
 	{ "r1\0\0", 4, -EINVAL },
 };
 
+/*
+ * SET_PERMS takes as many entries as its message holds (dom0's toolstack may
+ * name many domains); a guest may give one node 5 at most (Xen's
+ * quota-permissions-per-node), ENOSPC past that.
+ */
+static void test_set_perms_many(void **state)
+{
+	struct xs_store *s = *state;
+	static char perms[4096], got[4096]; /* XENSTORE_PAYLOAD_MAX */
+	size_t len = 0;
+	int n;
+
+	len += (size_t)sprintf(perms, "n0") + 1;
+	for (int d = 1; d < 600; d++)
+		len += (size_t)sprintf(perms + len, "r%d", d) + 1;
+	assert_true(len < sizeof(perms));
+	assert_int_equal(xs_set_perms(s, 0, 0, "/local/domain/0/secret", perms, len), 0);
+	n = xs_get_perms(s, 0, 0, "/local/domain/0/secret", got, sizeof(got));
+	assert_int_equal(n, (int)len);
+	assert_memory_equal(got, perms, len);
+	rd(s, 599, 0, "/local/domain/0/secret", "x"); /* the last of them reads */
+	/* a guest: five entries are fine, six are not */
+	assert_int_equal(SP(s, 1, "name", "n1\0r2\0r3\0r4\0r5"), 0);
+	assert_int_equal(SP(s, 1, "name", "n1\0r2\0r3\0r4\0r5\0r6"), -ENOSPC);
+	n = xs_get_perms(s, 1, 0, "name", got, sizeof(got));
+	assert_int_equal(n, 15);
+	/* malformed entries anywhere refuse the whole */
+	assert_int_equal(SP(s, 0, "/local/domain/0/secret", "n0\0r1\0x2"), -EINVAL);
+	assert_int_equal(SP(s, 0, "/local/domain/0/secret", "n0\0\0r1"), -EINVAL);
+	assert_int_equal(SP(s, 0, "/local/domain/0/secret", "n0\0r"), -EINVAL);
+	assert_int_equal(xs_set_perms(s, 0, 0, "/local/domain/0/secret", "", 0), -EINVAL);
+}
+
 static void test_perm_text(void **state)
 {
 	for (size_t i = 0; i < sizeof(perm_text_cases) / sizeof(perm_text_cases[0]); i++) {
@@ -1223,6 +1256,7 @@ int main(void)
 		T(test_perm_table),
 		T(test_perm_grants),
 		T(test_set_perms_refused),
+		T(test_set_perms_many),
 		T(test_perm_text),
 		T(test_dom0_create_inherits),
 		T(test_tx_own_writes_visible),

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -80,8 +81,10 @@ static const struct args_case args_cases[] = {
 	{ XS_UNWATCH, "/a\0tok\0", 7, 0, 2, 3 },
 	{ XS_INTRODUCE, "3\0" "4096\0" "7\0", 9, 0, 3, 1 },
 	{ XS_INTRODUCE, "3\0" "4096\0", 7, -EINVAL, 0, 0 },
-	{ XS_SET_PERMS, "/a\0n0\0r1\0", 9, 0, 3, 2 },
-	{ XS_SET_PERMS, "/a\0n0\0r1", 8, -EINVAL, 0, 0 },
+	{ XS_SET_PERMS, "/a\0n0\0r1\0", 9, 0, 2, 6 },	/* path, then the perms whole */
+	{ XS_SET_PERMS, "/a\0n0\0r1", 8, -EINVAL, 0, 0 },	/* the last one without NUL */
+	{ XS_SET_PERMS, "/a\0", 3, 0, 2, 0 },		/* none: the store refuses */
+	{ XS_SET_PERMS, "/a", 2, -EINVAL, 0, 0 },
 	{ XS_TRANSACTION_START, "\0", 1, 0, 1, 0 },
 	{ XS_TRANSACTION_START, "", 0, 0, 0, 0 },
 	{ XS_TRANSACTION_END, "T\0", 2, 0, 1, 1 },
@@ -89,7 +92,7 @@ static const struct args_case args_cases[] = {
 	{ XS_RESET_WATCHES, "", 0, 0, 0, 0 },
 	{ XS_DIRECTORY_PART, "/a\0" "0\0", 5, 0, 2, 1 },
 	{ XS_DIRECTORY_PART, "/a\0", 3, -EINVAL, 0, 0 },
-	{ XS_SET_PERMS, "/a\0a\0b\0c\0d\0e\0f\0g\0h\0i\0j\0", 23, -EINVAL, 0, 0 }, /* too many */
+	{ XS_SET_PERMS, "/a\0a\0b\0c\0d\0e\0f\0g\0h\0i\0j\0", 23, 0, 2, 20 }, /* 10 and more */
 };
 
 static void test_arguments_split_as_each_type_wants(void **state)
@@ -109,6 +112,28 @@ static void test_arguments_split_as_each_type_wants(void **state)
 				assert_int_equal(m.arglen[c->argc - 1], c->last_len);
 		}
 	}
+}
+
+/* As many permissions as a message holds (Xen sets no other limit): here 800. */
+static void test_set_perms_takes_any_number(void **state)
+{
+	static uint8_t buf[XS_HEADER_SIZE + XS_PAYLOAD_MAX];
+	char payload[XS_PAYLOAD_MAX];
+	size_t len = 0;
+	struct xs_msg m;
+	size_t n;
+
+	memcpy(payload, "/a", 3);
+	len = 3;
+	for (int i = 0; i < 800; i++)
+		len += (size_t)snprintf(payload + len, sizeof(payload) - len, "r%d", i % 100) + 1;
+	n = frame(buf, XS_SET_PERMS, 1, payload, (uint32_t)len);
+	assert_int_equal(xs_wire_parse(buf, n, &m), (long)n);
+	assert_int_equal(xs_wire_args(&m), 0);
+	assert_int_equal(m.argc, 2);
+	assert_string_equal(m.argv[0], "/a");
+	assert_int_equal(m.arglen[1], len - 3);
+	assert_memory_equal(m.argv[1], "r0\0r1\0", 6);
 }
 
 static void test_replies_echo_the_request_and_refuse_to_overflow(void **state)
@@ -142,6 +167,7 @@ int main(void)
 		cmocka_unit_test(test_whole_messages_parse_and_partial_ones_wait),
 		cmocka_unit_test(test_oversized_and_unknown_messages_are_refused_at_once),
 		cmocka_unit_test(test_arguments_split_as_each_type_wants),
+		cmocka_unit_test(test_set_perms_takes_any_number),
 		cmocka_unit_test(test_replies_echo_the_request_and_refuse_to_overflow),
 		cmocka_unit_test(test_errors_have_xen_names),
 	};

@@ -669,46 +669,59 @@ static int op_get_perms(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, con
 static int op_set_perms(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, const char *abs,
 			struct args *a)
 {
-	struct xs_perm p[256];
 	const char *in = a->in, *end = in + a->len;
-	unsigned int np = 0;
+	unsigned int np = 0, max = 0;
+	struct xs_perm *p;
 	struct xs_node *n;
 	long before;
 	int rc;
 
-	/* Decode all of it first: "b3\0r0\0", the last NUL optional. */
-	while (in < end) {
-		const char *at = strchr("nrwb", *in);
+	/* "b3\0r0\0": as many as the message holds, the last NUL optional. */
+	for (const char *c = in; c < end; c++)
+		max += !*c;
+	max += in < end && end[-1];
+	if (!max)
+		return -EINVAL;
+	/* Xen's quota-permissions-per-node: 5 entries for a guest, counted before they are read. */
+	if (dom && max > s->q.perms)
+		return -ENOSPC;
+	if (!(p = malloc(max * sizeof(*p))))
+		return -ENOMEM;
+	/* Decode all of it first. */
+	for (rc = -EINVAL; in < end;) {
+		const char *at = strchr("nrwb", *in), *d = in + 1;
 		unsigned long id = 0;
-		const char *d = in + 1;
 
-		if (!*in || !at || np == 256 || d >= end || *d < '0' || *d > '9')
-			return -EINVAL;
+		if (!*in || !at || d >= end || *d < '0' || *d > '9')
+			goto out;
 		for (; d < end && *d >= '0' && *d <= '9'; d++)
 			if ((id = id * 10 + (unsigned long)(*d - '0')) >= XS_DOMID_MAX)
-				return -EINVAL;
+				goto out;
 		if (d < end && *d)
-			return -EINVAL;
+			goto out;
 		p[np].id = (xs_domid_t)id;
 		p[np++].access = (uint8_t)(at - "nrwb");
-		in = d + 1;
+		in = d < end ? d + 1 : end;
 	}
-	if (!np)
-		return -EINVAL;
 	if ((rc = view_get(s, t, abs, &n)))
-		return rc;
+		goto out;
+	rc = -ENOENT;
 	if (!n)
-		return -ENOENT;
+		goto out;
 	/* Only the owner may, and a domU may not give its node away. */
+	rc = -EACCES;
 	if (dom && (n->perms[0].id != dom || p[0].id != dom))
-		return -EACCES;
+		goto out;
 	if ((rc = tx_own(s, t, abs, &n)))
-		return rc;
+		goto out;
 	before = node_mem(n);
 	if ((rc = node_set(n, n->val, n->len, p, np)))
-		return rc;
+		goto out;
 	tx_charge(s, t, n, before);
-	return tx_change(t, abs, false);
+	rc = tx_change(t, abs, false);
+out:
+	free(p);
+	return rc;
 }
 
 /* ---- commit ---- */

@@ -39,6 +39,7 @@ struct xs_quota {
 	unsigned int value_size;
 	unsigned int trans_nodes; /* nodes one transaction may touch (read, write or remove) */
 	unsigned int memory; /* bytes of nodes, transactions, watches and queued events */
+	unsigned int perms; /* entries one SET_PERMS may give a node */
 };
 
 /*
@@ -46,12 +47,12 @@ struct xs_quota {
  * the hard quota-memory-per-domain for memory): dom0 is never held to them.
  * What each refusal returns: nodes ENOSPC, watches ENOSPC, transactions
  * ENOSPC, value_size E2BIG, trans_nodes ENOSPC, memory ENOMEM (and a watch
- * event that would not fit is dropped). A transaction that an op left
- * half-changed commits with ENOMEM.
+ * event that would not fit is dropped), perms ENOSPC. A transaction that an
+ * op left half-changed commits with ENOMEM.
  */
 #define XS_QUOTA_DEFAULT                                                                        \
 	{ .nodes = 1000, .watches = 128, .transactions = 10, .value_size = 2048,                \
-	  .trans_nodes = 1024, .memory = 2560 * 1024 }
+	  .trans_nodes = 1024, .memory = 2560 * 1024, .perms = 5 }
 
 struct xs_event {
 	xs_domid_t domid; /* who to send XS_WATCH_EVENT to */

@@ -19,13 +19,23 @@ long xs_wire_parse(const void *buf, size_t len, struct xs_msg *msg)
 	return XS_HEADER_SIZE + (long)msg->hdr.len;
 }
 
-/* How many NUL-terminated strings a request carries before any raw value. */
-static int fixed_args(uint32_t type, int *raw_tail)
+enum { TAIL_NONE, TAIL_RAW, TAIL_STRINGS };
+
+/*
+ * How many NUL-terminated strings a request carries before its tail, and
+ * what the tail is: nothing, raw bytes (a value), or any number of
+ * NUL-terminated strings left whole for the store to read (permissions,
+ * as many as the payload holds: Xen sets no other limit on them).
+ */
+static int fixed_args(uint32_t type, int *tail)
 {
-	*raw_tail = 0;
+	*tail = TAIL_NONE;
 	switch (type) {
 	case XS_WRITE:
-		*raw_tail = 1; /* path\0value: the value is raw bytes */
+		*tail = TAIL_RAW; /* path\0value: the value is raw bytes */
+		return 1;
+	case XS_SET_PERMS:
+		*tail = TAIL_STRINGS; /* path\0perm\0perm\0... */
 		return 1;
 	case XS_WATCH:
 	case XS_UNWATCH:
@@ -38,8 +48,6 @@ static int fixed_args(uint32_t type, int *raw_tail)
 	case XS_TRANSACTION_START:
 	case XS_RESET_WATCHES:
 		return -1; /* "" or nothing at all */
-	case XS_SET_PERMS:
-		return -1; /* path\0perm\0perm\0... */
 	default:
 		return 1; /* one string: a path, "T"/"F", a domid, or "" */
 	}
@@ -48,7 +56,7 @@ static int fixed_args(uint32_t type, int *raw_tail)
 int xs_wire_args(struct xs_msg *msg)
 {
 	const char *p = msg->payload, *end = msg->payload + msg->hdr.len;
-	int raw, want = fixed_args(msg->hdr.type, &raw);
+	int tail, want = fixed_args(msg->hdr.type, &tail);
 
 	msg->argc = 0;
 	while (p < end && (want < 0 || (int)msg->argc < want)) {
@@ -62,7 +70,9 @@ int xs_wire_args(struct xs_msg *msg)
 	}
 	if (want >= 0 && (int)msg->argc < want)
 		return -EINVAL;
-	if (raw) {
+	if (tail == TAIL_STRINGS && p < end && end[-1])
+		return -EINVAL; /* its last string, too, ends in a NUL */
+	if (tail != TAIL_NONE) {
 		if (msg->argc == XS_MAX_ARGS)
 			return -EINVAL;
 		msg->argv[msg->argc] = p;

@@ -31,7 +31,11 @@ struct xs_header {
 struct xs_msg {
 	struct xs_header hdr;
 	const char *payload; /* hdr.len bytes, within the caller's buffer */
-	/* Arguments split at NULs; for WRITE the last one is the value and may hold NULs. */
+	/*
+	 * Arguments split at NULs. For WRITE the last one is the value and may
+	 * hold NULs; for SET_PERMS the last one is all the permissions, each
+	 * ending in a NUL ("r1\0b2\0"), however many.
+	 */
 	unsigned int argc;
 	const char *argv[XS_MAX_ARGS];
 	size_t arglen[XS_MAX_ARGS];

@@ -383,13 +383,8 @@ static void handle(struct conn *c, struct xs_msg *m)
 		if (rc >= 0)
 			reply(c, h, XS_GET_PERMS, buf, (size_t)rc);
 		break;
-	case XS_SET_PERMS:
-		if (m->argc < 2) {
-			rc = -EINVAL;
-			break;
-		}
-		rc = xs_set_perms(store, c->dom, tx, m->argv[0], m->argv[1],
-				  (size_t)(m->payload + h->len - m->argv[1]));
+	case XS_SET_PERMS: /* the path, then all the permissions in one argument */
+		rc = xs_set_perms(store, c->dom, tx, m->argv[0], m->argv[1], m->arglen[1]);
 		break;
 	case XS_WATCH:
 		rc = xs_watch_conn(store, c->dom, c->id, m->argv[0], m->argv[1]);
