@@ -57,6 +57,50 @@ static void test_oversized_and_unknown_messages_are_refused_at_once(void **state
 	assert_int_equal(xs_wire_parse(buf, sizeof(buf), &m), -EINVAL);
 }
 
+/*
+ * A message of an unknown type is answered once, however it arrives: here
+ * in pieces of 7 bytes, read into the connection's buffer one at a time as
+ * the daemon does, then parsed from the start each time. It used to be
+ * refused as soon as its header was in, again for every piece after.
+ */
+static void test_unknown_type_in_pieces_is_one_error(void **state)
+{
+	uint8_t stream[256], buf[256];
+	size_t total = frame(stream, 99, 1, "0123456789012345678901234567890123456789", 40);
+	size_t have = 0, off = 0;
+	int errors = 0, reads = 0;
+
+	total += frame(stream + total, XS_READ, 2, "name\0", 5);
+	while (have < total) {
+		size_t piece = total - have < 7 ? total - have : 7;
+
+		memcpy(buf + have, stream + have, piece);
+		have += piece;
+		for (;;) {
+			struct xs_msg m;
+			long n = xs_wire_parse(buf + off, have - off, &m);
+
+			if (n == 0)
+				break;
+			if (n < 0) {
+				errors++;
+				assert_int_equal(m.hdr.type, 99);
+				assert_int_equal(m.hdr.req_id, 1);
+				assert_true(have - off >= XS_HEADER_SIZE + m.hdr.len);
+				off += XS_HEADER_SIZE + m.hdr.len;
+				continue;
+			}
+			assert_int_equal(m.hdr.type, XS_READ);
+			assert_int_equal(m.hdr.req_id, 2);
+			reads++;
+			off += (size_t)n;
+		}
+	}
+	assert_int_equal(errors, 1);
+	assert_int_equal(reads, 1);
+	assert_int_equal(off, total);
+}
+
 struct args_case {
 	uint32_t type;
 	const char *payload;
@@ -166,6 +210,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_whole_messages_parse_and_partial_ones_wait),
 		cmocka_unit_test(test_oversized_and_unknown_messages_are_refused_at_once),
+		cmocka_unit_test(test_unknown_type_in_pieces_is_one_error),
 		cmocka_unit_test(test_arguments_split_as_each_type_wants),
 		cmocka_unit_test(test_set_perms_takes_any_number),
 		cmocka_unit_test(test_replies_echo_the_request_and_refuse_to_overflow),

@@ -10,10 +10,13 @@ long xs_wire_parse(const void *buf, size_t len, struct xs_msg *msg)
 	if (len < XS_HEADER_SIZE)
 		return 0;
 	memcpy(&msg->hdr, buf, sizeof(msg->hdr));
-	if (msg->hdr.len > XS_PAYLOAD_MAX || msg->hdr.type >= XS_TYPE_COUNT)
-		return -EINVAL;
+	if (msg->hdr.len > XS_PAYLOAD_MAX)
+		return -EINVAL; /* no frame to find after it: at once */
 	if (len < XS_HEADER_SIZE + (size_t)msg->hdr.len)
 		return 0;
+	/* Only once it is whole, so that it is answered once however it arrives. */
+	if (msg->hdr.type >= XS_TYPE_COUNT)
+		return -EINVAL;
 	msg->payload = (const char *)buf + XS_HEADER_SIZE;
 	msg->argc = 0;
 	return XS_HEADER_SIZE + (long)msg->hdr.len;

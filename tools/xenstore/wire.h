@@ -44,8 +44,11 @@ struct xs_msg {
 /*
  * Parses one message from buf. Returns the bytes it took (header + payload),
  * 0 if buf does not hold a whole message yet, or -EINVAL for one that can
- * never be valid (unknown type, payload over 4096 bytes): the connection
- * gets an error reply, never a crash.
+ * never be valid: the connection gets one error reply, never a crash. With
+ * -EINVAL, msg->hdr says which: a length over 4096 bytes, known from the
+ * header alone (no message can be framed after it), or an unknown type,
+ * told only once the whole message is in buf (the caller skips
+ * XS_HEADER_SIZE + hdr.len bytes and carries on).
  */
 long xs_wire_parse(const void *buf, size_t len, struct xs_msg *msg);
 /* Splits msg's payload into its arguments for its type; -EINVAL if malformed. */

@@ -492,14 +492,12 @@ static bool handle_input(struct conn *c)
 		if (n == 0)
 			break;
 		if (n < 0) {
-			/* An unknown type can be skipped; an oversized length leaves no frame to find. */
+			/* An unknown type (whole) is skipped; an oversized length leaves no frame to find. */
 			reply_err(c, &m.hdr, EINVAL);
 			if (m.hdr.len > XS_PAYLOAD_MAX) {
 				ok = false;
 				break;
 			}
-			if (c->inlen - off < XS_HEADER_SIZE + m.hdr.len)
-				break; /* skip it once it is all here */
 			off += XS_HEADER_SIZE + m.hdr.len;
 			continue;
 		}
