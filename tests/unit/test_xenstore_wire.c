@@ -3,6 +3,7 @@
 /* Host tests of the XenStore wire protocol: framing, argument splitting, replies. */
 #include <errno.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -180,6 +181,22 @@ static void test_set_perms_takes_any_number(void **state)
 	assert_memory_equal(m.argv[1], "r0\0r1\0", 6);
 }
 
+/* Xen's XS_FLAG_PRIV set: a guest asking any of these gets EACCES. */
+static void test_privileged_requests(void **state)
+{
+	static const uint32_t priv[] = { XS_CONTROL, XS_INTRODUCE, XS_RELEASE,
+					 XS_IS_DOMAIN_INTRODUCED, XS_RESUME, XS_SET_TARGET };
+
+	for (uint32_t type = 0; type < XS_TYPE_COUNT + 2; type++) {
+		bool want = false;
+
+		for (size_t i = 0; i < sizeof(priv) / sizeof(priv[0]); i++)
+			want |= priv[i] == type;
+		if (xs_wire_privileged(type) != want)
+			fail_msg("type %u: privileged %d, want %d", type, !want, want);
+	}
+}
+
 static void test_replies_echo_the_request_and_refuse_to_overflow(void **state)
 {
 	struct xs_header req = { XS_READ, 99, 5, 0 };
@@ -213,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_type_in_pieces_is_one_error),
 		cmocka_unit_test(test_arguments_split_as_each_type_wants),
 		cmocka_unit_test(test_set_perms_takes_any_number),
+		cmocka_unit_test(test_privileged_requests),
 		cmocka_unit_test(test_replies_echo_the_request_and_refuse_to_overflow),
 		cmocka_unit_test(test_errors_have_xen_names),
 	};

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The XenStore wire protocol: framing, argument splitting, error names, replies. */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "wire.h"
@@ -84,6 +85,21 @@ int xs_wire_args(struct xs_msg *msg)
 		return -EINVAL; /* trailing bytes after the last argument */
 	}
 	return 0;
+}
+
+bool xs_wire_privileged(uint32_t type)
+{
+	switch (type) {
+	case XS_CONTROL:
+	case XS_INTRODUCE:
+	case XS_RELEASE:
+	case XS_IS_DOMAIN_INTRODUCED:
+	case XS_RESUME:
+	case XS_SET_TARGET:
+		return true;
+	default:
+		return false;
+	}
 }
 
 static const struct {

@@ -8,6 +8,7 @@
 #ifndef XENSTORE_WIRE_H
 #define XENSTORE_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +54,12 @@ struct xs_msg {
 long xs_wire_parse(const void *buf, size_t len, struct xs_msg *msg);
 /* Splits msg's payload into its arguments for its type; -EINVAL if malformed. */
 int xs_wire_args(struct xs_msg *msg);
+/*
+ * Requests only dom0 may make (Xen's XS_FLAG_PRIV): the toolstack's, and
+ * IS_DOMAIN_INTRODUCED and CONTROL. Anyone else gets EACCES, before their
+ * arguments are even looked at.
+ */
+bool xs_wire_privileged(uint32_t type);
 /* Xen's name of an error (EINVAL -> "EINVAL"); errno values outside the table are "EIO". */
 const char *xs_errno_name(int err);
 /* And back: the errno of an XS_ERROR payload (len bytes, no NUL needed); EIO if unknown. */

@@ -353,6 +353,11 @@ static void handle(struct conn *c, struct xs_msg *m)
 	unsigned long a, b;
 	int rc;
 
+	/* As Xen: privilege first, then the arguments. */
+	if (c->dom != 0 && xs_wire_privileged(h->type)) {
+		reply_err(c, h, EACCES);
+		return;
+	}
 	if (xs_wire_args(m)) {
 		reply_err(c, h, EINVAL);
 		return;
@@ -430,10 +435,6 @@ static void handle(struct conn *c, struct xs_msg *m)
 		reply_str(c, h, a == 0 || ring_of((xs_domid_t)a) ? "T" : "F");
 		return;
 	case XS_INTRODUCE:
-		if (c->dom != 0) {
-			rc = -EACCES;
-			break;
-		}
 		if (!parse_uint(m->argv[0], m->arglen[0], DOMID_FIRST_RESERVED - 1, &a) || !a ||
 		    !parse_uint(m->argv[2], m->arglen[2], 0xffffffff, &b)) {
 			rc = -EINVAL;
@@ -444,10 +445,6 @@ static void handle(struct conn *c, struct xs_msg *m)
 	case XS_RELEASE: {
 		struct conn *r;
 
-		if (c->dom != 0) {
-			rc = -EACCES;
-			break;
-		}
 		if (!parse_uint(m->argv[0], m->arglen[0], DOMID_FIRST_RESERVED - 1, &a) || !a) {
 			rc = -EINVAL;
 			break;
@@ -467,7 +464,7 @@ static void handle(struct conn *c, struct xs_msg *m)
 		break;
 	case XS_SET_TARGET:
 	case XS_RESUME:
-		rc = c->dom ? -EACCES : -ENOSYS;
+		rc = -ENOSYS; /* (dom0's only: see xs_wire_privileged) */
 		break;
 	default: /* CONTROL, DIRECTORY_PART, replies sent as requests */
 		rc = -ENOSYS;
