@@ -1142,12 +1142,13 @@ static void test_quota_memory_balance(void **state)
 		assert_int_equal(xs_domain_memory(s, 1), m1);
 		assert_int_equal(xs_domain_memory(s, 0), m0);
 	}
-	/* a domain going away gives back its watches, transactions and events */
+	/* a domain going away gives back its watches, transactions and events; its nodes are dom0's */
 	assert_int_equal(xs_watch(s, 1, "name", "t"), 0);
 	assert_int_equal(xs_transaction_start(s, 1, &t), 0);
 	assert_int_equal(W(s, 1, t, "x", "1"), 0);
 	xs_release_domain(s, 1);
-	assert_int_equal(xs_domain_memory(s, 1), m1);
+	assert_int_equal(xs_domain_memory(s, 1), 0);
+	assert_int_equal(xs_domain_memory(s, 0), m0 + m1);
 }
 
 /* ---- domains ---- */
@@ -1178,6 +1179,66 @@ static void test_release_domain(void **state)
 	/* the toolstack removes the home; the count is where it started */
 	assert_int_equal(xs_rm(s, 0, 0, "/local/domain/1"), 0);
 	assert_int_equal(xs_domain_nodes(s, 1), 0);
+}
+
+/*
+ * A released domain's id leaves the tree: the next domain to get the id
+ * (Domus reuses them, as Xen does) owns none of its nodes and is named in
+ * no permission. What it owned is dom0's now (Xen's --keep-orphans).
+ */
+static void test_release_forgets_the_domid(void **state)
+{
+	struct xs_store *s = *state;
+	unsigned int dom0_nodes = xs_domain_nodes(s, 0);
+	char buf[64];
+	uint32_t t;
+	int n;
+
+	assert_int_equal(W(s, 1, 0, "mine/deep", "1"), 0); /* dom1's own, 2 more */
+	assert_int_equal(W(s, 0, 0, "/backend/x", "for 1 and 2"), 0);
+	assert_int_equal(SP(s, 0, "/backend/x", "n0\0r1\0w2\0b1"), 0);
+	assert_int_equal(SP(s, 2, "/local/domain/2/name", "n2\0b1"), 0);
+	/* dom0's toolstack, meanwhile, is writing a record for dom1 in a transaction */
+	assert_int_equal(xs_transaction_start(s, 0, &t), 0);
+	assert_int_equal(W(s, 0, t, "/backend/y", "pending"), 0);
+	assert_int_equal(xs_set_perms(s, 0, t, "/backend/y", "n1\0r2", 6), 0);
+	assert_int_equal(xs_domain_nodes(s, 1), 4);
+
+	xs_release_domain(s, 1);
+
+	assert_int_equal(xs_domain_nodes(s, 1), 0);
+	assert_int_equal(xs_domain_memory(s, 1), 0);
+	assert_int_equal(xs_domain_nodes(s, 0), dom0_nodes + 2 + 4);
+	assert_int_equal(xs_transaction_end(s, 0, t, true), 0);
+	assert_int_equal(xs_domain_nodes(s, 0), dom0_nodes + 2 + 4 + 1);
+	n = xs_get_perms(s, 0, 0, "/local/domain/1/mine/deep", buf, sizeof(buf));
+	assert_int_equal(n, 3);
+	assert_memory_equal(buf, "n0", 3);
+	n = xs_get_perms(s, 0, 0, "/backend/x", buf, sizeof(buf));
+	assert_int_equal(n, 6);
+	assert_memory_equal(buf, "n0\0w2", 6);
+	n = xs_get_perms(s, 0, 0, "/local/domain/2/name", buf, sizeof(buf));
+	assert_int_equal(n, 3);
+	assert_memory_equal(buf, "n2", 3);
+	n = xs_get_perms(s, 0, 0, "/backend/y", buf, sizeof(buf));
+	assert_int_equal(n, 6);
+	assert_memory_equal(buf, "n0\0r2", 6);
+	/* the next dom1 may touch none of it */
+	assert_int_equal(xs_read(s, 1, 0, "/backend/x", buf, sizeof(buf)), -EACCES);
+	assert_int_equal(xs_read(s, 1, 0, "/backend/y", buf, sizeof(buf)), -EACCES);
+	assert_int_equal(xs_read(s, 1, 0, "/local/domain/2/name", buf, sizeof(buf)), -EACCES);
+	assert_int_equal(xs_read(s, 1, 0, "mine/deep", buf, sizeof(buf)), -EACCES);
+	assert_int_equal(W(s, 1, 0, "mine/deep", "2"), -EACCES);
+	assert_int_equal(xs_rm(s, 1, 0, "mine"), -EACCES);
+	/* and dom2 keeps what it had */
+	assert_int_equal(W(s, 2, 0, "/backend/x", "still"), 0);
+	rd(s, 2, 0, "name", "guest");
+	/* the toolstack gives the new dom1 its home as at creation: it is dom1's alone */
+	assert_int_equal(xs_rm(s, 0, 0, "/local/domain/1"), 0);
+	assert_int_equal(xs_mkdir(s, 0, 0, "/local/domain/1"), 0);
+	assert_int_equal(SP(s, 0, "/local/domain/1", "n1"), 0);
+	assert_int_equal(W(s, 1, 0, "fresh", "1"), 0);
+	assert_int_equal(xs_domain_nodes(s, 1), 2);
 }
 
 static void test_soak(void **state)
@@ -1297,6 +1358,7 @@ int main(void)
 		T(test_quota_memory_events),
 		T(test_quota_memory_balance),
 		T(test_release_domain),
+		T(test_release_forgets_the_domid),
 		T(test_soak),
 		T(test_big_transaction_is_not_quadratic),
 	};

@@ -1196,10 +1196,70 @@ static void release(struct xs_store *s, uint32_t key, bool by_conn)
 #undef MATCHES
 }
 
+/* Takes dom out of n's permissions: its entries go, and if it owned n, dom0 does now. */
+static bool forget_in(struct xs_node *n, xs_domid_t dom)
+{
+	unsigned int k = 1;
+	bool changed = false;
+
+	if (!n->nperms)
+		return false;
+	if (n->perms[0].id == dom) {
+		n->perms[0].id = 0;
+		changed = true;
+	}
+	for (unsigned int i = 1; i < n->nperms; i++) {
+		if (n->perms[i].id == dom)
+			changed = true;
+		else
+			n->perms[k++] = n->perms[i];
+	}
+	n->nperms = k;
+	return changed;
+}
+
+/*
+ * Domain ids come back: whatever a domain was given must not pass to the
+ * next one with its id. As Xen's xenstored, every node it owned passes to
+ * dom0 (Xen's --keep-orphans; by default Xen deletes them, but our toolstack
+ * still reads and removes a guest's records after releasing it), and its
+ * entries in other nodes' permissions go. A node changed so gets a new
+ * generation: a transaction that read it will not commit on the old view.
+ * Transactions still open hold copies to commit later; those are fixed too.
+ */
+static void forget_domain(struct xs_store *s, xs_domid_t dom)
+{
+	for (struct xs_node *n = ns_first(&s->tree); n; n = ns_next(n)) {
+		bool owned = n->perms[0].id == dom;
+
+		tree_charge(s, n, -1);
+		if (forget_in(n, dom)) {
+			n->gen = ++s->gen;
+			if (owned) {
+				s->acct[dom].nodes--;
+				s->acct[0].nodes++;
+			}
+		}
+		tree_charge(s, n, 1);
+	}
+	for (struct xs_tx *t = s->txs; t; t = t->next) {
+		for (struct xs_node *e = ns_first(&t->ov); e; e = ns_next(e)) {
+			long before = node_mem(e);
+
+			if (e->state == TX_WRITTEN && forget_in(e, dom))
+				tx_charge(s, t, e, before);
+		}
+	}
+	s->acct[dom].events_dropped = 0;
+}
+
 void xs_release_domain(struct xs_store *s, xs_domid_t dom)
 {
-	if (dom < XS_DOMID_MAX)
-		release(s, dom, false);
+	if (dom >= XS_DOMID_MAX)
+		return;
+	release(s, dom, false);
+	if (dom)
+		forget_domain(s, dom);
 }
 
 void xs_release_conn(struct xs_store *s, uint32_t conn)
@@ -1240,7 +1300,7 @@ void xs_store_free(struct xs_store *s)
 		return;
 	for (uint32_t d = 0; d < XS_DOMID_MAX; d++)
 		if (s->acct[d].watches || s->acct[d].txs)
-			xs_release_domain(s, d);
+			release(s, d, false);
 	while ((e = s->ev_head)) {
 		s->ev_head = e->next;
 		event_free(s, e);

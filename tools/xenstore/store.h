@@ -115,7 +115,11 @@ void xs_fire_special(struct xs_store *s, const char *name);
 /* Takes the oldest pending event; false when there is none. */
 bool xs_next_event(struct xs_store *s, struct xs_event *ev);
 
-/* The domain went away: its watches and open transactions go with it (its nodes stay). */
+/*
+ * The domain went away: its watches, open transactions and queued events go
+ * with it; its nodes stay, owned by dom0 now, and its id leaves every
+ * node's permissions, so that the next domain with its id inherits nothing.
+ */
 void xs_release_domain(struct xs_store *s, xs_domid_t dom);
 /* A connection closed (or sent RESET_WATCHES): its watches, transactions and pending events go. */
 void xs_release_conn(struct xs_store *s, uint32_t conn);

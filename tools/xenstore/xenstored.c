@@ -337,6 +337,7 @@ static int introduce(unsigned long dom, unsigned long port)
 	return 0;
 }
 
+/* The domain is going: its ring, its watches and transactions, and its id in the tree. */
 static void release(struct conn *c)
 {
 	logmsg("dom%u released", c->dom);
@@ -451,6 +452,8 @@ static void handle(struct conn *c, struct xs_msg *m)
 		}
 		r = ring_of((xs_domid_t)a);
 		if (!r) {
+			/* Never connected (or gone already): its id still leaves the tree. */
+			xs_release_domain(store, (xs_domid_t)a);
 			rc = -ENOENT;
 			break;
 		}
