@@ -201,7 +201,7 @@ $(B)/tools/domus-selftest: tools/domus-selftest.c tools/hostile.c tools/hostile.
 	@$(TOOLS_CC) $(TOOLS_CFLAGS) tools/domus-selftest.c tools/hostile.c tools/libdomus.c -o $@
 
 XENSTORED_SRCS := tools/xenstore/xenstored.c tools/xenstore/store.c tools/xenstore/nodeset.c \
-	tools/xenstore/wire.c tools/xenstore/ring.c tools/libdomus.c
+	tools/xenstore/outq.c tools/xenstore/wire.c tools/xenstore/ring.c tools/libdomus.c
 $(B)/tools/xenstored: $(XENSTORED_SRCS) $(wildcard tools/xenstore/*.h) $(TOOLS_DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  TOOL    $@"
