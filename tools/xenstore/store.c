@@ -539,8 +539,10 @@ static int op_write(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, const c
 	long before;
 	int rc;
 
-	if (a->len > XS_VALUE_MAX || (dom && a->len > s->q.value_size))
+	if (a->len > XS_VALUE_MAX)
 		return -E2BIG;
+	if (dom && a->len > s->q.value_size)
+		return -ENOSPC; /* Xen's quota-maxsize answer */
 	if ((rc = view_get(s, t, abs, &n)))
 		return rc;
 	if (n && !(access_of(n, dom) & PERM_W))
@@ -708,9 +710,12 @@ static int op_set_perms(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, con
 	rc = -ENOENT;
 	if (!n)
 		goto out;
-	/* Only the owner may, and a domU may not give its node away. */
+	/* Only the owner may (EACCES), and a domU may not give its node away (EPERM, as Xen). */
 	rc = -EACCES;
-	if (dom && (n->perms[0].id != dom || p[0].id != dom))
+	if (dom && n->perms[0].id != dom)
+		goto out;
+	rc = -EPERM;
+	if (dom && p[0].id != dom)
 		goto out;
 	if ((rc = tx_own(s, t, abs, &n)))
 		goto out;
@@ -1062,7 +1067,7 @@ int xs_watch_conn(struct xs_store *s, xs_domid_t dom, uint32_t conn, const char 
 		if ((*pp)->conn == conn && !strcmp((*pp)->path, abs) && !strcmp((*pp)->token, token))
 			return -EEXIST;
 	if (dom && s->acct[dom].watches >= s->q.watches)
-		return -ENOSPC;
+		return -E2BIG; /* Xen's answer at its watch quota */
 	if (dom && s->acct[dom].mem + watch_mem(abs, token) > (long)s->q.memory)
 		return -ENOMEM;
 	w = calloc(1, sizeof(*w));

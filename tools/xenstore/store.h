@@ -45,10 +45,10 @@ struct xs_quota {
 /*
  * Xen's defaults (xenstored -h; quota-nodes-per-transaction for trans_nodes,
  * the hard quota-memory-per-domain for memory): dom0 is never held to them.
- * What each refusal returns: nodes ENOSPC, watches ENOSPC, transactions
- * ENOSPC, value_size E2BIG, trans_nodes ENOSPC, memory ENOMEM (and a watch
- * event that would not fit is dropped), perms ENOSPC. A transaction that an
- * op left half-changed commits with ENOMEM.
+ * What each refusal returns, as Xen's: nodes ENOSPC, watches E2BIG,
+ * transactions ENOSPC, value_size ENOSPC, trans_nodes ENOSPC, memory ENOMEM
+ * (and a watch event that would not fit is dropped), perms ENOSPC. A
+ * transaction that an op left half-changed commits with ENOMEM.
  */
 #define XS_QUOTA_DEFAULT                                                                        \
 	{ .nodes = 1000, .watches = 128, .transactions = 10, .value_size = 2048,                \
