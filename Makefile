@@ -187,8 +187,8 @@ TOOLS_CFLAGS := -static -O2 -g0 -Wall -Wextra -Werror -Ihyp/include -Itools
 TOOLS := $(B)/tools/domus $(B)/tools/domus-selftest $(B)/tools/xenstored $(B)/tools/xenstore
 TOOLS_DEPS := tools/libdomus.c tools/libdomus.h $(wildcard hyp/include/public/*.h)
 
-DOMUS_TOOL_SRCS := tools/domus.c tools/config.c tools/build.c tools/consoled.c tools/console_log.c \
-	tools/domstore.c tools/vbd.c tools/vif.c tools/devices.c \
+DOMUS_TOOL_SRCS := tools/domus.c tools/config.c tools/build.c tools/consoled.c tools/console_filter.c \
+	tools/console_log.c tools/domstore.c tools/vbd.c tools/vif.c tools/devices.c \
 	tools/xenstore/client.c tools/xenstore/wire.c hyp/lib/fdt.c hyp/lib/fdt_write.c
 
 $(B)/tools/domus: $(DOMUS_TOOL_SRCS) $(wildcard tools/*.h) hyp/include/domus/fdt.h $(TOOLS_DEPS)

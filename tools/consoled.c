@@ -6,8 +6,9 @@
  * (Linux's hvc_xen waits for that when the ring is full). Typed input goes
  * into the "in" half the other way.
  *
- * Nothing the guest prints is trusted: the log is capped, rotated and
- * budgeted (console_log.c); and the ring is read at READ_RATE at most, each wake-up
+ * Nothing the guest prints is trusted: it passes console_filter() before it
+ * is logged or sent to a terminal; the log is capped, rotated and budgeted
+ * (console_log.c); and the ring is read at READ_RATE at most, each wake-up
  * costing WAKE_COST of it whether it brought data or not, so that a guest
  * that floods, or only rings its port, gets the ring back at that pace (its
  * console waits) and cannot keep dom0's CPU busy.
@@ -34,6 +35,7 @@ typedef uint16_t domid_t;
 #include <xen/evtchn.h>
 
 #include "console.h"
+#include "console_filter.h"
 #include "console_log.h"
 #include "domstore.h"
 #include "libdomus.h"
@@ -119,8 +121,9 @@ static int budget_wait(const struct read_budget *b)
 	return ms < 5 ? 5 : ms > STATE_CHECK_MS ? STATE_CHECK_MS : (int)ms;
 }
 
-/* The output side of one console: what the guest printed, to the log and the client. */
+/* The output side of one console: what the guest printed, made safe, to the log and the client. */
 struct output {
+	struct console_filter filter;
 	struct console_log log;
 	int client;
 };
@@ -128,8 +131,9 @@ struct output {
 /* Takes whatever the guest wrote; returns how many bytes of the ring that was. */
 static uint32_t drain(volatile struct xencons_interface *r, struct output *o)
 {
-	char buf[2048];
+	char buf[2048], safe[sizeof(buf) + CONSOLE_FILTER_SLACK];
 	uint32_t cons = r->out_cons, prod = r->out_prod, n = 0;
+	size_t m;
 
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (prod - cons > sizeof(r->out))
@@ -140,9 +144,10 @@ static uint32_t drain(volatile struct xencons_interface *r, struct output *o)
 	r->out_cons = cons;
 	if (!n)
 		return 0;
-	console_log_write(&o->log, buf, n, now_ms());
+	m = console_filter(&o->filter, buf, n, safe);
+	console_log_write(&o->log, safe, m, now_ms());
 	if (o->client >= 0)
-		write_all(o->client, buf, n);
+		write_all(o->client, safe, m);
 	return n;
 }
 
@@ -406,6 +411,15 @@ int console_attach(const char *name)
 	}
 	if (tty)
 		tcsetattr(0, TCSANOW, &saved);
+	/*
+	 * What the guest may have switched on that would still act in dom0's
+	 * shell: mouse and focus reports and bracketed paste (bytes typed into
+	 * it), application keys, a hidden cursor, line-drawing characters,
+	 * colours. Back to normal.
+	 */
+	if (isatty(1))
+		fputs("\033[0m\033(B\033)B\017\033[?25h\033[?1l\033>\033[?1000l\033[?1002l"
+		      "\033[?1003l\033[?1004l\033[?1005l\033[?1006l\033[?2004l", stdout);
 	close(fd);
 	/* Say why we are back: the guest stopped, or the user detached. */
 	if (remote_closed)
