@@ -107,7 +107,8 @@ $(B)/hostile/hostile.img: $(B)/hostile/guest.elf
 # $(B)/unit/tsan/test_*; `make unit` runs both.
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/test_*.c))
 UNIT_BASE_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter -DHOST_TEST \
-	-Ihyp/arch/fake/include -Ihyp/arch/fake -Ihyp/include -Itests/unit -fno-omit-frame-pointer
+	-Ihyp/arch/fake/include -Ihyp/arch/fake -Ihyp/include -Itests/unit -Itools \
+	-fno-omit-frame-pointer
 UNIT_CFLAGS := $(UNIT_BASE_CFLAGS) -fsanitize=address,undefined
 # TSan does not model fences (the core's stage-2 publish and wall-clock seqlock use them).
 TSAN_CFLAGS := $(UNIT_BASE_CFLAGS) -fsanitize=thread -Wno-tsan
