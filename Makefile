@@ -107,7 +107,8 @@ $(B)/hostile/hostile.img: $(B)/hostile/guest.elf
 # $(B)/unit/tsan/test_*; `make unit` runs both.
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/test_*.c))
 UNIT_BASE_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter -DHOST_TEST \
-	-Ihyp/arch/fake/include -Ihyp/arch/fake -Ihyp/include -Itests/unit -fno-omit-frame-pointer
+	-Ihyp/arch/fake/include -Ihyp/arch/fake -Ihyp/include -Itests/unit -Itools \
+	-fno-omit-frame-pointer
 UNIT_CFLAGS := $(UNIT_BASE_CFLAGS) -fsanitize=address,undefined
 # TSan does not model fences (the core's stage-2 publish and wall-clock seqlock use them).
 TSAN_CFLAGS := $(UNIT_BASE_CFLAGS) -fsanitize=thread -Wno-tsan
@@ -149,7 +150,8 @@ define unit_link
 endef
 
 UNIT_DEPS := $(wildcard hyp/*/*.c hyp/*/*/*.c hyp/include/*/*.h hyp/arch/*/*.h \
-	hyp/arch/*/include/domus/*.h tests/unit/*.h tests/unit/*.c tools/*/*.c tools/*/*.h)
+	hyp/arch/*/include/domus/*.h tests/unit/*.h tests/unit/*.c tools/*.c tools/*.h \
+	tools/*/*.c tools/*/*.h)
 
 $(B)/unit/%: tests/unit/%.c $(UNIT_DEPS)
 	$(call unit_link,$(UNIT_CFLAGS),$(CORE_ASAN_OBJS))
@@ -186,8 +188,8 @@ TOOLS_CFLAGS := -static -O2 -g0 -Wall -Wextra -Werror -Ihyp/include -Itools
 TOOLS := $(B)/tools/domus $(B)/tools/domus-selftest $(B)/tools/xenstored $(B)/tools/xenstore
 TOOLS_DEPS := tools/libdomus.c tools/libdomus.h $(wildcard hyp/include/public/*.h)
 
-DOMUS_TOOL_SRCS := tools/domus.c tools/config.c tools/build.c tools/consoled.c tools/domstore.c \
-	tools/vbd.c tools/vif.c tools/devices.c \
+DOMUS_TOOL_SRCS := tools/domus.c tools/config.c tools/build.c tools/consoled.c tools/console_filter.c \
+	tools/console_log.c tools/domstore.c tools/vbd.c tools/vif.c tools/devices.c \
 	tools/xenstore/client.c tools/xenstore/wire.c hyp/lib/fdt.c hyp/lib/fdt_write.c
 
 $(B)/tools/domus: $(DOMUS_TOOL_SRCS) $(wildcard tools/*.h) hyp/include/domus/fdt.h $(TOOLS_DEPS)
@@ -200,8 +202,8 @@ $(B)/tools/domus-selftest: tools/domus-selftest.c tools/hostile.c tools/hostile.
 	@echo "  TOOL    $@"
 	@$(TOOLS_CC) $(TOOLS_CFLAGS) tools/domus-selftest.c tools/hostile.c tools/libdomus.c -o $@
 
-XENSTORED_SRCS := tools/xenstore/xenstored.c tools/xenstore/store.c tools/xenstore/wire.c \
-	tools/xenstore/ring.c tools/libdomus.c
+XENSTORED_SRCS := tools/xenstore/xenstored.c tools/xenstore/store.c tools/xenstore/nodeset.c \
+	tools/xenstore/outq.c tools/xenstore/wire.c tools/xenstore/ring.c tools/libdomus.c
 $(B)/tools/xenstored: $(XENSTORED_SRCS) $(wildcard tools/xenstore/*.h) $(TOOLS_DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  TOOL    $@"

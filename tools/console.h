@@ -13,7 +13,10 @@
 /*
  * The daemon for one domain, run in a child of `domus create`: maps the
  * console page, binds the port, keeps the guest's output in
- * CONSOLE_LOG_DIR/NAME.log, serves one attached client at a time on
+ * CONSOLE_LOG_DIR/NAME.log (and NAME.log.1 before it, each at most 1 MiB or
+ * DOMUS_CONSOLE_LOG_SIZE, e.g. "4M"; a guest that floods has the excess
+ * dropped, see console_log.h), all of it first made safe for a terminal
+ * (console_filter.h), serves one attached client at a time on
  * CONSOLE_SOCK_DIR/NAME.sock, and applies on_poweroff/on_reboot/on_crash
  * when the domain stops. ready_fd gets one byte once the console is bound.
  * Returns when the domain is gone.

@@ -5,6 +5,13 @@
  * it to the log and to whoever is attached, advance out_cons and signal back
  * (Linux's hvc_xen waits for that when the ring is full). Typed input goes
  * into the "in" half the other way.
+ *
+ * Nothing the guest prints is trusted: it passes console_filter() before it
+ * is logged or sent to a terminal; the log is capped, rotated and budgeted
+ * (console_log.c); and the ring is read at READ_RATE at most, each wake-up
+ * costing WAKE_COST of it whether it brought data or not, so that a guest
+ * that floods, or only rings its port, gets the ring back at that pace (its
+ * console waits) and cannot keep dom0's CPU busy.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,12 +28,15 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef uint16_t domid_t;
 #include <xen/evtchn.h>
 
 #include "console.h"
+#include "console_filter.h"
+#include "console_log.h"
 #include "domstore.h"
 #include "libdomus.h"
 
@@ -39,6 +49,11 @@ struct xencons_interface {
 };
 
 #define DETACH_KEY 0x1d /* Ctrl-] */
+
+#define READ_RATE (256 * 1024) /* bytes a second taken from a guest's ring, at most */
+#define READ_BURST (64 * 1024)
+#define WAKE_COST 1024 /* what one wake-up counts against READ_RATE */
+#define STATE_CHECK_MS 250 /* how often we ask the hypervisor how the domain is */
 
 static volatile sig_atomic_t told_to_stop;
 
@@ -74,11 +89,51 @@ static void notify(int evfd, uint32_t port)
 	ioctl(evfd, IOCTL_EVTCHN_NOTIFY, &n);
 }
 
-/* Copies whatever the guest wrote; true if anything was consumed. */
-static bool drain(volatile struct xencons_interface *r, int logfd, int client)
+static uint64_t now_ms(void)
 {
-	char buf[2048];
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* What we may still take from the guest's ring: READ_RATE a second, up to READ_BURST. */
+struct read_budget {
+	long left;
+	uint64_t at;
+};
+
+static void budget_refill(struct read_budget *b, uint64_t now)
+{
+	long add = (long)((now - b->at) * READ_RATE / 1000);
+
+	if (add > 0) {
+		b->left = b->left + add > READ_BURST ? READ_BURST : b->left + add;
+		b->at = now;
+	}
+}
+
+/* Milliseconds until the budget is positive again. */
+static int budget_wait(const struct read_budget *b)
+{
+	long ms = (1 - b->left) * 1000 / READ_RATE + 1;
+
+	return ms < 5 ? 5 : ms > STATE_CHECK_MS ? STATE_CHECK_MS : (int)ms;
+}
+
+/* The output side of one console: what the guest printed, made safe, to the log and the client. */
+struct output {
+	struct console_filter filter;
+	struct console_log log;
+	int client;
+};
+
+/* Takes whatever the guest wrote; returns how many bytes of the ring that was. */
+static uint32_t drain(volatile struct xencons_interface *r, struct output *o)
+{
+	char buf[2048], safe[sizeof(buf) + CONSOLE_FILTER_SLACK];
 	uint32_t cons = r->out_cons, prod = r->out_prod, n = 0;
+	size_t m;
 
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (prod - cons > sizeof(r->out))
@@ -88,11 +143,30 @@ static bool drain(volatile struct xencons_interface *r, int logfd, int client)
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	r->out_cons = cons;
 	if (!n)
-		return false;
-	write_all(logfd, buf, n);
-	if (client >= 0)
-		write_all(client, buf, n);
-	return true;
+		return 0;
+	m = console_filter(&o->filter, buf, n, safe);
+	console_log_write(&o->log, safe, m, now_ms());
+	if (o->client >= 0)
+		write_all(o->client, safe, m);
+	return n;
+}
+
+/* A client attaching sees the log so far: the older file, then the current one. */
+static void replay(const struct console_log *log, int client)
+{
+	char old[sizeof(log->path) + 2], buf[4096];
+	const char *files[2] = { old, log->path };
+	ssize_t n;
+
+	snprintf(old, sizeof(old), "%s.1", log->path);
+	for (int i = 0; i < 2; i++) {
+		int fd = open(files[i], O_RDONLY | O_CLOEXEC);
+
+		while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+			write_all(client, buf, (size_t)n);
+		if (fd >= 0)
+			close(fd);
+	}
 }
 
 /* Puts typed bytes into the guest's input half; returns how many fitted. */
@@ -148,10 +222,13 @@ int consoled_run(const struct domu_config *c, uint16_t domid, uint64_t gfn, uint
 {
 	struct ioctl_evtchn_bind_interdomain binding = { .remote_domain = domid, .remote_port = port };
 	volatile struct xencons_interface *ring = domus_map_foreign(domid, gfn, 1);
+	static struct output out = { .client = -1 }; /* (the log's tail: not on the stack) */
+	struct read_budget budget = { READ_BURST, now_ms() };
 	struct sockaddr_un addr;
 	char path[300], pidpath[300];
-	int pidfd, evfd = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC), lfd, logfd, client = -1, local;
-	bool stopped = false;
+	int pidfd, evfd = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC), lfd, local, rc;
+	uint64_t checked = 0;
+	uint32_t masked = 0; /* its port, left masked while the budget is spent (0: none) */
 	/* Typed bytes read from the attached client that the guest's ring had no room for. */
 	char input[1024];
 	size_t pending = 0, input_off = 0;
@@ -159,13 +236,16 @@ int consoled_run(const struct domu_config *c, uint16_t domid, uint64_t gfn, uint
 	mkdir_p(CONSOLE_LOG_DIR);
 	mkdir_p(CONSOLE_SOCK_DIR);
 	snprintf(path, sizeof(path), "%s/%s.log", CONSOLE_LOG_DIR, c->name);
-	logfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	rc = console_log_open(&out.log, path,
+			      console_log_parse_size(getenv("DOMUS_CONSOLE_LOG_SIZE")), now_ms());
 	if (!ring)
 		return daemon_fail(c->name, "mapping its ring");
 	if (evfd < 0)
 		return daemon_fail(c->name, "/dev/xen/evtchn");
-	if (logfd < 0)
+	if (rc) {
+		errno = -rc;
 		return daemon_fail(c->name, path);
+	}
 	local = ioctl(evfd, IOCTL_EVTCHN_BIND_INTERDOMAIN, &binding);
 	if (local < 0)
 		return daemon_fail(c->name, "binding its port");
@@ -187,79 +267,93 @@ int consoled_run(const struct domu_config *c, uint16_t domid, uint64_t gfn, uint
 	for (;;) {
 		/* Typed input is read only when what came before it is in the ring. */
 		struct pollfd p[3] = { { evfd, POLLIN, 0 }, { lfd, POLLIN, 0 },
-				       { client, pending ? 0 : POLLIN, 0 } };
+				       { out.client, pending ? 0 : POLLIN, 0 } };
 		struct domus_ctl_domaininfo info;
+		uint64_t now = now_ms();
 		uint16_t id;
-		char buf[1024];
+		uint32_t n;
 
-		poll(p, client >= 0 ? 3 : 2, 250);
+		budget_refill(&budget, now);
+		if (masked && budget.left > 0) {
+			write_all(evfd, (char *)&masked, sizeof(masked)); /* its events may come again */
+			masked = 0;
+		}
+		poll(p, out.client >= 0 ? 3 : 2, budget.left > 0 ? STATE_CHECK_MS : budget_wait(&budget));
 		if (told_to_stop)
 			break; /* `domus destroy`: let go of the ring before the domain goes */
+		now = now_ms();
+		budget_refill(&budget, now);
 		if (p[0].revents & POLLIN) {
 			uint32_t fired;
 
-			if (read(evfd, &fired, sizeof(fired)) == sizeof(fired))
-				write_all(evfd, (char *)&fired, sizeof(fired)); /* unmask */
+			if (read(evfd, &fired, sizeof(fired)) == sizeof(fired)) {
+				budget.left -= WAKE_COST;
+				if (budget.left > 0)
+					write_all(evfd, (char *)&fired, sizeof(fired)); /* unmask */
+				else
+					masked = fired; /* until the budget is back: no wake-ups meanwhile */
+			}
 		}
-		if (drain(ring, logfd, client))
+		if (budget.left > 0 && (n = drain(ring, &out))) {
+			budget.left -= (long)n;
 			notify(evfd, (uint32_t)local);
+		}
+		console_log_tick(&out.log, now);
 		if (p[1].revents & POLLIN) {
 			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
 			if (fd >= 0) {
-				int old = open(path, O_RDONLY | O_CLOEXEC);
-				ssize_t n;
-
-				if (client >= 0)
-					close(client); /* the newest attach wins, as with xl */
-				client = fd;
-				while (old >= 0 && (n = read(old, buf, sizeof(buf))) > 0)
-					write_all(client, buf, (size_t)n);
-				if (old >= 0)
-					close(old);
+				if (out.client >= 0)
+					close(out.client); /* the newest attach wins, as with xl */
+				out.client = fd;
+				replay(&out.log, fd);
 			}
 		}
 		/* Input the guest had no room for yet: as its ring empties, in it goes. */
 		if (pending) {
-			size_t n = feed(ring, input + input_off, pending);
+			size_t fed = feed(ring, input + input_off, pending);
 
-			input_off += n;
-			pending -= n;
-			if (n)
+			input_off += fed;
+			pending -= fed;
+			if (fed)
 				notify(evfd, (uint32_t)local);
 		}
-		if (client >= 0 && !pending && (p[2].revents & (POLLIN | POLLHUP))) {
-			ssize_t n = read(client, input, sizeof(input));
+		if (out.client >= 0 && !pending && (p[2].revents & (POLLIN | POLLHUP))) {
+			ssize_t got = read(out.client, input, sizeof(input));
 
-			if (n <= 0) {
-				close(client);
-				client = -1;
+			if (got <= 0) {
+				close(out.client);
+				out.client = -1;
 			} else {
-				input_off = feed(ring, input, (size_t)n);
-				pending = (size_t)n - input_off;
+				input_off = feed(ring, input, (size_t)got);
+				pending = (size_t)got - input_off;
 				if (input_off)
 					notify(evfd, (uint32_t)local);
 			}
 		}
-		/* The domain's state, as the hypervisor has it. */
+		/* The domain's state, as the hypervisor has it (a walk of every domain: not each wake-up). */
+		if (now - checked < STATE_CHECK_MS)
+			continue;
+		checked = now;
 		if (domus_find_domain(c->name, &id, &info) || id != domid)
 			break; /* destroyed by someone */
-		if (info.state == DOMUS_DOMAIN_SHUTDOWN && !stopped) {
-			drain(ring, logfd, client);
-			stopped = true;
+		if (info.state == DOMUS_DOMAIN_SHUTDOWN) {
+			drain(ring, &out);
+			console_log_close(&out.log);
 			/* Our view of its memory goes first: a destroy would take it anyway. */
 			domus_unmap_foreign((void *)ring, 1);
 			ring = NULL;
 			unlink(addr.sun_path);
 			unlink(pidpath);
-			if (client >= 0)
-				close(client);
+			if (out.client >= 0)
+				close(out.client);
 			apply_action(c, domid, info.shutdown_reason);
 			return 0;
 		}
 	}
-	if (client >= 0)
-		close(client);
+	console_log_close(&out.log);
+	if (out.client >= 0)
+		close(out.client);
 	if (ring)
 		domus_unmap_foreign((void *)ring, 1);
 	unlink(addr.sun_path);
@@ -317,6 +411,15 @@ int console_attach(const char *name)
 	}
 	if (tty)
 		tcsetattr(0, TCSANOW, &saved);
+	/*
+	 * What the guest may have switched on that would still act in dom0's
+	 * shell: mouse and focus reports and bracketed paste (bytes typed into
+	 * it), application keys, a hidden cursor, line-drawing characters,
+	 * colours. Back to normal.
+	 */
+	if (isatty(1))
+		fputs("\033[0m\033(B\033)B\017\033[?25h\033[?1l\033>\033[?1000l\033[?1002l"
+		      "\033[?1003l\033[?1004l\033[?1005l\033[?1006l\033[?2004l", stdout);
 	close(fd);
 	/* Say why we are back: the guest stopped, or the user detached. */
 	if (remote_closed)

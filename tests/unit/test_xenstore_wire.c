@@ -3,9 +3,11 @@
 /* Host tests of the XenStore wire protocol: framing, argument splitting, replies. */
 #include <errno.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -56,6 +58,50 @@ static void test_oversized_and_unknown_messages_are_refused_at_once(void **state
 	assert_int_equal(xs_wire_parse(buf, sizeof(buf), &m), -EINVAL);
 }
 
+/*
+ * A message of an unknown type is answered once, however it arrives: here
+ * in pieces of 7 bytes, read into the connection's buffer one at a time as
+ * the daemon does, then parsed from the start each time. It used to be
+ * refused as soon as its header was in, again for every piece after.
+ */
+static void test_unknown_type_in_pieces_is_one_error(void **state)
+{
+	uint8_t stream[256], buf[256];
+	size_t total = frame(stream, 99, 1, "0123456789012345678901234567890123456789", 40);
+	size_t have = 0, off = 0;
+	int errors = 0, reads = 0;
+
+	total += frame(stream + total, XS_READ, 2, "name\0", 5);
+	while (have < total) {
+		size_t piece = total - have < 7 ? total - have : 7;
+
+		memcpy(buf + have, stream + have, piece);
+		have += piece;
+		for (;;) {
+			struct xs_msg m;
+			long n = xs_wire_parse(buf + off, have - off, &m);
+
+			if (n == 0)
+				break;
+			if (n < 0) {
+				errors++;
+				assert_int_equal(m.hdr.type, 99);
+				assert_int_equal(m.hdr.req_id, 1);
+				assert_true(have - off >= XS_HEADER_SIZE + m.hdr.len);
+				off += XS_HEADER_SIZE + m.hdr.len;
+				continue;
+			}
+			assert_int_equal(m.hdr.type, XS_READ);
+			assert_int_equal(m.hdr.req_id, 2);
+			reads++;
+			off += (size_t)n;
+		}
+	}
+	assert_int_equal(errors, 1);
+	assert_int_equal(reads, 1);
+	assert_int_equal(off, total);
+}
+
 struct args_case {
 	uint32_t type;
 	const char *payload;
@@ -80,8 +126,10 @@ static const struct args_case args_cases[] = {
 	{ XS_UNWATCH, "/a\0tok\0", 7, 0, 2, 3 },
 	{ XS_INTRODUCE, "3\0" "4096\0" "7\0", 9, 0, 3, 1 },
 	{ XS_INTRODUCE, "3\0" "4096\0", 7, -EINVAL, 0, 0 },
-	{ XS_SET_PERMS, "/a\0n0\0r1\0", 9, 0, 3, 2 },
-	{ XS_SET_PERMS, "/a\0n0\0r1", 8, -EINVAL, 0, 0 },
+	{ XS_SET_PERMS, "/a\0n0\0r1\0", 9, 0, 2, 6 },	/* path, then the perms whole */
+	{ XS_SET_PERMS, "/a\0n0\0r1", 8, -EINVAL, 0, 0 },	/* the last one without NUL */
+	{ XS_SET_PERMS, "/a\0", 3, 0, 2, 0 },		/* none: the store refuses */
+	{ XS_SET_PERMS, "/a", 2, -EINVAL, 0, 0 },
 	{ XS_TRANSACTION_START, "\0", 1, 0, 1, 0 },
 	{ XS_TRANSACTION_START, "", 0, 0, 0, 0 },
 	{ XS_TRANSACTION_END, "T\0", 2, 0, 1, 1 },
@@ -89,7 +137,7 @@ static const struct args_case args_cases[] = {
 	{ XS_RESET_WATCHES, "", 0, 0, 0, 0 },
 	{ XS_DIRECTORY_PART, "/a\0" "0\0", 5, 0, 2, 1 },
 	{ XS_DIRECTORY_PART, "/a\0", 3, -EINVAL, 0, 0 },
-	{ XS_SET_PERMS, "/a\0a\0b\0c\0d\0e\0f\0g\0h\0i\0j\0", 23, -EINVAL, 0, 0 }, /* too many */
+	{ XS_SET_PERMS, "/a\0a\0b\0c\0d\0e\0f\0g\0h\0i\0j\0", 23, 0, 2, 20 }, /* 10 and more */
 };
 
 static void test_arguments_split_as_each_type_wants(void **state)
@@ -108,6 +156,44 @@ static void test_arguments_split_as_each_type_wants(void **state)
 			if (c->argc)
 				assert_int_equal(m.arglen[c->argc - 1], c->last_len);
 		}
+	}
+}
+
+/* As many permissions as a message holds (Xen sets no other limit): here 800. */
+static void test_set_perms_takes_any_number(void **state)
+{
+	static uint8_t buf[XS_HEADER_SIZE + XS_PAYLOAD_MAX];
+	char payload[XS_PAYLOAD_MAX];
+	size_t len = 0;
+	struct xs_msg m;
+	size_t n;
+
+	memcpy(payload, "/a", 3);
+	len = 3;
+	for (int i = 0; i < 800; i++)
+		len += (size_t)snprintf(payload + len, sizeof(payload) - len, "r%d", i % 100) + 1;
+	n = frame(buf, XS_SET_PERMS, 1, payload, (uint32_t)len);
+	assert_int_equal(xs_wire_parse(buf, n, &m), (long)n);
+	assert_int_equal(xs_wire_args(&m), 0);
+	assert_int_equal(m.argc, 2);
+	assert_string_equal(m.argv[0], "/a");
+	assert_int_equal(m.arglen[1], len - 3);
+	assert_memory_equal(m.argv[1], "r0\0r1\0", 6);
+}
+
+/* Xen's XS_FLAG_PRIV set: a guest asking any of these gets EACCES. */
+static void test_privileged_requests(void **state)
+{
+	static const uint32_t priv[] = { XS_CONTROL, XS_INTRODUCE, XS_RELEASE,
+					 XS_IS_DOMAIN_INTRODUCED, XS_RESUME, XS_SET_TARGET };
+
+	for (uint32_t type = 0; type < XS_TYPE_COUNT + 2; type++) {
+		bool want = false;
+
+		for (size_t i = 0; i < sizeof(priv) / sizeof(priv[0]); i++)
+			want |= priv[i] == type;
+		if (xs_wire_privileged(type) != want)
+			fail_msg("type %u: privileged %d, want %d", type, !want, want);
 	}
 }
 
@@ -141,7 +227,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_whole_messages_parse_and_partial_ones_wait),
 		cmocka_unit_test(test_oversized_and_unknown_messages_are_refused_at_once),
+		cmocka_unit_test(test_unknown_type_in_pieces_is_one_error),
 		cmocka_unit_test(test_arguments_split_as_each_type_wants),
+		cmocka_unit_test(test_set_perms_takes_any_number),
+		cmocka_unit_test(test_privileged_requests),
 		cmocka_unit_test(test_replies_echo_the_request_and_refuse_to_overflow),
 		cmocka_unit_test(test_errors_have_xen_names),
 	};

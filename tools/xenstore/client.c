@@ -203,14 +203,18 @@ void xsc_prune(struct xsc *h, const char *path, const char *top)
 
 int xsc_set_perms(struct xsc *h, uint32_t tx, const char *path, const char *const *perms, int n)
 {
-	const char *args[XS_MAX_ARGS];
+	const char **args;
 	long rc;
 
-	if (n < 1 || n + 1 > XS_MAX_ARGS)
+	/* As many as one message holds (xsc_call says E2BIG past that), as Xen's xenstored takes. */
+	if (n < 1 || n > XS_PAYLOAD_MAX / 2)
 		return -EINVAL;
+	if (!(args = malloc((size_t)(n + 1) * sizeof(*args))))
+		return -ENOMEM;
 	args[0] = path;
 	memcpy(args + 1, perms, (size_t)n * sizeof(*perms));
 	rc = xsc_call(h, XS_SET_PERMS, tx, args, n + 1, 0, NULL, 0);
+	free(args);
 	return rc < 0 ? (int)rc : 0;
 }
 

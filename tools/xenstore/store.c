@@ -2,16 +2,14 @@
 /*
  * The XenStore tree, as our xenstored keeps it: pure logic, no I/O.
  *
- * The tree is one array of nodes sorted by path, where '/' sorts before every
- * other character. A node's descendants then follow it contiguously, so a
- * recursive rm or a directory listing is one scan from the node onwards:
- *
- *     /  /local  /local/domain  /local/domain/1  /local/domain/1/name  /local-x ...
+ * The tree is one ordered set of nodes (nodeset.c), sorted by path so that
+ * a node's descendants follow it: a recursive rm or a directory listing is
+ * one walk from the node onwards.
  *
  * Every operation runs in a transaction. Outside a transaction the caller
  * gets a private one that commits at once; that is what makes a refused
- * operation leave the tree untouched. A transaction keeps its own sorted
- * array of the nodes it touched ("overlay"): read (remembering the node's
+ * operation leave the tree untouched. A transaction keeps its own ordered
+ * set of the nodes it touched ("overlay"): read (remembering the node's
  * generation when first seen, 0 if absent), written (a full copy) or
  * deleted. Commit fails with -EAGAIN if any of them now has another
  * generation; otherwise the written copies move into the tree. Adding or
@@ -26,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nodeset.h"
 #include "store.h"
 
 #define XS_DOMID_MAX 0x7ff0 /* DOMID_FIRST_RESERVED: no real domain has a larger id */
@@ -33,27 +32,7 @@
 #define PERM_W 2
 
 enum { TX_READ, TX_WRITTEN, TX_DELETED };
-
-struct xs_perm {
-	xs_domid_t id;
-	uint8_t access; /* PERM_R | PERM_W */
-};
-
-struct xs_node {
-	char *path;
-	uint8_t *val;
-	size_t len;
-	struct xs_perm *perms; /* [0] is the owner, with everyone else's access */
-	unsigned int nperms;
-	uint64_t gen; /* in the tree: changes on every write, set_perms, child added/removed */
-	uint64_t gen_seen; /* in an overlay: the tree's gen when first touched, 0 = absent */
-	int state; /* in an overlay: TX_* */
-};
-
-struct nodeset {
-	struct xs_node **v;
-	size_t n, cap;
-};
+enum { CH_NODE = 1, CH_SUBTREE = 2 }; /* xs_node.changed */
 
 struct change {
 	char *path;
@@ -64,10 +43,13 @@ struct xs_tx {
 	uint32_t id;
 	xs_domid_t dom;
 	uint32_t conn;
-	struct nodeset ov;
+	struct xs_nodeset ov; /* the nodes it touched */
 	struct change *ch;
-	size_t nch;
+	size_t nch, chcap;
 	int node_delta; /* nodes dom gains at commit, for its quota */
+	unsigned long owned; /* calls of tx_own: an op that failed after one left a part done */
+	long mem; /* what its entries cost, charged to dom */
+	bool failed; /* so commit refuses, as Xen's does (ENOMEM) */
 	struct xs_tx *next;
 };
 
@@ -87,12 +69,21 @@ struct event {
 	struct event *next;
 };
 
+/*
+ * What a domain holds in the store. mem counts the bytes, near enough, of
+ * the nodes it owns, its transactions' entries, its watches and the events
+ * queued for them: Xen's quota-memory-per-domain, the one bound on all of
+ * it together (paths, values and tokens are each bounded, their numbers
+ * only by the other quotas, whose product is far too big).
+ */
 struct dom_acct {
 	unsigned int nodes, watches, txs;
+	long mem;
+	unsigned long events_dropped;
 };
 
 struct xs_store {
-	struct nodeset tree;
+	struct xs_nodeset tree;
 	uint64_t gen;
 	uint32_t next_tx;
 	struct xs_tx *txs;
@@ -104,20 +95,9 @@ struct xs_store {
 
 /* ---- paths ---- */
 
-static int path_cmp(const char *a, const char *b)
-{
-	for (;; a++, b++) {
-		int ca = *a == '/' ? 1 : (unsigned char)*a;
-		int cb = *b == '/' ? 1 : (unsigned char)*b;
-
-		if (ca != cb || !ca)
-			return ca - cb;
-	}
-}
-
 static int path_cmp_q(const void *a, const void *b)
 {
-	return path_cmp(*(char *const *)a, *(char *const *)b);
+	return xs_path_cmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* path is strictly below anc. */
@@ -182,60 +162,7 @@ int xs_canonical(xs_domid_t domid, const char *path, char out[XS_ABS_PATH_MAX + 
 	return xs_path_valid(out) ? 0 : -EINVAL;
 }
 
-/* ---- node arrays ---- */
-
-/* The index of path, or where it would go. */
-static size_t ns_find(const struct nodeset *ns, const char *path, bool *found)
-{
-	size_t lo = 0, hi = ns->n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = path_cmp(ns->v[mid]->path, path);
-
-		if (!c) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = false;
-	return lo;
-}
-
-static int ns_reserve(struct nodeset *ns, size_t cap)
-{
-	struct xs_node **v;
-
-	if (cap <= ns->cap)
-		return 0;
-	cap = cap < 16 ? 16 : cap * 2;
-	v = realloc(ns->v, cap * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	ns->v = v;
-	ns->cap = cap;
-	return 0;
-}
-
-static int ns_insert(struct nodeset *ns, size_t at, struct xs_node *n)
-{
-	if (ns_reserve(ns, ns->n + 1))
-		return -ENOMEM;
-	memmove(&ns->v[at + 1], &ns->v[at], (ns->n - at) * sizeof(*ns->v));
-	ns->v[at] = n;
-	ns->n++;
-	return 0;
-}
-
-static void ns_remove(struct nodeset *ns, size_t at)
-{
-	memmove(&ns->v[at], &ns->v[at + 1], (ns->n - at - 1) * sizeof(*ns->v));
-	ns->n--;
-}
+/* ---- nodes ---- */
 
 static struct xs_node *node_new(const char *path)
 {
@@ -288,12 +215,30 @@ static int node_set(struct xs_node *n, const void *val, size_t len, const struct
 	return 0;
 }
 
+/* What n costs its domain's memory quota. */
+static long node_mem(const struct xs_node *n)
+{
+	return (long)(sizeof(*n) + strlen(n->path) + 1 + n->len + n->nperms * sizeof(*n->perms));
+}
+
+/* A node in the tree is charged to its owner. */
+static void tree_charge(struct xs_store *s, const struct xs_node *n, int sign)
+{
+	s->acct[n->perms[0].id].mem += sign * node_mem(n);
+}
+
+/* A transaction's entries are charged to its domain; before is e's cost before a change. */
+static void tx_charge(struct xs_store *s, struct xs_tx *t, const struct xs_node *e, long before)
+{
+	long d = node_mem(e) - before;
+
+	t->mem += d;
+	s->acct[t->dom].mem += d;
+}
+
 static struct xs_node *tree_get(struct xs_store *s, const char *path)
 {
-	bool found;
-	size_t i = ns_find(&s->tree, path, &found);
-
-	return found ? s->tree.v[i] : NULL;
+	return ns_get(&s->tree, path);
 }
 
 static unsigned int access_of(const struct xs_node *n, xs_domid_t dom)
@@ -311,38 +256,66 @@ static unsigned int access_of(const struct xs_node *n, xs_domid_t dom)
 /* t's record of path, made (as "read") on first touch. */
 static int tx_entry(struct xs_store *s, struct xs_tx *t, const char *path, struct xs_node **out)
 {
-	bool found;
-	size_t i = ns_find(&t->ov, path, &found);
-	struct xs_node *e, *m;
+	struct xs_node *e = ns_get(&t->ov, path), *m;
 
-	if (found) {
-		*out = t->ov.v[i];
+	if (e) {
+		*out = e;
 		return 0;
 	}
+	/*
+	 * A guest's transaction may touch only so many nodes (Xen's
+	 * quota-nodes-per-transaction): each is remembered until the end. The
+	 * private transaction of a single request is not held to it.
+	 */
+	if (t->id && t->dom && t->ov.n >= s->q.trans_nodes)
+		return -ENOSPC;
 	e = node_new(path);
 	if (!e)
 		return -ENOMEM;
 	m = tree_get(s, path);
 	e->gen_seen = m ? m->gen : 0;
 	e->state = TX_READ;
-	if (ns_insert(&t->ov, i, e)) {
-		node_free(e);
-		return -ENOMEM;
-	}
+	ns_insert(&t->ov, e);
+	tx_charge(s, t, e, 0);
 	*out = e;
 	return 0;
 }
 
-/* The node at path as t sees it, or NULL. */
+/*
+ * The node at path as t sees it, or NULL.
+ *
+ * A node t finds is remembered (with its generation) so that commit can
+ * tell whether someone changed it since. A node t finds absent is not: it
+ * can only appear by becoming a child of its nearest ancestor that exists,
+ * which bumps that ancestor's generation, so t remembers that ancestor
+ * instead. However many absent paths a guest asks about, they cost t at
+ * most one entry per existing node. (The price: a transaction that looked
+ * for an absent node conflicts with any other change to that ancestor, a
+ * retry Xen's clients are written for.)
+ */
 static int view_get(struct xs_store *s, struct xs_tx *t, const char *path, struct xs_node **out)
 {
-	struct xs_node *e;
-	int rc = tx_entry(s, t, path, &e);
+	char p[XS_ABS_PATH_MAX + 1];
+	struct xs_node *e = ns_get(&t->ov, path);
 
-	if (rc)
-		return rc;
-	*out = e->state == TX_READ ? tree_get(s, path) : e->state == TX_WRITTEN ? e : NULL;
-	return 0;
+	if (e) {
+		*out = e->state == TX_READ ? tree_get(s, path) : e->state == TX_WRITTEN ? e : NULL;
+		return 0;
+	}
+	*out = tree_get(s, path);
+	if (*out)
+		return tx_entry(s, t, path, &e);
+	/*
+	 * Up to an ancestor t knows already (whose entry guards it, whatever its
+	 * state) or one in the tree; "/" is always there.
+	 */
+	strcpy(p, path);
+	do {
+		parent_of(p, p);
+		if (ns_get(&t->ov, p))
+			return 0;
+	} while (!tree_get(s, p));
+	return tx_entry(s, t, p, &e);
 }
 
 /* t's own copy of path, to change; an invisible node comes back empty for the caller to fill. */
@@ -354,29 +327,45 @@ static int tx_own(struct xs_store *s, struct xs_tx *t, const char *path, struct 
 	if (rc)
 		return rc;
 	if (e->state == TX_READ) {
+		long before = node_mem(e);
+
 		cur = tree_get(s, path);
 		if (cur && node_set(e, cur->val, cur->len, cur->perms, cur->nperms))
 			return -ENOMEM;
+		tx_charge(s, t, e, before);
 	}
+	t->owned++;
 	e->state = TX_WRITTEN;
 	*out = e;
 	return 0;
 }
 
+/*
+ * Records that path changed (with everything below it if subtree), for the
+ * watches to hear at commit, once per path and kind. The op has t's own copy
+ * of path by now, which remembers what was recorded: no search of the list.
+ */
 static int tx_change(struct xs_tx *t, const char *path, bool subtree)
 {
+	struct xs_node *e = ns_get(&t->ov, path);
+	uint8_t kind = subtree ? CH_SUBTREE : CH_NODE;
 	struct change *c;
 
-	for (size_t i = 0; i < t->nch; i++)
-		if (t->ch[i].subtree == subtree && !strcmp(t->ch[i].path, path))
-			return 0;
-	c = realloc(t->ch, (t->nch + 1) * sizeof(*c));
-	if (!c)
+	if (e && (e->changed & kind))
+		return 0;
+	if (t->nch == t->chcap) {
+		size_t cap = t->chcap ? 2 * t->chcap : 8;
+
+		if (!(c = realloc(t->ch, cap * sizeof(*c))))
+			return -ENOMEM;
+		t->ch = c;
+		t->chcap = cap;
+	}
+	if (!(t->ch[t->nch].path = strdup(path)))
 		return -ENOMEM;
-	t->ch = c;
-	if (!(c[t->nch].path = strdup(path)))
-		return -ENOMEM;
-	c[t->nch++].subtree = subtree;
+	t->ch[t->nch++].subtree = subtree;
+	if (e)
+		e->changed |= kind;
 	return 0;
 }
 
@@ -384,25 +373,31 @@ static int tx_change(struct xs_tx *t, const char *path, bool subtree)
 static int collect(struct xs_store *s, struct xs_tx *t, const char *abs, bool direct,
 		   char ***out, size_t *count)
 {
-	const struct nodeset *sets[2] = { &s->tree, &t->ov };
+	const struct xs_nodeset *sets[2] = { &s->tree, &t->ov };
 	char **v = NULL, **nv;
-	size_t n = 0, k = 0;
+	size_t n = 0, k = 0, cap = 0;
 	int rc = 0;
 
 	for (int j = 0; j < 2; j++) {
-		bool found;
-		size_t i = ns_find(sets[j], abs, &found) + found;
+		struct xs_node *x = ns_ceil(sets[j], abs);
 
-		for (; i < sets[j]->n && is_below(sets[j]->v[i]->path, abs); i++) {
-			if (direct && !is_child(sets[j]->v[i]->path, abs))
+		if (x && !strcmp(x->path, abs))
+			x = ns_next(x);
+		for (; x && is_below(x->path, abs); x = ns_next(x)) {
+			if (direct && !is_child(x->path, abs))
 				continue;
-			nv = realloc(v, (n + 1) * sizeof(*v));
-			if (!nv || !(nv[n] = strdup(sets[j]->v[i]->path))) {
-				v = nv ? nv : v;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 16;
+				if (!(nv = realloc(v, cap * sizeof(*v)))) {
+					rc = -ENOMEM;
+					goto out;
+				}
+				v = nv;
+			}
+			if (!(v[n] = strdup(x->path))) {
 				rc = -ENOMEM;
 				goto out;
 			}
-			v = nv;
 			n++;
 		}
 	}
@@ -493,8 +488,12 @@ static int create(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, const cha
 		memcpy(p, abs, end);
 		p[end] = 0;
 		rc = tx_own(s, t, p, &e);
-		if (!rc)
+		if (!rc) {
+			long before = node_mem(e);
+
 			rc = node_set(e, "", 0, perms, np);
+			tx_charge(s, t, e, before);
+		}
 		if (!abs[end])
 			break;
 		i = end;
@@ -537,10 +536,13 @@ static int op_write(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, const c
 {
 	struct xs_node *n;
 	uint8_t *v;
+	long before;
 	int rc;
 
-	if (a->len > XS_VALUE_MAX || (dom && a->len > s->q.value_size))
+	if (a->len > XS_VALUE_MAX)
 		return -E2BIG;
+	if (dom && a->len > s->q.value_size)
+		return -ENOSPC; /* Xen's quota-maxsize answer */
 	if ((rc = view_get(s, t, abs, &n)))
 		return rc;
 	if (n && !(access_of(n, dom) & PERM_W))
@@ -552,10 +554,12 @@ static int op_write(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, const c
 	v = malloc(a->len ? a->len : 1);
 	if (!v)
 		return -ENOMEM;
+	before = node_mem(n);
 	memcpy(v, a->in, a->len);
 	free(n->val);
 	n->val = v;
 	n->len = a->len;
+	tx_charge(s, t, n, before);
 	return tx_change(t, abs, false);
 }
 
@@ -604,8 +608,11 @@ static int op_rm(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, const char
 		const char *p = i < nb ? below[i] : abs;
 
 		if (!(rc = tx_own(s, t, p, &e))) {
+			long before = node_mem(e);
+
 			gone += e->nperms && e->perms[0].id == dom;
 			node_clear(e);
+			tx_charge(s, t, e, before);
 			e->state = TX_DELETED;
 		}
 	}
@@ -664,69 +671,111 @@ static int op_get_perms(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, con
 static int op_set_perms(struct xs_store *s, struct xs_tx *t, xs_domid_t dom, const char *abs,
 			struct args *a)
 {
-	struct xs_perm p[256];
 	const char *in = a->in, *end = in + a->len;
-	unsigned int np = 0;
+	unsigned int np = 0, max = 0;
+	struct xs_perm *p;
 	struct xs_node *n;
+	long before;
 	int rc;
 
-	/* Decode all of it first: "b3\0r0\0", the last NUL optional. */
-	while (in < end) {
-		const char *at = strchr("nrwb", *in);
+	/* "b3\0r0\0": as many as the message holds, the last NUL optional. */
+	for (const char *c = in; c < end; c++)
+		max += !*c;
+	max += in < end && end[-1];
+	if (!max)
+		return -EINVAL;
+	/* Xen's quota-permissions-per-node: 5 entries for a guest, counted before they are read. */
+	if (dom && max > s->q.perms)
+		return -ENOSPC;
+	if (!(p = malloc(max * sizeof(*p))))
+		return -ENOMEM;
+	/* Decode all of it first. */
+	for (rc = -EINVAL; in < end;) {
+		const char *at = strchr("nrwb", *in), *d = in + 1;
 		unsigned long id = 0;
-		const char *d = in + 1;
 
-		if (!*in || !at || np == 256 || d >= end || *d < '0' || *d > '9')
-			return -EINVAL;
+		if (!*in || !at || d >= end || *d < '0' || *d > '9')
+			goto out;
 		for (; d < end && *d >= '0' && *d <= '9'; d++)
 			if ((id = id * 10 + (unsigned long)(*d - '0')) >= XS_DOMID_MAX)
-				return -EINVAL;
+				goto out;
 		if (d < end && *d)
-			return -EINVAL;
+			goto out;
 		p[np].id = (xs_domid_t)id;
 		p[np++].access = (uint8_t)(at - "nrwb");
-		in = d + 1;
+		in = d < end ? d + 1 : end;
 	}
-	if (!np)
-		return -EINVAL;
 	if ((rc = view_get(s, t, abs, &n)))
-		return rc;
+		goto out;
+	rc = -ENOENT;
 	if (!n)
-		return -ENOENT;
-	/* Only the owner may, and a domU may not give its node away. */
-	if (dom && (n->perms[0].id != dom || p[0].id != dom))
-		return -EACCES;
-	if ((rc = tx_own(s, t, abs, &n)) || (rc = node_set(n, n->val, n->len, p, np)))
-		return rc;
-	return tx_change(t, abs, false);
+		goto out;
+	/* Only the owner may (EACCES), and a domU may not give its node away (EPERM, as Xen). */
+	rc = -EACCES;
+	if (dom && n->perms[0].id != dom)
+		goto out;
+	rc = -EPERM;
+	if (dom && p[0].id != dom)
+		goto out;
+	if ((rc = tx_own(s, t, abs, &n)))
+		goto out;
+	before = node_mem(n);
+	if ((rc = node_set(n, n->val, n->len, p, np)))
+		goto out;
+	tx_charge(s, t, n, before);
+	rc = tx_change(t, abs, false);
+out:
+	free(p);
+	return rc;
 }
 
 /* ---- commit ---- */
 
-static void tx_free(struct xs_tx *t)
+static void tx_free(struct xs_store *s, struct xs_tx *t)
 {
-	for (size_t i = 0; i < t->ov.n; i++)
-		node_free(t->ov.v[i]);
-	free(t->ov.v);
+	s->acct[t->dom].mem -= t->mem;
+	ns_drain(&t->ov, node_free);
 	for (size_t i = 0; i < t->nch; i++)
 		free(t->ch[i].path);
 	free(t->ch);
 }
 
+static long event_mem(const char *path, const char *token)
+{
+	return (long)(sizeof(struct event) + strlen(path) + 1 + strlen(token) + 1);
+}
+
+static void event_free(struct xs_store *s, struct event *e)
+{
+	s->acct[e->dom].mem -= event_mem(e->path, e->token);
+	free(e->path);
+	free(e->token);
+	free(e);
+}
+
 static void queue_event(struct xs_store *s, const struct watch *w, const char *abs)
 {
 	char home[32];
-	struct event *ev = calloc(1, sizeof(*ev));
+	struct event *ev;
 	size_t hl = (size_t)snprintf(home, sizeof(home), "/local/domain/%u/", w->dom);
+	long cost;
 
 	if (w->relative && !strncmp(abs, home, hl))
 		abs += hl;
+	cost = event_mem(abs, w->token);
+	/* A guest over its memory quota loses events, as Xen's does, rather than grow us. */
+	if (w->dom && s->acct[w->dom].mem + cost > (long)s->q.memory) {
+		s->acct[w->dom].events_dropped++;
+		return;
+	}
+	ev = calloc(1, sizeof(*ev));
 	if (!ev || !(ev->path = strdup(abs)) || !(ev->token = strdup(w->token))) {
 		if (ev)
 			free(ev->path);
 		free(ev);
 		return; /* out of memory: the event is lost, as a full ring would lose it */
 	}
+	s->acct[w->dom].mem += cost;
 	ev->dom = w->dom;
 	ev->conn = w->conn;
 	*s->ev_tail = ev;
@@ -777,15 +826,31 @@ static void bump_parent(struct xs_store *s, const char *path)
 
 static int tx_commit(struct xs_store *s, struct xs_tx *t)
 {
-	for (size_t i = 0; i < t->ov.n; i++) {
-		struct xs_node *m = tree_get(s, t->ov.v[i]->path);
+	struct xs_node *e, *next;
+	long grow = 0; /* what dom's own nodes in the tree will cost more */
 
-		if ((m ? m->gen : 0) != t->ov.v[i]->gen_seen)
+	for (e = ns_first(&t->ov); e; e = ns_next(e)) {
+		struct xs_node *m = tree_get(s, e->path);
+
+		if ((m ? m->gen : 0) != e->gen_seen)
 			return -EAGAIN;
+		if (e->state == TX_READ)
+			continue;
+		if (m && m->perms[0].id == t->dom)
+			grow -= node_mem(m);
+		if (e->state == TX_WRITTEN && e->perms[0].id == t->dom)
+			grow += node_mem(e);
 	}
-	/* The only allocation: after it, nothing can fail half-way. */
-	if (ns_reserve(&s->tree, s->tree.n + t->ov.n))
+	/* Its entries go as the nodes come: what counts is the tree after. */
+	if (t->dom && grow > 0 && s->acct[t->dom].mem - t->mem + grow > (long)s->q.memory)
 		return -ENOMEM;
+	/*
+	 * From here on nothing can fail: the tree's links live in the nodes.
+	 * t's entries are as good as gone (tx_free follows): the events below
+	 * should not find its domain's quota taken by them twice over.
+	 */
+	s->acct[t->dom].mem -= t->mem;
+	t->mem = 0;
 	/*
 	 * Removals are announced against the tree as it was: a watcher that could
 	 * read a node hears of its removal even if what is left above is closed to it.
@@ -794,20 +859,20 @@ static int tx_commit(struct xs_store *s, struct xs_tx *t)
 		if (t->ch[i].subtree)
 			fire(s, t->ch[i].path, true);
 	/* In path order, so parents go in before their children. */
-	for (size_t i = 0; i < t->ov.n; i++) {
-		struct xs_node *e = t->ov.v[i], *m;
-		bool found;
-		size_t at;
+	for (e = ns_first(&t->ov); e; e = next) {
+		struct xs_node *m;
 
+		next = ns_next(e); /* before e can move to the tree */
 		if (e->state == TX_READ)
 			continue;
-		at = ns_find(&s->tree, e->path, &found);
-		m = found ? s->tree.v[at] : NULL;
-		if (m)
+		m = tree_get(s, e->path);
+		if (m) {
 			s->acct[m->perms[0].id].nodes--;
+			tree_charge(s, m, -1);
+		}
 		if (e->state == TX_DELETED) {
 			if (m) {
-				ns_remove(&s->tree, at);
+				ns_remove(&s->tree, m);
 				node_free(m);
 				bump_parent(s, e->path);
 			}
@@ -822,12 +887,16 @@ static int tx_commit(struct xs_store *s, struct xs_tx *t)
 			m->perms = e->perms;
 			m->nperms = e->nperms;
 			e->val = tmp.val;
+			e->len = tmp.len;
 			e->perms = tmp.perms;
+			e->nperms = tmp.nperms;
 			m->gen = ++s->gen;
+			tree_charge(s, m, 1);
 		} else {
-			ns_insert(&s->tree, at, e); /* room reserved above */
-			t->ov.v[i] = NULL;
+			ns_remove(&t->ov, e);
+			ns_insert(&s->tree, e);
 			e->gen = ++s->gen;
+			tree_charge(s, e, 1);
 			bump_parent(s, e->path);
 		}
 	}
@@ -845,6 +914,8 @@ static int run(struct xs_store *s, xs_domid_t dom, uint32_t txid, const char *pa
 {
 	char abs[XS_ABS_PATH_MAX + 1];
 	struct xs_tx once = { .dom = dom }, *t = &once;
+	unsigned long before;
+	long mem;
 	int rc, rc2;
 
 	/* "@introduceDomain" and friends name events, not nodes */
@@ -855,12 +926,21 @@ static int run(struct xs_store *s, xs_domid_t dom, uint32_t txid, const char *pa
 			;
 		if (!t)
 			return -ENOENT;
-		return op(s, t, dom, abs, a);
+		before = t->owned;
+		mem = t->mem;
+		rc = op(s, t, dom, abs, a);
+		/* What the transaction holds counts at once: it may live long. */
+		if (rc >= 0 && dom && t->mem > mem && s->acct[dom].mem > (long)s->q.memory)
+			rc = -ENOMEM;
+		/* A refusal half-way (a quota) cannot be undone in t: t may not commit. */
+		if (rc < 0 && t->owned != before)
+			t->failed = true;
+		return rc;
 	}
 	rc = op(s, t, dom, abs, a);
 	if (rc >= 0 && (rc2 = tx_commit(s, t)))
 		rc = rc2;
-	tx_free(t);
+	tx_free(s, t);
 	return rc;
 }
 
@@ -952,12 +1032,17 @@ int xs_transaction_end(struct xs_store *s, xs_domid_t dom, uint32_t id, bool com
 	if (!id || !(t = *pp))
 		return -ENOENT;
 	if (commit)
-		rc = tx_commit(s, t);
+		rc = t->failed ? -ENOMEM : tx_commit(s, t);
 	*pp = t->next;
 	s->acct[dom].txs--;
-	tx_free(t);
+	tx_free(s, t);
 	free(t);
 	return rc;
+}
+
+static long watch_mem(const char *path, const char *token)
+{
+	return (long)(sizeof(struct watch) + strlen(path) + 1 + strlen(token) + 1);
 }
 
 int xs_watch(struct xs_store *s, xs_domid_t dom, const char *path, const char *token)
@@ -982,7 +1067,9 @@ int xs_watch_conn(struct xs_store *s, xs_domid_t dom, uint32_t conn, const char 
 		if ((*pp)->conn == conn && !strcmp((*pp)->path, abs) && !strcmp((*pp)->token, token))
 			return -EEXIST;
 	if (dom && s->acct[dom].watches >= s->q.watches)
-		return -ENOSPC;
+		return -E2BIG; /* Xen's answer at its watch quota */
+	if (dom && s->acct[dom].mem + watch_mem(abs, token) > (long)s->q.memory)
+		return -ENOMEM;
 	w = calloc(1, sizeof(*w));
 	if (!w || !(w->path = strdup(abs)) || !(w->token = strdup(token))) {
 		if (w)
@@ -995,6 +1082,7 @@ int xs_watch_conn(struct xs_store *s, xs_domid_t dom, uint32_t conn, const char 
 	w->relative = path[0] != '/' && path[0] != '@';
 	*pp = w; /* at the tail: events come out in registration order */
 	s->acct[dom].watches++;
+	s->acct[dom].mem += watch_mem(w->path, w->token);
 	queue_event(s, w, abs);
 	return 0;
 }
@@ -1005,6 +1093,7 @@ static void watch_free(struct xs_store *s, struct watch **pp)
 
 	*pp = w->next;
 	s->acct[w->dom].watches--;
+	s->acct[w->dom].mem -= watch_mem(w->path, w->token);
 	free(w->path);
 	free(w->token);
 	free(w);
@@ -1070,9 +1159,7 @@ bool xs_next_event(struct xs_store *s, struct xs_event *ev)
 	s->ev_head = e->next;
 	if (!s->ev_head)
 		s->ev_tail = &s->ev_head;
-	free(e->path);
-	free(e->token);
-	free(e);
+	event_free(s, e);
 	return true;
 }
 
@@ -1095,7 +1182,7 @@ static void release(struct xs_store *s, uint32_t key, bool by_conn)
 		}
 		*pp = t->next;
 		s->acct[t->dom].txs--;
-		tx_free(t);
+		tx_free(s, t);
 		free(t);
 	}
 	/* Nobody is left to read what was queued for it. */
@@ -1105,9 +1192,7 @@ static void release(struct xs_store *s, uint32_t key, bool by_conn)
 
 		if (MATCHES(e)) {
 			*pp = e->next;
-			free(e->path);
-			free(e->token);
-			free(e);
+			event_free(s, e);
 		} else {
 			pp = &e->next;
 			s->ev_tail = pp;
@@ -1116,10 +1201,70 @@ static void release(struct xs_store *s, uint32_t key, bool by_conn)
 #undef MATCHES
 }
 
+/* Takes dom out of n's permissions: its entries go, and if it owned n, dom0 does now. */
+static bool forget_in(struct xs_node *n, xs_domid_t dom)
+{
+	unsigned int k = 1;
+	bool changed = false;
+
+	if (!n->nperms)
+		return false;
+	if (n->perms[0].id == dom) {
+		n->perms[0].id = 0;
+		changed = true;
+	}
+	for (unsigned int i = 1; i < n->nperms; i++) {
+		if (n->perms[i].id == dom)
+			changed = true;
+		else
+			n->perms[k++] = n->perms[i];
+	}
+	n->nperms = k;
+	return changed;
+}
+
+/*
+ * Domain ids come back: whatever a domain was given must not pass to the
+ * next one with its id. As Xen's xenstored, every node it owned passes to
+ * dom0 (Xen's --keep-orphans; by default Xen deletes them, but our toolstack
+ * still reads and removes a guest's records after releasing it), and its
+ * entries in other nodes' permissions go. A node changed so gets a new
+ * generation: a transaction that read it will not commit on the old view.
+ * Transactions still open hold copies to commit later; those are fixed too.
+ */
+static void forget_domain(struct xs_store *s, xs_domid_t dom)
+{
+	for (struct xs_node *n = ns_first(&s->tree); n; n = ns_next(n)) {
+		bool owned = n->perms[0].id == dom;
+
+		tree_charge(s, n, -1);
+		if (forget_in(n, dom)) {
+			n->gen = ++s->gen;
+			if (owned) {
+				s->acct[dom].nodes--;
+				s->acct[0].nodes++;
+			}
+		}
+		tree_charge(s, n, 1);
+	}
+	for (struct xs_tx *t = s->txs; t; t = t->next) {
+		for (struct xs_node *e = ns_first(&t->ov); e; e = ns_next(e)) {
+			long before = node_mem(e);
+
+			if (e->state == TX_WRITTEN && forget_in(e, dom))
+				tx_charge(s, t, e, before);
+		}
+	}
+	s->acct[dom].events_dropped = 0;
+}
+
 void xs_release_domain(struct xs_store *s, xs_domid_t dom)
 {
-	if (dom < XS_DOMID_MAX)
-		release(s, dom, false);
+	if (dom >= XS_DOMID_MAX)
+		return;
+	release(s, dom, false);
+	if (dom)
+		forget_domain(s, dom);
 }
 
 void xs_release_conn(struct xs_store *s, uint32_t conn)
@@ -1135,15 +1280,17 @@ struct xs_store *xs_store_new(const struct xs_quota *q)
 	struct xs_node *root = node_new("/");
 
 	if (!s || !root || !(s->acct = calloc(XS_DOMID_MAX, sizeof(*s->acct))) ||
-	    node_set(root, "", 0, &root_perm, 1) || ns_insert(&s->tree, 0, root)) {
+	    node_set(root, "", 0, &root_perm, 1)) {
 		node_free(root);
 		if (s)
 			free(s->acct);
 		free(s);
 		return NULL;
 	}
+	ns_insert(&s->tree, root);
 	root->gen = s->gen = 1;
 	s->acct[0].nodes = 1;
+	tree_charge(s, root, 1);
 	s->q = q ? *q : def;
 	s->next_tx = 1;
 	s->ev_tail = &s->ev_head;
@@ -1158,16 +1305,12 @@ void xs_store_free(struct xs_store *s)
 		return;
 	for (uint32_t d = 0; d < XS_DOMID_MAX; d++)
 		if (s->acct[d].watches || s->acct[d].txs)
-			xs_release_domain(s, d);
+			release(s, d, false);
 	while ((e = s->ev_head)) {
 		s->ev_head = e->next;
-		free(e->path);
-		free(e->token);
-		free(e);
+		event_free(s, e);
 	}
-	for (size_t i = 0; i < s->tree.n; i++)
-		node_free(s->tree.v[i]);
-	free(s->tree.v);
+	ns_drain(&s->tree, node_free);
 	free(s->acct);
 	free(s);
 }
@@ -1180,4 +1323,14 @@ size_t xs_node_count(const struct xs_store *s)
 unsigned int xs_domain_nodes(const struct xs_store *s, xs_domid_t dom)
 {
 	return dom < XS_DOMID_MAX ? s->acct[dom].nodes : 0;
+}
+
+size_t xs_domain_memory(const struct xs_store *s, xs_domid_t dom)
+{
+	return dom < XS_DOMID_MAX ? (size_t)s->acct[dom].mem : 0;
+}
+
+unsigned long xs_domain_events_dropped(const struct xs_store *s, xs_domid_t dom)
+{
+	return dom < XS_DOMID_MAX ? s->acct[dom].events_dropped : 0;
 }

@@ -37,10 +37,22 @@ struct xs_quota {
 	unsigned int watches;
 	unsigned int transactions; /* open at once */
 	unsigned int value_size;
+	unsigned int trans_nodes; /* nodes one transaction may touch (read, write or remove) */
+	unsigned int memory; /* bytes of nodes, transactions, watches and queued events */
+	unsigned int perms; /* entries one SET_PERMS may give a node */
 };
 
-/* Xen's defaults (xenstored -h): dom0 is never held to them. */
-#define XS_QUOTA_DEFAULT { .nodes = 1000, .watches = 128, .transactions = 10, .value_size = 2048 }
+/*
+ * Xen's defaults (xenstored -h; quota-nodes-per-transaction for trans_nodes,
+ * the hard quota-memory-per-domain for memory): dom0 is never held to them.
+ * What each refusal returns, as Xen's: nodes ENOSPC, watches E2BIG,
+ * transactions ENOSPC, value_size ENOSPC, trans_nodes ENOSPC, memory ENOMEM
+ * (and a watch event that would not fit is dropped), perms ENOSPC. A
+ * transaction that an op left half-changed commits with ENOMEM.
+ */
+#define XS_QUOTA_DEFAULT                                                                        \
+	{ .nodes = 1000, .watches = 128, .transactions = 10, .value_size = 2048,                \
+	  .trans_nodes = 1024, .memory = 2560 * 1024, .perms = 5 }
 
 struct xs_event {
 	xs_domid_t domid; /* who to send XS_WATCH_EVENT to */
@@ -80,7 +92,10 @@ int xs_set_perms(struct xs_store *s, xs_domid_t dom, uint32_t tx, const char *pa
 
 int xs_transaction_start(struct xs_store *s, xs_domid_t dom, uint32_t *tx);
 int xs_transaction_start_conn(struct xs_store *s, xs_domid_t dom, uint32_t conn, uint32_t *tx);
-/* commit: 0, or -EAGAIN when someone else changed what the transaction used. Either way it ends. */
+/*
+ * commit: 0, -EAGAIN when someone else changed what the transaction used, or
+ * -ENOMEM when one of its ops was refused half-way (a quota). Either way it ends.
+ */
 int xs_transaction_end(struct xs_store *s, xs_domid_t dom, uint32_t tx, bool commit);
 
 /*
@@ -100,7 +115,11 @@ void xs_fire_special(struct xs_store *s, const char *name);
 /* Takes the oldest pending event; false when there is none. */
 bool xs_next_event(struct xs_store *s, struct xs_event *ev);
 
-/* The domain went away: its watches and open transactions go with it (its nodes stay). */
+/*
+ * The domain went away: its watches, open transactions and queued events go
+ * with it; its nodes stay, owned by dom0 now, and its id leaves every
+ * node's permissions, so that the next domain with its id inherits nothing.
+ */
 void xs_release_domain(struct xs_store *s, xs_domid_t dom);
 /* A connection closed (or sent RESET_WATCHES): its watches, transactions and pending events go. */
 void xs_release_conn(struct xs_store *s, uint32_t conn);
@@ -108,5 +127,8 @@ void xs_release_conn(struct xs_store *s, uint32_t conn);
 size_t xs_node_count(const struct xs_store *s);
 /* Nodes dom owns, as its quota counts them. */
 unsigned int xs_domain_nodes(const struct xs_store *s, xs_domid_t dom);
+/* The bytes dom's memory quota counts, and the watch events it lost to that quota. */
+size_t xs_domain_memory(const struct xs_store *s, xs_domid_t dom);
+unsigned long xs_domain_events_dropped(const struct xs_store *s, xs_domid_t dom);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The XenStore wire protocol: framing, argument splitting, error names, replies. */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "wire.h"
@@ -10,22 +11,35 @@ long xs_wire_parse(const void *buf, size_t len, struct xs_msg *msg)
 	if (len < XS_HEADER_SIZE)
 		return 0;
 	memcpy(&msg->hdr, buf, sizeof(msg->hdr));
-	if (msg->hdr.len > XS_PAYLOAD_MAX || msg->hdr.type >= XS_TYPE_COUNT)
-		return -EINVAL;
+	if (msg->hdr.len > XS_PAYLOAD_MAX)
+		return -EINVAL; /* no frame to find after it: at once */
 	if (len < XS_HEADER_SIZE + (size_t)msg->hdr.len)
 		return 0;
+	/* Only once it is whole, so that it is answered once however it arrives. */
+	if (msg->hdr.type >= XS_TYPE_COUNT)
+		return -EINVAL;
 	msg->payload = (const char *)buf + XS_HEADER_SIZE;
 	msg->argc = 0;
 	return XS_HEADER_SIZE + (long)msg->hdr.len;
 }
 
-/* How many NUL-terminated strings a request carries before any raw value. */
-static int fixed_args(uint32_t type, int *raw_tail)
+enum { TAIL_NONE, TAIL_RAW, TAIL_STRINGS };
+
+/*
+ * How many NUL-terminated strings a request carries before its tail, and
+ * what the tail is: nothing, raw bytes (a value), or any number of
+ * NUL-terminated strings left whole for the store to read (permissions,
+ * as many as the payload holds: Xen sets no other limit on them).
+ */
+static int fixed_args(uint32_t type, int *tail)
 {
-	*raw_tail = 0;
+	*tail = TAIL_NONE;
 	switch (type) {
 	case XS_WRITE:
-		*raw_tail = 1; /* path\0value: the value is raw bytes */
+		*tail = TAIL_RAW; /* path\0value: the value is raw bytes */
+		return 1;
+	case XS_SET_PERMS:
+		*tail = TAIL_STRINGS; /* path\0perm\0perm\0... */
 		return 1;
 	case XS_WATCH:
 	case XS_UNWATCH:
@@ -38,8 +52,6 @@ static int fixed_args(uint32_t type, int *raw_tail)
 	case XS_TRANSACTION_START:
 	case XS_RESET_WATCHES:
 		return -1; /* "" or nothing at all */
-	case XS_SET_PERMS:
-		return -1; /* path\0perm\0perm\0... */
 	default:
 		return 1; /* one string: a path, "T"/"F", a domid, or "" */
 	}
@@ -48,7 +60,7 @@ static int fixed_args(uint32_t type, int *raw_tail)
 int xs_wire_args(struct xs_msg *msg)
 {
 	const char *p = msg->payload, *end = msg->payload + msg->hdr.len;
-	int raw, want = fixed_args(msg->hdr.type, &raw);
+	int tail, want = fixed_args(msg->hdr.type, &tail);
 
 	msg->argc = 0;
 	while (p < end && (want < 0 || (int)msg->argc < want)) {
@@ -62,7 +74,9 @@ int xs_wire_args(struct xs_msg *msg)
 	}
 	if (want >= 0 && (int)msg->argc < want)
 		return -EINVAL;
-	if (raw) {
+	if (tail == TAIL_STRINGS && p < end && end[-1])
+		return -EINVAL; /* its last string, too, ends in a NUL */
+	if (tail != TAIL_NONE) {
 		if (msg->argc == XS_MAX_ARGS)
 			return -EINVAL;
 		msg->argv[msg->argc] = p;
@@ -71,6 +85,21 @@ int xs_wire_args(struct xs_msg *msg)
 		return -EINVAL; /* trailing bytes after the last argument */
 	}
 	return 0;
+}
+
+bool xs_wire_privileged(uint32_t type)
+{
+	switch (type) {
+	case XS_CONTROL:
+	case XS_INTRODUCE:
+	case XS_RELEASE:
+	case XS_IS_DOMAIN_INTRODUCED:
+	case XS_RESUME:
+	case XS_SET_TARGET:
+		return true;
+	default:
+		return false;
+	}
 }
 
 static const struct {

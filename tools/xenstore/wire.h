@@ -8,6 +8,7 @@
 #ifndef XENSTORE_WIRE_H
 #define XENSTORE_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,7 +32,11 @@ struct xs_header {
 struct xs_msg {
 	struct xs_header hdr;
 	const char *payload; /* hdr.len bytes, within the caller's buffer */
-	/* Arguments split at NULs; for WRITE the last one is the value and may hold NULs. */
+	/*
+	 * Arguments split at NULs. For WRITE the last one is the value and may
+	 * hold NULs; for SET_PERMS the last one is all the permissions, each
+	 * ending in a NUL ("r1\0b2\0"), however many.
+	 */
 	unsigned int argc;
 	const char *argv[XS_MAX_ARGS];
 	size_t arglen[XS_MAX_ARGS];
@@ -40,12 +45,21 @@ struct xs_msg {
 /*
  * Parses one message from buf. Returns the bytes it took (header + payload),
  * 0 if buf does not hold a whole message yet, or -EINVAL for one that can
- * never be valid (unknown type, payload over 4096 bytes): the connection
- * gets an error reply, never a crash.
+ * never be valid: the connection gets one error reply, never a crash. With
+ * -EINVAL, msg->hdr says which: a length over 4096 bytes, known from the
+ * header alone (no message can be framed after it), or an unknown type,
+ * told only once the whole message is in buf (the caller skips
+ * XS_HEADER_SIZE + hdr.len bytes and carries on).
  */
 long xs_wire_parse(const void *buf, size_t len, struct xs_msg *msg);
 /* Splits msg's payload into its arguments for its type; -EINVAL if malformed. */
 int xs_wire_args(struct xs_msg *msg);
+/*
+ * Requests only dom0 may make (Xen's XS_FLAG_PRIV): the toolstack's, and
+ * IS_DOMAIN_INTRODUCED and CONTROL. Anyone else gets EACCES, before their
+ * arguments are even looked at.
+ */
+bool xs_wire_privileged(uint32_t type);
 /* Xen's name of an error (EINVAL -> "EINVAL"); errno values outside the table are "EIO". */
 const char *xs_errno_name(int err);
 /* And back: the errno of an XS_ERROR payload (len bytes, no NUL needed); EIO if unknown. */

@@ -13,8 +13,9 @@
  * their ring indices and messages while we read them, so nothing they write
  * is trusted (ring.c, wire.c), and a guest that breaks the ring's rules loses
  * its connection and nothing else. Output a connection does not take (a
- * guest that never reads) is bounded: we stop reading its requests, and
- * drop its watch events past OUT_MAX with a log line.
+ * guest that never reads) is bounded (outq.c): past 20 replies waiting we
+ * stop reading its requests, and watch events past a bound are dropped,
+ * with a log line.
  *
  * VIRQ_DOM_EXC tells us that some domain changed state: we then ask the
  * hypervisor about each guest we serve, tell dom0's watchers of
@@ -47,6 +48,7 @@
 
 #include "libdomus.h"
 #include "xenstore/client.h"
+#include "xenstore/outq.h"
 #include "xenstore/ring.h"
 #include "xenstore/store.h"
 #include "xenstore/wire.h"
@@ -55,8 +57,6 @@
 #define IOCTL_XENBUS_BACKEND_EVTCHN _IOC(_IOC_NONE, 'B', 0, 0)
 
 #define MSG_MAX (XS_HEADER_SIZE + XS_PAYLOAD_MAX)
-#define OUT_SOFT (4 * MSG_MAX) /* no more requests read while this much is unsent */
-#define OUT_MAX (256 * 1024) /* watch events beyond this are dropped */
 #define MAX_SOCKETS 64
 
 struct conn {
@@ -70,9 +70,9 @@ struct conn {
 	bool dead;
 	char in[MSG_MAX];
 	size_t inlen;
-	char *out;
-	size_t outlen, outcap;
-	unsigned long dropped;
+	struct xs_outq out;
+	unsigned long dropped_told; /* events dropped, as last logged */
+	unsigned long store_dropped_told; /* the same, for those its memory quota dropped */
 	struct conn *next;
 };
 
@@ -97,34 +97,17 @@ static void logmsg(const char *fmt, ...)
 
 /* ---- output ---- */
 
-static int out_append(struct conn *c, const void *p, size_t n)
-{
-	if (c->outlen + n > c->outcap) {
-		size_t cap = c->outcap ? c->outcap : 2 * MSG_MAX;
-		char *bigger;
-
-		while (cap < c->outlen + n)
-			cap *= 2;
-		bigger = realloc(c->out, cap);
-		if (!bigger)
-			return -ENOMEM;
-		c->out = bigger;
-		c->outcap = cap;
-	}
-	memcpy(c->out + c->outlen, p, n);
-	c->outlen += n;
-	return 0;
-}
-
 static void reply(struct conn *c, const struct xs_header *req, uint32_t type, const void *p,
 		  size_t n)
 {
-	char buf[MSG_MAX];
-	long len = xs_wire_reply(buf, sizeof(buf), req, type, p, n);
+	if (xs_outq_reply(&c->out, req, type, p, n))
+		logmsg("connection %u (dom%u): reply lost (out of memory)", c->id, c->dom);
+}
 
-	if (len > 0 && out_append(c, buf, (size_t)len) == 0)
-		return;
-	logmsg("connection %u (dom%u): reply lost (out of memory)", c->id, c->dom);
+/* Whether c's next request may be handled: a guest that leaves its replies waits. */
+static bool may_read(const struct conn *c)
+{
+	return xs_outq_may_read(&c->out, c->dom != 0);
 }
 
 static void reply_err(struct conn *c, const struct xs_header *req, int err)
@@ -154,24 +137,28 @@ static void deliver_events(void)
 
 	while (xs_next_event(store, &ev)) {
 		struct conn *c = conn_by_id(ev.conn);
-		struct xs_header h = { .type = XS_WATCH_EVENT };
-		char payload[XS_PAYLOAD_MAX];
-		size_t pl = strlen(ev.path) + 1, tl = strlen(ev.token) + 1;
-		long len;
-		char buf[MSG_MAX];
 
-		if (!c || pl + tl > sizeof(payload))
-			continue;
-		if (c->outlen > OUT_MAX) {
-			if (!c->dropped++)
-				logmsg("dom%u is not reading its watch events: dropping them", c->dom);
-			continue;
-		}
-		memcpy(payload, ev.path, pl);
-		memcpy(payload + pl, ev.token, tl);
-		len = xs_wire_reply(buf, sizeof(buf), &h, XS_WATCH_EVENT, payload, pl + tl);
-		if (len > 0)
-			out_append(c, buf, (size_t)len);
+		if (c && xs_outq_event(&c->out, ev.path, ev.token) == -ENOSPC &&
+		    c->out.events_dropped == c->dropped_told + 1)
+			logmsg("connection %u (dom%u) is not reading its watch events: dropping them",
+			       c->id, c->dom);
+	}
+}
+
+/* Says how many events a connection lost, once it takes them again, and what the quota cost it. */
+static void tell_drops(struct conn *c)
+{
+	unsigned long quota = xs_domain_events_dropped(store, c->dom);
+
+	if (c->out.events_dropped != c->dropped_told && !c->out.events) {
+		logmsg("connection %u (dom%u): %lu watch events dropped", c->id, c->dom,
+		       c->out.events_dropped - c->dropped_told);
+		c->dropped_told = c->out.events_dropped;
+	}
+	if (c->fd < 0 && quota > c->store_dropped_told) {
+		logmsg("dom%u: %lu watch events dropped at its memory quota", c->dom,
+		       quota - c->store_dropped_told);
+		c->store_dropped_told = quota;
 	}
 }
 
@@ -187,30 +174,40 @@ static void notify(int port)
 /* Moves what fits of c's output into its ring or socket. */
 static void flush(struct conn *c)
 {
-	long n;
+	bool wrote = false;
+	const void *p;
+	size_t len;
 
-	if (!c->outlen || c->dead)
-		return; /* (a dead connection has no ring or socket left to write to) */
-	if (c->ring) {
-		n = xs_ring_write(c->ring, c->out, c->outlen);
-		if (n < 0) {
-			logmsg("dom%u broke its XenStore ring (response indices): disconnected", c->dom);
-			c->ring->error = XS_ERROR_COMM;
-			c->dead = true;
-			return;
-		}
-		if (n > 0)
-			notify(c->local_port);
-	} else {
-		n = write(c->fd, c->out, c->outlen);
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR)
+	/* (a dead connection has no ring or socket left to write to) */
+	while (!c->dead && (len = xs_outq_peek(&c->out, &p))) {
+		long n;
+
+		if (c->ring) {
+			n = xs_ring_write(c->ring, p, len);
+			if (n < 0) {
+				logmsg("dom%u broke its XenStore ring (response indices): disconnected",
+				       c->dom);
+				c->ring->error = XS_ERROR_COMM;
 				c->dead = true;
-			return;
+				return;
+			}
+		} else {
+			n = write(c->fd, p, len);
+			if (n < 0) {
+				if (errno != EAGAIN && errno != EINTR)
+					c->dead = true;
+				n = 0;
+			}
 		}
+		xs_outq_consume(&c->out, (size_t)n);
+		wrote |= n > 0;
+		if ((size_t)n < len)
+			break; /* full for now */
 	}
-	memmove(c->out, c->out + n, c->outlen - (size_t)n);
-	c->outlen -= (size_t)n;
+	if (wrote && c->ring)
+		notify(c->local_port);
+	if (!c->dead)
+		tell_drops(c);
 }
 
 /* Lets go of c's ring and port at once: a guest's memory cannot be freed while we map it. */
@@ -242,7 +239,7 @@ static void conn_free(struct conn *c)
 		nr_sockets--;
 	}
 	xs_release_conn(store, c->id);
-	free(c->out);
+	xs_outq_free(&c->out);
 	free(c);
 }
 
@@ -337,6 +334,7 @@ static int introduce(unsigned long dom, unsigned long port)
 	return 0;
 }
 
+/* The domain is going: its ring, its watches and transactions, and its id in the tree. */
 static void release(struct conn *c)
 {
 	logmsg("dom%u released", c->dom);
@@ -353,6 +351,11 @@ static void handle(struct conn *c, struct xs_msg *m)
 	unsigned long a, b;
 	int rc;
 
+	/* As Xen: privilege first, then the arguments. */
+	if (c->dom != 0 && xs_wire_privileged(h->type)) {
+		reply_err(c, h, EACCES);
+		return;
+	}
 	if (xs_wire_args(m)) {
 		reply_err(c, h, EINVAL);
 		return;
@@ -383,13 +386,8 @@ static void handle(struct conn *c, struct xs_msg *m)
 		if (rc >= 0)
 			reply(c, h, XS_GET_PERMS, buf, (size_t)rc);
 		break;
-	case XS_SET_PERMS:
-		if (m->argc < 2) {
-			rc = -EINVAL;
-			break;
-		}
-		rc = xs_set_perms(store, c->dom, tx, m->argv[0], m->argv[1],
-				  (size_t)(m->payload + h->len - m->argv[1]));
+	case XS_SET_PERMS: /* the path, then all the permissions in one argument */
+		rc = xs_set_perms(store, c->dom, tx, m->argv[0], m->argv[1], m->arglen[1]);
 		break;
 	case XS_WATCH:
 		rc = xs_watch_conn(store, c->dom, c->id, m->argv[0], m->argv[1]);
@@ -435,10 +433,6 @@ static void handle(struct conn *c, struct xs_msg *m)
 		reply_str(c, h, a == 0 || ring_of((xs_domid_t)a) ? "T" : "F");
 		return;
 	case XS_INTRODUCE:
-		if (c->dom != 0) {
-			rc = -EACCES;
-			break;
-		}
 		if (!parse_uint(m->argv[0], m->arglen[0], DOMID_FIRST_RESERVED - 1, &a) || !a ||
 		    !parse_uint(m->argv[2], m->arglen[2], 0xffffffff, &b)) {
 			rc = -EINVAL;
@@ -449,16 +443,14 @@ static void handle(struct conn *c, struct xs_msg *m)
 	case XS_RELEASE: {
 		struct conn *r;
 
-		if (c->dom != 0) {
-			rc = -EACCES;
-			break;
-		}
 		if (!parse_uint(m->argv[0], m->arglen[0], DOMID_FIRST_RESERVED - 1, &a) || !a) {
 			rc = -EINVAL;
 			break;
 		}
 		r = ring_of((xs_domid_t)a);
 		if (!r) {
+			/* Never connected (or gone already): its id still leaves the tree. */
+			xs_release_domain(store, (xs_domid_t)a);
 			rc = -ENOENT;
 			break;
 		}
@@ -472,7 +464,7 @@ static void handle(struct conn *c, struct xs_msg *m)
 		break;
 	case XS_SET_TARGET:
 	case XS_RESUME:
-		rc = c->dom ? -EACCES : -ENOSYS;
+		rc = -ENOSYS; /* (dom0's only: see xs_wire_privileged) */
 		break;
 	default: /* CONTROL, DIRECTORY_PART, replies sent as requests */
 		rc = -ENOSYS;
@@ -490,21 +482,20 @@ static bool handle_input(struct conn *c)
 	size_t off = 0;
 	bool ok = true;
 
-	while (!c->dead) {
+	/* A connection that leaves its replies waiting gets no more handled until it takes them. */
+	while (!c->dead && may_read(c)) {
 		struct xs_msg m;
 		long n = xs_wire_parse(c->in + off, c->inlen - off, &m);
 
 		if (n == 0)
 			break;
 		if (n < 0) {
-			/* An unknown type can be skipped; an oversized length leaves no frame to find. */
+			/* An unknown type (whole) is skipped; an oversized length leaves no frame to find. */
 			reply_err(c, &m.hdr, EINVAL);
 			if (m.hdr.len > XS_PAYLOAD_MAX) {
 				ok = false;
 				break;
 			}
-			if (c->inlen - off < XS_HEADER_SIZE + m.hdr.len)
-				break; /* skip it once it is all here */
 			off += XS_HEADER_SIZE + m.hdr.len;
 			continue;
 		}
@@ -517,13 +508,38 @@ static bool handle_input(struct conn *c)
 	return ok;
 }
 
+/* Handles what c sent that may be handled now, and sends what it can take. */
+static void pump(struct conn *c)
+{
+	if (!handle_input(c)) {
+		if (c->ring)
+			logmsg("dom%u sent a message longer than %u bytes: disconnected", c->dom,
+			       XS_PAYLOAD_MAX);
+		flush(c); /* the EINVAL reply goes first */
+		if (c->ring && !c->dead)
+			c->ring->error = XS_ERROR_COMM;
+		c->dead = true;
+		return;
+	}
+	flush(c);
+}
+
+#define RING_READS_A_TURN 8 /* so that one busy guest cannot keep the daemon from the others */
+static bool more_to_do; /* a ring was left with requests: poll without sleeping */
+
 static void service_ring(struct conn *c)
 {
 	uint32_t before = c->ring->req_cons;
+	int reads = 0;
 
-	while (!c->dead && c->outlen < OUT_SOFT) {
-		long n = xs_ring_read(c->ring, c->in + c->inlen, sizeof(c->in) - c->inlen);
+	for (pump(c); !c->dead && may_read(c); pump(c)) {
+		long n;
 
+		if (reads++ == RING_READS_A_TURN) {
+			more_to_do = true;
+			break;
+		}
+		n = xs_ring_read(c->ring, c->in + c->inlen, sizeof(c->in) - c->inlen);
 		if (n < 0) {
 			logmsg("dom%u broke its XenStore ring (request indices): disconnected", c->dom);
 			c->ring->error = XS_ERROR_COMM;
@@ -533,36 +549,25 @@ static void service_ring(struct conn *c)
 		if (n == 0)
 			break;
 		c->inlen += (size_t)n;
-		if (!handle_input(c)) {
-			logmsg("dom%u sent a message longer than %u bytes: disconnected", c->dom,
-			       XS_PAYLOAD_MAX);
-			flush(c); /* the EINVAL reply goes first */
-			c->ring->error = XS_ERROR_COMM;
-			c->dead = true;
-		}
 	}
-	if (c->dead)
-		return;
-	flush(c);
-	if (c->ring->req_cons != before)
+	if (!c->dead && c->ring->req_cons != before)
 		notify(c->local_port); /* room for more requests */
 }
 
 static void service_socket(struct conn *c)
 {
-	ssize_t n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
+	/* (a whole message may be waiting for its turn: then there is nothing to read into) */
+	if (c->inlen < sizeof(c->in)) {
+		ssize_t n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
 
-	if (n <= 0) {
-		if (n == 0 || (errno != EAGAIN && errno != EINTR))
-			c->dead = true;
-		return;
+		if (n <= 0) {
+			if (n == 0 || (errno != EAGAIN && errno != EINTR))
+				c->dead = true;
+			return;
+		}
+		c->inlen += (size_t)n;
 	}
-	c->inlen += (size_t)n;
-	if (!handle_input(c)) {
-		flush(c); /* the EINVAL reply goes first */
-		c->dead = true;
-	}
-	flush(c);
+	pump(c);
 }
 
 /* ---- domains coming and going ---- */
@@ -755,11 +760,12 @@ int main(int argc, char **argv)
 				continue;
 			polled[n - 2] = c;
 			p[n++] = (struct pollfd){ c->fd,
-						  (short)((c->outlen < OUT_SOFT ? POLLIN : 0) |
-							  (c->outlen ? POLLOUT : 0)), 0 };
+						  (short)((may_read(c) ? POLLIN : 0) |
+							  (c->out.bytes ? POLLOUT : 0)), 0 };
 		}
-		if (poll(p, (nfds_t)n, -1) < 0)
+		if (poll(p, (nfds_t)n, more_to_do ? 0 : -1) < 0)
 			continue;
+		more_to_do = false;
 		if (p[0].revents & POLLIN)
 			pending_ports();
 		if (p[1].revents & POLLIN)
@@ -776,8 +782,9 @@ int main(int argc, char **argv)
 		for (struct conn *c = conns; c; c = c->next)
 			if (c->ring && !c->dead)
 				service_ring(c);
+		/* (pump, not just flush: a request that waited for room may go now) */
 		for (struct conn *c = conns; c; c = c->next)
-			flush(c);
+			pump(c);
 		reap();
 	}
 }
