@@ -231,12 +231,17 @@ void domain_unpause(struct domain *d)
 	spin_unlock(&d->lock);
 }
 
-void domain_pause(struct domain *d)
+void domain_pause_nosync(struct domain *d)
 {
 	spin_lock(&d->lock);
 	if (d->state == DOMAIN_RUNNING)
 		set_state(d, DOMAIN_PAUSED);
 	spin_unlock(&d->lock);
+}
+
+void domain_pause(struct domain *d)
+{
+	domain_pause_nosync(d);
 	/* Paused means off every pCPU when this returns: its state is all in memory. */
 	for (u32 i = 0; i < d->nr_vcpus; i++)
 		vcpu_wait_descheduled(d->vcpus[i]);

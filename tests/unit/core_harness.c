@@ -822,9 +822,10 @@ static void build_dom0(const struct machine_cfg *cfg)
 	vcpu_start(d->vcpus[0]);
 }
 
+/* No wait: the pCPUs are stopped, and each switches its vCPU out below. */
 static void pause_one(struct domain *d)
 {
-	domain_pause(d);
+	domain_pause_nosync(d);
 }
 
 /*

@@ -128,6 +128,8 @@ struct mmio_handler *domain_find_mmio(struct domain *d, ipa_t ipa);
 struct vcpu *domain_vcpu_by_mpidr(struct domain *d, u64 mpidr);
 /* The toolstack's pause: returns once none of d's vCPUs is on a pCPU (not for d's own vCPUs). */
 void domain_pause(struct domain *d);
+/* The same without the wait: the vCPUs leave their pCPUs at their next exit. */
+void domain_pause_nosync(struct domain *d);
 /*
  * An id for a new domain, DOMID_INVALID if all are taken. Not the lowest free
  * one: ids are handed out round robin, so a departed domain's id comes back
