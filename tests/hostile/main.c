@@ -70,6 +70,15 @@ void hostile_main(u64 fdt)
 	AREA("hypercall numbers", cases_hypercall_numbers());
 	AREA("xen_version, hvm_op, vm_assist", cases_version());
 	AREA("privileged interfaces", cases_privileged());
+	AREA("memory_op queries", cases_memory_stat());
+	AREA("grant tables", cases_grant());
+	AREA("memory_op", cases_memory());
+	{
+		u64 vcpu_info_gfn = 0;
+
+		AREA("vcpu_op", vcpu_info_gfn = cases_vcpu());
+		AREA("shared pages over others", cases_memory_over_shared(vcpu_info_gfn));
+	}
 
 	con_printf("hostile: %u cases, %u failed\n", cases, failed);
 	con_flush();
