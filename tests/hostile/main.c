@@ -79,6 +79,9 @@ void hostile_main(u64 fdt)
 		AREA("vcpu_op", vcpu_info_gfn = cases_vcpu());
 		AREA("shared pages over others", cases_memory_over_shared(vcpu_info_gfn));
 	}
+	AREA("event channels", cases_evtchn(SHARED_INFO_GFN));
+	AREA("sched_op", cases_sched());
+	AREA("sched_op, last", cases_sched_last());
 
 	con_printf("hostile: %u cases, %u failed\n", cases, failed);
 	con_flush();
