@@ -7,7 +7,8 @@
  *   ok|FAIL <name>: <got> (want <want>)
  * and last
  *   hostile: N cases, F failed
- * then powers off (PSCI SYSTEM_OFF).
+ * then powers off (PSCI SYSTEM_OFF). With "race" on its command line it
+ * instead runs the PSCI race until it is destroyed.
  */
 #include "hostile.h"
 
@@ -34,6 +35,16 @@ static u64 param(u32 index)
 	con_printf("hostile: --- %s: %u cases, %u failed, %lu ms\n", (name), cases - _c0, \
 		   failed - _f0, (now_ns() - _t0) / 1000000);                         \
 } while (0)
+
+static bool has_word(const char *s, const char *w)
+{
+	size_t n = str_len(w);
+
+	for (; *s; s++)
+		if (mem_eq(s, w, n) && (s[n] == 0 || s[n] == ' '))
+			return true;
+	return false;
+}
 
 static void power_off(void)
 {
@@ -62,6 +73,8 @@ void hostile_main(u64 fdt)
 	env.ram_pages = dt.ram_size >> 12;
 	con_printf("hostile: starting: %u vCPUs, %lu MiB, command line '%s'\n", nr_cpus, dt.ram_size >> 20,
 		   dt.bootargs);
+	if (has_word(dt.bootargs, "race"))
+		psci_race_forever();
 
 	env.domid = 0x7fef;
 	if (!xs_init(env.store_gfn, env.store_port) || !xenstore_read_domid(&env.domid))
@@ -81,6 +94,10 @@ void hostile_main(u64 fdt)
 	}
 	AREA("event channels", cases_evtchn(SHARED_INFO_GFN));
 	AREA("sched_op", cases_sched());
+	AREA("PSCI and SMP", cases_psci());
+	AREA("system registers", cases_sysreg());
+	AREA("MMIO and aborts", cases_mmio());
+	AREA("PSCI, last", cases_psci_last());
 	AREA("sched_op, last", cases_sched_last());
 
 	con_printf("hostile: %u cases, %u failed\n", cases, failed);
