@@ -97,6 +97,9 @@ void hostile_main(u64 fdt)
 	AREA("PSCI and SMP", cases_psci());
 	AREA("system registers", cases_sysreg());
 	AREA("MMIO and aborts", cases_mmio());
+	AREA("console", cases_console());
+	AREA("XenStore", cases_xenstore());
+	AREA("XenStore, last", cases_xenstore_last());
 	AREA("PSCI, last", cases_psci_last());
 	AREA("sched_op, last", cases_sched_last());
 
