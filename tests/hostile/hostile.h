@@ -169,6 +169,7 @@ bool xs_request(u32 type, u32 tx, const void *payload, u32 len, struct xs_reply 
 void xs_send_raw(u32 type, u32 tx, u32 len, const void *payload, u32 sent);
 bool xs_read_reply(struct xs_reply *r, u64 timeout_ns);
 u32 xs_ring_error(void);
+u32 xs_req_offset(void);
 extern unsigned int xs_watch_events;
 
 /* ---- Small helpers ---- */

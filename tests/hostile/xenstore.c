@@ -67,6 +67,16 @@ static const char *xs_write(u32 tx, const char *path, const char *value, u32 vle
 	return xs(XS_WRITE, tx, n + vlen);
 }
 
+/* Writes data/pad with a value of such a length that the next message starts at ring offset at. */
+static void pad_ring_to(u32 at)
+{
+	static char pad[1024];
+	u32 len = (at - xs_req_offset() - 16 - 9) % 1024;
+
+	mem_set(pad, 'p', sizeof(pad));
+	xs_write(0, "data/pad", pad, len);
+}
+
 static u32 tx_start(void)
 {
 	if (!xs_request(XS_TRANSACTION_START, 0, "", 1, &rep) || rep.type != XS_TRANSACTION_START)
@@ -110,6 +120,10 @@ static void access_cases(void)
 	xs_case("xenstore read without its NUL", XS_READ, 0, 4, "EINVAL");
 	xs_case("xenstore read in a transaction nobody opened", XS_READ, 0xdeadbeef, strings("name", 0, 0),
 		"ENOENT");
+	pad_ring_to(1024 - 7);
+	checkf("xenstore request whose header straddles the ring's wrap",
+	       str_eq(xs(XS_READ, 0, strings("name", 0, 0)), "OK") && str_eq(rep.body, "hostile"), "hostile",
+	       "'%s'", rep.body);
 }
 
 static void transaction_cases(void)
@@ -248,8 +262,9 @@ void cases_xenstore(void)
 
 /*
  * Last: a transaction left open (the toolstack must clean it up), then a
- * header claiming 5000 bytes. Xen's xenstored answers nothing, marks the
- * ring's error field and ignores the connection from then on.
+ * write claiming 5000 bytes of payload, its header split by the ring's wrap.
+ * Xen's xenstored answers nothing, marks the ring's error field and ignores
+ * the connection from then on.
  */
 void cases_xenstore_last(void)
 {
@@ -257,7 +272,10 @@ void cases_xenstore_last(void)
 
 	checkf("xenstore a transaction left open to the end", t != 0 &&
 	       str_eq(xs_write(t, "data/held", "1", 1), "OK"), "started, written", "id %u", t);
-	xs_send_raw(XS_READ, 0, 5000, "name", 5);
+	/* Its header across the ring's wrap, and a kilobyte of its payload after it. */
+	pad_ring_to(1024 - 9);
+	mem_set(msg, 'x', 1024);
+	xs_send_raw(XS_WRITE, 0, 5000, msg, 1000);
 	checkf("xenstore 5000-byte message: no reply", !xs_read_reply(&rep, 3000000000UL), "no reply",
 	       "a reply of type %u", rep.type);
 	check("xenstore ring error field says protocol error", xs_ring_error(), XENSTORE_ERROR_PROTO);

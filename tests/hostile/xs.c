@@ -42,6 +42,12 @@ bool xs_init(u64 ring_gfn, u32 evtchn)
 	return ring_gfn && evtchn;
 }
 
+/* Where in the request ring the next byte goes. */
+u32 xs_req_offset(void)
+{
+	return ring ? ring->req_prod % sizeof(ring->req) : 0;
+}
+
 u32 xs_ring_error(void)
 {
 	return ring ? ring->error : 0;
