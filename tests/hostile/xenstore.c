@@ -278,5 +278,11 @@ void cases_xenstore_last(void)
 	xs_send_raw(XS_WRITE, 0, 5000, msg, 1000);
 	checkf("xenstore 5000-byte message: no reply", !xs_read_reply(&rep, 3000000000UL), "no reply",
 	       "a reply of type %u", rep.type);
+	{
+		u64 deadline = now_ns() + 3000000000UL;
+
+		while (!xs_ring_error() && now_ns() < deadline)
+			yield();
+	}
 	check("xenstore ring error field says protocol error", xs_ring_error(), XENSTORE_ERROR_PROTO);
 }

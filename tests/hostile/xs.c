@@ -77,7 +77,13 @@ static bool get(void *p, u32 n, u64 deadline)
 	char *c = p;
 
 	for (u32 i = 0; i < n; i++) {
+		bool told = false;
+
 		while (ring->rsp_cons == ring->rsp_prod) {
+			/* A reply longer than the ring comes in parts: say we took the last one. */
+			if (!told)
+				kick();
+			told = true;
 			if (now_ns() > deadline)
 				return false;
 			yield();
