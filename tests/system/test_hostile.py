@@ -46,7 +46,7 @@ def test_hostile_guest_gets_xens_answer_to_every_case_and_harms_no_one(domus_ima
     m.send("domus create -c /etc/domus/hostile.cfg\n")
     m.wait_for(r"hostile: starting", timeout=120)
     # The verdict, or the console closing without one (the domain ended early).
-    end = m.wait_for(rf"{VERDICT}|{re.escape(CLOSED)}", timeout=600)
+    end = m.wait_for(rf"{VERDICT}|{re.escape(CLOSED)}", timeout=240)
     if end.group(0) != CLOSED:
         m.wait_for(re.escape(CLOSED), timeout=60)
     m.wait_for(r"~ # ", timeout=30)
