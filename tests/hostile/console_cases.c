@@ -32,3 +32,14 @@ void cases_console(void)
 	con_puts("] escapes done\n");
 	con_flush();
 }
+
+/* After everything else: dom0 (its console daemon) still takes what we write. */
+void cases_console_last(void)
+{
+	volatile u32 *idx = (volatile u32 *)((u64)con_ring + 3072);
+
+	con_puts("hostile: is dom0 still draining this ring?\n");
+	con_flush();
+	checkf("dom0 still drains our console ring after all the cases", idx[2] == idx[3], "out_cons == out_prod",
+	       "%u bytes not taken", idx[3] - idx[2]);
+}

@@ -242,6 +242,7 @@ void cases_psci_last(void);
 void cases_sysreg(void);
 void cases_mmio(void);
 void cases_console(void);
+void cases_console_last(void);
 void cases_xenstore(void);
 void cases_xenstore_last(void);
 

@@ -100,6 +100,7 @@ void hostile_main(u64 fdt)
 	AREA("console", cases_console());
 	AREA("XenStore", cases_xenstore());
 	AREA("XenStore, last", cases_xenstore_last());
+	AREA("dom0 still there", cases_console_last());
 	AREA("PSCI, last", cases_psci_last());
 	AREA("sched_op, last", cases_sched_last());
 
