@@ -152,6 +152,20 @@ static void setup_cases(void)
 	grant_own(REF_PINS, VICTIM(22) >> 12, 0);
 }
 
+/*
+ * A map that must be refused: if it is not, the mapping is undone at once,
+ * so that one wrong answer does not leave a pin that changes later cases.
+ */
+static void refused_map(const char *name, u32 ref, domid_t dom, u32 flags, u64 host, long want)
+{
+	u32 h = ~0U;
+	s16 st = grant_map(ref, dom, flags, host, &h);
+
+	check(name, st, want);
+	if (st == GNTST_okay)
+		grant_unmap(h, host);
+}
+
 static void map_cases(void)
 {
 	u32 h = ~0U, h2 = ~0U;
@@ -167,39 +181,39 @@ static void map_cases(void)
 	check("map of the same grant a second time", grant_map(REF_RW, env.domid, GNTMAP_host_map, HOST(1), &h2),
 	      GNTST_okay);
 	check("unmap of the second mapping", grant_unmap(h2, HOST(1)), GNTST_okay);
-	check("map of a read-only grant for writing", grant_map(REF_RO, env.domid, GNTMAP_host_map, HOST(2), 0),
-	      GNTST_general_error);
+	refused_map("map of a read-only grant for writing", REF_RO, env.domid, GNTMAP_host_map, HOST(2),
+		    GNTST_general_error);
 	st = grant_map(REF_RO, env.domid, GNTMAP_host_map | GNTMAP_readonly, HOST(2), &h2);
 	check("map of a read-only grant read-only", st, GNTST_okay);
 	if (st == GNTST_okay)
 		check("unmap of the read-only mapping", grant_unmap(h2, HOST(2)), GNTST_okay);
-	check("map of our grant to dom0, not to us", grant_map(REF_DOM0, env.domid, GNTMAP_host_map, HOST(3), 0),
-	      GNTST_general_error);
-	check("map of a grant of a frame with no memory", grant_map(REF_HOLE, env.domid, GNTMAP_host_map, HOST(3), 0),
-	      GNTST_bad_page);
+	refused_map("map of our grant to dom0, not to us", REF_DOM0, env.domid, GNTMAP_host_map, HOST(3),
+		    GNTST_general_error);
+	refused_map("map of a grant of a frame with no memory", REF_HOLE, env.domid, GNTMAP_host_map, HOST(3),
+		    GNTST_bad_page);
 	check_hex("grant entry of the failed map left unmarked",
 		  gnttab_entries()[REF_HOLE].flags & (GTF_reading | GTF_writing), 0);
-	check("map of a sub-page grant", grant_map(REF_SUBPAGE, env.domid, GNTMAP_host_map, HOST(3), 0),
-	      GNTST_general_error);
-	check("map of an accept-transfer entry", grant_map(REF_TRANSFER, env.domid, GNTMAP_host_map, HOST(3), 0),
-	      GNTST_general_error);
-	check("map of ref 5000 (past the table)", grant_map(5000, env.domid, GNTMAP_host_map, HOST(3), 0),
-	      GNTST_bad_gntref);
-	check("map of ref ~0", grant_map(~0U, env.domid, GNTMAP_host_map, HOST(3), 0), GNTST_bad_gntref);
-	check("map with no flags", grant_map(REF_RW, env.domid, 0, HOST(3), 0), GNTST_bad_gntref);
-	check("map for device access (device_map)", grant_map(REF_RW, env.domid, GNTMAP_device_map, HOST(3), 0),
-	      GNTST_general_error);
-	check("map with application_map", grant_map(REF_RW, env.domid, GNTMAP_host_map | GNTMAP_application_map,
-					      HOST(3), 0), GNTST_general_error);
-	check("map with contains_pte", grant_map(REF_RW, env.domid, GNTMAP_host_map | GNTMAP_contains_pte, HOST(3), 0),
-	      GNTST_general_error);
-	check("map from a domain nobody has", grant_map(REF_RW, NOBODY, GNTMAP_host_map, HOST(3), 0),
-	      GNTST_bad_domain);
-	check("map from DOMID_SELF", grant_map(REF_RW, DOMID_SELF, GNTMAP_host_map, HOST(3), 0), GNTST_bad_domain);
-	check("map at a guest address past the IPA space", grant_map(REF_RW, env.domid, GNTMAP_host_map, 1UL << 52, 0),
-	      GNTST_general_error);
-	check("map of a dom0 grant not given to us", grant_map(8, 0, GNTMAP_host_map, HOST(3), 0),
-	      GNTST_general_error);
+	refused_map("map of a sub-page grant", REF_SUBPAGE, env.domid, GNTMAP_host_map, HOST(3),
+		    GNTST_general_error);
+	refused_map("map of an accept-transfer entry", REF_TRANSFER, env.domid, GNTMAP_host_map, HOST(3),
+		    GNTST_general_error);
+	refused_map("map of ref 5000 (past the table)", 5000, env.domid, GNTMAP_host_map, HOST(3),
+		    GNTST_bad_gntref);
+	refused_map("map of ref ~0", ~0U, env.domid, GNTMAP_host_map, HOST(3), GNTST_bad_gntref);
+	refused_map("map with no flags", REF_RW, env.domid, 0, HOST(3), GNTST_bad_gntref);
+	refused_map("map for device access (device_map)", REF_RW, env.domid, GNTMAP_device_map, HOST(3),
+		    GNTST_general_error);
+	refused_map("map with application_map", REF_RW, env.domid, GNTMAP_host_map | GNTMAP_application_map,
+		    HOST(3), GNTST_general_error);
+	refused_map("map with contains_pte", REF_RW, env.domid, GNTMAP_host_map | GNTMAP_contains_pte, HOST(3),
+		    GNTST_general_error);
+	refused_map("map from a domain nobody has", REF_RW, NOBODY, GNTMAP_host_map, HOST(3),
+		    GNTST_bad_domain);
+	refused_map("map from DOMID_SELF", REF_RW, DOMID_SELF, GNTMAP_host_map, HOST(3), GNTST_bad_domain);
+	refused_map("map at a guest address past the IPA space", REF_RW, env.domid, GNTMAP_host_map, 1UL << 52,
+		    GNTST_general_error);
+	refused_map("map of a dom0 grant not given to us", 8, 0, GNTMAP_host_map, HOST(3),
+		    GNTST_general_error);
 	check("map_grant_ref with count 0", hypercall(GNTOP, GNTTABOP_map_grant_ref, BAD_PTR, 0), 0);
 	check("map_grant_ref with count 2^31", hypercall(GNTOP, GNTTABOP_map_grant_ref, maps, 1U << 31), -EINVAL);
 	check("map_grant_ref from an unmapped address", hypercall(GNTOP, GNTTABOP_map_grant_ref, BAD_PTR, 1),
@@ -253,6 +267,8 @@ static void pin_cases(void)
 	checkf("129 maps of one grant in one call: the first 128 okay", rc == 0 && ok == 128, "rc 0, 128 okay",
 	       "rc %ld, %u okay", rc, ok);
 	check("the 129th map of one grant (pin count full)", maps[128].status, GNTST_general_error);
+	if (maps[128].status == GNTST_okay)
+		grant_unmap(maps[128].handle, HOST(0x100 + 128)); /* not to leave it pinned */
 	mem_set(unmaps, 0, sizeof(unmaps));
 	for (unsigned int i = 0; i < 128; i++) {
 		unmaps[i].host_addr = HOST(0x100 + i);
