@@ -65,7 +65,7 @@ $(B)/domus.img: $(B)/domus.elf
 # relocation: the link fails if they would.
 GUEST_LDS := bench/microbench/microbench.lds
 MB_SRCS := bench/microbench/head.S bench/microbench/microbench.c
-HOSTILE_SRCS := tests/hostile/head.S tests/hostile/guest.c
+HOSTILE_SRCS := $(sort $(wildcard tests/hostile/*.S tests/hostile/*.c))
 MB_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-builtin -nostdlib \
 	-fno-tree-loop-distribute-patterns -fpie -fvisibility=hidden -fno-stack-protector \
 	-mgeneral-regs-only -mstrict-align -mno-outline-atomics -march=armv8-a -Ihyp/include
@@ -86,7 +86,8 @@ $(B)/bench/microbench.elf $(B)/hostile/guest.elf: | deps
 $(B)/bench/microbench.elf: $(MB_SRCS) $(GUEST_LDS)
 	$(link_guest)
 
-$(B)/hostile/guest.elf: $(HOSTILE_SRCS) $(GUEST_LDS) $(wildcard hyp/include/public/*.h)
+$(B)/hostile/guest.elf: $(HOSTILE_SRCS) $(wildcard tests/hostile/*.h) $(GUEST_LDS) \
+		$(wildcard hyp/include/public/*.h)
 	$(link_guest)
 
 $(B)/%.img: $(B)/%.elf

@@ -17,7 +17,8 @@
 #   OUTDIR/initrd.img      dom0's: gzip'ed newc cpio: busybox-static with all its applets, the
 #                          virtio-mmio block/net and Xen device modules (decompressed .ko), /init
 #                          and the tools; then an uncompressed cpio with what a guest domain
-#                          boots (/boot/domu: Image.gz, initrd.img) and /etc/domus/guest.cfg.
+#                          boots (/boot/domu: Image.gz, initrd.img), /etc/domus/guest.cfg and,
+#                          with the hostile guest among the domU files, /etc/domus/hostile.cfg.
 #   OUTDIR/initrd-domu.img the first part alone: the guest domain's initramfs.
 #   OUTDIR/kernel-version  e.g. 6.1.0-56-arm64
 #
@@ -452,6 +453,22 @@ on_poweroff = "destroy"
 on_reboot = "restart"
 on_crash = "destroy"
 CFG
+# The hostile test guest (tests/hostile/, put in /boot/domu by DOMUS_GUEST_DOMU_FILES):
+# `domus create -c /etc/domus/hostile.cfg` runs every case on its console.
+if [ -f "$PAYLOAD/boot/domu/hostile.img" ]; then
+	cat > "$PAYLOAD/etc/domus/hostile.cfg" <<'CFG'
+# The hostile guest: attacks Domus from an unprivileged domain, one console line a case
+# ("ok|FAIL <name>: <got> (want <want>)"), last "hostile: N cases, F failed", then powers off.
+# Run it with `domus create -c /etc/domus/hostile.cfg`; three vCPUs for the PSCI races.
+name = "hostile"
+memory = 64
+vcpus = 3
+kernel = "/boot/domu/hostile.img"
+on_poweroff = "destroy"
+on_reboot = "destroy"
+on_crash = "destroy"
+CFG
+fi
 # Linux looks for an uncompressed archive only at a 4-byte boundary; zeros in between are skipped.
 pad=$(( (4 - $(stat -c %s "$OUT/initrd.img.tmp") % 4) % 4 ))
 head -c "$pad" /dev/zero >> "$OUT/initrd.img.tmp"

@@ -1,5 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* The hostile guest's Image header and entry: one CPU, MMU off, no interrupts. */
+/*
+ * The hostile guest's Image header, its entry points (the first vCPU from the
+ * toolstack, the others from PSCI CPU_ON) and its exception vectors. MMU
+ * off, interrupts masked; each vCPU has its own stack and TPIDR_EL1 points at
+ * its struct cpu (smp.c).
+ */
+#define STACK_SIZE 16384
+#define MAX_CPUS 4
+#define FRAME 288	/* x0..x30, elr, spsr, padded to 16 */
 
 	.section .text.head, "ax"
 	.global _start
@@ -16,13 +24,119 @@ _start:
 
 entry:
 	msr	daifset, #0xf
-	adrp	x1, stack_top
-	add	x1, x1, :lo12:stack_top
-	mov	sp, x1
+	mov	x19, x0			/* the device tree */
+	mov	x0, #0
+	bl	set_stack
+	mov	x0, #0
+	bl	cpu_init
+	mov	x0, x19
 	bl	hostile_main
-	b	.
+1:	wfi
+	b	1b
+
+/* PSCI CPU_ON lands here, MMU off, with x0 = the context id: our vCPU index. */
+	.global secondary_entry
+secondary_entry:
+	msr	daifset, #0xf
+	cmp	x0, #MAX_CPUS
+	b.hs	1f			/* not a context id of ours: stop here */
+	mov	x19, x0
+	bl	set_stack
+	mov	x0, x19
+	bl	cpu_init
+	mov	x0, x19
+	bl	secondary_main
+1:	wfi
+	b	1b
+
+/* sp = the top of vCPU x0's stack. Uses x1, x2 only. */
+set_stack:
+	adrp	x1, stacks
+	add	x1, x1, :lo12:stacks
+	add	x0, x0, #1
+	mov	x2, #STACK_SIZE
+	madd	x1, x0, x2, x1
+	mov	sp, x1
+	ret
+
+/*
+ * Exception vectors: every entry saves the interrupted state and calls
+ * trap_entry(kind, frame), which records the exception and says where to
+ * resume by changing the saved ELR.
+ */
+.macro	vec kind
+	.balign	0x80
+	sub	sp, sp, #FRAME
+	stp	x0, x1, [sp, #0]
+	mov	x0, #\kind
+	b	trap_common
+.endm
+
+	.balign	0x800
+	.global	vectors
+vectors:
+	vec	0
+	vec	1
+	vec	2
+	vec	3
+	vec	4	/* synchronous, current EL with SP_EL1: what probes take */
+	vec	5
+	vec	6
+	vec	7
+	vec	8
+	vec	9
+	vec	10
+	vec	11
+	vec	12
+	vec	13
+	vec	14
+	vec	15
+
+trap_common:
+	stp	x2, x3, [sp, #16]
+	stp	x4, x5, [sp, #32]
+	stp	x6, x7, [sp, #48]
+	stp	x8, x9, [sp, #64]
+	stp	x10, x11, [sp, #80]
+	stp	x12, x13, [sp, #96]
+	stp	x14, x15, [sp, #112]
+	stp	x16, x17, [sp, #128]
+	stp	x18, x19, [sp, #144]
+	stp	x20, x21, [sp, #160]
+	stp	x22, x23, [sp, #176]
+	stp	x24, x25, [sp, #192]
+	stp	x26, x27, [sp, #208]
+	stp	x28, x29, [sp, #224]
+	str	x30, [sp, #240]
+	mrs	x1, elr_el1
+	mrs	x2, spsr_el1
+	stp	x1, x2, [sp, #248]
+	mov	x1, sp
+	bl	trap_entry
+	ldp	x1, x2, [sp, #248]
+	msr	elr_el1, x1
+	msr	spsr_el1, x2
+	ldp	x0, x1, [sp, #0]
+	ldp	x2, x3, [sp, #16]
+	ldp	x4, x5, [sp, #32]
+	ldp	x6, x7, [sp, #48]
+	ldp	x8, x9, [sp, #64]
+	ldp	x10, x11, [sp, #80]
+	ldp	x12, x13, [sp, #96]
+	ldp	x14, x15, [sp, #112]
+	ldp	x16, x17, [sp, #128]
+	ldp	x18, x19, [sp, #144]
+	ldp	x20, x21, [sp, #160]
+	ldp	x22, x23, [sp, #176]
+	ldp	x24, x25, [sp, #192]
+	ldp	x26, x27, [sp, #208]
+	ldp	x28, x29, [sp, #224]
+	ldr	x30, [sp, #240]
+	add	sp, sp, #FRAME
+	eret
 
 	.section .bss
 	.balign	16
-	.space	16384
-stack_top:
+	.global	stacks
+stacks:
+	.space	STACK_SIZE * (MAX_CPUS + 1)
