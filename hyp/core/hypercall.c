@@ -24,14 +24,13 @@ struct domain *hypercall_target(struct vcpu *v, domid_t id, long *err)
 
 	if (id == DOMID_SELF || id == v->dom->id)
 		return v->dom;
-	if (!v->dom->privileged) {
-		*err = -EPERM;
-		return NULL;
-	}
+	/* As Xen: whether it exists first (-ESRCH), then whether the caller may (-EPERM). */
 	d = id < DOMID_FIRST_RESERVED ? domain_by_id(id) : NULL;
 	if (!d)
 		*err = -ESRCH;
-	return d;
+	else if (!v->dom->privileged)
+		*err = -EPERM;
+	return d && v->dom->privileged ? d : NULL;
 }
 
 static long do_sched_op(struct vcpu *v, int cmd, vaddr_t arg)
@@ -92,15 +91,20 @@ static long do_sched_op(struct vcpu *v, int cmd, vaddr_t arg)
 	case SCHEDOP_remote_shutdown: {
 		struct sched_remote_shutdown rs;
 		struct domain *d;
-		long err = 0;
 
 		if (copy_from_guest(v, &rs, arg, sizeof(rs)))
 			return -EFAULT;
 		if (rs.reason > SHUTDOWN_MAX)
 			return -EINVAL;
-		d = hypercall_target(v, rs.domain_id, &err);
+		/*
+		 * By id only, as Xen: DOMID_SELF names nobody here (-ESRCH), and a
+		 * guest may not shut down any domain this way, itself included.
+		 */
+		d = rs.domain_id < DOMID_FIRST_RESERVED ? domain_by_id(rs.domain_id) : NULL;
 		if (!d)
-			return err;
+			return -ESRCH;
+		if (!v->dom->privileged)
+			return -EPERM;
 		domain_shutdown(d, rs.reason);
 		return 0;
 	}

@@ -34,23 +34,37 @@ static s64 cpu_on(struct vcpu *v, u64 target, u64 entry, u64 ctx)
 
 	if (!t)
 		return PSCI_INVALID_PARAMETERS;
+	/* An AArch64 vCPU cannot start in Thumb state (an odd entry point), as Xen says. */
+	if (entry & 1)
+		return PSCI_INVALID_ADDRESS;
 	/* -EAGAIN: t just went down and its pCPU is saving it, a matter of a switch. */
 	while ((rc = vcpu_bring_up(t, entry, ctx)) == -EAGAIN)
 		arch_cpu_relax();
 	return rc ? PSCI_ALREADY_ON : PSCI_SUCCESS;
 }
 
+/*
+ * ON if any vCPU whose affinity matches target at and above level is on, OFF
+ * otherwise (a vCPU nobody has is off). A vCPU is off once it is down and its
+ * state saved: a CPU_ON after an OFF answer works at once.
+ */
 static s64 affinity_info(struct vcpu *v, u64 target, u64 level)
 {
-	struct vcpu *t;
+	/* Aff0..Aff2 in bits 0..23, Aff3 in 32..39; level n ignores the n lowest. */
+	static const u64 masks[] = { 0xff00ffffffULL, 0xff00ffff00ULL, 0xff00ff0000ULL,
+				     0xff00000000ULL };
+	struct domain *d = v->dom;
 
-	if (level != 0)
+	if (level >= ARRAY_SIZE(masks))
 		return PSCI_INVALID_PARAMETERS;
-	t = domain_vcpu_by_mpidr(v->dom, target);
-	if (!t)
-		return PSCI_INVALID_PARAMETERS;
-	/* Off once it is down and its state saved: a CPU_ON after this one works at once. */
-	return READ_ONCE(t->down) && !__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE) ? 1 : 0;
+	for (u32 i = 0; i < d->nr_vcpus; i++) {
+		struct vcpu *t = d->vcpus[i];
+
+		if ((t->mpidr & masks[level]) == (target & masks[level]) &&
+		    !(READ_ONCE(t->down) && !__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE)))
+			return 0;
+	}
+	return 1;
 }
 
 /* Called for HVC #0 and SMC #0 from a guest; the result goes to x0. */
@@ -101,6 +115,20 @@ void vpsci_handle(struct vcpu *v)
 	case PSCI_SYSTEM_RESET:
 		domain_shutdown(v->dom, SHUTDOWN_REBOOT);
 		ret = PSCI_SUCCESS;
+		break;
+	case SMCCC_HYP_CALL_COUNT:
+		ret = 3; /* Xen's count of its hypervisor service calls */
+		break;
+	case SMCCC_HYP_CALL_UID:
+		/* Xen's UID, a71812dc-c698-4369-9acf-79d18ddee667, in SMCCC's four words. */
+		x[1] = 0x694398c6;
+		x[2] = 0xd179cf9a;
+		x[3] = 0x67e6de8d;
+		ret = 0xdc1218a7;
+		break;
+	case SMCCC_HYP_REVISION:
+		x[1] = 1; /* 0.1, as Xen */
+		ret = 0;
 		break;
 	default:
 		ret = PSCI_NOT_SUPPORTED; /* includes SMCCC_ARCH_FEATURES */

@@ -326,11 +326,12 @@ static void handle_sync(struct vcpu *v)
 		handle_hvc(v, esr);
 		break;
 	case EC_SMC64:
-		/* Firmware calls are served by Domus, as over HVC. */
-		if ((esr & 0xffff) == 0)
-			vpsci_handle(v);
-		else
-			v->regs.x[0] = (u64)-1;
+		/* Firmware calls (SMC #0) are served by Domus, as over HVC; other SMCs are undefined, as in Xen. */
+		if ((esr & 0xffff) != 0) {
+			inject_undef(v);
+			break;
+		}
+		vpsci_handle(v);
 		skip_insn(v);
 		break;
 	case EC_SYSREG:

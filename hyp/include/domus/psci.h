@@ -21,12 +21,17 @@ struct vcpu;
 #define PSCI_FEATURES 0x8400000a
 #define SMCCC_VERSION 0x80000000
 #define SMCCC_ARCH_FEATURES 0x80000001
+/* The hypervisor service (owner 6) queries Xen answers, as Linux's SMCCC probing asks. */
+#define SMCCC_HYP_CALL_COUNT 0x8600ff00
+#define SMCCC_HYP_CALL_UID 0x8600ff01
+#define SMCCC_HYP_REVISION 0x8600ff03
 
 #define PSCI_SUCCESS 0
 #define PSCI_NOT_SUPPORTED -1
 #define PSCI_INVALID_PARAMETERS -2
 #define PSCI_ALREADY_ON -4
 #define PSCI_ON_PENDING -5
+#define PSCI_INVALID_ADDRESS -9
 
 /* The guest's PSCI call (HVC #0 or SMC #0): function in x0, arguments x1..x3, result to x0. */
 void vpsci_handle(struct vcpu *v);
