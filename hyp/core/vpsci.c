@@ -34,8 +34,7 @@ static s64 cpu_on(struct vcpu *v, u64 target, u64 entry, u64 ctx)
 
 	if (!t)
 		return PSCI_INVALID_PARAMETERS;
-	/* An AArch64 vCPU cannot start in Thumb state (an odd entry point), as Xen says. */
-	if (entry & 1)
+	if (!arch_vcpu_entry_valid(entry))
 		return PSCI_INVALID_ADDRESS;
 	/* -EAGAIN: t just went down and its pCPU is saving it, a matter of a switch. */
 	while ((rc = vcpu_bring_up(t, entry, ctx)) == -EAGAIN)

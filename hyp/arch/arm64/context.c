@@ -90,6 +90,11 @@ void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0)
 	v->arch.dbg_oslk = 1;
 }
 
+bool arch_vcpu_entry_valid(u64 entry)
+{
+	return !(entry & 1); /* an AArch64 vCPU has no Thumb state to start in, as Xen says */
+}
+
 u64 arch_vcpu_timer_deadline(const struct vcpu *v)
 {
 	u64 ctl = v->arch.cntv_ctl;

@@ -21,6 +21,12 @@ void arch_vcpu_init(struct vcpu *v)
 	v->arch.loaded_on = -1;
 }
 
+/* A fake vCPU's entry is a host function, whatever its alignment. */
+bool arch_vcpu_entry_valid(u64 entry)
+{
+	return entry != 0;
+}
+
 void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0)
 {
 	int on = __atomic_load_n(&v->arch.loaded_on, __ATOMIC_ACQUIRE);

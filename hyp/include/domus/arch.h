@@ -27,6 +27,8 @@ void arch_domain_destroy(struct domain *d);
 int arch_domain_map(struct domain *d, ipa_t ipa, paddr_t pa, u64 size, u64 pgt_attrs);
 void arch_vcpu_init(struct vcpu *v);
 void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0);
+/* Whether a vCPU may start at entry (PSCI CPU_ON): on arm64, not in Thumb state (an odd address). */
+bool arch_vcpu_entry_valid(u64 entry);
 /* Saves prev's state (may be NULL: idle) and loads next's (may be NULL). */
 void arch_vcpu_switch(struct vcpu *prev, struct vcpu *next);
 /* Counter value when v's virtual timer fires, 0 if it will not. */
