@@ -245,6 +245,8 @@ void cases_console(void);
 void cases_console_last(void);
 void cases_xenstore(void);
 void cases_xenstore_last(void);
+/* "fuzz seed=S calls=N" on the command line: random hypercalls instead of the cases. */
+void fuzz_main(const char *bootargs);
 
 /* Shared between areas: grant table frame 0 mapped (grant.c), its entries writable. */
 #define GNTTAB_GFN (0x38000000UL >> 12)

@@ -75,6 +75,10 @@ void hostile_main(u64 fdt)
 		   dt.bootargs);
 	if (has_word(dt.bootargs, "race"))
 		psci_race_forever();
+	if (has_word(dt.bootargs, "fuzz")) {
+		fuzz_main(dt.bootargs);
+		power_off();
+	}
 
 	env.domid = 0x7fef;
 	if (!xs_init(env.store_gfn, env.store_port) || !xenstore_read_domid(&env.domid))
