@@ -121,7 +121,7 @@ def wait_received(run, path, size, timeout=60):
     once the data is sent, the receiver writes it out in its own time."""
     out = run(f"for i in $(seq {timeout * 10}); do [ \"$(wc -c < {path})\" = {size} ] && break; "
               f"sleep 0.1; done; wc -c < {path}; sha256sum {path}", timeout=timeout + 30)
-    assert re.search(rf"^{size}$", out, re.M), f"{path}: not {size} bytes: {out}"
+    assert re.search(rf"^\s*{size}\r*$", out, re.M), f"{path}: not {size} bytes: {out}"
     return out
 
 
