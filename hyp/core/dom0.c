@@ -269,6 +269,7 @@ int dom0_build(void)
 	       d->banks[0].ipa, d->nr_vcpus, platform.initrd.size >> 10, initrd_ipa, dtb_ipa);
 	printk("d0: bootargs \"%s\"\n", bootargs ? bootargs : "");
 	arch_vcpu_reset(d->vcpus[0], entry, dtb_ipa);
+	domain_publish(d);
 	d->state = DOMAIN_RUNNING;
 	vcpu_start(d->vcpus[0]);
 	return 0;

@@ -5,7 +5,9 @@
  *
  * Locks, in the order taken: d->lock (state changes), then a run-queue lock
  * (the vCPU pauses that go with them, in sched.c). domains_lock is taken
- * alone; a p2m lock and then the heap's (mm) when a sweep asks who owns a frame.
+ * under evtchn's link_lock (its lookups) and before a d->lock
+ * (domain_for_each's callbacks); a p2m lock and then the heap's (mm) when a
+ * sweep asks who owns a frame.
  */
 #include <domus/arch.h>
 #include <domus/domain.h>
@@ -102,13 +104,6 @@ struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_
 	d->vgic.nr_spis = nr_spis;
 	if (evtchn_domain_init(d))
 		goto fail;
-	spin_lock(&domains_lock);
-	struct domain **pp = &domains;
-	while (*pp)
-		pp = &(*pp)->next;
-	/* Published whole: walkers without the lock see it complete or not at all. */
-	__atomic_store_n(pp, d, __ATOMIC_RELEASE);
-	spin_unlock(&domains_lock);
 	return d;
 fail:
 	printk("d%u: cannot create: out of hypervisor memory\n", id);
@@ -124,6 +119,18 @@ fail:
 		mm_free_pages(d->shared_info, 1);
 	mm_free(d, sizeof(*d));
 	return NULL;
+}
+
+void domain_publish(struct domain *d)
+{
+	struct domain **pp;
+
+	spin_lock(&domains_lock);
+	for (pp = &domains; *pp; pp = &(*pp)->next)
+		;
+	/* Published whole: walkers without the lock see it complete or not at all. */
+	__atomic_store_n(pp, d, __ATOMIC_RELEASE);
+	spin_unlock(&domains_lock);
 }
 
 /* Called once the vGIC's addresses are known; vCPUs get their GIC state. */

@@ -49,6 +49,7 @@ int domu_create(const char *name, u32 nr_vcpus, u64 max_pages, domid_t *id)
 	vgic_dist_init(d, DOMU_NR_SPIS, d->vgic.spis, GUEST_GICV3_GICD_BASE, GUEST_GICV3_GICR0_BASE,
 		       nr_vcpus * GUEST_GICV3_RDIST_STRIDE);
 	domain_init_vcpus(d);
+	domain_publish(d);
 	printk("d%u: created \"%s\": %u vCPUs, up to %lu MiB\n", d->id, d->name, nr_vcpus,
 	       max_pages >> 8);
 	*id = d->id;

@@ -464,7 +464,15 @@ void schedule(void)
 
 	for (;;) {
 		p->need_resched = false;
-		p->sched_count++;
+		/*
+		 * A quiescent point: this pCPU holds no domain found before. Full
+		 * barriers either side, so that on a weakly ordered CPU whatever it
+		 * did with a domain before is done before the count moves, and
+		 * what it finds after is read only once the count has moved.
+		 */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		__atomic_store_n(&p->sched_count, p->sched_count + 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		now = arch_counter();
 		spin_lock(&p->rq.lock);
 		next = NULL;
@@ -527,12 +535,14 @@ void sched_quiesce(void)
 	u64 seen[PLATFORM_MAX_CPUS];
 	unsigned int self = this_pcpu()->id;
 
+	/* What the caller unlinked is visible everywhere before the counts are read. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (unsigned int i = 0; i < nr_pcpus; i++)
-		seen[i] = READ_ONCE(pcpus[i].sched_count);
+		seen[i] = __atomic_load_n(&pcpus[i].sched_count, __ATOMIC_ACQUIRE);
 	for (unsigned int i = 0; i < nr_pcpus; i++) {
 		if (i == self || !pcpus[i].online)
 			continue;
-		while (READ_ONCE(pcpus[i].sched_count) == seen[i]) {
+		while (__atomic_load_n(&pcpus[i].sched_count, __ATOMIC_ACQUIRE) == seen[i]) {
 			arch_send_kick(i);
 			for (int spin = 0; spin < 1000; spin++)
 				arch_cpu_relax();

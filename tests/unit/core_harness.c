@@ -818,6 +818,7 @@ static void build_dom0(const struct machine_cfg *cfg)
 	memset(pa_to_va(pa), 0, bytes);
 	assert_int_equal(domain_add_memory(d, pa, pa, bytes), 0);
 	arch_vcpu_reset(d->vcpus[0], (u64)(uintptr_t)cfg->dom0_main, 0);
+	domain_publish(d);
 	d->state = DOMAIN_RUNNING;
 	vcpu_start(d->vcpus[0]);
 }

@@ -43,11 +43,9 @@ bool idreg_emulate(const struct sysreg_access *s, u64 *val);
 enum vdebug_result {
 	VDEBUG_NOT_MINE, /* not a debug or PMU register */
 	VDEBUG_DONE, /* emulated: *val read or written, skip the instruction */
-	VDEBUG_RETRY, /* the vCPU now owns the hardware's registers: run it again */
 	VDEBUG_UNDEF, /* as on a CPU without it */
 };
 void vdebug_cpu_init(void);
-u64 vdebug_mdcr(const struct vcpu *v);
 void vdebug_switch(struct vcpu *prev, struct vcpu *next);
 enum vdebug_result vdebug_access(struct vcpu *v, const struct sysreg_access *s, u64 *val);
 

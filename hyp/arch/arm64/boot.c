@@ -59,8 +59,14 @@ static void cpu_el2_init(struct pcpu *p)
 {
 	write_sysreg(tpidr_el2, p);
 	write_sysreg(vbar_el2, el2_vectors);
-	write_sysreg(hcr_el2, HCR_RW);
-	write_sysreg(cptr_el2, 0x33ff); /* FP/SIMD not trapped */
+	write_sysreg(hcr_el2, HCR_IDLE); /* no guest yet: interrupts to EL2, stage 2 off */
+	/*
+	 * FP/SIMD not trapped; trace registers trapped (TTA), and the activity
+	 * monitors (TAM) where the CPU has them: their state is not switched, and
+	 * the ID registers say neither is there (idregs.c).
+	 */
+	write_sysreg(cptr_el2, 0x33ff | BIT(20) |
+			       (((read_sysreg(id_aa64pfr0_el1) >> 44) & 0xf) ? BIT(30) : 0));
 	write_sysreg(cnthctl_el2, BIT(0)); /* EL1 reads the counter; its physical timer traps */
 	write_sysreg(cntvoff_el2, 0);
 	write_sysreg(cnthp_ctl_el2, 0);

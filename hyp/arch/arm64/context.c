@@ -234,6 +234,15 @@ void arch_vcpu_switch(struct vcpu *prev, struct vcpu *next)
 		isb();
 	} else {
 		write_sysreg(ICH_HCR_EL2, 0);
+		/*
+		 * Idle: stage 2 off and the reserved VMID 0, so that nothing the CPU
+		 * does speculatively meanwhile is tagged with, or walks the tables
+		 * of, a domain that may be destroyed and its VMID handed on.
+		 * Interrupts still come to EL2.
+		 */
+		write_sysreg(hcr_el2, HCR_IDLE);
+		write_sysreg(vttbr_el2, 0);
+		isb();
 	}
 	vdebug_switch(prev, next);
 }

@@ -39,7 +39,7 @@ static const struct hidden_field hidden[] = {
 	{ SYSREG_ENC(3, 0, 0, 5, 0), FIELD(4) | FIELD(8) | FIELD(32) | FIELD(40) | FIELD(44) |
 					 FIELD(48) | FIELD(52) },
 	/* ID_DFR0_EL1 (AArch32's view): PerfMon, and the trace fields */
-	{ SYSREG_ENC(3, 0, 0, 1, 2), FIELD(12) | FIELD(16) | FIELD(24) },
+	{ SYSREG_ENC(3, 0, 0, 1, 2), FIELD(12) | FIELD(16) | FIELD(24) | FIELD(28) },
 };
 
 /* Reads ID register (3, 0, 0, crm, op2) of this CPU; 0 for unallocated ones. */

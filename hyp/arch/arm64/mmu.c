@@ -233,17 +233,23 @@ int arch_domain_init(struct domain *d)
 
 void arch_domain_destroy(struct domain *d)
 {
-	u64 saved = read_sysreg(vttbr_el2);
+	u64 saved = read_sysreg(vttbr_el2), hcr = read_sysreg(hcr_el2);
 
-	pgtable_destroy(&d->s2);
-	/* The VMID will be reused: nothing cached under it may survive. */
+	/*
+	 * No pCPU runs d any more, and idle ones hold the reserved VMID: drop
+	 * whatever the TLBs keep under d's VMID first (with stage 2 off meanwhile,
+	 * so no walk refills it), then free its tables, then hand the VMID on.
+	 */
+	write_sysreg(hcr_el2, HCR_IDLE);
 	write_sysreg(vttbr_el2, (u64)d->vmid << 48);
 	isb();
 	dsb(ishst);
 	asm volatile("tlbi vmalls12e1is" ::: "memory");
 	dsb(ish);
 	write_sysreg(vttbr_el2, saved);
+	write_sysreg(hcr_el2, hcr);
 	isb();
+	pgtable_destroy(&d->s2);
 	vmid_free(d->vmid);
 }
 

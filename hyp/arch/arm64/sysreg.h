@@ -54,6 +54,8 @@
 		   HCR_TWI | HCR_TWE | HCR_TSC | HCR_TID3 | HCR_TIDCP | HCR_TACR | HCR_TSW | \
 		   HCR_RW | HCR_PTW)
 
+#define HCR_IDLE (HCR_RW | HCR_IMO | HCR_FMO | HCR_AMO)
+
 #define SCTLR_EL2_RES1 0x30c50830UL
 #define SCTLR_M BIT(0)
 #define SCTLR_A BIT(1)

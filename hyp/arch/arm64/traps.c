@@ -227,15 +227,53 @@ static bool emulate_cntp(struct vcpu *v, const struct sysreg_access *s)
 /*
  * DC ISW, CSW, CISW (HCR_EL2.TSW): by set/way, an operation reaches every
  * line of the cache, other domains' and Domus' included. Each is done as a
- * clean and invalidate, which loses nobody's data; an invalidate alone would
- * drop other domains' dirty lines.
+ * clean and invalidate, which loses nobody's data (an invalidate alone would
+ * drop other domains' dirty lines). The guest's operand is first brought
+ * within this CPU's cache geometry: a level it has no data cache at is a
+ * no-op, and the set and way are taken modulo what the level has, since an
+ * out-of-range operand may be undefined at EL2 on some CPUs.
  */
+static bool set_way_operand(u64 op, u64 *safe)
+{
+	u32 level = (op >> 1) & 7, ctype, line_shift, ways, sets, way_shift, set_bits;
+	u64 clidr = read_sysreg(clidr_el1), csselr = read_sysreg(csselr_el1), ccsidr;
+	bool ccidx = ((read_sysreg(id_aa64mmfr2_el1) >> 20) & 0xf) != 0;
+
+	ctype = (clidr >> (level * 3)) & 7;
+	if (ctype < 2) /* no cache, or instructions only */
+		return false;
+	write_sysreg(csselr_el1, level << 1); /* the guest's CSSELR comes back below */
+	isb();
+	ccsidr = read_sysreg(ccsidr_el1);
+	write_sysreg(csselr_el1, csselr);
+	isb();
+	line_shift = (u32)(ccsidr & 7) + 4;
+	if (ccidx) {
+		ways = (u32)((ccsidr >> 3) & 0x1fffff) + 1;
+		sets = (u32)((ccsidr >> 32) & 0xffffff) + 1;
+	} else {
+		ways = (u32)((ccsidr >> 3) & 0x3ff) + 1;
+		sets = (u32)((ccsidr >> 13) & 0x7fff) + 1;
+	}
+	/* The fields are as wide as their counts need: log2, rounded up. */
+	way_shift = ways > 1 ? (u32)__builtin_clz(ways - 1) : 32;
+	set_bits = sets > 1 ? 32 - (u32)__builtin_clz(sets - 1) : 0;
+	*safe = (u64)level << 1 |
+		(((op >> line_shift) & ((1ULL << set_bits) - 1)) % sets) << line_shift;
+	if (ways > 1)
+		*safe |= ((op >> way_shift) % ways) << way_shift;
+	return true;
+}
+
 static bool emulate_set_way(struct vcpu *v, const struct sysreg_access *s)
 {
+	u64 op;
+
 	if (s->op0 != 1 || s->op1 != 0 || s->crn != 7 || s->op2 != 2 ||
 	    (s->crm != 6 && s->crm != 10 && s->crm != 14))
 		return false;
-	asm volatile("dc cisw, %0" : : "r"(get_reg(v, s->rt)) : "memory");
+	if (set_way_operand(get_reg(v, s->rt), &op))
+		asm volatile("dc cisw, %0" : : "r"(op) : "memory");
 	return true;
 }
 
@@ -251,8 +289,6 @@ static void handle_sysreg(struct vcpu *v, u64 esr)
 			if (s.read)
 				set_reg(v, s.rt, val);
 			skip_insn(v);
-			return;
-		case VDEBUG_RETRY:
 			return;
 		case VDEBUG_UNDEF:
 			inject_undef(v);

@@ -16,21 +16,26 @@
  * Domus' own events.
  *
  * Debug registers cannot be hidden (every Armv8 CPU has breakpoints, and the
- * ID registers must say so), so each vCPU gets its own:
+ * ID registers must say so), so each vCPU gets its own. All of them trap, for
+ * good (MDCR_EL2.TDA, TDOSA, TDRA), and each vCPU's values live in its
+ * arch_vcpu:
  *
- *   - The OS lock and its companions (OSLAR, OSLSR, OSDLR, DBGPRCR) are always
- *     trapped (TDOSA) and kept per vCPU in software; the hardware's stays
- *     unlocked for everybody.
- *   - MDSCR_EL1 is switched with the EL1 state; while trapped it is written
- *     straight through.
- *   - The breakpoint and watchpoint registers and the claim tags are trapped
- *     (TDA) until the vCPU first touches one; it then owns the hardware's set:
- *     its values (zero at first) are loaded, the trap goes, and from then on
- *     they are saved and restored when it is switched. A vCPU that never asked
- *     for them runs with every breakpoint and watchpoint disabled, whatever the
- *     vCPU before it set. Linux touches them only when a debugger does.
- *   - The debug communication channel and the ROM address read as zero and
- *     ignore writes while trapped (there is no external debugger to talk to).
+ *   - Breakpoint and watchpoint registers: a write goes to the vCPU's copy and
+ *     to the hardware (the vCPU is the one running here); the copy is loaded
+ *     into the hardware whenever a vCPU that has ever written one is switched
+ *     in. A vCPU that never did runs with every breakpoint and watchpoint off,
+ *     whatever the vCPU before it set. While the vCPU's OS lock (or double
+ *     lock) is set, its breakpoints and watchpoints are loaded disabled: the
+ *     architecture suppresses them then.
+ *   - The OS lock and its companions, the claim tags, the debug communication
+ *     channel and its interrupt enable: in software only; nothing of one vCPU
+ *     reaches the hardware that another could read.
+ *   - MDSCR_EL1 is switched with the EL1 state (context.c); trapped accesses
+ *     go straight to it.
+ *
+ * Debuggers are rare, so the trap per access costs nothing that matters; the
+ * switch loads the copies only for vCPUs that have them. Counts are per pCPU:
+ * a system may mix cores with different numbers of breakpoints.
  */
 
 #define MDCR_HPMN_MASK 0x1fULL
@@ -42,64 +47,33 @@
 
 #define OSLSR_OSLM_IMPLEMENTED BIT(3) /* OSLM = 0b10: the OS lock is implemented */
 #define OSLSR_OSLK BIT(1)
+#define DBGBCR_E BIT(0) /* a breakpoint's or watchpoint's enable */
 
-/* MDCR_EL2 for a vCPU that does not own the breakpoints (TDA also traps the claim tags). */
-static u64 mdcr_base;
-static u32 nr_brps, nr_wrps;
-
-/* Debug state the hardware holds for an owner (what another vCPU must not inherit). */
+/* What this pCPU's debug hardware has, and whether a vCPU's values are loaded into it. */
 struct hw_debug {
-	bool owner_loaded;
+	u32 brps, wrps;
+	bool has_double_lock;
+	bool loaded; /* some breakpoint or watchpoint may be enabled */
 };
 static struct hw_debug hw_state[PLATFORM_MAX_CPUS];
 
-static void disable_all(void);
-
-/* Each pCPU at boot: its debug hardware in a known state, owned by nobody, and the traps. */
-void vdebug_cpu_init(void)
+static struct hw_debug *hw(void)
 {
-	u64 dfr0 = read_sysreg(id_aa64dfr0_el1);
-
-	nr_brps = ((dfr0 >> 12) & 0xf) + 1;
-	nr_wrps = ((dfr0 >> 20) & 0xf) + 1;
-	/* HPMN: every counter on the EL1 side (where all of them trap). */
-	mdcr_base = ((read_sysreg(pmcr_el0) >> 11) & MDCR_HPMN_MASK) | MDCR_TPM | MDCR_TPMCR |
-		    MDCR_TDOSA | MDCR_TDRA;
-	/* The OS lock comes up locked; an owner's breakpoints need it open. */
-	write_sysreg(osdlr_el1, 0);
-	write_sysreg(oslar_el1, 0);
-	disable_all();
-	hw_state[arch_this_pcpu()->id].owner_loaded = false;
-	write_sysreg(mdcr_el2, vdebug_mdcr(NULL));
-	isb();
-}
-
-u64 vdebug_mdcr(const struct vcpu *v)
-{
-	return mdcr_base | (v && v->arch.dbg_owned ? 0 : MDCR_TDA);
+	return &hw_state[arch_this_pcpu()->id];
 }
 
 /* Reads/writes breakpoint or watchpoint register n of one of the four kinds (op2 4..7). */
 #define DBG_CASE(n)                                                                 \
 	case n:                                                                      \
-		if (write) {                                                         \
-			switch (kind) {                                              \
-			case 4: write_sysreg(dbgbvr##n##_el1, *val); break;          \
-			case 5: write_sysreg(dbgbcr##n##_el1, *val); break;          \
-			case 6: write_sysreg(dbgwvr##n##_el1, *val); break;          \
-			default: write_sysreg(dbgwcr##n##_el1, *val); break;         \
-			}                                                            \
-		} else {                                                             \
-			switch (kind) {                                              \
-			case 4: *val = read_sysreg(dbgbvr##n##_el1); break;          \
-			case 5: *val = read_sysreg(dbgbcr##n##_el1); break;          \
-			case 6: *val = read_sysreg(dbgwvr##n##_el1); break;          \
-			default: *val = read_sysreg(dbgwcr##n##_el1); break;         \
-			}                                                            \
+		switch (kind) {                                                      \
+		case 4: write_sysreg(dbgbvr##n##_el1, val); break;                   \
+		case 5: write_sysreg(dbgbcr##n##_el1, val); break;                   \
+		case 6: write_sysreg(dbgwvr##n##_el1, val); break;                   \
+		default: write_sysreg(dbgwcr##n##_el1, val); break;                  \
 		}                                                                    \
 		break;
 
-static void hw_dbg_reg(u32 kind, u32 n, bool write, u64 *val)
+static void hw_write(u32 kind, u32 n, u64 val)
 {
 	switch (n) {
 	DBG_CASE(0) DBG_CASE(1) DBG_CASE(2) DBG_CASE(3) DBG_CASE(4) DBG_CASE(5) DBG_CASE(6)
@@ -108,76 +82,89 @@ static void hw_dbg_reg(u32 kind, u32 n, bool write, u64 *val)
 	}
 }
 
+/* How many of a kind (op2: 4, 5 breakpoints; 6, 7 watchpoints) this pCPU has. */
 static u32 count_of(u32 kind)
 {
-	return kind <= 5 ? nr_brps : nr_wrps;
+	return kind <= 5 ? hw()->brps : hw()->wrps;
 }
 
-/*
- * Between the hardware and a vCPU's copy (kind 4..7: BVR, BCR, WVR, WCR). The
- * claim tags are not carried over: kept in software while trapped, the
- * hardware's (if the CPU model has them) once owned. They are only a note
- * between debuggers, and QEMU's Cortex-A57 has none to switch.
- */
-static void transfer(struct arch_vcpu *a, bool to_hw)
+static u64 *copy_of(struct arch_vcpu *a, u32 kind)
 {
-	for (u32 kind = 4; kind <= 7; kind++) {
-		u64 *copy = kind == 4 ? a->dbg_bvr : kind == 5 ? a->dbg_bcr :
-			    kind == 6 ? a->dbg_wvr : a->dbg_wcr;
+	return kind == 4 ? a->dbg_bvr : kind == 5 ? a->dbg_bcr : kind == 6 ? a->dbg_wvr : a->dbg_wcr;
+}
 
+/* What the hardware gets for a vCPU's register: control registers disabled under the OS lock. */
+static u64 effective(const struct arch_vcpu *a, u32 kind, u64 val)
+{
+	if ((kind == 5 || kind == 7) && (a->dbg_oslk || a->dbg_osdlk))
+		return val & ~DBGBCR_E;
+	return val;
+}
+
+/* The vCPU's breakpoints and watchpoints into this pCPU's hardware, or all off for NULL. */
+static void load(struct arch_vcpu *a)
+{
+	for (u32 kind = 4; kind <= 7; kind++)
 		for (u32 n = 0; n < count_of(kind); n++)
-			hw_dbg_reg(kind, n, to_hw, &copy[n]);
-	}
+			hw_write(kind, n, a ? effective(a, kind, copy_of(a, kind)[n]) : 0);
+	hw()->loaded = a != NULL;
 }
 
-/* Every breakpoint and watchpoint off: what a vCPU that owns none runs with. */
-static void disable_all(void)
-{
-	u64 zero = 0;
+/* MDCR_EL2 for every guest: the PMU and every debug register trapped. */
+static u64 mdcr_guest;
 
-	for (u32 n = 0; n < nr_brps; n++)
-		hw_dbg_reg(5, n, true, &zero);
-	for (u32 n = 0; n < nr_wrps; n++)
-		hw_dbg_reg(7, n, true, &zero);
+/* Each pCPU at boot: what it has, its debug hardware off and owned by nobody, and the traps. */
+void vdebug_cpu_init(void)
+{
+	u64 dfr0 = read_sysreg(id_aa64dfr0_el1);
+
+	hw()->brps = ((dfr0 >> 12) & 0xf) + 1;
+	hw()->wrps = ((dfr0 >> 20) & 0xf) + 1;
+	hw()->has_double_lock = ((dfr0 >> 36) & 0xf) != 0xf;
+	/* HPMN: every counter on the EL1 side (where all of them trap). */
+	mdcr_guest = ((read_sysreg(pmcr_el0) >> 11) & MDCR_HPMN_MASK) | MDCR_TPM | MDCR_TPMCR |
+		     MDCR_TDA | MDCR_TDOSA | MDCR_TDRA;
+	/* The OS lock comes up locked; a vCPU's breakpoints need the hardware's open. */
+	write_sysreg(osdlr_el1, 0);
+	write_sysreg(oslar_el1, 0);
+	load(NULL);
+	write_sysreg(mdcr_el2, mdcr_guest);
+	isb();
 }
 
 void vdebug_switch(struct vcpu *prev, struct vcpu *next)
 {
-	struct hw_debug *hw = &hw_state[arch_this_pcpu()->id];
-
-	if (prev && prev->arch.dbg_owned)
-		transfer(&prev->arch, false);
-	if (next && next->arch.dbg_owned) {
-		transfer(&next->arch, true);
-		hw->owner_loaded = true;
-	} else if (hw->owner_loaded) {
-		disable_all();
-		hw->owner_loaded = false;
-	}
-	write_sysreg(mdcr_el2, vdebug_mdcr(next));
+	(void)prev;
+	if (next && next->arch.dbg_used)
+		load(&next->arch);
+	else if (hw()->loaded)
+		load(NULL);
 }
 
-/* The vCPU takes the hardware's breakpoints for good: loaded now, switched from now on. */
-static void take_ownership(struct vcpu *v)
-{
-	v->arch.dbg_owned = true;
-	transfer(&v->arch, true);
-	hw_state[arch_this_pcpu()->id].owner_loaded = true;
-	write_sysreg(mdcr_el2, vdebug_mdcr(v));
-	isb();
-}
-
-/* Debug registers (op0 = 2, op1 = 0 or 3): see above. */
+/* Debug registers (op0 = 2). */
 static enum vdebug_result debug_access(struct vcpu *v, const struct sysreg_access *s, u64 *val)
 {
 	struct arch_vcpu *a = &v->arch;
 
 	if (s->op1 == 0 && s->crn == 0 && s->op2 >= 4) {
 		/* DBGBVR/BCR/WVR/WCR<crm>_EL1: beyond what the CPU has is undefined there too. */
+		u64 *copy = copy_of(a, s->op2);
+
 		if (s->crm >= count_of(s->op2))
 			return VDEBUG_UNDEF;
-		take_ownership(v);
-		return VDEBUG_RETRY;
+		if (s->read) {
+			*val = copy[s->crm];
+			return VDEBUG_DONE;
+		}
+		copy[s->crm] = *val;
+		if (!a->dbg_used) {
+			a->dbg_used = true;
+			load(a); /* everything else of its set is its own too: zero */
+		} else {
+			hw_write(s->op2, s->crm, effective(a, s->op2, *val));
+			hw()->loaded = true;
+		}
+		return VDEBUG_DONE;
 	}
 	switch (s->enc) {
 	case SYSREG_ENC(2, 0, 0, 2, 2): /* MDSCR_EL1: switched with the EL1 state */
@@ -186,20 +173,26 @@ static enum vdebug_result debug_access(struct vcpu *v, const struct sysreg_acces
 		else
 			write_sysreg(mdscr_el1, *val);
 		return VDEBUG_DONE;
-	case SYSREG_ENC(2, 0, 1, 0, 4): /* OSLAR_EL1 */
-		if (!s->read)
-			a->dbg_oslk = *val & 1;
-		return s->read ? VDEBUG_UNDEF : VDEBUG_DONE;
-	case SYSREG_ENC(2, 0, 1, 1, 4): /* OSLSR_EL1 */
+	case SYSREG_ENC(2, 0, 1, 0, 4): /* OSLAR_EL1, write-only */
+		if (s->read)
+			return VDEBUG_UNDEF;
+		a->dbg_oslk = *val & 1;
+		if (a->dbg_used)
+			load(a); /* the lock holds its breakpoints off, or lets them go */
+		return VDEBUG_DONE;
+	case SYSREG_ENC(2, 0, 1, 1, 4): /* OSLSR_EL1, read-only */
 		if (!s->read)
 			return VDEBUG_UNDEF;
 		*val = OSLSR_OSLM_IMPLEMENTED | (a->dbg_oslk ? OSLSR_OSLK : 0);
 		return VDEBUG_DONE;
-	case SYSREG_ENC(2, 0, 1, 3, 4): /* OSDLR_EL1: the double lock */
-		if (s->read)
+	case SYSREG_ENC(2, 0, 1, 3, 4): /* OSDLR_EL1: the double lock, if the CPU has one */
+		if (s->read) {
 			*val = a->dbg_osdlk;
-		else
+		} else if (hw()->has_double_lock) {
 			a->dbg_osdlk = *val & 1;
+			if (a->dbg_used)
+				load(a);
+		}
 		return VDEBUG_DONE;
 	case SYSREG_ENC(2, 0, 1, 4, 4): /* DBGPRCR_EL1 */
 		if (s->read)
@@ -219,19 +212,39 @@ static enum vdebug_result debug_access(struct vcpu *v, const struct sysreg_acces
 		else
 			a->dbg_claim &= ~(*val & 0xff);
 		return VDEBUG_DONE;
-	case SYSREG_ENC(2, 0, 7, 14, 6): /* DBGAUTHSTATUS_EL1 */
+	case SYSREG_ENC(2, 0, 7, 14, 6): /* DBGAUTHSTATUS_EL1, read-only */
 		if (!s->read)
 			return VDEBUG_UNDEF;
 		*val = read_sysreg(dbgauthstatus_el1);
 		return VDEBUG_DONE;
 	case SYSREG_ENC(2, 0, 1, 0, 0): /* MDRAR_EL1: no ROM table */
+	case SYSREG_ENC(2, 3, 0, 1, 0): /* MDCCSR_EL0: nothing in the channel */
+		if (!s->read)
+			return VDEBUG_UNDEF;
+		*val = 0;
+		return VDEBUG_DONE;
 	case SYSREG_ENC(2, 0, 0, 2, 0): /* MDCCINT_EL1 */
-	case SYSREG_ENC(2, 3, 0, 1, 0): /* MDCCSR_EL0 */
-	case SYSREG_ENC(2, 3, 0, 4, 0): /* DBGDTR_EL0 */
-	case SYSREG_ENC(2, 3, 0, 5, 0): /* DBGDTRRX_EL0 / DBGDTRTX_EL0 */
+		if (s->read)
+			*val = a->dbg_mdccint;
+		else
+			a->dbg_mdccint = (u32)*val;
+		return VDEBUG_DONE;
+	case SYSREG_ENC(2, 0, 0, 6, 2): /* OSECCR_EL1 */
+		if (s->read)
+			*val = a->dbg_oseccr;
+		else
+			a->dbg_oseccr = (u32)*val;
+		return VDEBUG_DONE;
 	case SYSREG_ENC(2, 0, 0, 0, 2): /* OSDTRRX_EL1 */
 	case SYSREG_ENC(2, 0, 0, 3, 2): /* OSDTRTX_EL1 */
-	case SYSREG_ENC(2, 0, 0, 6, 2): /* OSECCR_EL1 */
+		if (s->read)
+			*val = a->dbg_osdtr[s->crm ? 1 : 0];
+		else
+			a->dbg_osdtr[s->crm ? 1 : 0] = (u32)*val;
+		return VDEBUG_DONE;
+	case SYSREG_ENC(2, 3, 0, 4, 0): /* DBGDTR_EL0 */
+	case SYSREG_ENC(2, 3, 0, 5, 0): /* DBGDTRRX_EL0 / DBGDTRTX_EL0 */
+		/* No external debugger reads or fills the channel: writes vanish, reads are 0. */
 		if (s->read)
 			*val = 0;
 		return VDEBUG_DONE;

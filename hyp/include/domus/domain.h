@@ -119,7 +119,13 @@ struct domain {
 #define SHUTDOWN_REBOOT 1
 #define SHUTDOWN_CRASH 3
 
+/*
+ * A new domain, not yet listed: nobody can find it until the builder has set
+ * it up whole (vGIC, vCPUs, limits) and called domain_publish.
+ */
 struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_spis);
+/* Lists d: from now on domain_by_id finds it. */
+void domain_publish(struct domain *d);
 void domain_init_vcpus(struct domain *d);
 int domain_add_memory(struct domain *d, ipa_t ipa, paddr_t pa, u64 size);
 int domain_add_mmio(struct domain *d, ipa_t base, u64 size,

@@ -22,11 +22,13 @@ struct arch_vcpu {
 	/* Emulated EL1 physical timer (CNTP_* are trapped). */
 	u64 cntp_ctl, cntp_cval;
 	/*
-	 * Debug state (vdebug.c): the OS lock and friends always in software;
-	 * breakpoints, watchpoints and claim tags in the hardware once owned.
+	 * Debug state (vdebug.c), all of it this vCPU's own: breakpoint and
+	 * watchpoint copies (loaded while it runs, once it has used them), the OS
+	 * lock and its companions, claim tags and the debug channel's registers.
 	 */
-	bool dbg_owned;
+	bool dbg_used;
 	u8 dbg_oslk, dbg_osdlk, dbg_prcr, dbg_claim;
+	u32 dbg_mdccint, dbg_oseccr, dbg_osdtr[2];
 	u64 dbg_bvr[16], dbg_bcr[16], dbg_wvr[16], dbg_wcr[16];
 	/* GICv3 virtual CPU interface */
 	u64 ich_vmcr;
