@@ -211,12 +211,13 @@ static long do_platform_op(struct vcpu *v, vaddr_t arg)
 {
 	struct xen_platform_op op;
 
-	if (!v->dom->privileged)
-		return -EPERM;
+	/* Xen's order (arch/arm/platform_hypercall.c): read, version, then privilege. */
 	if (copy_from_guest(v, &op, arg, sizeof(op)))
 		return -EFAULT;
 	if (op.interface_version != XENPF_INTERFACE_VERSION)
 		return -EACCES;
+	if (!v->dom->privileged)
+		return -EPERM;
 	switch (op.cmd) {
 	case XENPF_settime64:
 		if (op.u.settime64.mbz || op.u.settime64.nsecs >= 1000000000U)
@@ -226,6 +227,36 @@ static long do_platform_op(struct vcpu *v, vaddr_t arg)
 		return 0;
 	}
 	return -ENOSYS;
+}
+
+/*
+ * Xen's toolstack interfaces, which Domus does not offer (its toolstack uses
+ * domus_ctl): dom0 is told so (-ENOSYS). A domU gets what Xen's default
+ * policy gives it (common/domctl.c, sysctl.c): the struct is read (-EFAULT),
+ * its version checked (-EACCES), for a domctl the domain it names looked up
+ * (-ESRCH; getdomaininfo and the device ops' special ids go on without one),
+ * then -EPERM.
+ */
+static long refuse_ctl(struct vcpu *v, u64 nr, vaddr_t arg)
+{
+	u64 buf[XEN_DOMCTL_SIZE / 8];
+	struct xen_domctl_head *h = (struct xen_domctl_head *)buf;
+	bool domctl = nr == __HYPERVISOR_domctl;
+
+	if (v->dom->privileged)
+		return -ENOSYS;
+	if (copy_from_guest(v, buf, arg, domctl ? XEN_DOMCTL_SIZE : XEN_SYSCTL_SIZE))
+		return -EFAULT;
+	if (h->interface_version != (domctl ? XEN_DOMCTL_INTERFACE_VERSION : XEN_SYSCTL_INTERFACE_VERSION))
+		return -EACCES;
+	if (domctl && h->cmd != XEN_DOMCTL_createdomain && h->cmd != XEN_DOMCTL_getdomaininfo &&
+	    !domain_by_id(h->domain) &&
+	    !((h->cmd == XEN_DOMCTL_assign_device || h->cmd == XEN_DOMCTL_deassign_device) &&
+	      h->domain == DOMID_IO) &&
+	    !((h->cmd == XEN_DOMCTL_test_assign_device || h->cmd == XEN_DOMCTL_vm_event_op) &&
+	      h->domain == DOMID_INVALID))
+		return -ESRCH;
+	return -EPERM;
 }
 
 /* Largest per-element struct of event_channel_op and grant_table_op (gnttab_copy: 40 bytes). */
@@ -323,11 +354,19 @@ void hypercall_dispatch(struct vcpu *v)
 	case __HYPERVISOR_platform_op:
 		rc = do_platform_op(v, x[0]);
 		break;
+	case __HYPERVISOR_sysctl:
+	case __HYPERVISOR_domctl:
+		rc = refuse_ctl(v, nr, x[0]);
+		break;
+	case __HYPERVISOR_hypfs_op:
+		/* Xen's policy refuses a domU first (common/hypfs.c); Domus has no hypfs. */
+		rc = v->dom->privileged ? -ENOSYS : -EPERM;
+		break;
 	case __HYPERVISOR_domus_ctl:
 		rc = do_domus_ctl(v, x[0]);
 		break;
 	default:
-		/* physdev_op, sysctl, domctl, dm_op and anything unknown: as Xen on Arm for dom0's PCI calls. */
+		/* physdev_op, dm_op and anything unknown: as Xen on Arm for dom0's PCI calls. */
 		rc = -ENOSYS;
 	}
 	if (rc == -ERESTART) {
