@@ -14,6 +14,7 @@
 #include <domus/hypercall.h>
 #include <domus/printk.h>
 #include <domus/sched.h>
+#include <domus/string.h>
 #include <public/grant_table.h>
 #include <public/sched.h>
 #include <public/xen.h>
@@ -314,61 +315,107 @@ static long do_grant_table_op(struct vcpu *v, int cmd, vaddr_t uop, u64 count)
 	return 0;
 }
 
+static long do_multicall(struct vcpu *v, vaddr_t list, u64 nr);
+
 /*
- * Arguments are cast to the widths of Xen's prototypes: the guest's calling
- * convention leaves the upper half of a 32-bit argument's register undefined.
+ * One call, number nr, its arguments in x0..x4 (a lone HVC's, or a multicall
+ * entry's while it runs). Arguments are cast to the widths of Xen's
+ * prototypes: the guest's calling convention leaves the upper half of a
+ * 32-bit argument's register undefined.
  */
-void hypercall_dispatch(struct vcpu *v)
+static long hypercall_call(struct vcpu *v, u64 nr)
 {
-	u64 *x = v->regs.x, nr = x[16];
-	long rc;
+	u64 *x = v->regs.x;
 
 	switch (nr) {
 	case __HYPERVISOR_xen_version:
-		rc = do_xen_version(v, (int)x[0], x[1]);
-		break;
+		return do_xen_version(v, (int)x[0], x[1]);
 	case __HYPERVISOR_memory_op:
-		rc = do_memory_op(v, (u32)x[0], x[1]);
-		break;
+		return do_memory_op(v, (u32)x[0], x[1]);
+	case __HYPERVISOR_multicall:
+		return do_multicall(v, x[0], (u32)x[1]);
 	case __HYPERVISOR_vcpu_op:
-		rc = do_vcpu_op(v, (int)x[0], (u32)x[1], x[2]);
-		break;
+		return do_vcpu_op(v, (int)x[0], (u32)x[1], x[2]);
 	case __HYPERVISOR_sched_op:
-		rc = do_sched_op(v, (int)x[0], x[1]);
-		break;
+		return do_sched_op(v, (int)x[0], x[1]);
 	case __HYPERVISOR_event_channel_op:
-		rc = do_event_channel_op(v, (int)x[0], x[1]);
-		break;
+		return do_event_channel_op(v, (int)x[0], x[1]);
 	case __HYPERVISOR_grant_table_op:
-		rc = do_grant_table_op(v, (int)x[0], x[1], (u32)x[2]);
-		break;
+		return do_grant_table_op(v, (int)x[0], x[1], (u32)x[2]);
 	case __HYPERVISOR_hvm_op:
-		rc = do_hvm_op(v, (int)x[0], x[1]);
-		break;
+		return do_hvm_op(v, (int)x[0], x[1]);
 	case __HYPERVISOR_vm_assist:
-		rc = do_vm_assist(v, (u32)x[0], (u32)x[1]);
-		break;
+		return do_vm_assist(v, (u32)x[0], (u32)x[1]);
 	case __HYPERVISOR_console_io:
-		rc = do_console_io(v, (int)x[0], (u32)x[1], x[2]);
-		break;
+		return do_console_io(v, (int)x[0], (u32)x[1], x[2]);
 	case __HYPERVISOR_platform_op:
-		rc = do_platform_op(v, x[0]);
-		break;
+		return do_platform_op(v, x[0]);
 	case __HYPERVISOR_sysctl:
 	case __HYPERVISOR_domctl:
-		rc = refuse_ctl(v, nr, x[0]);
-		break;
+		return refuse_ctl(v, nr, x[0]);
 	case __HYPERVISOR_hypfs_op:
 		/* Xen's policy refuses a domU first (common/hypfs.c); Domus has no hypfs. */
-		rc = v->dom->privileged ? -ENOSYS : -EPERM;
-		break;
+		return v->dom->privileged ? -ENOSYS : -EPERM;
 	case __HYPERVISOR_domus_ctl:
-		rc = do_domus_ctl(v, x[0]);
-		break;
-	default:
-		/* physdev_op, dm_op and anything unknown: as Xen on Arm for dom0's PCI calls. */
-		rc = -ENOSYS;
+		return do_domus_ctl(v, x[0]);
 	}
+	/* physdev_op, dm_op and anything unknown: as Xen on Arm for dom0's PCI calls. */
+	return -ENOSYS;
+}
+
+/* Multicall entries run between two preemption points. */
+#define MULTICALL_BATCH 16
+
+/*
+ * multicall (common/multicall.c): each entry goes through hypercall_call with
+ * its arguments in x0..x4, and its result is written back to it. An entry
+ * that continues (-ERESTART) gets its remaining arguments written back too,
+ * and the multicall continues from that entry, as Xen's does. A multicall
+ * inside one is refused (-EINVAL: Xen's re-entry check). The multicall's own
+ * registers are the caller's again at the end.
+ */
+static long do_multicall(struct vcpu *v, vaddr_t list, u64 nr)
+{
+	u64 saved[6];
+	long rc = 0;
+	u64 i;
+
+	memcpy(saved, v->regs.x, sizeof(saved));
+	for (i = 0; i < nr && !rc; i++) {
+		struct multicall_entry e;
+		vaddr_t at = list + i * sizeof(e);
+
+		if (i == MULTICALL_BATCH) {
+			rc = -ERESTART;
+			break;
+		}
+		if (copy_from_guest(v, &e, at, sizeof(e))) {
+			rc = -EFAULT;
+			break;
+		}
+		memcpy(v->regs.x, e.args, sizeof(saved));
+		e.result = e.op == __HYPERVISOR_multicall ? -EINVAL : hypercall_call(v, e.op);
+		if (e.result == -ERESTART) {
+			memcpy(e.args, v->regs.x, sizeof(saved));
+			rc = copy_to_guest(v, at, &e, sizeof(e)) ? -EFAULT : -ERESTART;
+			break;
+		}
+		if (copy_to_guest(v, at + 8, &e.result, sizeof(e.result)))
+			rc = -EFAULT;
+	}
+	memcpy(v->regs.x, saved, sizeof(saved));
+	if (rc == -ERESTART) {
+		/* The rest, from entry i. */
+		v->regs.x[0] = list + i * sizeof(struct multicall_entry);
+		v->regs.x[1] = nr - i;
+	}
+	return rc;
+}
+
+void hypercall_dispatch(struct vcpu *v)
+{
+	long rc = hypercall_call(v, v->regs.x[16]);
+
 	if (rc == -ERESTART) {
 		/*
 		 * The handler did a bounded part and left the rest in the argument
@@ -380,5 +427,5 @@ void hypercall_dispatch(struct vcpu *v)
 		sched_preempt_point();
 		return;
 	}
-	x[0] = (u64)rc;
+	v->regs.x[0] = (u64)rc;
 }
