@@ -78,12 +78,13 @@ static long do_sched_op(struct vcpu *v, int cmd, vaddr_t arg)
 	case SCHEDOP_shutdown_code:
 		if (copy_from_guest(v, &reason, arg, sizeof(reason)))
 			return -EFAULT;
-		if (reason > SHUTDOWN_MAX)
-			return -EINVAL;
 		if (cmd == SCHEDOP_shutdown_code) {
-			v->dom->shutdown_reason = reason;
+			/* Any code, kept as 8 bits (common/sched/core.c). */
+			v->dom->shutdown_reason = (u8)reason;
 			return 0;
 		}
+		if (reason > SHUTDOWN_MAX)
+			return -EINVAL;
 		if (reason == SHUTDOWN_crash)
 			domain_crash(v->dom, "the guest reported a crash (SCHEDOP_shutdown)");
 		else
@@ -109,6 +110,9 @@ static long do_sched_op(struct vcpu *v, int cmd, vaddr_t arg)
 		domain_shutdown(d, rs.reason);
 		return 0;
 	}
+	case SCHEDOP_pin_override:
+		/* The hardware domain's only; Domus has no pinning to override. */
+		return v->dom->privileged ? -ENOSYS : -EPERM;
 	case SCHEDOP_watchdog: {
 		struct sched_watchdog wd;
 
@@ -120,28 +124,49 @@ static long do_sched_op(struct vcpu *v, int cmd, vaddr_t arg)
 	return -ENOSYS;
 }
 
-static long do_hvm_op(struct vcpu *v, int cmd, vaddr_t arg)
+/*
+ * Which parameters a domain may read or set (arch/arm/hvm.c): the toolstack
+ * sets where the store and console live and the guest reads it; the monitor
+ * ring is the toolstack's alone; every other index is -EINVAL.
+ */
+static long param_allowed(struct vcpu *v, struct domain *d, u32 index, bool set)
+{
+	switch (index) {
+	case HVM_PARAM_CALLBACK_IRQ:
+	case HVM_PARAM_STORE_PFN:
+	case HVM_PARAM_STORE_EVTCHN:
+	case HVM_PARAM_CONSOLE_PFN:
+	case HVM_PARAM_CONSOLE_EVTCHN:
+		return set && d == v->dom ? -EPERM : 0;
+	case HVM_PARAM_MONITOR_RING_PFN:
+		return d == v->dom ? -EPERM : 0;
+	}
+	return -EINVAL;
+}
+
+static long do_hvm_op(struct vcpu *v, u64 cmd, vaddr_t arg)
 {
 	struct xen_hvm_param p;
 	struct domain *d;
 	long err = 0;
 
+	/* No monitor (vm_event) listens: a request is told to nobody. */
+	if (cmd == HVMOP_guest_request_vm_event)
+		return arg ? -EINVAL : 0;
 	if (cmd != HVMOP_set_param && cmd != HVMOP_get_param)
 		return -ENOSYS;
 	if (copy_from_guest(v, &p, arg, sizeof(p)))
 		return -EFAULT;
-	if (p.index >= HVM_NR_PARAMS)
-		return -EINVAL;
 	d = hypercall_target(v, p.domid, &err);
 	if (!d)
+		return err;
+	err = param_allowed(v, d, p.index, cmd == HVMOP_set_param);
+	if (err)
 		return err;
 	if (cmd == HVMOP_get_param) {
 		p.value = d->hvm_params[p.index];
 		return copy_to_guest(v, arg, &p, sizeof(p)) ? -EFAULT : 0;
 	}
-	/* Where the store and console live is the toolstack's to say, not the guest's. */
-	if (!v->dom->privileged)
-		return -EPERM;
 	d->hvm_params[p.index] = p.value;
 	return 0;
 }
@@ -343,7 +368,7 @@ static long hypercall_call(struct vcpu *v, u64 nr)
 	case __HYPERVISOR_grant_table_op:
 		return do_grant_table_op(v, (int)x[0], x[1], (u32)x[2]);
 	case __HYPERVISOR_hvm_op:
-		return do_hvm_op(v, (int)x[0], x[1]);
+		return do_hvm_op(v, x[0], x[1]);
 	case __HYPERVISOR_vm_assist:
 		return do_vm_assist(v, (u32)x[0], (u32)x[1]);
 	case __HYPERVISOR_console_io:
