@@ -411,6 +411,24 @@ static s16 claim(struct gnttab_domain *gt, u32 h, u64 host_addr)
 	return rc;
 }
 
+/* Gives claimed mapping h back, untouched. */
+static void unclaim(struct gnttab_domain *gt, u32 h)
+{
+	spin_lock(&gt->maptrack_lock);
+	maptrack(gt, h)->state = MAP_LIVE;
+	spin_unlock(&gt->maptrack_lock);
+}
+
+/* Whether claimed mapping h is still in ld's map where it was put. */
+static bool still_mapped(struct domain *ld, const struct maptrack_entry *m)
+{
+	enum p2m_type type;
+	paddr_t pa;
+
+	return !p2m_lookup(ld, m->gfn, &pa, &type) && pa == m->pa &&
+	       (type == P2M_FOREIGN_RO || type == P2M_FOREIGN_RW);
+}
+
 /*
  * Undoes mapping h (MAP_BUSY, so it is ours alone). The mapping comes out of
  * the p2m (whose unmap returns with the TLBs invalidated) before the pin
@@ -420,11 +438,8 @@ static s16 claim(struct gnttab_domain *gt, u32 h, u64 host_addr)
 static void release_map(struct domain *ld, struct gnttab_domain *lgt, u32 h)
 {
 	struct maptrack_entry *m = maptrack(lgt, h);
-	enum p2m_type type;
-	paddr_t pa;
 
-	if (!p2m_lookup(ld, m->gfn, &pa, &type) && pa == m->pa &&
-	    (type == P2M_FOREIGN_RO || type == P2M_FOREIGN_RW))
+	if (still_mapped(ld, m))
 		p2m_unmap_page(ld, m->gfn);
 	unpin(m->granter, m->ref, m->readonly);
 	handle_put(lgt, h);
@@ -512,10 +527,20 @@ static s16 map_ref(struct domain *ld, struct gnttab_map_grant_ref *op)
 	return GNTST_okay;
 }
 
+/*
+ * A mapping something else has since replaced (shared_info, as Xen allows)
+ * cannot be unmapped: Xen's p2m removal finds another frame there
+ * (arch/arm/mm.c replace_grant_host_mapping). Its pin stays until the
+ * domain ends, as in Xen.
+ */
 static s16 unmap_ref(struct domain *ld, struct gnttab_unmap_grant_ref *op)
 {
 	s16 rc = claim(ld->gnttab, op->handle, op->host_addr);
 
+	if (rc == GNTST_okay && !still_mapped(ld, maptrack(ld->gnttab, op->handle))) {
+		unclaim(ld->gnttab, op->handle);
+		return GNTST_general_error;
+	}
 	if (rc == GNTST_okay)
 		release_map(ld, ld->gnttab, op->handle);
 	return rc;
