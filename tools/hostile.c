@@ -227,10 +227,13 @@ static const struct hcase cases[] = {
 	/* grant_table_op: per-element errors come back in status */
 	G("gnttab query_size of nobody", GNTTABOP_query_size, struct gnttab_query_size, GNTST_bad_domain,
 	  .dom = NOBODY),
+	/* (A map names its granter by id only, as Xen's: dom0's own is 0.) */
 	G("gnttab map ref ~0", GNTTABOP_map_grant_ref, struct gnttab_map_grant_ref, GNTST_bad_gntref,
-	  .host_addr = 0x40000000, .flags = GNTMAP_host_map, .ref = ~0U, .dom = DOMID_SELF),
+	  .host_addr = 0x40000000, .flags = GNTMAP_host_map, .ref = ~0U, .dom = 0),
 	G("gnttab map ref 32768 (past the largest table)", GNTTABOP_map_grant_ref, struct gnttab_map_grant_ref,
-	  GNTST_bad_gntref, .host_addr = 0x40000000, .flags = GNTMAP_host_map, .ref = 32768, .dom = DOMID_SELF),
+	  GNTST_bad_gntref, .host_addr = 0x40000000, .flags = GNTMAP_host_map, .ref = 32768, .dom = 0),
+	G("gnttab map from DOMID_SELF", GNTTABOP_map_grant_ref, struct gnttab_map_grant_ref, GNTST_bad_domain,
+	  .host_addr = 0x40000000, .flags = GNTMAP_host_map, .ref = 8, .dom = DOMID_SELF),
 	G("gnttab map from nobody", GNTTABOP_map_grant_ref, struct gnttab_map_grant_ref, GNTST_bad_domain,
 	  .host_addr = 0x40000000, .flags = GNTMAP_host_map, .ref = 8, .dom = NOBODY),
 	G("gnttab map with device_map only", GNTTABOP_map_grant_ref, struct gnttab_map_grant_ref,

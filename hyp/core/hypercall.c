@@ -307,19 +307,35 @@ static long do_event_channel_op(struct vcpu *v, int cmd, vaddr_t arg)
 #define GNTTAB_BATCH 128
 
 /* An array of count elements, each copied in, handled and copied back with its status. */
-static long do_grant_table_op(struct vcpu *v, int cmd, vaddr_t uop, u64 count)
+static long do_grant_table_op(struct vcpu *v, u32 cmd, vaddr_t uop, u64 count)
 {
 	u64 buf[OP_BUF_SIZE / 8];
-	long size = gnttab_op_size(cmd), rc;
+	long size, rc;
 
-	if (size < 0)
-		return size;
-	/* As Xen: the count is an unsigned int that must also be a non-negative int. */
+	/* As Xen (common/grant_table.c): the count must also be a non-negative int... */
 	if (count > INT32_MAX)
 		return -EINVAL;
-	if ((cmd == GNTTABOP_query_size || cmd == GNTTABOP_set_version ||
-	     cmd == GNTTABOP_get_version) && count != 1)
+	/* ...and only cache_flush may carry bits above the op (its progress). */
+	if ((cmd & ~GNTTABOP_CMD_MASK) && (cmd & GNTTABOP_CMD_MASK) != GNTTABOP_cache_flush)
 		return -EINVAL;
+	cmd &= GNTTABOP_CMD_MASK;
+	switch (cmd) {
+	case GNTTABOP_query_size:
+	case GNTTABOP_setup_table:
+	case GNTTABOP_get_status_frames:
+		if (count != 1)
+			return -EINVAL;
+		break;
+	case GNTTABOP_set_version:
+	case GNTTABOP_get_version:
+		count = 1; /* one struct, whatever the count says */
+		break;
+	case GNTTABOP_transfer:
+		return -EOPNOTSUPP; /* no page transfer but for x86 PV guests */
+	}
+	size = gnttab_op_size((int)cmd);
+	if (size < 0)
+		return size;
 	for (u64 i = 0; i < count; i++) {
 		vaddr_t at = uop + i * (u64)size;
 
@@ -331,7 +347,7 @@ static long do_grant_table_op(struct vcpu *v, int cmd, vaddr_t uop, u64 count)
 		}
 		if (copy_from_guest(v, buf, at, (u64)size))
 			return -EFAULT;
-		rc = gnttab_op(v, cmd, buf);
+		rc = gnttab_op(v, (int)cmd, buf);
 		if (rc)
 			return rc;
 		if (copy_to_guest(v, at, buf, (u64)size))
@@ -366,7 +382,7 @@ static long hypercall_call(struct vcpu *v, u64 nr)
 	case __HYPERVISOR_event_channel_op:
 		return do_event_channel_op(v, (int)x[0], x[1]);
 	case __HYPERVISOR_grant_table_op:
-		return do_grant_table_op(v, (int)x[0], x[1], (u32)x[2]);
+		return do_grant_table_op(v, (u32)x[0], x[1], (u32)x[2]);
 	case __HYPERVISOR_hvm_op:
 		return do_hvm_op(v, x[0], x[1]);
 	case __HYPERVISOR_vm_assist:
