@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <domus/domain.h>
 #include <domus/errno.h>
@@ -1127,7 +1128,26 @@ static void race_over(pthread_t t, bool done, int round, const char *what)
 	fail_msg("round %d: %s", round, what);
 }
 
-#define SPIN_UNTIL(cond) ({ long n_ = 0; while (!(cond) && ++n_ < 200000000L) ; (bool)(cond); })
+/*
+ * Spins until cond, for 30 s at most. A bound by time, not by a count of
+ * spins: on a loaded host the other thread may not run for a good part of a
+ * second, and a budget of 200 million spins ran out about one run in twenty.
+ */
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+#define SPIN_UNTIL(cond)                                                           \
+	({                                                                         \
+		double end_ = now_s() + 30;                                        \
+		for (long n_ = 0; !(cond) && (++n_ % 4096 || now_s() < end_);)   \
+			;                                                          \
+		(bool)(cond);                                                      \
+	})
 
 /*
  * Round after round, d1 grants and revokes as Linux does while d0 maps and
