@@ -83,8 +83,9 @@ long do_domus_ctl(struct vcpu *v, vaddr_t arg)
 {
 	long rc;
 
+	/* Not Xen's: to a domU this number is unused, as on Xen (-ENOSYS). */
 	if (!v->dom->privileged)
-		return -EPERM;
+		return -ENOSYS;
 	if (__atomic_exchange_n(&ctl_busy, true, __ATOMIC_ACQUIRE))
 		return -EAGAIN;
 	rc = ctl_locked(v, arg);

@@ -4,6 +4,7 @@
 #include <domus/errno.h>
 #include <domus/evtchn.h>
 #include <domus/mm.h>
+#include <domus/p2m.h>
 #include <domus/printk.h>
 #include <domus/string.h>
 #include <public/event_channel.h>
@@ -17,6 +18,7 @@
  *    | |                         +------- the peer closes its end --+
  *    | +-- close, from any state (pending bit cleared, back to vCPU 0)
  *    +---- bind_virq ---> VIRQ
+ *    +---- bind_ipi ----> IPI (a send raises the port itself, on its vCPU)
  *
  * Locks, in the order taken:
  *   1. link_lock, global. Held by whatever reaches another domain's ports other
@@ -306,6 +308,8 @@ static long op_send(struct domain *d, void *arg)
 	chn = &ed->port[port];
 	if (chn->state == EVTCHN_INTERDOMAIN)
 		raise(chn->remote, chn->remote_port);
+	else if (chn->state == EVTCHN_IPI)
+		raise(d, port);
 	else if (chn->state != EVTCHN_UNBOUND) /* unbound: nobody listens, dropped as in Xen */
 		rc = -EINVAL;
 	spin_unlock(&ed->lock);
@@ -367,7 +371,8 @@ static long op_status(struct domain *cur, void *arg)
 	static const u32 stat[] = { [EVTCHN_FREE] = EVTCHNSTAT_closed,
 				    [EVTCHN_UNBOUND] = EVTCHNSTAT_unbound,
 				    [EVTCHN_INTERDOMAIN] = EVTCHNSTAT_interdomain,
-				    [EVTCHN_VIRQ] = EVTCHNSTAT_virq };
+				    [EVTCHN_VIRQ] = EVTCHNSTAT_virq,
+				    [EVTCHN_IPI] = EVTCHNSTAT_ipi };
 	struct evtchn_status *s = arg;
 	struct domain *d;
 	long rc = 0;
@@ -418,7 +423,88 @@ static long op_unmask(struct domain *d, void *arg)
 	return 0;
 }
 
-/* Indexed by EVTCHNOP_*; a hole is an op Domus does not do (FIFO, PIRQ, IPI, reset). */
+static long op_bind_ipi(struct domain *d, void *arg)
+{
+	struct evtchn_bind_ipi *b = arg;
+	struct evtchn_domain *ed = d->evtchn;
+	int port;
+
+	if (b->vcpu >= ed->nr_vcpus || !d->vcpus[b->vcpu])
+		return -ENOENT;
+	spin_lock(&ed->lock);
+	port = alloc_port(ed);
+	if (port > 0)
+		ed->port[port] = (struct evtchn){ .state = EVTCHN_IPI, .notify_vcpu = (u16)b->vcpu };
+	spin_unlock(&ed->lock);
+	if (port < 0)
+		return port;
+	b->port = (u32)port;
+	return 0;
+}
+
+/* Domus gives no domain a physical IRQ: every pirq is out of its range (Xen: -EINVAL). */
+static long op_bind_pirq(struct domain *d, void *arg)
+{
+	return -EINVAL;
+}
+
+/*
+ * Closes every port of a domain (common/event_channel.c evtchn_reset): the
+ * caller's own, or, for dom0, one the toolstack has paused (else -EINVAL).
+ */
+static long op_reset(struct domain *cur, void *arg)
+{
+	struct domain *d;
+	long rc = 0;
+
+	spin_lock(&link_lock);
+	d = lookup(cur, ((struct evtchn_reset *)arg)->dom);
+	if (!d)
+		rc = -ESRCH;
+	else if (d != cur && !cur->privileged)
+		rc = -EPERM;
+	else if (d != cur && READ_ONCE(d->state) != DOMAIN_PAUSED)
+		rc = -EINVAL;
+	for (u32 p = 1; !rc && p < NR_PORTS; p++)
+		if (d->evtchn->port[p].state != EVTCHN_FREE)
+			close_port(d, p);
+	spin_unlock(&link_lock);
+	return rc;
+}
+
+/*
+ * The FIFO ABI is not offered: init_control is refused after Xen's own checks
+ * (common/event_fifo.c), so a guest that would be refused there hears the
+ * same, and one that would not falls back to 2-level (-ENOSYS, as Linux
+ * expects of a hypervisor without FIFO); without FIFO, expand_array is
+ * -EOPNOTSUPP and set_priority of a port -ENOSYS.
+ */
+static long op_init_control(struct domain *d, void *arg)
+{
+	struct evtchn_init_control *c = arg;
+	enum p2m_type type;
+	paddr_t pa;
+
+	if (c->vcpu >= d->nr_vcpus || !d->vcpus[c->vcpu])
+		return -ENOENT;
+	if (c->offset > PAGE_SIZE - EVTCHN_FIFO_CONTROL_BLOCK_SIZE || !IS_ALIGNED(c->offset, 8))
+		return -EINVAL;
+	if (p2m_lookup(d, c->control_gfn, &pa, &type) || type != P2M_RAM)
+		return -EINVAL;
+	return -ENOSYS;
+}
+
+static long op_expand_array(struct domain *d, void *arg)
+{
+	return -EOPNOTSUPP;
+}
+
+static long op_set_priority(struct domain *d, void *arg)
+{
+	return ((struct evtchn_set_priority *)arg)->port < NR_PORTS ? -ENOSYS : -EINVAL;
+}
+
+/* Indexed by EVTCHNOP_*; a hole is an op Xen does not have either. */
 static const struct {
 	long size;
 	long (*fn)(struct domain *d, void *arg);
@@ -431,6 +517,12 @@ static const struct {
 	[EVTCHNOP_alloc_unbound] = { sizeof(struct evtchn_alloc_unbound), op_alloc_unbound },
 	[EVTCHNOP_bind_vcpu] = { sizeof(struct evtchn_bind_vcpu), op_bind_vcpu },
 	[EVTCHNOP_unmask] = { sizeof(struct evtchn_unmask), op_unmask },
+	[EVTCHNOP_bind_ipi] = { sizeof(struct evtchn_bind_ipi), op_bind_ipi },
+	[EVTCHNOP_bind_pirq] = { sizeof(struct evtchn_bind_pirq), op_bind_pirq },
+	[EVTCHNOP_reset] = { sizeof(struct evtchn_reset), op_reset },
+	[EVTCHNOP_init_control] = { sizeof(struct evtchn_init_control), op_init_control },
+	[EVTCHNOP_expand_array] = { sizeof(struct evtchn_expand_array), op_expand_array },
+	[EVTCHNOP_set_priority] = { sizeof(struct evtchn_set_priority), op_set_priority },
 };
 
 long evtchn_op_size(int cmd)
@@ -563,8 +655,10 @@ void evtchn_dump(struct domain *d)
 			snprintf(what, sizeof(what), "unbound, for d%u", chn->remote_id);
 		else if (chn->state == EVTCHN_INTERDOMAIN)
 			snprintf(what, sizeof(what), "to d%u port %u", chn->remote_id, chn->remote_port);
-		else
+		else if (chn->state == EVTCHN_VIRQ)
 			snprintf(what, sizeof(what), "virq %u", chn->virq);
+		else
+			snprintf(what, sizeof(what), "ipi");
 		printk("  %4u v%-3u %c%c %s\n", p, chn->notify_vcpu,
 		       si && bit_test(si->evtchn_pending, p) ? 'P' : '-',
 		       si && bit_test(si->evtchn_mask, p) ? 'M' : '-', what);

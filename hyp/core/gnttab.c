@@ -27,6 +27,7 @@
 #include <domus/domain.h>
 #include <domus/errno.h>
 #include <domus/gnttab.h>
+#include <domus/guest_access.h>
 #include <domus/mm.h>
 #include <domus/p2m.h>
 #include <domus/printk.h>
@@ -37,6 +38,8 @@
 #define NO_HANDLE 0xffffffffU
 /* Compare-and-swap attempts on an entry the granter keeps rewriting (Xen: 5). */
 #define CAS_TRIES 8
+/* Pins of one kind (read or write) a ref may have: Xen's 8-bit counters stop at 128. */
+#define GNTPIN_MAX 128
 
 /* The flags and domid of an entry form one 32-bit word: swapped as one, so a
  * granter changing either between our read and our write is noticed. */
@@ -290,7 +293,7 @@ static s16 pin(struct gnttab_domain *gt, grant_ref_t ref, domid_t ld, bool ro, b
 	a = active(gt, ref);
 	e = entry(gt, ref);
 	if (a->readers + a->writers) {
-		if (a->domid != ld || (ro ? a->readers : a->writers) == 0xffff)
+		if (a->domid != ld || (ro ? a->readers : a->writers) >= GNTPIN_MAX)
 			rc = GNTST_general_error;
 		else if (!ro && !a->writers)
 			rc = entry_pin(e, ld, false, false, map);
@@ -411,6 +414,24 @@ static s16 claim(struct gnttab_domain *gt, u32 h, u64 host_addr)
 	return rc;
 }
 
+/* Gives claimed mapping h back, untouched. */
+static void unclaim(struct gnttab_domain *gt, u32 h)
+{
+	spin_lock(&gt->maptrack_lock);
+	maptrack(gt, h)->state = MAP_LIVE;
+	spin_unlock(&gt->maptrack_lock);
+}
+
+/* Whether claimed mapping h is still in ld's map where it was put. */
+static bool still_mapped(struct domain *ld, const struct maptrack_entry *m)
+{
+	enum p2m_type type;
+	paddr_t pa;
+
+	return !p2m_lookup(ld, m->gfn, &pa, &type) && pa == m->pa &&
+	       (type == P2M_FOREIGN_RO || type == P2M_FOREIGN_RW);
+}
+
 /*
  * Undoes mapping h (MAP_BUSY, so it is ours alone). The mapping comes out of
  * the p2m (whose unmap returns with the TLBs invalidated) before the pin
@@ -420,11 +441,8 @@ static s16 claim(struct gnttab_domain *gt, u32 h, u64 host_addr)
 static void release_map(struct domain *ld, struct gnttab_domain *lgt, u32 h)
 {
 	struct maptrack_entry *m = maptrack(lgt, h);
-	enum p2m_type type;
-	paddr_t pa;
 
-	if (!p2m_lookup(ld, m->gfn, &pa, &type) && pa == m->pa &&
-	    (type == P2M_FOREIGN_RO || type == P2M_FOREIGN_RW))
+	if (still_mapped(ld, m))
 		p2m_unmap_page(ld, m->gfn);
 	unpin(m->granter, m->ref, m->readonly);
 	handle_put(lgt, h);
@@ -481,7 +499,8 @@ static s16 map_ref(struct domain *ld, struct gnttab_map_grant_ref *op)
 	if ((op->flags & ~GNTMAP_readonly) != GNTMAP_host_map ||
 	    !IS_ALIGNED(op->host_addr, PAGE_SIZE))
 		return GNTST_general_error;
-	rd = lookup(ld, op->dom);
+	/* By id only (Xen: rcu_lock_domain_by_id): DOMID_SELF names nobody here. */
+	rd = op->dom == DOMID_SELF ? NULL : lookup(ld, op->dom);
 	if (!rd)
 		return GNTST_bad_domain;
 	h = handle_get(lgt);
@@ -512,12 +531,41 @@ static s16 map_ref(struct domain *ld, struct gnttab_map_grant_ref *op)
 	return GNTST_okay;
 }
 
+/*
+ * A mapping something else has since replaced (shared_info, as Xen allows)
+ * cannot be unmapped: Xen's p2m removal finds another frame there
+ * (arch/arm/mm.c replace_grant_host_mapping). Its pin stays until the
+ * domain ends, as in Xen.
+ */
 static s16 unmap_ref(struct domain *ld, struct gnttab_unmap_grant_ref *op)
 {
 	s16 rc = claim(ld->gnttab, op->handle, op->host_addr);
 
+	if (rc == GNTST_okay && !still_mapped(ld, maptrack(ld->gnttab, op->handle))) {
+		unclaim(ld->gnttab, op->handle);
+		return GNTST_general_error;
+	}
 	if (rc == GNTST_okay)
 		release_map(ld, ld->gnttab, op->handle);
+	return rc;
+}
+
+/*
+ * unmap_and_replace: Arm cannot put another frame where a grant was
+ * (arch/arm/mm.c replace_grant_host_mapping), so only new_addr 0, a plain
+ * unmap, succeeds. Its layout is unmap_grant_ref's, new_addr in dev_bus_addr.
+ */
+static s16 unmap_and_replace(struct domain *ld, struct gnttab_unmap_grant_ref *op)
+{
+	s16 rc;
+
+	if (!op->dev_bus_addr)
+		return unmap_ref(ld, op);
+	rc = claim(ld->gnttab, op->handle, 0);
+	if (rc == GNTST_okay) {
+		unclaim(ld->gnttab, op->handle);
+		rc = GNTST_general_error;
+	}
 	return rc;
 }
 
@@ -607,14 +655,22 @@ static long cache_flush(struct domain *ld, const struct gnttab_cache_flush *op)
 	return ok ? 0 : -EINVAL;
 }
 
+/* The domain a table op names, by any id, if the caller may look at it: a GNTST_ status. */
+static s16 table_of(struct domain *ld, domid_t id, struct domain **d)
+{
+	*d = lookup(ld, id);
+	if (!*d)
+		return GNTST_bad_domain;
+	return *d != ld && !ld->privileged ? GNTST_permission_denied : GNTST_okay;
+}
+
 static s16 query_size(struct domain *ld, struct gnttab_query_size *op)
 {
-	struct domain *d = lookup(ld, op->dom);
+	struct domain *d;
+	s16 rc = table_of(ld, op->dom, &d);
 
-	if (!d)
-		return GNTST_bad_domain;
-	if (d != ld && !ld->privileged)
-		return GNTST_permission_denied;
+	if (rc)
+		return rc;
 	spin_lock(&d->gnttab->lock);
 	op->nr_frames = d->gnttab->nr_frames;
 	op->max_nr_frames = d->gnttab->max_frames;
@@ -643,6 +699,53 @@ static long get_version(struct domain *ld, struct gnttab_get_version *op)
 	return 0;
 }
 
+/*
+ * setup_table: grows the table to nr_frames and says where the guest has
+ * each frame (Xen on Arm: the gfn it placed it at, ~0 for none).
+ */
+static s16 setup_table(struct vcpu *v, struct gnttab_setup_table *op)
+{
+	struct domain *d;
+	s16 rc = table_of(v->dom, op->dom, &d);
+	paddr_t pa;
+
+	if (rc)
+		return rc;
+	if (op->nr_frames > d->gnttab->max_frames ||
+	    (op->nr_frames && gnttab_get_frame(d, op->nr_frames - 1, &pa)))
+		return GNTST_general_error;
+	for (u32 i = 0; i < op->nr_frames; i++) {
+		u64 gfn = i < GNTTAB_DEFAULT_MAX_FRAMES ? READ_ONCE(d->gnttab_gfn[i]) : GFN_NONE;
+
+		if (copy_to_guest(v, op->frame_list + i * 8ULL, &gfn, 8))
+			rc = GNTST_bad_virt_addr;
+	}
+	return rc;
+}
+
+/* Two of the caller's entries trade places, unless either is in use (Xen: eagain). */
+static s16 swap_refs(struct gnttab_domain *gt, grant_ref_t a, grant_ref_t b)
+{
+	s16 rc = GNTST_okay;
+
+	spin_lock(&gt->lock);
+	if (a >= gt->nr_frames * ENTRIES_PER_FRAME || b >= gt->nr_frames * ENTRIES_PER_FRAME) {
+		rc = GNTST_bad_gntref;
+	} else if (a != b) {
+		struct grant_entry_v1 t = *entry(gt, a);
+
+		if (active(gt, a)->readers + active(gt, a)->writers +
+		    active(gt, b)->readers + active(gt, b)->writers) {
+			rc = GNTST_eagain;
+		} else {
+			*entry(gt, a) = *entry(gt, b);
+			*entry(gt, b) = t;
+		}
+	}
+	spin_unlock(&gt->lock);
+	return rc;
+}
+
 /* ---- dispatch ---- */
 
 static const u8 op_sizes[] = {
@@ -653,6 +756,10 @@ static const u8 op_sizes[] = {
 	[GNTTABOP_set_version] = sizeof(struct gnttab_set_version),
 	[GNTTABOP_get_version] = sizeof(struct gnttab_get_version),
 	[GNTTABOP_cache_flush] = sizeof(struct gnttab_cache_flush),
+	[GNTTABOP_unmap_and_replace] = sizeof(struct gnttab_unmap_grant_ref),
+	[GNTTABOP_setup_table] = sizeof(struct gnttab_setup_table),
+	[GNTTABOP_get_status_frames] = sizeof(struct gnttab_get_status_frames),
+	[GNTTABOP_swap_grant_ref] = sizeof(struct gnttab_swap_grant_ref),
 };
 
 long gnttab_op_size(int cmd)
@@ -675,6 +782,28 @@ long gnttab_op(struct vcpu *v, int cmd, void *arg)
 	case GNTTABOP_unmap_grant_ref:
 		((struct gnttab_unmap_grant_ref *)arg)->status = unmap_ref(d, arg);
 		return 0;
+	case GNTTABOP_unmap_and_replace:
+		((struct gnttab_unmap_grant_ref *)arg)->status = unmap_and_replace(d, arg);
+		return 0;
+	case GNTTABOP_setup_table:
+		((struct gnttab_setup_table *)arg)->status = setup_table(v, arg);
+		return 0;
+	case GNTTABOP_get_status_frames: {
+		struct gnttab_get_status_frames *op = arg;
+		struct domain *t;
+
+		/* A v1 table has no status frames: asking for any is an error. */
+		op->status = table_of(d, op->dom, &t);
+		if (!op->status && op->nr_frames)
+			op->status = GNTST_general_error;
+		return 0;
+	}
+	case GNTTABOP_swap_grant_ref: {
+		struct gnttab_swap_grant_ref *op = arg;
+
+		op->status = swap_refs(d->gnttab, op->ref_a, op->ref_b);
+		return 0;
+	}
 	case GNTTABOP_copy:
 		((struct gnttab_copy *)arg)->status = copy(d, arg);
 		return 0;

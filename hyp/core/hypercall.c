@@ -14,6 +14,7 @@
 #include <domus/hypercall.h>
 #include <domus/printk.h>
 #include <domus/sched.h>
+#include <domus/string.h>
 #include <public/grant_table.h>
 #include <public/sched.h>
 #include <public/xen.h>
@@ -77,12 +78,13 @@ static long do_sched_op(struct vcpu *v, int cmd, vaddr_t arg)
 	case SCHEDOP_shutdown_code:
 		if (copy_from_guest(v, &reason, arg, sizeof(reason)))
 			return -EFAULT;
-		if (reason > SHUTDOWN_MAX)
-			return -EINVAL;
 		if (cmd == SCHEDOP_shutdown_code) {
-			v->dom->shutdown_reason = reason;
+			/* Any code, kept as 8 bits (common/sched/core.c). */
+			v->dom->shutdown_reason = (u8)reason;
 			return 0;
 		}
+		if (reason > SHUTDOWN_MAX)
+			return -EINVAL;
 		if (reason == SHUTDOWN_crash)
 			domain_crash(v->dom, "the guest reported a crash (SCHEDOP_shutdown)");
 		else
@@ -108,6 +110,9 @@ static long do_sched_op(struct vcpu *v, int cmd, vaddr_t arg)
 		domain_shutdown(d, rs.reason);
 		return 0;
 	}
+	case SCHEDOP_pin_override:
+		/* The hardware domain's only; Domus has no pinning to override. */
+		return v->dom->privileged ? -ENOSYS : -EPERM;
 	case SCHEDOP_watchdog: {
 		struct sched_watchdog wd;
 
@@ -119,28 +124,49 @@ static long do_sched_op(struct vcpu *v, int cmd, vaddr_t arg)
 	return -ENOSYS;
 }
 
-static long do_hvm_op(struct vcpu *v, int cmd, vaddr_t arg)
+/*
+ * Which parameters a domain may read or set (arch/arm/hvm.c): the toolstack
+ * sets where the store and console live and the guest reads it; the monitor
+ * ring is the toolstack's alone; every other index is -EINVAL.
+ */
+static long param_allowed(struct vcpu *v, struct domain *d, u32 index, bool set)
+{
+	switch (index) {
+	case HVM_PARAM_CALLBACK_IRQ:
+	case HVM_PARAM_STORE_PFN:
+	case HVM_PARAM_STORE_EVTCHN:
+	case HVM_PARAM_CONSOLE_PFN:
+	case HVM_PARAM_CONSOLE_EVTCHN:
+		return set && d == v->dom ? -EPERM : 0;
+	case HVM_PARAM_MONITOR_RING_PFN:
+		return d == v->dom ? -EPERM : 0;
+	}
+	return -EINVAL;
+}
+
+static long do_hvm_op(struct vcpu *v, u64 cmd, vaddr_t arg)
 {
 	struct xen_hvm_param p;
 	struct domain *d;
 	long err = 0;
 
+	/* No monitor (vm_event) listens: a request is told to nobody. */
+	if (cmd == HVMOP_guest_request_vm_event)
+		return arg ? -EINVAL : 0;
 	if (cmd != HVMOP_set_param && cmd != HVMOP_get_param)
 		return -ENOSYS;
 	if (copy_from_guest(v, &p, arg, sizeof(p)))
 		return -EFAULT;
-	if (p.index >= HVM_NR_PARAMS)
-		return -EINVAL;
 	d = hypercall_target(v, p.domid, &err);
 	if (!d)
+		return err;
+	err = param_allowed(v, d, p.index, cmd == HVMOP_set_param);
+	if (err)
 		return err;
 	if (cmd == HVMOP_get_param) {
 		p.value = d->hvm_params[p.index];
 		return copy_to_guest(v, arg, &p, sizeof(p)) ? -EFAULT : 0;
 	}
-	/* Where the store and console live is the toolstack's to say, not the guest's. */
-	if (!v->dom->privileged)
-		return -EPERM;
 	d->hvm_params[p.index] = p.value;
 	return 0;
 }
@@ -211,12 +237,13 @@ static long do_platform_op(struct vcpu *v, vaddr_t arg)
 {
 	struct xen_platform_op op;
 
-	if (!v->dom->privileged)
-		return -EPERM;
+	/* Xen's order (arch/arm/platform_hypercall.c): read, version, then privilege. */
 	if (copy_from_guest(v, &op, arg, sizeof(op)))
 		return -EFAULT;
 	if (op.interface_version != XENPF_INTERFACE_VERSION)
 		return -EACCES;
+	if (!v->dom->privileged)
+		return -EPERM;
 	switch (op.cmd) {
 	case XENPF_settime64:
 		if (op.u.settime64.mbz || op.u.settime64.nsecs >= 1000000000U)
@@ -226,6 +253,36 @@ static long do_platform_op(struct vcpu *v, vaddr_t arg)
 		return 0;
 	}
 	return -ENOSYS;
+}
+
+/*
+ * Xen's toolstack interfaces, which Domus does not offer (its toolstack uses
+ * domus_ctl): dom0 is told so (-ENOSYS). A domU gets what Xen's default
+ * policy gives it (common/domctl.c, sysctl.c): the struct is read (-EFAULT),
+ * its version checked (-EACCES), for a domctl the domain it names looked up
+ * (-ESRCH; getdomaininfo and the device ops' special ids go on without one),
+ * then -EPERM.
+ */
+static long refuse_ctl(struct vcpu *v, u64 nr, vaddr_t arg)
+{
+	u64 buf[XEN_DOMCTL_SIZE / 8];
+	struct xen_domctl_head *h = (struct xen_domctl_head *)buf;
+	bool domctl = nr == __HYPERVISOR_domctl;
+
+	if (v->dom->privileged)
+		return -ENOSYS;
+	if (copy_from_guest(v, buf, arg, domctl ? XEN_DOMCTL_SIZE : XEN_SYSCTL_SIZE))
+		return -EFAULT;
+	if (h->interface_version != (domctl ? XEN_DOMCTL_INTERFACE_VERSION : XEN_SYSCTL_INTERFACE_VERSION))
+		return -EACCES;
+	if (domctl && h->cmd != XEN_DOMCTL_createdomain && h->cmd != XEN_DOMCTL_getdomaininfo &&
+	    !domain_by_id(h->domain) &&
+	    !((h->cmd == XEN_DOMCTL_assign_device || h->cmd == XEN_DOMCTL_deassign_device) &&
+	      h->domain == DOMID_IO) &&
+	    !((h->cmd == XEN_DOMCTL_test_assign_device || h->cmd == XEN_DOMCTL_vm_event_op) &&
+	      h->domain == DOMID_INVALID))
+		return -ESRCH;
+	return -EPERM;
 }
 
 /* Largest per-element struct of event_channel_op and grant_table_op (gnttab_copy: 40 bytes). */
@@ -250,19 +307,35 @@ static long do_event_channel_op(struct vcpu *v, int cmd, vaddr_t arg)
 #define GNTTAB_BATCH 128
 
 /* An array of count elements, each copied in, handled and copied back with its status. */
-static long do_grant_table_op(struct vcpu *v, int cmd, vaddr_t uop, u64 count)
+static long do_grant_table_op(struct vcpu *v, u32 cmd, vaddr_t uop, u64 count)
 {
 	u64 buf[OP_BUF_SIZE / 8];
-	long size = gnttab_op_size(cmd), rc;
+	long size, rc;
 
-	if (size < 0)
-		return size;
-	/* As Xen: the count is an unsigned int that must also be a non-negative int. */
+	/* As Xen (common/grant_table.c): the count must also be a non-negative int... */
 	if (count > INT32_MAX)
 		return -EINVAL;
-	if ((cmd == GNTTABOP_query_size || cmd == GNTTABOP_set_version ||
-	     cmd == GNTTABOP_get_version) && count != 1)
+	/* ...and only cache_flush may carry bits above the op (its progress). */
+	if ((cmd & ~GNTTABOP_CMD_MASK) && (cmd & GNTTABOP_CMD_MASK) != GNTTABOP_cache_flush)
 		return -EINVAL;
+	cmd &= GNTTABOP_CMD_MASK;
+	switch (cmd) {
+	case GNTTABOP_query_size:
+	case GNTTABOP_setup_table:
+	case GNTTABOP_get_status_frames:
+		if (count != 1)
+			return -EINVAL;
+		break;
+	case GNTTABOP_set_version:
+	case GNTTABOP_get_version:
+		count = 1; /* one struct, whatever the count says */
+		break;
+	case GNTTABOP_transfer:
+		return -EOPNOTSUPP; /* no page transfer but for x86 PV guests */
+	}
+	size = gnttab_op_size((int)cmd);
+	if (size < 0)
+		return size;
 	for (u64 i = 0; i < count; i++) {
 		vaddr_t at = uop + i * (u64)size;
 
@@ -274,7 +347,7 @@ static long do_grant_table_op(struct vcpu *v, int cmd, vaddr_t uop, u64 count)
 		}
 		if (copy_from_guest(v, buf, at, (u64)size))
 			return -EFAULT;
-		rc = gnttab_op(v, cmd, buf);
+		rc = gnttab_op(v, (int)cmd, buf);
 		if (rc)
 			return rc;
 		if (copy_to_guest(v, at, buf, (u64)size))
@@ -283,53 +356,107 @@ static long do_grant_table_op(struct vcpu *v, int cmd, vaddr_t uop, u64 count)
 	return 0;
 }
 
+static long do_multicall(struct vcpu *v, vaddr_t list, u64 nr);
+
 /*
- * Arguments are cast to the widths of Xen's prototypes: the guest's calling
- * convention leaves the upper half of a 32-bit argument's register undefined.
+ * One call, number nr, its arguments in x0..x4 (a lone HVC's, or a multicall
+ * entry's while it runs). Arguments are cast to the widths of Xen's
+ * prototypes: the guest's calling convention leaves the upper half of a
+ * 32-bit argument's register undefined.
  */
-void hypercall_dispatch(struct vcpu *v)
+static long hypercall_call(struct vcpu *v, u64 nr)
 {
-	u64 *x = v->regs.x, nr = x[16];
-	long rc;
+	u64 *x = v->regs.x;
 
 	switch (nr) {
 	case __HYPERVISOR_xen_version:
-		rc = do_xen_version(v, (int)x[0], x[1]);
-		break;
+		return do_xen_version(v, (int)x[0], x[1]);
 	case __HYPERVISOR_memory_op:
-		rc = do_memory_op(v, (u32)x[0], x[1]);
-		break;
+		return do_memory_op(v, (u32)x[0], x[1]);
+	case __HYPERVISOR_multicall:
+		return do_multicall(v, x[0], (u32)x[1]);
 	case __HYPERVISOR_vcpu_op:
-		rc = do_vcpu_op(v, (int)x[0], (u32)x[1], x[2]);
-		break;
+		return do_vcpu_op(v, (int)x[0], (u32)x[1], x[2]);
 	case __HYPERVISOR_sched_op:
-		rc = do_sched_op(v, (int)x[0], x[1]);
-		break;
+		return do_sched_op(v, (int)x[0], x[1]);
 	case __HYPERVISOR_event_channel_op:
-		rc = do_event_channel_op(v, (int)x[0], x[1]);
-		break;
+		return do_event_channel_op(v, (int)x[0], x[1]);
 	case __HYPERVISOR_grant_table_op:
-		rc = do_grant_table_op(v, (int)x[0], x[1], (u32)x[2]);
-		break;
+		return do_grant_table_op(v, (u32)x[0], x[1], (u32)x[2]);
 	case __HYPERVISOR_hvm_op:
-		rc = do_hvm_op(v, (int)x[0], x[1]);
-		break;
+		return do_hvm_op(v, x[0], x[1]);
 	case __HYPERVISOR_vm_assist:
-		rc = do_vm_assist(v, (u32)x[0], (u32)x[1]);
-		break;
+		return do_vm_assist(v, (u32)x[0], (u32)x[1]);
 	case __HYPERVISOR_console_io:
-		rc = do_console_io(v, (int)x[0], (u32)x[1], x[2]);
-		break;
+		return do_console_io(v, (int)x[0], (u32)x[1], x[2]);
 	case __HYPERVISOR_platform_op:
-		rc = do_platform_op(v, x[0]);
-		break;
+		return do_platform_op(v, x[0]);
+	case __HYPERVISOR_sysctl:
+	case __HYPERVISOR_domctl:
+		return refuse_ctl(v, nr, x[0]);
+	case __HYPERVISOR_hypfs_op:
+		/* Xen's policy refuses a domU first (common/hypfs.c); Domus has no hypfs. */
+		return v->dom->privileged ? -ENOSYS : -EPERM;
 	case __HYPERVISOR_domus_ctl:
-		rc = do_domus_ctl(v, x[0]);
-		break;
-	default:
-		/* physdev_op, sysctl, domctl, dm_op and anything unknown: as Xen on Arm for dom0's PCI calls. */
-		rc = -ENOSYS;
+		return do_domus_ctl(v, x[0]);
 	}
+	/* physdev_op, dm_op and anything unknown: as Xen on Arm for dom0's PCI calls. */
+	return -ENOSYS;
+}
+
+/* Multicall entries run between two preemption points. */
+#define MULTICALL_BATCH 16
+
+/*
+ * multicall (common/multicall.c): each entry goes through hypercall_call with
+ * its arguments in x0..x4, and its result is written back to it. An entry
+ * that continues (-ERESTART) gets its remaining arguments written back too,
+ * and the multicall continues from that entry, as Xen's does. A multicall
+ * inside one is refused (-EINVAL: Xen's re-entry check). The multicall's own
+ * registers are the caller's again at the end.
+ */
+static long do_multicall(struct vcpu *v, vaddr_t list, u64 nr)
+{
+	u64 saved[6];
+	long rc = 0;
+	u64 i;
+
+	memcpy(saved, v->regs.x, sizeof(saved));
+	for (i = 0; i < nr && !rc; i++) {
+		struct multicall_entry e;
+		vaddr_t at = list + i * sizeof(e);
+
+		if (i == MULTICALL_BATCH) {
+			rc = -ERESTART;
+			break;
+		}
+		if (copy_from_guest(v, &e, at, sizeof(e))) {
+			rc = -EFAULT;
+			break;
+		}
+		memcpy(v->regs.x, e.args, sizeof(saved));
+		e.result = e.op == __HYPERVISOR_multicall ? -EINVAL : hypercall_call(v, e.op);
+		if (e.result == -ERESTART) {
+			memcpy(e.args, v->regs.x, sizeof(saved));
+			rc = copy_to_guest(v, at, &e, sizeof(e)) ? -EFAULT : -ERESTART;
+			break;
+		}
+		if (copy_to_guest(v, at + 8, &e.result, sizeof(e.result)))
+			rc = -EFAULT;
+	}
+	memcpy(v->regs.x, saved, sizeof(saved));
+	if (rc == -ERESTART) {
+		/* The rest, from entry i. */
+		v->regs.x[0] = list + i * sizeof(struct multicall_entry);
+		v->regs.x[1] = nr - i;
+	}
+	return rc;
+}
+
+void hypercall_dispatch(struct vcpu *v)
+{
+	long rc = hypercall_call(v, v->regs.x[16]);
+
 	if (rc == -ERESTART) {
 		/*
 		 * The handler did a bounded part and left the rest in the argument
@@ -341,5 +468,5 @@ void hypercall_dispatch(struct vcpu *v)
 		sched_preempt_point();
 		return;
 	}
-	x[0] = (u64)rc;
+	v->regs.x[0] = (u64)rc;
 }

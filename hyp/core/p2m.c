@@ -68,6 +68,8 @@ int p2m_map_page(struct domain *d, u64 gfn, paddr_t pa, enum p2m_type type)
 		rc = -EEXIST;
 	else
 		rc = pgtable_map(&d->s2, gfn << PAGE_SHIFT, pa, PAGE_SIZE, attrs);
+	if (!rc && gfn > d->max_mapped_gfn)
+		__atomic_store_n(&d->max_mapped_gfn, gfn, __ATOMIC_RELAXED);
 	spin_unlock(&d->p2m_lock);
 	return rc;
 }

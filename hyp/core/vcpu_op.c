@@ -25,9 +25,13 @@ u64 counter_to_ns(u64 ticks)
 }
 
 /*
- * Registers the guest's own copy of its vcpu_info: it must lie within one
- * page of the guest's RAM, and a vCPU may register once (as Xen: the old
- * copy could still be in use by an upcall in flight).
+ * Registers the guest's own copy of its vcpu_info (common/domain.c
+ * map_vcpu_info): it must lie within one page and be 8-aligned (-ENXIO), a
+ * vCPU may register once (the old copy could still be in use by an upcall in
+ * flight), only for itself or for a vCPU that is down, and in a frame of the
+ * domain's own: its RAM, or its own frame mapped through its own grant.
+ * Either stays the domain's until it ends (mm's frame-owner table), so the
+ * pointer kept here stays good.
  */
 static long register_vcpu_info(struct vcpu *v, struct vcpu *t, vaddr_t arg)
 {
@@ -35,16 +39,20 @@ static long register_vcpu_info(struct vcpu *v, struct vcpu *t, vaddr_t arg)
 	struct vcpu_info *new;
 	enum p2m_type type;
 	paddr_t pa;
+	bool own;
 
 	if (copy_from_guest(v, &r, arg, sizeof(r)))
 		return -EFAULT;
 	/* rsvd is not looked at: Linux leaves it uninitialised, and Xen ignores it. */
 	if (r.offset > PAGE_SIZE - sizeof(struct vcpu_info) || !IS_ALIGNED(r.offset, 8))
-		return -EINVAL;
+		return -ENXIO;
 	/* Only the vCPU itself, or for one that is not running (Linux registers CPU n on CPU n). */
 	if (t != v && !READ_ONCE(t->down))
 		return -EINVAL;
-	if (p2m_lookup(v->dom, r.mfn, &pa, &type) || type != P2M_RAM)
+	own = p2m_lookup(v->dom, r.mfn, &pa, &type) == 0 &&
+	      (type == P2M_RAM || ((type == P2M_FOREIGN_RW || type == P2M_FOREIGN_RO) &&
+				   mm_frame_owner(pa) == v->dom->id));
+	if (!own)
 		return -EINVAL;
 	spin_lock(&v->dom->lock);
 	if (t->vcpu_info_registered) {
@@ -86,7 +94,7 @@ static void runstate_account(struct vcpu *v, int state, u64 now)
 static void runstate_publish(struct vcpu *v)
 {
 	struct vcpu_runstate_info r = v->runstate;
-	vaddr_t va = v->runstate_guest;
+	vaddr_t va = __atomic_load_n(&v->runstate_guest, __ATOMIC_RELAXED);
 	bool flag = v->dom->vm_assist & BIT(VMASST_TYPE_runstate_update_flag);
 	u64 entry = r.state_entry_time;
 
@@ -140,19 +148,21 @@ void runstate_switch(struct vcpu *prev, struct vcpu *next, u64 now)
 	}
 }
 
+/*
+ * Where the guest wants its runstate: a guest virtual address, not checked
+ * until it is written (common/domain.c), at any alignment, for any of its
+ * vCPUs. The caller's own is written at once; another vCPU's at its next
+ * switch-in, through its own page tables (Xen writes a snapshot through the
+ * caller's at once: the same place when, as Linux's, they share a kernel map).
+ */
 static long register_runstate(struct vcpu *v, struct vcpu *t, vaddr_t arg)
 {
 	u64 va;
 
 	if (copy_from_guest(v, &va, arg, sizeof(va)))
 		return -EFAULT;
-	/* The address is translated by the target's page tables: only its own. */
-	if (t != v)
-		return -EINVAL;
-	if (va && !IS_ALIGNED(va, 8))
-		return -EINVAL;
-	t->runstate_guest = va;
-	if (va) {
+	__atomic_store_n(&t->runstate_guest, va, __ATOMIC_RELAXED);
+	if (va && t == v) {
 		runstate_account(t, RUNSTATE_running, arch_counter());
 		runstate_publish(t);
 	}
@@ -172,19 +182,9 @@ long do_vcpu_op(struct vcpu *v, int cmd, u64 vcpuid, vaddr_t arg)
 		return register_vcpu_info(v, t, arg);
 	case VCPUOP_register_runstate_memory_area:
 		return register_runstate(v, t, arg);
-	case VCPUOP_is_up:
-		return !READ_ONCE(t->down);
-	case VCPUOP_down:
-		/* On Arm a vCPU stops itself (PSCI CPU_OFF); so does this. */
-		if (t != v)
-			return -EINVAL;
-		vcpu_set_offline(v);
-		return 0;
-	case VCPUOP_up:
-		/* Starting a vCPU needs an entry point: PSCI CPU_ON on Arm. */
-		return READ_ONCE(t->down) ? -EINVAL : 0;
 	}
-	return -ENOSYS;
+	/* Xen on Arm has only those two (arch/arm/domain.c): vCPUs come and go by PSCI. */
+	return -EINVAL;
 }
 
 /* Wall-clock time (ns since the epoch) when the counter read 0; 0 until dom0 sets it. */

@@ -67,11 +67,13 @@ long do_xen_version(struct vcpu *v, int cmd, vaddr_t arg)
 
 		if (copy_from_guest(v, &fi, arg, sizeof(fi)))
 			return -EFAULT;
-		fi.submap = fi.submap_idx == 0 ? features(d) : 0;
+		if (fi.submap_idx != 0)
+			return -EINVAL;
+		fi.submap = features(d);
 		return copy_to_guest(v, arg, &fi, sizeof(fi)) ? -EFAULT : 0;
 	}
 	case XENVER_pagesize:
-		return PAGE_SIZE;
+		return arg ? -EINVAL : (long)PAGE_SIZE;
 	case XENVER_guest_handle: {
 		u8 handle[16] = { 0 }; /* no toolstack-assigned UUID yet */
 
@@ -79,12 +81,16 @@ long do_xen_version(struct vcpu *v, int cmd, vaddr_t arg)
 		handle[14] = (u8)(d->id >> 8);
 		return copy_to_guest(v, arg, handle, sizeof(handle)) ? -EFAULT : 0;
 	}
+	/*
+	 * Xen's default policy (include/xsm/dummy.h, common/kernel.c): a domU
+	 * reads "<denied>" for the command line, and is refused the build id.
+	 */
 	case XENVER_commandline:
 		if (!d->privileged)
-			return -EPERM;
+			return copy_to_guest(v, arg, "<denied>", 9) ? -EFAULT : 0;
 		return put_string(v, arg, platform.bootargs ? platform.bootargs : "", 1024);
 	case XENVER_build_id:
-		return -ENODATA;
+		return d->privileged ? -ENODATA : -EPERM;
 	}
 	return -ENOSYS;
 }

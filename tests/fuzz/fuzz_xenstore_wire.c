@@ -24,16 +24,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n == 0)
 			break;
 		if (n < 0) {
-			/* As the daemon does: an unknown type is skipped whole, an oversized length ends it. */
-			if (m.hdr.len > XS_PAYLOAD_MAX)
-				break;
-			if (size < XS_HEADER_SIZE + (size_t)m.hdr.len)
-				__builtin_trap(); /* told before it was whole */
-			data += XS_HEADER_SIZE + m.hdr.len;
-			size -= XS_HEADER_SIZE + m.hdr.len;
-			continue;
+			/* As the daemon does: an oversized length ends the stream. */
+			if (m.hdr.len <= XS_PAYLOAD_MAX)
+				__builtin_trap(); /* refused what could be framed */
+			break;
 		}
-		if (xs_wire_args(&m) == 0) {
+		if (!xs_wire_known(m.hdr.type)) {
+			xs_wire_reply(reply, sizeof(reply), &m.hdr, XS_ERROR, "ENOSYS", 7);
+		} else if (xs_wire_args(&m) == 0) {
 			for (unsigned int i = 0; i < m.argc; i++)
 				if (m.argv[i] < (const char *)data || m.argv[i] + m.arglen[i] > (const char *)data + n)
 					__builtin_trap();

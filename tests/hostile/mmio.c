@@ -4,11 +4,12 @@
  * 0x03020000) in the forms a hypervisor must not get wrong, and accesses to
  * guest-physical addresses that map nothing. Xen 4.17 (arch/arm/traps.c
  * do_trap_stage2_abort_guest, io.c, decode.c, vgic-v3.c): an access with a
- * valid syndrome is emulated; of those without one only a post-indexed
- * LDR/STR is decoded (and its base written back); everything else (pairs,
- * pre-index, exclusives, atomics), any access of a width the register does
- * not allow, and any access to an address nothing handles becomes a data
- * abort in the guest. The guest's MMU is off, so these are Device accesses:
+ * valid syndrome is emulated; of those without one a post-indexed LDR/STR is
+ * decoded (and its base written back), and a pre-indexed one by Domus, as
+ * the architecture has it (Xen lacks that form); everything else (pairs,
+ * exclusives, atomics), any access of a width the register does not allow,
+ * and any access to an address nothing handles becomes a data abort in the
+ * guest. The guest's MMU is off, so these are Device accesses:
  * an unaligned one faults in the CPU before any hypervisor sees it.
  */
 #include "hostile.h"
@@ -122,11 +123,16 @@ static void distributor_cases(void)
 	checkf("post-indexed STR to GICD_IPRIORITYR: stored, base written back", !p.trapped &&
 	       v == 0xa0a0a0a0 && base == GICD + GICD_IPRIORITYR_SPI32 + 4, "0xa0a0a0a0, base + 4",
 	       "%x, base %ld%s", v, (long)(base - (GICD + GICD_IPRIORITYR_SPI32)), p.trapped ? " (aborted)" : "");
+	/*
+	 * Xen 4.17 injects an abort here: its decoder (arch/arm/decode.c) knows
+	 * only the post-indexed form. That is a gap in Xen, not a contract: the
+	 * architecture says the load happens and the base is written back, and
+	 * Domus decodes it.
+	 */
 	p = ldr_pre(GICD + GICD_PIDR2 - 4, &val, &base);
-	checkf("pre-indexed LDR (no syndrome, not decoded): a data abort, base unchanged",
-	       p.trapped && ESR_EC(p.esr) == EC_DABT_CUR && p.far == GICD + GICD_PIDR2 &&
-	       base == GICD + GICD_PIDR2 - 4, "data abort, base unchanged", "%s at %lx, base %ld",
-	       p.trapped ? "exception" : "no exception", p.far, (long)(base - (GICD + GICD_PIDR2 - 4)));
+	checkf("pre-indexed LDR from GICD_PIDR2 (no syndrome): loaded, base written back",
+	       !p.trapped && val == 0x3b && base == GICD + GICD_PIDR2, "0x3b, base + 4", "%lx, base %ld%s", val,
+	       (long)(base - (GICD + GICD_PIDR2 - 4)), p.trapped ? " (aborted)" : "");
 	check_dabt("LDP from GICD_IPRIORITYR", PROBE_INSN("ldp w1, w2, [x0]", GICD + GICD_IPRIORITYR_SPI32),
 		   GICD + GICD_IPRIORITYR_SPI32);
 	check_dabt("STP to GICD_IPRIORITYR", PROBE_INSN("stp w1, w2, [x0]", GICD + GICD_IPRIORITYR_SPI32),

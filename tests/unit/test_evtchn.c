@@ -16,6 +16,7 @@
 #include <domus/domain.h>
 #include <domus/errno.h>
 #include <domus/evtchn.h>
+#include <domus/p2m.h>
 #include <public/event_channel.h>
 
 /* ---- fakes for what evtchn.c calls ---- */
@@ -49,6 +50,14 @@ struct domain *domain_by_id(domid_t id)
 		if (present[i] && doms[i].id == id)
 			return &doms[i];
 	return NULL;
+}
+
+/* Each domain's RAM is the one frame at gfn 0x40000 (init_control's control block). */
+int p2m_lookup(struct domain *d, u64 gfn, paddr_t *pa, enum p2m_type *type)
+{
+	*type = gfn == 0x40000 ? P2M_RAM : P2M_NONE;
+	*pa = gfn << PAGE_SHIFT;
+	return *type == P2M_RAM ? 0 : -ENOENT;
 }
 
 void evtchn_notify_vcpu(struct vcpu *v)
@@ -230,12 +239,12 @@ static void test_op_sizes_and_unsupported_ops(void **state)
 		long size;
 	} cases[] = {
 		{ EVTCHNOP_bind_interdomain, 12 }, { EVTCHNOP_bind_virq, 12 },
-		{ EVTCHNOP_bind_pirq, -ENOSYS },   { EVTCHNOP_close, 4 },
+		{ EVTCHNOP_bind_pirq, 12 },	   { EVTCHNOP_close, 4 },
 		{ EVTCHNOP_send, 4 },		   { EVTCHNOP_status, 24 },
-		{ EVTCHNOP_alloc_unbound, 8 },	   { EVTCHNOP_bind_ipi, -ENOSYS },
+		{ EVTCHNOP_alloc_unbound, 8 },	   { EVTCHNOP_bind_ipi, 8 },
 		{ EVTCHNOP_bind_vcpu, 8 },	   { EVTCHNOP_unmask, 4 },
-		{ EVTCHNOP_reset, -ENOSYS },	   { EVTCHNOP_init_control, -ENOSYS },
-		{ EVTCHNOP_expand_array, -ENOSYS }, { EVTCHNOP_set_priority, -ENOSYS },
+		{ EVTCHNOP_reset, 2 },		   { EVTCHNOP_init_control, 24 },
+		{ EVTCHNOP_expand_array, 8 },	   { EVTCHNOP_set_priority, 8 },
 		{ EVTCHNOP_reset_cont, -ENOSYS },  { 15, -ENOSYS },
 		{ -1, -ENOSYS },		   { INT_MIN, -ENOSYS },
 		{ INT_MAX, -ENOSYS },
@@ -862,6 +871,75 @@ static void test_crossed_sends_do_not_deadlock(void **state)
 	assert_true(notes(D0) >= 1 && notes(D1) >= 1);
 }
 
+/* IPI ports: raised by a send on themselves, on their own vCPU; not movable (Xen's evtchn_bind_ipi). */
+static void test_ipi_ports(void **state)
+{
+	struct evtchn_bind_ipi b = { .vcpu = 1, .port = 0xdead };
+	struct evtchn_status s;
+
+	assert_int_equal(op(D1, EVTCHNOP_bind_ipi, &(struct evtchn_bind_ipi){ .vcpu = 2 }), -ENOENT);
+	assert_int_equal(op(D1, EVTCHNOP_bind_ipi, &b), 0);
+	assert_int_equal(status(D1, DOMID_SELF, b.port, &s), 0);
+	assert_int_equal(s.status, EVTCHNSTAT_ipi);
+	assert_int_equal(s.vcpu, 1);
+	assert_int_equal(send(D1, b.port), 0);
+	assert_true(pending(D1, b.port));
+	assert_int_equal(notified[1][1], 1);
+	assert_int_equal(bind_vcpu(D1, b.port, 0), -EINVAL);
+	assert_int_equal(close_port(D1, b.port), 0);
+	assert_false(pending(D1, b.port));
+}
+
+/* What Domus does not offer gets Xen's refusals, in Xen's order (event_channel.c, event_fifo.c). */
+static void test_pirq_fifo_and_reset_refusals(void **state)
+{
+	static const struct {
+		u32 vcpu, offset;
+		u64 gfn;
+		long rc;
+	} inits[] = {
+		{ 2, 0, 0x40000, -ENOENT }, { 0, 4096 - 71, 0x40000, -EINVAL }, { 0, 4, 0x40000, -EINVAL },
+		{ 0, 0, 0x1234, -EINVAL },  { 0, 4096 - 72, 0x40000, -ENOSYS },
+	};
+
+	assert_int_equal(op(D1, EVTCHNOP_bind_pirq, &(struct evtchn_bind_pirq){ .pirq = 0 }), -EINVAL);
+	for (size_t i = 0; i < ARRAY_SIZE(inits); i++) {
+		struct evtchn_init_control c = { .control_gfn = inits[i].gfn, .offset = inits[i].offset,
+						 .vcpu = inits[i].vcpu };
+
+		assert_int_equal(op(D1, EVTCHNOP_init_control, &c), inits[i].rc);
+	}
+	assert_int_equal(op(D1, EVTCHNOP_expand_array, &(struct evtchn_expand_array){ 0x40000 }),
+			 -EOPNOTSUPP);
+	assert_int_equal(op(D1, EVTCHNOP_set_priority, &(struct evtchn_set_priority){ 1, 0 }), -ENOSYS);
+	assert_int_equal(op(D1, EVTCHNOP_set_priority, &(struct evtchn_set_priority){ 4096, 0 }), -EINVAL);
+	assert_int_equal(op(D1, EVTCHNOP_reset, &(struct evtchn_reset){ 0 }), -EPERM);
+	assert_int_equal(op(D1, EVTCHNOP_reset, &(struct evtchn_reset){ 7 }), -ESRCH);
+	/* dom0 resets a domain only while it is paused */
+	assert_int_equal(op(D0, EVTCHNOP_reset, &(struct evtchn_reset){ 1 }), -EINVAL);
+}
+
+/* A reset closes every port of the domain: a peer's end goes back to unbound. */
+static void test_reset_closes_every_port(void **state)
+{
+	u32 p0 = must_alloc(D0, 1), p1 = must_bind(D1, 0, p0), v;
+	struct evtchn_status s;
+
+	assert_int_equal(bind_virq(D1, VIRQ_TIMER, 0, &v), 0);
+	assert_int_equal(op(D1, EVTCHNOP_reset, &(struct evtchn_reset){ DOMID_SELF }), 0);
+	assert_int_equal(status(D1, DOMID_SELF, p1, &s), 0);
+	assert_int_equal(s.status, EVTCHNSTAT_closed);
+	assert_int_equal(status(D1, DOMID_SELF, v, &s), 0);
+	assert_int_equal(s.status, EVTCHNSTAT_closed);
+	assert_int_equal(status(D0, DOMID_SELF, p0, &s), 0);
+	assert_int_equal(s.status, EVTCHNSTAT_unbound);
+	D1->state = DOMAIN_PAUSED;
+	assert_int_equal(bind_virq(D1, VIRQ_TIMER, 0, &v), 0);
+	assert_int_equal(op(D0, EVTCHNOP_reset, &(struct evtchn_reset){ 1 }), 0);
+	assert_int_equal(status(D1, DOMID_SELF, v, &s), 0);
+	assert_int_equal(s.status, EVTCHNSTAT_closed);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -891,6 +969,9 @@ int main(void)
 		T(test_toolstack_alloc_unbound_port),
 		T(test_dump_lists_bound_ports),
 		T(test_crossed_sends_do_not_deadlock),
+		T(test_ipi_ports),
+		T(test_pirq_fifo_and_reset_refusals),
+		T(test_reset_closes_every_port),
 	};
 
 	/* A deadlock fails the run rather than hanging it. */

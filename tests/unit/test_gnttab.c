@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <domus/domain.h>
 #include <domus/errno.h>
@@ -169,6 +170,15 @@ void panic(const char *fmt, ...)
 }
 
 void arch_cpu_relax(void) {}
+
+/* Guest pointers are host pointers here; 0 is unmapped. */
+int copy_to_guest(struct vcpu *v, vaddr_t dst, const void *src, u64 len)
+{
+	if (!dst)
+		return -EFAULT;
+	memcpy((void *)(uintptr_t)dst, src, len);
+	return 0;
+}
 
 void arch_cache_maintain(void *va, u64 len, bool clean, bool invalidate)
 {
@@ -349,7 +359,8 @@ static const struct map_case {
 	{ "host_addr at the top of the IPA space", 0, PA, 0, 2, 1, 5, RO, PAGE_MASK, GENERAL },
 	{ "unknown domain", 0, PA, 0, 2, 7, 5, RW, AT, GNTST_bad_domain },
 	{ "DOMID_IO", 0, PA, 0, 2, DOMID_IO, 5, RW, AT, GNTST_bad_domain },
-	{ "own grant through DOMID_SELF", 1, PA, 1, 2, DOMID_SELF, 5, RW, AT, OK },
+	{ "own grant through DOMID_SELF (Xen maps by id only)", 1, PA, 1, 2, DOMID_SELF, 5, RW, AT,
+	  GNTST_bad_domain },
 	{ "own grant through own id", 1, PA, 1, 2, 1, 5, RO, AT, OK },
 };
 
@@ -510,16 +521,23 @@ static void test_pinned_grant_keeps_its_grantee_and_frame(void **state)
 	assert_int_equal(e->flags, PA | GTF_readonly);
 }
 
+/*
+ * Something else put where a grant was mapped (shared_info, as Xen allows):
+ * the unmap fails as Xen's (arch/arm/mm.c replace_grant_host_mapping), the
+ * pin stays, and the mapper's end releases it without touching what is there.
+ */
 static void test_unmap_leaves_what_replaced_the_mapping(void **state)
 {
 	struct gnttab_map_grant_ref a;
 
 	grant(1, 5, 0, 2, PA);
 	assert_int_equal(map(0, 1, 5, RW, HA(0x100), &a), GNTST_okay);
-	/* The guest removed the mapping by other means and put RAM there. */
-	p2ms[0]->low[0x100] = (struct slot){ ram_pa(0, 7), P2M_RAM };
-	assert_int_equal(unmap(0, a.handle, 0), GNTST_okay);
-	assert_int_equal(p2ms[0]->low[0x100].type, P2M_RAM);
+	p2ms[0]->low[0x100] = (struct slot){ ram_pa(0, 7), P2M_SHARED };
+	assert_int_equal(unmap(0, a.handle, 0), GNTST_general_error);
+	assert_int_equal(unmap(0, a.handle, 0), GNTST_general_error);
+	assert_int_equal(gent(1, 5)->flags, PA | PIN_BITS);
+	assert_int_equal(gnttab_domain_release(&doms[0]), 0);
+	assert_int_equal(p2ms[0]->low[0x100].type, P2M_SHARED);
 	assert_int_equal(gent(1, 5)->flags, PA);
 }
 
@@ -527,15 +545,61 @@ static void test_maptrack_grows_to_its_limit(void **state)
 {
 	static struct gnttab_map_grant_ref ops[GNTTAB_MAX_HANDLES];
 
-	grant(1, 5, 0, 2, PA);
+	/* 128 pins a grant at most: so many grants, 128 maps each */
+	for (u32 r = 8; r < 8 + GNTTAB_MAX_HANDLES / 128; r++)
+		grant(1, r, 0, 2, PA);
 	for (u32 i = 0; i < GNTTAB_MAX_HANDLES; i++)
-		if (map(0, 1, 5, RO, HA(0x100 + i), &ops[i]) != GNTST_okay)
+		if (map(0, 1, 8 + i / 128, RO, HA(0x100 + i), &ops[i]) != GNTST_okay)
 			fail_msg("map %u failed", i);
+	grant(1, 5, 0, 2, PA);
 	assert_int_equal(map(0, 1, 5, RO, HA(0x100 + GNTTAB_MAX_HANDLES), NULL), GNTST_no_space);
 	assert_int_equal(p2ms[0]->low[0x100 + GNTTAB_MAX_HANDLES].type, P2M_NONE);
 	for (u32 i = 0; i < GNTTAB_MAX_HANDLES; i++)
 		if (unmap(0, ops[i].handle, 0) != GNTST_okay)
 			fail_msg("unmap %u failed", i);
+	assert_int_equal(gent(1, 8)->flags, PA);
+}
+
+/* Xen's pin counters are 8 bits with an overflow guard (common/grant_table.c): 128 of each kind. */
+static void test_a_grant_takes_128_pins_of_each_kind(void **state)
+{
+	static struct gnttab_map_grant_ref ops[129];
+	struct gnttab_copy c = { .source = { .u.ref = 5, .domid = 1 },
+				 .dest = { .u.gmfn = 3, .domid = DOMID_SELF }, .len = 8,
+				 .flags = GNTCOPY_source_gref };
+
+	grant(1, 5, 0, 2, PA);
+	for (u32 i = 0; i < 128; i++)
+		assert_int_equal(map(0, 1, 5, RO, HA(0x100 + i), &ops[i]), GNTST_okay);
+	assert_int_equal(map(0, 1, 5, RO, HA(0x200), NULL), GNTST_general_error);
+	assert_int_equal(gnttab_op(&vcpus[0], GNTTABOP_copy, &c), 0);
+	assert_int_equal(c.status, GNTST_general_error); /* a copy from it pins for reading too */
+	assert_int_equal(map(0, 1, 5, RW, HA(0x200), &ops[128]), GNTST_okay);
+	assert_int_equal(unmap(0, ops[0].handle, 0), GNTST_okay);
+	assert_int_equal(map(0, 1, 5, RO, HA(0x100), &ops[0]), GNTST_okay);
+	for (u32 i = 0; i < 129; i++)
+		assert_int_equal(unmap(0, ops[i].handle, 0), GNTST_okay);
+}
+
+/* unmap_and_replace: only new_addr 0, a plain unmap; Arm puts nothing else there. */
+static void test_unmap_and_replace(void **state)
+{
+	struct gnttab_map_grant_ref a;
+	struct gnttab_unmap_grant_ref r = { .host_addr = HA(0x100), .dev_bus_addr = HA(0x101) };
+
+	grant(1, 5, 0, 2, PA);
+	assert_int_equal(map(0, 1, 5, RW, HA(0x100), &a), GNTST_okay);
+	r.handle = a.handle + 1;
+	assert_int_equal(gnttab_op(&vcpus[0], GNTTABOP_unmap_and_replace, &r), 0);
+	assert_int_equal(r.status, GNTST_bad_handle);
+	r.handle = a.handle;
+	assert_int_equal(gnttab_op(&vcpus[0], GNTTABOP_unmap_and_replace, &r), 0);
+	assert_int_equal(r.status, GNTST_general_error);
+	assert_int_equal(p2ms[0]->low[0x100].type, P2M_FOREIGN_RW);
+	r.dev_bus_addr = 0;
+	assert_int_equal(gnttab_op(&vcpus[0], GNTTABOP_unmap_and_replace, &r), 0);
+	assert_int_equal(r.status, GNTST_okay);
+	assert_int_equal(p2ms[0]->low[0x100].type, P2M_NONE);
 	assert_int_equal(gent(1, 5)->flags, PA);
 }
 
@@ -718,6 +782,76 @@ static void test_set_and_get_version(void **state)
 				 gets[i].rc);
 		assert_int_equal(op.version, gets[i].rc ? 99 : 1);
 	}
+}
+
+/* setup_table grows the table and says where each frame is mapped; a v1 table has no status frames. */
+static void test_setup_table_and_status_frames(void **state)
+{
+	u64 frames[MAX_FRAMES + 1];
+	struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 2, .frame_list = (u64)(uintptr_t)frames };
+	struct gnttab_get_status_frames gs = { .nr_frames = 0, .dom = DOMID_SELF };
+	struct gnttab_query_size q = { .dom = DOMID_SELF };
+
+	for (int i = 0; i < NR_DOMS; i++)
+		for (int f = 0; f < GNTTAB_DEFAULT_MAX_FRAMES; f++)
+			doms[i].gnttab_gfn[f] = GFN_NONE;
+	doms[1].gnttab_gfn[0] = 0x38000;
+	assert_int_equal(gnttab_op(&vcpus[1], GNTTABOP_setup_table, &st), 0);
+	assert_int_equal(st.status, GNTST_okay);
+	assert_int_equal(frames[0], 0x38000);
+	assert_int_equal(frames[1], GFN_NONE);
+	assert_int_equal(gnttab_op(&vcpus[1], GNTTABOP_query_size, &q), 0);
+	assert_int_equal(q.nr_frames, 2);
+	st.nr_frames = MAX_FRAMES + 1;
+	assert_int_equal(gnttab_op(&vcpus[1], GNTTABOP_setup_table, &st), 0);
+	assert_int_equal(st.status, GNTST_general_error);
+	st.nr_frames = 1;
+	st.frame_list = 0;
+	assert_int_equal(gnttab_op(&vcpus[1], GNTTABOP_setup_table, &st), 0);
+	assert_int_equal(st.status, GNTST_bad_virt_addr);
+	st.dom = 2;
+	assert_int_equal(gnttab_op(&vcpus[1], GNTTABOP_setup_table, &st), 0);
+	assert_int_equal(st.status, GNTST_permission_denied);
+	st.dom = 7;
+	assert_int_equal(gnttab_op(&vcpus[1], GNTTABOP_setup_table, &st), 0);
+	assert_int_equal(st.status, GNTST_bad_domain);
+	assert_int_equal(gnttab_op(&vcpus[1], GNTTABOP_get_status_frames, &gs), 0);
+	assert_int_equal(gs.status, GNTST_okay);
+	gs.nr_frames = 1;
+	assert_int_equal(gnttab_op(&vcpus[1], GNTTABOP_get_status_frames, &gs), 0);
+	assert_int_equal(gs.status, GNTST_general_error);
+	gs.dom = 2;
+	assert_int_equal(gnttab_op(&vcpus[1], GNTTABOP_get_status_frames, &gs), 0);
+	assert_int_equal(gs.status, GNTST_permission_denied);
+}
+
+/* swap_grant_ref: two of the caller's entries trade places, unless one is pinned. */
+static void test_swap_grant_ref(void **state)
+{
+	static const struct {
+		grant_ref_t a, b;
+		s16 status;
+	} cases[] = {
+		{ 5, 512, GNTST_bad_gntref }, { 512, 5, GNTST_bad_gntref }, { 5, 5, GNTST_okay },
+		{ 6, 5, GNTST_okay },	       { 5, 7, GNTST_eagain },	     { 7, 6, GNTST_eagain },
+	};
+	struct gnttab_map_grant_ref a;
+
+	grant(1, 5, 0, 2, PA);
+	grant(1, 6, 0, 3, PA | GTF_readonly);
+	grant(1, 7, 0, 4, PA);
+	assert_int_equal(map(0, 1, 7, RW, HA(0x100), &a), GNTST_okay);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct gnttab_swap_grant_ref op = { cases[i].a, cases[i].b, 99 };
+
+		assert_int_equal(gnttab_op(&vcpus[1], GNTTABOP_swap_grant_ref, &op), 0);
+		CHECK(op.status == cases[i].status, "swap");
+	}
+	assert_int_equal(gent(1, 5)->frame, 3);
+	assert_int_equal(gent(1, 5)->flags, PA | GTF_readonly);
+	assert_int_equal(gent(1, 6)->frame, 2);
+	assert_int_equal(gent(1, 7)->frame, 4);
+	assert_int_equal(unmap(0, a.handle, 0), GNTST_okay);
 }
 
 /* ---- the table's frames ---- */
@@ -908,7 +1042,7 @@ static void test_destroying_a_granter_waits_for_its_mappers(void **state)
 static void test_destroying_a_domain_that_maps_itself(void **state)
 {
 	grant(1, 5, 1, 2, PA);
-	assert_int_equal(map(1, DOMID_SELF, 5, RW, HA(0x100), NULL), GNTST_okay);
+	assert_int_equal(map(1, 1, 5, RW, HA(0x100), NULL), GNTST_okay);
 	destroy(&doms[1]);
 	assert_null(doms[1].gnttab);
 	assert_int_equal(p2ms[1]->low[0x100].type, P2M_NONE);
@@ -926,10 +1060,10 @@ static void test_op_sizes_and_unsupported_ops(void **state)
 		{ GNTTABOP_map_grant_ref, 32 }, { GNTTABOP_unmap_grant_ref, 24 },
 		{ GNTTABOP_copy, 40 }, { GNTTABOP_query_size, 16 },
 		{ GNTTABOP_set_version, 4 }, { GNTTABOP_get_version, 8 },
-		{ GNTTABOP_cache_flush, 16 }, { GNTTABOP_setup_table, -ENOSYS },
+		{ GNTTABOP_cache_flush, 16 }, { GNTTABOP_setup_table, 24 },
 		{ GNTTABOP_dump_table, -ENOSYS }, { GNTTABOP_transfer, -ENOSYS },
-		{ GNTTABOP_unmap_and_replace, -ENOSYS }, { GNTTABOP_get_status_frames, -ENOSYS },
-		{ GNTTABOP_swap_grant_ref, -ENOSYS }, { -1, -ENOSYS }, { 13, -ENOSYS },
+		{ GNTTABOP_unmap_and_replace, 24 }, { GNTTABOP_get_status_frames, 16 },
+		{ GNTTABOP_swap_grant_ref, 12 }, { -1, -ENOSYS }, { 13, -ENOSYS },
 		{ 0x7fffffff, -ENOSYS },
 	};
 	u8 buf[64] = { 0 };
@@ -994,7 +1128,26 @@ static void race_over(pthread_t t, bool done, int round, const char *what)
 	fail_msg("round %d: %s", round, what);
 }
 
-#define SPIN_UNTIL(cond) ({ long n_ = 0; while (!(cond) && ++n_ < 200000000L) ; (bool)(cond); })
+/*
+ * Spins until cond, for 30 s at most. A bound by time, not by a count of
+ * spins: on a loaded host the other thread may not run for a good part of a
+ * second, and a budget of 200 million spins ran out about one run in twenty.
+ */
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+#define SPIN_UNTIL(cond)                                                           \
+	({                                                                         \
+		double end_ = now_s() + 30;                                        \
+		for (long n_ = 0; !(cond) && (++n_ % 4096 || now_s() < end_);)   \
+			;                                                          \
+		(bool)(cond);                                                      \
+	})
 
 /*
  * Round after round, d1 grants and revokes as Linux does while d0 maps and
@@ -1072,6 +1225,10 @@ int main(void)
 		T(test_pinned_grant_keeps_its_grantee_and_frame),
 		T(test_unmap_leaves_what_replaced_the_mapping),
 		T(test_maptrack_grows_to_its_limit),
+		T(test_a_grant_takes_128_pins_of_each_kind),
+		T(test_unmap_and_replace),
+		T(test_setup_table_and_status_frames),
+		T(test_swap_grant_ref),
 		cmocka_unit_test(test_copy_cases),
 		T(test_copy_pins_for_its_duration),
 		T(test_query_size_cases),

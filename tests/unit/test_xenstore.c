@@ -899,12 +899,13 @@ static void test_quota_value(void **state)
 	assert_int_equal(xs_write(s, 0, 0, "/v", big, XS_VALUE_MAX + 1), -E2BIG);
 }
 
+/* Xen counts the watches before adding one (xenstored_watch.c): 128 + 1, then E2BIG. */
 static void test_quota_watches(void **state)
 {
 	struct xs_store *s = *state;
 	char tok[16];
 
-	for (int i = 0; i < 128; i++) {
+	for (int i = 0; i < 129; i++) {
 		snprintf(tok, sizeof(tok), "%d", i);
 		assert_int_equal(xs_watch(s, 1, "name", tok), 0);
 	}
@@ -914,16 +915,20 @@ static void test_quota_watches(void **state)
 	assert_int_equal(xs_watch(s, 0, "name", "dom0"), 0);
 }
 
+/* Likewise the transactions (xenstored_transaction.c): 10 + 1 open, then ENOSPC. */
 static void test_quota_transactions(void **state)
 {
 	struct xs_store *s = *state;
-	uint32_t t[11];
+	uint32_t t[12];
 
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < 11; i++)
 		assert_int_equal(xs_transaction_start(s, 1, &t[i]), 0);
-	assert_int_equal(xs_transaction_start(s, 1, &t[10]), -ENOSPC);
-	assert_int_equal(xs_transaction_start(s, 2, &t[10]), 0);
+	assert_int_equal(xs_transaction_start(s, 1, &t[11]), -ENOSPC);
+	assert_int_equal(xs_transaction_start(s, 2, &t[11]), 0);
+	assert_true(xs_transaction_open(s, 1, t[3]));
+	assert_false(xs_transaction_open(s, 2, t[3]));
 	assert_int_equal(xs_transaction_end(s, 1, t[3], false), 0);
+	assert_false(xs_transaction_open(s, 1, t[3]));
 	assert_int_equal(xs_transaction_start(s, 1, &t[3]), 0);
 }
 

@@ -25,8 +25,11 @@ struct xs_ring_page {
 
 #define XS_CONNECTED 0
 #define XS_RECONNECT 1
+/* Why xenstored stopped listening to the ring (Xen's XENSTORE_ERROR_*): the connection is dead. */
 #define XS_ERROR_NONE 0
-#define XS_ERROR_COMM 1 /* the guest broke the ring's rules: the connection is dead */
+#define XS_ERROR_COMM 1
+#define XS_ERROR_RINGIDX 2 /* the guest's indices are impossible */
+#define XS_ERROR_PROTO 3 /* a message longer than the protocol allows */
 
 /*
  * Takes up to cap bytes of requests the guest produced. Returns the count,

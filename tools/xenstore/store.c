@@ -1007,7 +1007,8 @@ int xs_transaction_start_conn(struct xs_store *s, xs_domid_t dom, uint32_t conn,
 
 	if (dom >= XS_DOMID_MAX)
 		return -EINVAL;
-	if (dom && s->acct[dom].txs >= s->q.transactions)
+	/* Xen counts before this one (xenstored_transaction.c): the quota's worth, and one more. */
+	if (dom && s->acct[dom].txs > s->q.transactions)
 		return -ENOSPC;
 	if (!(t = calloc(1, sizeof(*t))))
 		return -ENOMEM;
@@ -1020,6 +1021,14 @@ int xs_transaction_start_conn(struct xs_store *s, xs_domid_t dom, uint32_t conn,
 	s->txs = t;
 	s->acct[dom].txs++;
 	return 0;
+}
+
+bool xs_transaction_open(const struct xs_store *s, xs_domid_t dom, uint32_t id)
+{
+	for (const struct xs_tx *t = s->txs; t; t = t->next)
+		if (t->id == id && t->dom == dom)
+			return true;
+	return false;
 }
 
 int xs_transaction_end(struct xs_store *s, xs_domid_t dom, uint32_t id, bool commit)
@@ -1066,8 +1075,9 @@ int xs_watch_conn(struct xs_store *s, xs_domid_t dom, uint32_t conn, const char 
 	for (pp = &s->watches; *pp; pp = &(*pp)->next)
 		if ((*pp)->conn == conn && !strcmp((*pp)->path, abs) && !strcmp((*pp)->token, token))
 			return -EEXIST;
-	if (dom && s->acct[dom].watches >= s->q.watches)
-		return -E2BIG; /* Xen's answer at its watch quota */
+	/* Xen's answer past its watch quota, counted before this one (xenstored_watch.c). */
+	if (dom && s->acct[dom].watches > s->q.watches)
+		return -E2BIG;
 	if (dom && s->acct[dom].mem + watch_mem(abs, token) > (long)s->q.memory)
 		return -ENOMEM;
 	w = calloc(1, sizeof(*w));

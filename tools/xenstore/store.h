@@ -45,6 +45,9 @@ struct xs_quota {
 /*
  * Xen's defaults (xenstored -h; quota-nodes-per-transaction for trans_nodes,
  * the hard quota-memory-per-domain for memory): dom0 is never held to them.
+ * Xen checks the watch and transaction counts before counting the new one,
+ * so a domain may have one more than each quota says (129 watches, 11
+ * transactions); the others are hard limits.
  * What each refusal returns, as Xen's: nodes ENOSPC, watches E2BIG,
  * transactions ENOSPC, value_size ENOSPC, trans_nodes ENOSPC, memory ENOMEM
  * (and a watch event that would not fit is dropped), perms ENOSPC. A
@@ -92,6 +95,8 @@ int xs_set_perms(struct xs_store *s, xs_domid_t dom, uint32_t tx, const char *pa
 
 int xs_transaction_start(struct xs_store *s, xs_domid_t dom, uint32_t *tx);
 int xs_transaction_start_conn(struct xs_store *s, xs_domid_t dom, uint32_t conn, uint32_t *tx);
+/* Whether dom has transaction tx open. */
+bool xs_transaction_open(const struct xs_store *s, xs_domid_t dom, uint32_t tx);
 /*
  * commit: 0, -EAGAIN when someone else changed what the transaction used, or
  * -ENOMEM when one of its ops was refused half-way (a quota). Either way it ends.

@@ -44,14 +44,14 @@ struct xs_msg {
 
 /*
  * Parses one message from buf. Returns the bytes it took (header + payload),
- * 0 if buf does not hold a whole message yet, or -EINVAL for one that can
- * never be valid: the connection gets one error reply, never a crash. With
- * -EINVAL, msg->hdr says which: a length over 4096 bytes, known from the
- * header alone (no message can be framed after it), or an unknown type,
- * told only once the whole message is in buf (the caller skips
- * XS_HEADER_SIZE + hdr.len bytes and carries on).
+ * 0 if buf does not hold a whole message yet, or -EINVAL, known from the
+ * header alone, for a length over 4096 bytes: no message can be framed after
+ * it, and Xen's xenstored answers it with nothing but the ring's error field.
+ * Any type is framed; xs_wire_known says whether it is a request at all.
  */
 long xs_wire_parse(const void *buf, size_t len, struct xs_msg *msg);
+/* Whether type is a request Xen's xenstored handles (else ENOSYS, before anything else). */
+bool xs_wire_known(uint32_t type);
 /* Splits msg's payload into its arguments for its type; -EINVAL if malformed. */
 int xs_wire_args(struct xs_msg *msg);
 /*

@@ -187,7 +187,7 @@ static void flush(struct conn *c)
 			if (n < 0) {
 				logmsg("dom%u broke its XenStore ring (response indices): disconnected",
 				       c->dom);
-				c->ring->error = XS_ERROR_COMM;
+				c->ring->error = XS_ERROR_RINGIDX;
 				c->dead = true;
 				return;
 			}
@@ -351,7 +351,11 @@ static void handle(struct conn *c, struct xs_msg *m)
 	unsigned long a, b;
 	int rc;
 
-	/* As Xen: privilege first, then the arguments. */
+	/* As Xen (xenstored_core.c process_message): is it a request, may c make it, its arguments. */
+	if (!xs_wire_known(h->type)) {
+		reply_err(c, h, ENOSYS);
+		return;
+	}
 	if (c->dom != 0 && xs_wire_privileged(h->type)) {
 		reply_err(c, h, EACCES);
 		return;
@@ -402,6 +406,11 @@ static void handle(struct conn *c, struct xs_msg *m)
 	case XS_TRANSACTION_START: {
 		uint32_t id;
 
+		/* None nested (xenstored_transaction.c): inside an open one EBUSY, an unknown one ENOENT. */
+		if (tx) {
+			rc = xs_transaction_open(store, c->dom, tx) ? -EBUSY : -ENOENT;
+			break;
+		}
 		rc = xs_transaction_start_conn(store, c->dom, c->id, &id);
 		if (!rc) {
 			snprintf(buf, sizeof(buf), "%u", id);
@@ -490,14 +499,8 @@ static bool handle_input(struct conn *c)
 		if (n == 0)
 			break;
 		if (n < 0) {
-			/* An unknown type (whole) is skipped; an oversized length leaves no frame to find. */
-			reply_err(c, &m.hdr, EINVAL);
-			if (m.hdr.len > XS_PAYLOAD_MAX) {
-				ok = false;
-				break;
-			}
-			off += XS_HEADER_SIZE + m.hdr.len;
-			continue;
+			ok = false; /* too long: no frame to find after it */
+			break;
 		}
 		handle(c, &m);
 		deliver_events();
@@ -512,12 +515,13 @@ static bool handle_input(struct conn *c)
 static void pump(struct conn *c)
 {
 	if (!handle_input(c)) {
+		/* As Xen's (xenstored_core.c handle_input): no reply, the ring's error says why. */
 		if (c->ring)
 			logmsg("dom%u sent a message longer than %u bytes: disconnected", c->dom,
 			       XS_PAYLOAD_MAX);
-		flush(c); /* the EINVAL reply goes first */
+		flush(c); /* the replies before it */
 		if (c->ring && !c->dead)
-			c->ring->error = XS_ERROR_COMM;
+			c->ring->error = XS_ERROR_PROTO;
 		c->dead = true;
 		return;
 	}
@@ -542,7 +546,7 @@ static void service_ring(struct conn *c)
 		n = xs_ring_read(c->ring, c->in + c->inlen, sizeof(c->in) - c->inlen);
 		if (n < 0) {
 			logmsg("dom%u broke its XenStore ring (request indices): disconnected", c->dom);
-			c->ring->error = XS_ERROR_COMM;
+			c->ring->error = XS_ERROR_RINGIDX;
 			c->dead = true;
 			break;
 		}

@@ -91,6 +91,7 @@ struct domain {
 	spinlock_t p2m_lock; /* changes to s2 after the domain is built */
 	u64 s2_table_pages; /* hypervisor pages its stage-2 tables take */
 	u64 s2_table_limit; /* 0: none (dom0) */
+	u64 max_mapped_gfn; /* the highest gfn mapped since it was built, beyond its banks */
 	u32 nr_banks;
 	struct mem_bank banks[DOMAIN_MAX_BANKS];
 	u64 mem_pages;

@@ -8,6 +8,7 @@
 #define ESRCH 3
 #define EINTR 4
 #define EIO 5
+#define ENXIO 6
 #define E2BIG 7
 #define ENOEXEC 8
 #define EBADF 9
@@ -21,10 +22,13 @@
 #define ENODEV 19
 #define EINVAL 22
 #define ENOSPC 28
+#define EDOM 33
 #define ERANGE 34
 #define ENOSYS 38
 #define ENOTEMPTY 39
 #define ENODATA 61
+#define EOVERFLOW 75
+#define EILSEQ 84
 #define EOPNOTSUPP 95
 
 /*

@@ -10,7 +10,7 @@
 struct domain;
 struct vcpu;
 
-enum evtchn_state { EVTCHN_FREE, EVTCHN_UNBOUND, EVTCHN_INTERDOMAIN, EVTCHN_VIRQ };
+enum evtchn_state { EVTCHN_FREE, EVTCHN_UNBOUND, EVTCHN_INTERDOMAIN, EVTCHN_VIRQ, EVTCHN_IPI };
 
 /* One port. 16 bytes, so a domain's 4096 ports take 64 KiB. */
 struct evtchn {

@@ -66,6 +66,44 @@ struct evtchn_bind_vcpu {
 	u32 vcpu; /* in */
 };
 
+/* A port that raises itself on vcpu: the guest's own IPI. */
+struct evtchn_bind_ipi {
+	u32 vcpu; /* in */
+	evtchn_port_t port; /* out */
+};
+
+struct evtchn_bind_pirq {
+	u32 pirq; /* in */
+	u32 flags; /* in */
+	evtchn_port_t port; /* out */
+};
+
+/* Close every port of dom. */
+struct evtchn_reset {
+	domid_t dom;
+};
+
+/* FIFO ABI (Domus offers the 2-level one only). */
+struct evtchn_init_control {
+	u64 control_gfn;
+	u32 offset;
+	u32 vcpu;
+	u8 link_bits; /* out */
+	u8 pad[7];
+};
+
+struct evtchn_expand_array {
+	u64 array_gfn;
+};
+
+struct evtchn_set_priority {
+	evtchn_port_t port;
+	u32 priority;
+};
+
+/* Bytes of the FIFO control block an init_control places in the guest's page. */
+#define EVTCHN_FIFO_CONTROL_BLOCK_SIZE 72
+
 #define EVTCHNSTAT_closed 0
 #define EVTCHNSTAT_unbound 1
 #define EVTCHNSTAT_interdomain 2
@@ -106,6 +144,12 @@ _Static_assert(sizeof(struct evtchn_unmask) == 4, "layout");
 _Static_assert(sizeof(struct evtchn_bind_vcpu) == 8, "layout");
 _Static_assert(__builtin_offsetof(struct evtchn_bind_vcpu, vcpu) == 4, "layout");
 _Static_assert(sizeof(struct evtchn_status) == 24, "layout");
+_Static_assert(sizeof(struct evtchn_bind_ipi) == 8, "layout");
+_Static_assert(sizeof(struct evtchn_bind_pirq) == 12, "layout");
+_Static_assert(sizeof(struct evtchn_reset) == 2, "layout");
+_Static_assert(sizeof(struct evtchn_init_control) == 24, "layout");
+_Static_assert(sizeof(struct evtchn_expand_array) == 8, "layout");
+_Static_assert(sizeof(struct evtchn_set_priority) == 8, "layout");
 _Static_assert(__builtin_offsetof(struct evtchn_status, port) == 4, "layout");
 _Static_assert(__builtin_offsetof(struct evtchn_status, status) == 8, "layout");
 _Static_assert(__builtin_offsetof(struct evtchn_status, vcpu) == 12, "layout");

@@ -53,6 +53,8 @@ struct grant_entry_v1 {
 #define GNTTABOP_get_version 10
 #define GNTTABOP_swap_grant_ref 11
 #define GNTTABOP_cache_flush 12
+/* The command's low 12 bits are the op; cache_flush alone keeps progress in the rest. */
+#define GNTTABOP_CMD_MASK 0xfffU
 
 /* gnttab_map_grant_ref.flags. On Arm only host_map, optionally readonly, is valid. */
 #define GNTMAP_device_map (1U << 0)
@@ -93,6 +95,30 @@ struct gnttab_unmap_grant_ref {
 	u64 host_addr; /* 0: whatever the handle maps */
 	u64 dev_bus_addr;
 	grant_handle_t handle;
+	s16 status; /* out */
+};
+
+/* GNTTABOP_unmap_and_replace has unmap_grant_ref's layout, dev_bus_addr read as new_addr. */
+
+/* GNTTABOP_setup_table: grow the table to nr_frames; where each frame is mapped goes to frame_list. */
+struct gnttab_setup_table {
+	domid_t dom;
+	u32 nr_frames;
+	s16 status; /* out */
+	u64 frame_list; /* guest handle: u64[nr_frames] */
+};
+
+/* GNTTABOP_get_status_frames (v2 only). */
+struct gnttab_get_status_frames {
+	u32 nr_frames;
+	domid_t dom;
+	s16 status; /* out */
+	u64 frame_list;
+};
+
+/* GNTTABOP_swap_grant_ref: two of the caller's entries trade places. */
+struct gnttab_swap_grant_ref {
+	grant_ref_t ref_a, ref_b;
 	s16 status; /* out */
 };
 
@@ -177,6 +203,12 @@ _Static_assert(sizeof(struct gnttab_get_version) == 8, "get_version is 8 bytes")
 _Static_assert(GT_OFF(gnttab_get_version, version) == 4, "layout");
 _Static_assert(sizeof(struct gnttab_cache_flush) == 16, "cache_flush is 16 bytes");
 _Static_assert(GT_OFF(gnttab_cache_flush, offset) == 8, "layout");
+_Static_assert(sizeof(struct gnttab_setup_table) == 24, "layout");
+_Static_assert(GT_OFF(gnttab_setup_table, status) == 8, "layout");
+_Static_assert(GT_OFF(gnttab_setup_table, frame_list) == 16, "layout");
+_Static_assert(sizeof(struct gnttab_get_status_frames) == 16, "layout");
+_Static_assert(GT_OFF(gnttab_get_status_frames, status) == 6, "layout");
+_Static_assert(sizeof(struct gnttab_swap_grant_ref) == 12, "layout");
 _Static_assert(GT_OFF(gnttab_cache_flush, length) == 10, "layout");
 _Static_assert(GT_OFF(gnttab_cache_flush, op) == 12, "layout");
 #undef GT_OFF

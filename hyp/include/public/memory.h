@@ -7,10 +7,19 @@
 
 #define XENMEM_increase_reservation 0
 #define XENMEM_decrease_reservation 1
+#define XENMEM_maximum_ram_page 2
+#define XENMEM_current_reservation 3 /* struct xen_memory_domain */
+#define XENMEM_maximum_reservation 4 /* struct xen_memory_domain */
 #define XENMEM_populate_physmap 6
 #define XENMEM_add_to_physmap 7
+#define XENMEM_exchange 11
+#define XENMEM_maximum_gpfn 14 /* struct xen_memory_domain */
 #define XENMEM_remove_from_physmap 15
+#define XENMEM_get_sharing_freed_pages 18
+#define XENMEM_get_sharing_shared_pages 19
 #define XENMEM_add_to_physmap_batch 23
+#define XENMEM_claim_pages 24 /* struct xen_memory_reservation */
+#define XENMEM_get_vnumainfo 26
 #define XENMEM_acquire_resource 28
 /* The low six bits of the command are the op; the rest is a continuation index. */
 #define MEMOP_CMD_MASK 0x3f
@@ -51,6 +60,24 @@ struct xen_add_to_physmap_batch {
 	u64 errs; /* guest handle: int[size] */
 };
 
+struct xen_memory_domain {
+	domid_t domid;
+};
+
+/* What XENMEM_get_vnumainfo reads first: the caller's array sizes and three guest handles. */
+struct xen_vnuma_topology_info {
+	domid_t domid;
+	u16 pad;
+	u32 nr_vnodes, nr_vcpus, nr_vmemranges;
+	u64 vdistance, vcpu_to_vnode, vmemrange;
+};
+
+/* XENMEM_exchange: extents in, extents out, how many were exchanged. */
+struct xen_memory_exchange {
+	struct xen_memory_reservation in, out;
+	u64 nr_exchanged;
+};
+
 struct xen_remove_from_physmap {
 	domid_t domid;
 	u16 pad[3];
@@ -62,5 +89,7 @@ _Static_assert(__builtin_offsetof(struct xen_memory_reservation, domid) == 24, "
 _Static_assert(sizeof(struct xen_add_to_physmap) == 24, "layout");
 _Static_assert(sizeof(struct xen_add_to_physmap_batch) == 32, "layout");
 _Static_assert(sizeof(struct xen_remove_from_physmap) == 16, "layout");
+_Static_assert(sizeof(struct xen_vnuma_topology_info) == 40, "layout");
+_Static_assert(sizeof(struct xen_memory_exchange) == 72, "layout");
 
 #endif

@@ -12,6 +12,7 @@
 #define SCHEDOP_remote_shutdown 4
 #define SCHEDOP_shutdown_code 5
 #define SCHEDOP_watchdog 6 /* struct sched_watchdog */
+#define SCHEDOP_pin_override 7 /* the hardware domain's only */
 
 #define SHUTDOWN_poweroff 0
 #define SHUTDOWN_reboot 1
@@ -37,6 +38,7 @@ struct sched_remote_shutdown {
 /* hvm_op */
 #define HVMOP_set_param 0
 #define HVMOP_get_param 1
+#define HVMOP_guest_request_vm_event 24
 
 struct xen_hvm_param {
 	domid_t domid;
@@ -50,6 +52,7 @@ struct xen_hvm_param {
 #define HVM_PARAM_STORE_EVTCHN 2
 #define HVM_PARAM_CONSOLE_PFN 17
 #define HVM_PARAM_CONSOLE_EVTCHN 18
+#define HVM_PARAM_MONITOR_RING_PFN 28
 #define HVM_NR_PARAMS 39
 
 /* vm_assist */
@@ -60,6 +63,25 @@ struct xen_hvm_param {
 /* console_io */
 #define CONSOLEIO_write 0
 #define CONSOLEIO_read 1
+
+/* domctl and sysctl: Xen's toolstack interfaces, which Domus does not offer (domus_ctl.h is its own) */
+#define XEN_DOMCTL_INTERFACE_VERSION 0x15
+#define XEN_SYSCTL_INTERFACE_VERSION 0x15
+#define XEN_DOMCTL_createdomain 1
+#define XEN_DOMCTL_getdomaininfo 5
+#define XEN_DOMCTL_assign_device 37
+#define XEN_DOMCTL_test_assign_device 45
+#define XEN_DOMCTL_deassign_device 47
+#define XEN_DOMCTL_vm_event_op 56
+
+/* What every domctl starts with; the whole struct is 144 bytes (a sysctl's 136: no domain). */
+struct xen_domctl_head {
+	u32 cmd;
+	u32 interface_version;
+	domid_t domain;
+};
+#define XEN_DOMCTL_SIZE 144
+#define XEN_SYSCTL_SIZE 136
 
 /* platform_op */
 #define XENPF_INTERFACE_VERSION 0x03000001

@@ -14,6 +14,7 @@
 
 #define __HYPERVISOR_platform_op 7
 #define __HYPERVISOR_memory_op 12
+#define __HYPERVISOR_multicall 13
 #define __HYPERVISOR_xen_version 17
 #define __HYPERVISOR_console_io 18
 #define __HYPERVISOR_grant_table_op 20
@@ -26,8 +27,18 @@
 #define __HYPERVISOR_sysctl 35
 #define __HYPERVISOR_domctl 36
 #define __HYPERVISOR_dm_op 41
+#define __HYPERVISOR_hypfs_op 42
 /* Domus' own toolstack interface (Xen leaves 48..55 for arch/out-of-tree use). */
 #define __HYPERVISOR_domus_ctl 55
+
+/* One call of a multicall: its number, its result, its arguments (Xen passes the first five). */
+struct multicall_entry {
+	u64 op;
+	s64 result;
+	u64 args[6];
+};
+
+_Static_assert(sizeof(struct multicall_entry) == 64, "layout");
 
 #define DOMID_FIRST_RESERVED 0x7FF0U
 #define DOMID_SELF 0x7FF0U
