@@ -303,8 +303,13 @@ static long do_event_channel_op(struct vcpu *v, int cmd, vaddr_t arg)
 	return rc;
 }
 
-/* Elements of a grant-table batch handled between two preemption points. */
+/*
+ * Elements of a grant-table batch handled between two preemption points; a
+ * cache flush may look through all of a domain's 16,384 mapping records for
+ * its frame, so it goes a few at a time.
+ */
 #define GNTTAB_BATCH 128
+#define GNTTAB_FLUSH_BATCH 4
 
 /* An array of count elements, each copied in, handled and copied back with its status. */
 static long do_grant_table_op(struct vcpu *v, u32 cmd, vaddr_t uop, u64 count)
@@ -339,7 +344,7 @@ static long do_grant_table_op(struct vcpu *v, u32 cmd, vaddr_t uop, u64 count)
 	for (u64 i = 0; i < count; i++) {
 		vaddr_t at = uop + i * (u64)size;
 
-		if (i == GNTTAB_BATCH) {
+		if (i == (cmd == GNTTABOP_cache_flush ? GNTTAB_FLUSH_BATCH : GNTTAB_BATCH)) {
 			/* The rest: the same op on the elements not done yet. */
 			v->regs.x[1] = at;
 			v->regs.x[2] = count - i;
