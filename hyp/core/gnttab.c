@@ -422,28 +422,28 @@ static void unclaim(struct gnttab_domain *gt, u32 h)
 	spin_unlock(&gt->maptrack_lock);
 }
 
-/* Whether claimed mapping h is still in ld's map where it was put. */
-static bool still_mapped(struct domain *ld, const struct maptrack_entry *m)
+/*
+ * Takes claimed mapping h out of ld's map, if it is still there where it was
+ * put: one step under the map's lock (p2m_unmap_foreign), so that whatever
+ * another vCPU put at that gfn meanwhile (shared_info over it, say) stays.
+ * 0, or -ENOENT if the gfn holds something else now.
+ */
+static int unmap_from_p2m(struct domain *ld, const struct maptrack_entry *m)
 {
-	enum p2m_type type;
-	paddr_t pa;
-
-	return !p2m_lookup(ld, m->gfn, &pa, &type) && pa == m->pa &&
-	       (type == P2M_FOREIGN_RO || type == P2M_FOREIGN_RW);
+	return p2m_unmap_foreign(ld, m->gfn, m->pa);
 }
 
 /*
- * Undoes mapping h (MAP_BUSY, so it is ours alone). The mapping comes out of
- * the p2m (whose unmap returns with the TLBs invalidated) before the pin
- * goes, so the granter cannot revoke a frame we still map. If the guest already removed it by other means, the gfn may now hold
- * something else, which stays.
+ * Ends mapping h (MAP_BUSY, so it is ours alone): out of the p2m (whose unmap
+ * returns with the TLBs invalidated) before the pin goes, so the granter
+ * cannot revoke a frame we still map. If the guest replaced it by other
+ * means, the gfn now holds something else, which stays.
  */
 static void release_map(struct domain *ld, struct gnttab_domain *lgt, u32 h)
 {
 	struct maptrack_entry *m = maptrack(lgt, h);
 
-	if (still_mapped(ld, m))
-		p2m_unmap_page(ld, m->gfn);
+	unmap_from_p2m(ld, m);
 	unpin(m->granter, m->ref, m->readonly);
 	handle_put(lgt, h);
 }
@@ -539,15 +539,20 @@ static s16 map_ref(struct domain *ld, struct gnttab_map_grant_ref *op)
  */
 static s16 unmap_ref(struct domain *ld, struct gnttab_unmap_grant_ref *op)
 {
+	struct maptrack_entry *m;
 	s16 rc = claim(ld->gnttab, op->handle, op->host_addr);
 
-	if (rc == GNTST_okay && !still_mapped(ld, maptrack(ld->gnttab, op->handle))) {
+	if (rc != GNTST_okay)
+		return rc;
+	m = maptrack(ld->gnttab, op->handle);
+	/* Replaced at its gfn: it stays, pinned, until the domain ends (as Xen). */
+	if (unmap_from_p2m(ld, m)) {
 		unclaim(ld->gnttab, op->handle);
 		return GNTST_general_error;
 	}
-	if (rc == GNTST_okay)
-		release_map(ld, ld->gnttab, op->handle);
-	return rc;
+	unpin(m->granter, m->ref, m->readonly);
+	handle_put(ld->gnttab, op->handle);
+	return GNTST_okay;
 }
 
 /*

@@ -84,20 +84,10 @@ static int place_shared_page(struct domain *d, u64 *where, u64 gfn, paddr_t pa)
 
 	if (*where != GFN_NONE)
 		return -EBUSY;
-	if (p2m_lookup(d, gfn, &old, &type) == 0) {
-		if (type == P2M_MMIO) /* a device of dom0's stays where it is */
-			return -EBUSY;
-		rc = p2m_unmap_page(d, gfn);
-		if (rc)
-			return rc;
-	}
-	rc = p2m_map_page(d, gfn, pa, P2M_SHARED);
-	if (rc) {
-		/* Only for want of a table page: put back what was there, if it fits again. */
-		if (type != P2M_NONE)
-			p2m_map_page(d, gfn, old, type);
+	/* In one step: another vCPU's change to gfn (a grant map, say) cannot come in between. */
+	rc = p2m_replace_page(d, gfn, pa, P2M_SHARED, &old, &type);
+	if (rc)
 		return rc;
-	}
 	if (type == P2M_SHARED)
 		forget_shared_gfn(d, gfn);
 	*where = gfn;

@@ -41,6 +41,47 @@ int p2m_lookup(struct domain *d, u64 gfn, paddr_t *pa, enum p2m_type *type)
 	return 0;
 }
 
+/* Stage-2 attributes of a p2m type; 0 for one that cannot be mapped by hand. */
+static u64 attrs_of(enum p2m_type type)
+{
+	switch (type) {
+	case P2M_RAM:
+		return PGT_RWX;
+	case P2M_SHARED:
+	case P2M_FOREIGN_RW:
+	case P2M_MAP_FOREIGN:
+		return PGT_RW | PGT_SW(type);
+	case P2M_FOREIGN_RO:
+		return PGT_R | PGT_SW(type);
+	default:
+		return 0;
+	}
+}
+
+int p2m_replace_page(struct domain *d, u64 gfn, paddr_t pa, enum p2m_type type, paddr_t *old_pa,
+		     enum p2m_type *old_type)
+{
+	u64 attrs = attrs_of(type), old_attrs;
+	int rc;
+
+	*old_type = P2M_NONE;
+	if (!attrs || gfn >> (64 - PAGE_SHIFT) || (gfn << PAGE_SHIFT) >> d->s2.ia_bits)
+		return -EINVAL;
+	spin_lock(&d->p2m_lock);
+	if (pgtable_lookup(&d->s2, gfn << PAGE_SHIFT, old_pa, &old_attrs) == 0) {
+		*old_pa &= PAGE_MASK;
+		*old_type = type_of(old_attrs);
+	}
+	if (*old_type == P2M_MMIO)
+		rc = -EBUSY; /* a device stays where it is */
+	else
+		rc = pgtable_replace_page(&d->s2, gfn << PAGE_SHIFT, pa, attrs);
+	if (!rc && gfn > d->max_mapped_gfn)
+		__atomic_store_n(&d->max_mapped_gfn, gfn, __ATOMIC_RELAXED);
+	spin_unlock(&d->p2m_lock);
+	return rc;
+}
+
 int p2m_map_page(struct domain *d, u64 gfn, paddr_t pa, enum p2m_type type)
 {
 	u64 attrs;
@@ -82,6 +123,26 @@ int p2m_unmap_page(struct domain *d, u64 gfn)
 		return -ENOENT;
 	spin_lock(&d->p2m_lock);
 	rc = pgtable_lookup(&d->s2, gfn << PAGE_SHIFT, NULL, NULL);
+	if (!rc)
+		rc = pgtable_unmap(&d->s2, gfn << PAGE_SHIFT, PAGE_SIZE);
+	spin_unlock(&d->p2m_lock);
+	return rc;
+}
+
+int p2m_unmap_foreign(struct domain *d, u64 gfn, paddr_t pa)
+{
+	enum p2m_type type;
+	paddr_t now;
+	u64 attrs;
+	int rc;
+
+	if (gfn >> (64 - PAGE_SHIFT))
+		return -ENOENT;
+	spin_lock(&d->p2m_lock);
+	rc = pgtable_lookup(&d->s2, gfn << PAGE_SHIFT, &now, &attrs);
+	type = rc ? P2M_NONE : type_of(attrs);
+	if (!rc && ((now & PAGE_MASK) != pa || (type != P2M_FOREIGN_RO && type != P2M_FOREIGN_RW)))
+		rc = -ENOENT;
 	if (!rc)
 		rc = pgtable_unmap(&d->s2, gfn << PAGE_SHIFT, PAGE_SIZE);
 	spin_unlock(&d->p2m_lock);

@@ -245,6 +245,8 @@ void cases_console(void);
 void cases_console_last(void);
 void cases_xenstore(void);
 void cases_xenstore_last(void);
+/* Stage-2 tables run out, then a split; p2m changes racing grant maps from two vCPUs. */
+void cases_stage2(void);
 /* "fuzz seed=S calls=N" on the command line: random hypercalls instead of the cases. */
 void fuzz_main(const char *bootargs);
 

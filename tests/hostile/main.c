@@ -99,6 +99,7 @@ void hostile_main(u64 fdt)
 	AREA("event channels", cases_evtchn(SHARED_INFO_GFN));
 	AREA("sched_op", cases_sched());
 	AREA("PSCI and SMP", cases_psci());
+	AREA("stage-2 tables and p2m races", cases_stage2());
 	AREA("system registers", cases_sysreg());
 	AREA("MMIO and aborts", cases_mmio());
 	AREA("console", cases_console());

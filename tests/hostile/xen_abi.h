@@ -22,6 +22,7 @@
 #define ESRCH 3
 #define ENXIO 6
 #define E2BIG 7
+#define ENOMEM 12
 #define EFAULT 14
 #define EBUSY 16
 #define EEXIST 17

@@ -108,6 +108,16 @@ int p2m_unmap_page(struct domain *d, u64 gfn)
 	return 0;
 }
 
+int p2m_unmap_foreign(struct domain *d, u64 gfn, paddr_t pa)
+{
+	struct slot *s = slot(d, gfn);
+
+	if (!s || s->pa != pa || (s->type != P2M_FOREIGN_RO && s->type != P2M_FOREIGN_RW))
+		return -ENOENT;
+	s->type = P2M_NONE;
+	return 0;
+}
+
 void *p2m_frame_va(paddr_t pa)
 {
 	for (int i = 0; i < 2; i++)

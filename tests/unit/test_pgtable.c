@@ -742,6 +742,48 @@ static void test_enomem_during_unmap_split_keeps_every_translation(void **state)
 	assert_int_equal(pgtable_lookup(&pt, GiB(1) + KiB(8), &pa, NULL), 0);
 }
 
+static void test_replacing_a_page_of_a_2mib_block_splits_it_and_swaps_the_leaf(void **state)
+{
+	u64 ia = MiB(6), pa0 = 0x80600000ULL, at = ia + KiB(4) * 5, pa;
+	u64 attrs;
+
+	new_table(PGT_STAGE2, 39);
+	assert_int_equal(pgtable_map(&pt, ia, pa0, MiB(2), PGT_RWX), 0);
+	assert_int_equal(pgtable_replace_page(&pt, at, 0x90000000ULL, PGT_R | PGT_SW(3)), 0);
+	assert_int_equal(pgtable_lookup(&pt, at, &pa, &attrs), 0);
+	assert_int_equal(pa, 0x90000000ULL);
+	assert_int_equal(attrs, PGT_R | PGT_SW(3));
+	/* The rest of the block still translates as it did. */
+	assert_int_equal(pgtable_lookup(&pt, at + KiB(4), &pa, &attrs), 0);
+	assert_int_equal(pa, pa0 + (at + KiB(4) - ia));
+	assert_int_equal(attrs, PGT_RWX);
+	/* Replacing the page again swaps the leaf in place: no table comes or goes. */
+	mm.nev = 0;
+	assert_int_equal(pgtable_replace_page(&pt, at, 0x91000000ULL, PGT_RW), 0);
+	assert_int_equal(count_events(EV_ALLOC) + count_events(EV_FREE), 0);
+	assert_int_equal(pgtable_lookup(&pt, at, &pa, NULL), 0);
+	assert_int_equal(pa, 0x91000000ULL);
+}
+
+static void test_replacing_where_nothing_is_maps_and_enomem_changes_nothing(void **state)
+{
+	u64 pa;
+
+	new_table(PGT_STAGE2, 39);
+	assert_int_equal(pgtable_replace_page(&pt, GiB(3), 0x90000000ULL, PGT_RW), 0);
+	assert_int_equal(pgtable_lookup(&pt, GiB(3), &pa, NULL), 0);
+	assert_int_equal(pa, 0x90000000ULL);
+	/* A page inside a 1 GiB block needs two new tables: with one, nothing changes. */
+	assert_int_equal(pgtable_map(&pt, GiB(1), GiB(2), GiB(1), PGT_RW), 0);
+	mm.fail_at = mm.allocs + 1;
+	assert_int_equal(pgtable_replace_page(&pt, GiB(1) + KiB(4), 0x92000000ULL, PGT_RW), -ENOMEM);
+	assert_int_equal(pgtable_lookup(&pt, GiB(1) + KiB(4), &pa, NULL), 0);
+	assert_int_equal(pa, GiB(2) + KiB(4));
+	mm.fail_at = -1;
+	assert_int_equal(pgtable_replace_page(&pt, ~0ULL & ~(KiB(4) - 1), 0x90000000ULL, PGT_RW), -EINVAL);
+	assert_int_equal(pgtable_replace_page(&pt, GiB(3), 0x90000001ULL, PGT_RW), -EINVAL);
+}
+
 static void test_destroy_frees_every_table_page(void **state)
 {
 	new_table(PGT_STAGE1_EL2, 48);
@@ -781,6 +823,10 @@ int main(void)
 		cmocka_unit_test_teardown(test_enomem_during_map_leaves_the_tables_as_they_were,
 					  teardown),
 		cmocka_unit_test_teardown(test_enomem_during_unmap_split_keeps_every_translation,
+					  teardown),
+		cmocka_unit_test_teardown(test_replacing_a_page_of_a_2mib_block_splits_it_and_swaps_the_leaf,
+					  teardown),
+		cmocka_unit_test_teardown(test_replacing_where_nothing_is_maps_and_enomem_changes_nothing,
 					  teardown),
 		cmocka_unit_test_teardown(test_destroy_frees_every_table_page, teardown),
 	};

@@ -413,6 +413,43 @@ int pgtable_unmap(struct pgtable *pt, u64 ia, u64 size)
 	return 0;
 }
 
+int pgtable_replace_page(struct pgtable *pt, u64 ia, paddr_t pa, u64 attrs)
+{
+	u64 *table = pt->root;
+	int level = pt->start_level, rc = check_range(pt, ia, PAGE_SIZE);
+
+	if (rc)
+		return rc;
+	if (!IS_ALIGNED(pa, PAGE_SIZE) || pa >= (1ULL << PA_BITS) ||
+	    !(attrs & (PGT_R | PGT_W)) || (attrs & ~(u64)PGT_ATTR_ALL))
+		return -EINVAL;
+	/* A block holding the page becomes tables first: that cannot change a translation. */
+	rc = split_at(pt, ia);
+	if (!rc && ia + PAGE_SIZE < (1ULL << pt->ia_bits))
+		rc = split_at(pt, ia + PAGE_SIZE);
+	if (rc)
+		return rc;
+	for (;;) {
+		u64 *ep = &table[level_index(ia, level)];
+		u64 d = *ep;
+
+		if (level == 3) {
+			/* The leaf in place, break-before-make: no table page comes or goes. */
+			if (desc_valid(d)) {
+				set_desc(ep, 0);
+				tlb_inval(pt, ia, level);
+			}
+			publish_barrier();
+			set_desc(ep, pa | leaf_attrs(pt, attrs) | DESC_TYPE_TABLE);
+			return 0;
+		}
+		if (!desc_is_table(d, level))
+			return pgtable_map(pt, ia, pa, PAGE_SIZE, attrs); /* a hole this high up */
+		table = table_va(pt, d);
+		level++;
+	}
+}
+
 int pgtable_lookup(const struct pgtable *pt, u64 ia, paddr_t *pa, u64 *attrs)
 {
 	const u64 *table = pt->root;

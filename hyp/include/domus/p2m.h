@@ -28,6 +28,19 @@ int p2m_lookup(struct domain *d, u64 gfn, paddr_t *pa, enum p2m_type *type);
  * is mapped there, -EINVAL if gfn is outside the guest-physical space.
  */
 int p2m_map_page(struct domain *d, u64 gfn, paddr_t pa, enum p2m_type type);
+/*
+ * Maps pa at gfn whatever is there, in one hold of the map's lock, so no
+ * other vCPU's change to gfn comes in between; what was there (P2M_NONE for a
+ * hole) is reported for the caller to account for. -EBUSY over a device,
+ * -ENOMEM for want of a table page (nothing changes then), -EINVAL.
+ */
+int p2m_replace_page(struct domain *d, u64 gfn, paddr_t pa, enum p2m_type type, paddr_t *old_pa,
+		     enum p2m_type *old_type);
+/*
+ * Unmaps the grant mapping of frame pa at gfn, checked and done in one hold
+ * of the map's lock: -ENOENT if gfn holds anything else now (that stays).
+ */
+int p2m_unmap_foreign(struct domain *d, u64 gfn, paddr_t pa);
 /* Unmaps gfn; -ENOENT if nothing was mapped. */
 int p2m_unmap_page(struct domain *d, u64 gfn);
 /*

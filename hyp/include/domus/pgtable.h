@@ -54,6 +54,12 @@ int pgtable_init(struct pgtable *pt, enum pgtable_stage stage, int ia_bits,
  * range beyond ia_bits, no permission bits).
  */
 int pgtable_map(struct pgtable *pt, u64 ia, paddr_t pa, u64 size, u64 attrs);
+/*
+ * Maps one page at ia to pa whatever was mapped there, in one step: a block
+ * around it is split first (-ENOMEM changes nothing), then the leaf is
+ * swapped in place, so that no walker sees anything but the old or the new.
+ */
+int pgtable_replace_page(struct pgtable *pt, u64 ia, paddr_t pa, u64 attrs);
 /* Unmaps a range, splitting blocks where it cuts them; unmapped parts are fine. */
 int pgtable_unmap(struct pgtable *pt, u64 ia, u64 size);
 /* Translates one address: 0 with pa and attrs filled in, or -ENOENT. */
