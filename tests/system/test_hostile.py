@@ -6,7 +6,7 @@ bystander must carry on, and every page and XenStore node must come back."""
 import re
 
 from test_dom0 import boot_dom0, number
-from test_domu import DETACH, attach, detach, free_pages, guest_run, write_config, xenstore_nodes
+from test_domu import attach, detach, free_pages, guest_run, write_config, xenstore_nodes
 
 VERDICT = r"hostile: (\d+) cases, (\d+) failed"
 CLOSED = "domus: the console of 'hostile' closed"
@@ -121,8 +121,7 @@ def test_pausing_and_destroying_a_guest_in_a_psci_cpu_on_off_race_hangs_nothing(
     m.send("domus console race\n")
     m.wait_for("hostile: PSCI race phase", timeout=120)
     m.wait_for(r"hostile: race round \d+", timeout=120)
-    m.send(DETACH)
-    m.wait_for(r"~ # ", timeout=30)
+    detach(m)
     rounds = race_rounds(m, "race")
     for _ in range(8):
         m.run("domus pause race", timeout=30)
