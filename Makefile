@@ -15,7 +15,10 @@ HOSTCC ?= gcc
 PYTHON := /usr/bin/python3
 B := build
 
-HYP_SRCS := $(sort $(wildcard hyp/arch/arm64/*.c hyp/arch/arm64/*.S \
+# The architecture Domus is built for: its code and headers are hyp/arch/$(ARCH), reached from the
+# core only through hyp/include/domus/arch.h (`make check-layout`).
+ARCH ?= arm64
+HYP_SRCS := $(sort $(wildcard hyp/arch/$(ARCH)/*.c hyp/arch/$(ARCH)/*.S \
 	hyp/core/*.c hyp/lib/*.c hyp/drivers/*.c))
 HYP_OBJS := $(patsubst %,$(B)/%.o,$(HYP_SRCS))
 
@@ -28,11 +31,11 @@ HYP_CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-ffreestanding -fno-builtin -nostdinc -isystem $(CC_INCLUDE) \
 	-fpie -fno-plt -fvisibility=hidden -fno-stack-protector -fno-omit-frame-pointer \
 	-mgeneral-regs-only -mstrict-align -mno-outline-atomics -march=armv8-a \
-	-Ihyp/arch/arm64/include -Ihyp/include -MMD -MP
+	-Ihyp/arch/$(ARCH)/include -Ihyp/include -MMD -MP
 HYP_LDFLAGS := -pie --no-dynamic-linker -z norelro -z noexecstack --no-warn-rwx-segments \
-	-nostdlib -T hyp/arch/arm64/domus.lds
+	-nostdlib -T hyp/arch/$(ARCH)/domus.lds
 
-.PHONY: all run test unit races system bench guest tools deps deps-host clean size fuzz fuzz-guest fresh-check
+.PHONY: all run test check-layout unit races system bench guest tools deps deps-host clean size fuzz fuzz-guest fresh-check
 all: $(B)/domus.img
 
 # Whatever a cross tool or a host test builds waits for the packages it needs: `deps` installs
@@ -49,7 +52,7 @@ $(B)/%.S.o: %.S
 	@echo "  AS      $<"
 	@$(CC) $(HYP_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
 
-$(B)/domus.elf: $(HYP_OBJS) hyp/arch/arm64/domus.lds
+$(B)/domus.elf: $(HYP_OBJS) hyp/arch/$(ARCH)/domus.lds
 	$(LD) $(HYP_LDFLAGS) $(HYP_OBJS) -o $@
 
 $(B)/domus.img: $(B)/domus.elf
@@ -108,14 +111,15 @@ $(B)/hostile/hostile.img: $(B)/hostile/guest.elf
 # $(B)/unit/tsan/test_*; `make unit` runs both.
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/test_*.c))
 UNIT_BASE_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter -DHOST_TEST \
-	-Ihyp/arch/fake/include -Ihyp/arch/fake -Ihyp/include -Itests/unit -Itools \
+	-Ihyp/arch/fake/include -Ihyp/arch/fake -Ihyp/arch/arm64/include -Ihyp/include -Itests/unit -Itools \
 	-fno-omit-frame-pointer
 UNIT_CFLAGS := $(UNIT_BASE_CFLAGS) -fsanitize=address,undefined
 # TSan does not model fences (the core's stage-2 publish and wall-clock seqlock use them).
 TSAN_CFLAGS := $(UNIT_BASE_CFLAGS) -fsanitize=thread -Wno-tsan
 
 CORE_SRCS := $(filter-out hyp/lib/printf.c,$(sort $(wildcard hyp/core/*.c hyp/lib/*.c))) \
-	hyp/arch/arm64/pgtable.c hyp/arch/arm64/vgic.c $(sort $(wildcard hyp/arch/fake/*.c))
+	hyp/arch/arm64/pgtable.c hyp/arch/arm64/stage2.c hyp/arch/arm64/vgic.c \
+	$(sort $(wildcard hyp/arch/fake/*.c))
 CORE_ASAN_OBJS := $(patsubst %.c,$(B)/unit/asan/%.o,$(CORE_SRCS))
 CORE_TSAN_OBJS := $(patsubst %.c,$(B)/unit/tsan/%.o,$(CORE_SRCS))
 CORE_LINK := -pthread -Wl,--wrap=palloc_alloc,--wrap=palloc_free
@@ -239,8 +243,14 @@ system: all guest
 	$(PYTHON) -m pytest -v tests/system $(PYTEST_ARGS)
 
 test: deps all
+	$(MAKE) check-layout
 	$(MAKE) unit
 	$(MAKE) system
+
+# The core calls the arch only through hyp/include/domus/arch.h, no generic header includes an
+# arch one, and the core does not reach into the arch's state (scripts/check-layout.py).
+check-layout: $(B)/domus.elf
+	@$(PYTHON) scripts/check-layout.py $(B) $(ARCH) $(CROSS)nm
 
 # Random hypercalls from a 2-vCPU domU (tests/hostile/fuzz.c), 10^6 a vCPU by default; not in
 # CI. FUZZ_GUEST_ARGS="--seeds 1,2,3 --calls 200000" changes the run.

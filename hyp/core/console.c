@@ -4,6 +4,7 @@
 #include <domus/console.h>
 #include <domus/domain.h>
 #include <domus/printk.h>
+#include <domus/sched.h>
 #include <domus/spinlock.h>
 #include <domus/string.h>
 #include <public/xen.h>
@@ -197,4 +198,18 @@ void console_rx_interrupt(void)
 
 	while ((c = uart_getc()) >= 0)
 		handle_input((char)c);
+}
+
+/* A bug in Domus itself (never a guest's doing): say what, then the arch shows where and stops. */
+void panic(const char *fmt, ...)
+{
+	struct pcpu *p = arch_this_pcpu();
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	printk("PANIC on CPU %u: %s\n", p ? p->id : 0, msg);
+	arch_panic_halt(msg);
 }

@@ -61,7 +61,7 @@ struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_
 	struct domain *d;
 	bool arch_ready = false;
 
-	if (!nr_vcpus || nr_spis > VGIC_MAX_SPIS)
+	if (!nr_vcpus)
 		return NULL;
 	d = mm_zalloc(sizeof(*d));
 	if (!d)
@@ -74,14 +74,13 @@ struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_
 	d->cntvoff = arch_counter();
 	d->nr_vcpus = nr_vcpus;
 	d->vcpus = mm_zalloc(nr_vcpus * sizeof(*d->vcpus));
-	d->vgic.spis = nr_spis ? mm_zalloc(nr_spis * sizeof(struct vgic_irq)) : NULL;
 	d->shared_info = mm_alloc_pages(1);
 	d->shared_info_gfn = GFN_NONE;
 	for (u32 i = 0; i < GNTTAB_DEFAULT_MAX_FRAMES; i++)
 		d->gnttab_gfn[i] = GFN_NONE;
-	if (!d->vcpus || (nr_spis && !d->vgic.spis) || !d->shared_info)
+	if (!d->vcpus || !d->shared_info)
 		goto fail;
-	if (arch_domain_init(d))
+	if (arch_domain_init(d, nr_spis))
 		goto fail;
 	arch_ready = true;
 	if (gnttab_domain_init(d, GNTTAB_DEFAULT_MAX_FRAMES))
@@ -101,7 +100,6 @@ struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_
 			v->vcpu_info = &d->shared_info->vcpu_info[i];
 		sched_add_vcpu(v, i % nr_pcpus);
 	}
-	d->vgic.nr_spis = nr_spis;
 	if (evtchn_domain_init(d))
 		goto fail;
 	return d;
@@ -114,7 +112,6 @@ fail:
 		for (u32 i = 0; i < nr_vcpus; i++)
 			mm_free(d->vcpus[i], sizeof(struct vcpu));
 	mm_free(d->vcpus, nr_vcpus * sizeof(*d->vcpus));
-	mm_free(d->vgic.spis, nr_spis * sizeof(struct vgic_irq));
 	if (d->shared_info)
 		mm_free_pages(d->shared_info, 1);
 	mm_free(d, sizeof(*d));
@@ -136,10 +133,8 @@ void domain_publish(struct domain *d)
 /* Called once the vGIC's addresses are known; vCPUs get their GIC state. */
 void domain_init_vcpus(struct domain *d)
 {
-	for (u32 i = 0; i < d->nr_vcpus; i++) {
-		vgic_cpu_init(d->vcpus[i]);
+	for (u32 i = 0; i < d->nr_vcpus; i++)
 		arch_vcpu_init(d->vcpus[i]);
-	}
 }
 
 int domain_add_memory(struct domain *d, ipa_t ipa, paddr_t pa, u64 size)
@@ -148,7 +143,7 @@ int domain_add_memory(struct domain *d, ipa_t ipa, paddr_t pa, u64 size)
 
 	if (d->nr_banks == DOMAIN_MAX_BANKS)
 		return -ENOSPC;
-	rc = arch_domain_map(d, ipa, pa, size, PGT_RWX);
+	rc = arch_s2_map(d, ipa, pa, size, S2_RWX);
 	if (rc)
 		return rc;
 	d->banks[d->nr_banks++] = (struct mem_bank){ ipa, pa, size };
@@ -356,9 +351,7 @@ struct foreign_sweep {
 static void note_foreign(void *ctx, u64 ia, paddr_t pa, u64 size, u64 attrs)
 {
 	struct foreign_sweep *s = ctx;
-	u64 sw = (attrs & PGT_SW_MASK) >> PGT_SW_SHIFT;
-
-	if (sw == P2M_MAP_FOREIGN && s->n < ARRAY_SIZE(s->gfns) && owns_frame(s->owner, pa))
+	if (S2_TYPE_OF(attrs) == P2M_MAP_FOREIGN && s->n < ARRAY_SIZE(s->gfns) && owns_frame(s->owner, pa))
 		s->gfns[s->n++] = ia >> PAGE_SHIFT;
 }
 
@@ -376,7 +369,7 @@ static void unmap_foreign_views(struct domain *d)
 		do {
 			s.n = 0;
 			spin_lock(&o->p2m_lock);
-			pgtable_walk(&o->s2, note_foreign, &s);
+			arch_s2_walk(o, note_foreign, &s);
 			spin_unlock(&o->p2m_lock);
 			for (u32 i = 0; i < s.n; i++)
 				p2m_unmap_page(o, s.gfns[i]);
@@ -426,7 +419,6 @@ int domain_destroy(struct domain *d)
 	for (u32 i = 0; i < d->nr_vcpus; i++)
 		mm_free(d->vcpus[i], sizeof(struct vcpu));
 	mm_free(d->vcpus, d->nr_vcpus * sizeof(*d->vcpus));
-	mm_free(d->vgic.spis, d->vgic.nr_spis * sizeof(struct vgic_irq));
 	mm_free_pages(d->shared_info, 1);
 	mm_free(d, sizeof(*d));
 	return 0;

@@ -204,8 +204,8 @@ static long do_console_io(struct vcpu *v, int cmd, u64 count, vaddr_t buf)
 			u64 n = MIN(count - done, sizeof(chunk));
 
 			if (done == CONSOLEIO_BATCH) {
-				v->regs.x[1] = count - done;
-				v->regs.x[2] = buf + done;
+				arch_call_set_arg(&v->arch, 1, count - done);
+				arch_call_set_arg(&v->arch, 2, buf + done);
 				return -ERESTART;
 			}
 			if (copy_from_guest(v, chunk, buf + done, n))
@@ -346,8 +346,8 @@ static long do_grant_table_op(struct vcpu *v, u32 cmd, vaddr_t uop, u64 count)
 
 		if (i == (cmd == GNTTABOP_cache_flush ? GNTTAB_FLUSH_BATCH : GNTTAB_BATCH)) {
 			/* The rest: the same op on the elements not done yet. */
-			v->regs.x[1] = at;
-			v->regs.x[2] = count - i;
+			arch_call_set_arg(&v->arch, 1, at);
+			arch_call_set_arg(&v->arch, 2, count - i);
 			return -ERESTART;
 		}
 		if (copy_from_guest(v, buf, at, (u64)size))
@@ -363,6 +363,21 @@ static long do_grant_table_op(struct vcpu *v, u32 cmd, vaddr_t uop, u64 count)
 
 static long do_multicall(struct vcpu *v, vaddr_t list, u64 nr);
 
+/* A call has six arguments at most (Xen's multicall_entry has room for six). */
+#define CALL_ARGS 6
+
+static void get_call_args(const struct vcpu *v, u64 args[CALL_ARGS])
+{
+	for (unsigned int i = 0; i < CALL_ARGS; i++)
+		args[i] = arch_call_arg(&v->arch, i);
+}
+
+static void set_call_args(struct vcpu *v, const u64 args[CALL_ARGS])
+{
+	for (unsigned int i = 0; i < CALL_ARGS; i++)
+		arch_call_set_arg(&v->arch, i, args[i]);
+}
+
 /*
  * One call, number nr, its arguments in x0..x4 (a lone HVC's, or a multicall
  * entry's while it runs). Arguments are cast to the widths of Xen's
@@ -371,8 +386,9 @@ static long do_multicall(struct vcpu *v, vaddr_t list, u64 nr);
  */
 static long hypercall_call(struct vcpu *v, u64 nr)
 {
-	u64 *x = v->regs.x;
+	u64 x[CALL_ARGS];
 
+	get_call_args(v, x);
 	switch (nr) {
 	case __HYPERVISOR_xen_version:
 		return do_xen_version(v, (int)x[0], x[1]);
@@ -422,11 +438,11 @@ static long hypercall_call(struct vcpu *v, u64 nr)
  */
 static long do_multicall(struct vcpu *v, vaddr_t list, u64 nr)
 {
-	u64 saved[6];
+	u64 saved[CALL_ARGS];
 	long rc = 0;
 	u64 i;
 
-	memcpy(saved, v->regs.x, sizeof(saved));
+	get_call_args(v, saved);
 	for (i = 0; i < nr && !rc; i++) {
 		struct multicall_entry e;
 		vaddr_t at = list + i * sizeof(e);
@@ -439,28 +455,28 @@ static long do_multicall(struct vcpu *v, vaddr_t list, u64 nr)
 			rc = -EFAULT;
 			break;
 		}
-		memcpy(v->regs.x, e.args, sizeof(saved));
+		set_call_args(v, e.args);
 		e.result = e.op == __HYPERVISOR_multicall ? -EINVAL : hypercall_call(v, e.op);
 		if (e.result == -ERESTART) {
-			memcpy(e.args, v->regs.x, sizeof(saved));
+			get_call_args(v, e.args);
 			rc = copy_to_guest(v, at, &e, sizeof(e)) ? -EFAULT : -ERESTART;
 			break;
 		}
 		if (copy_to_guest(v, at + 8, &e.result, sizeof(e.result)))
 			rc = -EFAULT;
 	}
-	memcpy(v->regs.x, saved, sizeof(saved));
+	set_call_args(v, saved);
 	if (rc == -ERESTART) {
 		/* The rest, from entry i. */
-		v->regs.x[0] = list + i * sizeof(struct multicall_entry);
-		v->regs.x[1] = nr - i;
+		arch_call_set_arg(&v->arch, 0, list + i * sizeof(struct multicall_entry));
+		arch_call_set_arg(&v->arch, 1, nr - i);
 	}
 	return rc;
 }
 
 void hypercall_dispatch(struct vcpu *v)
 {
-	long rc = hypercall_call(v, v->regs.x[16]);
+	long rc = hypercall_call(v, arch_call_nr(&v->arch));
 
 	if (rc == -ERESTART) {
 		/*
@@ -469,9 +485,9 @@ void hypercall_dispatch(struct vcpu *v)
 		 * whatever is due (an interrupt, another vCPU's turn). No pCPU is
 		 * held by one call for longer than a batch.
 		 */
-		v->regs.pc -= 4;
+		arch_call_repeat(&v->arch);
 		sched_preempt_point();
 		return;
 	}
-	v->regs.x[0] = (u64)rc;
+	arch_call_return(&v->arch, (u64)rc);
 }

@@ -34,7 +34,7 @@
 /* Has the guest re-issue op from entry next (which fits: callers bound their counts). */
 static long memop_continue(struct vcpu *v, u64 op, u64 next)
 {
-	v->regs.x[0] = op | next << MEMOP_EXTENT_SHIFT;
+	arch_call_set_arg(&v->arch, 0, op | next << MEMOP_EXTENT_SHIFT);
 	return -ERESTART;
 }
 
@@ -320,7 +320,7 @@ static int populate_extent(struct domain *d, u64 gfn, u32 order)
 	if (!rc && gfn != GFN_NONE) {
 		memset(pa_to_va(pa), 0, n << PAGE_SHIFT);
 		spin_lock(&d->p2m_lock);
-		rc = pgtable_map(&d->s2, gfn << PAGE_SHIFT, pa, n << PAGE_SHIFT, PGT_RWX);
+		rc = arch_s2_map(d, gfn << PAGE_SHIFT, pa, n << PAGE_SHIFT, S2_RWX);
 		if (!rc && gfn + n - 1 > d->max_mapped_gfn)
 			__atomic_store_n(&d->max_mapped_gfn, gfn + n - 1, __ATOMIC_RELAXED);
 		spin_unlock(&d->p2m_lock);

@@ -6,7 +6,7 @@
  *
  *   test thread          pCPU threads (one each)            guest programs
  *   fake_machine_init    sched_start -> schedule()          (the test's, run by
- *   fake_machine_start   guest_enter: loop {                 ops->run until they
+ *   fake_machine_start   arch_guest_enter: loop {           ops->run until they
  *   ...                    flush LRs, ops->run(v) ------->   trap: HVC, SMC,
  *   fake_machine_stop      sync LRs, handle the trap <----   MMIO, WFI, WFE)
  *   fake_become_pcpu       take kicks and timer, sched_check }
@@ -33,7 +33,7 @@ struct vcpu;
 struct fake_guest_ops {
 	/*
 	 * Runs v's guest on the calling pCPU thread's behalf until it traps:
-	 * returns with v->arch.trap and v->regs describing the trap.
+	 * returns with v->arch.trap and v->arch.regs describing the trap.
 	 */
 	void (*run)(struct vcpu *v);
 };

@@ -1,0 +1,104 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Holds the hypervisor to its one door between core and arch (docs/ARCHITECTURE.md).
+
+    scripts/check-layout.py BUILD_DIR ARCH NM
+
+Fails, naming each breach, if
+  1. hyp/core, hyp/lib or hyp/drivers calls a function that hyp/arch/ARCH defines and that is
+     not declared in the arch interface: hyp/include/domus/arch.h, or the two headers each
+     arch provides for its state types, domus/arch_vcpu.h and domus/arch_domain.h (read from
+     the built objects in BUILD_DIR with NM, so a call hidden behind a macro counts too);
+  2. a generic header (hyp/include) or a core file includes an arch header: anything found
+     under hyp/arch/*/include but those two;
+  3. a core file reaches into the arch's state (v->arch.regs, d->arch.s2, ...) instead of
+     handing &v->arch to an accessor.
+"""
+import pathlib
+import re
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DOOR_HEADERS = {"domus/arch_vcpu.h", "domus/arch_domain.h"}
+GENERIC_DIRS = ["hyp/core", "hyp/lib", "hyp/drivers"]
+
+
+def symbols(nm, objs, flags):
+    out = subprocess.run([nm, *flags, *map(str, objs)], check=True, capture_output=True,
+                         text=True).stdout
+    return out.splitlines()
+
+
+def arch_calls(build, arch, nm):
+    """(symbol, caller object) for each arch-defined symbol a generic object uses."""
+    arch_objs = sorted((build / "hyp/arch" / arch).glob("*.o"))
+    if not arch_objs:
+        sys.exit(f"check-layout: no objects in {build}/hyp/arch/{arch}: build first")
+    defined = set()
+    for line in symbols(nm, arch_objs, ["--defined-only"]):
+        parts = line.split()
+        if len(parts) == 3 and parts[1] in "TDBRtdbr" and parts[1].isupper():
+            defined.add(parts[2])
+    calls = []
+    for d in GENERIC_DIRS:
+        for obj in sorted((build / d).glob("*.o")):
+            for line in symbols(nm, [obj], ["-u"]):
+                name = line.split()[-1]
+                if name in defined:
+                    calls.append((name, obj.name.removesuffix(".o")))
+    return calls
+
+
+def interface_text(arch):
+    paths = [ROOT / "hyp/include/domus/arch.h"]
+    paths += [ROOT / "hyp/arch" / arch / "include" / h for h in sorted(DOOR_HEADERS)]
+    return "\n".join(p.read_text() for p in paths if p.exists())
+
+
+def arch_headers():
+    """Every header an arch provides, as an #include names it."""
+    names = set()
+    for inc in (ROOT / "hyp/arch").glob("*/include"):
+        names |= {str(p.relative_to(inc)) for p in inc.rglob("*.h")}
+    return names - DOOR_HEADERS
+
+
+def generic_files():
+    for d in ["hyp/include"] + GENERIC_DIRS:
+        yield from sorted((ROOT / d).rglob("*.[ch]"))
+
+
+def main():
+    build, arch, nm = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+    breaches = []
+
+    door = interface_text(arch)
+    for name, caller in arch_calls(build, arch, nm):
+        if not re.search(r"\b%s\s*\(" % re.escape(name), door):
+            breaches.append(f"{caller} calls {name}, which hyp/arch/{arch} defines outside "
+                            "the arch interface (declare it in hyp/include/domus/arch.h)")
+
+    private = arch_headers()
+    include = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]', re.M)
+    reach = re.compile(r"(?:->|\.)arch\.[a-z_]")
+    for f in generic_files():
+        rel = f.relative_to(ROOT)
+        text = f.read_text()
+        for h in include.findall(text):
+            if h in private:
+                breaches.append(f"{rel} includes the arch header {h}")
+        if rel.parts[1] != "include":
+            for n, line in enumerate(text.splitlines(), 1):
+                if reach.search(line):
+                    breaches.append(f"{rel}:{n} reaches into the arch's state: {line.strip()}")
+
+    for b in breaches:
+        print("check-layout:", b)
+    if breaches:
+        sys.exit(f"check-layout: {len(breaches)} breach(es) of the core/arch door")
+    print("check-layout: the core reaches the arch only through its interface")
+
+
+if __name__ == "__main__":
+    main()
