@@ -12,7 +12,10 @@ Fails, naming each breach, if
   2. a generic header (hyp/include) or a core file includes an arch header: anything found
      under hyp/arch/*/include but those two;
   3. a core file reaches into the arch's state (v->arch.regs, d->arch.s2, ...) instead of
-     handing &v->arch to an accessor.
+     handing &v->arch to an accessor;
+  4. a function declared in hyp/include/domus/NAME.h is defined in a file not named NAME.c
+     (or NAME.S): a reader finds a function by its header's name. Interfaces that other
+     parts implement are the exceptions: arch.h (each arch) and uart.h (each UART driver).
 """
 import pathlib
 import re
@@ -21,6 +24,8 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOOR_HEADERS = {"domus/arch_vcpu.h", "domus/arch_domain.h"}
+INTERFACE_HEADERS = {"arch", "uart"}
+PROTOTYPE = re.compile(r"^(?!typedef|#|\s)[^;{}()]*?\b([a-z_]\w*)\s*\([^;{}]*\)[^;{}]*;", re.M)
 GENERIC_DIRS = ["hyp/core", "hyp/lib", "hyp/drivers"]
 
 
@@ -69,6 +74,30 @@ def generic_files():
         yield from sorted((ROOT / d).rglob("*.[ch]"))
 
 
+def definitions(build, nm):
+    """symbol -> the source file name (foo.c) that defines it, over every hypervisor object."""
+    where = {}
+    for obj in sorted(build.glob("hyp/**/*.o")):
+        for line in symbols(nm, [obj], ["--defined-only"]):
+            parts = line.split()
+            if len(parts) == 3 and parts[1] in "TDBR":
+                where[parts[2]] = obj.name.removesuffix(".o")
+    return where
+
+
+def misplaced_declarations(build, nm):
+    where = definitions(build, nm)
+    for h in sorted((ROOT / "hyp/include/domus").glob("*.h")):
+        if h.stem in INTERFACE_HEADERS:
+            continue
+        text = re.sub(r"/\*.*?\*/", "", h.read_text(), flags=re.S)
+        text = re.sub(r"static inline[^{]*\{.*?\n\}", "", text, flags=re.S)
+        for name in PROTOTYPE.findall(text):
+            src = where.get(name)
+            if src and src.rsplit(".", 1)[0] != h.stem:
+                yield f"{name} is declared in hyp/include/domus/{h.name} but defined in {src}"
+
+
 def main():
     build, arch, nm = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
     breaches = []
@@ -93,11 +122,13 @@ def main():
                 if reach.search(line):
                     breaches.append(f"{rel}:{n} reaches into the arch's state: {line.strip()}")
 
+    breaches += misplaced_declarations(build, nm)
+
     for b in breaches:
         print("check-layout:", b)
     if breaches:
-        sys.exit(f"check-layout: {len(breaches)} breach(es) of the core/arch door")
-    print("check-layout: the core reaches the arch only through its interface")
+        sys.exit(f"check-layout: {len(breaches)} breach(es) of the layout (docs/ARCHITECTURE.md)")
+    print("check-layout: core and arch meet only at the door; every function is declared where a reader looks")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include <domus/fdt.h>
+#include <domus/fdt_write.h>
 #include <public/grant_table.h>
 #include <public/sched.h>
 #include <public/xen.h>

@@ -3,12 +3,14 @@
 #include <domus/arch.h>
 #include <domus/console.h>
 #include <domus/domain.h>
+#include <domus/keyhandler.h>
 #include <domus/printk.h>
 #include <domus/sched.h>
 #include <domus/spinlock.h>
 #include <domus/string.h>
 #include <public/xen.h>
 #include <domus/evtchn.h>
+#include <domus/uart.h>
 #include <stdarg.h>
 
 #define LOG_RING_SIZE 16384
@@ -163,7 +165,7 @@ void console_consume_input(size_t n)
 static void deliver(char c)
 {
 	if (input_to_domus) {
-		console_debug_key(c);
+		keyhandler_key(c);
 	} else if (input_domain) {
 		spin_lock(&input_lock);
 		if (input_prod - input_cons < INPUT_RING_SIZE)

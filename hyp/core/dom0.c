@@ -3,6 +3,7 @@
 #include <domus/arch.h>
 #include <domus/console.h>
 #include <domus/dom0.h>
+#include <domus/dom0_fdt.h>
 #include <domus/domain.h>
 #include <domus/errno.h>
 #include <domus/inflate.h>

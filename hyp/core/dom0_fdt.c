@@ -2,8 +2,10 @@
 /* Dom0's device tree: the host's, less what Domus keeps, plus its own CPUs, memory, PSCI. */
 #include <domus/arch.h>
 #include <domus/dom0.h>
+#include <domus/dom0_fdt.h>
 #include <domus/domain.h>
 #include <domus/errno.h>
+#include <domus/fdt_write.h>
 #include <domus/platform.h>
 #include <domus/printk.h>
 #include <domus/string.h>

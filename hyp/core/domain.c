@@ -59,13 +59,14 @@ struct domain *domain_by_id(domid_t id)
 struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_spis)
 {
 	struct domain *d;
-	bool arch_ready = false;
+	u32 made = 0;
+	int rc = -ENOMEM;
 
 	if (!nr_vcpus)
 		return NULL;
 	d = mm_zalloc(sizeof(*d));
 	if (!d)
-		return NULL;
+		goto no_domain;
 	d->id = id;
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	spin_lock_init(&d->lock);
@@ -73,48 +74,61 @@ struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_
 	d->state = DOMAIN_BUILDING;
 	d->cntvoff = arch_counter();
 	d->nr_vcpus = nr_vcpus;
-	d->vcpus = mm_zalloc(nr_vcpus * sizeof(*d->vcpus));
-	d->shared_info = mm_alloc_pages(1);
 	d->shared_info_gfn = GFN_NONE;
 	for (u32 i = 0; i < GNTTAB_DEFAULT_MAX_FRAMES; i++)
 		d->gnttab_gfn[i] = GFN_NONE;
-	if (!d->vcpus || !d->shared_info)
-		goto fail;
-	if (arch_domain_init(d, nr_spis))
-		goto fail;
-	arch_ready = true;
-	if (gnttab_domain_init(d, GNTTAB_DEFAULT_MAX_FRAMES))
-		goto fail;
+	d->vcpus = mm_zalloc(nr_vcpus * sizeof(*d->vcpus));
+	if (!d->vcpus)
+		goto no_vcpu_array;
+	d->shared_info = mm_alloc_pages(1);
+	if (!d->shared_info)
+		goto no_shared_info;
 	memset(d->shared_info, 0, PAGE_SIZE);
-	for (u32 i = 0; i < nr_vcpus; i++) {
+	rc = arch_domain_init(d, nr_spis);
+	if (rc)
+		goto no_arch;
+	rc = gnttab_domain_init(d, GNTTAB_DEFAULT_MAX_FRAMES);
+	if (rc)
+		goto no_gnttab;
+	rc = -ENOMEM;
+	for (made = 0; made < nr_vcpus; made++) {
 		struct vcpu *v = mm_zalloc(sizeof(*v));
 
 		if (!v)
-			goto fail;
-		d->vcpus[i] = v;
+			goto no_vcpus;
+		d->vcpus[made] = v;
 		v->dom = d;
-		v->id = i;
-		v->mpidr = vcpu_affinity(i);
+		v->id = made;
+		v->mpidr = vcpu_affinity(made);
 		/* Xen's legacy slots: only vCPU 0 has one on Arm until it registers its own. */
-		if (i < XEN_LEGACY_MAX_VCPUS)
-			v->vcpu_info = &d->shared_info->vcpu_info[i];
-		sched_add_vcpu(v, i % nr_pcpus);
+		if (made < XEN_LEGACY_MAX_VCPUS)
+			v->vcpu_info = &d->shared_info->vcpu_info[made];
+		sched_add_vcpu(v, made % nr_pcpus);
 	}
-	if (evtchn_domain_init(d))
-		goto fail;
+	rc = evtchn_domain_init(d);
+	if (rc)
+		goto no_evtchn;
 	return d;
-fail:
-	printk("d%u: cannot create: out of hypervisor memory\n", id);
+
+	/* Undone in the reverse order of the above; nothing else has seen d yet. */
+no_evtchn:
+no_vcpus:
+	while (made--)
+		mm_free(d->vcpus[made], sizeof(struct vcpu));
 	gnttab_domain_free(d);
-	if (arch_ready)
-		arch_domain_destroy(d);
-	if (d->vcpus)
-		for (u32 i = 0; i < nr_vcpus; i++)
-			mm_free(d->vcpus[i], sizeof(struct vcpu));
+no_gnttab:
+	arch_domain_destroy(d);
+no_arch:
+	mm_free_pages(d->shared_info, 1);
+no_shared_info:
 	mm_free(d->vcpus, nr_vcpus * sizeof(*d->vcpus));
-	if (d->shared_info)
-		mm_free_pages(d->shared_info, 1);
+no_vcpu_array:
 	mm_free(d, sizeof(*d));
+no_domain:
+	if (rc == -ENOMEM)
+		printk("d%u: cannot create: out of hypervisor memory\n", id);
+	else
+		printk("d%u: cannot create: error %d\n", id, rc);
 	return NULL;
 }
 

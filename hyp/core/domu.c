@@ -8,6 +8,7 @@
  */
 #include <domus/arch.h>
 #include <domus/domain.h>
+#include <domus/domu.h>
 #include <domus/errno.h>
 #include <domus/mm.h>
 #include <domus/printk.h>

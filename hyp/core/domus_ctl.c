@@ -2,6 +2,8 @@
 /* domus_ctl: the toolstack's view of domains and the hypervisor log (see public/domus_ctl.h). */
 #include <domus/console.h>
 #include <domus/domain.h>
+#include <domus/domu.h>
+#include <domus/domus_ctl.h>
 #include <domus/errno.h>
 #include <domus/gnttab.h>
 #include <domus/guest_access.h>
@@ -9,6 +11,7 @@
 #include <domus/mm.h>
 #include <domus/sched.h>
 #include <domus/string.h>
+#include <domus/vcpu_op.h>
 #include <public/domus_ctl.h>
 #include <public/xen.h>
 

@@ -7,6 +7,7 @@
 #include <domus/p2m.h>
 #include <domus/printk.h>
 #include <domus/string.h>
+#include <domus/upcall.h>
 #include <public/event_channel.h>
 
 /*

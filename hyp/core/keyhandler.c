@@ -6,9 +6,11 @@
 #include <domus/evtchn.h>
 #include <domus/gnttab.h>
 #include <domus/hypercall.h>
+#include <domus/keyhandler.h>
 #include <domus/mm.h>
 #include <domus/printk.h>
 #include <domus/sched.h>
+#include <domus/vcpu_op.h>
 #include <public/xen.h>
 
 static const char *const vcpu_states[] = { "offline", "runnable", "running", "blocked",
@@ -58,7 +60,7 @@ static void dump_runqueues(void)
 	}
 }
 
-void console_debug_key(char key)
+void keyhandler_key(char key)
 {
 	switch (key) {
 	case 'd':

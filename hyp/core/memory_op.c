@@ -12,11 +12,13 @@
 #include <domus/evtchn.h>
 #include <domus/guest_access.h>
 #include <domus/hypercall.h>
+#include <domus/memory_op.h>
 #include <domus/mm.h>
 #include <domus/p2m.h>
 #include <domus/platform.h>
 #include <domus/printk.h>
 #include <domus/string.h>
+#include <domus/vcpu_op.h>
 #include <public/memory.h>
 #include <public/xen.h>
 

@@ -10,6 +10,7 @@
 #include <domus/hypercall.h>
 #include <domus/platform.h>
 #include <domus/sched.h>
+#include <domus/vcpu_op.h>
 #include <public/sched.h>
 
 /*

@@ -8,6 +8,7 @@
  */
 #include <domus/domain.h>
 #include <domus/evtchn.h>
+#include <domus/upcall.h>
 
 void evtchn_notify_vcpu(struct vcpu *v)
 {

@@ -5,6 +5,7 @@
 #include <domus/errno.h>
 #include <domus/psci.h>
 #include <domus/sched.h>
+#include <domus/vpsci.h>
 
 static bool supported(u32 fid)
 {

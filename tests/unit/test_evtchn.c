@@ -17,6 +17,7 @@
 #include <domus/errno.h>
 #include <domus/evtchn.h>
 #include <domus/p2m.h>
+#include <domus/upcall.h>
 #include <public/event_channel.h>
 
 /* ---- fakes for what evtchn.c calls ---- */

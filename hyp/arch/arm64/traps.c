@@ -13,6 +13,7 @@
 #include <domus/printk.h>
 #include <domus/psci.h>
 #include <domus/sched.h>
+#include <domus/vpsci.h>
 #include <arm64/decode.h>
 #include "arm64.h"
 #include "asm_offsets.h"

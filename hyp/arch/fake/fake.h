@@ -30,6 +30,12 @@ struct vcpu;
 /* The host GIC's SPIs, as dom0's builder asks them. */
 #define FAKE_NR_SPIS 64
 
+/*
+ * The allocation that many allocations from now fails with -ENOMEM, whoever
+ * asks (-1: none; each allocation counts it down). For tests of failure paths.
+ */
+extern int fake_palloc_fail_in;
+
 struct fake_guest_ops {
 	/*
 	 * Runs v's guest on the calling pCPU thread's behalf until it traps:

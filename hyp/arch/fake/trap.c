@@ -6,6 +6,7 @@
 #include <domus/hypercall.h>
 #include <domus/psci.h>
 #include <domus/sched.h>
+#include <domus/vpsci.h>
 #include <arm64/vgic.h>
 #include <public/xen.h>
 

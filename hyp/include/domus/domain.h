@@ -149,10 +149,6 @@ domid_t domain_free_id(void);
  * for dom0. d must not be used after a return of 0.
  */
 int domain_destroy(struct domain *d);
-/* Guest domains the toolstack builds (domu.c). */
-int domu_create(const char *name, u32 nr_vcpus, u64 max_pages, domid_t *id);
-int domu_set_vcpu_context(struct domain *d, u32 vcpu, u64 pc, u64 x0);
-int domu_start(struct domain *d);
 /* BUILDING to RUNNING with vCPU 0 started; -EBUSY if not BUILDING. */
 int domain_start(struct domain *d);
 void domain_unpause(struct domain *d);
