@@ -56,6 +56,21 @@ struct domain *domain_by_id(domid_t id)
 	return d && READ_ONCE(d->state) != DOMAIN_DYING ? d : NULL;
 }
 
+struct domain *domain_target(struct vcpu *v, domid_t id, long *err)
+{
+	struct domain *d;
+
+	if (id == DOMID_SELF || id == v->dom->id)
+		return v->dom;
+	/* As Xen: whether it exists first (-ESRCH), then whether the caller may (-EPERM). */
+	d = id < DOMID_FIRST_RESERVED ? domain_by_id(id) : NULL;
+	if (!d)
+		*err = -ESRCH;
+	else if (!v->dom->privileged)
+		*err = -EPERM;
+	return d && v->dom->privileged ? d : NULL;
+}
+
 struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_spis)
 {
 	struct domain *d;

@@ -585,6 +585,11 @@ void evtchn_shared_info_ready(struct domain *d)
 	spin_unlock(&d->evtchn->lock);
 }
 
+bool evtchn_port_pending(struct domain *d, u32 port)
+{
+	return port < NR_PORTS && d->shared_info && bit_test(d->shared_info->evtchn_pending, port);
+}
+
 static long evtchn_domain_size(u32 nr_vcpus)
 {
 	return sizeof(struct evtchn_domain) + nr_vcpus * sizeof(u16[NR_VIRQS]);

@@ -345,55 +345,60 @@ static void handle_hvc(struct vcpu *v, u64 esr)
 	inject_undef(v);
 }
 
+static void handle_wfx(struct vcpu *v, u64 esr)
+{
+	if (esr & 1)
+		vcpu_yield(v); /* WFE: someone else may hold the lock it spins on */
+	else
+		vcpu_block(v);
+	skip_insn(v);
+}
+
+static void handle_smc(struct vcpu *v, u64 esr)
+{
+	/* Firmware calls (SMC #0) are served by Domus, as over HVC; other SMCs are undefined, as in Xen. */
+	if ((esr & 0xffff) != 0) {
+		inject_undef(v);
+		return;
+	}
+	vpsci_handle(v);
+	skip_insn(v);
+}
+
+static void handle_iabt(struct vcpu *v, u64 esr)
+{
+	u64 far = read_sysreg(far_el2);
+	ipa_t ipa = ((read_sysreg(hpfar_el2) & 0xffffffffff0UL) << 8) | (far & 0xfff);
+
+	if (stage2_changed_under_us(v, esr, ipa))
+		return;
+	guest_printk(v, "instruction fetch from IPA %#lx with no memory (pc %#lx)\n", ipa,
+		     v->arch.regs.pc);
+	inject_iabt(v, far);
+}
+
+/* A guest's synchronous exceptions, by exception class (ESR_EL2.EC); any other is undefined. */
+static void (*const sync_handlers[64])(struct vcpu *v, u64 esr) = {
+	[EC_WFX] = handle_wfx,
+	[EC_HVC64] = handle_hvc,
+	[EC_SMC64] = handle_smc,
+	[EC_SYSREG] = handle_sysreg,
+	[EC_DABT_LOW] = handle_dabt,
+	[EC_IABT_LOW] = handle_iabt,
+};
+
 static void handle_sync(struct vcpu *v)
 {
 	u64 esr = read_sysreg(esr_el2);
 	u32 ec = esr_ec(esr);
 
-	switch (ec) {
-	case EC_WFX:
-		if (esr & 1)
-			vcpu_yield(v); /* WFE: someone else may hold the lock it spins on */
-		else
-			vcpu_block(v);
-		skip_insn(v);
-		break;
-	case EC_HVC64:
-		handle_hvc(v, esr);
-		break;
-	case EC_SMC64:
-		/* Firmware calls (SMC #0) are served by Domus, as over HVC; other SMCs are undefined, as in Xen. */
-		if ((esr & 0xffff) != 0) {
-			inject_undef(v);
-			break;
-		}
-		vpsci_handle(v);
-		skip_insn(v);
-		break;
-	case EC_SYSREG:
-		handle_sysreg(v, esr);
-		break;
-	case EC_DABT_LOW:
-		handle_dabt(v, esr);
-		break;
-	case EC_IABT_LOW: {
-		u64 far = read_sysreg(far_el2);
-		ipa_t ipa = ((read_sysreg(hpfar_el2) & 0xffffffffff0UL) << 8) | (far & 0xfff);
-
-		if (stage2_changed_under_us(v, esr, ipa))
-			break;
-
-		guest_printk(v, "instruction fetch from IPA %#lx with no memory (pc %#lx)\n",
-		             (u64)((read_sysreg(hpfar_el2) & 0xffffffffff0UL) << 8 | (far & 0xfff)),
-		       v->arch.regs.pc);
-		inject_iabt(v, far);
-		break;
+	if (ec < ARRAY_SIZE(sync_handlers) && sync_handlers[ec]) {
+		sync_handlers[ec](v, esr);
+		return;
 	}
-	default:
-		guest_printk(v, "unhandled exception class %#x (ESR %#lx) at pc %#lx: undefined\n",
-		             ec, esr, v->arch.regs.pc);
-		inject_undef(v);
-	}
+	guest_printk(v, "unhandled exception class %#x (ESR %#lx) at pc %#lx: undefined\n", ec, esr,
+		     v->arch.regs.pc);
+	inject_undef(v);
 }
 
 void irq_handle(void)

@@ -121,6 +121,12 @@ struct domain {
  * A new domain, not yet listed: nobody can find it until the builder has set
  * it up whole (vGIC, vCPUs, limits) and called domain_publish.
  */
+/*
+ * The domain a call from v names: v's own for DOMID_SELF or its own id,
+ * another domain only for a privileged caller. NULL with *err set (-ESRCH,
+ * -EPERM), as Xen answers: whether it exists first, then whether v may.
+ */
+struct domain *domain_target(struct vcpu *v, domid_t id, long *err);
 struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_spis);
 /* Lists d: from now on domain_by_id finds it. */
 void domain_publish(struct domain *d);

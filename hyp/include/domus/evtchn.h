@@ -64,6 +64,8 @@ int evtchn_alloc_unbound_port(struct domain *d, domid_t remote, u32 *port);
  * event or unmask.
  */
 void evtchn_shared_info_ready(struct domain *d);
+/* Whether port's event is pending in d's shared_info (SCHEDOP_poll): the guest's view, unlocked. */
+bool evtchn_port_pending(struct domain *d, u32 port);
 /* Bound ports of d on the console (debug key). */
 void evtchn_dump(struct domain *d);
 

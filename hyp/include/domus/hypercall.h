@@ -1,20 +1,27 @@
 /* SPDX-License-Identifier: MIT */
-/* Xen hypercalls (HVC #0xEA1): the dispatcher and the handlers it calls. */
+/* Xen hypercalls (HVC #0xEA1): the table, dispatch and continuations (hyp/core/hypercall.c). */
 #ifndef DOMUS_HYPERCALL_H
 #define DOMUS_HYPERCALL_H
 
 #include <domus/types.h>
 
 struct vcpu;
-struct domain;
 
-/* Runs the hypercall in x16 with arguments x0..x4 and puts the result in x0. */
+/* A call has six arguments at most (Xen's multicall_entry has room for six). */
+#define HYPERCALL_ARGS 6
+
+/* Runs the trapping vCPU's hypercall: its number and arguments in, its result out (arch_call_*). */
 void hypercall_dispatch(struct vcpu *v);
-
 /*
- * The domain a call names: the caller for DOMID_SELF or its own id, another
- * domain only for a privileged caller. NULL with *err set (-ESRCH, -EPERM).
+ * Runs call nr with args (a lone call's, or a multicall entry's): its result,
+ * -ENOSYS for a number without a handler, or -ERESTART with what is left of
+ * the work in args.
  */
-struct domain *hypercall_target(struct vcpu *v, domid_t id, long *err);
+long hypercall_call(struct vcpu *v, u64 nr, u64 args[HYPERCALL_ARGS]);
+/*
+ * For a handler whose entry continues, before it returns -ERESTART: argument
+ * n of the call it is handling becomes val when the guest issues it again.
+ */
+void hypercall_set_arg(struct vcpu *v, unsigned int n, u64 val);
 
 #endif

@@ -43,6 +43,8 @@ struct vcpu {
 	struct vcpu_runstate_info runstate;
 	u64 runstate_entry; /* counter value at the last state change */
 	vaddr_t runstate_guest;
+	/* The arguments of the hypercall being handled (hypercall.c), NULL between calls. */
+	u64 *call_args;
 };
 
 #define VCPU_LOG "d%uv%u: "
