@@ -103,21 +103,21 @@ $(B)/hostile/hostile.img: $(B)/hostile/guest.elf
 # Host unit tests: tests/unit/test_*.c, each naming the sources it links in a
 # "// SOURCES: a.c b.c" line. "@core" there stands for the whole core over the fake arch
 # (hyp/arch/fake/): every file of hyp/core and hyp/lib, and arm64's page tables and vGIC,
-# which are plain C. One file is left out: hyp/lib/printf.c, whose vsnprintf and snprintf
-# would replace libc's in the whole test program (cmocka and the sanitizers print through
-# them); the host's are the same functions. The core is compiled once per sanitizer, into
+# which are plain C. Two files are left out: hyp/lib/printf.c and string.c, whose snprintf,
+# memcpy and the rest would replace libc's in the whole test program (cmocka and the
+# sanitizers use them); the host's are the same functions. The core is compiled once per sanitizer, into
 # $(B)/unit/asan and $(B)/unit/tsan, and linked with palloc_alloc/palloc_free wrapped (the
 # fake arch poisons free RAM for ASan). Each @core test also gets a ThreadSanitizer build,
 # $(B)/unit/tsan/test_*; `make unit` runs both.
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/test_*.c))
-UNIT_BASE_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter -DHOST_TEST \
+UNIT_BASE_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
 	-Ihyp/arch/fake/include -Ihyp/arch/fake -Ihyp/arch/arm64/include -Ihyp/include -Itests/unit -Itools \
 	-fno-omit-frame-pointer
 UNIT_CFLAGS := $(UNIT_BASE_CFLAGS) -fsanitize=address,undefined
 # TSan does not model fences (the core's stage-2 publish and wall-clock seqlock use them).
 TSAN_CFLAGS := $(UNIT_BASE_CFLAGS) -fsanitize=thread -Wno-tsan
 
-CORE_SRCS := $(filter-out hyp/lib/printf.c,$(sort $(wildcard hyp/core/*.c hyp/lib/*.c))) \
+CORE_SRCS := $(filter-out hyp/lib/printf.c hyp/lib/string.c,$(sort $(wildcard hyp/core/*.c hyp/lib/*.c))) \
 	hyp/arch/arm64/pgtable.c hyp/arch/arm64/stage2.c hyp/arch/arm64/vgic.c \
 	$(sort $(wildcard hyp/arch/fake/*.c))
 CORE_ASAN_OBJS := $(patsubst %.c,$(B)/unit/asan/%.o,$(CORE_SRCS))
@@ -189,18 +189,18 @@ fuzz: deps-host $(FUZZ_TARGETS)
 
 # Dom0 tools (tools/): static arm64 Linux programs that go into dom0's initramfs.
 TOOLS_CC := $(CROSS)gcc
-TOOLS_CFLAGS := -static -O2 -g0 -Wall -Wextra -Werror -Ihyp/include -Itools
+TOOLS_CFLAGS := -static -O2 -g0 -Wall -Wextra -Werror -Wno-unused-parameter -Ihyp/include -Itools
 TOOLS := $(B)/tools/domus $(B)/tools/domus-selftest $(B)/tools/xenstored $(B)/tools/xenstore
 TOOLS_DEPS := tools/libdomus.c tools/libdomus.h $(wildcard hyp/include/public/*.h)
 
 DOMUS_TOOL_SRCS := tools/domus.c tools/config.c tools/build.c tools/consoled.c tools/console_filter.c \
-	tools/console_log.c tools/domstore.c tools/vbd.c tools/vif.c tools/devices.c \
+	tools/console_log.c tools/domstore.c tools/vbd.c tools/vif.c tools/devices.c tools/errmsg.c \
 	tools/xenstore/client.c tools/xenstore/wire.c hyp/lib/fdt.c hyp/lib/fdt_write.c
 
 $(B)/tools/domus: $(DOMUS_TOOL_SRCS) $(wildcard tools/*.h) hyp/include/domus/fdt.h $(TOOLS_DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  TOOL    $@"
-	@$(TOOLS_CC) $(TOOLS_CFLAGS) -DHOST_TEST $(DOMUS_TOOL_SRCS) tools/libdomus.c -o $@
+	@$(TOOLS_CC) $(TOOLS_CFLAGS) $(DOMUS_TOOL_SRCS) tools/libdomus.c -o $@
 
 $(B)/tools/domus-selftest: tools/domus-selftest.c tools/hostile.c tools/hostile.h $(TOOLS_DEPS)
 	@mkdir -p $(dir $@)

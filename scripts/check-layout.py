@@ -15,7 +15,11 @@ Fails, naming each breach, if
      handing &v->arch to an accessor;
   4. a function declared in hyp/include/domus/NAME.h is defined in a file not named NAME.c
      (or NAME.S): a reader finds a function by its header's name. Interfaces that other
-     parts implement are the exceptions: arch.h (each arch) and uart.h (each UART driver).
+     parts implement are the exceptions: arch.h (each arch) and uart.h (each UART driver);
+  5. a public header (hyp/include/public, the guest and toolstack ABI) includes anything but
+     <stdint.h> and its fellow public headers, as Xen's include/public;
+  6. anything under hyp/ asks whether it is built for a host test (HOST_TEST): the core is
+     the same code in the hypervisor and in the host tests.
 """
 import pathlib
 import re
@@ -123,6 +127,15 @@ def main():
                     breaches.append(f"{rel}:{n} reaches into the arch's state: {line.strip()}")
 
     breaches += misplaced_declarations(build, nm)
+
+    for h in sorted((ROOT / "hyp/include/public").glob("*.h")):
+        for inc in include.findall(h.read_text()):
+            if inc != "stdint.h" and not inc.startswith("public/"):
+                breaches.append(f"hyp/include/public/{h.name} includes {inc}: the ABI needs "
+                                "only <stdint.h>")
+    for f in sorted((ROOT / "hyp").rglob("*.[chS]")):
+        if "HOST_TEST" in f.read_text():
+            breaches.append(f"{f.relative_to(ROOT)} asks for HOST_TEST")
 
     for b in breaches:
         print("check-layout:", b)

@@ -9,6 +9,7 @@
 #include <domus/inflate.h>
 #include <domus/irq.h>
 #include <domus/mm.h>
+#include <domus/parse.h>
 #include <domus/platform.h>
 #include <domus/printk.h>
 #include <domus/sched.h>

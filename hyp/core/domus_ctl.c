@@ -24,6 +24,13 @@ static u64 domain_cpu_ns(const struct domain *d)
 	return counter_to_ns(t);
 }
 
+/* The ABI's states (public/domus_ctl.h), whatever Domus calls them inside. */
+static const u32 domain_states[] = {
+	[DOMAIN_BUILDING] = DOMUS_DOMAIN_BUILDING, [DOMAIN_RUNNING] = DOMUS_DOMAIN_RUNNING,
+	[DOMAIN_PAUSED] = DOMUS_DOMAIN_PAUSED, [DOMAIN_SHUTDOWN] = DOMUS_DOMAIN_SHUTDOWN,
+	[DOMAIN_DYING] = DOMUS_DOMAIN_DYING,
+};
+
 static long getdomaininfo(struct domus_ctl *c)
 {
 	struct domain *best = NULL;
@@ -36,7 +43,7 @@ static long getdomaininfo(struct domus_ctl *c)
 		return -ESRCH;
 	memset(i, 0, sizeof(*i));
 	c->domid = best->id;
-	i->state = best->state;
+	i->state = domain_states[best->state];
 	i->shutdown_reason = best->shutdown_reason;
 	i->nr_vcpus = best->nr_vcpus;
 	i->flags = best->privileged ? 1 : 0;
