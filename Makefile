@@ -155,7 +155,7 @@ define unit_link
 endef
 
 UNIT_DEPS := $(wildcard hyp/*/*.c hyp/*/*/*.c hyp/include/*/*.h hyp/arch/*/*.h \
-	hyp/arch/*/include/domus/*.h tests/unit/*.h tests/unit/*.c tools/*.c tools/*.h \
+	hyp/arch/*/include/*/*.h tests/unit/*.h tests/unit/*.c tools/*.c tools/*.h \
 	tools/*/*.c tools/*/*.h)
 
 $(B)/unit/%: tests/unit/%.c $(UNIT_DEPS)

@@ -1,4 +1,4 @@
-// SOURCES: hyp/arch/arm64/vgic.c
+// SOURCES: hyp/arch/arm64/vgic.c tests/unit/support.c
 /* SPDX-License-Identifier: MIT */
 /* Host tests of the virtual GICv3: register state as hardware shows it, and the LR flow. */
 #include <setjmp.h>
@@ -10,6 +10,8 @@
 #include <domus/domain.h>
 #include <domus/errno.h>
 #include <domus/mm.h>
+
+#include "support.h"
 #include <arm64/vgic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,6 @@ static bool underflow;
 static int kicks[4];
 static bool hw_enabled[1024];
 
-void arch_cpu_relax(void) {}
 u32 arch_vgic_nr_lrs(void) { return NR_LRS; }
 u64 arch_vgic_read_lr(u32 n) { return lrs[n]; }
 void arch_vgic_write_lr(u32 n, u64 v) { lrs[n] = v; }
@@ -30,8 +31,6 @@ void arch_hw_irq_enable(u32 intid, bool en) { hw_enabled[intid] = en; }
 static int hw_route[256]; /* the pCPU each physical SPI was last routed to, -1: never */
 void arch_hw_irq_route(u32 intid, unsigned int pcpu) { hw_route[intid] = (int)pcpu; }
 void vcpu_kick(struct vcpu *v) { kicks[v->id]++; }
-void *mm_zalloc(size_t size) { return calloc(1, size); }
-void mm_free(void *p, size_t size) { free(p); }
 
 static struct domain dom;
 static struct vcpu vcpus[3];
