@@ -250,7 +250,7 @@ test: deps all
 # The core calls the arch only through hyp/include/domus/arch.h, no generic header includes an
 # arch one, and the core does not reach into the arch's state (scripts/check-layout.py).
 check-layout: $(B)/domus.elf
-	@$(PYTHON) scripts/check-layout.py $(B) $(ARCH) $(CROSS)nm
+	@$(PYTHON) scripts/check-layout.py $(ARCH) $(CROSS)nm $(HYP_OBJS)
 
 # Random hypercalls from a 2-vCPU domU (tests/hostile/fuzz.c), 10^6 a vCPU by default; not in
 # CI. FUZZ_GUEST_ARGS="--seeds 1,2,3 --calls 200000" changes the run.

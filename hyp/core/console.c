@@ -212,6 +212,8 @@ void panic(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	printk("PANIC on CPU %u: %s\n", p ? p->id : 0, msg);
+	/* The arch's dump is taken in arch_panic_halt: the caller is named here. */
+	printk("PANIC on CPU %u: %s (called from %p)\n", p ? p->id : 0, msg,
+	       __builtin_return_address(0));
 	arch_panic_halt(msg);
 }

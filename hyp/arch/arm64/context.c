@@ -79,11 +79,17 @@ void arch_vcpu_init(struct vcpu *v)
 	v->arch.sctlr_el1 = SCTLR_EL1_RESET;
 }
 
+/* What a reset clears is one range of struct arch_vcpu: the vGIC's state lies before it. */
+_Static_assert(offsetof(struct arch_vcpu, vgic) < offsetof(struct arch_vcpu, sctlr_el1) &&
+		       offsetof(struct arch_vcpu, sctlr_el1) < offsetof(struct arch_vcpu, ich_vmcr),
+	       "arch_vcpu_reset's range");
+
 void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0)
 {
-
+	/* The registers, then EL1, FP, timer and debug state: all but the vGIC's and the GIC's. */
 	memset(&v->arch.regs, 0, sizeof(v->arch.regs));
-	memset(&v->arch, 0, offsetof(struct arch_vcpu, ich_vmcr));
+	memset(&v->arch.sctlr_el1, 0,
+	       offsetof(struct arch_vcpu, ich_vmcr) - offsetof(struct arch_vcpu, sctlr_el1));
 	v->arch.regs.x[0] = x0;
 	v->arch.regs.pc = entry;
 	v->arch.regs.pstate = PSR_DAIF | PSR_MODE_EL1H;
