@@ -15,7 +15,10 @@ HOSTCC ?= gcc
 PYTHON := /usr/bin/python3
 B := build
 
-HYP_SRCS := $(sort $(wildcard hyp/arch/arm64/*.c hyp/arch/arm64/*.S \
+# The architecture Domus is built for: its code and headers are hyp/arch/$(ARCH), reached from the
+# core only through hyp/include/domus/arch.h (`make check-layout`).
+ARCH ?= arm64
+HYP_SRCS := $(sort $(wildcard hyp/arch/$(ARCH)/*.c hyp/arch/$(ARCH)/*.S \
 	hyp/core/*.c hyp/lib/*.c hyp/drivers/*.c))
 HYP_OBJS := $(patsubst %,$(B)/%.o,$(HYP_SRCS))
 
@@ -28,11 +31,11 @@ HYP_CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-ffreestanding -fno-builtin -nostdinc -isystem $(CC_INCLUDE) \
 	-fpie -fno-plt -fvisibility=hidden -fno-stack-protector -fno-omit-frame-pointer \
 	-mgeneral-regs-only -mstrict-align -mno-outline-atomics -march=armv8-a \
-	-Ihyp/arch/arm64/include -Ihyp/include -MMD -MP
+	-Ihyp/arch/$(ARCH)/include -Ihyp/include -MMD -MP
 HYP_LDFLAGS := -pie --no-dynamic-linker -z norelro -z noexecstack --no-warn-rwx-segments \
-	-nostdlib -T hyp/arch/arm64/domus.lds
+	-nostdlib -T hyp/arch/$(ARCH)/domus.lds
 
-.PHONY: all run test unit races system bench guest tools deps deps-host clean size fuzz fuzz-guest fresh-check
+.PHONY: all run test check-layout unit races system bench guest tools deps deps-host clean size fuzz fuzz-guest fresh-check
 all: $(B)/domus.img
 
 # Whatever a cross tool or a host test builds waits for the packages it needs: `deps` installs
@@ -49,7 +52,7 @@ $(B)/%.S.o: %.S
 	@echo "  AS      $<"
 	@$(CC) $(HYP_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
 
-$(B)/domus.elf: $(HYP_OBJS) hyp/arch/arm64/domus.lds
+$(B)/domus.elf: $(HYP_OBJS) hyp/arch/$(ARCH)/domus.lds
 	$(LD) $(HYP_LDFLAGS) $(HYP_OBJS) -o $@
 
 $(B)/domus.img: $(B)/domus.elf
@@ -100,22 +103,23 @@ $(B)/hostile/hostile.img: $(B)/hostile/guest.elf
 # Host unit tests: tests/unit/test_*.c, each naming the sources it links in a
 # "// SOURCES: a.c b.c" line. "@core" there stands for the whole core over the fake arch
 # (hyp/arch/fake/): every file of hyp/core and hyp/lib, and arm64's page tables and vGIC,
-# which are plain C. One file is left out: hyp/lib/printf.c, whose vsnprintf and snprintf
-# would replace libc's in the whole test program (cmocka and the sanitizers print through
-# them); the host's are the same functions. The core is compiled once per sanitizer, into
+# which are plain C. Two files are left out: hyp/lib/printf.c and string.c, whose snprintf,
+# memcpy and the rest would replace libc's in the whole test program (cmocka and the
+# sanitizers use them); the host's are the same functions. The core is compiled once per sanitizer, into
 # $(B)/unit/asan and $(B)/unit/tsan, and linked with palloc_alloc/palloc_free wrapped (the
 # fake arch poisons free RAM for ASan). Each @core test also gets a ThreadSanitizer build,
 # $(B)/unit/tsan/test_*; `make unit` runs both.
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/test_*.c))
-UNIT_BASE_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter -DHOST_TEST \
-	-Ihyp/arch/fake/include -Ihyp/arch/fake -Ihyp/include -Itests/unit -Itools \
+UNIT_BASE_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
+	-Ihyp/arch/fake/include -Ihyp/arch/fake -Ihyp/arch/arm64/include -Ihyp/include -Itests/unit -Itools \
 	-fno-omit-frame-pointer
 UNIT_CFLAGS := $(UNIT_BASE_CFLAGS) -fsanitize=address,undefined
 # TSan does not model fences (the core's stage-2 publish and wall-clock seqlock use them).
 TSAN_CFLAGS := $(UNIT_BASE_CFLAGS) -fsanitize=thread -Wno-tsan
 
-CORE_SRCS := $(filter-out hyp/lib/printf.c,$(sort $(wildcard hyp/core/*.c hyp/lib/*.c))) \
-	hyp/arch/arm64/pgtable.c hyp/arch/arm64/vgic.c $(sort $(wildcard hyp/arch/fake/*.c))
+CORE_SRCS := $(filter-out hyp/lib/printf.c hyp/lib/string.c,$(sort $(wildcard hyp/core/*.c hyp/lib/*.c))) \
+	hyp/arch/arm64/pgtable.c hyp/arch/arm64/stage2.c hyp/arch/arm64/vgic.c \
+	$(sort $(wildcard hyp/arch/fake/*.c))
 CORE_ASAN_OBJS := $(patsubst %.c,$(B)/unit/asan/%.o,$(CORE_SRCS))
 CORE_TSAN_OBJS := $(patsubst %.c,$(B)/unit/tsan/%.o,$(CORE_SRCS))
 CORE_LINK := -pthread -Wl,--wrap=palloc_alloc,--wrap=palloc_free
@@ -151,7 +155,7 @@ define unit_link
 endef
 
 UNIT_DEPS := $(wildcard hyp/*/*.c hyp/*/*/*.c hyp/include/*/*.h hyp/arch/*/*.h \
-	hyp/arch/*/include/domus/*.h tests/unit/*.h tests/unit/*.c tools/*.c tools/*.h \
+	hyp/arch/*/include/*/*.h tests/unit/*.h tests/unit/*.c tools/*.c tools/*.h \
 	tools/*/*.c tools/*/*.h)
 
 $(B)/unit/%: tests/unit/%.c $(UNIT_DEPS)
@@ -185,18 +189,18 @@ fuzz: deps-host $(FUZZ_TARGETS)
 
 # Dom0 tools (tools/): static arm64 Linux programs that go into dom0's initramfs.
 TOOLS_CC := $(CROSS)gcc
-TOOLS_CFLAGS := -static -O2 -g0 -Wall -Wextra -Werror -Ihyp/include -Itools
+TOOLS_CFLAGS := -static -O2 -g0 -Wall -Wextra -Werror -Wno-unused-parameter -Ihyp/include -Itools
 TOOLS := $(B)/tools/domus $(B)/tools/domus-selftest $(B)/tools/xenstored $(B)/tools/xenstore
 TOOLS_DEPS := tools/libdomus.c tools/libdomus.h $(wildcard hyp/include/public/*.h)
 
 DOMUS_TOOL_SRCS := tools/domus.c tools/config.c tools/build.c tools/consoled.c tools/console_filter.c \
-	tools/console_log.c tools/domstore.c tools/vbd.c tools/vif.c tools/devices.c \
+	tools/console_log.c tools/domstore.c tools/vbd.c tools/vif.c tools/devices.c tools/errmsg.c \
 	tools/xenstore/client.c tools/xenstore/wire.c hyp/lib/fdt.c hyp/lib/fdt_write.c
 
 $(B)/tools/domus: $(DOMUS_TOOL_SRCS) $(wildcard tools/*.h) hyp/include/domus/fdt.h $(TOOLS_DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  TOOL    $@"
-	@$(TOOLS_CC) $(TOOLS_CFLAGS) -DHOST_TEST $(DOMUS_TOOL_SRCS) tools/libdomus.c -o $@
+	@$(TOOLS_CC) $(TOOLS_CFLAGS) $(DOMUS_TOOL_SRCS) tools/libdomus.c -o $@
 
 $(B)/tools/domus-selftest: tools/domus-selftest.c tools/hostile.c tools/hostile.h $(TOOLS_DEPS)
 	@mkdir -p $(dir $@)
@@ -239,8 +243,14 @@ system: all guest
 	$(PYTHON) -m pytest -v tests/system $(PYTEST_ARGS)
 
 test: deps all
+	$(MAKE) check-layout
 	$(MAKE) unit
 	$(MAKE) system
+
+# The core calls the arch only through hyp/include/domus/arch.h, no generic header includes an
+# arch one, and the core does not reach into the arch's state (scripts/check-layout.py).
+check-layout: $(B)/domus.elf
+	@$(PYTHON) scripts/check-layout.py $(ARCH) $(CROSS)nm $(HYP_OBJS)
 
 # Random hypercalls from a 2-vCPU domU (tests/hostile/fuzz.c), 10^6 a vCPU by default; not in
 # CI. FUZZ_GUEST_ARGS="--seeds 1,2,3 --calls 200000" changes the run.

@@ -124,12 +124,12 @@ root, log, sudo = sys.argv[1:4]
 cmd = (f"{sudo} chroot {root} /usr/bin/env -i HOME=/root TERM=xterm LANG=C.UTF-8 "
        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "
        "/bin/bash -c 'cd /root/domus && make run'").strip()
-with open(log, "w") as f:
+with open(log, "w", buffering=1) as f:  # line by line: the log shows where it waits
     c = pexpect.spawn("/bin/sh", ["-c", cmd], encoding="utf-8", codec_errors="replace",
                       logfile=f, timeout=1800, dimensions=(50, 200))
     c.expect(r"~ # ")                  # installs, builds, boots: dom0's shell
     c.sendline("cat /sys/hypervisor/type; domus list")
-    c.expect(r"\nxen\r?\n")
+    c.expect(r"\nxen\r*\n")              # the console ends lines with \r\r\n
     c.expect(r"Domain-0|dom0")
     c.expect(r"~ # ", timeout=60)
     c.sendline("poweroff")

@@ -12,18 +12,19 @@
  */
 #include <errno.h>
 #include <stdbool.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include <domus/fdt.h>
+#include <domus/fdt_write.h>
 #include <public/grant_table.h>
 #include <public/sched.h>
 #include <public/xen.h>
 
 #include "build.h"
+#include "errmsg.h"
 #include "libdomus.h"
 
 #define PAGE 4096ULL
@@ -32,16 +33,6 @@
 #define MAGIC_PAGES 2 /* console, xenstore */
 #define FDT_SIZE (64 * 1024)
 #define MAP_CHUNK_PAGES 1024 /* 4 MiB of the guest mapped at a time */
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* A whole file into memory; "x.gz" files are decompressed with gunzip. */
 static void *read_file(const char *path, size_t *len)
@@ -268,15 +259,15 @@ int domu_build(const struct domu_config *c, struct domu_built *out, char *err, s
 	long r;
 
 	if (!fdt)
-		return fail(err, errlen, "out of memory");
+		return fail_with(err, errlen, "out of memory");
 	kernel = read_file(c->kernel, &klen);
 	if (!kernel) {
-		fail(err, errlen, "kernel %s: %s", c->kernel, strerror(errno));
+		fail_with(err, errlen, "kernel %s: %s", c->kernel, strerror(errno));
 		goto out_free;
 	}
 	/* The arm64 Image header: "ARM\x64" at 56, text_offset at 8, image_size at 16. */
 	if (klen < 64 || memcmp((char *)kernel + 56, "ARM\x64", 4)) {
-		fail(err, errlen, "kernel %s: not an arm64 Linux Image", c->kernel);
+		fail_with(err, errlen, "kernel %s: not an arm64 Linux Image", c->kernel);
 		goto out_free;
 	}
 	memcpy(&text_offset, (char *)kernel + 8, 8);
@@ -286,7 +277,7 @@ int domu_build(const struct domu_config *c, struct domu_built *out, char *err, s
 	if (*c->ramdisk) {
 		ramdisk = read_file(c->ramdisk, &rdlen);
 		if (!ramdisk) {
-			fail(err, errlen, "ramdisk %s: %s", c->ramdisk, strerror(errno));
+			fail_with(err, errlen, "ramdisk %s: %s", c->ramdisk, strerror(errno));
 			goto out_free;
 		}
 	}
@@ -295,7 +286,7 @@ int domu_build(const struct domu_config *c, struct domu_built *out, char *err, s
 	initrd = dtb + 2 * MIB;
 	ram_end = GUEST_RAM0_BASE + c->memory_mib * MIB;
 	if (initrd + ALIGN_UP(rdlen, PAGE) + 32 * MIB > ram_end) {
-		fail(err, errlen, "memory = %llu MiB is too small for this kernel and ramdisk "
+		fail_with(err, errlen, "memory = %llu MiB is too small for this kernel and ramdisk "
 			 "(need about %llu MiB)", (unsigned long long)c->memory_mib,
 		     (unsigned long long)((initrd + rdlen - GUEST_RAM0_BASE) / MIB + 64));
 		goto out_free;
@@ -306,25 +297,25 @@ int domu_build(const struct domu_config *c, struct domu_built *out, char *err, s
 	ctl.u.createdomain.max_mem_kib = c->memory_mib * 1024 + MAGIC_PAGES * 4;
 	r = domus_ctl(&ctl);
 	if (r) {
-		fail(err, errlen, "cannot create the domain: %s", r == -ENOMEM ?
+		fail_with(err, errlen, "cannot create the domain: %s", r == -ENOMEM ?
 		     "not enough free memory in the hypervisor" : strerror((int)-r));
 		goto out_free;
 	}
 	dom = ctl.domid;
 	out->domid = dom;
 	if (populate_ram(dom, c->memory_mib)) {
-		fail(err, errlen, "not enough free memory for %llu MiB",
+		fail_with(err, errlen, "not enough free memory for %llu MiB",
 		     (unsigned long long)c->memory_mib);
 		goto out_destroy;
 	}
 	fdt_len = make_fdt(c, fdt, initrd, rdlen);
 	if (fdt_len < 0) {
-		fail(err, errlen, "device tree too big");
+		fail_with(err, errlen, "device tree too big");
 		goto out_destroy;
 	}
 	if ((r = copy_in(dom, kaddr, kernel, klen)) || (r = copy_in(dom, dtb, fdt, (size_t)fdt_len)) ||
 	    (rdlen && (r = copy_in(dom, initrd, ramdisk, rdlen)))) {
-		fail(err, errlen, "cannot load the guest's memory: %s", strerror((int)-r));
+		fail_with(err, errlen, "cannot load the guest's memory: %s", strerror((int)-r));
 		goto out_destroy;
 	}
 	/* The console: a page at the start of the magic region and a port dom0 binds to. */
@@ -332,7 +323,7 @@ int domu_build(const struct domu_config *c, struct domu_built *out, char *err, s
 	if ((r = domus_evtchn_alloc_unbound(dom, 0, &out->console_port)) ||
 	    (r = domus_set_param(dom, HVM_PARAM_CONSOLE_PFN, out->console_gfn)) ||
 	    (r = domus_set_param(dom, HVM_PARAM_CONSOLE_EVTCHN, out->console_port))) {
-		fail(err, errlen, "cannot set up the console: %s", strerror((int)-r));
+		fail_with(err, errlen, "cannot set up the console: %s", strerror((int)-r));
 		goto out_destroy;
 	}
 	/* XenStore: the page after the console's, and a port xenstored binds when introduced. */
@@ -340,13 +331,13 @@ int domu_build(const struct domu_config *c, struct domu_built *out, char *err, s
 	if ((r = domus_evtchn_alloc_unbound(dom, 0, &out->store_port)) ||
 	    (r = domus_set_param(dom, HVM_PARAM_STORE_PFN, out->store_gfn)) ||
 	    (r = domus_set_param(dom, HVM_PARAM_STORE_EVTCHN, out->store_port))) {
-		fail(err, errlen, "cannot set up its XenStore page: %s", strerror((int)-r));
+		fail_with(err, errlen, "cannot set up its XenStore page: %s", strerror((int)-r));
 		goto out_destroy;
 	}
 	/* Grants of both pages to dom0, as libxc seeds them: xenstored maps ref 1. */
 	if ((r = seed_grant(dom, GNTTAB_RESERVED_CONSOLE, out->console_gfn)) ||
 	    (r = seed_grant(dom, GNTTAB_RESERVED_XENSTORE, out->store_gfn))) {
-		fail(err, errlen, "cannot seed its grant table: %s", strerror((int)-r));
+		fail_with(err, errlen, "cannot seed its grant table: %s", strerror((int)-r));
 		goto out_destroy;
 	}
 	ctl = (struct domus_ctl){ .cmd = DOMUS_CTL_setvcpucontext, .domid = dom };
@@ -355,7 +346,7 @@ int domu_build(const struct domu_config *c, struct domu_built *out, char *err, s
 	ctl.u.vcpucontext.x0 = dtb;
 	r = domus_ctl(&ctl);
 	if (r) {
-		fail(err, errlen, "cannot set vCPU 0 going: %s", strerror((int)-r));
+		fail_with(err, errlen, "cannot set vCPU 0 going: %s", strerror((int)-r));
 		goto out_destroy;
 	}
 	rc = 0;

@@ -1,18 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * domus: the toolstack's command line in dom0.
- *   domus version          the hypervisor and the interface it speaks
- *   domus info             CPUs and memory, total and free (MiB), as `xl info`
- *   domus list             domains: name, id, memory, vCPUs, state, CPU time
- *   domus vcpu-list [ID]   vCPUs: domain, id, pCPU, state, CPU time
- *   domus pause ID / unpause ID
- *   domus dmesg            the hypervisor's console log
- *   domus create [-c] CFG  build and start a guest from an xl-style config file
- *   domus console NAME     attach to a guest's console (Ctrl-] detaches)
- *   domus shutdown [-w] NAME / reboot [-w] NAME
- *                          ask the guest to power off or reboot (control/shutdown);
- *                          -w waits until it has stopped
- *   domus destroy NAME     end a guest at once; its memory goes back to Domus
+ * domus: the toolstack's command line in dom0. Its commands, their arguments
+ * and their help are in one table, `commands` below: `domus help` lists them,
+ * `domus help CMD` shows one, and a command given the wrong arguments says
+ * its own usage.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -31,12 +22,34 @@
 #include "domstore.h"
 #include "libdomus.h"
 
-#define __HYPERVISOR_xen_version 17
+#include <public/sched.h>
+#include <public/version.h>
+#include <public/xen.h>
 
-static const char *const domain_states[] = { "building", "running", "paused", "shutdown",
-					     "dying" };
-static const char *const vcpu_states[] = { "offline", "runnable", "running", "blocked",
-					   "paused" };
+static const char *const domain_states[] = {
+	[DOMUS_DOMAIN_BUILDING] = "building", [DOMUS_DOMAIN_RUNNING] = "running",
+	[DOMUS_DOMAIN_PAUSED] = "paused",     [DOMUS_DOMAIN_SHUTDOWN] = "shutdown",
+	[DOMUS_DOMAIN_DYING] = "dying",
+};
+static const char *const vcpu_states[] = {
+	[DOMUS_VCPU_OFFLINE] = "offline", [DOMUS_VCPU_RUNNABLE] = "runnable",
+	[DOMUS_VCPU_RUNNING] = "running", [DOMUS_VCPU_BLOCKED] = "blocked",
+	[DOMUS_VCPU_PAUSED] = "paused",
+};
+
+/* A state's name, or "?" for one this build does not know (a newer hypervisor's). */
+#define STATE_NAME(names, n) ((n) < sizeof(names) / sizeof(names[0]) && names[n] ? names[n] : "?")
+
+struct command {
+	const char *name;
+	const char *args; /* what follows the name, for its usage line */
+	const char *help;
+	int min_args, max_args;
+	int (*run)(int argc, char **argv);
+};
+
+static const struct command *find_command(const char *name);
+static int usage_of(const char *name);
 
 static int fail(const char *what, long rc)
 {
@@ -44,20 +57,20 @@ static int fail(const char *what, long rc)
 	return 1;
 }
 
-static int cmd_version(void)
+static int cmd_version(int argc, char **argv)
 {
 	char extra[16] = { 0 };
-	long v = domus_hypercall(__HYPERVISOR_xen_version, 0, 0, 0, 0, 0);
+	long v = domus_hypercall(__HYPERVISOR_xen_version, XENVER_version, 0, 0, 0, 0);
 
 	if (v < 0)
 		return fail("xen_version", v);
-	domus_hypercall(__HYPERVISOR_xen_version, 1, (uintptr_t)extra, 0, 0, 0);
+	domus_hypercall(__HYPERVISOR_xen_version, XENVER_extraversion, (uintptr_t)extra, 0, 0, 0);
 	extra[15] = 0;
 	printf("Xen interface %ld.%ld%s\n", v >> 16, v & 0xffff, extra);
 	return 0;
 }
 
-static int cmd_list(void)
+static int cmd_list(int argc, char **argv)
 {
 	struct domus_ctl c = { .cmd = DOMUS_CTL_getdomaininfo };
 	long rc;
@@ -67,13 +80,14 @@ static int cmd_list(void)
 	for (c.domid = 0; (rc = domus_ctl(&c)) == 0; c.domid++) {
 		struct domus_ctl_domaininfo *i = &c.u.domaininfo;
 
-		/* Shut down by a crash, or by its watchdog (SHUTDOWN_crash, _watchdog): crashed. */
+		/* Shut down by a crash, or by its watchdog: crashed. */
 		bool crashed = i->state == DOMUS_DOMAIN_SHUTDOWN &&
-			       (i->shutdown_reason == 3 || i->shutdown_reason == 4);
+			       (i->shutdown_reason == SHUTDOWN_crash ||
+				i->shutdown_reason == SHUTDOWN_watchdog);
 
 		printf("%-20s %5u %8llu %5u %-9s %10.1f\n", i->name, c.domid,
 		       (unsigned long long)(i->mem_pages >> 8), i->nr_vcpus,
-		       crashed ? "crashed" : i->state < 5 ? domain_states[i->state] : "?",
+		       crashed ? "crashed" : STATE_NAME(domain_states, i->state),
 		       i->cpu_time_ns / 1e9);
 		c.cmd = DOMUS_CTL_getdomaininfo;
 	}
@@ -105,7 +119,7 @@ static int cmd_vcpu_list(int argc, char **argv)
 			if (rc)
 				return fail("getvcpuinfo", rc);
 			printf("%-20s %5u %5u %5u %-9s %10.1f\n", info.name, id, n, v.u.vcpuinfo.pcpu,
-			       v.u.vcpuinfo.state < 5 ? vcpu_states[v.u.vcpuinfo.state] : "?",
+			       STATE_NAME(vcpu_states, v.u.vcpuinfo.state),
 			       v.u.vcpuinfo.cpu_time_ns / 1e9);
 		}
 		c.cmd = DOMUS_CTL_getdomaininfo;
@@ -113,7 +127,7 @@ static int cmd_vcpu_list(int argc, char **argv)
 	return rc == -ESRCH || argc > 0 ? 0 : fail("getdomaininfo", rc);
 }
 
-static int cmd_pause(const char *arg, uint32_t cmd)
+static int pause_or_unpause(const char *arg, uint32_t cmd)
 {
 	struct domus_ctl c = { .cmd = cmd };
 	long rc;
@@ -126,7 +140,17 @@ static int cmd_pause(const char *arg, uint32_t cmd)
 	return rc ? fail(cmd == DOMUS_CTL_pausedomain ? "pause" : "unpause", rc) : 0;
 }
 
-static int cmd_dmesg(void)
+static int cmd_pause(int argc, char **argv)
+{
+	return pause_or_unpause(argv[0], DOMUS_CTL_pausedomain);
+}
+
+static int cmd_unpause(int argc, char **argv)
+{
+	return pause_or_unpause(argv[0], DOMUS_CTL_unpausedomain);
+}
+
+static int cmd_dmesg(int argc, char **argv)
 {
 	static char buf[4096];
 	struct domus_ctl c = { .cmd = DOMUS_CTL_readconsole };
@@ -159,10 +183,8 @@ static int cmd_create(int argc, char **argv)
 	pid_t pid;
 	long rc;
 
-	if (!path) {
-		fprintf(stderr, "usage: domus create [-c] CONFIG\n");
-		return 2;
-	}
+	if (!path || argc > (attach ? 2 : 1))
+		return usage_of("create");
 	if (config_load(path, &c, err, sizeof(err))) {
 		fprintf(stderr, "domus: %s\n", err);
 		return 1;
@@ -231,8 +253,9 @@ static void stop_console_daemon(const char *name)
 		usleep(10000);
 }
 
-static int cmd_destroy(const char *name)
+static int cmd_destroy(int argc, char **argv)
 {
+	const char *name = argv[0];
 	struct domus_ctl_domaininfo info;
 	uint16_t id;
 	long rc = domus_find_domain(name, &id, &info);
@@ -251,7 +274,7 @@ static int cmd_destroy(const char *name)
 }
 
 /* `domus shutdown|reboot [-w] NAME`: the guest's own orderly shutdown, as `xl shutdown`. */
-static int cmd_shutdown(int argc, char **argv, const char *how)
+static int shutdown_as(int argc, char **argv, const char *how)
 {
 	bool wait = argc > 1 && !strcmp(argv[0], "-w");
 	const char *name = argc == 1 ? argv[0] : wait && argc == 2 ? argv[1] : NULL;
@@ -259,10 +282,8 @@ static int cmd_shutdown(int argc, char **argv, const char *how)
 	uint16_t id, now;
 	long rc;
 
-	if (!name) {
-		fprintf(stderr, "usage: domus %s [-w] NAME\n", how);
-		return 2;
-	}
+	if (!name)
+		return usage_of(strcmp(how, "reboot") ? "shutdown" : "reboot");
 	if (domus_find_domain(name, &id, &info)) {
 		fprintf(stderr, "domus: no domain '%s'\n", name);
 		return 1;
@@ -288,8 +309,19 @@ static int cmd_shutdown(int argc, char **argv, const char *how)
 	return 0;
 }
 
-static int cmd_console(const char *name)
+static int cmd_shutdown(int argc, char **argv)
 {
+	return shutdown_as(argc, argv, "poweroff");
+}
+
+static int cmd_reboot(int argc, char **argv)
+{
+	return shutdown_as(argc, argv, "reboot");
+}
+
+static int cmd_console(int argc, char **argv)
+{
+	const char *name = argv[0];
 	uint16_t id;
 
 	if (domus_find_domain(name, &id, NULL)) {
@@ -303,7 +335,7 @@ static int cmd_console(const char *name)
  * `domus block-attach NAME SPEC`, `block-detach [-f] NAME xvdX`,
  * `network-attach NAME [SPEC]`, `network-detach [-f] NAME N`.
  */
-static int cmd_device(const char *cmd, int argc, char **argv)
+static int device_command(const char *cmd, int argc, char **argv)
 {
 	bool attach = strstr(cmd, "-attach"), disk = !strncmp(cmd, "block", 5);
 	bool force = !attach && argc > 0 && !strcmp(argv[0], "-f");
@@ -314,13 +346,8 @@ static int cmd_device(const char *cmd, int argc, char **argv)
 
 	if (force)
 		argc--, argv++;
-	if (argc != 2 && !(attach && !disk && argc == 1)) {
-		fprintf(stderr, "usage: domus %s\n",
-			attach ? (disk ? "block-attach NAME 'file:/PATH,xvdX,w'"
-				       : "network-attach NAME ['bridge=xenbr0,mac=..']")
-			       : (disk ? "block-detach [-f] NAME xvdX" : "network-detach [-f] NAME N"));
-		return 2;
-	}
+	if (argc != 2 && !(attach && !disk && argc == 1))
+		return usage_of(cmd);
 	name = argv[0];
 	arg = argc == 2 ? argv[1] : "";
 	if (domus_find_domain(name, &id, NULL)) {
@@ -344,15 +371,36 @@ static int cmd_device(const char *cmd, int argc, char **argv)
 	return 0;
 }
 
-static int cmd_info(void)
+static int cmd_block_attach(int argc, char **argv)
+{
+	return device_command("block-attach", argc, argv);
+}
+
+static int cmd_block_detach(int argc, char **argv)
+{
+	return device_command("block-detach", argc, argv);
+}
+
+static int cmd_network_attach(int argc, char **argv)
+{
+	return device_command("network-attach", argc, argv);
+}
+
+static int cmd_network_detach(int argc, char **argv)
+{
+	return device_command("network-detach", argc, argv);
+}
+
+static int cmd_info(int argc, char **argv)
 {
 	struct domus_ctl c = { .cmd = DOMUS_CTL_physinfo };
 	char extra[16] = { 0 };
-	long v = domus_hypercall(__HYPERVISOR_xen_version, 0, 0, 0, 0, 0), rc = domus_ctl(&c);
+	long v = domus_hypercall(__HYPERVISOR_xen_version, XENVER_version, 0, 0, 0, 0);
+	long rc = domus_ctl(&c);
 
 	if (rc)
 		return fail("physinfo", rc);
-	domus_hypercall(__HYPERVISOR_xen_version, 1, (uintptr_t)extra, 0, 0, 0);
+	domus_hypercall(__HYPERVISOR_xen_version, XENVER_extraversion, (uintptr_t)extra, 0, 0, 0);
 	extra[15] = 0;
 	printf("hypervisor       : Domus (Xen interface %ld.%ld%s)\n", v >> 16, v & 0xffff, extra);
 	printf("nr_cpus          : %u\n", c.u.physinfo.nr_cpus);
@@ -375,50 +423,107 @@ static int cmd_info(void)
 	return 0;
 }
 
-static int usage(void)
+static int cmd_help(int argc, char **argv);
+
+static const struct command commands[] = {
+	{ "version", "", "the hypervisor and the Xen interface it speaks", 0, 0, cmd_version },
+	{ "info", "", "CPUs and memory, total and free (MiB), as `xl info`", 0, 0, cmd_info },
+	{ "list", "", "domains: name, id, memory, vCPUs, state, CPU time", 0, 0, cmd_list },
+	{ "vcpu-list", "[NAME]", "vCPUs: domain, id, pCPU, state, CPU time", 0, 1, cmd_vcpu_list },
+	{ "pause", "NAME", "stop a domain's vCPUs until unpause", 1, 1, cmd_pause },
+	{ "unpause", "NAME", "let a paused domain run again", 1, 1, cmd_unpause },
+	{ "dmesg", "", "the hypervisor's console log", 0, 0, cmd_dmesg },
+	{ "create", "[-c] CONFIG", "build and start a guest from an xl config (-c: its console)",
+	  1, 2, cmd_create },
+	{ "console", "NAME", "attach to a guest's console (Ctrl-] detaches)", 1, 1, cmd_console },
+	{ "shutdown", "[-w] NAME", "ask the guest to power off (-w: wait until it has)", 1, 2,
+	  cmd_shutdown },
+	{ "reboot", "[-w] NAME", "ask the guest to reboot (-w: wait until it has stopped)", 1, 2,
+	  cmd_reboot },
+	{ "destroy", "NAME", "end a guest at once; its memory goes back to Domus", 1, 1,
+	  cmd_destroy },
+	{ "block-attach", "NAME 'file:/PATH,xvdX,w'", "give a running guest a disk", 2, 2,
+	  cmd_block_attach },
+	{ "block-detach", "[-f] NAME xvdX", "take a disk away (-f: even if the guest holds it)", 2,
+	  3, cmd_block_detach },
+	{ "network-attach", "NAME ['bridge=xenbr0,mac=..']", "give a running guest a network card",
+	  1, 2, cmd_network_attach },
+	{ "network-detach", "[-f] NAME N", "take network interface N away", 2, 3,
+	  cmd_network_detach },
+	{ "help", "[COMMAND]", "these lines, or one command's", 0, 1, cmd_help },
+};
+
+static const struct command *find_command(const char *name)
 {
-	fprintf(stderr, "usage: domus version | info | list | vcpu-list [ID] | pause ID | unpause ID | dmesg |\n"
-			"             create [-c] CONFIG | console NAME | shutdown [-w] NAME |\n"
-			"             reboot [-w] NAME | destroy NAME |\n"
-			"             block-attach NAME SPEC | block-detach [-f] NAME xvdX |\n"
-			"             network-attach NAME [SPEC] | network-detach [-f] NAME N\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void print_usage(FILE *f, const struct command *c)
+{
+	fprintf(f, "usage: domus %s%s%s\n", c->name, *c->args ? " " : "", c->args);
+}
+
+/* A command's usage line, on stderr: the answer to wrong arguments. */
+static int usage_of(const char *name)
+{
+	print_usage(stderr, find_command(name));
 	return 2;
+}
+
+static void print_all(FILE *f)
+{
+	fprintf(f, "usage: domus COMMAND [ARGS]\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const struct command *c = &commands[i];
+		char line[80];
+
+		snprintf(line, sizeof(line), "%s%s%s", c->name, *c->args ? " " : "", c->args);
+		/* The help in a column, or under a line too long for it. */
+		if (strlen(line) < 28)
+			fprintf(f, "  %-28s %s\n", line, c->help);
+		else
+			fprintf(f, "  %s\n  %-28s %s\n", line, "", c->help);
+	}
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct command *c = argc ? find_command(argv[0]) : NULL;
+
+	if (argc && !c) {
+		fprintf(stderr, "domus: no command '%s'\n", argv[0]);
+		print_all(stderr);
+		return 2;
+	}
+	if (!c) {
+		print_all(stdout);
+		return 0;
+	}
+	print_usage(stdout, c);
+	printf("  %s\n", c->help);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	const char *cmd = argc > 1 ? argv[1] : "";
+	const struct command *c = argc > 1 ? find_command(argv[1]) : NULL;
 
-	if (argc < 2)
-		return usage();
-	if (domus_open())
+	if (!c) {
+		if (argc > 1)
+			fprintf(stderr, "domus: no command '%s'\n", argv[1]);
+		print_all(stderr);
+		return 2;
+	}
+	argc -= 2;
+	argv += 2;
+	if (argc < c->min_args || argc > c->max_args) {
+		print_usage(stderr, c);
+		return 2;
+	}
+	if (c->run != cmd_help && domus_open())
 		return 1;
-	if (!strcmp(cmd, "version"))
-		return cmd_version();
-	if (!strcmp(cmd, "list"))
-		return cmd_list();
-	if (!strcmp(cmd, "info"))
-		return cmd_info();
-	if (!strcmp(cmd, "vcpu-list"))
-		return cmd_vcpu_list(argc - 2, argv + 2);
-	if (!strcmp(cmd, "pause") && argc == 3)
-		return cmd_pause(argv[2], DOMUS_CTL_pausedomain);
-	if (!strcmp(cmd, "unpause") && argc == 3)
-		return cmd_pause(argv[2], DOMUS_CTL_unpausedomain);
-	if (!strcmp(cmd, "dmesg"))
-		return cmd_dmesg();
-	if (!strcmp(cmd, "create"))
-		return cmd_create(argc - 2, argv + 2);
-	if (!strcmp(cmd, "console") && argc == 3)
-		return cmd_console(argv[2]);
-	if (!strcmp(cmd, "shutdown"))
-		return cmd_shutdown(argc - 2, argv + 2, "poweroff");
-	if (!strcmp(cmd, "reboot"))
-		return cmd_shutdown(argc - 2, argv + 2, "reboot");
-	if (!strcmp(cmd, "destroy") && argc == 3)
-		return cmd_destroy(argv[2]);
-	if (!strcmp(cmd, "block-attach") || !strcmp(cmd, "block-detach") ||
-	    !strcmp(cmd, "network-attach") || !strcmp(cmd, "network-detach"))
-		return cmd_device(cmd, argc - 2, argv + 2);
-	return usage();
+	return c->run(argc, argv);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* libdomus: hypercalls from dom0 user space through Linux's /dev/xen/privcmd. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/loop.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,17 +11,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "vbd.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* Attaches path to a free loop device, as `losetup -f [-r]` would: 0 with its name, or -errno. */
 static int loop_attach(const char *path, int readonly, char *dev, size_t cap)
@@ -93,23 +83,23 @@ int vbd_hotplug(const struct disk_config *disk, struct vbd *v, char *err, size_t
 	memset(v, 0, sizeof(*v));
 	v->disk = disk;
 	if (stat(disk->target, &st))
-		return fail(err, errlen, "disk %s: %s", disk->target, strerror(errno));
+		return fail_with(err, errlen, "disk %s: %s", disk->target, strerror(errno));
 	if (disk->is_file) {
 		if (!S_ISREG(st.st_mode))
-			return fail(err, errlen, "disk %s: not a regular file (use phy: for devices)",
+			return fail_with(err, errlen, "disk %s: not a regular file (use phy: for devices)",
 				    disk->target);
 		rc = loop_attach(disk->target, disk->readonly, v->device, sizeof(v->device));
 		if (rc)
-			return fail(err, errlen, "disk %s: no loop device for it: %s", disk->target,
+			return fail_with(err, errlen, "disk %s: no loop device for it: %s", disk->target,
 				    strerror(-rc));
 		if (stat(v->device, &st)) {
 			loop_detach(v->device);
-			return fail(err, errlen, "disk %s: %s: %s", disk->target, v->device,
+			return fail_with(err, errlen, "disk %s: %s: %s", disk->target, v->device,
 				    strerror(errno));
 		}
 	} else {
 		if (!S_ISBLK(st.st_mode))
-			return fail(err, errlen, "disk %s: not a block device (use file: for images)",
+			return fail_with(err, errlen, "disk %s: not a block device (use file: for images)",
 				    disk->target);
 		snprintf(v->device, sizeof(v->device), "%s", disk->target);
 	}

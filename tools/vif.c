@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <net/if.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,20 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "vif.h"
 
 /* netback makes the interface as soon as it sees the records: this is slack for a busy dom0. */
 #define VIF_APPEAR_MS 10000
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 void vif_choose_mac(struct vif_config *v)
 {
@@ -105,31 +95,31 @@ int vif_hotplug(struct xsc *h, uint16_t domid, const struct vif_config *v, char 
 
 	snprintf(name, sizeof(name), "vif%u.%u", domid, v->devid);
 	if (!if_nametoindex(v->bridge))
-		return fail(err, errlen, "vif %u: dom0 has no bridge %s", v->devid, v->bridge);
+		return fail_with(err, errlen, "vif %u: dom0 has no bridge %s", v->devid, v->bridge);
 	for (int waited = 0; !(index = if_nametoindex(name)) && waited < VIF_APPEAR_MS; waited += 20)
 		usleep(20 * 1000);
 	if (!index)
-		return fail(err, errlen,
+		return fail_with(err, errlen,
 			    "vif %u: xen-netback did not make %s in %d s (is the module loaded?)",
 			    v->devid, name, VIF_APPEAR_MS / 1000);
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
-		return fail(err, errlen, "vif %u: socket: %s", v->devid, strerror(errno));
+		return fail_with(err, errlen, "vif %u: socket: %s", v->devid, strerror(errno));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", v->bridge);
 	ifr.ifr_ifindex = (int)index;
 	rc = ioctl(s, SIOCBRADDIF, &ifr) ? -errno : 0;
 	if (rc)
-		fail(err, errlen, "vif %u: cannot add %s to bridge %s: %s", v->devid, name, v->bridge,
+		fail_with(err, errlen, "vif %u: cannot add %s to bridge %s: %s", v->devid, name, v->bridge,
 		     strerror(-rc));
 	else if ((rc = link_up(s, name)))
-		fail(err, errlen, "vif %u: cannot bring %s up: %s", v->devid, name, strerror(-rc));
+		fail_with(err, errlen, "vif %u: cannot bring %s up: %s", v->devid, name, strerror(-rc));
 	close(s);
 	if (rc)
 		return -1;
 	backend_path(be, sizeof(be), domid, v->devid);
 	rc = xsc_put(h, 0, 0, domid, be, "hotplug-status", "connected");
 	if (rc)
-		return fail(err, errlen, "vif %u: cannot write hotplug-status: %s", v->devid,
+		return fail_with(err, errlen, "vif %u: cannot write hotplug-status: %s", v->devid,
 			    strerror(-rc));
 	return 0;
 }

@@ -3,11 +3,14 @@
 #include <domus/arch.h>
 #include <domus/console.h>
 #include <domus/domain.h>
+#include <domus/keyhandler.h>
 #include <domus/printk.h>
+#include <domus/sched.h>
 #include <domus/spinlock.h>
 #include <domus/string.h>
 #include <public/xen.h>
 #include <domus/evtchn.h>
+#include <domus/uart.h>
 #include <stdarg.h>
 
 #define LOG_RING_SIZE 16384
@@ -162,7 +165,7 @@ void console_consume_input(size_t n)
 static void deliver(char c)
 {
 	if (input_to_domus) {
-		console_debug_key(c);
+		keyhandler_key(c);
 	} else if (input_domain) {
 		spin_lock(&input_lock);
 		if (input_prod - input_cons < INPUT_RING_SIZE)
@@ -197,4 +200,20 @@ void console_rx_interrupt(void)
 
 	while ((c = uart_getc()) >= 0)
 		handle_input((char)c);
+}
+
+/* A bug in Domus itself (never a guest's doing): say what, then the arch shows where and stops. */
+void panic(const char *fmt, ...)
+{
+	struct pcpu *p = arch_this_pcpu();
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* The arch's dump is taken in arch_panic_halt: the caller is named here. */
+	printk("PANIC on CPU %u: %s (called from %p)\n", p ? p->id : 0, msg,
+	       __builtin_return_address(0));
+	arch_panic_halt(msg);
 }

@@ -3,11 +3,13 @@
 #include <domus/arch.h>
 #include <domus/console.h>
 #include <domus/dom0.h>
+#include <domus/dom0_fdt.h>
 #include <domus/domain.h>
 #include <domus/errno.h>
 #include <domus/inflate.h>
 #include <domus/irq.h>
 #include <domus/mm.h>
+#include <domus/parse.h>
 #include <domus/platform.h>
 #include <domus/printk.h>
 #include <domus/sched.h>
@@ -150,7 +152,7 @@ static int passthrough_devices(struct domain *d)
 			u64 b = ALIGN_DOWN(base, PAGE_SIZE);
 			u64 e = ALIGN_UP(base + size, PAGE_SIZE);
 
-			rc = arch_domain_map(d, b, b, e - b, PGT_RW | PGT_DEVICE);
+			rc = arch_s2_map(d, b, b, e - b, S2_RW | S2_DEVICE);
 			/* Several virtio-mmio devices share one page: mapped once is enough. */
 			if (rc && rc != -EEXIST)
 				return rc;
@@ -180,7 +182,7 @@ int dom0_build(void)
 	u32 nr_spis = arch_gic_nr_spis();
 	struct domain *d;
 	struct mem_bank *b;
-	u64 entry = 0, kend = 0, dtb_ipa, initrd_ipa = 0, rdist_size;
+	u64 entry = 0, kend = 0, dtb_ipa, initrd_ipa = 0;
 	void *fdt_buf;
 	int fdt_size, rc;
 
@@ -192,11 +194,9 @@ int dom0_build(void)
 		printk("dom0_max_vcpus=%lu out of range 1..128; using %u\n", nvcpus, nr_pcpus);
 		nvcpus = nr_pcpus;
 	}
-	rdist_size = nvcpus * VGIC_RDIST_STRIDE;
-	if (rdist_size > platform.gicr.size) {
-		nvcpus = platform.gicr.size / VGIC_RDIST_STRIDE;
+	if (nvcpus > arch_vgic_vcpus_fit(platform.gicr.size)) {
+		nvcpus = arch_vgic_vcpus_fit(platform.gicr.size);
 		printk("d0: the GIC's redistributor region fits %lu vCPUs\n", nvcpus);
-		rdist_size = nvcpus * VGIC_RDIST_STRIDE;
 	}
 	if (mem + HYP_MEM_RESERVE > avail) {
 		u64 fit = avail > HYP_MEM_RESERVE + MiB(64) ? avail - HYP_MEM_RESERVE : 0;
@@ -214,8 +214,7 @@ int dom0_build(void)
 	d->direct_map = true;
 	d->privileged = true;
 	d->cntvoff = 0; /* dom0 sees the host's counter, as on Xen */
-	vgic_dist_init(d, nr_spis, d->vgic.spis, platform.gicd.base, platform.gicr.base,
-		       rdist_size);
+	arch_vgic_setup(d, platform.gicd.base, platform.gicr.base);
 	domain_init_vcpus(d);
 	rc = allocate_memory(d, ALIGN_UP(mem, MiB(2)));
 	if (rc) {

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Dom0's device tree: the host's, less what Domus keeps, plus its own CPUs, memory, PSCI. */
+#include <domus/arch.h>
 #include <domus/dom0.h>
+#include <domus/dom0_fdt.h>
 #include <domus/domain.h>
 #include <domus/errno.h>
+#include <domus/fdt_write.h>
 #include <domus/platform.h>
 #include <domus/printk.h>
 #include <domus/string.h>
@@ -84,13 +87,16 @@ static void write_gic(struct fdt_writer *w, const struct fdt *fdt, int node, str
 	u32 ac = fdt_address_cells(fdt, fdt_parent(fdt, node));
 	u32 sc = fdt_size_cells(fdt, fdt_parent(fdt, node));
 	u32 cells[8], n = 0;
+	ipa_t dist_base, rdist_base;
+	u64 rdist_size;
 
+	arch_vgic_frames(d, &dist_base, &rdist_base, &rdist_size);
 	fdtw_begin_node(w, fdt_node_name(fdt, node));
 	copy_props(w, fdt, node, skip, ARRAY_SIZE(skip));
-	put_cells(cells, &n, d->vgic.dist_base, ac);
+	put_cells(cells, &n, dist_base, ac);
 	put_cells(cells, &n, 0x10000, sc);
-	put_cells(cells, &n, d->vgic.rdist_base, ac);
-	put_cells(cells, &n, d->vgic.rdist_size, sc);
+	put_cells(cells, &n, rdist_base, ac);
+	put_cells(cells, &n, rdist_size, sc);
 	fdtw_prop_cells(w, "reg", cells, n);
 	fdtw_prop_u32(w, "#redistributor-regions", 1);
 	/* No ITS: its child nodes stay out. */

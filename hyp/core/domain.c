@@ -56,16 +56,32 @@ struct domain *domain_by_id(domid_t id)
 	return d && READ_ONCE(d->state) != DOMAIN_DYING ? d : NULL;
 }
 
+struct domain *domain_target(struct vcpu *v, domid_t id, long *err)
+{
+	struct domain *d;
+
+	if (id == DOMID_SELF || id == v->dom->id)
+		return v->dom;
+	/* As Xen: whether it exists first (-ESRCH), then whether the caller may (-EPERM). */
+	d = id < DOMID_FIRST_RESERVED ? domain_by_id(id) : NULL;
+	if (!d)
+		*err = -ESRCH;
+	else if (!v->dom->privileged)
+		*err = -EPERM;
+	return d && v->dom->privileged ? d : NULL;
+}
+
 struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_spis)
 {
 	struct domain *d;
-	bool arch_ready = false;
+	u32 made = 0;
+	int rc = -ENOMEM;
 
-	if (!nr_vcpus || nr_spis > VGIC_MAX_SPIS)
+	if (!nr_vcpus)
 		return NULL;
 	d = mm_zalloc(sizeof(*d));
 	if (!d)
-		return NULL;
+		goto no_domain;
 	d->id = id;
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	spin_lock_init(&d->lock);
@@ -73,51 +89,61 @@ struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_
 	d->state = DOMAIN_BUILDING;
 	d->cntvoff = arch_counter();
 	d->nr_vcpus = nr_vcpus;
-	d->vcpus = mm_zalloc(nr_vcpus * sizeof(*d->vcpus));
-	d->vgic.spis = nr_spis ? mm_zalloc(nr_spis * sizeof(struct vgic_irq)) : NULL;
-	d->shared_info = mm_alloc_pages(1);
 	d->shared_info_gfn = GFN_NONE;
 	for (u32 i = 0; i < GNTTAB_DEFAULT_MAX_FRAMES; i++)
 		d->gnttab_gfn[i] = GFN_NONE;
-	if (!d->vcpus || (nr_spis && !d->vgic.spis) || !d->shared_info)
-		goto fail;
-	if (arch_domain_init(d))
-		goto fail;
-	arch_ready = true;
-	if (gnttab_domain_init(d, GNTTAB_DEFAULT_MAX_FRAMES))
-		goto fail;
+	d->vcpus = mm_zalloc(nr_vcpus * sizeof(*d->vcpus));
+	if (!d->vcpus)
+		goto no_vcpu_array;
+	d->shared_info = mm_alloc_pages(1);
+	if (!d->shared_info)
+		goto no_shared_info;
 	memset(d->shared_info, 0, PAGE_SIZE);
-	for (u32 i = 0; i < nr_vcpus; i++) {
+	rc = arch_domain_init(d, nr_spis);
+	if (rc)
+		goto no_arch;
+	rc = gnttab_domain_init(d, GNTTAB_DEFAULT_MAX_FRAMES);
+	if (rc)
+		goto no_gnttab;
+	rc = -ENOMEM;
+	for (made = 0; made < nr_vcpus; made++) {
 		struct vcpu *v = mm_zalloc(sizeof(*v));
 
 		if (!v)
-			goto fail;
-		d->vcpus[i] = v;
+			goto no_vcpus;
+		d->vcpus[made] = v;
 		v->dom = d;
-		v->id = i;
-		v->mpidr = vcpu_affinity(i);
+		v->id = made;
+		v->mpidr = vcpu_affinity(made);
 		/* Xen's legacy slots: only vCPU 0 has one on Arm until it registers its own. */
-		if (i < XEN_LEGACY_MAX_VCPUS)
-			v->vcpu_info = &d->shared_info->vcpu_info[i];
-		sched_add_vcpu(v, i % nr_pcpus);
+		if (made < XEN_LEGACY_MAX_VCPUS)
+			v->vcpu_info = &d->shared_info->vcpu_info[made];
+		sched_add_vcpu(v, made % nr_pcpus);
 	}
-	d->vgic.nr_spis = nr_spis;
-	if (evtchn_domain_init(d))
-		goto fail;
+	rc = evtchn_domain_init(d);
+	if (rc)
+		goto no_evtchn;
 	return d;
-fail:
-	printk("d%u: cannot create: out of hypervisor memory\n", id);
+
+	/* Undone in the reverse order of the above; nothing else has seen d yet. */
+no_evtchn:
+no_vcpus:
+	while (made--)
+		mm_free(d->vcpus[made], sizeof(struct vcpu));
 	gnttab_domain_free(d);
-	if (arch_ready)
-		arch_domain_destroy(d);
-	if (d->vcpus)
-		for (u32 i = 0; i < nr_vcpus; i++)
-			mm_free(d->vcpus[i], sizeof(struct vcpu));
+no_gnttab:
+	arch_domain_destroy(d);
+no_arch:
+	mm_free_pages(d->shared_info, 1);
+no_shared_info:
 	mm_free(d->vcpus, nr_vcpus * sizeof(*d->vcpus));
-	mm_free(d->vgic.spis, nr_spis * sizeof(struct vgic_irq));
-	if (d->shared_info)
-		mm_free_pages(d->shared_info, 1);
+no_vcpu_array:
 	mm_free(d, sizeof(*d));
+no_domain:
+	if (rc == -ENOMEM)
+		printk("d%u: cannot create: out of hypervisor memory\n", id);
+	else
+		printk("d%u: cannot create: error %d\n", id, rc);
 	return NULL;
 }
 
@@ -136,10 +162,8 @@ void domain_publish(struct domain *d)
 /* Called once the vGIC's addresses are known; vCPUs get their GIC state. */
 void domain_init_vcpus(struct domain *d)
 {
-	for (u32 i = 0; i < d->nr_vcpus; i++) {
-		vgic_cpu_init(d->vcpus[i]);
+	for (u32 i = 0; i < d->nr_vcpus; i++)
 		arch_vcpu_init(d->vcpus[i]);
-	}
 }
 
 int domain_add_memory(struct domain *d, ipa_t ipa, paddr_t pa, u64 size)
@@ -148,7 +172,7 @@ int domain_add_memory(struct domain *d, ipa_t ipa, paddr_t pa, u64 size)
 
 	if (d->nr_banks == DOMAIN_MAX_BANKS)
 		return -ENOSPC;
-	rc = arch_domain_map(d, ipa, pa, size, PGT_RWX);
+	rc = arch_s2_map(d, ipa, pa, size, S2_RWX);
 	if (rc)
 		return rc;
 	d->banks[d->nr_banks++] = (struct mem_bank){ ipa, pa, size };
@@ -356,9 +380,7 @@ struct foreign_sweep {
 static void note_foreign(void *ctx, u64 ia, paddr_t pa, u64 size, u64 attrs)
 {
 	struct foreign_sweep *s = ctx;
-	u64 sw = (attrs & PGT_SW_MASK) >> PGT_SW_SHIFT;
-
-	if (sw == P2M_MAP_FOREIGN && s->n < ARRAY_SIZE(s->gfns) && owns_frame(s->owner, pa))
+	if (S2_TYPE_OF(attrs) == P2M_MAP_FOREIGN && s->n < ARRAY_SIZE(s->gfns) && owns_frame(s->owner, pa))
 		s->gfns[s->n++] = ia >> PAGE_SHIFT;
 }
 
@@ -376,7 +398,7 @@ static void unmap_foreign_views(struct domain *d)
 		do {
 			s.n = 0;
 			spin_lock(&o->p2m_lock);
-			pgtable_walk(&o->s2, note_foreign, &s);
+			arch_s2_walk(o, note_foreign, &s);
 			spin_unlock(&o->p2m_lock);
 			for (u32 i = 0; i < s.n; i++)
 				p2m_unmap_page(o, s.gfns[i]);
@@ -426,7 +448,6 @@ int domain_destroy(struct domain *d)
 	for (u32 i = 0; i < d->nr_vcpus; i++)
 		mm_free(d->vcpus[i], sizeof(struct vcpu));
 	mm_free(d->vcpus, d->nr_vcpus * sizeof(*d->vcpus));
-	mm_free(d->vgic.spis, d->vgic.nr_spis * sizeof(struct vgic_irq));
 	mm_free_pages(d->shared_info, 1);
 	mm_free(d, sizeof(*d));
 	return 0;

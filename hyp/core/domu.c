@@ -8,11 +8,11 @@
  */
 #include <domus/arch.h>
 #include <domus/domain.h>
+#include <domus/domu.h>
 #include <domus/errno.h>
 #include <domus/mm.h>
 #include <domus/printk.h>
 #include <domus/sched.h>
-#include <domus/vgic.h>
 #include <public/xen.h>
 
 #define DOMU_MAX_VCPUS (GUEST_GICV3_GICR0_SIZE / GUEST_GICV3_RDIST_STRIDE)
@@ -46,8 +46,7 @@ int domu_create(const char *name, u32 nr_vcpus, u64 max_pages, domid_t *id)
 	 * 2 MiB at the last level.
 	 */
 	d->s2_table_limit = DOMU_S2_TABLES_FIXED + max_pages / 512;
-	vgic_dist_init(d, DOMU_NR_SPIS, d->vgic.spis, GUEST_GICV3_GICD_BASE, GUEST_GICV3_GICR0_BASE,
-		       nr_vcpus * GUEST_GICV3_RDIST_STRIDE);
+	arch_vgic_setup(d, GUEST_GICV3_GICD_BASE, GUEST_GICV3_GICR0_BASE);
 	domain_init_vcpus(d);
 	domain_publish(d);
 	printk("d%u: created \"%s\": %u vCPUs, up to %lu MiB\n", d->id, d->name, nr_vcpus,

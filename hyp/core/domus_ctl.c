@@ -2,6 +2,8 @@
 /* domus_ctl: the toolstack's view of domains and the hypervisor log (see public/domus_ctl.h). */
 #include <domus/console.h>
 #include <domus/domain.h>
+#include <domus/domu.h>
+#include <domus/domus_ctl.h>
 #include <domus/errno.h>
 #include <domus/gnttab.h>
 #include <domus/guest_access.h>
@@ -9,6 +11,7 @@
 #include <domus/mm.h>
 #include <domus/sched.h>
 #include <domus/string.h>
+#include <domus/vcpu_op.h>
 #include <public/domus_ctl.h>
 #include <public/xen.h>
 
@@ -20,6 +23,13 @@ static u64 domain_cpu_ns(const struct domain *d)
 		t += d->vcpus[i]->run_total;
 	return counter_to_ns(t);
 }
+
+/* The ABI's states (public/domus_ctl.h), whatever Domus calls them inside. */
+static const u32 domain_states[] = {
+	[DOMAIN_BUILDING] = DOMUS_DOMAIN_BUILDING, [DOMAIN_RUNNING] = DOMUS_DOMAIN_RUNNING,
+	[DOMAIN_PAUSED] = DOMUS_DOMAIN_PAUSED, [DOMAIN_SHUTDOWN] = DOMUS_DOMAIN_SHUTDOWN,
+	[DOMAIN_DYING] = DOMUS_DOMAIN_DYING,
+};
 
 static long getdomaininfo(struct domus_ctl *c)
 {
@@ -33,7 +43,7 @@ static long getdomaininfo(struct domus_ctl *c)
 		return -ESRCH;
 	memset(i, 0, sizeof(*i));
 	c->domid = best->id;
-	i->state = best->state;
+	i->state = domain_states[best->state];
 	i->shutdown_reason = best->shutdown_reason;
 	i->nr_vcpus = best->nr_vcpus;
 	i->flags = best->privileged ? 1 : 0;

@@ -7,6 +7,7 @@
 #include <domus/p2m.h>
 #include <domus/printk.h>
 #include <domus/string.h>
+#include <domus/upcall.h>
 #include <public/event_channel.h>
 
 /*
@@ -582,6 +583,11 @@ void evtchn_shared_info_ready(struct domain *d)
 	spin_lock(&d->evtchn->lock);
 	shared_info(d, d->evtchn);
 	spin_unlock(&d->evtchn->lock);
+}
+
+bool evtchn_port_pending(struct domain *d, u32 port)
+{
+	return port < NR_PORTS && d->shared_info && bit_test(d->shared_info->evtchn_pending, port);
 }
 
 static long evtchn_domain_size(u32 nr_vcpus)

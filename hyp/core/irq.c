@@ -3,7 +3,6 @@
 #include <domus/domain.h>
 #include <domus/errno.h>
 #include <domus/irq.h>
-#include <domus/vgic.h>
 
 #define MAX_INTID 1020
 
@@ -17,7 +16,7 @@ int irq_assign(u32 intid, struct domain *d)
 		return -EINVAL;
 	if (owner[intid] && owner[intid] != d)
 		return -EBUSY;
-	rc = vgic_map_hw_spi(d, intid);
+	rc = arch_irq_passthrough(d, intid);
 	if (!rc)
 		owner[intid] = d;
 	return rc;
@@ -36,6 +35,6 @@ bool irq_route_to_guest(u32 intid)
 
 	if (!d)
 		return false;
-	vgic_inject(d, NULL, intid);
+	arch_irq_inject(d, NULL, intid);
 	return true;
 }

@@ -6,10 +6,11 @@
 #include <domus/evtchn.h>
 #include <domus/gnttab.h>
 #include <domus/hypercall.h>
+#include <domus/keyhandler.h>
 #include <domus/mm.h>
 #include <domus/printk.h>
 #include <domus/sched.h>
-#include <domus/vgic.h>
+#include <domus/vcpu_op.h>
 #include <public/xen.h>
 
 static const char *const vcpu_states[] = { "offline", "runnable", "running", "blocked",
@@ -31,19 +32,18 @@ static void dump_domains(void)
 		for (u32 i = 0; i < d->nr_vcpus; i++) {
 			struct vcpu *v = d->vcpus[i];
 
-			struct vgic_irq *ev = &v->vgic.priv[EVTCHN_PPI];
 			struct vcpu_info *vi = READ_ONCE(v->vcpu_info);
+			char ppi[64];
 
 			printk("  d%uv%u: pCPU %u, %s%s%s, pc %#lx, ran %lu ms\n", d->id, v->id,
 			       v->pcpu, vcpu_states[v->state], v->down ? ", down" : "",
-			       v->pause_count ? ", paused" : "", v->regs.pc,
+			       v->pause_count ? ", paused" : "", arch_vcpu_pc(&v->arch),
 			       v->run_total * 1000 / freq);
 			/* Where a lost event would show: the upcall flag, its selector, the PPI. */
-			printk("    events: upcall %u sel %#lx; PPI %u %s%s%s%s\n",
+			arch_irq_describe(v, EVTCHN_PPI, ppi, sizeof(ppi));
+			printk("    events: upcall %u sel %#lx; PPI %u %s\n",
 			       vi ? vi->evtchn_upcall_pending : 0, vi ? vi->evtchn_pending_sel : 0,
-			       EVTCHN_PPI, ev->enabled ? "enabled" : "disabled",
-			       ev->pending ? " pending" : "", ev->active ? " active" : "",
-			       ev->in_lr ? " in-LR" : "");
+			       EVTCHN_PPI, ppi);
 		}
 	}
 }
@@ -60,7 +60,7 @@ static void dump_runqueues(void)
 	}
 }
 
-void console_debug_key(char key)
+void keyhandler_key(char key)
 {
 	switch (key) {
 	case 'd':

@@ -12,11 +12,13 @@
 #include <domus/evtchn.h>
 #include <domus/guest_access.h>
 #include <domus/hypercall.h>
+#include <domus/memory_op.h>
 #include <domus/mm.h>
 #include <domus/p2m.h>
 #include <domus/platform.h>
 #include <domus/printk.h>
 #include <domus/string.h>
+#include <domus/vcpu_op.h>
 #include <public/memory.h>
 #include <public/xen.h>
 
@@ -34,7 +36,7 @@
 /* Has the guest re-issue op from entry next (which fits: callers bound their counts). */
 static long memop_continue(struct vcpu *v, u64 op, u64 next)
 {
-	v->regs.x[0] = op | next << MEMOP_EXTENT_SHIFT;
+	hypercall_set_arg(v, 0, op | next << MEMOP_EXTENT_SHIFT);
 	return -ERESTART;
 }
 
@@ -160,7 +162,7 @@ static int physmap_add_one(struct vcpu *v, struct domain *d, u32 space, domid_t 
  */
 static struct domain *physmap_target(struct vcpu *v, domid_t id, u32 space, long *err)
 {
-	struct domain *d = hypercall_target(v, id, err);
+	struct domain *d = domain_target(v, id, err);
 
 	if (*err == -ESRCH)
 		return NULL;
@@ -244,7 +246,7 @@ static long remove_from_physmap(struct vcpu *v, vaddr_t arg)
 
 	if (copy_from_guest(v, &r, arg, sizeof(r)))
 		return -EFAULT;
-	d = hypercall_target(v, r.domid, &err);
+	d = domain_target(v, r.domid, &err);
 	if (!d)
 		return err;
 	if (p2m_lookup(d, r.gpfn, &pa, &type))
@@ -320,7 +322,7 @@ static int populate_extent(struct domain *d, u64 gfn, u32 order)
 	if (!rc && gfn != GFN_NONE) {
 		memset(pa_to_va(pa), 0, n << PAGE_SHIFT);
 		spin_lock(&d->p2m_lock);
-		rc = pgtable_map(&d->s2, gfn << PAGE_SHIFT, pa, n << PAGE_SHIFT, PGT_RWX);
+		rc = arch_s2_map(d, gfn << PAGE_SHIFT, pa, n << PAGE_SHIFT, S2_RWX);
 		if (!rc && gfn + n - 1 > d->max_mapped_gfn)
 			__atomic_store_n(&d->max_mapped_gfn, gfn + n - 1, __ATOMIC_RELAXED);
 		spin_unlock(&d->p2m_lock);
@@ -350,7 +352,7 @@ static long reservation(struct vcpu *v, int op, u64 start, vaddr_t arg)
 	if (copy_from_guest(v, &r, arg, sizeof(r)) || r.nr_extents > MEMOP_MAX_START ||
 	    start >= r.nr_extents || r.extent_order > max_order(v->dom) || r.mem_flags)
 		return (long)start;
-	d = hypercall_target(v, r.domid, &err);
+	d = domain_target(v, r.domid, &err);
 	if (!d)
 		return (long)start;
 	for (done = start; done < r.nr_extents; done++) {
@@ -415,7 +417,7 @@ static long memory_query(struct vcpu *v, u64 op, vaddr_t arg)
 	case XENMEM_maximum_gpfn:
 		if (copy_from_guest(v, &u.dom, arg, sizeof(u.dom)))
 			return -EFAULT;
-		d = hypercall_target(v, u.dom.domid, &err);
+		d = domain_target(v, u.dom.domid, &err);
 		if (!d)
 			return err;
 		if (op == XENMEM_current_reservation)
@@ -437,7 +439,7 @@ static long memory_query(struct vcpu *v, u64 op, vaddr_t arg)
 			return -EFAULT;
 		if (u.vnuma.pad)
 			return -EINVAL;
-		return hypercall_target(v, u.vnuma.domid, &err) ? -EOPNOTSUPP : err;
+		return domain_target(v, u.vnuma.domid, &err) ? -EOPNOTSUPP : err;
 	case XENMEM_exchange:
 		return copy_from_guest(v, &u.exch, arg, sizeof(u.exch)) ? -EFAULT : -ENOSYS;
 	}

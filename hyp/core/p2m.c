@@ -15,9 +15,9 @@
 
 static enum p2m_type type_of(u64 attrs)
 {
-	u64 sw = (attrs & PGT_SW_MASK) >> PGT_SW_SHIFT;
+	u64 sw = S2_TYPE_OF(attrs);
 
-	if (attrs & PGT_DEVICE)
+	if (attrs & S2_DEVICE)
 		return P2M_MMIO;
 	return sw ? (enum p2m_type)sw : P2M_RAM;
 }
@@ -32,7 +32,7 @@ int p2m_lookup(struct domain *d, u64 gfn, paddr_t *pa, enum p2m_type *type)
 	if (gfn >> (64 - PAGE_SHIFT))
 		return -ENOENT;
 	spin_lock(&d->p2m_lock);
-	rc = pgtable_lookup(&d->s2, gfn << PAGE_SHIFT, &out, &attrs);
+	rc = arch_s2_lookup(d, gfn << PAGE_SHIFT, &out, &attrs);
 	spin_unlock(&d->p2m_lock);
 	if (rc)
 		return rc;
@@ -46,13 +46,13 @@ static u64 attrs_of(enum p2m_type type)
 {
 	switch (type) {
 	case P2M_RAM:
-		return PGT_RWX;
+		return S2_RWX;
 	case P2M_SHARED:
 	case P2M_FOREIGN_RW:
 	case P2M_MAP_FOREIGN:
-		return PGT_RW | PGT_SW(type);
+		return S2_RW | S2_TYPE(type);
 	case P2M_FOREIGN_RO:
-		return PGT_R | PGT_SW(type);
+		return S2_R | S2_TYPE(type);
 	default:
 		return 0;
 	}
@@ -65,17 +65,17 @@ int p2m_replace_page(struct domain *d, u64 gfn, paddr_t pa, enum p2m_type type, 
 	int rc;
 
 	*old_type = P2M_NONE;
-	if (!attrs || gfn >> (64 - PAGE_SHIFT) || (gfn << PAGE_SHIFT) >> d->s2.ia_bits)
+	if (!attrs || gfn >> (64 - PAGE_SHIFT) || (gfn << PAGE_SHIFT) >= arch_s2_ipa_limit(d))
 		return -EINVAL;
 	spin_lock(&d->p2m_lock);
-	if (pgtable_lookup(&d->s2, gfn << PAGE_SHIFT, old_pa, &old_attrs) == 0) {
+	if (arch_s2_lookup(d, gfn << PAGE_SHIFT, old_pa, &old_attrs) == 0) {
 		*old_pa &= PAGE_MASK;
 		*old_type = type_of(old_attrs);
 	}
 	if (*old_type == P2M_MMIO)
 		rc = -EBUSY; /* a device stays where it is */
 	else
-		rc = pgtable_replace_page(&d->s2, gfn << PAGE_SHIFT, pa, attrs);
+		rc = arch_s2_replace_page(d, gfn << PAGE_SHIFT, pa, attrs);
 	if (!rc && gfn > d->max_mapped_gfn)
 		__atomic_store_n(&d->max_mapped_gfn, gfn, __ATOMIC_RELAXED);
 	spin_unlock(&d->p2m_lock);
@@ -84,31 +84,18 @@ int p2m_replace_page(struct domain *d, u64 gfn, paddr_t pa, enum p2m_type type, 
 
 int p2m_map_page(struct domain *d, u64 gfn, paddr_t pa, enum p2m_type type)
 {
-	u64 attrs;
+	u64 attrs = attrs_of(type);
 	int rc;
 
-	switch (type) {
-	case P2M_RAM:
-		attrs = PGT_RWX;
-		break;
-	case P2M_SHARED:
-	case P2M_FOREIGN_RW:
-	case P2M_MAP_FOREIGN:
-		attrs = PGT_RW | PGT_SW(type);
-		break;
-	case P2M_FOREIGN_RO:
-		attrs = PGT_R | PGT_SW(type);
-		break;
-	default:
+	if (!attrs)
 		return -EINVAL;
-	}
-	if (gfn >> (64 - PAGE_SHIFT) || (gfn << PAGE_SHIFT) >> d->s2.ia_bits)
+	if (gfn >> (64 - PAGE_SHIFT) || (gfn << PAGE_SHIFT) >= arch_s2_ipa_limit(d))
 		return -EINVAL;
 	spin_lock(&d->p2m_lock);
-	if (pgtable_lookup(&d->s2, gfn << PAGE_SHIFT, NULL, NULL) == 0)
+	if (arch_s2_lookup(d, gfn << PAGE_SHIFT, NULL, NULL) == 0)
 		rc = -EEXIST;
 	else
-		rc = pgtable_map(&d->s2, gfn << PAGE_SHIFT, pa, PAGE_SIZE, attrs);
+		rc = arch_s2_map(d, gfn << PAGE_SHIFT, pa, PAGE_SIZE, attrs);
 	if (!rc && gfn > d->max_mapped_gfn)
 		__atomic_store_n(&d->max_mapped_gfn, gfn, __ATOMIC_RELAXED);
 	spin_unlock(&d->p2m_lock);
@@ -122,9 +109,9 @@ int p2m_unmap_page(struct domain *d, u64 gfn)
 	if (gfn >> (64 - PAGE_SHIFT))
 		return -ENOENT;
 	spin_lock(&d->p2m_lock);
-	rc = pgtable_lookup(&d->s2, gfn << PAGE_SHIFT, NULL, NULL);
+	rc = arch_s2_lookup(d, gfn << PAGE_SHIFT, NULL, NULL);
 	if (!rc)
-		rc = pgtable_unmap(&d->s2, gfn << PAGE_SHIFT, PAGE_SIZE);
+		rc = arch_s2_unmap(d, gfn << PAGE_SHIFT, PAGE_SIZE);
 	spin_unlock(&d->p2m_lock);
 	return rc;
 }
@@ -139,12 +126,12 @@ int p2m_unmap_foreign(struct domain *d, u64 gfn, paddr_t pa)
 	if (gfn >> (64 - PAGE_SHIFT))
 		return -ENOENT;
 	spin_lock(&d->p2m_lock);
-	rc = pgtable_lookup(&d->s2, gfn << PAGE_SHIFT, &now, &attrs);
+	rc = arch_s2_lookup(d, gfn << PAGE_SHIFT, &now, &attrs);
 	type = rc ? P2M_NONE : type_of(attrs);
 	if (!rc && ((now & PAGE_MASK) != pa || (type != P2M_FOREIGN_RO && type != P2M_FOREIGN_RW)))
 		rc = -ENOENT;
 	if (!rc)
-		rc = pgtable_unmap(&d->s2, gfn << PAGE_SHIFT, PAGE_SIZE);
+		rc = arch_s2_unmap(d, gfn << PAGE_SHIFT, PAGE_SIZE);
 	spin_unlock(&d->p2m_lock);
 	return rc;
 }
@@ -164,7 +151,7 @@ int p2m_copy(struct domain *d, ipa_t ipa, void *buf, u64 len, bool to_guest)
 	if ((ipa & (PAGE_SIZE - 1)) + len > PAGE_SIZE)
 		return -EINVAL;
 	spin_lock(&d->p2m_lock);
-	if (pgtable_lookup(&d->s2, ipa, &pa, &attrs) == 0) {
+	if (arch_s2_lookup(d, ipa, &pa, &attrs) == 0) {
 		type = type_of(attrs);
 		if (type == P2M_RAM || type == P2M_SHARED || type == P2M_FOREIGN_RW ||
 		    type == P2M_MAP_FOREIGN || (type == P2M_FOREIGN_RO && !to_guest)) {

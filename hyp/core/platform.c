@@ -5,6 +5,7 @@
 #include <domus/platform.h>
 #include <domus/printk.h>
 #include <domus/string.h>
+#include <domus/uart.h>
 
 struct platform platform;
 

@@ -10,7 +10,7 @@
 #include <domus/hypercall.h>
 #include <domus/platform.h>
 #include <domus/sched.h>
-#include <domus/vgic.h>
+#include <domus/vcpu_op.h>
 #include <public/sched.h>
 
 /*
@@ -246,7 +246,7 @@ void vcpu_block(struct vcpu *v)
 {
 	struct runqueue *rq = lock_vcpu_rq(v);
 
-	if (v->state == VCPU_RUNNING && !vgic_has_deliverable(v)) {
+	if (v->state == VCPU_RUNNING && !arch_vcpu_irq_deliverable(v)) {
 		v->state = VCPU_BLOCKED;
 		this_pcpu()->need_resched = true;
 	}
@@ -449,7 +449,7 @@ static struct vcpu *steal(struct pcpu *p)
 		spin_unlock(&second->rq.lock);
 		spin_unlock(&first->rq.lock);
 		if (v) {
-			vgic_vcpu_moved(v);
+			arch_vcpu_moved(v);
 			return v;
 		}
 	}
@@ -579,8 +579,6 @@ void sched_check(void)
 
 void sched_start(void)
 {
-	extern void guest_enter(void) __attribute__((noreturn));
-
 	schedule();
-	guest_enter();
+	arch_guest_enter();
 }

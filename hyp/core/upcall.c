@@ -8,9 +8,9 @@
  */
 #include <domus/domain.h>
 #include <domus/evtchn.h>
-#include <domus/vgic.h>
+#include <domus/upcall.h>
 
 void evtchn_notify_vcpu(struct vcpu *v)
 {
-	vgic_inject(v->dom, v, EVTCHN_PPI);
+	arch_irq_inject(v->dom, v, EVTCHN_PPI);
 }

@@ -14,6 +14,8 @@
 #include <domus/sched.h>
 #include <domus/string.h>
 #include <domus/evtchn.h>
+#include <domus/upcall.h>
+#include <domus/vcpu_op.h>
 #include <public/vcpu.h>
 #include <public/xen.h>
 

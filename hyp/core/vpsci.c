@@ -5,6 +5,7 @@
 #include <domus/errno.h>
 #include <domus/psci.h>
 #include <domus/sched.h>
+#include <domus/vpsci.h>
 
 static bool supported(u32 fid)
 {
@@ -69,11 +70,12 @@ static s64 affinity_info(struct vcpu *v, u64 target, u64 level)
 /* Called for HVC #0 and SMC #0 from a guest; the result goes to x0. */
 void vpsci_handle(struct vcpu *v)
 {
-	u64 *x = v->regs.x;
-	u32 fid = (u32)x[0];
-	bool is32 = !(fid & 0x40000000);
-	u64 a1 = is32 ? (u32)x[1] : x[1], a2 = is32 ? (u32)x[2] : x[2],
-	    a3 = is32 ? (u32)x[3] : x[3];
+	struct arch_vcpu *a = &v->arch;
+	u32 fid = (u32)arch_call_arg(a, 0);
+	/* SMC32 calls leave the upper halves of their argument registers undefined. */
+	u64 wide = fid & 0x40000000 ? ~0ULL : 0xffffffffULL;
+	u64 a1 = arch_call_arg(a, 1) & wide, a2 = arch_call_arg(a, 2) & wide,
+	    a3 = arch_call_arg(a, 3) & wide;
 	s64 ret;
 
 	switch (fid) {
@@ -120,17 +122,17 @@ void vpsci_handle(struct vcpu *v)
 		break;
 	case SMCCC_HYP_CALL_UID:
 		/* Xen's UID, a71812dc-c698-4369-9acf-79d18ddee667, in SMCCC's four words. */
-		x[1] = 0x694398c6;
-		x[2] = 0xd179cf9a;
-		x[3] = 0x67e6de8d;
+		arch_call_set_arg(a, 1, 0x694398c6);
+		arch_call_set_arg(a, 2, 0xd179cf9a);
+		arch_call_set_arg(a, 3, 0x67e6de8d);
 		ret = 0xdc1218a7;
 		break;
 	case SMCCC_HYP_REVISION:
-		x[1] = 1; /* 0.1, as Xen */
+		arch_call_set_arg(a, 1, 1); /* 0.1, as Xen */
 		ret = 0;
 		break;
 	default:
 		ret = PSCI_NOT_SUPPORTED; /* includes SMCCC_ARCH_FEATURES */
 	}
-	x[0] = (u64)ret;
+	arch_call_return(a, (u64)ret);
 }

@@ -7,6 +7,7 @@
 #include <domus/platform.h>
 #include <domus/printk.h>
 #include <domus/string.h>
+#include <domus/xen_version.h>
 #include <public/version.h>
 
 #define XEN_MAJOR 4

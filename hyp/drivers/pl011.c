@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Driver for the host's PL011 UART, which Domus keeps for its own console. */
 #include <domus/console.h>
+#include <domus/uart.h>
 
 #define UART_DR 0x00
 #define UART_FR 0x18

@@ -2,6 +2,7 @@
 /* Flattened device tree writer: builds a version 17 blob in one pass into a caller's buffer. */
 #include <domus/errno.h>
 #include <domus/fdt.h>
+#include <domus/fdt_write.h>
 #include <domus/string.h>
 
 #define FDT_MAGIC 0xd00dfeedu

@@ -8,6 +8,7 @@
 #ifndef HOSTILE_XEN_ABI_H
 #define HOSTILE_XEN_ABI_H
 
+#include <domus/types.h>
 #include <public/event_channel.h>
 #include <public/grant_table.h>
 #include <public/memory.h>

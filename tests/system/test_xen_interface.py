@@ -50,10 +50,23 @@ def test_page_granted_with_gntalloc_and_mapped_with_gntdev_shows_same_bytes(domu
     assert "same bytes both ways" in out, out
 
 
-def test_xen_version_through_privcmd_and_the_domus_tool(domus_image, boot):
+def test_xen_version_through_privcmd_and_the_domus_tool_whose_help_comes_from_one_table(
+        domus_image, boot):
     m = boot_dom0(boot)
     assert "xen_version via privcmd: 4.17" in m.run("domus-selftest version")
     assert "Xen interface 4.17-domus" in m.run("domus version")
+    # Every command is listed; one command's help is its usage line; wrong arguments get
+    # that command's usage and status 2, an unknown command the list.
+    listed = m.run("domus help")
+    for cmd in ("version", "info", "list", "vcpu-list", "pause", "unpause", "dmesg", "create",
+                "console", "shutdown", "reboot", "destroy", "block-attach", "block-detach",
+                "network-attach", "network-detach", "help"):
+        assert re.search(rf"^  {re.escape(cmd)}\b", listed, re.M), (cmd, listed)
+    assert "usage: domus create [-c] CONFIG" in m.run("domus help create")
+    out, status = m.shell("domus pause")
+    assert status == 2 and "usage: domus pause NAME" in out, out
+    out, status = m.shell("domus frobnicate")
+    assert status == 2 and "domus: no command 'frobnicate'" in out and "  destroy NAME" in out, out
 
 
 def test_hostile_hypercalls_from_dom0_user_space_get_errors_and_everyone_survives(domus_image,

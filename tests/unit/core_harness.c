@@ -21,7 +21,7 @@
 #include <domus/p2m.h>
 #include <domus/psci.h>
 #include <domus/sched.h>
-#include <domus/vgic.h>
+#include <arm64/vgic.h>
 
 #include "core_harness.h"
 
@@ -407,30 +407,30 @@ long guest_hypercall(struct guest *g, u64 nr, u64 a0, u64 a1, u64 a2, u64 a3, u6
 {
 	struct vcpu *v = g->v;
 
-	v->regs.x[16] = nr;
-	v->regs.x[0] = a0;
-	v->regs.x[1] = a1;
-	v->regs.x[2] = a2;
-	v->regs.x[3] = a3;
-	v->regs.x[4] = a4;
-	v->regs.pc = FAKE_HVC_PC + 4;
+	v->arch.regs.x[16] = nr;
+	v->arch.regs.x[0] = a0;
+	v->arch.regs.x[1] = a1;
+	v->arch.regs.x[2] = a2;
+	v->arch.regs.x[3] = a3;
+	v->arch.regs.x[4] = a4;
+	v->arch.regs.pc = FAKE_HVC_PC + 4;
 	v->arch.trap = (struct fake_trap){ .kind = FAKE_TRAP_HVC, .imm = XEN_HYPERCALL_TAG };
 	trap(g);
-	return (long)v->regs.x[0];
+	return (long)v->arch.regs.x[0];
 }
 
 long guest_psci(struct guest *g, u32 fid, u64 a1, u64 a2, u64 a3)
 {
 	struct vcpu *v = g->v;
 
-	v->regs.x[0] = fid;
-	v->regs.x[1] = a1;
-	v->regs.x[2] = a2;
-	v->regs.x[3] = a3;
-	v->regs.pc = FAKE_HVC_PC + 4;
+	v->arch.regs.x[0] = fid;
+	v->arch.regs.x[1] = a1;
+	v->arch.regs.x[2] = a2;
+	v->arch.regs.x[3] = a3;
+	v->arch.regs.pc = FAKE_HVC_PC + 4;
 	v->arch.trap = (struct fake_trap){ .kind = FAKE_TRAP_HVC, .imm = 0 };
 	trap(g);
-	return (long)v->regs.x[0];
+	return (long)v->arch.regs.x[0];
 }
 
 u64 guest_mmio(struct guest *g, ipa_t ipa, u32 size, bool write, u64 val)
@@ -633,8 +633,8 @@ void guest_enable_upcall(struct guest *g)
 {
 	struct domain *d = g->v->dom;
 
-	guest_mmio(g, d->vgic.dist_base, 4, true, GICD_CTLR_ENABLE_G1 | GICD_CTLR_ARE);
-	guest_mmio(g, d->vgic.rdist_base + (u64)g->vcpu_id * VGIC_RDIST_STRIDE + GICR_SGI_ISENABLER0,
+	guest_mmio(g, d->arch.vgic.dist_base, 4, true, GICD_CTLR_ENABLE_G1 | GICD_CTLR_ARE);
+	guest_mmio(g, d->arch.vgic.rdist_base + (u64)g->vcpu_id * VGIC_RDIST_STRIDE + GICR_SGI_ISENABLER0,
 		   4, true, BIT(GUEST_EVTCHN_PPI));
 }
 
@@ -811,8 +811,7 @@ static void build_dom0(const struct machine_cfg *cfg)
 	assert_non_null(d);
 	d->privileged = true;
 	d->direct_map = true;
-	vgic_dist_init(d, DOM0_NR_SPIS, d->vgic.spis, GUEST_GICV3_GICD_BASE, GUEST_GICV3_GICR0_BASE,
-		       cfg->dom0_vcpus * VGIC_RDIST_STRIDE);
+	arch_vgic_setup(d, GUEST_GICV3_GICD_BASE, GUEST_GICV3_GICR0_BASE);
 	domain_init_vcpus(d);
 	assert_int_equal(mm_alloc_guest(0, bytes / PAGE_SIZE, 512, &pa), 0);
 	memset(pa_to_va(pa), 0, bytes);
@@ -1036,7 +1035,7 @@ const char *__tsan_default_suppressions(void)
 		"race_top:affinity_info\n"
 		/* the harness's own oracle: on_cpu, which schedule() sets with a plain store */
 		"race_top:machine_domain_off_cpus\n"
-		/* v->vgic.ap_list peeked before the vCPU's vGIC lock: an adder kicks it anyway */
+		/* v->arch.vgic.ap_list peeked before the vCPU's vGIC lock: an adder kicks it anyway */
 		"race_top:vgic_flush_lrs\n";
 }
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <domus/errno.h>
@@ -13,6 +14,7 @@
 #include <public/version.h>
 
 #include "core_harness.h"
+#include "fake.h"
 
 /* ---- xen_version ---- */
 
@@ -383,6 +385,43 @@ static void test_more_vcpus_than_pcpus_all_run_to_the_end(void **state)
 					   .dom0_main = dom0_starts_spinners });
 }
 
+/* ---- a domain that cannot be built whole is undone whole ---- */
+
+static void dom0_creates_a_domain_while_each_allocation_in_turn_fails(struct guest *g)
+{
+	u64 before = guest_free_pages_beside_dom0(g);
+	int refused = 0;
+
+	for (int n = 0; n < 200; n++) {
+		struct domus_ctl c = { .cmd = DOMUS_CTL_createdomain };
+		long rc;
+
+		c.u.createdomain.nr_vcpus = 3;
+		c.u.createdomain.max_mem_kib = 1024;
+		snprintf(c.u.createdomain.name, sizeof(c.u.createdomain.name), "unwind-%d", n);
+		__atomic_store_n(&fake_palloc_fail_in, n, __ATOMIC_RELAXED);
+		rc = guest_domus_ctl(g, &c);
+		__atomic_store_n(&fake_palloc_fail_in, -1, __ATOMIC_RELAXED);
+		if (rc == 0) {
+			/* Allocation n was not needed: every earlier one failed in its turn. */
+			GUEST_EXPECT_EQ(g, guest_domu_destroy(g, c.domid), 0);
+			break;
+		}
+		GUEST_EXPECT_EQ(g, rc, -ENOMEM);
+		GUEST_EXPECT_EQ(g, guest_free_pages_beside_dom0(g), before);
+		refused++;
+	}
+	/* The domain, its vCPU array, shared_info, stage 2, vGIC, grant table, 3 vCPUs, ports. */
+	GUEST_EXPECT(g, refused >= 9);
+	GUEST_EXPECT_EQ(g, guest_free_pages_beside_dom0(g), before);
+}
+
+static void test_domain_create_undoes_every_step_when_an_allocation_fails(void **state)
+{
+	machine_run(&(struct machine_cfg){
+		.dom0_main = dom0_creates_a_domain_while_each_allocation_in_turn_fails });
+}
+
 int main(int argc, char **argv)
 {
 	static const struct CMUnitTest tests[] = {
@@ -395,6 +434,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_psci_cpu_on_starts_a_second_vcpu_with_its_context),
 		cmocka_unit_test(test_dom0_system_off_powers_the_machine_off),
 		cmocka_unit_test(test_more_vcpus_than_pcpus_all_run_to_the_end),
+		cmocka_unit_test(test_domain_create_undoes_every_step_when_an_allocation_fails),
 	};
 
 	return harness_main(argc, argv, "core_basic", tests, ARRAY_SIZE(tests));

@@ -14,8 +14,8 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include <domus/decode.h>
 #include <domus/errno.h>
+#include <arm64/decode.h>
 
 /* ---- load/store instruction words ---- */
 

@@ -1,4 +1,4 @@
-// SOURCES: hyp/core/evtchn.c
+// SOURCES: hyp/core/evtchn.c tests/unit/support.c
 /* SPDX-License-Identifier: MIT */
 /* Host tests of 2-level event channels: every op's arguments, and delivery into shared_info. */
 #include <setjmp.h>
@@ -17,6 +17,9 @@
 #include <domus/errno.h>
 #include <domus/evtchn.h>
 #include <domus/p2m.h>
+#include <domus/upcall.h>
+
+#include "support.h"
 #include <public/event_channel.h>
 
 /* ---- fakes for what evtchn.c calls ---- */
@@ -28,21 +31,6 @@ static struct shared_info si_store[NDOM];
 static struct vcpu_info vi1_store[NDOM]; /* vCPU 1's registered vcpu_info */
 static bool present[NDOM];
 static int notified[NDOM][2];
-static bool fail_alloc;
-static char logbuf[16384];
-static size_t loglen;
-
-void arch_cpu_relax(void) {}
-
-void *mm_zalloc(size_t size)
-{
-	return fail_alloc ? NULL : calloc(1, size);
-}
-
-void mm_free(void *p, size_t size)
-{
-	free(p);
-}
 
 struct domain *domain_by_id(domid_t id)
 {
@@ -65,16 +53,6 @@ void evtchn_notify_vcpu(struct vcpu *v)
 	__atomic_fetch_add(&notified[v->dom - doms][v->id], 1, __ATOMIC_RELAXED);
 }
 
-void printk(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	loglen += vsnprintf(logbuf + loglen, sizeof(logbuf) - loglen, fmt, ap);
-	va_end(ap);
-	if (loglen >= sizeof(logbuf))
-		loglen = sizeof(logbuf) - 1;
-}
 
 /* d0: privileged, 2 vCPUs; d1: 2 vCPUs; d2: 1 vCPU. All with shared_info. */
 #define D0 (&doms[0])
@@ -90,9 +68,7 @@ static int setup(void **state)
 	memset(si_store, 0, sizeof(si_store));
 	memset(vi1_store, 0, sizeof(vi1_store));
 	memset(notified, 0, sizeof(notified));
-	fail_alloc = false;
-	loglen = 0;
-	logbuf[0] = 0;
+	support_reset();
 	for (int i = 0; i < NDOM; i++) {
 		struct domain *d = &doms[i];
 
@@ -801,7 +777,7 @@ static void test_domain_init_errors(void **state)
 	d.nr_vcpus = 0x10001;
 	assert_int_equal(evtchn_domain_init(&d), -EINVAL);
 	d.nr_vcpus = 1;
-	fail_alloc = true;
+	support_alloc_fails = true;
 	assert_int_equal(evtchn_domain_init(&d), -ENOMEM);
 	assert_null(d.evtchn);
 }
@@ -827,11 +803,11 @@ static void test_dump_lists_bound_ports(void **state)
 	must_alloc(D1, 2);
 	mask(D1, 3);
 	evtchn_dump(D1);
-	assert_non_null(strstr(logbuf, "d1 event channels"));
-	assert_non_null(strstr(logbuf, "1 v0   P- to d0 port 1"));
-	assert_non_null(strstr(logbuf, "2 v0   -- virq 3"));
-	assert_non_null(strstr(logbuf, "3 v0   -M unbound, for d2"));
-	assert_null(strstr(logbuf, "  4 "));
+	assert_non_null(strstr(support_log, "d1 event channels"));
+	assert_non_null(strstr(support_log, "1 v0   P- to d0 port 1"));
+	assert_non_null(strstr(support_log, "2 v0   -- virq 3"));
+	assert_non_null(strstr(support_log, "3 v0   -M unbound, for d2"));
+	assert_null(strstr(support_log, "  4 "));
 }
 
 /* Two domains sending to each other at once, while one moves and unmasks: no deadlock. */

@@ -21,6 +21,7 @@
 
 #include <domus/errno.h>
 #include <domus/fdt.h>
+#include <domus/fdt_write.h>
 
 #define FIXTURE_SRC "tests/unit/fixtures"
 #define FIXTURE_OUT "build/unit/fixtures"

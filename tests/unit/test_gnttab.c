@@ -1,4 +1,4 @@
-// SOURCES: hyp/core/gnttab.c
+// SOURCES: hyp/core/gnttab.c tests/unit/support.c
 /* SPDX-License-Identifier: MIT */
 /*
  * Host tests of the grant tables. Three domains (d0 privileged) each have a
@@ -25,6 +25,8 @@
 #include <domus/mm.h>
 #include <domus/p2m.h>
 #include <domus/printk.h>
+
+#include "support.h"
 #include <public/grant_table.h>
 
 /* ---- fakes for what gnttab.c calls ---- */
@@ -49,10 +51,6 @@ static struct vcpu vcpus[NR_DOMS];
 static bool registered[NR_DOMS];
 static struct fake_p2m *p2ms[NR_DOMS];
 static u8 *ram[NR_DOMS][RAM_GFNS];
-static long allocs; /* pages gnttab.c holds */
-static int alloc_fail_in = -1; /* the Nth allocation from now fails */
-static char logbuf[8192];
-static size_t loglen;
 /* Flags of up to two entries as seen when a copy touches frame memory. */
 static struct grant_entry_v1 *watch[2];
 static u16 watched[2];
@@ -126,60 +124,10 @@ void *p2m_frame_va(paddr_t pa)
 	return (void *)(uintptr_t)pa;
 }
 
-static void *fake_alloc(size_t bytes)
-{
-	void *p;
-
-	if (alloc_fail_in >= 0 && alloc_fail_in-- == 0)
-		return NULL;
-	p = aligned_alloc(PAGE_SIZE, ALIGN_UP(bytes, PAGE_SIZE));
-	memset(p, 0, ALIGN_UP(bytes, PAGE_SIZE));
-	allocs++;
-	return p;
-}
-
-void *mm_alloc_pages(u64 npages) { return fake_alloc(npages * PAGE_SIZE); }
-void *mm_zalloc(size_t size) { return fake_alloc(size); }
-
-void mm_free_pages(void *va, u64 npages)
-{
-	free(va);
-	allocs--;
-}
-
-void mm_free(void *p, size_t size)
-{
-	if (p)
-		mm_free_pages(p, 0);
-}
-
 struct domain *domain_by_id(domid_t id)
 {
 	return id < NR_DOMS && registered[id] ? &doms[id] : NULL;
 }
-
-void printk(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	loglen += vsnprintf(logbuf + loglen, sizeof(logbuf) - loglen, fmt, ap);
-	va_end(ap);
-	if (loglen >= sizeof(logbuf))
-		loglen = sizeof(logbuf) - 1;
-}
-
-void panic(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	abort();
-}
-
-void arch_cpu_relax(void) {}
 
 /* Guest pointers are host pointers here; 0 is unmapped. */
 int copy_to_guest(struct vcpu *v, vaddr_t dst, const void *src, u64 len)
@@ -206,10 +154,8 @@ static void world_up(void)
 	memset(doms, 0, sizeof(doms));
 	memset(watch, 0, sizeof(watch));
 	memset(&flush, 0, sizeof(flush));
-	loglen = 0;
-	logbuf[0] = 0;
-	alloc_fail_in = -1;
-	allocs = 0; /* a failed case before may have left some */
+	support_reset();
+	support_pages_held = 0; /* a failed case before may have left some */
 	for (int i = 0; i < NR_DOMS; i++) {
 		doms[i].id = i;
 		doms[i].privileged = i == 0;
@@ -245,7 +191,7 @@ static void world_down(void)
 			free(ram[i][g]);
 		free(p2ms[i]);
 	}
-	assert_int_equal(allocs, 0);
+	assert_int_equal(support_pages_held, 0);
 }
 
 static int setup(void **state)
@@ -892,12 +838,12 @@ static void test_table_growth_out_of_memory(void **state)
 {
 	struct gnttab_query_size q = { .dom = DOMID_SELF };
 	paddr_t pa;
-	long before = allocs;
+	long before = support_pages_held;
 
 	for (int n = 0; n < 2; n++) {
-		alloc_fail_in = n; /* the frame, then its active array */
+		support_alloc_fail_in = n; /* the frame, then its active array */
 		assert_int_equal(gnttab_get_frame(&doms[1], 1, &pa), -ENOMEM);
-		assert_int_equal(allocs, before);
+		assert_int_equal(support_pages_held, before);
 	}
 	gnttab_op(&vcpus[1], GNTTABOP_query_size, &q);
 	assert_int_equal(q.nr_frames, 1);
@@ -907,22 +853,22 @@ static void test_table_growth_out_of_memory(void **state)
 static void test_domain_init_arguments(void **state)
 {
 	struct domain d = { .id = 5 };
-	long before = allocs;
+	long before = support_pages_held;
 
 	assert_int_equal(gnttab_domain_init(&doms[1], MAX_FRAMES), -EEXIST);
 	assert_int_equal(gnttab_domain_init(&d, 0), -EINVAL);
 	assert_int_equal(gnttab_domain_init(&d, GNTTAB_MAX_FRAMES + 1), -EINVAL);
 	for (int n = 0; n < 5; n++) {
-		alloc_fail_in = n;
+		support_alloc_fail_in = n;
 		assert_int_equal(gnttab_domain_init(&d, GNTTAB_DEFAULT_MAX_FRAMES), -ENOMEM);
 		assert_null(d.gnttab);
-		assert_int_equal(allocs, before);
+		assert_int_equal(support_pages_held, before);
 	}
-	alloc_fail_in = -1;
+	support_alloc_fail_in = -1;
 	assert_int_equal(gnttab_domain_init(&d, GNTTAB_MAX_FRAMES), 0);
 	destroy(&d);
 	assert_null(d.gnttab);
-	assert_int_equal(allocs, before);
+	assert_int_equal(support_pages_held, before);
 }
 
 /* ---- cache_flush ---- */
@@ -1038,7 +984,7 @@ static void test_destroying_a_granter_waits_for_its_mappers(void **state)
 	assert_int_equal(map(0, 1, 5, RW, HA(0x100), &m), GNTST_okay);
 	destroy(&doms[1]);
 	assert_non_null(doms[1].gnttab);
-	assert_non_null(strstr(logbuf, "d1: grant table kept: 1 pins"));
+	assert_non_null(strstr(support_log, "d1: grant table kept: 1 pins"));
 	/* Dying: nothing new is pinned, the table does not grow. */
 	assert_int_equal(map(0, 1, 6, RO, HA(0x101), NULL), GNTST_bad_domain);
 	assert_int_equal(gnttab_op(&vcpus[0], GNTTABOP_copy, &c), 0);
@@ -1096,10 +1042,10 @@ static void test_dump(void **state)
 	gnttab_dump(&doms[0]);
 	gnttab_dump(&doms[1]);
 	gnttab_dump(&none);
-	assert_non_null(strstr(logbuf, "d0 grant table v1: 1 of 4 frames, 0 pins"));
-	assert_non_null(strstr(logbuf, "handle 0: d1 ref 5 at gfn 0x100 ro"));
-	assert_non_null(strstr(logbuf, "ref 5: d0, 1 ro 0 rw"));
-	assert_non_null(strstr(logbuf, "d9: no grant table"));
+	assert_non_null(strstr(support_log, "d0 grant table v1: 1 of 4 frames, 0 pins"));
+	assert_non_null(strstr(support_log, "handle 0: d1 ref 5 at gfn 0x100 ro"));
+	assert_non_null(strstr(support_log, "ref 5: d0, 1 ro 0 rw"));
+	assert_non_null(strstr(support_log, "d9: no grant table"));
 }
 
 /* ---- a granter revoking while another CPU maps ---- */

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include <domus/errno.h>
-#include <domus/pgtable.h>
+#include <arm64/pgtable.h>
 
 /* ---- injected memory operations ---- */
 

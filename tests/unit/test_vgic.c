@@ -1,4 +1,4 @@
-// SOURCES: hyp/arch/arm64/vgic.c
+// SOURCES: hyp/arch/arm64/vgic.c tests/unit/support.c
 /* SPDX-License-Identifier: MIT */
 /* Host tests of the virtual GICv3: register state as hardware shows it, and the LR flow. */
 #include <setjmp.h>
@@ -9,7 +9,11 @@
 
 #include <domus/domain.h>
 #include <domus/errno.h>
-#include <domus/vgic.h>
+#include <domus/mm.h>
+
+#include "support.h"
+#include <arm64/vgic.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- fakes for what vgic.c calls ---- */
@@ -19,7 +23,6 @@ static bool underflow;
 static int kicks[4];
 static bool hw_enabled[1024];
 
-void arch_cpu_relax(void) {}
 u32 arch_vgic_nr_lrs(void) { return NR_LRS; }
 u64 arch_vgic_read_lr(u32 n) { return lrs[n]; }
 void arch_vgic_write_lr(u32 n, u64 v) { lrs[n] = v; }
@@ -66,7 +69,9 @@ static int setup(void **state)
 		vcpu_ptrs[i] = &vcpus[i];
 		vgic_cpu_init(&vcpus[i]);
 	}
-	vgic_dist_init(&dom, 64, spis, GICD, GICR, 3 * VGIC_RDIST_STRIDE);
+	dom.arch.vgic.spis = spis;
+	dom.arch.vgic.nr_spis = ARRAY_SIZE(spis);
+	arch_vgic_setup(&dom, GICD, GICR);
 	return 0;
 }
 
@@ -129,7 +134,7 @@ static void test_private_interrupts_are_raz_wi_in_the_distributor(void **state)
 {
 	dwrite(0x100, 4, ~0u);
 	assert_int_equal(dread(0x100, 4), 0);
-	assert_false(vcpus[0].vgic.priv[27].enabled);
+	assert_false(vcpus[0].arch.vgic.priv[27].enabled);
 }
 
 static void test_spis_beyond_the_domain_read_as_zero(void **state)
@@ -209,9 +214,9 @@ static void enable_spi(u32 intid, u8 prio)
 static void test_injected_spi_goes_to_lr_and_retires_after_eoi(void **state)
 {
 	enable_spi(40, 0xa0);
-	vgic_inject(&dom, NULL, 40);
+	arch_irq_inject(&dom, NULL, 40);
 	assert_int_equal(kicks[0], 1);
-	assert_true(vgic_has_deliverable(&vcpus[0]));
+	assert_true(arch_vcpu_irq_deliverable(&vcpus[0]));
 	vgic_flush_lrs(&vcpus[0]);
 	assert_int_equal(lrs[0] & 0xffffffff, 40);
 	assert_true(lrs[0] & LR_PENDING);
@@ -223,16 +228,16 @@ static void test_injected_spi_goes_to_lr_and_retires_after_eoi(void **state)
 	assert_false(spis[8].pending);
 	assert_false(spis[8].active);
 	vgic_flush_lrs(&vcpus[0]);
-	assert_null(vcpus[0].vgic.ap_list);
-	assert_int_equal(vcpus[0].vgic.used_lrs, 0);
+	assert_null(vcpus[0].arch.vgic.ap_list);
+	assert_int_equal(vcpus[0].arch.vgic.used_lrs, 0);
 }
 
 static void test_disabled_interrupt_stays_pending_without_kick(void **state)
 {
 	dwrite(0x0, 4, 2);
-	vgic_inject(&dom, NULL, 41);
+	arch_irq_inject(&dom, NULL, 41);
 	assert_int_equal(kicks[0], 0);
-	assert_false(vgic_has_deliverable(&vcpus[0]));
+	assert_false(arch_vcpu_irq_deliverable(&vcpus[0]));
 	assert_int_equal(dread(0x200 + 4, 4), 1u << 9);
 	enable_spi(41, 0x80);
 	assert_int_equal(kicks[0], 1);
@@ -241,7 +246,7 @@ static void test_disabled_interrupt_stays_pending_without_kick(void **state)
 static void test_unacknowledged_edge_survives_sync(void **state)
 {
 	enable_spi(42, 0x80);
-	vgic_inject(&dom, NULL, 42);
+	arch_irq_inject(&dom, NULL, 42);
 	vgic_flush_lrs(&vcpus[0]);
 	vgic_sync_lrs(&vcpus[0]); /* LR still pending: guest never saw it */
 	assert_true(spis[10].pending);
@@ -253,10 +258,10 @@ static void test_edge_arriving_while_in_lr_is_not_lost(void **state)
 {
 	enable_spi(43, 0x80);
 	dwrite(0xc08, 4, 1u << 23); /* edge */
-	vgic_inject(&dom, NULL, 43);
+	arch_irq_inject(&dom, NULL, 43);
 	vgic_flush_lrs(&vcpus[0]);
 	lrs[0] = (lrs[0] & ~LR_PENDING) | LR_ACTIVE; /* guest acked */
-	vgic_inject(&dom, NULL, 43); /* a second edge from the device */
+	arch_irq_inject(&dom, NULL, 43); /* a second edge from the device */
 	vgic_sync_lrs(&vcpus[0]);
 	assert_true(spis[11].active);
 	assert_true(spis[11].pending);
@@ -270,16 +275,16 @@ static void test_edge_arriving_while_in_lr_is_not_lost(void **state)
  */
 static void test_one_shot_level_inject_while_acknowledged_is_not_lost(void **state)
 {
-	struct vgic_irq *ppi = &vcpus[1].vgic.priv[31];
+	struct vgic_irq *ppi = &vcpus[1].arch.vgic.priv[31];
 
 	dwrite(0x0, 4, 2); /* group 1 on */
 	rwrite(1, 0x10000 + 0x100, 4, 1u << 31); /* enable PPI 31, level by reset */
 	assert_false(ppi->edge);
-	vgic_inject(&dom, &vcpus[1], 31);
+	arch_irq_inject(&dom, &vcpus[1], 31);
 	vgic_flush_lrs(&vcpus[1]);
 	assert_true(lrs[0] & LR_PENDING);
 	lrs[0] = (lrs[0] & ~LR_PENDING) | LR_ACTIVE; /* guest acked */
-	vgic_inject(&dom, &vcpus[1], 31); /* a new event from another pCPU */
+	arch_irq_inject(&dom, &vcpus[1], 31); /* a new event from another pCPU */
 	vgic_sync_lrs(&vcpus[1]);
 	assert_true(ppi->active);
 	assert_true(ppi->pending);
@@ -293,7 +298,7 @@ static void test_one_shot_level_inject_while_acknowledged_is_not_lost(void **sta
 	vgic_sync_lrs(&vcpus[1]);
 	assert_false(ppi->active);
 	/* Not yet acknowledged when the vCPU exits: still pending. */
-	vgic_inject(&dom, &vcpus[1], 31);
+	arch_irq_inject(&dom, &vcpus[1], 31);
 	vgic_flush_lrs(&vcpus[1]);
 	vgic_sync_lrs(&vcpus[1]);
 	assert_true(ppi->pending);
@@ -324,13 +329,13 @@ static void test_sgi_reaches_listed_targets_only(void **state)
 	dwrite(0x0, 4, 2);
 	/* SGI 3 to Aff0 2 (target list bit 2). */
 	vgic_send_sgi(&vcpus[0], (3ULL << 24) | (1 << 2), false);
-	assert_false(vcpus[1].vgic.priv[3].pending);
-	assert_true(vcpus[2].vgic.priv[3].pending);
+	assert_false(vcpus[1].arch.vgic.priv[3].pending);
+	assert_true(vcpus[2].arch.vgic.priv[3].pending);
 	assert_int_equal(kicks[2], 1);
 	/* IRM: everyone but the sender. */
 	vgic_send_sgi(&vcpus[1], (3ULL << 24) | (1ULL << 40), false);
-	assert_true(vcpus[0].vgic.priv[3].pending);
-	assert_false(vcpus[1].vgic.priv[3].pending);
+	assert_true(vcpus[0].arch.vgic.priv[3].pending);
+	assert_false(vcpus[1].arch.vgic.priv[3].pending);
 }
 
 static void test_overflow_prefers_urgent_and_requests_underflow(void **state)
@@ -339,10 +344,10 @@ static void test_overflow_prefers_urgent_and_requests_underflow(void **state)
 
 	for (u32 i = 0; i < sizeof(prios); i++) {
 		enable_spi(50 + i, prios[i]);
-		vgic_inject(&dom, NULL, 50 + i);
+		arch_irq_inject(&dom, NULL, 50 + i);
 	}
 	vgic_flush_lrs(&vcpus[0]);
-	assert_int_equal(vcpus[0].vgic.used_lrs, NR_LRS);
+	assert_int_equal(vcpus[0].arch.vgic.used_lrs, NR_LRS);
 	assert_true(underflow);
 	assert_int_equal(lrs[0] & 0xffff, 55); /* 0x10 */
 	assert_int_equal(lrs[1] & 0xffff, 51); /* 0x20 */
@@ -352,16 +357,16 @@ static void test_overflow_prefers_urgent_and_requests_underflow(void **state)
 
 static void test_hw_interrupt_links_physical_and_is_never_pending_and_active(void **state)
 {
-	vcpus[0].vgic.priv[27].hw = true;
-	vcpus[0].vgic.priv[27].pintid = 27;
+	vcpus[0].arch.vgic.priv[27].hw = true;
+	vcpus[0].arch.vgic.priv[27].pintid = 27;
 	dwrite(0x0, 4, 2);
 	rwrite(0, 0x10000 + 0x100, 4, 1u << 27);
-	vgic_inject(&dom, &vcpus[0], 27);
+	arch_irq_inject(&dom, &vcpus[0], 27);
 	vgic_flush_lrs(&vcpus[0]);
 	assert_true(lrs[0] & LR_HW);
 	assert_int_equal((lrs[0] >> 32) & 0x1fff, 27);
 	lrs[0] = (lrs[0] & ~LR_PENDING) | LR_ACTIVE;
-	vgic_inject(&dom, &vcpus[0], 27);
+	arch_irq_inject(&dom, &vcpus[0], 27);
 	vgic_sync_lrs(&vcpus[0]);
 	vgic_flush_lrs(&vcpus[0]);
 	assert_true(lrs[0] & LR_ACTIVE);
@@ -370,24 +375,24 @@ static void test_hw_interrupt_links_physical_and_is_never_pending_and_active(voi
 
 static void test_enabling_a_passed_through_spi_enables_the_physical_one(void **state)
 {
-	assert_int_equal(vgic_map_hw_spi(&dom, 48), 0);
+	assert_int_equal(arch_irq_passthrough(&dom, 48), 0);
 	dwrite(0x100 + 4, 4, 1u << 16);
 	assert_true(hw_enabled[48]);
 	dwrite(0x180 + 4, 4, 1u << 16);
 	assert_false(hw_enabled[48]);
-	assert_int_equal(vgic_map_hw_spi(&dom, 20), -EINVAL);
-	assert_int_equal(vgic_map_hw_spi(&dom, 200), -EINVAL);
+	assert_int_equal(arch_irq_passthrough(&dom, 20), -EINVAL);
+	assert_int_equal(arch_irq_passthrough(&dom, 200), -EINVAL);
 }
 
 static void test_physical_spis_follow_their_vcpu_to_another_pcpu(void **state)
 {
-	assert_int_equal(vgic_map_hw_spi(&dom, 48), 0);
-	assert_int_equal(vgic_map_hw_spi(&dom, 49), 0);
+	assert_int_equal(arch_irq_passthrough(&dom, 48), 0);
+	assert_int_equal(arch_irq_passthrough(&dom, 49), 0);
 	dwrite(0x6000 + 8 * 48, 8, vcpus[1].mpidr);
 	dwrite(0x6000 + 8 * 49, 8, vcpus[2].mpidr);
 	dwrite(0x6000 + 8 * 50, 8, vcpus[1].mpidr); /* virtual only: no physical route */
 	vcpus[1].pcpu = 5;
-	vgic_vcpu_moved(&vcpus[1]);
+	arch_vcpu_moved(&vcpus[1]);
 	assert_int_equal(hw_route[48], 5);
 	assert_int_equal(hw_route[49], vcpus[2].pcpu); /* as its IROUTER write set it */
 	assert_int_equal(hw_route[50], -1);

@@ -8,6 +8,7 @@
 #include <domus/printk.h>
 #include <domus/sched.h>
 #include <domus/string.h>
+#include <domus/uart.h>
 #include "arm64.h"
 #include "sysreg.h"
 

@@ -11,7 +11,7 @@
 
 _Static_assert(offsetof(struct pcpu, current) == PCPU_CURRENT, "asm offset");
 _Static_assert(offsetof(struct pcpu, stack_top) == PCPU_STACK_TOP, "asm offset");
-_Static_assert(offsetof(struct vcpu, regs) == 0, "asm offset");
+_Static_assert(offsetof(struct vcpu, arch.regs) == 0, "asm offset");
 _Static_assert(offsetof(struct cpu_regs, x[30]) == REGS_X30, "asm offset");
 _Static_assert(offsetof(struct cpu_regs, pc) == REGS_PC, "asm offset");
 _Static_assert(offsetof(struct cpu_regs, pstate) == REGS_PSTATE, "asm offset");
@@ -70,22 +70,29 @@ void arch_send_kick(unsigned int cpu)
 
 void arch_vcpu_init(struct vcpu *v)
 {
-	struct vgic_irq *vt = &v->vgic.priv[platform.ppi_virt_timer];
+	struct vgic_irq *vt = &v->arch.vgic.priv[platform.ppi_virt_timer];
 
+	vgic_cpu_init(v);
 	/* The guest's virtual timer interrupt is the physical PPI, passed through. */
 	vt->hw = true;
 	vt->pintid = platform.ppi_virt_timer;
 	v->arch.sctlr_el1 = SCTLR_EL1_RESET;
 }
 
+/* What a reset clears is one range of struct arch_vcpu: the vGIC's state lies before it. */
+_Static_assert(offsetof(struct arch_vcpu, vgic) < offsetof(struct arch_vcpu, sctlr_el1) &&
+		       offsetof(struct arch_vcpu, sctlr_el1) < offsetof(struct arch_vcpu, ich_vmcr),
+	       "arch_vcpu_reset's range");
+
 void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0)
 {
-
-	memset(&v->regs, 0, sizeof(v->regs));
-	memset(&v->arch, 0, offsetof(struct arch_vcpu, ich_vmcr));
-	v->regs.x[0] = x0;
-	v->regs.pc = entry;
-	v->regs.pstate = PSR_DAIF | PSR_MODE_EL1H;
+	/* The registers, then EL1, FP, timer and debug state: all but the vGIC's and the GIC's. */
+	memset(&v->arch.regs, 0, sizeof(v->arch.regs));
+	memset(&v->arch.sctlr_el1, 0,
+	       offsetof(struct arch_vcpu, ich_vmcr) - offsetof(struct arch_vcpu, sctlr_el1));
+	v->arch.regs.x[0] = x0;
+	v->arch.regs.pc = entry;
+	v->arch.regs.pstate = PSR_DAIF | PSR_MODE_EL1H;
 	v->arch.sctlr_el1 = SCTLR_EL1_RESET;
 	v->arch.dbg_oslk = 1;
 }
@@ -211,10 +218,10 @@ void arch_vcpu_switch(struct vcpu *prev, struct vcpu *next)
 	}
 	if (next) {
 		struct arch_vcpu *a = &next->arch;
-		struct vgic_irq *vt = &next->vgic.priv[platform.ppi_virt_timer];
+		struct vgic_irq *vt = &next->arch.vgic.priv[platform.ppi_virt_timer];
 		struct domain *d = next->dom;
 
-		write_sysreg(vttbr_el2, ((u64)d->vmid << 48) | d->s2.root_pa);
+		write_sysreg(vttbr_el2, ((u64)d->arch.vmid << 48) | d->arch.s2.root_pa);
 		write_sysreg(vmpidr_el2, next->mpidr | BIT(31));
 		write_sysreg(hcr_el2, HCR_GUEST);
 		load_el1(a);

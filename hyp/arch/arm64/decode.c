@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Decoding of trapped guest accesses for emulation: abort syndromes, load/store words, MSR/MRS. */
-#include <domus/decode.h>
 #include <domus/errno.h>
 #include <domus/string.h>
+#include <arm64/decode.h>
 
 static inline u32 bits(u32 x, int hi, int lo)
 {

@@ -3,10 +3,10 @@
 #include <domus/arch.h>
 #include <domus/errno.h>
 #include <domus/mm.h>
-#include <domus/vgic.h>
 #include <domus/platform.h>
 #include <domus/printk.h>
 #include <domus/sched.h>
+#include <arm64/vgic.h>
 #include "arm64.h"
 #include "sysreg.h"
 

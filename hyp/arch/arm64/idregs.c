@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* What the guest sees of the CPU's features: the real ID registers, less what Domus does not virtualise. */
-#include <domus/decode.h>
+#include <arm64/decode.h>
 #include "arm64.h"
 #include "sysreg.h"
 

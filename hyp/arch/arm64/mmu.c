@@ -3,9 +3,9 @@
 #include <domus/domain.h>
 #include <domus/errno.h>
 #include <domus/mm.h>
-#include <domus/pgtable.h>
 #include <domus/platform.h>
 #include <domus/printk.h>
+#include <arm64/pgtable.h>
 #include "arm64.h"
 #include "sysreg.h"
 
@@ -167,8 +167,8 @@ static void s2_tlb_invalidate(void *ctx, u64 ia, int level)
 	u64 saved = read_sysreg(vttbr_el2);
 
 	(void)d;
-	write_sysreg(vttbr_el2, ((u64)((struct domain *)ctx)->vmid << 48) |
-				    ((struct domain *)ctx)->s2.root_pa);
+	write_sysreg(vttbr_el2, ((u64)((struct domain *)ctx)->arch.vmid << 48) |
+				    ((struct domain *)ctx)->arch.s2.root_pa);
 	isb();
 	dsb(ishst);
 	asm volatile("tlbi ipas2e1is, %0" : : "r"(ia >> 12) : "memory");
@@ -215,19 +215,25 @@ static const struct pgtable_mm_ops s2_mm_ops = {
 	.tlb_invalidate = s2_tlb_invalidate,
 };
 
-
-
-int arch_domain_init(struct domain *d)
+int arch_domain_init(struct domain *d, u32 nr_spis)
 {
-	int rc = vmid_alloc(&d->vmid);
+	int rc = vmid_alloc(&d->arch.vmid);
 
 	if (rc) {
 		printk("d%u: no VMID left (%u domains at once is the most)\n", d->id, nr_vmids - 1);
 		return rc;
 	}
-	rc = pgtable_init(&d->s2, PGT_STAGE2, ipa_bits, &s2_mm_ops, d);
+	rc = pgtable_init(&d->arch.s2, PGT_STAGE2, ipa_bits, &s2_mm_ops, d);
 	if (rc)
-		vmid_free(d->vmid);
+		goto no_s2;
+	rc = vgic_domain_init(d, nr_spis);
+	if (rc)
+		goto no_vgic;
+	return 0;
+no_vgic:
+	pgtable_destroy(&d->arch.s2);
+no_s2:
+	vmid_free(d->arch.vmid);
 	return rc;
 }
 
@@ -241,7 +247,7 @@ void arch_domain_destroy(struct domain *d)
 	 * so no walk refills it), then free its tables, then hand the VMID on.
 	 */
 	write_sysreg(hcr_el2, HCR_IDLE);
-	write_sysreg(vttbr_el2, (u64)d->vmid << 48);
+	write_sysreg(vttbr_el2, (u64)d->arch.vmid << 48);
 	isb();
 	dsb(ishst);
 	asm volatile("tlbi vmalls12e1is" ::: "memory");
@@ -249,13 +255,9 @@ void arch_domain_destroy(struct domain *d)
 	write_sysreg(vttbr_el2, saved);
 	write_sysreg(hcr_el2, hcr);
 	isb();
-	pgtable_destroy(&d->s2);
-	vmid_free(d->vmid);
-}
-
-int arch_domain_map(struct domain *d, ipa_t ipa, paddr_t pa, u64 size, u64 attrs)
-{
-	return pgtable_map(&d->s2, ipa, pa, size, attrs);
+	pgtable_destroy(&d->arch.s2);
+	vmid_free(d->arch.vmid);
+	vgic_domain_free(d);
 }
 
 void arch_cache_clean_range(void *va, u64 size)

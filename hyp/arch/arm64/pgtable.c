@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* VMSAv8-64 translation tables with a 4 KiB granule, for EL2 stage 1 and for stage 2. */
-#include <domus/pgtable.h>
 #include <domus/errno.h>
 #include <domus/string.h>
+#include <arm64/pgtable.h>
 
 /*
  * Each table is one 4 KiB page of 512 descriptors; each level resolves 9 bits

@@ -3,7 +3,6 @@
 #include <domus/arch.h>
 #include <domus/console.h>
 #include <domus/irq.h>
-#include <domus/decode.h>
 #include <domus/domain.h>
 #include <domus/p2m.h>
 #include <domus/guest_access.h>
@@ -14,10 +13,11 @@
 #include <domus/printk.h>
 #include <domus/psci.h>
 #include <domus/sched.h>
+#include <domus/vpsci.h>
+#include <arm64/decode.h>
 #include "arm64.h"
 #include "asm_offsets.h"
 #include "sysreg.h"
-#include <stdarg.h>
 
 #define ESR_IL BIT(25)
 #define EC_SHIFT 26
@@ -29,29 +29,29 @@ static struct vcpu *current_vcpu(void)
 
 static void skip_insn(struct vcpu *v)
 {
-	v->regs.pc += 4;
+	v->arch.regs.pc += 4;
 }
 
 /* Delivers a synchronous exception to the guest's EL1 vector table. */
 static void inject_sync(struct vcpu *v, u64 esr, u64 far, bool set_far)
 {
-	u64 mode = v->regs.pstate & 0xf;
+	u64 mode = v->arch.regs.pstate & 0xf;
 	/* From AArch32 EL0 (PSTATE.nRW), from AArch64 EL0, from EL1 with SP_EL0, with SP_EL1. */
-	u64 offset = v->regs.pstate & PSR_NRW ? 0x600 :
+	u64 offset = v->arch.regs.pstate & PSR_NRW ? 0x600 :
 		     mode == 0 ? 0x400 : (mode == 4 ? 0x000 : 0x200);
 
-	write_sysreg(elr_el1, v->regs.pc);
-	write_sysreg(spsr_el1, v->regs.pstate);
+	write_sysreg(elr_el1, v->arch.regs.pc);
+	write_sysreg(spsr_el1, v->arch.regs.pstate);
 	write_sysreg(esr_el1, esr);
 	if (set_far)
 		write_sysreg(far_el1, far);
-	v->regs.pc = read_sysreg(vbar_el1) + offset;
-	v->regs.pstate = PSR_DAIF | PSR_MODE_EL1H;
+	v->arch.regs.pc = read_sysreg(vbar_el1) + offset;
+	v->arch.regs.pstate = PSR_DAIF | PSR_MODE_EL1H;
 }
 
 static bool from_el0(struct vcpu *v)
 {
-	return (v->regs.pstate & 0xf) == 0;
+	return (v->arch.regs.pstate & 0xf) == 0;
 }
 
 void inject_undef(struct vcpu *v)
@@ -76,19 +76,19 @@ void inject_iabt(struct vcpu *v, u64 far)
 
 static u64 get_reg(struct vcpu *v, u32 r)
 {
-	return r == 31 ? 0 : v->regs.x[r];
+	return r == 31 ? 0 : v->arch.regs.x[r];
 }
 
 static void set_reg(struct vcpu *v, u32 r, u64 val)
 {
 	if (r != 31)
-		v->regs.x[r] = val;
+		v->arch.regs.x[r] = val;
 }
 
 /* Reads the trapping instruction through the guest's own stage 1 and stage 2. */
 static int fetch_guest_insn(struct vcpu *v, u32 *insn)
 {
-	return copy_from_guest(v, insn, v->regs.pc, sizeof(*insn));
+	return copy_from_guest(v, insn, v->arch.regs.pc, sizeof(*insn));
 }
 
 static int mmio_dispatch(struct vcpu *v, ipa_t ipa, u32 size, bool write, u64 *val)
@@ -99,7 +99,7 @@ static int mmio_dispatch(struct vcpu *v, ipa_t ipa, u32 size, bool write, u64 *v
 	u64 off;
 
 	if (vgic_is_dist(d, ipa))
-		return vgic_dist_access(v, ipa - d->vgic.dist_base, size, write, val);
+		return vgic_dist_access(v, ipa - d->arch.vgic.dist_base, size, write, val);
 	t = vgic_rdist_vcpu(d, ipa, &off);
 	if (t)
 		return vgic_rdist_access(v, t, off, size, write, val);
@@ -143,7 +143,7 @@ static void handle_dabt(struct vcpu *v, u64 esr)
 		if (stage2_changed_under_us(v, esr, ipa))
 			return;
 		guest_printk(v, "stage-1 table walk at IPA %#lx hits no memory (pc %#lx)\n",
-		             ipa, v->regs.pc);
+		             ipa, v->arch.regs.pc);
 		inject_dabt(v, far, false);
 		return;
 	}
@@ -158,7 +158,7 @@ static void handle_dabt(struct vcpu *v, u64 esr)
 			if (stage2_changed_under_us(v, esr, ipa))
 				return;
 			guest_printk(v, "cannot emulate the access at IPA %#lx (pc %#lx)\n",
-			             ipa, v->regs.pc);
+			             ipa, v->arch.regs.pc);
 			inject_dabt(v, far, esr & BIT(6));
 			return;
 		}
@@ -170,7 +170,7 @@ static void handle_dabt(struct vcpu *v, u64 esr)
 		return;
 	if (rc) {
 		guest_printk(v, "unhandled data abort: %s of %u bytes at IPA %#lx (pc %#lx): %s\n",
-		             a.write ? "write" : "read", a.size, ipa, v->regs.pc,
+		             a.write ? "write" : "read", a.size, ipa, v->arch.regs.pc,
 		       rc == -ENODEV ? "no device or memory there" : "refused by the device");
 		inject_dabt(v, far, a.write);
 		return;
@@ -180,12 +180,12 @@ static void handle_dabt(struct vcpu *v, u64 esr)
 	if (a.writeback) {
 		if (a.rn == 31) {
 			/* SP: the one the guest was using. */
-			if (v->regs.pstate & 1)
+			if (v->arch.regs.pstate & 1)
 				write_sysreg(sp_el1, read_sysreg(sp_el1) + a.wb_offset);
 			else
 				write_sysreg(sp_el0, read_sysreg(sp_el0) + a.wb_offset);
 		} else {
-			v->regs.x[a.rn] += a.wb_offset;
+			v->arch.regs.x[a.rn] += a.wb_offset;
 		}
 	}
 	skip_insn(v);
@@ -326,7 +326,7 @@ static void handle_sysreg(struct vcpu *v, u64 esr)
 		}
 	}
 	guest_printk(v, "unhandled system register access (ESR %#lx, pc %#lx): undefined\n",
-	             esr, v->regs.pc);
+	             esr, v->arch.regs.pc);
 	inject_undef(v);
 }
 
@@ -345,55 +345,60 @@ static void handle_hvc(struct vcpu *v, u64 esr)
 	inject_undef(v);
 }
 
+static void handle_wfx(struct vcpu *v, u64 esr)
+{
+	if (esr & 1)
+		vcpu_yield(v); /* WFE: someone else may hold the lock it spins on */
+	else
+		vcpu_block(v);
+	skip_insn(v);
+}
+
+static void handle_smc(struct vcpu *v, u64 esr)
+{
+	/* Firmware calls (SMC #0) are served by Domus, as over HVC; other SMCs are undefined, as in Xen. */
+	if ((esr & 0xffff) != 0) {
+		inject_undef(v);
+		return;
+	}
+	vpsci_handle(v);
+	skip_insn(v);
+}
+
+static void handle_iabt(struct vcpu *v, u64 esr)
+{
+	u64 far = read_sysreg(far_el2);
+	ipa_t ipa = ((read_sysreg(hpfar_el2) & 0xffffffffff0UL) << 8) | (far & 0xfff);
+
+	if (stage2_changed_under_us(v, esr, ipa))
+		return;
+	guest_printk(v, "instruction fetch from IPA %#lx with no memory (pc %#lx)\n", ipa,
+		     v->arch.regs.pc);
+	inject_iabt(v, far);
+}
+
+/* A guest's synchronous exceptions, by exception class (ESR_EL2.EC); any other is undefined. */
+static void (*const sync_handlers[64])(struct vcpu *v, u64 esr) = {
+	[EC_WFX] = handle_wfx,
+	[EC_HVC64] = handle_hvc,
+	[EC_SMC64] = handle_smc,
+	[EC_SYSREG] = handle_sysreg,
+	[EC_DABT_LOW] = handle_dabt,
+	[EC_IABT_LOW] = handle_iabt,
+};
+
 static void handle_sync(struct vcpu *v)
 {
 	u64 esr = read_sysreg(esr_el2);
 	u32 ec = esr_ec(esr);
 
-	switch (ec) {
-	case EC_WFX:
-		if (esr & 1)
-			vcpu_yield(v); /* WFE: someone else may hold the lock it spins on */
-		else
-			vcpu_block(v);
-		skip_insn(v);
-		break;
-	case EC_HVC64:
-		handle_hvc(v, esr);
-		break;
-	case EC_SMC64:
-		/* Firmware calls (SMC #0) are served by Domus, as over HVC; other SMCs are undefined, as in Xen. */
-		if ((esr & 0xffff) != 0) {
-			inject_undef(v);
-			break;
-		}
-		vpsci_handle(v);
-		skip_insn(v);
-		break;
-	case EC_SYSREG:
-		handle_sysreg(v, esr);
-		break;
-	case EC_DABT_LOW:
-		handle_dabt(v, esr);
-		break;
-	case EC_IABT_LOW: {
-		u64 far = read_sysreg(far_el2);
-		ipa_t ipa = ((read_sysreg(hpfar_el2) & 0xffffffffff0UL) << 8) | (far & 0xfff);
-
-		if (stage2_changed_under_us(v, esr, ipa))
-			break;
-
-		guest_printk(v, "instruction fetch from IPA %#lx with no memory (pc %#lx)\n",
-		             (u64)((read_sysreg(hpfar_el2) & 0xffffffffff0UL) << 8 | (far & 0xfff)),
-		       v->regs.pc);
-		inject_iabt(v, far);
-		break;
+	if (ec < ARRAY_SIZE(sync_handlers) && sync_handlers[ec]) {
+		sync_handlers[ec](v, esr);
+		return;
 	}
-	default:
-		guest_printk(v, "unhandled exception class %#x (ESR %#lx) at pc %#lx: undefined\n",
-		             ec, esr, v->regs.pc);
-		inject_undef(v);
-	}
+	guest_printk(v, "unhandled exception class %#x (ESR %#lx) at pc %#lx: undefined\n", ec, esr,
+		     v->arch.regs.pc);
+	inject_undef(v);
 }
 
 void irq_handle(void)
@@ -407,7 +412,7 @@ void irq_handle(void)
 	if (intid == platform.ppi_virt_timer) {
 		/* Deactivated by the guest's EOI, through the HW list register. */
 		if (p->current)
-			vgic_inject(p->current->dom, p->current, intid);
+			arch_irq_inject(p->current->dom, p->current, intid);
 		else
 			gic_deactivate(intid);
 		return;
@@ -486,14 +491,11 @@ void hyp_sync_trap(struct cpu_regs *r)
 	arch_system_off();
 }
 
-void panic(const char *fmt, ...)
+void arch_panic_halt(const char *msg)
 {
-	char buf[256];
-	va_list ap;
-
 	struct cpu_regs r;
 
-	/* The registers as panic() was entered: enough to find the caller's state. */
+	/* The registers as this was entered from panic(): enough to find the caller's state. */
 	asm volatile("stp x0, x1, [%0, #0]\n stp x2, x3, [%0, #16]\n stp x4, x5, [%0, #32]\n"
 		     "stp x6, x7, [%0, #48]\n stp x8, x9, [%0, #64]\n stp x10, x11, [%0, #80]\n"
 		     "stp x12, x13, [%0, #96]\n stp x14, x15, [%0, #112]\n"
@@ -504,10 +506,6 @@ void panic(const char *fmt, ...)
 		     : : "r"(&r) : "memory");
 	r.pc = (u64)__builtin_return_address(0);
 	asm volatile("mrs %0, daif" : "=r"(r.pstate));
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	printk("PANIC on CPU %u: %s\n", arch_this_pcpu() ? arch_this_pcpu()->id : 0, buf);
 	dump_frame(&r);
 	backtrace((u64)__builtin_frame_address(0));
 	arch_system_off();

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Debug and PMU registers as a guest sees them: the PMU hidden, the debug state one vCPU's own. */
 #include <domus/arch.h>
-#include <domus/decode.h>
 #include <domus/domain.h>
 #include <domus/platform.h>
 #include <domus/printk.h>
 #include <domus/sched.h>
+#include <arm64/decode.h>
 #include "arm64.h"
 #include "sysreg.h"
 

@@ -7,7 +7,7 @@
  * While a guest runs, SP_EL2 sits at the top of the pCPU's stack and
  * TPIDR_EL2 points at the pCPU, whose first word is the running vCPU, whose
  * first words are its registers. An exit stores the guest's x0-x30, PC and
- * PSTATE there and calls guest_exit(kind) on the clean stack; guest_enter
+ * PSTATE there and calls guest_exit(kind) on the clean stack; arch_guest_enter
  * then returns to whichever vCPU is current by then.
  */
 .macro guest_vector kind
@@ -84,7 +84,7 @@ el2_vectors:
 	mov	x29, #0
 	mov	x0, #\kind
 	bl	guest_exit
-	b	guest_enter
+	b	arch_guest_enter
 .endm
 
 guest_exit_sync:
@@ -95,8 +95,8 @@ guest_exit_serror:
 	save_rest_and_call EXIT_SERROR
 
 /* Enters the current vCPU of this pCPU. Runs on an otherwise empty stack. */
-	.global guest_enter
-guest_enter:
+	.global arch_guest_enter
+arch_guest_enter:
 	bl	guest_prepare_entry	/* scheduling, list registers; IRQs masked */
 	mrs	x0, tpidr_el2
 	ldr	x0, [x0, #PCPU_CURRENT]

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Virtual GICv3: emulated distributor and redistributors, and the list registers. */
+#include <domus/arch.h>
 #include <domus/domain.h>
 #include <domus/errno.h>
+#include <domus/mm.h>
 #include <domus/printk.h>
+#include <domus/sched.h>
 #include <domus/string.h>
-#include <domus/vgic.h>
+#include <arm64/vgic.h>
 
 /*
  * Every interrupt of a domain has one struct vgic_irq: SPIs in the domain,
@@ -104,9 +107,9 @@ static void kick_now(struct domain *d, struct kicks *k)
 struct vgic_irq *vgic_get_irq(struct domain *d, struct vcpu *v, u32 intid)
 {
 	if (intid < VGIC_NR_PRIVATE)
-		return v ? &v->vgic.priv[intid] : NULL;
-	if (intid - VGIC_NR_PRIVATE < d->vgic.nr_spis)
-		return &d->vgic.spis[intid - VGIC_NR_PRIVATE];
+		return v ? &v->arch.vgic.priv[intid] : NULL;
+	if (intid - VGIC_NR_PRIVATE < d->arch.vgic.nr_spis)
+		return &d->arch.vgic.spis[intid - VGIC_NR_PRIVATE];
 	return NULL;
 }
 
@@ -117,12 +120,12 @@ static bool is_pending(const struct vgic_irq *irq)
 
 static bool deliverable(const struct domain *d, const struct vgic_irq *irq)
 {
-	return is_pending(irq) && irq->enabled && d->vgic.grp1_enabled;
+	return is_pending(irq) && irq->enabled && d->arch.vgic.grp1_enabled;
 }
 
 static bool any_deliverable(const struct domain *d, const struct vcpu *v)
 {
-	for (const struct vgic_irq *irq = v->vgic.ap_list; irq; irq = irq->ap_next)
+	for (const struct vgic_irq *irq = v->arch.vgic.ap_list; irq; irq = irq->ap_next)
 		if (deliverable(d, irq))
 			return true;
 	return false;
@@ -152,8 +155,8 @@ static void update(struct domain *d, struct vgic_irq *irq, struct kicks *k)
 	}
 	if (!irq->on_ap_list) {
 		t = irq->target;
-		irq->ap_next = t->vgic.ap_list;
-		t->vgic.ap_list = irq;
+		irq->ap_next = t->arch.vgic.ap_list;
+		t->arch.vgic.ap_list = irq;
 		irq->on_ap_list = true;
 	}
 	if (deliverable(d, irq))
@@ -166,10 +169,10 @@ static struct vcpu *lock_irq(struct vgic_irq *irq)
 	for (;;) {
 		struct vcpu *t = READ_ONCE(irq->target);
 
-		spin_lock(&t->vgic.lock);
+		spin_lock(&t->arch.vgic.lock);
 		if (READ_ONCE(irq->target) == t)
 			return t;
-		spin_unlock(&t->vgic.lock);
+		spin_unlock(&t->arch.vgic.lock);
 	}
 }
 
@@ -180,38 +183,66 @@ static void retarget(struct domain *d, struct vgic_irq *irq)
 		WRITE_ONCE(irq->target, spi_target(d, irq->irouter));
 }
 
-void vgic_dist_init(struct domain *d, u32 nr_spis, struct vgic_irq *spis, ipa_t dist_base,
-		    ipa_t rdist_base, u64 rdist_size)
+int vgic_domain_init(struct domain *d, u32 nr_spis)
 {
-	struct vgic_dist *g = &d->vgic;
+	struct vgic_dist *g = &d->arch.vgic;
 
+	if (nr_spis > VGIC_MAX_SPIS)
+		return -EINVAL;
+	g->spis = nr_spis ? mm_zalloc(nr_spis * sizeof(struct vgic_irq)) : NULL;
+	if (nr_spis && !g->spis)
+		return -ENOMEM;
 	g->nr_spis = nr_spis;
-	g->spis = spis;
+	return 0;
+}
+
+void vgic_domain_free(struct domain *d)
+{
+	mm_free(d->arch.vgic.spis, d->arch.vgic.nr_spis * sizeof(struct vgic_irq));
+	d->arch.vgic.spis = NULL;
+}
+
+u32 arch_vgic_vcpus_fit(u64 rdist_region_size)
+{
+	return (u32)MIN(rdist_region_size / VGIC_RDIST_STRIDE, (u64)UINT32_MAX);
+}
+
+void arch_vgic_setup(struct domain *d, ipa_t dist_base, ipa_t rdist_base)
+{
+	struct vgic_dist *g = &d->arch.vgic;
+
 	g->dist_base = dist_base;
 	g->rdist_base = rdist_base;
-	g->rdist_size = rdist_size;
-	for (u32 i = 0; i < nr_spis; i++) {
-		memset(&spis[i], 0, sizeof(spis[i]));
-		spis[i].intid = VGIC_NR_PRIVATE + i;
-		spis[i].target = d->vcpus[0];
+	g->rdist_size = (u64)d->nr_vcpus * VGIC_RDIST_STRIDE;
+	for (u32 i = 0; i < g->nr_spis; i++) {
+		memset(&g->spis[i], 0, sizeof(g->spis[i]));
+		g->spis[i].intid = VGIC_NR_PRIVATE + i;
+		g->spis[i].target = d->vcpus[0];
 	}
+}
+
+void arch_vgic_frames(const struct domain *d, ipa_t *dist_base, ipa_t *rdist_base, u64 *rdist_size)
+{
+	*dist_base = d->arch.vgic.dist_base;
+	*rdist_base = d->arch.vgic.rdist_base;
+	*rdist_size = d->arch.vgic.rdist_size;
 }
 
 void vgic_cpu_init(struct vcpu *v)
 {
-	memset(&v->vgic, 0, sizeof(v->vgic));
-	spin_lock_init(&v->vgic.lock);
+	memset(&v->arch.vgic, 0, sizeof(v->arch.vgic));
+	spin_lock_init(&v->arch.vgic.lock);
 	for (u32 i = 0; i < VGIC_NR_PRIVATE; i++) {
-		struct vgic_irq *irq = &v->vgic.priv[i];
+		struct vgic_irq *irq = &v->arch.vgic.priv[i];
 
 		irq->intid = i;
 		irq->target = v;
 		irq->edge = i < 16; /* SGIs are edge; PPIs reset to level */
 	}
-	v->vgic.sleeping = true;
+	v->arch.vgic.sleeping = true;
 }
 
-int vgic_map_hw_spi(struct domain *d, u32 intid)
+int arch_irq_passthrough(struct domain *d, u32 intid)
 {
 	struct vgic_irq *irq = vgic_get_irq(d, NULL, intid);
 
@@ -219,7 +250,7 @@ int vgic_map_hw_spi(struct domain *d, u32 intid)
 		return -EINVAL;
 	irq->hw = true;
 	irq->pintid = intid;
-	d->vgic.has_hw_spis = true;
+	d->arch.vgic.has_hw_spis = true;
 	return 0;
 }
 
@@ -228,14 +259,14 @@ int vgic_map_hw_spi(struct domain *d, u32 intid)
  * so that they arrive where it runs rather than on its old pCPU, which would
  * have to kick the new one for each.
  */
-void vgic_vcpu_moved(struct vcpu *v)
+void arch_vcpu_moved(struct vcpu *v)
 {
 	struct domain *d = v->dom;
 
-	if (!d->vgic.has_hw_spis)
+	if (!d->arch.vgic.has_hw_spis)
 		return;
-	for (u32 i = 0; i < d->vgic.nr_spis; i++) {
-		struct vgic_irq *irq = &d->vgic.spis[i];
+	for (u32 i = 0; i < d->arch.vgic.nr_spis; i++) {
+		struct vgic_irq *irq = &d->arch.vgic.spis[i];
 
 		if (irq->hw && READ_ONCE(irq->target) == v)
 			arch_hw_irq_route(irq->pintid, v->pcpu);
@@ -338,7 +369,7 @@ static int irq_reg_access(struct domain *d, struct vcpu *owner, u64 off, u32 siz
 		}
 		if (write)
 			update(d, irq, k);
-		spin_unlock(&t->vgic.lock);
+		spin_unlock(&t->arch.vgic.lock);
 		r |= out << (i * bits_per_irq);
 	}
 	if (!write)
@@ -354,7 +385,7 @@ static bool is_irq_bank(u64 off)
 int vgic_dist_access(struct vcpu *v, u64 off, u32 size, bool write, u64 *val)
 {
 	struct domain *d = v->dom;
-	struct vgic_dist *g = &d->vgic;
+	struct vgic_dist *g = &d->arch.vgic;
 	struct kicks k = { 0 };
 	int rc = 0;
 
@@ -380,7 +411,7 @@ int vgic_dist_access(struct vcpu *v, u64 off, u32 size, bool write, u64 *val)
 
 			irq->irouter = nv & 0xff80ffffffULL; /* Aff3, IRM, Aff2..0 */
 			retarget(d, irq);
-			spin_unlock(&t->vgic.lock);
+			spin_unlock(&t->arch.vgic.lock);
 			if (irq->hw)
 				arch_hw_irq_route(irq->pintid, spi_target(d, irq->irouter)->pcpu);
 		} else {
@@ -398,7 +429,7 @@ int vgic_dist_access(struct vcpu *v, u64 off, u32 size, bool write, u64 *val)
 				g->grp1_enabled = *val & CTLR_ENABLE_G1;
 				/* Enabling the group may make queued interrupts deliverable. */
 				for (u32 i = 0; i < d->nr_vcpus; i++)
-					if (vgic_has_deliverable(d->vcpus[i]))
+					if (arch_vcpu_irq_deliverable(d->vcpus[i]))
 						kick_later(&k, d->vcpus[i]);
 			}
 			r = CTLR_DS | CTLR_ARE | (g->grp0_enabled ? CTLR_ENABLE_G0 : 0) |
@@ -463,8 +494,8 @@ int vgic_rdist_access(struct vcpu *v, struct vcpu *t, u64 off, u32 size, bool wr
 		switch (off) {
 		case GICR_WAKER:
 			if (write)
-				t->vgic.sleeping = *val & WAKER_PROCESSOR_SLEEP;
-			r = t->vgic.sleeping ? WAKER_PROCESSOR_SLEEP | WAKER_CHILDREN_ASLEEP : 0;
+				t->arch.vgic.sleeping = *val & WAKER_PROCESSOR_SLEEP;
+			r = t->arch.vgic.sleeping ? WAKER_PROCESSOR_SLEEP | WAKER_CHILDREN_ASLEEP : 0;
 			break;
 		case GICR_IIDR:
 			r = IIDR_DOMUS;
@@ -484,21 +515,21 @@ int vgic_rdist_access(struct vcpu *v, struct vcpu *t, u64 off, u32 size, bool wr
 
 bool vgic_is_dist(struct domain *d, ipa_t ipa)
 {
-	return ipa >= d->vgic.dist_base && ipa - d->vgic.dist_base < 0x10000;
+	return ipa >= d->arch.vgic.dist_base && ipa - d->arch.vgic.dist_base < 0x10000;
 }
 
 struct vcpu *vgic_rdist_vcpu(struct domain *d, ipa_t ipa, u64 *off)
 {
-	u64 rel = ipa - d->vgic.rdist_base;
+	u64 rel = ipa - d->arch.vgic.rdist_base;
 	u64 idx = rel / VGIC_RDIST_STRIDE;
 
-	if (ipa < d->vgic.rdist_base || rel >= d->vgic.rdist_size || idx >= d->nr_vcpus)
+	if (ipa < d->arch.vgic.rdist_base || rel >= d->arch.vgic.rdist_size || idx >= d->nr_vcpus)
 		return NULL;
 	*off = rel % VGIC_RDIST_STRIDE;
 	return d->vcpus[idx];
 }
 
-void vgic_inject(struct domain *d, struct vcpu *v, u32 intid)
+void arch_irq_inject(struct domain *d, struct vcpu *v, u32 intid)
 {
 	struct kicks k = { 0 };
 	struct vgic_irq *irq;
@@ -509,7 +540,7 @@ void vgic_inject(struct domain *d, struct vcpu *v, u32 intid)
 
 		irq->pending = true;
 		update(d, irq, &k);
-		spin_unlock(&t->vgic.lock);
+		spin_unlock(&t->arch.vgic.lock);
 	}
 	kick_now(d, &k);
 }
@@ -527,7 +558,7 @@ void vgic_set_level(struct domain *d, struct vcpu *v, u32 intid, bool level)
 			irq->line_level = level;
 			update(d, irq, &k);
 		}
-		spin_unlock(&t->vgic.lock);
+		spin_unlock(&t->arch.vgic.lock);
 	}
 	kick_now(d, &k);
 }
@@ -556,23 +587,23 @@ void vgic_send_sgi(struct vcpu *sender, u64 sgi1r, bool unused)
 			      (list & BIT(aff0 % 16));
 		}
 		if (hit) {
-			spin_lock(&t->vgic.lock);
-			t->vgic.priv[intid].pending = true;
-			update(d, &t->vgic.priv[intid], &k);
-			spin_unlock(&t->vgic.lock);
+			spin_lock(&t->arch.vgic.lock);
+			t->arch.vgic.priv[intid].pending = true;
+			update(d, &t->arch.vgic.priv[intid], &k);
+			spin_unlock(&t->arch.vgic.lock);
 		}
 	}
 	kick_now(d, &k);
 }
 
-bool vgic_has_deliverable(struct vcpu *v)
+bool arch_vcpu_irq_deliverable(struct vcpu *v)
 {
 	struct domain *d = v->dom;
 	bool found;
 
-	spin_lock(&v->vgic.lock);
+	spin_lock(&v->arch.vgic.lock);
 	found = any_deliverable(d, v);
-	spin_unlock(&v->vgic.lock);
+	spin_unlock(&v->arch.vgic.lock);
 	return found;
 }
 
@@ -614,11 +645,11 @@ void vgic_flush_lrs(struct vcpu *v)
 	struct vgic_irq **pp;
 
 	/* Unlocked peek: whoever adds to the list kicks us, and we come back. */
-	if (!READ_ONCE(v->vgic.ap_list))
+	if (!READ_ONCE(v->arch.vgic.ap_list))
 		return;
-	spin_lock(&v->vgic.lock);
+	spin_lock(&v->arch.vgic.lock);
 	/* Drop what is neither pending nor active; count what wants an LR. */
-	for (pp = &v->vgic.ap_list; *pp;) {
+	for (pp = &v->arch.vgic.ap_list; *pp;) {
 		struct vgic_irq *irq = *pp;
 
 		if (!is_pending(irq) && !irq->active) {
@@ -634,7 +665,7 @@ void vgic_flush_lrs(struct vcpu *v)
 	while (used < nr_lrs && used < wanted) {
 		struct vgic_irq *best = NULL;
 
-		for (struct vgic_irq *irq = v->vgic.ap_list; irq; irq = irq->ap_next) {
+		for (struct vgic_irq *irq = v->arch.vgic.ap_list; irq; irq = irq->ap_next) {
 			if (irq->in_lr || !(irq->active || deliverable(d, irq)))
 				continue;
 			if (!best || more_urgent(irq, best))
@@ -653,23 +684,23 @@ void vgic_flush_lrs(struct vcpu *v)
 		best->latch_in_lr = (lr & LR_PENDING) && best->pending;
 		if (best->latch_in_lr)
 			best->pending = false;
-		v->vgic.lr_irq[used] = best;
+		v->arch.vgic.lr_irq[used] = best;
 		arch_vgic_write_lr(used, lr);
 		used++;
 	}
-	v->vgic.used_lrs = used;
+	v->arch.vgic.used_lrs = used;
 	/* More than fit: ask for a maintenance interrupt when the LRs drain. */
 	arch_vgic_set_underflow(wanted > used);
-	spin_unlock(&v->vgic.lock);
+	spin_unlock(&v->arch.vgic.lock);
 }
 
 void vgic_sync_lrs(struct vcpu *v)
 {
-	if (!v->vgic.used_lrs)
+	if (!v->arch.vgic.used_lrs)
 		return;
-	spin_lock(&v->vgic.lock);
-	for (u32 i = 0; i < v->vgic.used_lrs; i++) {
-		struct vgic_irq *irq = v->vgic.lr_irq[i];
+	spin_lock(&v->arch.vgic.lock);
+	for (u32 i = 0; i < v->arch.vgic.used_lrs; i++) {
+		struct vgic_irq *irq = v->arch.vgic.lr_irq[i];
 		u64 lr = arch_vgic_read_lr(i);
 		bool lr_pending = lr & LR_PENDING;
 
@@ -686,9 +717,22 @@ void vgic_sync_lrs(struct vcpu *v)
 		if (lr_pending && irq->latch_in_lr)
 			irq->pending = true;
 		irq->latch_in_lr = false;
-		v->vgic.lr_irq[i] = NULL;
+		v->arch.vgic.lr_irq[i] = NULL;
 	}
-	v->vgic.used_lrs = 0;
+	v->arch.vgic.used_lrs = 0;
 	arch_vgic_set_underflow(false);
-	spin_unlock(&v->vgic.lock);
+	spin_unlock(&v->arch.vgic.lock);
+}
+
+void arch_irq_describe(struct vcpu *v, u32 intid, char *buf, unsigned long len)
+{
+	struct vgic_irq *irq = vgic_get_irq(v->dom, v, intid);
+
+	if (!irq) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	snprintf(buf, len, "%s%s%s%s", irq->enabled ? "enabled" : "disabled",
+		 irq->pending ? " pending" : "", irq->active ? " active" : "",
+		 irq->in_lr ? " in-LR" : "");
 }

@@ -6,7 +6,7 @@
  *
  *   test thread          pCPU threads (one each)            guest programs
  *   fake_machine_init    sched_start -> schedule()          (the test's, run by
- *   fake_machine_start   guest_enter: loop {                 ops->run until they
+ *   fake_machine_start   arch_guest_enter: loop {           ops->run until they
  *   ...                    flush LRs, ops->run(v) ------->   trap: HVC, SMC,
  *   fake_machine_stop      sync LRs, handle the trap <----   MMIO, WFI, WFE)
  *   fake_become_pcpu       take kicks and timer, sched_check }
@@ -30,10 +30,16 @@ struct vcpu;
 /* The host GIC's SPIs, as dom0's builder asks them. */
 #define FAKE_NR_SPIS 64
 
+/*
+ * The allocation that many allocations from now fails with -ENOMEM, whoever
+ * asks (-1: none; each allocation counts it down). For tests of failure paths.
+ */
+extern int fake_palloc_fail_in;
+
 struct fake_guest_ops {
 	/*
 	 * Runs v's guest on the calling pCPU thread's behalf until it traps:
-	 * returns with v->arch.trap and v->regs describing the trap.
+	 * returns with v->arch.trap and v->arch.regs describing the trap.
 	 */
 	void (*run)(struct vcpu *v);
 };

@@ -3,7 +3,7 @@
 #include <domus/arch.h>
 #include <domus/dom0.h>
 #include <domus/sched.h>
-#include <domus/vgic.h>
+#include <arm64/vgic.h>
 
 #include "internal.h"
 

@@ -4,7 +4,10 @@
  * to the allocator (a freed grant table, a destroyed domain's vCPU) gets a
  * use-after-poison report with both stacks, instead of reading stale data.
  */
+#include <domus/errno.h>
 #include <domus/palloc.h>
+
+#include "fake.h"
 
 #ifdef __SANITIZE_ADDRESS__
 #include <sanitizer/asan_interface.h>
@@ -28,9 +31,17 @@ void fake_ram_poison(paddr_t pa, u64 size, bool poison)
 #endif
 }
 
+int fake_palloc_fail_in = -1;
+
 int __wrap_palloc_alloc(struct palloc *pa, u64 npages, u64 align_pages, paddr_t *out)
 {
-	int rc = __real_palloc_alloc(pa, npages, align_pages, out);
+	int rc;
+
+	/* An allocation a test chose to fail: -ENOMEM, as from an empty pool. */
+	if (__atomic_load_n(&fake_palloc_fail_in, __ATOMIC_RELAXED) >= 0 &&
+	    __atomic_fetch_sub(&fake_palloc_fail_in, 1, __ATOMIC_RELAXED) == 0)
+		return -ENOMEM;
+	rc = __real_palloc_alloc(pa, npages, align_pages, out);
 
 	if (!rc)
 		fake_ram_poison(*out, npages * PAGE_SIZE, false);

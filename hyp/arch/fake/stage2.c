@@ -4,7 +4,7 @@
 #include <domus/domain.h>
 #include <domus/errno.h>
 #include <domus/mm.h>
-#include <domus/pgtable.h>
+#include <arm64/pgtable.h>
 
 #include "internal.h"
 
@@ -52,19 +52,22 @@ static const struct pgtable_mm_ops s2_ops = {
 	.phys_to_virt = s2_phys_to_virt,
 };
 
-int arch_domain_init(struct domain *d)
+int arch_domain_init(struct domain *d, u32 nr_spis)
 {
-	return pgtable_init(&d->s2, PGT_STAGE2, FAKE_IPA_BITS, &s2_ops, d);
+	int rc = pgtable_init(&d->arch.s2, PGT_STAGE2, FAKE_IPA_BITS, &s2_ops, d);
+
+	if (!rc) {
+		rc = vgic_domain_init(d, nr_spis);
+		if (rc)
+			pgtable_destroy(&d->arch.s2);
+	}
+	return rc;
 }
 
 void arch_domain_destroy(struct domain *d)
 {
-	pgtable_destroy(&d->s2);
-}
-
-int arch_domain_map(struct domain *d, ipa_t ipa, paddr_t pa, u64 size, u64 pgt_attrs)
-{
-	return pgtable_map(&d->s2, ipa, pa, size, pgt_attrs);
+	pgtable_destroy(&d->arch.s2);
+	vgic_domain_free(d);
 }
 
 /*

@@ -6,7 +6,8 @@
 #include <domus/hypercall.h>
 #include <domus/psci.h>
 #include <domus/sched.h>
-#include <domus/vgic.h>
+#include <domus/vpsci.h>
+#include <arm64/vgic.h>
 #include <public/xen.h>
 
 #include "internal.h"
@@ -35,7 +36,7 @@ static void fire_vtimer(struct vcpu *v)
 
 	if (deadline && arch_counter() >= deadline) {
 		__atomic_store_n(&v->arch.timer_deadline, 0, __ATOMIC_RELAXED);
-		vgic_inject(v->dom, v, GUEST_TIMER_VIRT_PPI);
+		arch_irq_inject(v->dom, v, GUEST_TIMER_VIRT_PPI);
 	}
 }
 
@@ -49,7 +50,7 @@ static int mmio(struct vcpu *v, struct fake_trap *t)
 	int rc;
 
 	if (vgic_is_dist(d, t->addr)) {
-		rc = vgic_dist_access(v, t->addr - d->vgic.dist_base, t->size, t->write, &val);
+		rc = vgic_dist_access(v, t->addr - d->arch.vgic.dist_base, t->size, t->write, &val);
 	} else if ((target = vgic_rdist_vcpu(d, t->addr, &off))) {
 		rc = vgic_rdist_access(v, target, off, t->size, t->write, &val);
 	} else if ((h = domain_find_mmio(d, t->addr))) {
@@ -67,8 +68,8 @@ static void handle_trap(struct vcpu *v)
 	struct fake_cpu *c = fake_this_cpu();
 	struct fake_trap *t = &v->arch.trap;
 
-	c->trap_nr = t->kind == FAKE_TRAP_HVC && t->imm == XEN_HYPERCALL_TAG ? v->regs.x[16] : ~0ULL;
-	c->trap_x0 = v->regs.x[0];
+	c->trap_nr = t->kind == FAKE_TRAP_HVC && t->imm == XEN_HYPERCALL_TAG ? v->arch.regs.x[16] : ~0ULL;
+	c->trap_x0 = v->arch.regs.x[0];
 	__atomic_store_n(&c->trap_vcpu, v, __ATOMIC_RELEASE);
 	c->traps++;
 	v->arch.trap_accesses = 0;
@@ -79,13 +80,13 @@ static void handle_trap(struct vcpu *v)
 		else if (t->imm == XEN_HYPERCALL_TAG)
 			hypercall_dispatch(v);
 		else
-			v->regs.x[0] = (u64)-ENOSYS; /* hardware: an undefined instruction */
+			v->arch.regs.x[0] = (u64)-ENOSYS; /* hardware: an undefined instruction */
 		break;
 	case FAKE_TRAP_SMC:
 		if (t->imm == 0)
 			vpsci_handle(v);
 		else
-			v->regs.x[0] = (u64)-1;
+			v->arch.regs.x[0] = (u64)-1;
 		break;
 	case FAKE_TRAP_MMIO:
 		t->mmio_rc = mmio(v, t);
@@ -104,7 +105,7 @@ static void handle_trap(struct vcpu *v)
 	__atomic_store_n(&c->trap_vcpu, NULL, __ATOMIC_RELEASE);
 }
 
-void guest_enter(void)
+void arch_guest_enter(void)
 {
 	struct pcpu *p = arch_this_pcpu();
 
@@ -113,8 +114,8 @@ void guest_enter(void)
 
 		fire_vtimer(v);
 		vgic_flush_lrs(v);
-		if (v->arch.trap.kind == FAKE_TRAP_HVC && v->regs.pc == FAKE_HVC_PC)
-			v->regs.pc += 4; /* back on its HVC: it executes it again */
+		if (v->arch.trap.kind == FAKE_TRAP_HVC && v->arch.regs.pc == FAKE_HVC_PC)
+			v->arch.regs.pc += 4; /* back on its HVC: it executes it again */
 		else
 			fake_ops->run(v);
 		vgic_sync_lrs(v);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <domus/console.h>
+#include <domus/uart.h>
 
 static int echo = -1;
 

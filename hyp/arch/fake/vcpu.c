@@ -17,6 +17,7 @@
 
 void arch_vcpu_init(struct vcpu *v)
 {
+	vgic_cpu_init(v);
 	v->arch.initialised = true;
 	v->arch.loaded_on = -1;
 }
@@ -36,9 +37,9 @@ void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0)
 			       VCPU_LOG "reset (entry %#lx) while loaded on pCPU %d: the switch "
 					"away will save the old state over it",
 			       VCPU_ARGS(v), entry, on);
-	memset(&v->regs, 0, sizeof(v->regs));
-	v->regs.x[0] = x0;
-	v->regs.pc = entry;
+	memset(&v->arch.regs, 0, sizeof(v->arch.regs));
+	v->arch.regs.x[0] = x0;
+	v->arch.regs.pc = entry;
 	v->arch.entry = entry;
 	v->arch.entry_x0 = x0;
 	v->arch.timer_deadline = 0;

@@ -1,5 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The small interface through which hyp/core reaches the CPU and the GIC. */
+/*
+ * The one door between hyp/core (and hyp/lib) and the architecture: every
+ * function of hyp/arch/<arch> that the core calls is declared here, and the
+ * arch's state types come from the two headers each arch provides,
+ * <domus/arch_vcpu.h> and <domus/arch_domain.h>, whose insides the core does
+ * not touch (but through the inline arch_call_* accessors of arch_vcpu.h).
+ * `make check-layout` holds the core to this.
+ */
 #ifndef DOMUS_ARCH_H
 #define DOMUS_ARCH_H
 
@@ -11,10 +18,18 @@ struct pcpu;
 
 /* CPUs */
 struct pcpu *arch_this_pcpu(void);
+void arch_cpu_relax(void); /* in a spin loop: a hint to the CPU (and to a fake arch's threads) */
 void arch_wait_for_interrupt(void); /* unmasks IRQs around a WFI */
 void arch_send_kick(unsigned int pcpu); /* make that pCPU reschedule */
 void arch_system_off(void) __attribute__((noreturn));
 void arch_system_reset(void) __attribute__((noreturn));
+/*
+ * panic()'s end, once msg is in the log: shows where the CPU was (registers,
+ * backtrace) and stops the machine.
+ */
+void arch_panic_halt(const char *msg) __attribute__((noreturn));
+/* This pCPU leaves Domus for the vCPU that schedule() made current, and comes back at its next exit. */
+void arch_guest_enter(void) __attribute__((noreturn));
 
 /* Time: the system counter, and the per-pCPU scheduling timer. */
 u64 arch_counter(void);
@@ -22,10 +37,10 @@ u64 arch_counter_freq(void);
 void arch_timer_set_deadline(u64 counter_value); /* 0 disables */
 
 /* Domains and vCPUs */
-int arch_domain_init(struct domain *d);
+/* d's stage 2 and its vGIC with nr_spis shared interrupts: -EINVAL (too many), -ENOMEM. */
+int arch_domain_init(struct domain *d, u32 nr_spis);
 void arch_domain_destroy(struct domain *d);
-int arch_domain_map(struct domain *d, ipa_t ipa, paddr_t pa, u64 size, u64 pgt_attrs);
-void arch_vcpu_init(struct vcpu *v);
+void arch_vcpu_init(struct vcpu *v); /* once d's vGIC is set up (arch_vgic_setup) */
 void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0);
 /* Whether a vCPU may start at entry (PSCI CPU_ON): on arm64, not in Thumb state (an odd address). */
 bool arch_vcpu_entry_valid(u64 entry);
@@ -38,5 +53,58 @@ void arch_cache_clean_range(void *va, u64 size);
 int arch_gva_to_ipa(struct vcpu *v, vaddr_t va, bool write, ipa_t *ipa);
 /* Cleans and/or invalidates the data cache over a range (grant cache_flush). */
 void arch_cache_maintain(void *va, u64 size, bool clean, bool invalidate);
+/* The vCPU now runs on another pCPU (the scheduler stole it): what follows it, follows. */
+void arch_vcpu_moved(struct vcpu *v);
+
+/*
+ * Stage 2: a domain's guest-physical address space, in the arch's table
+ * format. Attributes are S2_* bits, with a 3-bit software type that p2m.c
+ * keeps there. Once the domain runs, callers hold d->p2m_lock.
+ */
+#define S2_R BIT(0)
+#define S2_W BIT(1)
+#define S2_X BIT(2)
+#define S2_DEVICE BIT(3) /* device memory instead of normal write-back */
+#define S2_TYPE_SHIFT 4
+#define S2_TYPE_MASK (7UL << S2_TYPE_SHIFT)
+#define S2_TYPE(t) (((u64)(t) << S2_TYPE_SHIFT) & S2_TYPE_MASK)
+#define S2_TYPE_OF(attrs) (((attrs) & S2_TYPE_MASK) >> S2_TYPE_SHIFT)
+#define S2_RW (S2_R | S2_W)
+#define S2_RWX (S2_R | S2_W | S2_X)
+
+/* Maps a page-aligned range (blocks where they fit): -EEXIST if any of it is mapped, -ENOMEM, -EINVAL. */
+int arch_s2_map(struct domain *d, ipa_t ipa, paddr_t pa, u64 size, u64 attrs);
+/* Maps one page whatever was there, in one step a walker sees whole: -ENOMEM changes nothing. */
+int arch_s2_replace_page(struct domain *d, ipa_t ipa, paddr_t pa, u64 attrs);
+/* Unmaps a range, splitting blocks it cuts; unmapped parts are fine. */
+int arch_s2_unmap(struct domain *d, ipa_t ipa, u64 size);
+/* 0 with pa and attrs (either may be NULL), or -ENOENT. */
+int arch_s2_lookup(struct domain *d, ipa_t ipa, paddr_t *pa, u64 *attrs);
+/* Calls fn for every mapped range (block or page) in address order; fn must not change the map. */
+typedef void (*arch_s2_walk_fn)(void *ctx, ipa_t ipa, paddr_t pa, u64 size, u64 attrs);
+void arch_s2_walk(struct domain *d, arch_s2_walk_fn fn, void *ctx);
+/* The first guest-physical address beyond what d's stage 2 can map. */
+ipa_t arch_s2_ipa_limit(const struct domain *d);
+
+/*
+ * The virtual interrupt controller. Interrupts are numbered as the guest
+ * sees them (on Arm: GIC INTIDs; 32 and up are shared, below are a vCPU's own).
+ */
+/* The host controller's shared interrupts, which dom0 gets. */
+u32 arch_gic_nr_spis(void);
+/* How many vCPUs a redistributor region of that size serves. */
+u32 arch_vgic_vcpus_fit(u64 rdist_region_size);
+/* Places d's distributor and its vCPUs' redistributors (one each, from rdist_base). */
+void arch_vgic_setup(struct domain *d, ipa_t dist_base, ipa_t rdist_base);
+/* Where arch_vgic_setup put them, for the device tree. */
+void arch_vgic_frames(const struct domain *d, ipa_t *dist_base, ipa_t *rdist_base, u64 *rdist_size);
+/* Raises intid for d: v is the target for a vCPU's own interrupt, NULL for a shared one. */
+void arch_irq_inject(struct domain *d, struct vcpu *v, u32 intid);
+/* The physical shared interrupt intid goes to d as the same number: -EINVAL if it is not one. */
+int arch_irq_passthrough(struct domain *d, u32 intid);
+/* For the debug keys: intid's state as v sees it ("enabled pending active in-LR"), in buf. */
+void arch_irq_describe(struct vcpu *v, u32 intid, char *buf, unsigned long len);
+/* Whether v has an interrupt it would take now (wakes it from WFI). */
+bool arch_vcpu_irq_deliverable(struct vcpu *v);
 
 #endif

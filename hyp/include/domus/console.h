@@ -6,12 +6,7 @@
 #include <domus/types.h>
 
 struct domain;
-
-/* Host UART driver (drivers/pl011.c). */
-void uart_init(paddr_t base);
-void uart_putc(char c);
-int uart_getc(void); /* -1 if nothing waiting */
-void uart_rx_irq_enable(void);
+struct vcpu;
 
 void console_write(const char *s, size_t len);
 /* Raw output from a domain (dom0's console_io writes), shown as it is. */
@@ -28,8 +23,16 @@ size_t console_peek_input(char *buf, size_t len);
 void console_consume_input(size_t n);
 /* The domain that receives input when the console is not Domus' own. */
 void console_set_input_domain(struct domain *d);
-/* Debug keys, registered by the core and arch. */
-void console_debug_key(char key);
+
+/* The hypervisor log. */
+void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * A log line about something a guest did, prefixed "dNvM: ". Rate limited
+ * per domain (a burst of 10, then 10 a second) so a guest cannot flood the
+ * console; suppressed lines are counted and reported.
+ */
+void guest_printk(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 #define CONSOLE_ESCAPE 0x01 /* Ctrl-a, three times, as Xen's */
 

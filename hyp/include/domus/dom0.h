@@ -8,11 +8,5 @@
 struct domain;
 
 int dom0_build(void);
-/* Writes dom0's device tree from the host's; returns its size or -errno. */
-int dom0_make_fdt(struct domain *d, void *buf, size_t cap, u64 initrd_start, u64 initrd_size,
-		  const char *bootargs, paddr_t gnttab_base);
-
-/* Number of SPIs the host GIC implements. */
-u32 arch_gic_nr_spis(void);
 
 #endif

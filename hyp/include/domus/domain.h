@@ -36,12 +36,11 @@
 #ifndef DOMUS_DOMAIN_H
 #define DOMUS_DOMAIN_H
 
+#include <domus/arch_domain.h>
 #include <domus/gnttab.h>
-#include <domus/pgtable.h>
 #include <domus/spinlock.h>
 #include <domus/types.h>
 #include <domus/vcpu.h>
-#include <domus/vgic.h>
 
 #include <public/sched.h>
 
@@ -85,10 +84,9 @@ struct domain {
 	u64 watchdog[DOMAIN_WATCHDOGS]; /* SCHEDOP_watchdog deadlines (counter); 0: unused */
 	bool direct_map; /* IPA == PA (dom0) */
 	bool privileged; /* may act on other domains (dom0) */
-	u32 vmid;
 	u64 cntvoff; /* counter value at creation: the guest's time 0 */
-	struct pgtable s2;
-	spinlock_t p2m_lock; /* changes to s2 after the domain is built */
+	struct arch_domain arch; /* stage 2 and the vGIC (arch_s2_*, arch_vgic_*) */
+	spinlock_t p2m_lock; /* changes to stage 2 after the domain is built */
 	u64 s2_table_pages; /* hypervisor pages its stage-2 tables take */
 	u64 s2_table_limit; /* 0: none (dom0) */
 	u64 max_mapped_gfn; /* the highest gfn mapped since it was built, beyond its banks */
@@ -98,7 +96,6 @@ struct domain {
 	u64 max_pages; /* what populate_physmap may bring it to */
 	u32 nr_vcpus;
 	struct vcpu **vcpus;
-	struct vgic_dist vgic;
 	struct mmio_handler mmio[DOMAIN_MAX_MMIO];
 	u32 nr_mmio;
 	/* Xen guest interface: the shared_info page (hypervisor VA), ports, grants. */
@@ -124,6 +121,12 @@ struct domain {
  * A new domain, not yet listed: nobody can find it until the builder has set
  * it up whole (vGIC, vCPUs, limits) and called domain_publish.
  */
+/*
+ * The domain a call from v names: v's own for DOMID_SELF or its own id,
+ * another domain only for a privileged caller. NULL with *err set (-ESRCH,
+ * -EPERM), as Xen answers: whether it exists first, then whether v may.
+ */
+struct domain *domain_target(struct vcpu *v, domid_t id, long *err);
 struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_spis);
 /* Lists d: from now on domain_by_id finds it. */
 void domain_publish(struct domain *d);
@@ -152,10 +155,6 @@ domid_t domain_free_id(void);
  * for dom0. d must not be used after a return of 0.
  */
 int domain_destroy(struct domain *d);
-/* Guest domains the toolstack builds (domu.c). */
-int domu_create(const char *name, u32 nr_vcpus, u64 max_pages, domid_t *id);
-int domu_set_vcpu_context(struct domain *d, u32 vcpu, u64 pc, u64 x0);
-int domu_start(struct domain *d);
 /* BUILDING to RUNNING with vCPU 0 started; -EBUSY if not BUILDING. */
 int domain_start(struct domain *d);
 void domain_unpause(struct domain *d);

@@ -64,18 +64,9 @@ int evtchn_alloc_unbound_port(struct domain *d, domid_t remote, u32 *port);
  * event or unmask.
  */
 void evtchn_shared_info_ready(struct domain *d);
+/* Whether port's event is pending in d's shared_info (SCHEDOP_poll): the guest's view, unlocked. */
+bool evtchn_port_pending(struct domain *d, u32 port);
 /* Bound ports of d on the console (debug key). */
 void evtchn_dump(struct domain *d);
-
-/*
- * Hook, implemented by the arch glue: v's evtchn_upcall_pending has just been
- * set; inject the upcall interrupt and kick v. Called with an event-channel
- * lock held: it must not call back into this module.
- *
- * Events for a vCPU without a vcpu_info only set pending bits. Whoever
- * registers a vcpu_info must then, as Xen does, set evtchn_pending_sel to ~0
- * and evtchn_upcall_pending to 1 and notify, so the guest scans them.
- */
-void evtchn_notify_vcpu(struct vcpu *v);
 
 #endif

@@ -33,7 +33,5 @@ struct vcpu;
 #define PSCI_ON_PENDING -5
 #define PSCI_INVALID_ADDRESS -9
 
-/* The guest's PSCI call (HVC #0 or SMC #0): function in x0, arguments x1..x3, result to x0. */
-void vpsci_handle(struct vcpu *v);
 
 #endif

@@ -41,6 +41,8 @@ bool runq_remove(struct runqueue *rq, struct vcpu *v);
 
 void sched_add_vcpu(struct vcpu *v, unsigned int pcpu);
 void vcpu_wake(struct vcpu *v);
+/* Something for v arrived (an interrupt): wake it, or make its pCPU look again. */
+void vcpu_kick(struct vcpu *v);
 void vcpu_block(struct vcpu *v);
 void vcpu_yield(struct vcpu *v);
 void vcpu_set_offline(struct vcpu *v);

@@ -3,6 +3,7 @@
 #ifndef DOMUS_SPINLOCK_H
 #define DOMUS_SPINLOCK_H
 
+#include <domus/arch.h>
 #include <domus/types.h>
 
 typedef struct {
@@ -12,7 +13,6 @@ typedef struct {
 
 #define SPINLOCK_INIT { 0, 0 }
 
-void arch_cpu_relax(void);
 
 static inline void spin_lock_init(spinlock_t *l)
 {

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* String and memory helpers (libc's on the host, hyp/lib/string.c at EL2). */
+/* String and memory functions: the C library's in a host program, hyp/lib/string.c at EL2. */
 #ifndef DOMUS_STRING_H
 #define DOMUS_STRING_H
 
 #include <domus/types.h>
 
-#ifdef HOST_TEST
-#include <string.h>
+#if __STDC_HOSTED__
+#include <string.h> /* a host program (tests, tools) has the C library's */
 #else
 void *memcpy(void *dst, const void *src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
@@ -18,8 +18,5 @@ int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
 #endif
-
-/* Parses an unsigned number (decimal, or hex after 0x) with an optional K/M/G suffix. */
-int parse_size(const char *s, size_t len, u64 *out);
 
 #endif

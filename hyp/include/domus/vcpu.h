@@ -5,18 +5,10 @@
 
 #include <domus/arch_vcpu.h>
 #include <domus/types.h>
-#include <domus/vgic.h>
 #include <public/vcpu.h>
 
 struct domain;
 struct vcpu_info;
-
-/* The guest's general registers, saved at every exit. Offset 0 of struct vcpu. */
-struct cpu_regs {
-	u64 x[31];
-	u64 pc;
-	u64 pstate;
-};
 
 enum vcpu_state {
 	VCPU_OFFLINE, /* down (not started, or PSCI CPU_OFF) and not paused */
@@ -27,9 +19,8 @@ enum vcpu_state {
 };
 
 struct vcpu {
-	struct cpu_regs regs; /* must stay first: the exception vectors use it */
+	/* The arch's: registers, system state, vGIC (must stay first: exception vectors use it). */
 	struct arch_vcpu arch;
-	struct vgic_cpu vgic;
 	struct domain *dom;
 	vcpuid_t id;
 	u64 mpidr; /* the affinity the guest sees (VMPIDR_EL2) */
@@ -52,6 +43,8 @@ struct vcpu {
 	struct vcpu_runstate_info runstate;
 	u64 runstate_entry; /* counter value at the last state change */
 	vaddr_t runstate_guest;
+	/* The arguments of the hypercall being handled (hypercall.c), NULL between calls. */
+	u64 *call_args;
 };
 
 #define VCPU_LOG "d%uv%u: "

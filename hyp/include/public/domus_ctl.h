@@ -114,4 +114,13 @@ struct domus_ctl {
 
 _Static_assert(sizeof(struct domus_ctl) == 128, "domus_ctl is 128 bytes");
 
+/* The layouts above, pinned (the rest are pinned beside their structs). */
+_Static_assert(sizeof(struct domus_ctl_domaininfo) == 80, "layout");
+_Static_assert(sizeof(struct domus_ctl_vcpuinfo) == 24, "layout");
+_Static_assert(sizeof(struct domus_ctl_readconsole) == 24, "layout");
+_Static_assert(sizeof(struct domus_ctl_createdomain) == 48, "layout");
+_Static_assert(sizeof(struct domus_ctl_physinfo) == 24, "layout");
+_Static_assert(sizeof(struct domus_ctl_vcpucontext) == 24, "layout");
+_Static_assert(sizeof(struct domus_ctl_seedgrant) == 16, "layout");
+
 #endif

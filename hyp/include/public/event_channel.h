@@ -25,7 +25,7 @@
 #define EVTCHNOP_set_priority 13 /* FIFO ABI */
 #define EVTCHNOP_reset_cont 14 /* Xen-internal continuation of reset */
 
-typedef u32 evtchn_port_t;
+typedef uint32_t evtchn_port_t;
 
 /* A new port in dom that only remote_dom may connect to. */
 struct evtchn_alloc_unbound {
@@ -43,8 +43,8 @@ struct evtchn_bind_interdomain {
 
 /* A new port raised when the hypervisor signals virq on vcpu. */
 struct evtchn_bind_virq {
-	u32 virq; /* in */
-	u32 vcpu; /* in */
+	uint32_t virq; /* in */
+	uint32_t vcpu; /* in */
 	evtchn_port_t port; /* out */
 };
 
@@ -63,18 +63,18 @@ struct evtchn_unmask {
 /* Deliver port's notifications to vcpu from now on. */
 struct evtchn_bind_vcpu {
 	evtchn_port_t port; /* in */
-	u32 vcpu; /* in */
+	uint32_t vcpu; /* in */
 };
 
 /* A port that raises itself on vcpu: the guest's own IPI. */
 struct evtchn_bind_ipi {
-	u32 vcpu; /* in */
+	uint32_t vcpu; /* in */
 	evtchn_port_t port; /* out */
 };
 
 struct evtchn_bind_pirq {
-	u32 pirq; /* in */
-	u32 flags; /* in */
+	uint32_t pirq; /* in */
+	uint32_t flags; /* in */
 	evtchn_port_t port; /* out */
 };
 
@@ -85,20 +85,20 @@ struct evtchn_reset {
 
 /* FIFO ABI (Domus offers the 2-level one only). */
 struct evtchn_init_control {
-	u64 control_gfn;
-	u32 offset;
-	u32 vcpu;
-	u8 link_bits; /* out */
-	u8 pad[7];
+	uint64_t control_gfn;
+	uint32_t offset;
+	uint32_t vcpu;
+	uint8_t link_bits; /* out */
+	uint8_t pad[7];
 };
 
 struct evtchn_expand_array {
-	u64 array_gfn;
+	uint64_t array_gfn;
 };
 
 struct evtchn_set_priority {
 	evtchn_port_t port;
-	u32 priority;
+	uint32_t priority;
 };
 
 /* Bytes of the FIFO control block an init_control places in the guest's page. */
@@ -114,8 +114,8 @@ struct evtchn_set_priority {
 struct evtchn_status {
 	domid_t dom; /* in */
 	evtchn_port_t port; /* in */
-	u32 status; /* out: EVTCHNSTAT_* */
-	u32 vcpu; /* out: where notifications go */
+	uint32_t status; /* out: EVTCHNSTAT_* */
+	uint32_t vcpu; /* out: where notifications go */
 	union { /* out, by status */
 		struct {
 			domid_t dom; /* who may connect */
@@ -124,8 +124,8 @@ struct evtchn_status {
 			domid_t dom;
 			evtchn_port_t port;
 		} interdomain;
-		u32 pirq;
-		u32 virq;
+		uint32_t pirq;
+		uint32_t virq;
 	} u;
 };
 

@@ -9,14 +9,14 @@
 
 #include <public/xen.h>
 
-typedef u32 grant_ref_t;
-typedef u32 grant_handle_t;
+typedef uint32_t grant_ref_t;
+typedef uint32_t grant_handle_t;
 
 /* One v1 grant: the guest writes domid and frame (a GFN of its own), then flags. */
 struct grant_entry_v1 {
-	u16 flags; /* GTF_*: the type and access bits, shared with the hypervisor */
+	uint16_t flags; /* GTF_*: the type and access bits, shared with the hypervisor */
 	domid_t domid; /* the domain allowed to use the grant */
-	u32 frame;
+	uint32_t frame;
 };
 
 /* Refs the guest leaves to the toolstack (Xen's GNTTAB_NR_RESERVED_ENTRIES and names). */
@@ -82,20 +82,20 @@ struct grant_entry_v1 {
 
 /* host_addr is a guest-physical address on Arm; dev_bus_addr comes back as the machine address. */
 struct gnttab_map_grant_ref {
-	u64 host_addr;
-	u32 flags;
+	uint64_t host_addr;
+	uint32_t flags;
 	grant_ref_t ref;
 	domid_t dom;
-	s16 status; /* out */
+	int16_t status; /* out */
 	grant_handle_t handle; /* out */
-	u64 dev_bus_addr; /* out */
+	uint64_t dev_bus_addr; /* out */
 };
 
 struct gnttab_unmap_grant_ref {
-	u64 host_addr; /* 0: whatever the handle maps */
-	u64 dev_bus_addr;
+	uint64_t host_addr; /* 0: whatever the handle maps */
+	uint64_t dev_bus_addr;
 	grant_handle_t handle;
-	s16 status; /* out */
+	int16_t status; /* out */
 };
 
 /* GNTTABOP_unmap_and_replace has unmap_grant_ref's layout, dev_bus_addr read as new_addr. */
@@ -103,23 +103,23 @@ struct gnttab_unmap_grant_ref {
 /* GNTTABOP_setup_table: grow the table to nr_frames; where each frame is mapped goes to frame_list. */
 struct gnttab_setup_table {
 	domid_t dom;
-	u32 nr_frames;
-	s16 status; /* out */
-	u64 frame_list; /* guest handle: u64[nr_frames] */
+	uint32_t nr_frames;
+	int16_t status; /* out */
+	uint64_t frame_list; /* guest handle: uint64_t[nr_frames] */
 };
 
 /* GNTTABOP_get_status_frames (v2 only). */
 struct gnttab_get_status_frames {
-	u32 nr_frames;
+	uint32_t nr_frames;
 	domid_t dom;
-	s16 status; /* out */
-	u64 frame_list;
+	int16_t status; /* out */
+	uint64_t frame_list;
 };
 
 /* GNTTABOP_swap_grant_ref: two of the caller's entries trade places. */
 struct gnttab_swap_grant_ref {
 	grant_ref_t ref_a, ref_b;
-	s16 status; /* out */
+	int16_t status; /* out */
 };
 
 #define GNTCOPY_source_gref (1U << 0)
@@ -128,34 +128,34 @@ struct gnttab_swap_grant_ref {
 struct gnttab_copy_ptr {
 	union {
 		grant_ref_t ref;
-		u64 gmfn;
+		uint64_t gmfn;
 	} u;
 	domid_t domid;
-	u16 offset;
+	uint16_t offset;
 };
 
 struct gnttab_copy {
 	struct gnttab_copy_ptr source, dest;
-	u16 len;
-	u16 flags; /* GNTCOPY_* */
-	s16 status; /* out */
+	uint16_t len;
+	uint16_t flags; /* GNTCOPY_* */
+	int16_t status; /* out */
 };
 
 struct gnttab_query_size {
 	domid_t dom;
-	u32 nr_frames; /* out */
-	u32 max_nr_frames; /* out */
-	s16 status; /* out */
+	uint32_t nr_frames; /* out */
+	uint32_t max_nr_frames; /* out */
+	int16_t status; /* out */
 };
 
 struct gnttab_set_version {
-	u32 version; /* in and out */
+	uint32_t version; /* in and out */
 };
 
 struct gnttab_get_version {
 	domid_t dom;
-	u16 pad;
-	u32 version; /* out */
+	uint16_t pad;
+	uint32_t version; /* out */
 };
 
 #define GNTTAB_CACHE_CLEAN (1U << 0)
@@ -164,12 +164,12 @@ struct gnttab_get_version {
 
 struct gnttab_cache_flush {
 	union {
-		u64 dev_bus_addr;
+		uint64_t dev_bus_addr;
 		grant_ref_t ref;
 	} a;
-	u16 offset; /* within the page */
-	u16 length;
-	u32 op; /* GNTTAB_CACHE_* */
+	uint16_t offset; /* within the page */
+	uint16_t length;
+	uint32_t op; /* GNTTAB_CACHE_* */
 };
 
 #define GT_OFF(t, f) __builtin_offsetof(struct t, f)
@@ -212,5 +212,8 @@ _Static_assert(sizeof(struct gnttab_swap_grant_ref) == 12, "layout");
 _Static_assert(GT_OFF(gnttab_cache_flush, length) == 10, "layout");
 _Static_assert(GT_OFF(gnttab_cache_flush, op) == 12, "layout");
 #undef GT_OFF
+
+/* The layouts above, pinned (the rest are pinned beside their structs). */
+_Static_assert(sizeof(struct gnttab_copy_ptr) == 16, "layout");
 
 #endif

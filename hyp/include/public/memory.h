@@ -3,7 +3,9 @@
 #ifndef PUBLIC_MEMORY_H
 #define PUBLIC_MEMORY_H
 
-#include <domus/types.h>
+#include <stdint.h>
+
+#include <public/xen.h>
 
 #define XENMEM_increase_reservation 0
 #define XENMEM_decrease_reservation 1
@@ -34,30 +36,30 @@
 #define XENMAPIDX_grant_table_status (1U << 31)
 
 struct xen_memory_reservation {
-	u64 extent_start; /* guest handle: array of xen_pfn_t */
-	u64 nr_extents;
-	u32 extent_order;
-	u32 mem_flags;
+	uint64_t extent_start; /* guest handle: array of xen_pfn_t */
+	uint64_t nr_extents;
+	uint32_t extent_order;
+	uint32_t mem_flags;
 	domid_t domid;
-	u16 pad[3];
+	uint16_t pad[3];
 };
 
 struct xen_add_to_physmap {
 	domid_t domid;
-	u16 size; /* gmfn_range only */
-	u32 space;
-	u64 idx;
-	u64 gpfn;
+	uint16_t size; /* gmfn_range only */
+	uint32_t space;
+	uint64_t idx;
+	uint64_t gpfn;
 };
 
 struct xen_add_to_physmap_batch {
 	domid_t domid;
-	u16 space;
-	u16 size;
+	uint16_t space;
+	uint16_t size;
 	domid_t foreign_domid;
-	u64 idxs; /* guest handle: u64[size] */
-	u64 gpfns; /* guest handle: u64[size] */
-	u64 errs; /* guest handle: int[size] */
+	uint64_t idxs; /* guest handle: uint64_t[size] */
+	uint64_t gpfns; /* guest handle: uint64_t[size] */
+	uint64_t errs; /* guest handle: int[size] */
 };
 
 struct xen_memory_domain {
@@ -67,21 +69,21 @@ struct xen_memory_domain {
 /* What XENMEM_get_vnumainfo reads first: the caller's array sizes and three guest handles. */
 struct xen_vnuma_topology_info {
 	domid_t domid;
-	u16 pad;
-	u32 nr_vnodes, nr_vcpus, nr_vmemranges;
-	u64 vdistance, vcpu_to_vnode, vmemrange;
+	uint16_t pad;
+	uint32_t nr_vnodes, nr_vcpus, nr_vmemranges;
+	uint64_t vdistance, vcpu_to_vnode, vmemrange;
 };
 
 /* XENMEM_exchange: extents in, extents out, how many were exchanged. */
 struct xen_memory_exchange {
 	struct xen_memory_reservation in, out;
-	u64 nr_exchanged;
+	uint64_t nr_exchanged;
 };
 
 struct xen_remove_from_physmap {
 	domid_t domid;
-	u16 pad[3];
-	u64 gpfn;
+	uint16_t pad[3];
+	uint64_t gpfn;
 };
 
 _Static_assert(sizeof(struct xen_memory_reservation) == 32, "layout");
@@ -91,5 +93,8 @@ _Static_assert(sizeof(struct xen_add_to_physmap_batch) == 32, "layout");
 _Static_assert(sizeof(struct xen_remove_from_physmap) == 16, "layout");
 _Static_assert(sizeof(struct xen_vnuma_topology_info) == 40, "layout");
 _Static_assert(sizeof(struct xen_memory_exchange) == 72, "layout");
+
+/* The layouts above, pinned (the rest are pinned beside their structs). */
+_Static_assert(sizeof(struct xen_memory_domain) == 2, "layout");
 
 #endif

@@ -3,7 +3,9 @@
 #ifndef PUBLIC_SCHED_H
 #define PUBLIC_SCHED_H
 
-#include <domus/types.h>
+#include <stdint.h>
+
+#include <public/xen.h>
 
 #define SCHEDOP_yield 0
 #define SCHEDOP_block 1
@@ -23,16 +25,16 @@
 #define SHUTDOWN_MAX 5
 
 struct sched_poll {
-	u64 ports; /* guest handle: u32[nr_ports] */
-	u32 nr_ports;
-	u32 pad;
-	u64 timeout; /* absolute system time in ns, 0 = none */
+	uint64_t ports; /* guest handle: uint32_t[nr_ports] */
+	uint32_t nr_ports;
+	uint32_t pad;
+	uint64_t timeout; /* absolute system time in ns, 0 = none */
 };
 
 struct sched_remote_shutdown {
 	domid_t domain_id;
-	u16 pad;
-	u32 reason;
+	uint16_t pad;
+	uint32_t reason;
 };
 
 /* hvm_op */
@@ -42,9 +44,9 @@ struct sched_remote_shutdown {
 
 struct xen_hvm_param {
 	domid_t domid;
-	u16 pad;
-	u32 index;
-	u64 value;
+	uint16_t pad;
+	uint32_t index;
+	uint64_t value;
 };
 
 #define HVM_PARAM_CALLBACK_IRQ 0
@@ -76,8 +78,8 @@ struct xen_hvm_param {
 
 /* What every domctl starts with; the whole struct is 144 bytes (a sysctl's 136: no domain). */
 struct xen_domctl_head {
-	u32 cmd;
-	u32 interface_version;
+	uint32_t cmd;
+	uint32_t interface_version;
 	domid_t domain;
 };
 #define XEN_DOMCTL_SIZE 144
@@ -88,18 +90,18 @@ struct xen_domctl_head {
 #define XENPF_settime64 62
 
 struct xenpf_settime64 {
-	u64 secs;
-	u32 nsecs;
-	u32 mbz;
-	u64 system_time;
+	uint64_t secs;
+	uint32_t nsecs;
+	uint32_t mbz;
+	uint64_t system_time;
 };
 
 struct xen_platform_op {
-	u32 cmd;
-	u32 interface_version;
+	uint32_t cmd;
+	uint32_t interface_version;
 	union {
 		struct xenpf_settime64 settime64;
-		u8 pad[128];
+		uint8_t pad[128];
 	} u;
 };
 
@@ -117,5 +119,11 @@ struct sched_watchdog {
 	uint32_t id;
 	uint32_t timeout;
 };
+
+/* The layouts above, pinned (the rest are pinned beside their structs). */
+_Static_assert(sizeof(struct sched_remote_shutdown) == 8, "layout");
+_Static_assert(sizeof(struct xen_domctl_head) == 12, "layout");
+_Static_assert(sizeof(struct xenpf_settime64) == 24, "layout");
+_Static_assert(sizeof(struct sched_watchdog) == 8, "layout");
 
 #endif

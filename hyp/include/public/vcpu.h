@@ -3,7 +3,7 @@
 #ifndef PUBLIC_VCPU_H
 #define PUBLIC_VCPU_H
 
-#include <domus/types.h>
+#include <stdint.h>
 
 #define VCPUOP_up 1
 #define VCPUOP_down 2
@@ -12,9 +12,9 @@
 #define VCPUOP_register_vcpu_info 10
 
 struct vcpu_register_vcpu_info {
-	u64 mfn; /* a guest frame number */
-	u32 offset;
-	u32 rsvd;
+	uint64_t mfn; /* a guest frame number */
+	uint32_t offset;
+	uint32_t rsvd;
 };
 
 #define RUNSTATE_running 0
@@ -23,10 +23,10 @@ struct vcpu_register_vcpu_info {
 #define RUNSTATE_offline 3
 
 struct vcpu_runstate_info {
-	s32 state;
-	u32 pad;
-	u64 state_entry_time; /* ns; bit 63 set while Domus rewrites the area */
-	u64 time[4]; /* ns spent in each RUNSTATE_* */
+	int32_t state;
+	uint32_t pad;
+	uint64_t state_entry_time; /* ns; bit 63 set while Domus rewrites the area */
+	uint64_t time[4]; /* ns spent in each RUNSTATE_* */
 };
 
 #define XEN_RUNSTATE_UPDATE (1ULL << 63)

@@ -3,7 +3,7 @@
 #ifndef PUBLIC_VERSION_H
 #define PUBLIC_VERSION_H
 
-#include <domus/types.h>
+#include <stdint.h>
 
 #define XENVER_version 0
 #define XENVER_extraversion 1
@@ -25,8 +25,8 @@ struct xen_compile_info {
 };
 
 struct xen_feature_info {
-	u32 submap_idx;
-	u32 submap;
+	uint32_t submap_idx;
+	uint32_t submap;
 };
 
 #define XENFEAT_writable_page_tables 0
@@ -36,5 +36,9 @@ struct xen_feature_info {
 #define XENFEAT_ARM_SMCCC_supported 14
 #define XENFEAT_not_direct_mapped 16
 #define XENFEAT_direct_mapped 17
+
+/* The layouts above, pinned (the rest are pinned beside their structs). */
+_Static_assert(sizeof(struct xen_compile_info) == 144, "layout");
+_Static_assert(sizeof(struct xen_feature_info) == 8, "layout");
 
 #endif

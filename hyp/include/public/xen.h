@@ -7,7 +7,9 @@
 #ifndef PUBLIC_XEN_H
 #define PUBLIC_XEN_H
 
-#include <domus/types.h>
+#include <stdint.h>
+
+typedef uint16_t domid_t;
 
 /* HVC immediate that marks a Xen hypercall; the number is in x16. */
 #define XEN_HYPERCALL_TAG 0xEA1
@@ -33,9 +35,9 @@
 
 /* One call of a multicall: its number, its result, its arguments (Xen passes the first five). */
 struct multicall_entry {
-	u64 op;
-	s64 result;
-	u64 args[6];
+	uint64_t op;
+	int64_t result;
+	uint64_t args[6];
 };
 
 _Static_assert(sizeof(struct multicall_entry) == 64, "layout");
@@ -67,24 +69,24 @@ _Static_assert(sizeof(struct multicall_entry) == 64, "layout");
 #define XEN_LEGACY_MAX_VCPUS 1
 
 struct vcpu_time_info {
-	u32 version;
-	u32 pad0;
-	u64 tsc_timestamp;
-	u64 system_time;
-	u32 tsc_to_system_mul;
-	s8 tsc_shift;
-	u8 flags;
-	u8 pad1[2];
+	uint32_t version;
+	uint32_t pad0;
+	uint64_t tsc_timestamp;
+	uint64_t system_time;
+	uint32_t tsc_to_system_mul;
+	int8_t tsc_shift;
+	uint8_t flags;
+	uint8_t pad1[2];
 }; /* 32 bytes */
 
 struct arch_vcpu_info {
 };
 
 struct vcpu_info {
-	u8 evtchn_upcall_pending;
-	u8 evtchn_upcall_mask; /* not used on Arm */
-	u8 pad[6];
-	u64 evtchn_pending_sel;
+	uint8_t evtchn_upcall_pending;
+	uint8_t evtchn_upcall_mask; /* not used on Arm */
+	uint8_t pad[6];
+	uint64_t evtchn_pending_sel;
 	struct arch_vcpu_info arch;
 	struct vcpu_time_info time;
 }; /* 48 bytes */
@@ -94,12 +96,12 @@ struct arch_shared_info {
 
 struct shared_info {
 	struct vcpu_info vcpu_info[XEN_LEGACY_MAX_VCPUS];
-	u64 evtchn_pending[64];
-	u64 evtchn_mask[64];
-	u32 wc_version;
-	u32 wc_sec;
-	u32 wc_nsec;
-	u32 wc_sec_hi;
+	uint64_t evtchn_pending[64];
+	uint64_t evtchn_mask[64];
+	uint32_t wc_version;
+	uint32_t wc_sec;
+	uint32_t wc_nsec;
+	uint32_t wc_sec_hi;
 	struct arch_shared_info arch;
 };
 
@@ -133,5 +135,10 @@ _Static_assert(sizeof(struct shared_info) == 1088, "shared_info is 1088 bytes");
 /* Pages the toolstack puts in the magic region, by offset (libxl's order). */
 #define GUEST_CONSOLE_PFN_OFFSET 0
 #define GUEST_XENSTORE_PFN_OFFSET 1
+
+/* The layouts above, pinned (the rest are pinned beside their structs). */
+_Static_assert(sizeof(struct vcpu_time_info) == 32, "layout");
+_Static_assert(sizeof(struct arch_vcpu_info) == 0, "layout");
+_Static_assert(sizeof(struct arch_shared_info) == 0, "layout");
 
 #endif

@@ -1,11 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* AArch64 per-vCPU state that is not in the trap frame: EL1, FP, timer, GIC CPU interface. */
+/*
+ * AArch64 per-vCPU state: the trap frame, EL1, FP, timer, debug and the GIC
+ * CPU interface. The core keeps a struct arch_vcpu in every vCPU and reaches
+ * into it only through the arch_call_* accessors below (a trapped call's
+ * number, arguments and result) and the functions of <domus/arch.h>.
+ */
 #ifndef DOMUS_ARCH_VCPU_H
 #define DOMUS_ARCH_VCPU_H
 
 #include <domus/types.h>
+#include <arm64/regs.h>
+#include <arm64/vgic.h>
 
 struct arch_vcpu {
+	struct cpu_regs regs; /* must stay first: the exception vectors use it */
+	struct vgic_cpu vgic; /* the vGIC's view of this vCPU (vgic.c) */
 	/* EL1/EL0 system registers, switched only when the pCPU changes vCPU. */
 	u64 sctlr_el1, cpacr_el1; /* ACTLR_EL1 is the hardware's, read-only to guests (TACR) */
 	u64 ttbr0_el1, ttbr1_el1, tcr_el1, mair_el1, amair_el1;
@@ -35,5 +44,8 @@ struct arch_vcpu {
 	u64 ich_ap0r[4], ich_ap1r[4];
 	bool vtimer_hw_active; /* physical PPI must be active while this vCPU runs */
 };
+
+/* The core's accessors for a trapped call: they need struct arch_vcpu whole. */
+#include <arm64/call.h>
 
 #endif

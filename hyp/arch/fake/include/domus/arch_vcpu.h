@@ -4,6 +4,11 @@
 #define DOMUS_ARCH_VCPU_H
 
 #include <domus/types.h>
+#include <arm64/regs.h>
+#include <arm64/vgic.h>
+
+/* The fake is an AArch64-like machine without hardware: arm64's vGIC and tables run on it. */
+
 
 /* How a fake guest left the CPU: its "exception class". */
 enum fake_trap_kind {
@@ -16,7 +21,7 @@ enum fake_trap_kind {
 };
 
 /*
- * The fake's syndrome. The guest's registers stay in struct cpu_regs: x16 and
+ * The fake's syndrome. The guest's registers stay in arch.regs: x16 and
  * x0..x5 for calls, pc at the instruction after the HVC (FAKE_HVC_PC + 4),
  * so a continuation that rewinds pc by 4 re-executes the HVC.
  */
@@ -34,6 +39,8 @@ struct fake_trap {
 #define FAKE_HVC_PC 0xfffff000ULL
 
 struct arch_vcpu {
+	struct cpu_regs regs; /* first, as on arm64 */
+	struct vgic_cpu vgic;
 	bool initialised; /* arch_vcpu_init ran */
 	/* arch_vcpu_reset: where the guest (re)starts and with what x0, and how often. */
 	u64 entry, entry_x0;
@@ -49,5 +56,8 @@ struct arch_vcpu {
 	/* The host test's state for this vCPU's guest program (opaque to the fake arch). */
 	void *guest;
 };
+
+/* The core's accessors for a trapped call: they need struct arch_vcpu whole. */
+#include <arm64/call.h>
 
 #endif

@@ -52,13 +52,13 @@ struct vgic_dist {
 	u64 rdist_size;
 };
 
-/* Setup */
-void vgic_dist_init(struct domain *d, u32 nr_spis, struct vgic_irq *spis,
-		    ipa_t dist_base, ipa_t rdist_base, u64 rdist_size);
+/*
+ * Setup, from arch_domain_init and arch_vcpu_init (the rest of the core's
+ * interface, arch_vgic_* and arch_irq_*, is declared in <domus/arch.h>).
+ */
+int vgic_domain_init(struct domain *d, u32 nr_spis);
+void vgic_domain_free(struct domain *d);
 void vgic_cpu_init(struct vcpu *v);
-/* Passes physical SPI intid through to d as the same virtual INTID. */
-int vgic_map_hw_spi(struct domain *d, u32 intid);
-void vgic_vcpu_moved(struct vcpu *v);
 
 /* Emulated register accesses; -EINVAL for a bad width, offset or alignment. */
 int vgic_dist_access(struct vcpu *v, u64 off, u32 size, bool write, u64 *val);
@@ -68,11 +68,9 @@ int vgic_rdist_access(struct vcpu *v, struct vcpu *target, u64 off, u32 size,
 bool vgic_is_dist(struct domain *d, ipa_t ipa);
 struct vcpu *vgic_rdist_vcpu(struct domain *d, ipa_t ipa, u64 *off);
 
-/* Interrupt sources */
-void vgic_inject(struct domain *d, struct vcpu *v, u32 intid); /* edge or one-shot */
+/* Interrupt sources (and arch_irq_inject: edge or one-shot) */
 void vgic_set_level(struct domain *d, struct vcpu *v, u32 intid, bool level);
 void vgic_send_sgi(struct vcpu *sender, u64 sgi1r, bool all_but_self_ok);
-bool vgic_has_deliverable(struct vcpu *v);
 struct vgic_irq *vgic_get_irq(struct domain *d, struct vcpu *v, u32 intid);
 
 /* List registers (GICv3 ICH_LR<n>_EL2 format), around each guest entry. */
@@ -86,6 +84,5 @@ void arch_vgic_write_lr(u32 n, u64 val);
 void arch_vgic_set_underflow(bool on);
 void arch_hw_irq_enable(u32 intid, bool enable);
 void arch_hw_irq_route(u32 intid, unsigned int pcpu);
-void vcpu_kick(struct vcpu *v);
 
 #endif

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A domain's stage 2 for the core (arch_s2_*): the AArch64 table walker of
+ * pgtable.c over d->arch.s2, which arch_domain_init set up with the machine's
+ * own table allocator and TLB maintenance (mmu.c; the fake arch's stage2.c).
+ */
+#include <domus/arch.h>
+#include <domus/domain.h>
+
+_Static_assert(S2_R == PGT_R && S2_W == PGT_W && S2_X == PGT_X && S2_DEVICE == PGT_DEVICE &&
+		       S2_TYPE_MASK == PGT_SW_MASK,
+	       "the core's stage-2 attributes are the walker's");
+
+int arch_s2_map(struct domain *d, ipa_t ipa, paddr_t pa, u64 size, u64 attrs)
+{
+	return pgtable_map(&d->arch.s2, ipa, pa, size, attrs);
+}
+
+int arch_s2_replace_page(struct domain *d, ipa_t ipa, paddr_t pa, u64 attrs)
+{
+	return pgtable_replace_page(&d->arch.s2, ipa, pa, attrs);
+}
+
+int arch_s2_unmap(struct domain *d, ipa_t ipa, u64 size)
+{
+	return pgtable_unmap(&d->arch.s2, ipa, size);
+}
+
+int arch_s2_lookup(struct domain *d, ipa_t ipa, paddr_t *pa, u64 *attrs)
+{
+	return pgtable_lookup(&d->arch.s2, ipa, pa, attrs);
+}
+
+void arch_s2_walk(struct domain *d, arch_s2_walk_fn fn, void *ctx)
+{
+	pgtable_walk(&d->arch.s2, fn, ctx);
+}
+
+ipa_t arch_s2_ipa_limit(const struct domain *d)
+{
+	return 1ULL << d->arch.s2.ia_bits;
+}
