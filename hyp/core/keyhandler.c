@@ -33,7 +33,7 @@ static void dump_domains(void)
 			struct vcpu *v = d->vcpus[i];
 
 			struct vcpu_info *vi = READ_ONCE(v->vcpu_info);
-			char ppi[64];
+			char ppi[64], timer[96];
 
 			printk("  d%uv%u: pCPU %u, %s%s%s, pc %#lx, ran %lu ms\n", d->id, v->id,
 			       v->pcpu, vcpu_states[v->state], v->down ? ", down" : "",
@@ -44,6 +44,12 @@ static void dump_domains(void)
 			printk("    events: upcall %u sel %#lx; PPI %u %s\n",
 			       vi ? vi->evtchn_upcall_pending : 0, vi ? vi->evtchn_pending_sel : 0,
 			       EVTCHN_PPI, ppi);
+			/* Where a stalled timer would show: the timer, its PPI, blocks and wakes. */
+			arch_vcpu_timer_describe(v, timer, sizeof(timer));
+			arch_irq_describe(v, GUEST_TIMER_VIRT_PPI, ppi, sizeof(ppi));
+			printk("    timer: %s; PPI %u %s; blocks %lu (refused %lu), timer wakes %lu\n",
+			       timer, GUEST_TIMER_VIRT_PPI, ppi, READ_ONCE(v->blocks),
+			       READ_ONCE(v->blocks_refused), READ_ONCE(v->timer_wakes));
 		}
 	}
 }

@@ -246,9 +246,12 @@ void vcpu_block(struct vcpu *v)
 {
 	struct runqueue *rq = lock_vcpu_rq(v);
 
+	__atomic_fetch_add(&v->blocks, 1, __ATOMIC_RELAXED);
 	if (v->state == VCPU_RUNNING && !arch_vcpu_irq_deliverable(v)) {
 		v->state = VCPU_BLOCKED;
 		this_pcpu()->need_resched = true;
+	} else {
+		__atomic_fetch_add(&v->blocks_refused, 1, __ATOMIC_RELAXED);
 	}
 	spin_unlock(&rq->lock);
 }
@@ -400,8 +403,10 @@ void sched_tick(void)
 			if (v->pcpu != p->id || v->state != VCPU_BLOCKED)
 				continue;
 			t = arch_vcpu_timer_deadline(v);
-			if (t && t <= now)
+			if (t && t <= now) {
+				__atomic_fetch_add(&v->timer_wakes, 1, __ATOMIC_RELAXED);
 				vcpu_wake(v);
+			}
 		}
 	}
 	if (p->id == 0)

@@ -39,6 +39,9 @@ def test_console_escape_switches_to_domus_debug_keys_and_back(domus_image, boot)
     m.send("d")
     m.wait_logged(r'\(domus\) d0 "Domain-0": running, \d+ MiB, 3 vCPUs', since)
     m.wait_logged(r"\(domus\)   d0v2: pCPU \d+, ", since)
+    # Where a stalled timer would show: each vCPU's timer, its PPI, its blocks and timer wakes.
+    m.wait_logged(r"\(domus\)     timer: ctl (0|0x[0-9a-f]+) \((on|off)[^)]*\), due -?\d+ us.*; "
+                  r"PPI 27 (enabled|disabled|none).*; blocks \d+ \(refused \d+\), timer wakes \d+", since)
     m.send("r")
     m.wait_logged(r"\(domus\) pCPU 1: online", since)
     # Keys typed now are Domus': dom0's shell must not see them.

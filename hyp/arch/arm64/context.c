@@ -3,6 +3,7 @@
 #include <domus/arch.h>
 #include <domus/domain.h>
 #include <domus/platform.h>
+#include <domus/printk.h>
 #include <domus/sched.h>
 #include <domus/string.h>
 #include "arm64.h"
@@ -20,6 +21,7 @@ _Static_assert(offsetof(struct arch_vcpu, fpcr) == offsetof(struct arch_vcpu, fp
 
 #define CNT_ENABLE BIT(0)
 #define CNT_IMASK BIT(1)
+#define CNT_ISTATUS BIT(2)
 
 struct pcpu *arch_this_pcpu(void)
 {
@@ -109,6 +111,19 @@ u64 arch_vcpu_timer_deadline(const struct vcpu *v)
 	if (!(ctl & CNT_ENABLE) || (ctl & CNT_IMASK))
 		return 0;
 	return v->arch.cntv_cval + v->dom->cntvoff;
+}
+
+/* The saved copy: for a vCPU on a CPU now, as of its last exit that saved it. */
+void arch_vcpu_timer_describe(struct vcpu *v, char *buf, unsigned long len)
+{
+	u64 ctl = READ_ONCE(v->arch.cntv_ctl), due = READ_ONCE(v->arch.cntv_cval) + v->dom->cntvoff;
+	s64 in = (s64)(due - arch_counter());
+
+	snprintf(buf, len, "ctl %#lx (%s%s%s), due %s%ld us%s", ctl,
+		 ctl & CNT_ENABLE ? "on" : "off", ctl & CNT_IMASK ? ", masked" : "",
+		 ctl & CNT_ISTATUS ? ", firing" : "", in < 0 ? "-" : "",
+		 (in < 0 ? -in : in) * 1000000 / (s64)arch_counter_freq(),
+		 v->arch.vtimer_hw_active ? ", PPI active" : "");
 }
 
 static void save_el1(struct arch_vcpu *a)

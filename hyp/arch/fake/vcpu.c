@@ -2,6 +2,7 @@
 /* Fake vCPU state: resets and switches recorded, and checked as a real CPU would make them hold. */
 #include <domus/arch.h>
 #include <domus/domain.h>
+#include <domus/printk.h>
 #include <domus/sched.h>
 #include <domus/string.h>
 
@@ -69,6 +70,11 @@ void arch_vcpu_switch(struct vcpu *prev, struct vcpu *next)
 				       VCPU_ARGS(next), self, was);
 		next->arch.switches++;
 	}
+}
+
+void arch_vcpu_timer_describe(struct vcpu *v, char *buf, unsigned long len)
+{
+	snprintf(buf, len, "due at %lu", (unsigned long)arch_vcpu_timer_deadline(v));
 }
 
 u64 arch_vcpu_timer_deadline(const struct vcpu *v)

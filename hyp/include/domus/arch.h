@@ -46,6 +46,8 @@ void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0);
 bool arch_vcpu_entry_valid(u64 entry);
 /* Saves prev's state (may be NULL: idle) and loads next's (may be NULL). */
 void arch_vcpu_switch(struct vcpu *prev, struct vcpu *next);
+/* For the debug keys: v's timer as the arch keeps it (control, compare value, against now), in buf. */
+void arch_vcpu_timer_describe(struct vcpu *v, char *buf, unsigned long len);
 /* Counter value when v's virtual timer fires, 0 if it will not. */
 u64 arch_vcpu_timer_deadline(const struct vcpu *v);
 void arch_cache_clean_range(void *va, u64 size);

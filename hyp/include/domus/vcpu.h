@@ -43,6 +43,12 @@ struct vcpu {
 	struct vcpu_runstate_info runstate;
 	u64 runstate_entry; /* counter value at the last state change */
 	vaddr_t runstate_guest;
+	/*
+	 * For the debug keys, where a stall shows: blocks asked (WFI, SCHEDOP_block
+	 * or poll), those refused because an interrupt was deliverable, and wakes
+	 * by its own timer deadline.
+	 */
+	u64 blocks, blocks_refused, timer_wakes;
 	/* The arguments of the hypercall being handled (hypercall.c), NULL between calls. */
 	u64 *call_args;
 };
