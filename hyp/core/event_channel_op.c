@@ -4,8 +4,9 @@
 #include <domus/event_channel_op.h>
 #include <domus/evtchn.h>
 #include <domus/guest_access.h>
+#include <domus/printk.h>
 
-/* Largest per-element struct of event_channel_op and grant_table_op (gnttab_copy: 40 bytes). */
+/* Room for the largest struct of event_channel_op (evtchn.c's table gives each one's size). */
 #define OP_BUF_SIZE 64
 
 long do_event_channel_op(struct vcpu *v, int cmd, vaddr_t arg)
@@ -15,6 +16,7 @@ long do_event_channel_op(struct vcpu *v, int cmd, vaddr_t arg)
 
 	if (size < 0)
 		return size;
+	BUG_ON(size > (long)sizeof(buf)); /* the table's sizes are Domus', not the guest's */
 	if (copy_from_guest(v, buf, arg, (u64)size))
 		return -EFAULT;
 	rc = evtchn_op(v, cmd, buf);

@@ -4,6 +4,7 @@
 #include <domus/gnttab.h>
 #include <domus/grant_table_op.h>
 #include <domus/guest_access.h>
+#include <domus/printk.h>
 #include <domus/hypercall.h>
 #include <public/grant_table.h>
 
@@ -48,6 +49,7 @@ long do_grant_table_op(struct vcpu *v, u32 cmd, vaddr_t uop, u64 count)
 	size = gnttab_op_size((int)cmd);
 	if (size < 0)
 		return size;
+	BUG_ON(size > (long)sizeof(buf)); /* the table's sizes are Domus', not the guest's */
 	for (u64 i = 0; i < count; i++) {
 		vaddr_t at = uop + i * (u64)size;
 
