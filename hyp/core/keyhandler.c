@@ -54,15 +54,36 @@ static void dump_domains(void)
 	}
 }
 
+/* Microseconds from now to a counter value: negative if it is past. */
+static long us_from_now(u64 when, u64 now)
+{
+	return (long)((s64)(when - now) * 1000000 / (s64)arch_counter_freq());
+}
+
 static void dump_runqueues(void)
 {
+	u64 now = arch_counter();
+
 	for (unsigned int i = 0; i < nr_pcpus; i++) {
 		struct pcpu *p = &pcpus[i];
-		struct vcpu *cur = p->current;
+		struct vcpu *cur = READ_ONCE(p->current);
+		u64 due = READ_ONCE(p->timer_due);
+		char irqs[96];
 
 		printk("pCPU %u: %s, running %s d%dv%d, %u waiting\n", i,
 		       p->online ? "online" : "offline", cur ? "" : "idle",
 		       cur ? (int)cur->dom->id : -1, cur ? (int)cur->id : -1, p->rq.count);
+		if (!p->online)
+			continue;
+		/* Where a lost wake-up would show: its own timer, its last pass, its PPIs. */
+		arch_pcpu_irqs_describe(i, irqs, sizeof(irqs));
+		if (due)
+			printk("    timer due %ld us, last scheduled %ld us ago; %s\n",
+			       us_from_now(due, now), -us_from_now(READ_ONCE(p->last_schedule), now),
+			       irqs);
+		else
+			printk("    timer off, last scheduled %ld us ago; %s\n",
+			       -us_from_now(READ_ONCE(p->last_schedule), now), irqs);
 	}
 }
 

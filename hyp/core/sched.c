@@ -128,19 +128,34 @@ static struct runqueue *lock_vcpu_rq(struct vcpu *v)
 }
 
 /*
- * v was queued on a pCPU that is running someone else: an idle pCPU, if
- * there is one, comes to take it (schedule() -> steal()).
+ * A vCPU waits on the queue of a pCPU that is running someone else: an idle
+ * pCPU comes to take it (schedule() -> steal()). Each call summons a pCPU not
+ * already summoned, so that vCPUs woken together behind one busy pCPU are
+ * taken by as many idle ones, not all left to the first, which takes one.
+ * A summoned pCPU clears its flag each time it looks at the queues.
  */
 static void call_idle_pcpu(unsigned int busy)
 {
 	if (!READ_ONCE(pcpus[busy].current))
 		return;
 	for (unsigned int i = 0; i < nr_pcpus; i++) {
-		if (i != busy && READ_ONCE(pcpus[i].online) && !READ_ONCE(pcpus[i].current)) {
-			notify_pcpu(i);
-			return;
-		}
+		struct pcpu *q = &pcpus[i];
+
+		if (i == busy || !READ_ONCE(q->online) || READ_ONCE(q->current))
+			continue;
+		if (__atomic_exchange_n(&q->summoned, true, __ATOMIC_ACQ_REL))
+			continue; /* already on its way */
+		notify_pcpu(i);
+		return;
 	}
+}
+
+/* Every pCPU with someone waiting behind its running vCPU calls an idle pCPU. */
+static void call_idle_pcpus(void)
+{
+	for (unsigned int i = 0; i < nr_pcpus; i++)
+		if (READ_ONCE(pcpus[i].rq.count))
+			call_idle_pcpu(i);
 }
 
 void sched_add_vcpu(struct vcpu *v, unsigned int cpu)
@@ -421,6 +436,7 @@ static void program_timer(struct pcpu *p)
 
 	if (wake && (!deadline || wake < deadline))
 		deadline = wake;
+	WRITE_ONCE(p->timer_due, deadline);
 	arch_timer_set_deadline(deadline);
 }
 
@@ -431,7 +447,7 @@ static void program_timer(struct pcpu *p)
  * in memory while it waits, and the guest's TLB maintenance is broadcast
  * (HCR_EL2.FB), so it may resume on any pCPU.
  */
-static struct vcpu *steal(struct pcpu *p)
+static struct vcpu *steal(struct pcpu *p, struct pcpu **victim)
 {
 	for (unsigned int i = 1; i < nr_pcpus; i++) {
 		struct pcpu *q = &pcpus[(p->id + i) % nr_pcpus];
@@ -455,6 +471,7 @@ static struct vcpu *steal(struct pcpu *p)
 		spin_unlock(&first->rq.lock);
 		if (v) {
 			arch_vcpu_moved(v);
+			*victim = q;
 			return v;
 		}
 	}
@@ -468,6 +485,9 @@ void schedule(void)
 	u64 now;
 
 	for (;;) {
+		struct pcpu *victim = NULL;
+		bool summoned;
+
 		p->need_resched = false;
 		/*
 		 * A quiescent point: this pCPU holds no domain found before. Full
@@ -478,7 +498,10 @@ void schedule(void)
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		__atomic_store_n(&p->sched_count, p->sched_count + 1, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		/* Cleared before looking: a summons after this makes it look again. */
+		summoned = __atomic_exchange_n(&p->summoned, false, __ATOMIC_ACQ_REL);
 		now = arch_counter();
+		WRITE_ONCE(p->last_schedule, now);
 		spin_lock(&p->rq.lock);
 		next = NULL;
 		if (prev && prev->state == VCPU_RUNNING) {
@@ -498,7 +521,7 @@ void schedule(void)
 		}
 		spin_unlock(&p->rq.lock);
 		if (!next) {
-			next = steal(p);
+			next = steal(p, &victim);
 			now = arch_counter(); /* its last pCPU stamped it when it queued it */
 		}
 		if (next != prev)
@@ -521,6 +544,15 @@ void schedule(void)
 			if (READ_ONCE(p->rq.count))
 				call_idle_pcpu(p->id);
 		}
+		/*
+		 * Work left where this pCPU took from, or a summons it answered with
+		 * work of its own: pass the call on, or those vCPUs wait a slice
+		 * behind a busy pCPU while others idle.
+		 */
+		if (victim && READ_ONCE(victim->rq.count))
+			call_idle_pcpu(victim->id);
+		else if (summoned && next && !victim)
+			call_idle_pcpus();
 		program_timer(p);
 		if (next)
 			return;

@@ -1,6 +1,10 @@
 // SOURCES: @core
 /* SPDX-License-Identifier: MIT */
-/* Host tests of the scheduler's run queues: FIFO order, removal, no double queueing. */
+/*
+ * Host tests of the scheduler: its run queues (FIFO order, removal, no double
+ * queueing), and which idle pCPUs are called to take vCPUs waiting behind a
+ * busy one, on a fake machine driven from this thread.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,8 +12,11 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include <domus/domain.h>
 #include <domus/sched.h>
 #include <domus/vcpu.h>
+
+#include "fake.h"
 
 static struct vcpu v[5];
 static struct runqueue rq;
@@ -92,7 +99,94 @@ static void test_remove_of_a_vcpu_not_queued_is_refused(void **state)
 	assert_int_equal(rq.count, 1);
 }
 
+/* ---- idle pCPUs called to busy ones ---- */
+
+static struct domain dom;
+static struct vcpu busy_vcpu, waiting[3];
+static const struct fake_guest_ops no_guest;
+
+/*
+ * Four pCPUs: 0 runs busy_vcpu, 1 to 3 are idle. The waiting vCPUs belong to
+ * pCPU 0 and are blocked. No pCPU thread runs: this thread plays the pCPUs.
+ */
+static int setup_machine(void **state)
+{
+	fake_machine_init(MiB(16), 4, &no_guest);
+	memset(&dom, 0, sizeof(dom));
+	memset(&busy_vcpu, 0, sizeof(busy_vcpu));
+	memset(waiting, 0, sizeof(waiting));
+	for (unsigned int i = 0; i < nr_pcpus; i++)
+		pcpus[i].online = true;
+	busy_vcpu.dom = &dom;
+	busy_vcpu.state = VCPU_RUNNING;
+	busy_vcpu.on_cpu = true;
+	busy_vcpu.arch.loaded_on = 0;
+	pcpus[0].current = &busy_vcpu;
+	for (int i = 0; i < 3; i++) {
+		waiting[i].dom = &dom;
+		waiting[i].id = i + 1;
+		waiting[i].state = VCPU_BLOCKED;
+		waiting[i].arch.loaded_on = -1;
+	}
+	return 0;
+}
+
+static int teardown_machine(void **state)
+{
+	fake_become_pcpu(-1);
+	fake_machine_fini();
+	return 0;
+}
+
+/*
+ * Three vCPUs woken at once behind busy pCPU 0 (an IPI to all, say) must
+ * bring three idle pCPUs, not three kicks to the first idle one, which takes
+ * one vCPU while the others wait behind pCPU 0 (the 8-pCPU boot stall).
+ */
+static void test_vcpus_woken_behind_a_busy_pcpu_each_call_their_own_idle_pcpu(void **state)
+{
+	fake_become_pcpu(0);
+	for (int i = 0; i < 3; i++)
+		vcpu_wake(&waiting[i]);
+	assert_int_equal(pcpus[0].rq.count, 3);
+	for (unsigned int cpu = 1; cpu < 4; cpu++)
+		assert_true(fake_kick_take(cpu));
+}
+
+/* Waking again while the called pCPUs have not looked yet calls none twice. */
+static void test_a_pcpu_already_called_is_not_called_again(void **state)
+{
+	fake_become_pcpu(0);
+	vcpu_wake(&waiting[0]);
+	assert_true(fake_kick_take(1));
+	vcpu_wake(&waiting[1]);
+	assert_false(fake_kick_take(1));
+	assert_true(fake_kick_take(2));
+}
+
+/*
+ * An idle pCPU that takes one of two vCPUs waiting behind busy pCPU 0 calls
+ * another idle pCPU for the second.
+ */
+static void test_a_pcpu_that_takes_one_of_two_waiting_calls_another_for_the_second(void **state)
+{
+	fake_become_pcpu(0);
+	vcpu_wake(&waiting[0]);
+	vcpu_wake(&waiting[1]);
+	for (unsigned int cpu = 1; cpu < 4; cpu++)
+		(void)fake_kick_take(cpu);
+	pcpus[2].summoned = false; /* pCPU 2 was called and looked: nothing to take then */
+
+	fake_become_pcpu(1);
+	schedule();
+	assert_ptr_equal(pcpus[1].current, &waiting[0]);
+	assert_int_equal(waiting[0].pcpu, 1);
+	assert_int_equal(pcpus[0].rq.count, 1);
+	assert_true(fake_kick_take(2));
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
+#define M(f) cmocka_unit_test_setup_teardown(f, setup_machine, teardown_machine)
 
 int main(void)
 {
@@ -102,6 +196,9 @@ int main(void)
 		T(test_round_robin_requeue_rotates),
 		T(test_remove_from_any_position),
 		T(test_remove_of_a_vcpu_not_queued_is_refused),
+		M(test_vcpus_woken_behind_a_busy_pcpu_each_call_their_own_idle_pcpu),
+		M(test_a_pcpu_already_called_is_not_called_again),
+		M(test_a_pcpu_that_takes_one_of_two_waiting_calls_another_for_the_second),
 	};
 
 	return cmocka_run_group_tests_name("sched", tests, NULL, NULL);

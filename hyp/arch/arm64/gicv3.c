@@ -4,6 +4,7 @@
 #include <domus/errno.h>
 #include <domus/mm.h>
 #include <domus/platform.h>
+#include <domus/printf.h>
 #include <domus/printk.h>
 #include <domus/sched.h>
 #include <arm64/vgic.h>
@@ -28,6 +29,7 @@
 #define GICR_IGROUPR0 (GICR_SGI + 0x80)
 #define GICR_ISENABLER0 (GICR_SGI + 0x100)
 #define GICR_ICENABLER0 (GICR_SGI + 0x180)
+#define GICR_ISPENDR0 (GICR_SGI + 0x200)
 #define GICR_ISACTIVER0 (GICR_SGI + 0x300)
 #define GICR_ICACTIVER0 (GICR_SGI + 0x380)
 #define GICR_IPRIORITYR0 (GICR_SGI + 0x400)
@@ -165,6 +167,25 @@ void gic_enable_private(u32 intid)
 void gic_set_vtimer_active(bool active)
 {
 	wr32(my_gicr(), active ? GICR_ISACTIVER0 : GICR_ICACTIVER0, BIT(platform.ppi_virt_timer));
+}
+
+/* Read from another pCPU's redistributor: a snapshot, for a stall's post-mortem. */
+void arch_pcpu_irqs_describe(unsigned int cpu, char *buf, unsigned long len)
+{
+	u8 *r = gicr_of_cpu[cpu];
+	u32 en = rd32(r, GICR_ISENABLER0), pend = rd32(r, GICR_ISPENDR0);
+	u32 act = rd32(r, GICR_ISACTIVER0);
+	u32 ppis[] = { platform.ppi_hyp_timer, platform.ppi_virt_timer };
+	unsigned long n = 0;
+
+	buf[0] = 0;
+	for (u32 i = 0; i < ARRAY_SIZE(ppis) && n < len; i++) {
+		u32 b = BIT(ppis[i]);
+
+		n += snprintf(buf + n, len - n, "%sPPI %u %s%s%s", i ? ", " : "", ppis[i],
+			      en & b ? "enabled" : "disabled", pend & b ? " pending" : "",
+			      act & b ? " active" : "");
+	}
 }
 
 void gic_enable_spi(u32 intid, bool enable, unsigned int cpu)

@@ -106,6 +106,18 @@ void arch_send_kick(unsigned int cpu)
 	pthread_mutex_unlock(&c->lock);
 }
 
+bool fake_kick_take(unsigned int cpu)
+{
+	struct fake_cpu *c = &fake_cpus[cpu];
+	bool kicked;
+
+	pthread_mutex_lock(&c->lock);
+	kicked = c->kicked;
+	c->kicked = false;
+	pthread_mutex_unlock(&c->lock);
+	return kicked;
+}
+
 static bool timer_due(const struct fake_cpu *c)
 {
 	return c->deadline && arch_counter() >= c->deadline;

@@ -77,6 +77,9 @@ void fake_become_pcpu(int cpu);
  */
 bool fake_pcpu_drain(void);
 
+/* Whether a kick (SGI_KICK) is pending for pCPU cpu; takes it. For tests of who is kicked. */
+bool fake_kick_take(unsigned int cpu);
+
 enum fake_power fake_power_state(void);
 /* A pCPU's list register, as the guest running there sees it. */
 u64 fake_lr_read(unsigned int cpu, u32 n);

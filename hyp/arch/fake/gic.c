@@ -2,6 +2,7 @@
 /* The fake GIC: list registers per pCPU for the real vGIC, and no physical interrupts to route. */
 #include <domus/arch.h>
 #include <domus/dom0.h>
+#include <domus/printf.h>
 #include <domus/sched.h>
 #include <arm64/vgic.h>
 
@@ -53,4 +54,9 @@ void arch_hw_irq_route(u32 intid, unsigned int pcpu)
 u32 arch_gic_nr_spis(void)
 {
 	return FAKE_NR_SPIS;
+}
+
+void arch_pcpu_irqs_describe(unsigned int cpu, char *buf, unsigned long len)
+{
+	snprintf(buf, len, "no physical interrupts");
 }

@@ -108,5 +108,7 @@ int arch_irq_passthrough(struct domain *d, u32 intid);
 void arch_irq_describe(struct vcpu *v, u32 intid, char *buf, unsigned long len);
 /* Whether v has an interrupt it would take now (wakes it from WFI). */
 bool arch_vcpu_irq_deliverable(struct vcpu *v);
+/* For the debug keys: the physical state of pCPU cpu's timer interrupts, in buf. */
+void arch_pcpu_irqs_describe(unsigned int cpu, char *buf, unsigned long len);
 
 #endif

@@ -28,6 +28,8 @@ struct pcpu {
 	bool online;
 	u64 idle_ticks;
 	u64 sched_count; /* passes through schedule(): for sched_quiesce */
+	u64 last_schedule, timer_due; /* counter values, for the debug keys */
+	bool summoned; /* asked to take a vCPU waiting elsewhere, and not yet looked */
 };
 
 extern struct pcpu *pcpus;
