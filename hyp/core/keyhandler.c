@@ -78,12 +78,12 @@ static void dump_runqueues(void)
 		/* Where a lost wake-up would show: its own timer, its last pass, its PPIs. */
 		arch_pcpu_irqs_describe(i, irqs, sizeof(irqs));
 		if (due)
-			printk("    timer due %ld us, last scheduled %ld us ago; %s\n",
-			       us_from_now(due, now), -us_from_now(READ_ONCE(p->last_schedule), now),
-			       irqs);
+			printk("    timer due %ld us, ", us_from_now(due, now));
 		else
-			printk("    timer off, last scheduled %ld us ago; %s\n",
-			       -us_from_now(READ_ONCE(p->last_schedule), now), irqs);
+			printk("    timer off, ");
+		printk("last scheduled %ld us ago, longest switch %ld us; %s\n",
+		       -us_from_now(READ_ONCE(p->last_schedule), now),
+		       us_from_now(READ_ONCE(p->longest_switch), 0), irqs);
 	}
 }
 

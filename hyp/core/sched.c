@@ -136,16 +136,56 @@ static struct runqueue *lock_vcpu_rq(struct vcpu *v)
  */
 static void call_idle_pcpu(unsigned int busy)
 {
-	if (!READ_ONCE(pcpus[busy].current))
+	if (!__atomic_load_n(&pcpus[busy].current, __ATOMIC_ACQUIRE))
 		return;
 	for (unsigned int i = 0; i < nr_pcpus; i++) {
 		struct pcpu *q = &pcpus[i];
 
-		if (i == busy || !READ_ONCE(q->online) || READ_ONCE(q->current))
+		if (i == busy || !READ_ONCE(q->online) || __atomic_load_n(&q->current, __ATOMIC_ACQUIRE))
 			continue;
 		if (__atomic_exchange_n(&q->summoned, true, __ATOMIC_ACQ_REL))
 			continue; /* already on its way */
 		notify_pcpu(i);
+		return;
+	}
+}
+
+/*
+ * Someone waits behind the vCPU this pCPU now runs (the one it just
+ * preempted, say): move one to an idle pCPU's queue and wake that pCPU.
+ * Pushed rather than left for the idle pCPU to pull: on a loaded host this
+ * pCPU's next slice can end before the idle one gets there, and it would take
+ * the vCPU back each time, two vCPUs taking turns here while pCPUs sleep.
+ */
+static void hand_off_waiting(struct pcpu *p)
+{
+	for (unsigned int i = 0; i < nr_pcpus; i++) {
+		struct pcpu *q = &pcpus[i];
+		struct pcpu *first = p->id < q->id ? p : q, *second = first == p ? q : p;
+		struct vcpu *v;
+		bool idle;
+
+		if (q == p || !READ_ONCE(q->online) || __atomic_load_n(&q->current, __ATOMIC_ACQUIRE))
+			continue;
+		spin_lock(&first->rq.lock);
+		spin_lock(&second->rq.lock);
+		for (v = p->rq.head; v; v = v->rq_next)
+			if (!__atomic_load_n(&v->on_cpu, __ATOMIC_ACQUIRE))
+				break;
+		idle = !__atomic_load_n(&q->current, __ATOMIC_ACQUIRE);
+		if (v && idle) {
+			runq_remove(&p->rq, v);
+			v->pcpu = q->id;
+			runq_push(&q->rq, v);
+		}
+		spin_unlock(&second->rq.lock);
+		spin_unlock(&first->rq.lock);
+		if (!v)
+			return; /* each still being saved: its pCPU calls again after */
+		if (!idle)
+			continue;
+		arch_vcpu_moved(v);
+		notify_pcpu(q->id);
 		return;
 	}
 }
@@ -429,6 +469,11 @@ void sched_tick(void)
 	p->need_resched = true;
 }
 
+static u64 slice_ticks(void)
+{
+	return arch_counter_freq() * SCHED_SLICE_US / 1000000;
+}
+
 static void program_timer(struct pcpu *p)
 {
 	u64 wake = next_wakeup(p);
@@ -524,8 +569,11 @@ void schedule(void)
 			next = steal(p, &victim);
 			now = arch_counter(); /* its last pCPU stamped it when it queued it */
 		}
-		if (next != prev)
-			p->slice_end = now + arch_counter_freq() * SCHED_SLICE_US / 1000000;
+		if (next != prev) {
+			p->slice_end = now + slice_ticks();
+			p->slice_unstarted = next != NULL;
+			p->switch_start = now;
+		}
 		if (!READ_ONCE(p->rq.count))
 			p->slice_end = 0; /* nobody waits: no preemption needed */
 
@@ -534,15 +582,16 @@ void schedule(void)
 				prev->run_total += now - prev->run_start;
 			arch_vcpu_switch(prev, next);
 			runstate_switch(prev, next, now);
-			p->current = next;
+			/* Read by other pCPUs looking for an idle one. */
+			__atomic_store_n(&p->current, next, __ATOMIC_RELEASE);
 			if (next)
 				next->run_start = now;
 			if (prev) /* its state is all saved: another pCPU may take it now */
 				__atomic_store_n(&prev->on_cpu, false, __ATOMIC_RELEASE);
 			prev = next;
-			/* Someone still waits here (prev, preempted): an idle pCPU may take it. */
+			/* Someone still waits here (prev, preempted): an idle pCPU takes it. */
 			if (READ_ONCE(p->rq.count))
-				call_idle_pcpu(p->id);
+				hand_off_waiting(p);
 		}
 		/*
 		 * Work left where this pCPU took from, or a summons it answered with
@@ -604,6 +653,30 @@ void sched_preempt_point(void)
 
 	if (p->rq.count && p->slice_end && arch_counter() >= p->slice_end)
 		p->need_resched = true;
+}
+
+/*
+ * A vCPU's slice is counted from its first entry to its guest, not from when
+ * schedule() chose it: saving one vCPU and loading another can take longer
+ * than a slice when the host starves this pCPU (QEMU under load), and a
+ * slice that ended before the guest ran would be preempted before it ran an
+ * instruction, every time: two vCPUs on one pCPU would both stand still.
+ */
+void sched_entering_guest(void)
+{
+	struct pcpu *p = this_pcpu();
+	u64 now;
+
+	if (!p->slice_unstarted)
+		return;
+	p->slice_unstarted = false;
+	now = arch_counter();
+	if (now - p->switch_start > p->longest_switch)
+		p->longest_switch = now - p->switch_start;
+	if (p->slice_end) {
+		p->slice_end = now + slice_ticks();
+		program_timer(p);
+	}
 }
 
 void sched_check(void)

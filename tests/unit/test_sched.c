@@ -11,7 +11,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <string.h>
+#include <time.h>
 
+#include <domus/arch.h>
 #include <domus/domain.h>
 #include <domus/sched.h>
 #include <domus/vcpu.h>
@@ -185,6 +187,49 @@ static void test_a_pcpu_that_takes_one_of_two_waiting_calls_another_for_the_seco
 	assert_true(fake_kick_take(2));
 }
 
+/*
+ * pCPU 0's slice ends with a vCPU waiting: it runs that one and hands the
+ * vCPU it preempted to idle pCPU 1 at once, rather than leaving it queued
+ * behind itself for an idle pCPU to come and fetch (under load pCPU 0 would
+ * take it back first, at its next slice end, each time).
+ */
+static void test_a_preempted_vcpu_is_handed_to_an_idle_pcpu(void **state)
+{
+	fake_become_pcpu(0);
+	waiting[0].state = VCPU_RUNNABLE;
+	runq_push(&pcpus[0].rq, &waiting[0]);
+	pcpus[0].slice_end = 1; /* long over */
+	schedule();
+	assert_ptr_equal(pcpus[0].current, &waiting[0]);
+	assert_int_equal(pcpus[0].rq.count, 0);
+	assert_int_equal(busy_vcpu.pcpu, 1);
+	assert_int_equal(busy_vcpu.state, VCPU_RUNNABLE);
+	assert_ptr_equal(pcpus[1].rq.head, &busy_vcpu);
+	assert_true(fake_kick_take(1));
+}
+
+/*
+ * Saving one vCPU and loading the next took longer than a slice (a starved
+ * host thread): the slice counts from the guest's entry, so the new vCPU is
+ * not preempted before it has run.
+ */
+static void test_a_slice_counts_from_the_guest_entry_not_the_switch(void **state)
+{
+	fake_become_pcpu(0);
+	waiting[0].state = VCPU_RUNNABLE;
+	runq_push(&pcpus[0].rq, &waiting[0]);
+	waiting[1].state = VCPU_RUNNABLE;
+	runq_push(&pcpus[0].rq, &waiting[1]);
+	pcpus[0].slice_end = 1;
+	for (unsigned int cpu = 1; cpu < 4; cpu++)
+		pcpus[cpu].online = false; /* nobody to hand off to: vCPUs wait here */
+	schedule();
+	assert_ptr_equal(pcpus[0].current, &waiting[0]);
+	nanosleep(&(struct timespec){ .tv_nsec = 2 * SCHED_SLICE_US * 1000 }, NULL);
+	sched_entering_guest();
+	assert_true(pcpus[0].slice_end > arch_counter());
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
 #define M(f) cmocka_unit_test_setup_teardown(f, setup_machine, teardown_machine)
 
@@ -199,6 +244,8 @@ int main(void)
 		M(test_vcpus_woken_behind_a_busy_pcpu_each_call_their_own_idle_pcpu),
 		M(test_a_pcpu_already_called_is_not_called_again),
 		M(test_a_pcpu_that_takes_one_of_two_waiting_calls_another_for_the_second),
+		M(test_a_preempted_vcpu_is_handed_to_an_idle_pcpu),
+		M(test_a_slice_counts_from_the_guest_entry_not_the_switch),
 	};
 
 	return cmocka_run_group_tests_name("sched", tests, NULL, NULL);

@@ -459,6 +459,7 @@ void guest_prepare_entry(void)
 	sched_check();
 	v = current_vcpu();
 	vgic_flush_lrs(v);
+	sched_entering_guest();
 }
 
 static void dump_frame(const struct cpu_regs *r)

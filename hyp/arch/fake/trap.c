@@ -114,6 +114,7 @@ void arch_guest_enter(void)
 
 		fire_vtimer(v);
 		vgic_flush_lrs(v);
+		sched_entering_guest();
 		if (v->arch.trap.kind == FAKE_TRAP_HVC && v->arch.regs.pc == FAKE_HVC_PC)
 			v->arch.regs.pc += 4; /* back on its HVC: it executes it again */
 		else

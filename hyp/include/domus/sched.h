@@ -30,6 +30,8 @@ struct pcpu {
 	u64 sched_count; /* passes through schedule(): for sched_quiesce */
 	u64 last_schedule, timer_due; /* counter values, for the debug keys */
 	bool summoned; /* asked to take a vCPU waiting elsewhere, and not yet looked */
+	bool slice_unstarted; /* switched to a vCPU that has not entered its guest yet */
+	u64 switch_start, longest_switch; /* counter values: schedule() to guest entry */
 };
 
 extern struct pcpu *pcpus;
@@ -61,6 +63,8 @@ long sched_watchdog(struct domain *d, u32 id, u32 timeout_s);
 void sched_start(void) __attribute__((noreturn));
 /* Called on every return to a guest: reschedules if asked. */
 void sched_check(void);
+/* The guest is entered now: a new vCPU's slice starts here, not when schedule() chose it. */
+void sched_entering_guest(void);
 
 
 
