@@ -68,7 +68,7 @@ static void dump_runqueues(void)
 		struct pcpu *p = &pcpus[i];
 		struct vcpu *cur = READ_ONCE(p->current);
 		u64 due = READ_ONCE(p->timer_due);
-		char irqs[96];
+		char irqs[96], timer[32];
 
 		printk("pCPU %u: %s, running %s d%dv%d, %u waiting\n", i,
 		       p->online ? "online" : "offline", cur ? "" : "idle",
@@ -78,10 +78,10 @@ static void dump_runqueues(void)
 		/* Where a lost wake-up would show: its own timer, its last pass, its PPIs. */
 		arch_pcpu_irqs_describe(i, irqs, sizeof(irqs));
 		if (due)
-			printk("    timer due %ld us, ", us_from_now(due, now));
+			snprintf(timer, sizeof(timer), "due %ld us", us_from_now(due, now));
 		else
-			printk("    timer off, ");
-		printk("last scheduled %ld us ago, longest switch %ld us; %s\n",
+			snprintf(timer, sizeof(timer), "off");
+		printk("    timer %s, last scheduled %ld us ago, longest switch %ld us; %s\n", timer,
 		       -us_from_now(READ_ONCE(p->last_schedule), now),
 		       us_from_now(READ_ONCE(p->longest_switch), 0), irqs);
 	}

@@ -44,6 +44,11 @@ def test_console_escape_switches_to_domus_debug_keys_and_back(domus_image, boot)
                   r"PPI 27 (enabled|disabled|none).*; blocks \d+ \(refused \d+\), timer wakes \d+", since)
     m.send("r")
     m.wait_logged(r"\(domus\) pCPU 1: online", since)
+    # Where a lost wake-up would show: each pCPU's timer, its last pass through the
+    # scheduler, its longest switch, and the physical state of its timer interrupts.
+    m.wait_logged(r"\(domus\)     timer (off|due -?\d+ us), last scheduled -?\d+ us ago, "
+                  r"longest switch \d+ us; PPI 26 (enabled|disabled).*, PPI 27 (enabled|disabled)",
+                  since)
     # Keys typed now are Domus': dom0's shell must not see them.
     m.send("\x01\x01\x01")
     m.wait_logged(r"\(domus\) console input to d0", since)
