@@ -72,7 +72,7 @@ static void dump_runqueues(void)
 
 		printk("pCPU %u: %s, running %s d%dv%d, %u waiting\n", i,
 		       p->online ? "online" : "offline", cur ? "" : "idle",
-		       cur ? (int)cur->dom->id : -1, cur ? (int)cur->id : -1, p->rq.count);
+		       cur ? (int)cur->dom->id : -1, cur ? (int)cur->id : -1, runq_waiting(&p->rq));
 		if (!p->online)
 			continue;
 		/* Where a lost wake-up would show: its own timer, its last pass, its PPIs. */

@@ -62,7 +62,7 @@ void runq_push(struct runqueue *rq, struct vcpu *v)
 		rq->head = v;
 	rq->tail = v;
 	v->on_rq = true;
-	rq->count++;
+	__atomic_store_n(&rq->count, rq->count + 1, __ATOMIC_RELAXED);
 }
 
 struct vcpu *runq_pop(struct runqueue *rq)
@@ -76,7 +76,7 @@ struct vcpu *runq_pop(struct runqueue *rq)
 		rq->tail = NULL;
 	v->rq_next = NULL;
 	v->on_rq = false;
-	rq->count--;
+	__atomic_store_n(&rq->count, rq->count - 1, __ATOMIC_RELAXED);
 	return v;
 }
 
@@ -94,10 +94,21 @@ bool runq_remove(struct runqueue *rq, struct vcpu *v)
 			rq->tail = prev;
 		v->rq_next = NULL;
 		v->on_rq = false;
-		rq->count--;
+		__atomic_store_n(&rq->count, rq->count - 1, __ATOMIC_RELAXED);
 		return true;
 	}
 	return false;
+}
+
+/* Read of another pCPU's state, without its lock: for finding an idle one. */
+static bool pcpu_online(const struct pcpu *q)
+{
+	return __atomic_load_n(&q->online, __ATOMIC_ACQUIRE);
+}
+
+static struct vcpu *pcpu_current(const struct pcpu *q)
+{
+	return __atomic_load_n(&q->current, __ATOMIC_ACQUIRE);
 }
 
 static struct pcpu *this_pcpu(void)
@@ -136,12 +147,18 @@ static struct runqueue *lock_vcpu_rq(struct vcpu *v)
  */
 static void call_idle_pcpu(unsigned int busy)
 {
-	if (!__atomic_load_n(&pcpus[busy].current, __ATOMIC_ACQUIRE))
+	/*
+	 * What the caller queued is visible before the pCPUs' current is read,
+	 * as a pCPU going idle stores its current before it looks at queues
+	 * again (schedule()): one of the two sees the other.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!pcpu_current(&pcpus[busy]))
 		return;
 	for (unsigned int i = 0; i < nr_pcpus; i++) {
 		struct pcpu *q = &pcpus[i];
 
-		if (i == busy || !READ_ONCE(q->online) || __atomic_load_n(&q->current, __ATOMIC_ACQUIRE))
+		if (i == busy || !pcpu_online(q) || pcpu_current(q))
 			continue;
 		if (__atomic_exchange_n(&q->summoned, true, __ATOMIC_ACQ_REL))
 			continue; /* already on its way */
@@ -159,20 +176,21 @@ static void call_idle_pcpu(unsigned int busy)
  */
 static void hand_off_waiting(struct pcpu *p)
 {
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* as in call_idle_pcpu */
 	for (unsigned int i = 0; i < nr_pcpus; i++) {
 		struct pcpu *q = &pcpus[i];
 		struct pcpu *first = p->id < q->id ? p : q, *second = first == p ? q : p;
 		struct vcpu *v;
 		bool idle;
 
-		if (q == p || !READ_ONCE(q->online) || __atomic_load_n(&q->current, __ATOMIC_ACQUIRE))
+		if (q == p || !pcpu_online(q) || pcpu_current(q))
 			continue;
 		spin_lock(&first->rq.lock);
 		spin_lock(&second->rq.lock);
 		for (v = p->rq.head; v; v = v->rq_next)
 			if (!__atomic_load_n(&v->on_cpu, __ATOMIC_ACQUIRE))
 				break;
-		idle = !__atomic_load_n(&q->current, __ATOMIC_ACQUIRE);
+		idle = !pcpu_current(q);
 		if (v && idle) {
 			runq_remove(&p->rq, v);
 			v->pcpu = q->id;
@@ -181,7 +199,7 @@ static void hand_off_waiting(struct pcpu *p)
 		spin_unlock(&second->rq.lock);
 		spin_unlock(&first->rq.lock);
 		if (!v)
-			return; /* each still being saved: its pCPU calls again after */
+			return; /* only this pCPU's vCPU, back on its queue: its next pass takes it */
 		if (!idle)
 			continue;
 		arch_vcpu_moved(v);
@@ -194,7 +212,7 @@ static void hand_off_waiting(struct pcpu *p)
 static void call_idle_pcpus(void)
 {
 	for (unsigned int i = 0; i < nr_pcpus; i++)
-		if (READ_ONCE(pcpus[i].rq.count))
+		if (runq_waiting(&pcpus[i].rq))
 			call_idle_pcpu(i);
 }
 
@@ -315,7 +333,7 @@ void vcpu_yield(struct vcpu *v)
 {
 	struct pcpu *p = this_pcpu();
 
-	if (p->rq.count)
+	if (runq_waiting(&p->rq))
 		p->need_resched = true, p->slice_end = 0;
 }
 
@@ -499,7 +517,7 @@ static struct vcpu *steal(struct pcpu *p, struct pcpu **victim)
 		struct pcpu *first = p->id < q->id ? p : q, *second = first == p ? q : p;
 		struct vcpu *v = NULL;
 
-		if (!READ_ONCE(q->online) || !READ_ONCE(q->rq.count))
+		if (!pcpu_online(q) || !runq_waiting(&q->rq))
 			continue;
 		spin_lock(&first->rq.lock);
 		spin_lock(&second->rq.lock);
@@ -531,7 +549,7 @@ void schedule(void)
 
 	for (;;) {
 		struct pcpu *victim = NULL;
-		bool summoned;
+		bool summoned, went_idle;
 
 		p->need_resched = false;
 		/*
@@ -550,7 +568,9 @@ void schedule(void)
 		spin_lock(&p->rq.lock);
 		next = NULL;
 		if (prev && prev->state == VCPU_RUNNING) {
-			if (p->rq.count && (!p->slice_end || now >= p->slice_end)) {
+			/* Not before it has entered its guest: it would never run. */
+			if (p->rq.count && !p->slice_unstarted &&
+			    (!p->slice_end || now >= p->slice_end)) {
 				prev->state = VCPU_RUNNABLE;
 				runq_push(&p->rq, prev);
 			} else {
@@ -574,9 +594,10 @@ void schedule(void)
 			p->slice_unstarted = next != NULL;
 			p->switch_start = now;
 		}
-		if (!READ_ONCE(p->rq.count))
+		if (!runq_waiting(&p->rq))
 			p->slice_end = 0; /* nobody waits: no preemption needed */
 
+		went_idle = prev && !next;
 		if (next != prev) {
 			if (prev)
 				prev->run_total += now - prev->run_start;
@@ -590,21 +611,30 @@ void schedule(void)
 				__atomic_store_n(&prev->on_cpu, false, __ATOMIC_RELEASE);
 			prev = next;
 			/* Someone still waits here (prev, preempted): an idle pCPU takes it. */
-			if (READ_ONCE(p->rq.count))
+			if (next && runq_waiting(&p->rq))
 				hand_off_waiting(p);
+			/* More than one: the others are fetched. */
+			if (next && runq_waiting(&p->rq))
+				call_idle_pcpu(p->id);
 		}
 		/*
 		 * Work left where this pCPU took from, or a summons it answered with
 		 * work of its own: pass the call on, or those vCPUs wait a slice
 		 * behind a busy pCPU while others idle.
 		 */
-		if (victim && READ_ONCE(victim->rq.count))
+		if (victim && runq_waiting(&victim->rq))
 			call_idle_pcpu(victim->id);
 		else if (summoned && next && !victim)
 			call_idle_pcpus();
 		program_timer(p);
 		if (next)
 			return;
+		/*
+		 * Just gone idle: look once more. While it saved the last vCPU it
+		 * still looked busy, so nobody called it for a vCPU queued meanwhile.
+		 */
+		if (went_idle)
+			continue;
 		/* Idle: interrupts may wake a vCPU here. */
 		arch_wait_for_interrupt();
 		p->idle_ticks++;
@@ -626,7 +656,7 @@ void sched_quiesce(void)
 	for (unsigned int i = 0; i < nr_pcpus; i++)
 		seen[i] = __atomic_load_n(&pcpus[i].sched_count, __ATOMIC_ACQUIRE);
 	for (unsigned int i = 0; i < nr_pcpus; i++) {
-		if (i == self || !pcpus[i].online)
+		if (i == self || !pcpu_online(&pcpus[i]))
 			continue;
 		while (__atomic_load_n(&pcpus[i].sched_count, __ATOMIC_ACQUIRE) == seen[i]) {
 			arch_send_kick(i);
@@ -651,7 +681,7 @@ void sched_preempt_point(void)
 {
 	struct pcpu *p = this_pcpu();
 
-	if (p->rq.count && p->slice_end && arch_counter() >= p->slice_end)
+	if (runq_waiting(&p->rq) && p->slice_end && arch_counter() >= p->slice_end)
 		p->need_resched = true;
 }
 
@@ -673,8 +703,9 @@ void sched_entering_guest(void)
 	now = arch_counter();
 	if (now - p->switch_start > p->longest_switch)
 		p->longest_switch = now - p->switch_start;
-	if (p->slice_end) {
-		p->slice_end = now + slice_ticks();
+	/* Whoever waited may have been handed to another pCPU since. */
+	if (p->slice_end || runq_waiting(&p->rq)) {
+		p->slice_end = runq_waiting(&p->rq) ? now + slice_ticks() : 0;
 		program_timer(p);
 	}
 }

@@ -223,11 +223,43 @@ static void test_a_slice_counts_from_the_guest_entry_not_the_switch(void **state
 	pcpus[0].slice_end = 1;
 	for (unsigned int cpu = 1; cpu < 4; cpu++)
 		pcpus[cpu].online = false; /* nobody to hand off to: vCPUs wait here */
+	u64 entered;
+
 	schedule();
 	assert_ptr_equal(pcpus[0].current, &waiting[0]);
 	nanosleep(&(struct timespec){ .tv_nsec = 2 * SCHED_SLICE_US * 1000 }, NULL);
+	entered = arch_counter();
 	sched_entering_guest();
-	assert_true(pcpus[0].slice_end > arch_counter());
+	assert_true(pcpus[0].slice_end >= entered + SCHED_SLICE_US * arch_counter_freq() / 1000000);
+	assert_int_equal(pcpus[0].timer_due, pcpus[0].slice_end);
+	/* A second entry in the same slice does not extend it. */
+	entered = pcpus[0].slice_end;
+	sched_entering_guest();
+	assert_int_equal(pcpus[0].slice_end, entered);
+}
+
+/*
+ * A vCPU chosen but not yet in its guest is not preempted, even with its
+ * slice over and another waiting: asked again before it has run, schedule()
+ * keeps it, and its slice starts when it enters.
+ */
+static void test_a_vcpu_is_not_preempted_before_it_has_entered_its_guest(void **state)
+{
+	fake_become_pcpu(0);
+	waiting[0].state = VCPU_RUNNABLE;
+	runq_push(&pcpus[0].rq, &waiting[0]);
+	pcpus[0].slice_end = 1;
+	for (unsigned int cpu = 1; cpu < 4; cpu++)
+		pcpus[cpu].online = false;
+	schedule();
+	assert_ptr_equal(pcpus[0].current, &waiting[0]);
+	waiting[1].state = VCPU_RUNNABLE;
+	runq_push(&pcpus[0].rq, &waiting[1]);
+	pcpus[0].slice_end = 1;
+	schedule();
+	assert_ptr_equal(pcpus[0].current, &waiting[0]);
+	sched_entering_guest();
+	assert_true(pcpus[0].slice_end > 1);
 }
 
 #define T(f) cmocka_unit_test_setup(f, setup)
@@ -246,6 +278,7 @@ int main(void)
 		M(test_a_pcpu_that_takes_one_of_two_waiting_calls_another_for_the_second),
 		M(test_a_preempted_vcpu_is_handed_to_an_idle_pcpu),
 		M(test_a_slice_counts_from_the_guest_entry_not_the_switch),
+		M(test_a_vcpu_is_not_preempted_before_it_has_entered_its_guest),
 	};
 
 	return cmocka_run_group_tests_name("sched", tests, NULL, NULL);

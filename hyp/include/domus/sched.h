@@ -42,6 +42,11 @@ void runq_init(struct runqueue *rq);
 void runq_push(struct runqueue *rq, struct vcpu *v);
 struct vcpu *runq_pop(struct runqueue *rq);
 bool runq_remove(struct runqueue *rq, struct vcpu *v);
+/* How many wait on rq, read without its lock (changed only under it). */
+static inline u32 runq_waiting(const struct runqueue *rq)
+{
+	return __atomic_load_n(&rq->count, __ATOMIC_RELAXED);
+}
 
 void sched_add_vcpu(struct vcpu *v, unsigned int pcpu);
 void vcpu_wake(struct vcpu *v);
