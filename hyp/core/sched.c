@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Round-robin scheduling of vCPUs, each on one pCPU's run queue; a pCPU with
- * nothing to run takes a vCPU waiting on another's.
+ * Round-robin scheduling of vCPUs, each on one pCPU's run queue; idle pCPUs
+ * take, or are handed, the vCPUs that wait behind busy ones.
  */
 #include <domus/arch.h>
 #include <domus/domain.h>
