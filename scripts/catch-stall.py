@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: MIT
 """Boots dom0 again and again until the guest reports a stall, then asks Domus what it sees.
 
-    scripts/catch-stall.py [--smp 8] [--tries 30]     (after `make all guest`)
+    scripts/catch-stall.py [--smp 8] [--tries 30] [--gdb-port 1234]   (after `make all guest`)
 
-Run it beside a CPU hog (`( while :; do :; done ) &`) to reproduce the 8-pCPU boot stall
-(RCU stalls, soft lockups of idle vCPUs) that scripts/steadiness.sh found. At the first
-"soft lockup" or "rcu_sched detected stalls" line it sends Domus' debug keys d and r three
-times, 8 s apart, and leaves the console in build/test-logs/catch-stall-N.log. A developer
-tool, not a test.
+Run it beside a CPU hog (`( while :; do :; done ) &`): it found the 8-pCPU boot stall (RCU
+stalls, soft lockups of idle vCPUs; fixed in the scheduler) and is how to look for another.
+At the first "soft lockup" or "rcu_sched detected stalls" line it sends Domus' debug keys d
+and r three times, 8 s apart, and with --gdb-port also reads each pCPU's registers through
+QEMU's gdb stub (gdb-multiarch) after each; the console is left in
+build/test-logs/catch-stall-N.log. A developer tool, not a test.
 """
 import argparse
 import pathlib
