@@ -19,7 +19,10 @@ Fails, naming each breach, if
   5. a public header (hyp/include/public, the guest and toolstack ABI) includes anything but
      <stdint.h> and its fellow public headers, as Xen's include/public;
   6. anything under hyp/ asks whether it is built for a host test (HOST_TEST): the core is
-     the same code in the hypervisor and in the host tests.
+     the same code in the hypervisor and in the host tests;
+  7. the compiler (the host's cc, or $CC) accepts a mix-up of a host-physical address
+     (paddr_t), a guest-physical one (ipa_t) and a plain number: each of MIXUPS must fail to
+     compile, and the same code with the conversion written out must compile.
 """
 import pathlib
 import re
@@ -103,6 +106,43 @@ def misplaced_declarations(objs, nm):
                 yield f"{name} is declared in hyp/include/domus/{h.name} but defined in {src}"
 
 
+# Each a mix-up the types must refuse, then the same with the conversion written out.
+MIXUPS = [
+    ("paddr_t p = ipa;", "paddr_t p = pa_init(ipa_addr(ipa));"),
+    ("ipa_t i = pa;", "ipa_t i = ipa_init(pa_addr(pa));"),
+    ("paddr_t p = n;", "paddr_t p = pa_init(n);"),
+    ("u64 x = ipa;", "u64 x = ipa_addr(ipa);"),
+    ("u64 x = pa + 4096;", "u64 x = pa_addr(pa_add(pa, 4096));"),
+    ("take_ipa(pa);", "take_ipa(ipa_init(pa_addr(pa)));"),
+    ("struct bank b = { n, n };", "struct bank b = { ipa_init(n), n };"),
+]
+
+
+def address_mixups_accepted():
+    import os
+    import tempfile
+    cc = os.environ.get("CC", "cc")
+    with tempfile.TemporaryDirectory() as tmp:
+        for wrong, right in MIXUPS:
+            results = []
+            for body in (wrong, right):
+                src = pathlib.Path(tmp, "mixup.c")
+                src.write_text("#include <domus/types.h>\n"
+                               "struct bank { ipa_t ipa; u64 size; };\n"
+                               "void take_ipa(ipa_t ipa);\n"
+                               "void f(paddr_t pa, ipa_t ipa, u64 n);\n"
+                               "void f(paddr_t pa, ipa_t ipa, u64 n) { %s }\n" % body)
+                r = subprocess.run([cc, "-std=gnu11", "-fsyntax-only", "-Wall", "-Werror",
+                                    "-Wno-unused-variable", "-Wno-unused-but-set-variable",
+                                    "-I", str(ROOT / "hyp/include"), str(src)],
+                                   capture_output=True, text=True)
+                results.append(r.returncode == 0)
+            if not results[1]:
+                yield f"address-type check: the correct form `{right}` does not compile"
+            elif results[0]:
+                yield f"the compiler accepts the address mix-up `{wrong}` (domus/types.h)"
+
+
 def main():
     arch, nm = sys.argv[1], sys.argv[2]
     objs = [pathlib.Path(o) for o in sys.argv[3:]]
@@ -139,11 +179,14 @@ def main():
         if "HOST_TEST" in f.read_text():
             breaches.append(f"{f.relative_to(ROOT)} asks for HOST_TEST")
 
+    breaches += address_mixups_accepted()
+
     for b in breaches:
         print("check-layout:", b)
     if breaches:
         sys.exit(f"check-layout: {len(breaches)} breach(es) of the layout (docs/ARCHITECTURE.md)")
-    print("check-layout: core and arch meet only at the door; every function is declared where a reader looks")
+    print("check-layout: core and arch meet only at the door; every function is declared where a reader looks; "
+          f"the compiler refuses {len(MIXUPS)} kinds of address mix-up")
 
 
 if __name__ == "__main__":

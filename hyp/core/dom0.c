@@ -47,6 +47,12 @@ static u64 option_size(const char *name, u64 dflt)
 	return v;
 }
 
+/* Dom0 is mapped 1:1: each of its guest-physical addresses is the host-physical one. */
+static ipa_t direct_ipa(paddr_t pa)
+{
+	return ipa_init(pa_addr(pa));
+}
+
 /* Dom0's RAM, identity mapped, in as few 2 MiB aligned banks as memory allows. */
 static int allocate_memory(struct domain *d, u64 want)
 {
@@ -64,7 +70,7 @@ static int allocate_memory(struct domain *d, u64 want)
 		rc = mm_alloc_guest(d->id, chunk / PAGE_SIZE, BANK_ALIGN_PAGES, &pa);
 		if (rc)
 			return rc;
-		rc = domain_add_memory(d, pa, pa, chunk);
+		rc = domain_add_memory(d, direct_ipa(pa), pa, chunk);
 		if (rc)
 			return rc;
 		left -= chunk;
@@ -97,7 +103,7 @@ static int load_kernel(struct domain *d, struct mem_bank *b, u64 *entry, u64 *en
 
 	if (!len)
 		return -ENOENT;
-	*entry = b->ipa;
+	*entry = ipa_addr(b->ipa);
 	dst = domain_ipa_to_va(d, b->ipa, 64);
 	if (gzip_is_gzip(src, len)) {
 		n = gunzip(src, len, dst, b->size);
@@ -127,9 +133,9 @@ static int load_kernel(struct domain *d, struct mem_bank *b, u64 *entry, u64 *en
 		*entry += text_offset;
 	}
 	*end = *entry + MAX((u64)n, image_size);
-	if (*end > b->ipa + b->size)
+	if (*end > ipa_addr(b->ipa) + b->size)
 		return -ENOSPC;
-	arch_cache_clean_range(dst, *end - b->ipa);
+	arch_cache_clean_range(dst, *end - ipa_addr(b->ipa));
 	printk("d0: kernel %lu KiB%s at %#lx\n", (u64)n >> 10,
 	       gzip_is_gzip(src, len) ? " (unpacked)" : "", *entry);
 	return 0;
@@ -149,10 +155,10 @@ static int passthrough_devices(struct domain *d)
 		if (!dom0_device_passthrough(fdt, n))
 			continue;
 		for (int i = 0; fdt_reg(fdt, n, i, &base, &size) == 0; i++) {
-			u64 b = ALIGN_DOWN(base, PAGE_SIZE);
+			paddr_t b = pa_init(ALIGN_DOWN(base, PAGE_SIZE));
 			u64 e = ALIGN_UP(base + size, PAGE_SIZE);
 
-			rc = arch_s2_map(d, b, b, e - b, S2_RW | S2_DEVICE);
+			rc = arch_s2_map(d, direct_ipa(b), b, e - pa_addr(b), S2_RW | S2_DEVICE);
 			/* Several virtio-mmio devices share one page: mapped once is enough. */
 			if (rc && rc != -EEXIST)
 				return rc;
@@ -182,7 +188,8 @@ int dom0_build(void)
 	u32 nr_spis = arch_gic_nr_spis();
 	struct domain *d;
 	struct mem_bank *b;
-	u64 entry = 0, kend = 0, dtb_ipa, initrd_ipa = 0;
+	u64 entry = 0, kend = 0;
+	ipa_t dtb_ipa, initrd_ipa = ipa_init(0);
 	void *fdt_buf;
 	int fdt_size, rc;
 
@@ -214,7 +221,7 @@ int dom0_build(void)
 	d->direct_map = true;
 	d->privileged = true;
 	d->cntvoff = 0; /* dom0 sees the host's counter, as on Xen */
-	arch_vgic_setup(d, platform.gicd.base, platform.gicr.base);
+	arch_vgic_setup(d, direct_ipa(platform.gicd.base), direct_ipa(platform.gicr.base));
 	domain_init_vcpus(d);
 	rc = allocate_memory(d, ALIGN_UP(mem, MiB(2)));
 	if (rc) {
@@ -225,9 +232,9 @@ int dom0_build(void)
 	rc = load_kernel(d, b, &entry, &kend);
 	if (rc)
 		return rc;
-	dtb_ipa = ALIGN_UP(kend, MiB(2));
+	dtb_ipa = ipa_init(ALIGN_UP(kend, MiB(2)));
 	if (platform.initrd.size) {
-		initrd_ipa = ALIGN_UP(dtb_ipa + MiB(2), PAGE_SIZE);
+		initrd_ipa = ipa_add(dtb_ipa, MiB(2));
 		rc = domain_copy_to_guest(d, initrd_ipa, pa_to_va(platform.initrd.base),
 					  platform.initrd.size);
 		if (rc) {
@@ -254,7 +261,8 @@ int dom0_build(void)
 	if (!gnttab_window)
 		return -ENOMEM;
 	fdt_size = dom0_make_fdt(d, fdt_buf, platform.fdt.totalsize + FDT_MAX_EXTRA, initrd_ipa,
-				 platform.initrd.size, bootargs, va_to_pa(gnttab_window));
+				 platform.initrd.size, bootargs,
+				 direct_ipa(va_to_pa(gnttab_window)));
 	if (fdt_size < 0) {
 		printk("d0: cannot write its device tree: error %d\n", fdt_size);
 		return fdt_size;
@@ -265,9 +273,10 @@ int dom0_build(void)
 		return rc;
 	printk("d0: %lu MiB in %u bank%s from %#lx, %u vCPUs, initrd %lu KiB at %#lx, DTB at %#lx\n",
 	       d->mem_pages * PAGE_SIZE >> 20, d->nr_banks, d->nr_banks > 1 ? "s" : "",
-	       d->banks[0].ipa, d->nr_vcpus, platform.initrd.size >> 10, initrd_ipa, dtb_ipa);
+	       ipa_addr(d->banks[0].ipa), d->nr_vcpus, platform.initrd.size >> 10,
+	       ipa_addr(initrd_ipa), ipa_addr(dtb_ipa));
 	printk("d0: bootargs \"%s\"\n", bootargs ? bootargs : "");
-	arch_vcpu_reset(d->vcpus[0], entry, dtb_ipa);
+	arch_vcpu_reset(d->vcpus[0], entry, ipa_addr(dtb_ipa));
 	domain_publish(d);
 	d->state = DOMAIN_RUNNING;
 	vcpu_start(d->vcpus[0]);

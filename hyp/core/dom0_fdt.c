@@ -93,9 +93,9 @@ static void write_gic(struct fdt_writer *w, const struct fdt *fdt, int node, str
 	arch_vgic_frames(d, &dist_base, &rdist_base, &rdist_size);
 	fdtw_begin_node(w, fdt_node_name(fdt, node));
 	copy_props(w, fdt, node, skip, ARRAY_SIZE(skip));
-	put_cells(cells, &n, dist_base, ac);
+	put_cells(cells, &n, ipa_addr(dist_base), ac);
 	put_cells(cells, &n, 0x10000, sc);
-	put_cells(cells, &n, rdist_base, ac);
+	put_cells(cells, &n, ipa_addr(rdist_base), ac);
 	put_cells(cells, &n, rdist_size, sc);
 	fdtw_prop_cells(w, "reg", cells, n);
 	fdtw_prop_u32(w, "#redistributor-regions", 1);
@@ -156,18 +156,18 @@ static void write_memory(struct fdt_writer *w, struct domain *d, u32 ac, u32 sc)
 	u32 cells[DOMAIN_MAX_BANKS * 4], n = 0;
 	char name[32];
 
-	snprintf(name, sizeof(name), "memory@%lx", d->banks[0].ipa);
+	snprintf(name, sizeof(name), "memory@%lx", ipa_addr(d->banks[0].ipa));
 	fdtw_begin_node(w, name);
 	fdtw_prop_str(w, "device_type", "memory");
 	for (u32 i = 0; i < d->nr_banks; i++) {
-		put_cells(cells, &n, d->banks[i].ipa, ac);
+		put_cells(cells, &n, ipa_addr(d->banks[i].ipa), ac);
 		put_cells(cells, &n, d->banks[i].size, sc);
 	}
 	fdtw_prop_cells(w, "reg", cells, n);
 	fdtw_end_node(w);
 }
 
-static void write_chosen(struct fdt_writer *w, const struct fdt *fdt, u64 initrd_start,
+static void write_chosen(struct fdt_writer *w, const struct fdt *fdt, ipa_t initrd_start,
 			 u64 initrd_size, const char *bootargs)
 {
 	int chosen = fdt_path(fdt, "/chosen");
@@ -177,8 +177,8 @@ static void write_chosen(struct fdt_writer *w, const struct fdt *fdt, u64 initrd
 	fdtw_begin_node(w, "chosen");
 	fdtw_prop_str(w, "bootargs", bootargs ? bootargs : "");
 	if (initrd_size) {
-		fdtw_prop_u64(w, "linux,initrd-start", initrd_start);
-		fdtw_prop_u64(w, "linux,initrd-end", initrd_start + initrd_size);
+		fdtw_prop_u64(w, "linux,initrd-start", ipa_addr(initrd_start));
+		fdtw_prop_u64(w, "linux,initrd-end", ipa_addr(initrd_start) + initrd_size);
 	}
 	if (seed)
 		fdtw_prop(w, "rng-seed", seed, len);
@@ -189,12 +189,17 @@ static void write_chosen(struct fdt_writer *w, const struct fdt *fdt, u64 initrd
 #define EXT_REGION_ALIGN MiB(2)
 #define EXT_REGIONS_MAX 8
 
-static void add_piece(struct region *out, u32 *n, u64 start, u64 end)
+/* A range of dom0's guest-physical space (which is the host's: dom0 is mapped 1:1). */
+struct span {
+	u64 base, size;
+};
+
+static void add_piece(struct span *out, u32 *n, u64 start, u64 end)
 {
 	start = ALIGN_UP(start, EXT_REGION_ALIGN);
 	end = ALIGN_DOWN(end, EXT_REGION_ALIGN);
 	if (*n < EXT_REGIONS_MAX && end > start && end - start >= EXT_REGION_MIN)
-		out[(*n)++] = (struct region){ start, end - start };
+		out[(*n)++] = (struct span){ start, end - start };
 }
 
 /*
@@ -202,20 +207,20 @@ static void add_piece(struct region *out, u32 *n, u64 start, u64 end)
  * not dom0's, so guest-physical space where nothing of dom0's can be, for
  * it to map foreign pages into. Only addresses: none of that RAM is mapped.
  */
-static u32 extended_regions(const struct domain *d, paddr_t gnt, struct region *out)
+static u32 extended_regions(const struct domain *d, ipa_t gnt, struct span *out)
 {
-	struct region busy[DOMAIN_MAX_BANKS + 1];
+	struct span busy[DOMAIN_MAX_BANKS + 1];
 	u32 nbusy = 0, n = 0;
 
 	for (u32 i = 0; i < d->nr_banks; i++)
-		busy[nbusy++] = (struct region){ d->banks[i].ipa, d->banks[i].size };
-	busy[nbusy++] = (struct region){ gnt, GNTTAB_DEFAULT_MAX_FRAMES * PAGE_SIZE };
+		busy[nbusy++] = (struct span){ ipa_addr(d->banks[i].ipa), d->banks[i].size };
+	busy[nbusy++] = (struct span){ ipa_addr(gnt), GNTTAB_DEFAULT_MAX_FRAMES * PAGE_SIZE };
 	for (u32 r = 0; r < platform.nr_ram; r++) {
-		u64 cur = platform.ram[r].base, end = cur + platform.ram[r].size;
+		u64 cur = pa_addr(platform.ram[r].base), end = cur + platform.ram[r].size;
 
 		for (;;) {
 			/* The next busy range that ends after cur, by start address. */
-			struct region *next = NULL;
+			struct span *next = NULL;
 
 			for (u32 i = 0; i < nbusy; i++)
 				if (busy[i].base + busy[i].size > cur && busy[i].base < end &&
@@ -239,18 +244,18 @@ static u32 extended_regions(const struct domain *d, paddr_t gnt, struct region *
  * Depth 1, named exactly "hypervisor" (Linux matches the full name).
  */
 static void write_hypervisor(struct fdt_writer *w, const struct fdt *fdt, struct domain *d,
-			     paddr_t gnttab_base, u32 ac, u32 sc)
+			     ipa_t gnttab_base, u32 ac, u32 sc)
 {
 	static const char compat[] = "xen,xen-4.17\0xen,xen";
 	u32 cells[(EXT_REGIONS_MAX + 1) * 4], n = 0;
 	u32 irq[3] = { 1, EVTCHN_PPI - 16, 0xf08 }; /* PPI, all CPUs, level-low */
-	struct region ext[EXT_REGIONS_MAX];
+	struct span ext[EXT_REGIONS_MAX];
 	u32 next = extended_regions(d, gnttab_base, ext), len;
 	const void *gic_phandle = fdt_prop(fdt, platform.gic_node, "phandle", &len);
 
 	fdtw_begin_node(w, "hypervisor");
 	fdtw_prop(w, "compatible", compat, sizeof(compat));
-	put_cells(cells, &n, gnttab_base, ac);
+	put_cells(cells, &n, ipa_addr(gnttab_base), ac);
 	put_cells(cells, &n, GNTTAB_DEFAULT_MAX_FRAMES * PAGE_SIZE, sc);
 	for (u32 i = 0; i < next; i++) {
 		put_cells(cells, &n, ext[i].base, ac);
@@ -263,8 +268,8 @@ static void write_hypervisor(struct fdt_writer *w, const struct fdt *fdt, struct
 	fdtw_end_node(w);
 }
 
-int dom0_make_fdt(struct domain *d, void *buf, size_t cap, u64 initrd_start, u64 initrd_size,
-		  const char *bootargs, paddr_t gnttab_base)
+int dom0_make_fdt(struct domain *d, void *buf, size_t cap, ipa_t initrd_start, u64 initrd_size,
+		  const char *bootargs, ipa_t gnttab_base)
 {
 	const struct fdt *fdt = &platform.fdt;
 	struct fdt_writer w;

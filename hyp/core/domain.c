@@ -192,7 +192,7 @@ int domain_add_mmio(struct domain *d, ipa_t base, u64 size,
 struct mmio_handler *domain_find_mmio(struct domain *d, ipa_t ipa)
 {
 	for (u32 i = 0; i < d->nr_mmio; i++)
-		if (ipa >= d->mmio[i].base && ipa - d->mmio[i].base < d->mmio[i].size)
+		if (ipa_in_range(ipa, d->mmio[i].base, d->mmio[i].size))
 			return &d->mmio[i];
 	return NULL;
 }
@@ -211,8 +211,9 @@ void *domain_ipa_to_va(struct domain *d, ipa_t ipa, u64 len)
 	for (u32 i = 0; i < d->nr_banks; i++) {
 		struct mem_bank *b = &d->banks[i];
 
-		if (ipa >= b->ipa && len <= b->size && ipa - b->ipa <= b->size - len)
-			return pa_to_va(b->pa + (ipa - b->ipa));
+		if (ipa_addr(ipa) >= ipa_addr(b->ipa) && len <= b->size &&
+		    ipa_offset(ipa, b->ipa) <= b->size - len)
+			return pa_to_va(pa_add(b->pa, ipa_offset(ipa, b->ipa)));
 	}
 	return NULL;
 }
@@ -377,11 +378,11 @@ struct foreign_sweep {
 	u32 n;
 };
 
-static void note_foreign(void *ctx, u64 ia, paddr_t pa, u64 size, u64 attrs)
+static void note_foreign(void *ctx, ipa_t ipa, paddr_t pa, u64 size, u64 attrs)
 {
 	struct foreign_sweep *s = ctx;
 	if (S2_TYPE_OF(attrs) == P2M_MAP_FOREIGN && s->n < ARRAY_SIZE(s->gfns) && owns_frame(s->owner, pa))
-		s->gfns[s->n++] = ia >> PAGE_SHIFT;
+		s->gfns[s->n++] = ipa_gfn(ipa);
 }
 
 /*

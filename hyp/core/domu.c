@@ -46,7 +46,7 @@ int domu_create(const char *name, u32 nr_vcpus, u64 max_pages, domid_t *id)
 	 * 2 MiB at the last level.
 	 */
 	d->s2_table_limit = DOMU_S2_TABLES_FIXED + max_pages / 512;
-	arch_vgic_setup(d, GUEST_GICV3_GICD_BASE, GUEST_GICV3_GICR0_BASE);
+	arch_vgic_setup(d, ipa_init(GUEST_GICV3_GICD_BASE), ipa_init(GUEST_GICV3_GICR0_BASE));
 	domain_init_vcpus(d);
 	domain_publish(d);
 	printk("d%u: created \"%s\": %u vCPUs, up to %lu MiB\n", d->id, d->name, nr_vcpus,

@@ -527,7 +527,7 @@ static s16 map_ref(struct domain *ld, struct gnttab_map_grant_ref *op)
 	spin_unlock(&lgt->maptrack_lock);
 	op->handle = h;
 	/* The machine address, as Xen on Arm: Linux's swiotlb-xen records it. */
-	op->dev_bus_addr = pa;
+	op->dev_bus_addr = pa_addr(pa);
 	return GNTST_okay;
 }
 
@@ -640,7 +640,7 @@ static s16 copy(struct domain *ld, const struct gnttab_copy *op)
 static long cache_flush(struct domain *ld, const struct gnttab_cache_flush *op)
 {
 	struct gnttab_domain *gt = ld->gnttab;
-	paddr_t frame = op->a.dev_bus_addr & PAGE_MASK, pa;
+	paddr_t frame = pa_init(op->a.dev_bus_addr & PAGE_MASK), pa;
 	enum p2m_type type;
 	bool ok;
 
@@ -649,10 +649,13 @@ static long cache_flush(struct domain *ld, const struct gnttab_cache_flush *op)
 		return -EINVAL;
 	if (!op->length || !op->op)
 		return 0;
-	ok = !p2m_lookup(ld, frame >> PAGE_SHIFT, &pa, &type) && type == P2M_RAM && pa == frame;
+	/* A machine address: its own RAM mapped 1:1 (dom0), or a frame it has by grant. */
+	ok = !p2m_lookup(ld, pa_mfn(frame), &pa, &type) && type == P2M_RAM &&
+	     pa_addr(pa) == pa_addr(frame);
 	spin_lock(&gt->maptrack_lock);
 	for (u32 h = 0; !ok && h < gt->nr_chunks * MAPS_PER_CHUNK; h++)
-		ok = maptrack(gt, h)->state == MAP_LIVE && maptrack(gt, h)->pa == frame;
+		ok = maptrack(gt, h)->state == MAP_LIVE &&
+		     pa_addr(maptrack(gt, h)->pa) == pa_addr(frame);
 	if (ok)
 		arch_cache_maintain((u8 *)p2m_frame_va(frame) + op->offset, op->length,
 				    op->op & GNTTAB_CACHE_CLEAN, op->op & GNTTAB_CACHE_INVAL);
@@ -842,7 +845,7 @@ void gnttab_dump(struct domain *d)
 
 		if (a->readers + a->writers)
 			printk("  ref %u: d%u, %u ro %u rw, frame %#lx\n", ref, a->domid,
-			       a->readers, a->writers, a->pa);
+			       a->readers, a->writers, pa_addr(a->pa));
 	}
 	spin_unlock(&gt->lock);
 	spin_lock(&gt->maptrack_lock);

@@ -48,13 +48,13 @@ static u32 max_order(const struct domain *caller)
 
 static bool in_banks(struct domain *d, u64 gfn, u64 npages)
 {
-	ipa_t ipa = gfn << PAGE_SHIFT;
+	ipa_t ipa = gfn_ipa(gfn);
 
 	for (u32 i = 0; i < d->nr_banks; i++) {
 		struct mem_bank *b = &d->banks[i];
 
-		if (ipa >= b->ipa && ipa - b->ipa < b->size &&
-		    npages <= (b->size - (ipa - b->ipa)) >> PAGE_SHIFT)
+		if (ipa_in_range(ipa, b->ipa, b->size) &&
+		    npages <= (b->size - ipa_offset(ipa, b->ipa)) >> PAGE_SHIFT)
 			return true;
 	}
 	return false;
@@ -281,7 +281,7 @@ static int release_extent(struct domain *d, u64 gfn, u32 order)
 
 	for (u64 i = 0; i < (1ULL << order); i++)
 		if (p2m_lookup(d, gfn + i, &pa, &type) || type != P2M_RAM ||
-		    (d->direct_map && pa != (gfn + i) << PAGE_SHIFT))
+		    (d->direct_map && pa_addr(pa) != ipa_addr(gfn_ipa(gfn + i))))
 			return -EINVAL;
 	for (u64 i = 0; i < (1ULL << order); i++)
 		if (p2m_unmap_page(d, gfn + i))
@@ -310,7 +310,8 @@ static int populate_extent(struct domain *d, u64 gfn, u32 order)
 			if (p2m_lookup(d, gfn + i, &pa, &type) == 0 && type != P2M_NONE)
 				return -EBUSY;
 		for (u64 i = 0; i < n; i++)
-			if (p2m_map_page(d, gfn + i, (gfn + i) << PAGE_SHIFT, P2M_RAM))
+			/* direct map: the frame at the same address */
+			if (p2m_map_page(d, gfn + i, mfn_pa(gfn + i), P2M_RAM))
 				return -ENOMEM;
 		return 0;
 	}
@@ -322,7 +323,7 @@ static int populate_extent(struct domain *d, u64 gfn, u32 order)
 	if (!rc && gfn != GFN_NONE) {
 		memset(pa_to_va(pa), 0, n << PAGE_SHIFT);
 		spin_lock(&d->p2m_lock);
-		rc = arch_s2_map(d, gfn << PAGE_SHIFT, pa, n << PAGE_SHIFT, S2_RWX);
+		rc = arch_s2_map(d, gfn_ipa(gfn), pa, n << PAGE_SHIFT, S2_RWX);
 		if (!rc && gfn + n - 1 > d->max_mapped_gfn)
 			__atomic_store_n(&d->max_mapped_gfn, gfn + n - 1, __ATOMIC_RELAXED);
 		spin_unlock(&d->p2m_lock);
@@ -378,7 +379,7 @@ static u64 max_gfn(struct domain *d)
 	u64 top = __atomic_load_n(&d->max_mapped_gfn, __ATOMIC_RELAXED);
 
 	for (u32 i = 0; i < d->nr_banks; i++)
-		top = MAX(top, ((d->banks[i].ipa + d->banks[i].size) >> PAGE_SHIFT) - 1);
+		top = MAX(top, ipa_gfn(ipa_add(d->banks[i].ipa, d->banks[i].size)) - 1);
 	return top;
 }
 
@@ -388,7 +389,7 @@ static long max_ram_page(void)
 	u64 top = 0;
 
 	for (u32 i = 0; i < platform.nr_ram; i++)
-		top = MAX(top, (platform.ram[i].base + platform.ram[i].size) >> PAGE_SHIFT);
+		top = MAX(top, pa_mfn(pa_add(platform.ram[i].base, platform.ram[i].size)));
 	return (long)top;
 }
 

@@ -37,12 +37,12 @@ void mm_init(struct palloc *pa)
 
 static u64 frame_index(paddr_t pa)
 {
-	return (pa - heap->base) >> PAGE_SHIFT;
+	return (pa_addr(pa) - pa_addr(heap->base)) >> PAGE_SHIFT;
 }
 
 static bool in_heap(paddr_t pa, u64 npages)
 {
-	return pa >= heap->base && frame_index(pa) < heap->npages &&
+	return pa_addr(pa) >= pa_addr(heap->base) && frame_index(pa) < heap->npages &&
 	       npages <= heap->npages - frame_index(pa);
 }
 
@@ -130,7 +130,7 @@ u64 mm_free_domain_frames(domid_t owner)
 			while (f + run < end && frame_owner[f + run] == tag)
 				frame_owner[f + run++] = 0;
 			if (run) {
-				palloc_free(heap, heap->base + (f << PAGE_SHIFT), run);
+				palloc_free(heap, pa_add(heap->base, f << PAGE_SHIFT), run);
 				freed += run;
 				f += run - 1;
 			}

@@ -32,11 +32,11 @@ int p2m_lookup(struct domain *d, u64 gfn, paddr_t *pa, enum p2m_type *type)
 	if (gfn >> (64 - PAGE_SHIFT))
 		return -ENOENT;
 	spin_lock(&d->p2m_lock);
-	rc = arch_s2_lookup(d, gfn << PAGE_SHIFT, &out, &attrs);
+	rc = arch_s2_lookup(d, gfn_ipa(gfn), &out, &attrs);
 	spin_unlock(&d->p2m_lock);
 	if (rc)
 		return rc;
-	*pa = out & PAGE_MASK;
+	*pa = pa_init(pa_addr(out) & PAGE_MASK);
 	*type = type_of(attrs);
 	return 0;
 }
@@ -65,17 +65,18 @@ int p2m_replace_page(struct domain *d, u64 gfn, paddr_t pa, enum p2m_type type, 
 	int rc;
 
 	*old_type = P2M_NONE;
-	if (!attrs || gfn >> (64 - PAGE_SHIFT) || (gfn << PAGE_SHIFT) >= arch_s2_ipa_limit(d))
+	if (!attrs || gfn >> (64 - PAGE_SHIFT) ||
+	    ipa_addr(gfn_ipa(gfn)) >= ipa_addr(arch_s2_ipa_limit(d)))
 		return -EINVAL;
 	spin_lock(&d->p2m_lock);
-	if (arch_s2_lookup(d, gfn << PAGE_SHIFT, old_pa, &old_attrs) == 0) {
-		*old_pa &= PAGE_MASK;
+	if (arch_s2_lookup(d, gfn_ipa(gfn), old_pa, &old_attrs) == 0) {
+		*old_pa = pa_init(pa_addr(*old_pa) & PAGE_MASK);
 		*old_type = type_of(old_attrs);
 	}
 	if (*old_type == P2M_MMIO)
 		rc = -EBUSY; /* a device stays where it is */
 	else
-		rc = arch_s2_replace_page(d, gfn << PAGE_SHIFT, pa, attrs);
+		rc = arch_s2_replace_page(d, gfn_ipa(gfn), pa, attrs);
 	if (!rc && gfn > d->max_mapped_gfn)
 		__atomic_store_n(&d->max_mapped_gfn, gfn, __ATOMIC_RELAXED);
 	spin_unlock(&d->p2m_lock);
@@ -89,13 +90,13 @@ int p2m_map_page(struct domain *d, u64 gfn, paddr_t pa, enum p2m_type type)
 
 	if (!attrs)
 		return -EINVAL;
-	if (gfn >> (64 - PAGE_SHIFT) || (gfn << PAGE_SHIFT) >= arch_s2_ipa_limit(d))
+	if (gfn >> (64 - PAGE_SHIFT) || ipa_addr(gfn_ipa(gfn)) >= ipa_addr(arch_s2_ipa_limit(d)))
 		return -EINVAL;
 	spin_lock(&d->p2m_lock);
-	if (arch_s2_lookup(d, gfn << PAGE_SHIFT, NULL, NULL) == 0)
+	if (arch_s2_lookup(d, gfn_ipa(gfn), NULL, NULL) == 0)
 		rc = -EEXIST;
 	else
-		rc = arch_s2_map(d, gfn << PAGE_SHIFT, pa, PAGE_SIZE, attrs);
+		rc = arch_s2_map(d, gfn_ipa(gfn), pa, PAGE_SIZE, attrs);
 	if (!rc && gfn > d->max_mapped_gfn)
 		__atomic_store_n(&d->max_mapped_gfn, gfn, __ATOMIC_RELAXED);
 	spin_unlock(&d->p2m_lock);
@@ -109,9 +110,9 @@ int p2m_unmap_page(struct domain *d, u64 gfn)
 	if (gfn >> (64 - PAGE_SHIFT))
 		return -ENOENT;
 	spin_lock(&d->p2m_lock);
-	rc = arch_s2_lookup(d, gfn << PAGE_SHIFT, NULL, NULL);
+	rc = arch_s2_lookup(d, gfn_ipa(gfn), NULL, NULL);
 	if (!rc)
-		rc = arch_s2_unmap(d, gfn << PAGE_SHIFT, PAGE_SIZE);
+		rc = arch_s2_unmap(d, gfn_ipa(gfn), PAGE_SIZE);
 	spin_unlock(&d->p2m_lock);
 	return rc;
 }
@@ -126,12 +127,13 @@ int p2m_unmap_foreign(struct domain *d, u64 gfn, paddr_t pa)
 	if (gfn >> (64 - PAGE_SHIFT))
 		return -ENOENT;
 	spin_lock(&d->p2m_lock);
-	rc = arch_s2_lookup(d, gfn << PAGE_SHIFT, &now, &attrs);
+	rc = arch_s2_lookup(d, gfn_ipa(gfn), &now, &attrs);
 	type = rc ? P2M_NONE : type_of(attrs);
-	if (!rc && ((now & PAGE_MASK) != pa || (type != P2M_FOREIGN_RO && type != P2M_FOREIGN_RW)))
+	if (!rc && ((pa_addr(now) & PAGE_MASK) != pa_addr(pa) ||
+		    (type != P2M_FOREIGN_RO && type != P2M_FOREIGN_RW)))
 		rc = -ENOENT;
 	if (!rc)
-		rc = arch_s2_unmap(d, gfn << PAGE_SHIFT, PAGE_SIZE);
+		rc = arch_s2_unmap(d, gfn_ipa(gfn), PAGE_SIZE);
 	spin_unlock(&d->p2m_lock);
 	return rc;
 }
@@ -148,7 +150,7 @@ int p2m_copy(struct domain *d, ipa_t ipa, void *buf, u64 len, bool to_guest)
 	paddr_t pa;
 	int rc = -EFAULT;
 
-	if ((ipa & (PAGE_SIZE - 1)) + len > PAGE_SIZE)
+	if ((ipa_addr(ipa) & (PAGE_SIZE - 1)) + len > PAGE_SIZE)
 		return -EINVAL;
 	spin_lock(&d->p2m_lock);
 	if (arch_s2_lookup(d, ipa, &pa, &attrs) == 0) {

@@ -110,9 +110,9 @@ static int range_index(const struct palloc *pa, paddr_t addr, u64 npages, u64 *i
 {
 	u64 off, i;
 
-	if (!npages || addr < pa->base)
+	if (!npages || pa_addr(addr) < pa_addr(pa->base))
 		return -EINVAL;
-	off = addr - pa->base;
+	off = pa_addr(addr) - pa_addr(pa->base);
 	if (!IS_ALIGNED(off, PAGE_SIZE))
 		return -EINVAL;
 	i = off >> PAGE_SHIFT;
@@ -134,7 +134,7 @@ static inline bool is_pow2(u64 x)
  */
 static u64 align_index(const struct palloc *pa, u64 idx, u64 align)
 {
-	u64 pfn = (pa->base >> PAGE_SHIFT) + idx;
+	u64 pfn = pa_mfn(pa->base) + idx;
 	u64 up = (align - (pfn & (align - 1))) & (align - 1);
 
 	return idx > ~0ULL - up ? ~0ULL : idx + up;
@@ -204,7 +204,7 @@ int palloc_alloc(struct palloc *pa, u64 npages, u64 align_pages, paddr_t *out)
 		pa->bitmap[idx / WORD_BITS] |= BIT(idx % WORD_BITS);
 		pa->free_pages--;
 		pa->hint = idx + 1;
-		*out = pa->base + (idx << PAGE_SHIFT);
+		*out = pa_add(pa->base, idx << PAGE_SHIFT);
 		return 0;
 	}
 
@@ -226,7 +226,7 @@ int palloc_alloc(struct palloc *pa, u64 npages, u64 align_pages, paddr_t *out)
 	}
 	range_apply(pa, idx, npages, RANGE_SET);
 	pa->free_pages -= npages;
-	*out = pa->base + (idx << PAGE_SHIFT);
+	*out = pa_add(pa->base, idx << PAGE_SHIFT);
 	return 0;
 }
 
@@ -252,7 +252,7 @@ u64 palloc_largest_free(struct palloc *pa, u64 align_pages, paddr_t *start)
 		idx = e;
 	}
 	if (start)
-		*start = best ? pa->base + (best_idx << PAGE_SHIFT) : 0;
+		*start = pa_init(best ? pa_addr(pa->base) + (best_idx << PAGE_SHIFT) : 0);
 	return best;
 }
 
@@ -276,9 +276,9 @@ bool palloc_is_free(const struct palloc *pa, paddr_t addr)
 {
 	u64 idx;
 
-	if (addr < pa->base)
+	if (pa_addr(addr) < pa_addr(pa->base))
 		return false;
-	idx = (addr - pa->base) >> PAGE_SHIFT;
+	idx = (pa_addr(addr) - pa_addr(pa->base)) >> PAGE_SHIFT;
 	if (idx >= pa->npages)
 		return false;
 	return !(pa->bitmap[idx / WORD_BITS] & BIT(idx % WORD_BITS));

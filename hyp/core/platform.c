@@ -17,6 +17,16 @@ static u32 gic_intid(const u8 *spec)
 	return type == 1 ? num + 16 : num + 32;
 }
 
+/* Entry idx of node's "reg" as a host-physical region. */
+static int region_reg(const struct fdt *fdt, int node, int idx, struct region *r)
+{
+	u64 base;
+	int rc = fdt_reg(fdt, node, idx, &base, &r->size);
+
+	r->base = pa_init(base);
+	return rc;
+}
+
 static int parse_gic(struct platform *p)
 {
 	const struct fdt *fdt = &p->fdt;
@@ -29,8 +39,7 @@ static int parse_gic(struct platform *p)
 		return -ENODEV;
 	}
 	p->gic_node = node;
-	if (fdt_reg(fdt, node, 0, &p->gicd.base, &p->gicd.size) ||
-	    fdt_reg(fdt, node, 1, &p->gicr.base, &p->gicr.size))
+	if (region_reg(fdt, node, 0, &p->gicd) || region_reg(fdt, node, 1, &p->gicr))
 		return -EINVAL;
 	irq = fdt_prop(fdt, node, "interrupts", &len);
 	p->ppi_maintenance = irq && len >= 12 ? gic_intid(irq) : 25;
@@ -96,7 +105,7 @@ static int parse_memory(struct platform *p)
 				continue;
 			if (p->nr_ram == PLATFORM_MAX_RAM)
 				break;
-			p->ram[p->nr_ram++] = (struct region){ base, size };
+			p->ram[p->nr_ram++] = (struct region){ pa_init(base), size };
 		}
 	}
 	return p->nr_ram ? 0 : -ENODEV;
@@ -125,7 +134,7 @@ static int parse_uart(struct platform *p)
 		node = fdt_find_compatible(fdt, -1, "arm,pl011");
 	if (node < 0 || !fdt_is_compatible(fdt, node, "arm,pl011"))
 		return -ENODEV;
-	if (fdt_reg(fdt, node, 0, &p->uart.base, &p->uart.size))
+	if (region_reg(fdt, node, 0, &p->uart))
 		return -EINVAL;
 	irq = fdt_prop(fdt, node, "interrupts", &len);
 	p->uart_intid = irq && len >= 12 ? gic_intid(irq) : 0;
@@ -148,7 +157,7 @@ static int module_reg(const struct fdt *fdt, int chosen, int node, struct region
 		sc = fdt_size_cells(fdt, 0);
 	if (!reg || ac < 1 || ac > 2 || sc < 1 || sc > 2 || len < (ac + sc) * 4)
 		return -EINVAL;
-	r->base = fdt_read_cells(reg, ac);
+	r->base = pa_init(fdt_read_cells(reg, ac));
 	r->size = fdt_read_cells(reg + ac * 4, sc);
 	return 0;
 }
@@ -196,7 +205,7 @@ int platform_parse(struct platform *p, const void *dtb)
 		return rc;
 	/* The console first, so that whatever is missing can be reported. */
 	if (parse_uart(p))
-		p->uart.base = 0;
+		p->uart.base = pa_init(0);
 	uart_init(p->uart.base);
 	if ((rc = parse_memory(p)) || (rc = parse_cpus(p)) || (rc = parse_gic(p)) ||
 	    (rc = parse_timer(p)))

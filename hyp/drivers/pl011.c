@@ -28,7 +28,7 @@ static inline void wr(u32 off, u32 val)
 void uart_init(paddr_t base)
 {
 	/* The firmware (or QEMU) left it configured; keep its baud rate. */
-	uart = (volatile u32 *)(uintptr_t)base;
+	uart = (volatile u32 *)(uintptr_t)pa_addr(base);
 }
 
 void uart_putc(char c)

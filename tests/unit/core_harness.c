@@ -94,9 +94,9 @@ struct guest {
 	unsigned int cpu; /* the pCPU running it now */
 	u64 traps;
 	u64 irqs[VGIC_NR_PRIVATE];
-	ipa_t ram_base;
+	u64 ram_base;
 	struct guest_kernel *kernel;
-	ipa_t scratch;
+	u64 scratch;
 	struct guest *next;
 };
 
@@ -264,7 +264,7 @@ static struct guest *new_guest(struct vcpu *v, u32 gen)
 	g->fn = (guest_fn)(uintptr_t)v->arch.entry;
 	g->arg = v->arch.entry_x0;
 	g->gen = gen;
-	g->ram_base = d->direct_map ? d->banks[0].ipa : GUEST_RAM0_BASE;
+	g->ram_base = d->direct_map ? ipa_addr(d->banks[0].ipa) : GUEST_RAM0_BASE;
 	g->scratch = g->ram_base + (1 + (u64)v->id * SCRATCH_PAGES) * PAGE_SIZE;
 	g->turn = TURN_CPU;
 	pthread_mutex_init(&g->lock, NULL);
@@ -433,7 +433,7 @@ long guest_psci(struct guest *g, u32 fid, u64 a1, u64 a2, u64 a3)
 	return (long)v->arch.regs.x[0];
 }
 
-u64 guest_mmio(struct guest *g, ipa_t ipa, u32 size, bool write, u64 val)
+u64 guest_mmio(struct guest *g, u64 ipa, u32 size, bool write, u64 val)
 {
 	struct vcpu *v = g->v;
 
@@ -447,7 +447,7 @@ u64 guest_mmio(struct guest *g, ipa_t ipa, u32 size, bool write, u64 val)
 	return v->arch.trap.val;
 }
 
-void *guest_mem(struct guest *g, ipa_t ipa)
+void *guest_mem(struct guest *g, u64 ipa)
 {
 	enum p2m_type type;
 	paddr_t pa;
@@ -569,14 +569,14 @@ static void kernel_init(struct guest *g)
 	__atomic_store_n(&k->magic, KERNEL_MAGIC, __ATOMIC_RELEASE);
 }
 
-ipa_t guest_ram_base(struct guest *g)
+u64 guest_ram_base(struct guest *g)
 {
 	return g->ram_base;
 }
 
-ipa_t guest_alloc_pages(struct guest *g, u64 n)
+u64 guest_alloc_pages(struct guest *g, u64 n)
 {
-	ipa_t ipa = __atomic_fetch_add(&g->kernel->alloc_next, n * PAGE_SIZE, __ATOMIC_RELAXED);
+	u64 ipa = __atomic_fetch_add(&g->kernel->alloc_next, n * PAGE_SIZE, __ATOMIC_RELAXED);
 
 	if (ipa + n * PAGE_SIZE > g->kernel->ram_end) {
 		guest_fail(g, __FILE__, __LINE__, "out of guest RAM for %lu pages", n);
@@ -633,8 +633,10 @@ void guest_enable_upcall(struct guest *g)
 {
 	struct domain *d = g->v->dom;
 
-	guest_mmio(g, d->arch.vgic.dist_base, 4, true, GICD_CTLR_ENABLE_G1 | GICD_CTLR_ARE);
-	guest_mmio(g, d->arch.vgic.rdist_base + (u64)g->vcpu_id * VGIC_RDIST_STRIDE + GICR_SGI_ISENABLER0,
+	guest_mmio(g, ipa_addr(d->arch.vgic.dist_base), 4, true,
+		   GICD_CTLR_ENABLE_G1 | GICD_CTLR_ARE);
+	guest_mmio(g, ipa_addr(d->arch.vgic.rdist_base) + (u64)g->vcpu_id * VGIC_RDIST_STRIDE +
+			      GICR_SGI_ISENABLER0,
 		   4, true, BIT(GUEST_EVTCHN_PPI));
 }
 
@@ -676,7 +678,7 @@ long guest_domu_build(struct guest *g, const struct domu_spec *s)
 {
 	struct domus_ctl c = { .cmd = DOMUS_CTL_createdomain };
 	u64 pages = s->mem_pages ? s->mem_pages : 64;
-	ipa_t list = g->scratch + PAGE_SIZE;
+	u64 list = g->scratch + PAGE_SIZE;
 	u64 *gfns = guest_mem(g, list);
 	domid_t id;
 	long rc;
@@ -811,11 +813,11 @@ static void build_dom0(const struct machine_cfg *cfg)
 	assert_non_null(d);
 	d->privileged = true;
 	d->direct_map = true;
-	arch_vgic_setup(d, GUEST_GICV3_GICD_BASE, GUEST_GICV3_GICR0_BASE);
+	arch_vgic_setup(d, ipa_init(GUEST_GICV3_GICD_BASE), ipa_init(GUEST_GICV3_GICR0_BASE));
 	domain_init_vcpus(d);
 	assert_int_equal(mm_alloc_guest(0, bytes / PAGE_SIZE, 512, &pa), 0);
 	memset(pa_to_va(pa), 0, bytes);
-	assert_int_equal(domain_add_memory(d, pa, pa, bytes), 0);
+	assert_int_equal(domain_add_memory(d, ipa_init(pa_addr(pa)), pa, bytes), 0); /* 1:1 */
 	arch_vcpu_reset(d->vcpus[0], (u64)(uintptr_t)cfg->dom0_main, 0);
 	domain_publish(d);
 	d->state = DOMAIN_RUNNING;

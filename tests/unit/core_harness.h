@@ -81,7 +81,7 @@ long guest_hypercall(struct guest *g, u64 nr, u64 a0, u64 a1, u64 a2, u64 a3, u6
 /* HVC #0: PSCI function fid, x1..x3. */
 long guest_psci(struct guest *g, u32 fid, u64 a1, u64 a2, u64 a3);
 /* A load or store that traps (the vGIC); the value read, or 0. */
-u64 guest_mmio(struct guest *g, ipa_t ipa, u32 size, bool write, u64 val);
+u64 guest_mmio(struct guest *g, u64 ipa, u32 size, bool write, u64 val);
 
 /*
  * Calls whose argument is a pointer: arg (size bytes) is copied to this
@@ -99,10 +99,14 @@ void guest_yield(struct guest *g);
 void guest_block(struct guest *g); /* SCHEDOP_block: until an interrupt */
 long guest_shutdown(struct guest *g, u32 reason);
 
-/* Its domain's RAM: where it starts, a host pointer to any of it, pages for the test's own use. */
-ipa_t guest_ram_base(struct guest *g);
-void *guest_mem(struct guest *g, ipa_t ipa);
-ipa_t guest_alloc_pages(struct guest *g, u64 n);
+/*
+ * Its domain's RAM: where it starts, a host pointer to any of it, pages for
+ * the test's own use. Guest programs hold guest-physical addresses as plain
+ * numbers, as a guest's registers do.
+ */
+u64 guest_ram_base(struct guest *g);
+void *guest_mem(struct guest *g, u64 ipa);
+u64 guest_alloc_pages(struct guest *g, u64 n);
 
 /* Event channels as Linux sees them: shared_info mapped, the upcall PPI enabled. */
 struct shared_info *guest_shared_info(struct guest *g);

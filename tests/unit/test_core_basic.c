@@ -108,7 +108,7 @@ static void test_event_channel_pings_between_dom0_and_a_domu(void **state)
 static u32 domu_grant_page(struct guest *g)
 {
 	struct grant_entry_v1 *gt = guest_grant_table(g);
-	ipa_t page = guest_alloc_pages(g, 1);
+	u64 page = guest_alloc_pages(g, 1);
 	struct evtchn_bind_interdomain b = { .remote_dom = 0, .remote_port = (u32)guest_arg(g) };
 	struct evtchn_send s;
 
@@ -221,8 +221,8 @@ static void test_destroy_of_a_domu_dom0_maps_waits_for_the_unmap(void **state)
 static void dom0_copies_in_a_long_batch(struct guest *g)
 {
 	static struct gnttab_copy ops[COPIES];
-	ipa_t src = guest_alloc_pages(g, 1), dst = guest_alloc_pages(g, 1);
-	ipa_t at = guest_alloc_pages(g, (sizeof(ops) + PAGE_SIZE - 1) / PAGE_SIZE);
+	u64 src = guest_alloc_pages(g, 1), dst = guest_alloc_pages(g, 1);
+	u64 at = guest_alloc_pages(g, (sizeof(ops) + PAGE_SIZE - 1) / PAGE_SIZE);
 	u8 *from = guest_mem(g, src), *to = guest_mem(g, dst);
 	long rc;
 

@@ -60,7 +60,7 @@ static void test_a_32_bit_argument_is_read_as_32_bits(void **state)
 
 static void dom0_multicalls_past_a_batch(struct guest *g)
 {
-	ipa_t list = guest_alloc_pages(g, 1), text = guest_alloc_pages(g, 3);
+	u64 list = guest_alloc_pages(g, 1), text = guest_alloc_pages(g, 3);
 	struct multicall_entry *e = guest_mem(g, list);
 
 	memset(guest_mem(g, text), 'x', 10240);

@@ -74,7 +74,7 @@ enum granter_end { END_DESTROYED, END_SHUTDOWN_THEN_DESTROYED };
 static void granter(struct guest *g)
 {
 	struct grant_entry_v1 *gt = guest_grant_table(g);
-	ipa_t page = guest_alloc_pages(g, 1);
+	u64 page = guest_alloc_pages(g, 1);
 	domid_t mapper = (domid_t)guest_arg(g);
 	enum granter_end end = (enum granter_end)(guest_arg(g) >> 16);
 
@@ -103,8 +103,8 @@ static void mapper(struct guest *g)
 	static __thread struct gnttab_map_grant_ref maps[BATCH];
 	static __thread struct gnttab_unmap_grant_ref unmaps[BATCH];
 	static __thread struct gnttab_copy copies[BATCH];
-	ipa_t own = guest_alloc_pages(g, 1);
-	ipa_t hole = MAP_HOLE + (u64)guest_vcpu_id(g) * BATCH * PAGE_SIZE;
+	u64 own = guest_alloc_pages(g, 1);
+	u64 hole = MAP_HOLE + (u64)guest_vcpu_id(g) * BATCH * PAGE_SIZE;
 
 	while (!LOAD(mail.stop)) {
 		domid_t b = (domid_t)LOAD(mail.granter);
@@ -491,16 +491,16 @@ static void test_ram_a_guest_removes_from_its_map_comes_back_at_destroy(void **s
 /* 1024 elements' worth of guest copies in one entry, and a few for the call itself. */
 #define WORK_PER_ENTRY (3 * 1024 + 16)
 
-static void put64(struct guest *g, ipa_t base, u64 i, u64 v)
+static void put64(struct guest *g, u64 base, u64 i, u64 v)
 {
 	*(u64 *)guest_mem(g, base + i * 8) = v;
 }
 
 static void domu_batches_65535(struct guest *g)
 {
-	ipa_t idxs = guest_alloc_pages(g, BATCH_SIZE * 8 / PAGE_SIZE + 1);
-	ipa_t gpfns = guest_alloc_pages(g, BATCH_SIZE * 8 / PAGE_SIZE + 1);
-	ipa_t errs = guest_alloc_pages(g, BATCH_SIZE * 4 / PAGE_SIZE + 1);
+	u64 idxs = guest_alloc_pages(g, BATCH_SIZE * 8 / PAGE_SIZE + 1);
+	u64 gpfns = guest_alloc_pages(g, BATCH_SIZE * 8 / PAGE_SIZE + 1);
+	u64 errs = guest_alloc_pages(g, BATCH_SIZE * 4 / PAGE_SIZE + 1);
 	struct xen_add_to_physmap_batch b = {
 		.domid = DOMID_SELF, .space = XENMAPSPACE_gmfn_foreign, .size = BATCH_SIZE,
 		.foreign_domid = 0, .idxs = idxs, .gpfns = gpfns, .errs = errs,

@@ -44,7 +44,7 @@ struct domain *domain_by_id(domid_t id)
 int p2m_lookup(struct domain *d, u64 gfn, paddr_t *pa, enum p2m_type *type)
 {
 	*type = gfn == 0x40000 ? P2M_RAM : P2M_NONE;
-	*pa = gfn << PAGE_SHIFT;
+	*pa = mfn_pa(gfn);
 	return *type == P2M_RAM ? 0 : -ENOENT;
 }
 

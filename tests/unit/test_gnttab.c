@@ -110,7 +110,8 @@ int p2m_unmap_foreign(struct domain *d, u64 gfn, paddr_t pa)
 {
 	struct slot *s = slot(d, gfn);
 
-	if (!s || s->pa != pa || (s->type != P2M_FOREIGN_RO && s->type != P2M_FOREIGN_RW))
+	if (!s || pa_addr(s->pa) != pa_addr(pa) ||
+	    (s->type != P2M_FOREIGN_RO && s->type != P2M_FOREIGN_RW))
 		return -ENOENT;
 	s->type = P2M_NONE;
 	return 0;
@@ -121,7 +122,7 @@ void *p2m_frame_va(paddr_t pa)
 	for (int i = 0; i < 2; i++)
 		if (watch[i])
 			watched[i] = watch[i]->flags;
-	return (void *)(uintptr_t)pa;
+	return pa_to_va(pa);
 }
 
 struct domain *domain_by_id(domid_t id)
@@ -166,7 +167,7 @@ static void world_up(void)
 		for (int g = 0; g < RAM_GFNS; g++) {
 			ram[i][g] = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
 			memset(ram[i][g], 0x10 * i + g, PAGE_SIZE);
-			p2ms[i]->low[g] = (struct slot){ (paddr_t)(uintptr_t)ram[i][g], P2M_RAM };
+			p2ms[i]->low[g] = (struct slot){ va_to_pa(ram[i][g]), P2M_RAM };
 		}
 		assert_int_equal(gnttab_domain_init(&doms[i], MAX_FRAMES), 0);
 	}
@@ -206,9 +207,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-static paddr_t ram_pa(int d, int gfn)
+/* The machine address of domain d's page at gfn, as a number (what dev_bus_addr holds). */
+static u64 ram_pa(int d, int gfn)
 {
-	return (paddr_t)(uintptr_t)ram[d][gfn];
+	return (uintptr_t)ram[d][gfn];
 }
 
 static struct grant_entry_v1 *gent(int d, grant_ref_t ref)
@@ -216,7 +218,7 @@ static struct grant_entry_v1 *gent(int d, grant_ref_t ref)
 	paddr_t pa;
 
 	assert_int_equal(gnttab_get_frame(&doms[d], ref / 512, &pa), 0);
-	return (struct grant_entry_v1 *)(uintptr_t)pa + ref % 512;
+	return (struct grant_entry_v1 *)pa_to_va(pa) + ref % 512;
 }
 
 static void grant(int granter, grant_ref_t ref, domid_t to, u32 frame, u16 flags)
@@ -332,8 +334,8 @@ static void test_map_cases(void **state)
 		world_up();
 		grant(1, ref, c->gdom, c->gframe, c->gflags);
 		e = gent(1, ref);
-		p2ms[1]->low[0x300] = (struct slot){ ram_pa(2, 0), P2M_FOREIGN_RW };
-		p2ms[1]->low[0x301] = (struct slot){ ram_pa(2, 1), P2M_SHARED };
+		p2ms[1]->low[0x300] = (struct slot){ pa_init(ram_pa(2, 0)), P2M_FOREIGN_RW };
+		p2ms[1]->low[0x301] = (struct slot){ pa_init(ram_pa(2, 1)), P2M_SHARED };
 		s = slot(&doms[c->mapper], c->host_addr >> PAGE_SHIFT);
 		before = s ? *s : (struct slot){ 0 };
 
@@ -343,7 +345,8 @@ static void test_map_cases(void **state)
 			bool ro = c->flags & GNTMAP_readonly;
 
 			CHECK(s->type == (ro ? P2M_FOREIGN_RO : P2M_FOREIGN_RW), c->what);
-			CHECK(s->pa == ram_pa(1, c->gframe) && op.dev_bus_addr == s->pa, c->what);
+			CHECK(pa_addr(s->pa) == ram_pa(1, c->gframe) && op.dev_bus_addr == pa_addr(s->pa),
+		      c->what);
 			CHECK(e->flags == (c->gflags | GTF_reading | (ro ? 0 : GTF_writing)),
 			      c->what);
 			CHECK(unmap(c->mapper, op.handle, c->host_addr) == GNTST_okay, c->what);
@@ -352,7 +355,7 @@ static void test_map_cases(void **state)
 		/* Refused or undone: nothing of the attempt is left anywhere. */
 		CHECK(e->flags == c->gflags, c->what);
 		CHECK(!s || s->type == before.type, c->what);
-		CHECK(!s || s->type == P2M_NONE || s->pa == before.pa, c->what);
+		CHECK(!s || s->type == P2M_NONE || pa_addr(s->pa) == pa_addr(before.pa), c->what);
 		world_down();
 	}
 }
@@ -488,7 +491,7 @@ static void test_unmap_leaves_what_replaced_the_mapping(void **state)
 
 	grant(1, 5, 0, 2, PA);
 	assert_int_equal(map(0, 1, 5, RW, HA(0x100), &a), GNTST_okay);
-	p2ms[0]->low[0x100] = (struct slot){ ram_pa(0, 7), P2M_SHARED };
+	p2ms[0]->low[0x100] = (struct slot){ pa_init(ram_pa(0, 7)), P2M_SHARED };
 	assert_int_equal(unmap(0, a.handle, 0), GNTST_general_error);
 	assert_int_equal(unmap(0, a.handle, 0), GNTST_general_error);
 	assert_int_equal(gent(1, 5)->flags, PA | PIN_BITS);
@@ -819,11 +822,11 @@ static void test_table_grows_on_demand_to_its_maximum(void **state)
 
 	assert_int_equal(gnttab_get_frame(&doms[1], 0, &pa0), 0);
 	assert_int_equal(gnttab_get_frame(&doms[1], 0, &pa0b), 0);
-	assert_int_equal(pa0, pa0b);
-	assert_true(IS_ALIGNED(pa0, PAGE_SIZE));
+	assert_int_equal(pa_addr(pa0), pa_addr(pa0b));
+	assert_true(IS_ALIGNED(pa_addr(pa0), PAGE_SIZE));
 	assert_int_equal(map(0, 1, 512, RO, HA(0x100), NULL), GNTST_bad_gntref);
 	assert_int_equal(gnttab_get_frame(&doms[1], MAX_FRAMES - 1, &pa3), 0);
-	assert_int_not_equal(pa3, pa0);
+	assert_int_not_equal(pa_addr(pa3), pa_addr(pa0));
 	gnttab_op(&vcpus[1], GNTTABOP_query_size, &q);
 	assert_int_equal(q.nr_frames, MAX_FRAMES);
 	assert_int_equal(gnttab_get_frame(&doms[1], MAX_FRAMES, &pa), -EINVAL);
@@ -932,7 +935,7 @@ static void test_cache_flush_cases(void **state)
 
 		world_up();
 		p2ms[0]->high_gfn = ram_pa(0, 0) >> PAGE_SHIFT;
-		p2ms[0]->high = (struct slot){ ram_pa(0, 0), P2M_RAM };
+		p2ms[0]->high = (struct slot){ pa_init(ram_pa(0, 0)), P2M_RAM };
 		grant(1, 5, 0, 2, PA);
 		CHECK(map(0, 1, 5, RW, HA(0x100), &m) == GNTST_okay, cases[i].what);
 		a = flush_addr(cases[i].at);

@@ -21,6 +21,60 @@
 #define PG(i) (BASE + (u64)(i) * PAGE_SIZE)
 
 static struct palloc pa;
+
+/*
+ * The allocator hands out host-physical addresses (paddr_t); the tests
+ * write them as numbers, through these.
+ */
+static void num_init(struct palloc *p, u64 base, u64 npages, u64 *map)
+{
+	palloc_init(p, pa_init(base), npages, map);
+}
+
+static int num_add_free(struct palloc *p, u64 addr, u64 npages)
+{
+	return palloc_add_free(p, pa_init(addr), npages);
+}
+
+static int num_reserve(struct palloc *p, u64 addr, u64 npages)
+{
+	return palloc_reserve(p, pa_init(addr), npages);
+}
+
+static void num_reserve_force(struct palloc *p, u64 addr, u64 npages)
+{
+	palloc_reserve_force(p, pa_init(addr), npages);
+}
+
+static int num_alloc(struct palloc *p, u64 npages, u64 align, u64 *out)
+{
+	paddr_t got;
+	int rc = palloc_alloc(p, npages, align, out ? &got : NULL);
+
+	if (!rc)
+		*out = pa_addr(got);
+	return rc;
+}
+
+static u64 num_largest_free(struct palloc *p, u64 align, u64 *start)
+{
+	paddr_t at;
+	u64 n = palloc_largest_free(p, align, start ? &at : NULL);
+
+	if (start)
+		*start = pa_addr(at);
+	return n;
+}
+
+static int num_free(struct palloc *p, u64 addr, u64 npages)
+{
+	return palloc_free(p, pa_init(addr), npages);
+}
+
+static bool num_is_free(const struct palloc *p, u64 addr)
+{
+	return palloc_is_free(p, pa_init(addr));
+}
 static u64 *bitmap;
 
 static void setup_span(u64 npages, bool all_free)
@@ -28,9 +82,9 @@ static void setup_span(u64 npages, bool all_free)
 	free(bitmap);
 	bitmap = malloc(palloc_bitmap_words(npages) * sizeof(u64));
 	assert_non_null(bitmap);
-	palloc_init(&pa, BASE, npages, bitmap);
+	num_init(&pa, BASE, npages, bitmap);
 	if (all_free)
-		assert_int_equal(palloc_add_free(&pa, BASE, npages), 0);
+		assert_int_equal(num_add_free(&pa, BASE, npages), 0);
 }
 
 static int teardown(void **state)
@@ -45,7 +99,7 @@ static u64 count_free_by_query(void)
 	u64 n = 0;
 
 	for (u64 i = 0; i < pa.npages; i++)
-		n += palloc_is_free(&pa, PG(i));
+		n += num_is_free(&pa, PG(i));
 	return n;
 }
 
@@ -53,12 +107,12 @@ static u64 count_free_by_query(void)
 
 static void test_init_starts_with_every_page_used(void **state)
 {
-	paddr_t out;
+	u64 out;
 
 	setup_span(1000, false);
 	assert_int_equal(palloc_free_count(&pa), 0);
 	assert_int_equal(count_free_by_query(), 0);
-	assert_int_equal(palloc_alloc(&pa, 1, 1, &out), -ENOMEM);
+	assert_int_equal(num_alloc(&pa, 1, 1, &out), -ENOMEM);
 	assert_int_equal(palloc_bitmap_words(1000), 16);
 	assert_int_equal(palloc_bitmap_words(1024), 16);
 	assert_int_equal(palloc_bitmap_words(1025), 17);
@@ -67,20 +121,20 @@ static void test_init_starts_with_every_page_used(void **state)
 static void test_add_free_counts_overlapping_banks_once(void **state)
 {
 	setup_span(1000, false);
-	assert_int_equal(palloc_add_free(&pa, PG(0), 100), 0);
-	assert_int_equal(palloc_add_free(&pa, PG(50), 100), 0);
+	assert_int_equal(num_add_free(&pa, PG(0), 100), 0);
+	assert_int_equal(num_add_free(&pa, PG(50), 100), 0);
 	assert_int_equal(palloc_free_count(&pa), 150);
 	assert_int_equal(count_free_by_query(), 150);
-	assert_true(palloc_is_free(&pa, PG(149)));
-	assert_false(palloc_is_free(&pa, PG(150)));
+	assert_true(num_is_free(&pa, PG(149)));
+	assert_false(num_is_free(&pa, PG(150)));
 	/* The last page, in a partly used bitmap word. */
-	assert_int_equal(palloc_add_free(&pa, PG(999), 1), 0);
+	assert_int_equal(num_add_free(&pa, PG(999), 1), 0);
 	assert_int_equal(palloc_free_count(&pa), 151);
 }
 
 struct range_case {
 	const char *what;
-	paddr_t addr;
+	u64 addr;
 	u64 npages;
 };
 
@@ -99,18 +153,18 @@ static const struct range_case bad_ranges[] = {
 
 static void test_bad_ranges_are_refused_without_changes(void **state)
 {
-	paddr_t out;
+	u64 out;
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad_ranges); i++) {
 		const struct range_case *c = &bad_ranges[i];
 
 		setup_span(1000, true);
-		assert_int_equal(palloc_alloc(&pa, 10, 1, &out), 0); /* pages 0..9 used */
+		assert_int_equal(num_alloc(&pa, 10, 1, &out), 0); /* pages 0..9 used */
 		print_message("  %s\n", c->what);
-		assert_int_equal(palloc_add_free(&pa, c->addr, c->npages), -EINVAL);
-		assert_int_equal(palloc_reserve(&pa, c->addr, c->npages), -EINVAL);
-		assert_int_equal(palloc_free(&pa, c->addr, c->npages), -EINVAL);
-		palloc_reserve_force(&pa, c->addr, c->npages);
+		assert_int_equal(num_add_free(&pa, c->addr, c->npages), -EINVAL);
+		assert_int_equal(num_reserve(&pa, c->addr, c->npages), -EINVAL);
+		assert_int_equal(num_free(&pa, c->addr, c->npages), -EINVAL);
+		num_reserve_force(&pa, c->addr, c->npages);
 		assert_int_equal(palloc_free_count(&pa), 990);
 		assert_int_equal(count_free_by_query(), 990);
 	}
@@ -119,26 +173,26 @@ static void test_bad_ranges_are_refused_without_changes(void **state)
 static void test_reserve_marks_pages_used_and_refuses_busy_ranges(void **state)
 {
 	setup_span(1000, true);
-	assert_int_equal(palloc_reserve(&pa, PG(100), 50), 0);
+	assert_int_equal(num_reserve(&pa, PG(100), 50), 0);
 	assert_int_equal(palloc_free_count(&pa), 950);
-	assert_false(palloc_is_free(&pa, PG(100)));
-	assert_false(palloc_is_free(&pa, PG(149)));
-	assert_true(palloc_is_free(&pa, PG(150)));
+	assert_false(num_is_free(&pa, PG(100)));
+	assert_false(num_is_free(&pa, PG(149)));
+	assert_true(num_is_free(&pa, PG(150)));
 	/* Overlaps the reserved run by one page: nothing may change. */
-	assert_int_equal(palloc_reserve(&pa, PG(60), 41), -EBUSY);
+	assert_int_equal(num_reserve(&pa, PG(60), 41), -EBUSY);
 	assert_int_equal(palloc_free_count(&pa), 950);
-	assert_true(palloc_is_free(&pa, PG(60)));
-	assert_true(palloc_is_free(&pa, PG(99)));
+	assert_true(num_is_free(&pa, PG(60)));
+	assert_true(num_is_free(&pa, PG(99)));
 }
 
 static void test_reserve_force_counts_only_pages_that_were_free(void **state)
 {
 	setup_span(1000, true);
-	assert_int_equal(palloc_reserve(&pa, PG(100), 50), 0);
-	palloc_reserve_force(&pa, PG(90), 70); /* 20 of these were free */
+	assert_int_equal(num_reserve(&pa, PG(100), 50), 0);
+	num_reserve_force(&pa, PG(90), 70); /* 20 of these were free */
 	assert_int_equal(palloc_free_count(&pa), 930);
 	assert_int_equal(count_free_by_query(), 930);
-	palloc_reserve_force(&pa, PG(90), 70);
+	num_reserve_force(&pa, PG(90), 70);
 	assert_int_equal(palloc_free_count(&pa), 930);
 }
 
@@ -151,10 +205,10 @@ static void test_single_pages_run_out_after_exactly_the_free_count(void **state)
 	for (size_t s = 0; s < ARRAY_SIZE(sizes); s++) {
 		u64 n = sizes[s], got = 0;
 		bool *seen = calloc(n, 1);
-		paddr_t out;
+		u64 out;
 
 		setup_span(n, true);
-		while (palloc_alloc(&pa, 1, 1, &out) == 0) {
+		while (num_alloc(&pa, 1, 1, &out) == 0) {
 			u64 idx = (out - BASE) / PAGE_SIZE;
 
 			assert_true(out >= BASE && idx < n);
@@ -165,7 +219,7 @@ static void test_single_pages_run_out_after_exactly_the_free_count(void **state)
 			assert_int_equal(palloc_free_count(&pa), n - got);
 		}
 		assert_int_equal(got, n);
-		assert_int_equal(palloc_alloc(&pa, 1, 1, &out), -ENOMEM);
+		assert_int_equal(num_alloc(&pa, 1, 1, &out), -ENOMEM);
 		free(seen);
 	}
 }
@@ -182,19 +236,19 @@ static void test_aligned_runs_start_on_their_alignment(void **state)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(aligned_cases); i++) {
 		const struct aligned_case *c = &aligned_cases[i];
-		paddr_t out, prev = 0;
+		u64 out, prev = 0;
 
 		setup_span(8192, true);
 		/* Make the first aligned slot unusable, so the search must move on. */
-		assert_int_equal(palloc_reserve(&pa, PG(0x1fd + 40), 1), 0);
+		assert_int_equal(num_reserve(&pa, PG(0x1fd + 40), 1), 0);
 		for (int k = 0; k < 3; k++) {
 			u64 before = palloc_free_count(&pa);
 
-			assert_int_equal(palloc_alloc(&pa, c->npages, c->align, &out), 0);
+			assert_int_equal(num_alloc(&pa, c->npages, c->align, &out), 0);
 			assert_int_equal(out % (c->align * PAGE_SIZE), 0);
 			assert_true(out > prev);
 			for (u64 p = 0; p < c->npages; p++)
-				assert_false(palloc_is_free(&pa, out + p * PAGE_SIZE));
+				assert_false(num_is_free(&pa, out + p * PAGE_SIZE));
 			assert_int_equal(palloc_free_count(&pa), before - c->npages);
 			prev = out;
 		}
@@ -203,19 +257,19 @@ static void test_aligned_runs_start_on_their_alignment(void **state)
 
 static void test_alloc_rejects_bad_arguments(void **state)
 {
-	paddr_t out;
+	u64 out;
 
 	setup_span(1000, true);
-	assert_int_equal(palloc_alloc(&pa, 0, 1, &out), -EINVAL);
-	assert_int_equal(palloc_alloc(&pa, 1, 0, &out), -EINVAL);
-	assert_int_equal(palloc_alloc(&pa, 1, 3, &out), -EINVAL);
-	assert_int_equal(palloc_alloc(&pa, 1, 1, NULL), -EINVAL);
-	assert_int_equal(palloc_alloc(&pa, 1001, 1, &out), -ENOMEM);
-	assert_int_equal(palloc_alloc(&pa, ~0ULL, 1, &out), -ENOMEM);
+	assert_int_equal(num_alloc(&pa, 0, 1, &out), -EINVAL);
+	assert_int_equal(num_alloc(&pa, 1, 0, &out), -EINVAL);
+	assert_int_equal(num_alloc(&pa, 1, 3, &out), -EINVAL);
+	assert_int_equal(num_alloc(&pa, 1, 1, NULL), -EINVAL);
+	assert_int_equal(num_alloc(&pa, 1001, 1, &out), -ENOMEM);
+	assert_int_equal(num_alloc(&pa, ~0ULL, 1, &out), -ENOMEM);
 	/* 1000 pages fit, but no 2 MiB aligned run of 600 does. */
-	assert_int_equal(palloc_alloc(&pa, 600, 512, &out), -ENOMEM);
+	assert_int_equal(num_alloc(&pa, 600, 512, &out), -ENOMEM);
 	/* An alignment larger than the span: at most one candidate, or none. */
-	assert_int_equal(palloc_alloc(&pa, 1, 1ULL << 40, &out), -ENOMEM);
+	assert_int_equal(num_alloc(&pa, 1, 1ULL << 40, &out), -ENOMEM);
 	assert_int_equal(palloc_free_count(&pa), 1000);
 }
 
@@ -223,90 +277,90 @@ static void test_alloc_rejects_bad_arguments(void **state)
 static void test_8gib_span_gives_a_2mib_aligned_512mib_run_then_pages(void **state)
 {
 	u64 n = GiB(8) / PAGE_SIZE, run = MiB(512) / PAGE_SIZE;
-	paddr_t out, page;
+	u64 out, page;
 
 	setup_span(n, true);
-	palloc_reserve_force(&pa, PG(0), 777); /* image, bitmap, dtb */
-	palloc_reserve_force(&pa, PG(600000), 3); /* a module somewhere */
-	assert_int_equal(palloc_alloc(&pa, run, 512, &out), 0);
+	num_reserve_force(&pa, PG(0), 777); /* image, bitmap, dtb */
+	num_reserve_force(&pa, PG(600000), 3); /* a module somewhere */
+	assert_int_equal(num_alloc(&pa, run, 512, &out), 0);
 	assert_int_equal(out % MiB(2), 0);
 	assert_int_equal(palloc_free_count(&pa), n - 777 - 3 - run);
 	/* Single pages fill the hole below the run first. */
-	assert_int_equal(palloc_alloc(&pa, 1, 1, &page), 0);
+	assert_int_equal(num_alloc(&pa, 1, 1, &page), 0);
 	assert_int_equal(page, PG(777));
 	for (int i = 0; i < 100000; i++)
-		assert_int_equal(palloc_alloc(&pa, 1, 1, &page), 0);
+		assert_int_equal(num_alloc(&pa, 1, 1, &page), 0);
 	assert_int_equal(palloc_free_count(&pa), n - 777 - 3 - run - 100001);
-	assert_int_equal(palloc_free(&pa, out, run), 0);
+	assert_int_equal(num_free(&pa, out, run), 0);
 	assert_int_equal(palloc_free_count(&pa), n - 777 - 3 - 100001);
 }
 
 static void test_freed_page_is_handed_out_again(void **state)
 {
-	paddr_t p[10], q;
+	u64 p[10], q;
 
 	setup_span(1000, true);
 	for (int i = 0; i < 10; i++)
-		assert_int_equal(palloc_alloc(&pa, 1, 1, &p[i]), 0);
-	assert_int_equal(palloc_free(&pa, p[3], 1), 0);
-	assert_true(palloc_is_free(&pa, p[3]));
+		assert_int_equal(num_alloc(&pa, 1, 1, &p[i]), 0);
+	assert_int_equal(num_free(&pa, p[3], 1), 0);
+	assert_true(num_is_free(&pa, p[3]));
 	assert_int_equal(palloc_free_count(&pa), 991);
-	assert_int_equal(palloc_alloc(&pa, 1, 1, &q), 0);
+	assert_int_equal(num_alloc(&pa, 1, 1, &q), 0);
 	assert_int_equal(q, p[3]);
 	assert_int_equal(palloc_free_count(&pa), 990);
 }
 
 static void test_double_free_is_refused_and_changes_nothing(void **state)
 {
-	paddr_t run;
+	u64 run;
 
 	setup_span(1000, true);
-	assert_int_equal(palloc_alloc(&pa, 8, 1, &run), 0);
-	assert_int_equal(palloc_free(&pa, run + 2 * PAGE_SIZE, 1), 0);
-	assert_int_equal(palloc_free(&pa, run + 2 * PAGE_SIZE, 1), -EINVAL);
+	assert_int_equal(num_alloc(&pa, 8, 1, &run), 0);
+	assert_int_equal(num_free(&pa, run + 2 * PAGE_SIZE, 1), 0);
+	assert_int_equal(num_free(&pa, run + 2 * PAGE_SIZE, 1), -EINVAL);
 	/* A range with one free page in it: refused whole, the rest stay used. */
-	assert_int_equal(palloc_free(&pa, run, 8), -EINVAL);
+	assert_int_equal(num_free(&pa, run, 8), -EINVAL);
 	assert_int_equal(palloc_free_count(&pa), 993);
-	assert_false(palloc_is_free(&pa, run));
-	assert_false(palloc_is_free(&pa, run + 7 * PAGE_SIZE));
+	assert_false(num_is_free(&pa, run));
+	assert_false(num_is_free(&pa, run + 7 * PAGE_SIZE));
 	/* Never-allocated pages are not freeable either. */
-	assert_int_equal(palloc_free(&pa, PG(500), 1), -EINVAL);
+	assert_int_equal(num_free(&pa, PG(500), 1), -EINVAL);
 	assert_int_equal(palloc_free_count(&pa), 993);
 }
 
 static void test_pages_outside_the_span_are_never_free(void **state)
 {
 	setup_span(1000, true);
-	assert_false(palloc_is_free(&pa, BASE - PAGE_SIZE));
-	assert_false(palloc_is_free(&pa, PG(1000)));
-	assert_false(palloc_is_free(&pa, ~0ULL));
-	assert_true(palloc_is_free(&pa, PG(999)));
+	assert_false(num_is_free(&pa, BASE - PAGE_SIZE));
+	assert_false(num_is_free(&pa, PG(1000)));
+	assert_false(num_is_free(&pa, ~0ULL));
+	assert_true(num_is_free(&pa, PG(999)));
 }
 
 static void test_largest_free_follows_fragmentation(void **state)
 {
-	paddr_t start;
+	u64 start;
 
 	setup_span(4096, false);
 	/* Runs of 100 at 10, 700 at 300 (crosses 512), 1500 at 2000. */
-	assert_int_equal(palloc_add_free(&pa, PG(10), 100), 0);
-	assert_int_equal(palloc_add_free(&pa, PG(300), 700), 0);
-	assert_int_equal(palloc_add_free(&pa, PG(2000), 1500), 0);
-	assert_int_equal(palloc_largest_free(&pa, 1, &start), 1500);
+	assert_int_equal(num_add_free(&pa, PG(10), 100), 0);
+	assert_int_equal(num_add_free(&pa, PG(300), 700), 0);
+	assert_int_equal(num_add_free(&pa, PG(2000), 1500), 0);
+	assert_int_equal(num_largest_free(&pa, 1, &start), 1500);
 	assert_int_equal(start, PG(2000));
 	/* Addresses: BASE is page 0x40003; 2 MiB alignment is pfn % 512 == 0. */
-	assert_int_equal(palloc_largest_free(&pa, 512, &start), 3500 - (512 * 4 - 3));
+	assert_int_equal(num_largest_free(&pa, 512, &start), 3500 - (512 * 4 - 3));
 	assert_int_equal(start % MiB(2), 0);
 	assert_int_equal(start, PG(512 * 4 - 3));
 	/* Cut the big run in three: the 700-page run wins at alignment 1. */
-	assert_int_equal(palloc_reserve(&pa, PG(2600), 1), 0);
-	assert_int_equal(palloc_reserve(&pa, PG(3100), 1), 0);
-	assert_int_equal(palloc_largest_free(&pa, 1, &start), 700);
+	assert_int_equal(num_reserve(&pa, PG(2600), 1), 0);
+	assert_int_equal(num_reserve(&pa, PG(3100), 1), 0);
+	assert_int_equal(num_largest_free(&pa, 1, &start), 700);
 	assert_int_equal(start, PG(300));
-	assert_int_equal(palloc_largest_free(&pa, 3, &start), 0); /* not a power of two */
+	assert_int_equal(num_largest_free(&pa, 3, &start), 0); /* not a power of two */
 	setup_span(100, false);
-	assert_int_equal(palloc_largest_free(&pa, 1, &start), 0);
-	assert_int_equal(palloc_largest_free(&pa, 1, NULL), 0);
+	assert_int_equal(num_largest_free(&pa, 1, &start), 0);
+	assert_int_equal(num_largest_free(&pa, 1, NULL), 0);
 }
 
 /* ---- random workload against a reference model ---- */
@@ -360,7 +414,7 @@ static u64 model_largest(const u8 *used, u64 n, u64 align)
 }
 
 struct block {
-	paddr_t addr;
+	u64 addr;
 	u64 npages;
 };
 
@@ -382,8 +436,8 @@ static void test_random_alloc_free_matches_reference_model(void **state)
 			static const u64 aligns[] = { 1, 1, 1, 2, 8, 64, 512 };
 			u64 align = aligns[(r >> 8) % ARRAY_SIZE(aligns)];
 			u64 npages = (r >> 16) % 8 == 0 ? 1 + (r >> 24) % 600 : 1 + (r >> 24) % 4;
-			paddr_t out;
-			int rc = palloc_alloc(&pa, npages, align, &out);
+			u64 out;
+			int rc = num_alloc(&pa, npages, align, &out);
 
 			if (rc) {
 				assert_int_equal(rc, -ENOMEM);
@@ -408,12 +462,12 @@ static void test_random_alloc_free_matches_reference_model(void **state)
 
 			/* A length running into a free page is refused, whole. */
 			if (idx + blocks[b].npages < N && !used[idx + blocks[b].npages]) {
-				assert_int_equal(palloc_free(&pa, blocks[b].addr, blocks[b].npages + 1),
+				assert_int_equal(num_free(&pa, blocks[b].addr, blocks[b].npages + 1),
 						 -EINVAL);
 				assert_int_equal(palloc_free_count(&pa), model_free);
 			}
-			assert_int_equal(palloc_free(&pa, blocks[b].addr, blocks[b].npages), 0);
-			assert_int_equal(palloc_free(&pa, blocks[b].addr, 1), -EINVAL);
+			assert_int_equal(num_free(&pa, blocks[b].addr, blocks[b].npages), 0);
+			assert_int_equal(num_free(&pa, blocks[b].addr, 1), -EINVAL);
 			for (u64 k = 0; k < blocks[b].npages; k++)
 				used[idx + k] = 0;
 			model_free += blocks[b].npages;
@@ -423,13 +477,13 @@ static void test_random_alloc_free_matches_reference_model(void **state)
 		assert_int_equal(palloc_free_count(&pa), model_free);
 		if (step % 500 == 0) {
 			for (u64 i = 0; i < N; i++)
-				assert_int_equal(palloc_is_free(&pa, PG(i)), !used[i]);
-			assert_int_equal(palloc_largest_free(&pa, 1, NULL), model_largest(used, N, 1));
-			assert_int_equal(palloc_largest_free(&pa, 64, NULL), model_largest(used, N, 64));
+				assert_int_equal(num_is_free(&pa, PG(i)), !used[i]);
+			assert_int_equal(num_largest_free(&pa, 1, NULL), model_largest(used, N, 1));
+			assert_int_equal(num_largest_free(&pa, 64, NULL), model_largest(used, N, 64));
 		}
 	}
 	for (u64 i = 0; i < N; i++)
-		assert_int_equal(palloc_is_free(&pa, PG(i)), !used[i]);
+		assert_int_equal(num_is_free(&pa, PG(i)), !used[i]);
 	/* The workload must have reached both full memory and heavy churn. */
 	print_message("  %d failed allocations, %d frees\n", nfailed, nfreed);
 	assert_true(nfailed > 100);

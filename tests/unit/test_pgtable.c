@@ -61,8 +61,8 @@ static void *t_alloc(void *ctx, paddr_t *pa)
 	assert_true(mm.nlive < MAX_LIVE);
 	mm.live[mm.nlive++] = p;
 	mm.allocs++;
-	*pa = (paddr_t)(uintptr_t)p;
-	log_event(EV_ALLOC, *pa, -1, 0);
+	*pa = pa_init((uintptr_t)p);
+	log_event(EV_ALLOC, pa_addr(*pa), -1, 0);
 	return p;
 }
 
@@ -71,13 +71,13 @@ static void t_free(void *ctx, void *va, paddr_t pa)
 	int i;
 
 	assert_ptr_equal(ctx, &mm);
-	assert_int_equal((paddr_t)(uintptr_t)va, pa);
+	assert_int_equal((uintptr_t)va, pa_addr(pa));
 	for (i = 0; i < mm.nlive && mm.live[i] != va; i++)
 		;
 	assert_true(i < mm.nlive); /* freeing something never allocated, or twice */
 	mm.live[i] = mm.live[--mm.nlive];
 	mm.frees++;
-	log_event(EV_FREE, pa, -1, 0);
+	log_event(EV_FREE, pa_addr(pa), -1, 0);
 	/* Poison, so a use after free shows as a wild walk (and ASan catches it). */
 	memset(va, 0xa5, PAGE_SIZE);
 	free(va);
@@ -85,7 +85,7 @@ static void t_free(void *ctx, void *va, paddr_t pa)
 
 static void *t_p2v(void *ctx, paddr_t pa)
 {
-	return (void *)(uintptr_t)pa;
+	return (void *)(uintptr_t)pa_addr(pa);
 }
 
 static void t_tlbi(void *ctx, u64 ia, int level)
@@ -104,6 +104,27 @@ static const struct pgtable_mm_ops ops = {
 };
 
 static struct pgtable pt;
+
+/* The walker's output addresses are host-physical (paddr_t); the tests write them as numbers. */
+static int map_at(struct pgtable *t, u64 ia, u64 pa, u64 size, u64 attrs)
+{
+	return pgtable_map(t, ia, pa_init(pa), size, attrs);
+}
+
+static int replace_at(struct pgtable *t, u64 ia, u64 pa, u64 attrs)
+{
+	return pgtable_replace_page(t, ia, pa_init(pa), attrs);
+}
+
+static int lookup_at(const struct pgtable *t, u64 ia, u64 *pa, u64 *attrs)
+{
+	paddr_t out;
+	int rc = pgtable_lookup(t, ia, pa ? &out : NULL, attrs);
+
+	if (!rc && pa)
+		*pa = pa_addr(out);
+	return rc;
+}
 
 static void mm_reset(void)
 {
@@ -235,7 +256,7 @@ static void test_init_picks_start_level_from_ia_bits(void **state)
 		new_table(PGT_STAGE2, cases[i].ia_bits);
 		assert_int_equal(pt.start_level, cases[i].level);
 		assert_int_equal(pt.ia_bits, cases[i].ia_bits);
-		assert_int_equal(pt.root_pa, (paddr_t)(uintptr_t)pt.root);
+		assert_int_equal(pa_addr(pt.root_pa), (uintptr_t)pt.root);
 		for (int k = 0; k < 512; k++)
 			assert_int_equal(pt.root[k], 0);
 		pgtable_destroy(&pt);
@@ -266,7 +287,7 @@ static void test_init_rejects_bad_arguments(void **state)
 static void test_1gib_block_is_one_level1_descriptor(void **state)
 {
 	new_table(PGT_STAGE2, 39);
-	assert_int_equal(pgtable_map(&pt, GiB(1), GiB(3), GiB(1), PGT_RWX), 0);
+	assert_int_equal(map_at(&pt, GiB(1), GiB(3), GiB(1), PGT_RWX), 0);
 	assert_int_equal(mm.allocs, 1); /* the root only */
 	assert_int_equal(pt.root[1], 0xc0000000ULL | 0x7fc | BLOCK);
 	for (int i = 0; i < 512; i++)
@@ -279,7 +300,7 @@ static void test_2mib_block_is_one_level2_descriptor(void **state)
 	u64 *l1e, *l2;
 
 	new_table(PGT_STAGE2, 39);
-	assert_int_equal(pgtable_map(&pt, MiB(2), 0x40200000, MiB(2), PGT_RW), 0);
+	assert_int_equal(map_at(&pt, MiB(2), 0x40200000, MiB(2), PGT_RW), 0);
 	assert_int_equal(mm.allocs, 2);
 	l1e = &pt.root[0];
 	assert_int_equal(*l1e & 0xfff0000000000fffULL, PAGE); /* table: only type bits */
@@ -293,7 +314,7 @@ static void test_4kib_page_is_one_level3_descriptor(void **state)
 {
 	new_table(PGT_STAGE1_EL2, 48);
 	assert_int_equal(pt.start_level, 0);
-	assert_int_equal(pgtable_map(&pt, 0x8000405000ULL, 0x9000a000ULL, PAGE_SIZE, PGT_RWX), 0);
+	assert_int_equal(map_at(&pt, 0x8000405000ULL, 0x9000a000ULL, PAGE_SIZE, PGT_RWX), 0);
 	assert_int_equal(mm.allocs, 4); /* root (L0), L1, L2, L3 */
 	assert_int_equal(*entry_at(0x8000405000ULL, 3), 0x9000a000ULL | 0x740 | PAGE);
 	assert_int_equal(*entry_at(0x8000404000ULL, 3), 0);
@@ -333,22 +354,22 @@ static void test_attributes_give_exact_stage1_and_stage2_bits(void **state)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(attr_cases); i++) {
 		const struct attr_case *c = &attr_cases[i];
-		paddr_t pa;
+		u64 pa;
 		u64 attrs;
 
 		print_message("  %s\n", c->what);
 		new_table(c->stage, 40);
 		/* A page, a 2 MiB block and a 1 GiB block with the same attributes. */
-		assert_int_equal(pgtable_map(&pt, 0x7000, 0x123456000ULL, PAGE_SIZE, c->attrs), 0);
-		assert_int_equal(pgtable_map(&pt, MiB(4), MiB(6), MiB(2), c->attrs), 0);
-		assert_int_equal(pgtable_map(&pt, GiB(5), GiB(7), GiB(1), c->attrs), 0);
+		assert_int_equal(map_at(&pt, 0x7000, 0x123456000ULL, PAGE_SIZE, c->attrs), 0);
+		assert_int_equal(map_at(&pt, MiB(4), MiB(6), MiB(2), c->attrs), 0);
+		assert_int_equal(map_at(&pt, GiB(5), GiB(7), GiB(1), c->attrs), 0);
 		assert_int_equal(*entry_at(0x7000, 3), 0x123456000ULL | c->desc_attrs | PAGE);
 		assert_int_equal(*entry_at(MiB(4), 2), MiB(6) | c->desc_attrs | BLOCK);
 		assert_int_equal(*entry_at(GiB(5), 1), GiB(7) | c->desc_attrs | BLOCK);
-		assert_int_equal(pgtable_lookup(&pt, 0x7abc, &pa, &attrs), 0);
+		assert_int_equal(lookup_at(&pt, 0x7abc, &pa, &attrs), 0);
 		assert_int_equal(pa, 0x123456abcULL);
 		assert_int_equal(attrs, c->lookup_attrs);
-		assert_int_equal(pgtable_lookup(&pt, GiB(5) + 0x12345678, &pa, &attrs), 0);
+		assert_int_equal(lookup_at(&pt, GiB(5) + 0x12345678, &pa, &attrs), 0);
 		assert_int_equal(pa, GiB(7) + 0x12345678);
 		assert_int_equal(attrs, c->lookup_attrs);
 		pgtable_destroy(&pt);
@@ -364,10 +385,10 @@ static void test_mixed_range_uses_the_biggest_blocks_that_fit(void **state)
 	u64 ia = GiB(1) - MiB(2) - KiB(8), size = GiB(1) + MiB(4) + KiB(20);
 	u64 off = GiB(4); /* keeps pa as aligned as ia */
 	struct snapshot *s = malloc(sizeof(*s));
-	paddr_t pa;
+	u64 pa;
 
 	new_table(PGT_STAGE2, 39);
-	assert_int_equal(pgtable_map(&pt, ia, ia + off, size, PGT_RW), 0);
+	assert_int_equal(map_at(&pt, ia, ia + off, size, PGT_RW), 0);
 	snapshot(s);
 	assert_int_equal(s->leaves_at[1], 1);
 	assert_int_equal(s->leaves_at[2], 2);
@@ -378,12 +399,12 @@ static void test_mixed_range_uses_the_biggest_blocks_that_fit(void **state)
 	assert_int_equal(*entry_at(GiB(1) - MiB(2), 2), (GiB(1) - MiB(2) + off) | 0x7fc | XN | BLOCK);
 	assert_int_equal(*entry_at(GiB(2), 2), (GiB(2) + off) | 0x7fc | XN | BLOCK);
 	for (u64 a = ia; a < ia + size; a += KiB(4) * 997) {
-		assert_int_equal(pgtable_lookup(&pt, a + 0x123, &pa, NULL), 0);
+		assert_int_equal(lookup_at(&pt, a + 0x123, &pa, NULL), 0);
 		assert_int_equal(pa, a + 0x123 + off);
 	}
-	assert_int_equal(pgtable_lookup(&pt, ia - 1, &pa, NULL), -ENOENT);
-	assert_int_equal(pgtable_lookup(&pt, ia + size, &pa, NULL), -ENOENT);
-	assert_int_equal(pgtable_lookup(&pt, ia + size - 1, &pa, NULL), 0);
+	assert_int_equal(lookup_at(&pt, ia - 1, &pa, NULL), -ENOENT);
+	assert_int_equal(lookup_at(&pt, ia + size, &pa, NULL), -ENOENT);
+	assert_int_equal(lookup_at(&pt, ia + size - 1, &pa, NULL), 0);
 	free(s);
 }
 
@@ -398,7 +419,7 @@ static void record_leaf(void *ctx, u64 ia, paddr_t pa, u64 size, u64 attrs)
 
 	if (w->n < 16) {
 		w->ia[w->n] = ia;
-		w->pa[w->n] = pa;
+		w->pa[w->n] = pa_addr(pa);
 		w->size[w->n] = size;
 		w->attrs[w->n] = attrs;
 	}
@@ -411,9 +432,9 @@ static void test_walk_visits_every_leaf_in_order_with_its_size_and_software_bits
 
 	new_table(PGT_STAGE2, 39);
 	/* A 2 MiB block, then two separate pages, one tagged with software bits. */
-	assert_int_equal(pgtable_map(&pt, MiB(2), GiB(4) + MiB(2), MiB(2), PGT_RW), 0);
-	assert_int_equal(pgtable_map(&pt, GiB(3), GiB(5), KiB(4), PGT_R | PGT_SW(6)), 0);
-	assert_int_equal(pgtable_map(&pt, GiB(2) + KiB(8), GiB(6), KiB(4), PGT_RWX), 0);
+	assert_int_equal(map_at(&pt, MiB(2), GiB(4) + MiB(2), MiB(2), PGT_RW), 0);
+	assert_int_equal(map_at(&pt, GiB(3), GiB(5), KiB(4), PGT_R | PGT_SW(6)), 0);
+	assert_int_equal(map_at(&pt, GiB(2) + KiB(8), GiB(6), KiB(4), PGT_RWX), 0);
 	pgtable_walk(&pt, record_leaf, &w);
 	assert_int_equal(w.n, 3);
 	assert_int_equal(w.ia[0], MiB(2));
@@ -438,7 +459,7 @@ static void test_misaligned_pa_forces_pages(void **state)
 
 	new_table(PGT_STAGE2, 39);
 	/* ia is 1 GiB aligned but pa only 4 KiB aligned: no blocks possible. */
-	assert_int_equal(pgtable_map(&pt, GiB(1), GiB(2) + KiB(4), MiB(4), PGT_RW), 0);
+	assert_int_equal(map_at(&pt, GiB(1), GiB(2) + KiB(4), MiB(4), PGT_RW), 0);
 	snapshot(s);
 	assert_int_equal(s->leaves_at[1] + s->leaves_at[2], 0);
 	assert_int_equal(s->leaves_at[3], 1024);
@@ -463,13 +484,13 @@ static void test_overlapping_map_returns_eexist_and_changes_nothing(void **state
 	struct snapshot *before = malloc(sizeof(*before)), *after = malloc(sizeof(*after));
 
 	new_table(PGT_STAGE2, 39);
-	assert_int_equal(pgtable_map(&pt, MiB(2) + KiB(8), GiB(8), KiB(4), PGT_RW), 0);
-	assert_int_equal(pgtable_map(&pt, GiB(2), GiB(9), GiB(1), PGT_RW), 0);
+	assert_int_equal(map_at(&pt, MiB(2) + KiB(8), GiB(8), KiB(4), PGT_RW), 0);
+	assert_int_equal(map_at(&pt, GiB(2), GiB(9), GiB(1), PGT_RW), 0);
 	snapshot(before);
 	for (size_t i = 0; i < ARRAY_SIZE(overlaps); i++) {
 		long allocs = mm.allocs;
 
-		assert_int_equal(pgtable_map(&pt, overlaps[i].ia, GiB(16), overlaps[i].size, PGT_RW),
+		assert_int_equal(map_at(&pt, overlaps[i].ia, GiB(16), overlaps[i].size, PGT_RW),
 				 -EEXIST);
 		assert_int_equal(mm.allocs, allocs);
 		snapshot(after);
@@ -486,16 +507,16 @@ static void test_unmapping_a_page_of_a_2mib_block_splits_it(void **state)
 {
 	u64 ia = MiB(6), pa0 = 0x80600000ULL, hole = ia + KiB(4) * 17;
 	int bbm = -1;
-	paddr_t pa;
+	u64 pa;
 	u64 attrs;
 
 	new_table(PGT_STAGE2, 39);
-	assert_int_equal(pgtable_map(&pt, ia, pa0, MiB(2), PGT_R | PGT_X), 0);
+	assert_int_equal(map_at(&pt, ia, pa0, MiB(2), PGT_R | PGT_X), 0);
 	mm.nev = 0;
 	assert_int_equal(pgtable_unmap(&pt, hole, KiB(4)), 0);
 	/* Every other page still translates, with the block's attributes. */
 	for (u64 a = ia; a < ia + MiB(2); a += KiB(4)) {
-		int rc = pgtable_lookup(&pt, a + 8, &pa, &attrs);
+		int rc = lookup_at(&pt, a + 8, &pa, &attrs);
 
 		if (a == hole) {
 			assert_int_equal(rc, -ENOENT);
@@ -527,10 +548,10 @@ static void test_unmapping_inside_a_1gib_block_splits_down_to_pages(void **state
 {
 	struct snapshot *s = malloc(sizeof(*s));
 	u64 lo = GiB(1) + MiB(100) + KiB(12), hi = GiB(1) + MiB(300) + KiB(4);
-	paddr_t pa;
+	u64 pa;
 
 	new_table(PGT_STAGE2, 39);
-	assert_int_equal(pgtable_map(&pt, GiB(1), GiB(5), GiB(1), PGT_RWX), 0);
+	assert_int_equal(map_at(&pt, GiB(1), GiB(5), GiB(1), PGT_RWX), 0);
 	assert_int_equal(pgtable_unmap(&pt, lo, hi - lo), 0);
 	snapshot(s);
 	/* Both ends cut 2 MiB blocks: one level-2 table, two level-3 tables. */
@@ -540,7 +561,7 @@ static void test_unmapping_inside_a_1gib_block_splits_down_to_pages(void **state
 	assert_int_equal(s->leaves_at[3], 3 + 511);
 	assert_int_equal(s->leaves_at[2], 50 + 361);
 	for (u64 a = GiB(1); a < GiB(2); a += KiB(4) * 61) {
-		int rc = pgtable_lookup(&pt, a, &pa, NULL);
+		int rc = lookup_at(&pt, a, &pa, NULL);
 
 		if (a >= lo && a < hi) {
 			assert_int_equal(rc, -ENOENT);
@@ -549,10 +570,10 @@ static void test_unmapping_inside_a_1gib_block_splits_down_to_pages(void **state
 			assert_int_equal(pa, a + GiB(4));
 		}
 	}
-	assert_int_equal(pgtable_lookup(&pt, lo - 1, &pa, NULL), 0);
-	assert_int_equal(pgtable_lookup(&pt, lo, &pa, NULL), -ENOENT);
-	assert_int_equal(pgtable_lookup(&pt, hi - 1, &pa, NULL), -ENOENT);
-	assert_int_equal(pgtable_lookup(&pt, hi, &pa, NULL), 0);
+	assert_int_equal(lookup_at(&pt, lo - 1, &pa, NULL), 0);
+	assert_int_equal(lookup_at(&pt, lo, &pa, NULL), -ENOENT);
+	assert_int_equal(lookup_at(&pt, hi - 1, &pa, NULL), -ENOENT);
+	assert_int_equal(lookup_at(&pt, hi, &pa, NULL), 0);
 	free(s);
 }
 
@@ -561,8 +582,8 @@ static void test_unmapping_everything_frees_all_tables_but_the_root(void **state
 	u64 ia = GiB(1) - MiB(2) - KiB(8), size = GiB(1) + MiB(4) + KiB(20);
 
 	new_table(PGT_STAGE1_EL2, 40);
-	assert_int_equal(pgtable_map(&pt, ia, ia, size, PGT_RWX), 0);
-	assert_int_equal(pgtable_map(&pt, GiB(600), GiB(1), KiB(4), PGT_RW | PGT_DEVICE), 0);
+	assert_int_equal(map_at(&pt, ia, ia, size, PGT_RWX), 0);
+	assert_int_equal(map_at(&pt, GiB(600), GiB(1), KiB(4), PGT_RW | PGT_DEVICE), 0);
 	assert_true(mm.nlive > 5);
 	mm.nev = 0;
 	assert_int_equal(pgtable_unmap(&pt, ia, size), 0);
@@ -586,7 +607,7 @@ static void test_unmapping_unmapped_ranges_is_harmless(void **state)
 	struct snapshot *before = malloc(sizeof(*before)), *after = malloc(sizeof(*after));
 
 	new_table(PGT_STAGE2, 39);
-	assert_int_equal(pgtable_map(&pt, MiB(2), MiB(2), MiB(2), PGT_RW), 0);
+	assert_int_equal(map_at(&pt, MiB(2), MiB(2), MiB(2), PGT_RW), 0);
 	snapshot(before);
 	assert_int_equal(pgtable_unmap(&pt, MiB(4), MiB(2)), 0);
 	assert_int_equal(pgtable_unmap(&pt, GiB(100), GiB(1)), 0);
@@ -600,15 +621,15 @@ static void test_unmapping_unmapped_ranges_is_harmless(void **state)
 
 static void test_map_after_unmap_reuses_the_range(void **state)
 {
-	paddr_t pa;
+	u64 pa;
 
 	new_table(PGT_STAGE2, 39);
-	assert_int_equal(pgtable_map(&pt, GiB(1), GiB(1), GiB(1), PGT_RW), 0);
+	assert_int_equal(map_at(&pt, GiB(1), GiB(1), GiB(1), PGT_RW), 0);
 	assert_int_equal(pgtable_unmap(&pt, GiB(1) + MiB(2), KiB(4)), 0);
-	assert_int_equal(pgtable_map(&pt, GiB(1) + MiB(2), GiB(20), KiB(4), PGT_R), 0);
-	assert_int_equal(pgtable_lookup(&pt, GiB(1) + MiB(2) + 5, &pa, NULL), 0);
+	assert_int_equal(map_at(&pt, GiB(1) + MiB(2), GiB(20), KiB(4), PGT_R), 0);
+	assert_int_equal(lookup_at(&pt, GiB(1) + MiB(2) + 5, &pa, NULL), 0);
 	assert_int_equal(pa, GiB(20) + 5);
-	assert_int_equal(pgtable_map(&pt, GiB(1) + MiB(2), GiB(20), KiB(4), PGT_R), -EEXIST);
+	assert_int_equal(map_at(&pt, GiB(1) + MiB(2), GiB(20), KiB(4), PGT_R), -EEXIST);
 }
 
 /* ---- argument checking ---- */
@@ -640,13 +661,13 @@ static void test_bad_map_and_unmap_arguments_are_refused(void **state)
 	struct snapshot *before = malloc(sizeof(*before)), *after = malloc(sizeof(*after));
 
 	new_table(PGT_STAGE2, 39);
-	assert_int_equal(pgtable_map(&pt, 0, 0, KiB(4), PGT_RW), 0);
+	assert_int_equal(map_at(&pt, 0, 0, KiB(4), PGT_RW), 0);
 	snapshot(before);
 	for (size_t i = 0; i < ARRAY_SIZE(bad_maps); i++) {
 		const struct bad_map *c = &bad_maps[i];
 
 		print_message("  %s\n", c->what);
-		assert_int_equal(pgtable_map(&pt, c->ia, c->pa, c->size, c->attrs), -EINVAL);
+		assert_int_equal(map_at(&pt, c->ia, c->pa, c->size, c->attrs), -EINVAL);
 		snapshot(after);
 		assert_same_snapshot(before, after);
 	}
@@ -658,23 +679,23 @@ static void test_bad_map_and_unmap_arguments_are_refused(void **state)
 	snapshot(after);
 	assert_same_snapshot(before, after);
 	/* The largest valid range is fine. */
-	assert_int_equal(pgtable_map(&pt, GiB(511), (1ULL << 48) - GiB(1), GiB(1), PGT_R), 0);
+	assert_int_equal(map_at(&pt, GiB(511), (1ULL << 48) - GiB(1), GiB(1), PGT_R), 0);
 	free(before);
 	free(after);
 }
 
 static void test_lookup_outside_the_input_range_finds_nothing(void **state)
 {
-	paddr_t pa = 7;
+	u64 pa = 7;
 	u64 attrs = 7;
 
 	new_table(PGT_STAGE2, 39);
-	assert_int_equal(pgtable_map(&pt, 0, 0, GiB(1), PGT_RW), 0);
-	assert_int_equal(pgtable_lookup(&pt, GiB(512), &pa, &attrs), -ENOENT);
-	assert_int_equal(pgtable_lookup(&pt, GiB(512) + 5, &pa, &attrs), -ENOENT);
+	assert_int_equal(map_at(&pt, 0, 0, GiB(1), PGT_RW), 0);
+	assert_int_equal(lookup_at(&pt, GiB(512), &pa, &attrs), -ENOENT);
+	assert_int_equal(lookup_at(&pt, GiB(512) + 5, &pa, &attrs), -ENOENT);
 	assert_int_equal(pa, 7);
 	assert_int_equal(attrs, 7);
-	assert_int_equal(pgtable_lookup(&pt, GiB(1) - 1, &pa, &attrs), 0);
+	assert_int_equal(lookup_at(&pt, GiB(1) - 1, &pa, &attrs), 0);
 	assert_int_equal(pa, GiB(1) - 1);
 }
 
@@ -698,12 +719,12 @@ static void test_enomem_during_map_leaves_the_tables_as_they_were(void **state)
 		int rc;
 
 		new_table(PGT_STAGE2, 40);
-		assert_int_equal(pgtable_map(&pt, GiB(3) - MiB(512), GiB(40), KiB(4), PGT_RW), 0);
-		assert_int_equal(pgtable_map(&pt, GiB(200), GiB(41), KiB(4), PGT_RW), 0);
+		assert_int_equal(map_at(&pt, GiB(3) - MiB(512), GiB(40), KiB(4), PGT_RW), 0);
+		assert_int_equal(map_at(&pt, GiB(200), GiB(41), KiB(4), PGT_RW), 0);
 		snapshot(before);
 		live = mm.nlive;
 		mm.fail_at = mm.allocs + n;
-		rc = pgtable_map(&pt, ia, ia + GiB(64), size, PGT_RWX);
+		rc = map_at(&pt, ia, ia + GiB(64), size, PGT_RWX);
 		if (rc == 0) {
 			assert_int_equal(mm.nlive, live + 3);
 			pgtable_destroy(&pt);
@@ -724,22 +745,22 @@ static void test_enomem_during_map_leaves_the_tables_as_they_were(void **state)
 
 static void test_enomem_during_unmap_split_keeps_every_translation(void **state)
 {
-	paddr_t pa;
+	u64 pa;
 
 	new_table(PGT_STAGE2, 39);
-	assert_int_equal(pgtable_map(&pt, GiB(1), GiB(2), GiB(1), PGT_RW), 0);
+	assert_int_equal(map_at(&pt, GiB(1), GiB(2), GiB(1), PGT_RW), 0);
 	/* Splitting the start needs two tables; allow only one. */
 	mm.fail_at = mm.allocs + 1;
 	assert_int_equal(pgtable_unmap(&pt, GiB(1) + KiB(4), KiB(4)), -ENOMEM);
 	for (u64 a = GiB(1); a < GiB(2); a += KiB(4) * 4099) {
-		assert_int_equal(pgtable_lookup(&pt, a, &pa, NULL), 0);
+		assert_int_equal(lookup_at(&pt, a, &pa, NULL), 0);
 		assert_int_equal(pa, a + GiB(1));
 	}
-	assert_int_equal(pgtable_lookup(&pt, GiB(1) + KiB(4), &pa, NULL), 0);
+	assert_int_equal(lookup_at(&pt, GiB(1) + KiB(4), &pa, NULL), 0);
 	mm.fail_at = -1;
 	assert_int_equal(pgtable_unmap(&pt, GiB(1) + KiB(4), KiB(4)), 0);
-	assert_int_equal(pgtable_lookup(&pt, GiB(1) + KiB(4), &pa, NULL), -ENOENT);
-	assert_int_equal(pgtable_lookup(&pt, GiB(1) + KiB(8), &pa, NULL), 0);
+	assert_int_equal(lookup_at(&pt, GiB(1) + KiB(4), &pa, NULL), -ENOENT);
+	assert_int_equal(lookup_at(&pt, GiB(1) + KiB(8), &pa, NULL), 0);
 }
 
 static void test_replacing_a_page_of_a_2mib_block_splits_it_and_swaps_the_leaf(void **state)
@@ -748,20 +769,20 @@ static void test_replacing_a_page_of_a_2mib_block_splits_it_and_swaps_the_leaf(v
 	u64 attrs;
 
 	new_table(PGT_STAGE2, 39);
-	assert_int_equal(pgtable_map(&pt, ia, pa0, MiB(2), PGT_RWX), 0);
-	assert_int_equal(pgtable_replace_page(&pt, at, 0x90000000ULL, PGT_R | PGT_SW(3)), 0);
-	assert_int_equal(pgtable_lookup(&pt, at, &pa, &attrs), 0);
+	assert_int_equal(map_at(&pt, ia, pa0, MiB(2), PGT_RWX), 0);
+	assert_int_equal(replace_at(&pt, at, 0x90000000ULL, PGT_R | PGT_SW(3)), 0);
+	assert_int_equal(lookup_at(&pt, at, &pa, &attrs), 0);
 	assert_int_equal(pa, 0x90000000ULL);
 	assert_int_equal(attrs, PGT_R | PGT_SW(3));
 	/* The rest of the block still translates as it did. */
-	assert_int_equal(pgtable_lookup(&pt, at + KiB(4), &pa, &attrs), 0);
+	assert_int_equal(lookup_at(&pt, at + KiB(4), &pa, &attrs), 0);
 	assert_int_equal(pa, pa0 + (at + KiB(4) - ia));
 	assert_int_equal(attrs, PGT_RWX);
 	/* Replacing the page again swaps the leaf in place: no table comes or goes. */
 	mm.nev = 0;
-	assert_int_equal(pgtable_replace_page(&pt, at, 0x91000000ULL, PGT_RW), 0);
+	assert_int_equal(replace_at(&pt, at, 0x91000000ULL, PGT_RW), 0);
 	assert_int_equal(count_events(EV_ALLOC) + count_events(EV_FREE), 0);
-	assert_int_equal(pgtable_lookup(&pt, at, &pa, NULL), 0);
+	assert_int_equal(lookup_at(&pt, at, &pa, NULL), 0);
 	assert_int_equal(pa, 0x91000000ULL);
 }
 
@@ -770,25 +791,25 @@ static void test_replacing_where_nothing_is_maps_and_enomem_changes_nothing(void
 	u64 pa;
 
 	new_table(PGT_STAGE2, 39);
-	assert_int_equal(pgtable_replace_page(&pt, GiB(3), 0x90000000ULL, PGT_RW), 0);
-	assert_int_equal(pgtable_lookup(&pt, GiB(3), &pa, NULL), 0);
+	assert_int_equal(replace_at(&pt, GiB(3), 0x90000000ULL, PGT_RW), 0);
+	assert_int_equal(lookup_at(&pt, GiB(3), &pa, NULL), 0);
 	assert_int_equal(pa, 0x90000000ULL);
 	/* A page inside a 1 GiB block needs two new tables: with one, nothing changes. */
-	assert_int_equal(pgtable_map(&pt, GiB(1), GiB(2), GiB(1), PGT_RW), 0);
+	assert_int_equal(map_at(&pt, GiB(1), GiB(2), GiB(1), PGT_RW), 0);
 	mm.fail_at = mm.allocs + 1;
-	assert_int_equal(pgtable_replace_page(&pt, GiB(1) + KiB(4), 0x92000000ULL, PGT_RW), -ENOMEM);
-	assert_int_equal(pgtable_lookup(&pt, GiB(1) + KiB(4), &pa, NULL), 0);
+	assert_int_equal(replace_at(&pt, GiB(1) + KiB(4), 0x92000000ULL, PGT_RW), -ENOMEM);
+	assert_int_equal(lookup_at(&pt, GiB(1) + KiB(4), &pa, NULL), 0);
 	assert_int_equal(pa, GiB(2) + KiB(4));
 	mm.fail_at = -1;
-	assert_int_equal(pgtable_replace_page(&pt, ~0ULL & ~(KiB(4) - 1), 0x90000000ULL, PGT_RW), -EINVAL);
-	assert_int_equal(pgtable_replace_page(&pt, GiB(3), 0x90000001ULL, PGT_RW), -EINVAL);
+	assert_int_equal(replace_at(&pt, ~0ULL & ~(KiB(4) - 1), 0x90000000ULL, PGT_RW), -EINVAL);
+	assert_int_equal(replace_at(&pt, GiB(3), 0x90000001ULL, PGT_RW), -EINVAL);
 }
 
 static void test_destroy_frees_every_table_page(void **state)
 {
 	new_table(PGT_STAGE1_EL2, 48);
-	assert_int_equal(pgtable_map(&pt, 0, 0, GiB(2) + KiB(4), PGT_RWX), 0);
-	assert_int_equal(pgtable_map(&pt, 1ULL << 47, GiB(4), MiB(2) + KiB(4), PGT_RW), 0);
+	assert_int_equal(map_at(&pt, 0, 0, GiB(2) + KiB(4), PGT_RWX), 0);
+	assert_int_equal(map_at(&pt, 1ULL << 47, GiB(4), MiB(2) + KiB(4), PGT_RW), 0);
 	assert_true(mm.nlive > 4);
 	pgtable_destroy(&pt);
 	assert_int_equal(mm.nlive, 0);

@@ -71,7 +71,7 @@ static int setup(void **state)
 	}
 	dom.arch.vgic.spis = spis;
 	dom.arch.vgic.nr_spis = ARRAY_SIZE(spis);
-	arch_vgic_setup(&dom, GICD, GICR);
+	arch_vgic_setup(&dom, ipa_init(GICD), ipa_init(GICR));
 	return 0;
 }
 
@@ -193,8 +193,8 @@ static void test_redistributor_typer_names_each_vcpu_and_the_last(void **state)
 	assert_false(t1 & (1 << 4));
 	assert_true(t2 & (1 << 4));
 	assert_int_equal(rread(2, 0xc, 4), 2);
-	assert_non_null(vgic_rdist_vcpu(&dom, GICR + 2 * VGIC_RDIST_STRIDE + 0x10, &(u64){ 0 }));
-	assert_null(vgic_rdist_vcpu(&dom, GICR + 3 * VGIC_RDIST_STRIDE, &(u64){ 0 }));
+	assert_non_null(vgic_rdist_vcpu(&dom, ipa_init(GICR + 2 * VGIC_RDIST_STRIDE + 0x10), &(u64){ 0 }));
+	assert_null(vgic_rdist_vcpu(&dom, ipa_init(GICR + 3 * VGIC_RDIST_STRIDE), &(u64){ 0 }));
 }
 
 static void test_waker_handshake_follows_processor_sleep(void **state)

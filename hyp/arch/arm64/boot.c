@@ -19,41 +19,46 @@ static struct palloc heap;
 
 static void reserve(paddr_t base, u64 size)
 {
-	paddr_t b = ALIGN_DOWN(base, PAGE_SIZE);
-	paddr_t e = ALIGN_UP(base + size, PAGE_SIZE);
+	u64 b = ALIGN_DOWN(pa_addr(base), PAGE_SIZE);
+	u64 e = ALIGN_UP(pa_addr(base) + size, PAGE_SIZE);
+	u64 heap_lo = pa_addr(heap.base);
 
-	if (size && b >= heap.base && e <= heap.base + heap.npages * PAGE_SIZE)
-		palloc_reserve_force(&heap, b, (e - b) / PAGE_SIZE);
+	if (size && b >= heap_lo && e <= heap_lo + heap.npages * PAGE_SIZE)
+		palloc_reserve_force(&heap, pa_init(b), (e - b) / PAGE_SIZE);
 }
 
 static void memory_init(paddr_t dtb, paddr_t load)
 {
-	paddr_t lo = ~0ULL, hi = 0, bitmap;
+	u64 lo = ~0ULL, hi = 0, bitmap, image_bytes;
 	u64 npages, words;
 
 	for (u32 i = 0; i < platform.nr_ram; i++) {
-		lo = MIN(lo, ALIGN_UP(platform.ram[i].base, PAGE_SIZE));
-		hi = MAX(hi, ALIGN_DOWN(platform.ram[i].base + platform.ram[i].size, PAGE_SIZE));
+		u64 base = pa_addr(platform.ram[i].base);
+
+		lo = MIN(lo, ALIGN_UP(base, PAGE_SIZE));
+		hi = MAX(hi, ALIGN_DOWN(base + platform.ram[i].size, PAGE_SIZE));
 	}
 	npages = (hi - lo) / PAGE_SIZE;
 	words = palloc_bitmap_words(npages);
 	/* The bitmap goes right after our image (bss included). */
-	bitmap = ALIGN_UP(va_to_pa(_end), PAGE_SIZE);
-	palloc_init(&heap, lo, npages, pa_to_va(bitmap));
+	bitmap = ALIGN_UP(pa_addr(va_to_pa(_end)), PAGE_SIZE);
+	palloc_init(&heap, pa_init(lo), npages, pa_to_va(pa_init(bitmap)));
 	for (u32 i = 0; i < platform.nr_ram; i++) {
-		paddr_t b = ALIGN_UP(platform.ram[i].base, PAGE_SIZE);
-		paddr_t e = ALIGN_DOWN(platform.ram[i].base + platform.ram[i].size, PAGE_SIZE);
+		u64 base = pa_addr(platform.ram[i].base);
+		u64 b = ALIGN_UP(base, PAGE_SIZE);
+		u64 e = ALIGN_DOWN(base + platform.ram[i].size, PAGE_SIZE);
 
-		palloc_add_free(&heap, b, (e - b) / PAGE_SIZE);
+		palloc_add_free(&heap, pa_init(b), (e - b) / PAGE_SIZE);
 	}
-	reserve(load, bitmap + words * 8 - load);
+	image_bytes = bitmap + words * 8 - pa_addr(load);
+	reserve(load, image_bytes);
 	reserve(dtb, fdt_totalsize(pa_to_va(dtb)));
 	reserve(platform.kernel.base, platform.kernel.size);
 	reserve(platform.initrd.base, platform.initrd.size);
 	mm_init(&heap);
 	printk("memory: %lu MiB RAM, %lu MiB free after Domus (%lu KiB) and boot modules\n",
 	       npages * PAGE_SIZE >> 20, palloc_free_count(&heap) * PAGE_SIZE >> 20,
-	       (bitmap + words * 8 - load) >> 10);
+	       image_bytes >> 10);
 }
 
 static void cpu_el2_init(struct pcpu *p)
@@ -107,7 +112,7 @@ static void pcpus_init(void)
 		BUG_ON(!stack);
 		pcpus[i].id = i;
 		pcpus[i].mpidr = platform.cpu_mpidr[i];
-		pcpus[i].stack_top = va_to_pa(stack + STACK_PAGES * PAGE_SIZE);
+		pcpus[i].stack_top = pa_addr(va_to_pa(stack + STACK_PAGES * PAGE_SIZE));
 		runq_init(&pcpus[i].rq);
 	}
 }
@@ -122,7 +127,8 @@ static void start_secondaries(unsigned int boot)
 
 		if (i == boot)
 			continue;
-		rc = psci_cpu_on(pcpus[i].mpidr, va_to_pa(secondary_entry), va_to_pa(&pcpus[i]));
+		rc = psci_cpu_on(pcpus[i].mpidr, pa_addr(va_to_pa(secondary_entry)),
+				 pa_addr(va_to_pa(&pcpus[i])));
 		if (rc) {
 			printk("CPU %u (MPIDR %#lx) did not start: PSCI error %d\n", i,
 			       pcpus[i].mpidr, rc);
@@ -151,9 +157,9 @@ void boot_main(paddr_t dtb, paddr_t load)
 	int rc;
 
 	rc = platform_parse(&platform, pa_to_va(dtb)); /* sets up the console first */
-	printk("Domus hypervisor, Xen 4.17 guest interface, loaded at %#lx\n", load);
+	printk("Domus hypervisor, Xen 4.17 guest interface, loaded at %#lx\n", pa_addr(load));
 	if (rc)
-		panic("cannot use the device tree at %#lx: error %d", dtb, rc);
+		panic("cannot use the device tree at %#lx: error %d", pa_addr(dtb), rc);
 	memory_init(dtb, load);
 	pcpus_init();
 	boot = boot_cpu_index();
@@ -172,7 +178,7 @@ void boot_main(paddr_t dtb, paddr_t load)
 		uart_rx_irq_enable();
 	}
 	printk("%u CPUs, GICv3 at %#lx, %u list registers; timer PPIs virt %u hyp %u\n",
-	       nr_pcpus, platform.gicd.base, gic_nr_lrs, platform.ppi_virt_timer,
+	       nr_pcpus, pa_addr(platform.gicd.base), gic_nr_lrs, platform.ppi_virt_timer,
 	       platform.ppi_hyp_timer);
 	start_secondaries(boot);
 	rc = dom0_build();

@@ -236,7 +236,7 @@ void arch_vcpu_switch(struct vcpu *prev, struct vcpu *next)
 		struct vgic_irq *vt = &next->arch.vgic.priv[platform.ppi_virt_timer];
 		struct domain *d = next->dom;
 
-		write_sysreg(vttbr_el2, ((u64)d->arch.vmid << 48) | d->arch.s2.root_pa);
+		write_sysreg(vttbr_el2, ((u64)d->arch.vmid << 48) | pa_addr(d->arch.s2.root_pa));
 		write_sysreg(vmpidr_el2, next->mpidr | BIT(31));
 		write_sysreg(hcr_el2, HCR_GUEST);
 		load_el1(a);

@@ -84,7 +84,7 @@ int gic_init(void)
 {
 	u32 typer;
 
-	gicd = (u8 *)(uintptr_t)platform.gicd.base;
+	gicd = pa_to_va(platform.gicd.base);
 	typer = rd32(gicd, GICD_TYPER);
 	nr_irqs = MIN(((typer & 0x1f) + 1) * 32, 1020u);
 	wr32(gicd, GICD_CTLR, 0);
@@ -107,7 +107,7 @@ int gic_init(void)
 	if (!gicr_of_cpu)
 		return -ENOMEM;
 	for (u64 off = 0; off < platform.gicr.size; off += 0x20000) {
-		u8 *frame = (u8 *)(uintptr_t)(platform.gicr.base + off);
+		u8 *frame = pa_to_va(pa_add(platform.gicr.base, off));
 		u64 t = rd64(frame, GICR_TYPER);
 		u64 aff = t >> 32;
 		u64 mpidr = (aff & 0xffffff) | ((aff >> 24) & 0xff) << 32;

@@ -28,6 +28,6 @@ int arch_gva_to_ipa(struct vcpu *v, vaddr_t va, bool write, ipa_t *ipa)
 	write_sysreg(par_el1, saved);
 	if (par & PAR_F)
 		return -EFAULT;
-	*ipa = (par & PAR_PA_MASK) | (va & 0xfff);
+	*ipa = ipa_init((par & PAR_PA_MASK) | (va & 0xfff));
 	return 0;
 }

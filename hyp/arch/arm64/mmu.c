@@ -88,12 +88,12 @@ static const u32 parange_bits[] = { 32, 36, 40, 42, 44, 48, 52 };
 
 static int map_device(const struct region *r)
 {
-	u64 base = ALIGN_DOWN(r->base, PAGE_SIZE);
-	u64 size = ALIGN_UP(r->base + r->size, PAGE_SIZE) - base;
+	u64 base = ALIGN_DOWN(pa_addr(r->base), PAGE_SIZE);
+	u64 size = ALIGN_UP(pa_addr(r->base) + r->size, PAGE_SIZE) - base;
 
 	if (!r->size)
 		return 0;
-	return pgtable_map(&hyp_pt, base, base, size, PGT_RW | PGT_DEVICE);
+	return pgtable_map(&hyp_pt, base, pa_init(base), size, PGT_RW | PGT_DEVICE);
 }
 
 int mmu_init(void)
@@ -107,7 +107,7 @@ int mmu_init(void)
 		parange = 6;
 	pa_bits = parange_bits[parange];
 	for (u32 i = 0; i < platform.nr_ram; i++)
-		top = MAX(top, platform.ram[i].base + platform.ram[i].size);
+		top = MAX(top, pa_addr(platform.ram[i].base) + platform.ram[i].size);
 	while (va_bits < 48 && top > (1ULL << va_bits))
 		va_bits++;
 	if (pa_bits < 40) {
@@ -118,7 +118,7 @@ int mmu_init(void)
 	if (rc)
 		return rc;
 	for (u32 i = 0; i < platform.nr_ram && !rc; i++)
-		rc = pgtable_map(&hyp_pt, platform.ram[i].base, platform.ram[i].base,
+		rc = pgtable_map(&hyp_pt, pa_addr(platform.ram[i].base), platform.ram[i].base,
 				 platform.ram[i].size, PGT_RWX);
 	if (!rc)
 		rc = map_device(&platform.gicd);
@@ -149,7 +149,7 @@ void mmu_enable_this_cpu(void)
 {
 	write_sysreg(mair_el2, 0xffUL | (0x04UL << 8));
 	write_sysreg(tcr_el2, tcr_value);
-	write_sysreg(ttbr0_el2, hyp_pt.root_pa);
+	write_sysreg(ttbr0_el2, pa_addr(hyp_pt.root_pa));
 	write_sysreg(vtcr_el2, vtcr_el2_value);
 	isb();
 	asm volatile("tlbi alle2" ::: "memory");
@@ -168,7 +168,7 @@ static void s2_tlb_invalidate(void *ctx, u64 ia, int level)
 
 	(void)d;
 	write_sysreg(vttbr_el2, ((u64)((struct domain *)ctx)->arch.vmid << 48) |
-				    ((struct domain *)ctx)->arch.s2.root_pa);
+				    pa_addr(((struct domain *)ctx)->arch.s2.root_pa));
 	isb();
 	dsb(ishst);
 	asm volatile("tlbi ipas2e1is, %0" : : "r"(ia >> 12) : "memory");

@@ -96,7 +96,7 @@ static inline bool desc_is_leaf(u64 d, int level)
 
 static inline u64 *table_va(const struct pgtable *pt, u64 d)
 {
-	return pt->ops->phys_to_virt(pt->ctx, d & DESC_OA_MASK);
+	return pt->ops->phys_to_virt(pt->ctx, pa_init(d & DESC_OA_MASK));
 }
 
 /* WRITE_ONCE keeps the compiler from tearing a descriptor the MMU may be reading. */
@@ -239,9 +239,9 @@ static int check_unmapped(const struct pgtable *pt, const u64 *table, int level,
 	return 0;
 }
 
-/* Fills [ia, end) -> pa with the biggest leaves that fit; allocates tables. */
+/* Fills [ia, end) -> oa with the biggest leaves that fit; allocates tables. */
 static int map_level(const struct pgtable *pt, u64 *table, int level, u64 ia, u64 end,
-		     paddr_t pa, u64 lattr)
+		     u64 oa, u64 lattr)
 {
 	u64 bsize = level_size(level);
 
@@ -252,10 +252,10 @@ static int map_level(const struct pgtable *pt, u64 *table, int level, u64 ia, u6
 		u64 d = *ep;
 
 		if (level == 3) {
-			set_desc(ep, pa | lattr | DESC_TYPE_TABLE);
+			set_desc(ep, oa | lattr | DESC_TYPE_TABLE);
 		} else if (level >= 1 && !desc_valid(d) && IS_ALIGNED(ia, bsize) &&
-			   IS_ALIGNED(pa, bsize) && chunk_end - ia == bsize) {
-			set_desc(ep, pa | lattr | DESC_TYPE_BLOCK);
+			   IS_ALIGNED(oa, bsize) && chunk_end - ia == bsize) {
+			set_desc(ep, oa | lattr | DESC_TYPE_BLOCK);
 		} else {
 			paddr_t tpa;
 			u64 *t;
@@ -266,17 +266,17 @@ static int map_level(const struct pgtable *pt, u64 *table, int level, u64 ia, u6
 				if (!t)
 					return -ENOMEM;
 				publish_barrier();
-				set_desc(ep, tpa | DESC_TYPE_TABLE);
+				set_desc(ep, pa_addr(tpa) | DESC_TYPE_TABLE);
 			} else if (desc_is_table(d, level)) {
 				t = table_va(pt, d);
 			} else {
 				return -EEXIST; /* excluded by check_unmapped */
 			}
-			rc = map_level(pt, t, level + 1, ia, chunk_end, pa, lattr);
+			rc = map_level(pt, t, level + 1, ia, chunk_end, oa, lattr);
 			if (rc)
 				return rc;
 		}
-		pa += chunk_end - ia;
+		oa += chunk_end - ia;
 		ia = chunk_end;
 	}
 	return 0;
@@ -305,7 +305,7 @@ static void unmap_level(const struct pgtable *pt, u64 *table, int level, u64 ia,
 				set_desc(ep, 0);
 				/* Walk caches may hold the table entry: invalidate before freeing. */
 				tlb_inval(pt, base, level);
-				pt->ops->free_page(pt->ctx, t, d & DESC_OA_MASK);
+				pt->ops->free_page(pt->ctx, t, pa_init(d & DESC_OA_MASK));
 			}
 		} else if (desc_valid(d)) {
 			set_desc(ep, 0);
@@ -321,8 +321,8 @@ int pgtable_map(struct pgtable *pt, u64 ia, paddr_t pa, u64 size, u64 attrs)
 
 	if (rc)
 		return rc;
-	if (!IS_ALIGNED(pa, PAGE_SIZE) || size > (1ULL << PA_BITS) ||
-	    pa > (1ULL << PA_BITS) - size)
+	if (!IS_ALIGNED(pa_addr(pa), PAGE_SIZE) || size > (1ULL << PA_BITS) ||
+	    pa_addr(pa) > (1ULL << PA_BITS) - size)
 		return -EINVAL;
 	if (!(attrs & (PGT_R | PGT_W)) || (attrs & ~(u64)PGT_ATTR_ALL))
 		return -EINVAL;
@@ -330,7 +330,8 @@ int pgtable_map(struct pgtable *pt, u64 ia, paddr_t pa, u64 size, u64 attrs)
 	rc = check_unmapped(pt, pt->root, pt->start_level, ia, ia + size);
 	if (rc)
 		return rc;
-	rc = map_level(pt, pt->root, pt->start_level, ia, ia + size, pa, leaf_attrs(pt, attrs));
+	rc = map_level(pt, pt->root, pt->start_level, ia, ia + size, pa_addr(pa),
+		       leaf_attrs(pt, attrs));
 	if (rc) {
 		/*
 		 * The whole range was unmapped before, so unmapping it again
@@ -365,7 +366,7 @@ static int split_block(const struct pgtable *pt, u64 *ep, int level, u64 block_i
 	publish_barrier();
 	set_desc(ep, 0);
 	tlb_inval(pt, block_ia, level);
-	set_desc(ep, tpa | DESC_TYPE_TABLE);
+	set_desc(ep, pa_addr(tpa) | DESC_TYPE_TABLE);
 	return 0;
 }
 
@@ -420,7 +421,7 @@ int pgtable_replace_page(struct pgtable *pt, u64 ia, paddr_t pa, u64 attrs)
 
 	if (rc)
 		return rc;
-	if (!IS_ALIGNED(pa, PAGE_SIZE) || pa >= (1ULL << PA_BITS) ||
+	if (!IS_ALIGNED(pa_addr(pa), PAGE_SIZE) || pa_addr(pa) >= (1ULL << PA_BITS) ||
 	    !(attrs & (PGT_R | PGT_W)) || (attrs & ~(u64)PGT_ATTR_ALL))
 		return -EINVAL;
 	/* A block holding the page becomes tables first: that cannot change a translation. */
@@ -440,7 +441,7 @@ int pgtable_replace_page(struct pgtable *pt, u64 ia, paddr_t pa, u64 attrs)
 				tlb_inval(pt, ia, level);
 			}
 			publish_barrier();
-			set_desc(ep, pa | leaf_attrs(pt, attrs) | DESC_TYPE_TABLE);
+			set_desc(ep, pa_addr(pa) | leaf_attrs(pt, attrs) | DESC_TYPE_TABLE);
 			return 0;
 		}
 		if (!desc_is_table(d, level))
@@ -466,7 +467,7 @@ int pgtable_lookup(const struct pgtable *pt, u64 ia, paddr_t *pa, u64 *attrs)
 		if (!desc_is_leaf(d, level))
 			return -ENOENT;
 		if (pa)
-			*pa = (d & DESC_OA_MASK) + (ia & (level_size(level) - 1));
+			*pa = pa_init((d & DESC_OA_MASK) + (ia & (level_size(level) - 1)));
 		if (attrs)
 			*attrs = decode_attrs(pt, d);
 		return 0;
@@ -483,7 +484,7 @@ static void free_tables(const struct pgtable *pt, u64 *table, int level)
 			u64 *t = table_va(pt, d);
 
 			free_tables(pt, t, level + 1);
-			pt->ops->free_page(pt->ctx, t, d & DESC_OA_MASK);
+			pt->ops->free_page(pt->ctx, t, pa_init(d & DESC_OA_MASK));
 		}
 	}
 }
@@ -495,7 +496,7 @@ void pgtable_destroy(struct pgtable *pt)
 	free_tables(pt, pt->root, pt->start_level);
 	pt->ops->free_page(pt->ctx, pt->root, pt->root_pa);
 	pt->root = NULL;
-	pt->root_pa = 0;
+	pt->root_pa = pa_init(0);
 }
 
 static void walk_level(const struct pgtable *pt, const u64 *table, int level, u64 base,
@@ -507,7 +508,8 @@ static void walk_level(const struct pgtable *pt, const u64 *table, int level, u6
 		if (desc_is_table(d, level))
 			walk_level(pt, table_va(pt, d), level + 1, ia, fn, ctx);
 		else if (desc_is_leaf(d, level))
-			fn(ctx, ia, d & DESC_OA_MASK, level_size(level), decode_attrs(pt, d));
+			fn(ctx, ia, pa_init(d & DESC_OA_MASK), level_size(level),
+			   decode_attrs(pt, d));
 	}
 }
 

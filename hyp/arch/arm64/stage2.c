@@ -13,30 +13,45 @@ _Static_assert(S2_R == PGT_R && S2_W == PGT_W && S2_X == PGT_X && S2_DEVICE == P
 
 int arch_s2_map(struct domain *d, ipa_t ipa, paddr_t pa, u64 size, u64 attrs)
 {
-	return pgtable_map(&d->arch.s2, ipa, pa, size, attrs);
+	return pgtable_map(&d->arch.s2, ipa_addr(ipa), pa, size, attrs);
 }
 
 int arch_s2_replace_page(struct domain *d, ipa_t ipa, paddr_t pa, u64 attrs)
 {
-	return pgtable_replace_page(&d->arch.s2, ipa, pa, attrs);
+	return pgtable_replace_page(&d->arch.s2, ipa_addr(ipa), pa, attrs);
 }
 
 int arch_s2_unmap(struct domain *d, ipa_t ipa, u64 size)
 {
-	return pgtable_unmap(&d->arch.s2, ipa, size);
+	return pgtable_unmap(&d->arch.s2, ipa_addr(ipa), size);
 }
 
 int arch_s2_lookup(struct domain *d, ipa_t ipa, paddr_t *pa, u64 *attrs)
 {
-	return pgtable_lookup(&d->arch.s2, ipa, pa, attrs);
+	return pgtable_lookup(&d->arch.s2, ipa_addr(ipa), pa, attrs);
+}
+
+/* The walker's input addresses are plain numbers; the core's callback takes them as IPAs. */
+struct s2_walk {
+	arch_s2_walk_fn fn;
+	void *ctx;
+};
+
+static void s2_walk_leaf(void *ctx, u64 ia, paddr_t pa, u64 size, u64 attrs)
+{
+	struct s2_walk *w = ctx;
+
+	w->fn(w->ctx, ipa_init(ia), pa, size, attrs);
 }
 
 void arch_s2_walk(struct domain *d, arch_s2_walk_fn fn, void *ctx)
 {
-	pgtable_walk(&d->arch.s2, fn, ctx);
+	struct s2_walk w = { fn, ctx };
+
+	pgtable_walk(&d->arch.s2, s2_walk_leaf, &w);
 }
 
 ipa_t arch_s2_ipa_limit(const struct domain *d)
 {
-	return 1ULL << d->arch.s2.ia_bits;
+	return ipa_init(1ULL << d->arch.s2.ia_bits);
 }

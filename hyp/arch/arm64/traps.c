@@ -99,7 +99,8 @@ static int mmio_dispatch(struct vcpu *v, ipa_t ipa, u32 size, bool write, u64 *v
 	u64 off;
 
 	if (vgic_is_dist(d, ipa))
-		return vgic_dist_access(v, ipa - d->arch.vgic.dist_base, size, write, val);
+		return vgic_dist_access(v, ipa_offset(ipa, d->arch.vgic.dist_base), size, write,
+					val);
 	t = vgic_rdist_vcpu(d, ipa, &off);
 	if (t)
 		return vgic_rdist_access(v, t, off, size, write, val);
@@ -123,13 +124,13 @@ static bool stage2_changed_under_us(struct vcpu *v, u64 esr, ipa_t ipa)
 
 	if ((fsc & 0x3c) != 0x04) /* translation fault, any level */
 		return false;
-	return p2m_lookup(v->dom, ipa >> PAGE_SHIFT, &pa, &type) == 0;
+	return p2m_lookup(v->dom, ipa_gfn(ipa), &pa, &type) == 0;
 }
 
 static void handle_dabt(struct vcpu *v, u64 esr)
 {
 	u64 far = read_sysreg(far_el2);
-	ipa_t ipa = ((read_sysreg(hpfar_el2) & 0xffffffffff0ULL) << 8) | (far & 0xfff);
+	ipa_t ipa = ipa_init(((read_sysreg(hpfar_el2) & 0xffffffffff0ULL) << 8) | (far & 0xfff));
 	struct mmio_access a;
 	u64 val = 0;
 	int rc;
@@ -143,7 +144,7 @@ static void handle_dabt(struct vcpu *v, u64 esr)
 		if (stage2_changed_under_us(v, esr, ipa))
 			return;
 		guest_printk(v, "stage-1 table walk at IPA %#lx hits no memory (pc %#lx)\n",
-		             ipa, v->arch.regs.pc);
+		             ipa_addr(ipa), v->arch.regs.pc);
 		inject_dabt(v, far, false);
 		return;
 	}
@@ -158,7 +159,7 @@ static void handle_dabt(struct vcpu *v, u64 esr)
 			if (stage2_changed_under_us(v, esr, ipa))
 				return;
 			guest_printk(v, "cannot emulate the access at IPA %#lx (pc %#lx)\n",
-			             ipa, v->arch.regs.pc);
+			             ipa_addr(ipa), v->arch.regs.pc);
 			inject_dabt(v, far, esr & BIT(6));
 			return;
 		}
@@ -170,7 +171,7 @@ static void handle_dabt(struct vcpu *v, u64 esr)
 		return;
 	if (rc) {
 		guest_printk(v, "unhandled data abort: %s of %u bytes at IPA %#lx (pc %#lx): %s\n",
-		             a.write ? "write" : "read", a.size, ipa, v->arch.regs.pc,
+		             a.write ? "write" : "read", a.size, ipa_addr(ipa), v->arch.regs.pc,
 		       rc == -ENODEV ? "no device or memory there" : "refused by the device");
 		inject_dabt(v, far, a.write);
 		return;
@@ -368,11 +369,11 @@ static void handle_smc(struct vcpu *v, u64 esr)
 static void handle_iabt(struct vcpu *v, u64 esr)
 {
 	u64 far = read_sysreg(far_el2);
-	ipa_t ipa = ((read_sysreg(hpfar_el2) & 0xffffffffff0UL) << 8) | (far & 0xfff);
+	ipa_t ipa = ipa_init(((read_sysreg(hpfar_el2) & 0xffffffffff0UL) << 8) | (far & 0xfff));
 
 	if (stage2_changed_under_us(v, esr, ipa))
 		return;
-	guest_printk(v, "instruction fetch from IPA %#lx with no memory (pc %#lx)\n", ipa,
+	guest_printk(v, "instruction fetch from IPA %#lx with no memory (pc %#lx)\n", ipa_addr(ipa),
 		     v->arch.regs.pc);
 	inject_iabt(v, far);
 }

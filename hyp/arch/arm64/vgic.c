@@ -515,15 +515,16 @@ int vgic_rdist_access(struct vcpu *v, struct vcpu *t, u64 off, u32 size, bool wr
 
 bool vgic_is_dist(struct domain *d, ipa_t ipa)
 {
-	return ipa >= d->arch.vgic.dist_base && ipa - d->arch.vgic.dist_base < 0x10000;
+	return ipa_in_range(ipa, d->arch.vgic.dist_base, 0x10000);
 }
 
 struct vcpu *vgic_rdist_vcpu(struct domain *d, ipa_t ipa, u64 *off)
 {
-	u64 rel = ipa - d->arch.vgic.rdist_base;
+	u64 rel = ipa_offset(ipa, d->arch.vgic.rdist_base);
 	u64 idx = rel / VGIC_RDIST_STRIDE;
 
-	if (ipa < d->arch.vgic.rdist_base || rel >= d->arch.vgic.rdist_size || idx >= d->nr_vcpus)
+	if (!ipa_in_range(ipa, d->arch.vgic.rdist_base, d->arch.vgic.rdist_size) ||
+	    idx >= d->nr_vcpus)
 		return NULL;
 	*off = rel % VGIC_RDIST_STRIDE;
 	return d->vcpus[idx];

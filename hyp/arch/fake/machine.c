@@ -62,9 +62,9 @@ void fake_machine_init(u64 mem_bytes, unsigned int nr_cpus, const struct fake_gu
 	fake_ops = ops;
 	fake_set_power(FAKE_POWER_ON);
 	fake_violations_reset();
-	palloc_init(&heap, FAKE_RAM_BASE, mem_bytes / PAGE_SIZE, heap_bitmap);
-	palloc_add_free(&heap, FAKE_RAM_BASE, mem_bytes / PAGE_SIZE);
-	fake_ram_poison(FAKE_RAM_BASE, mem_bytes, true);
+	palloc_init(&heap, pa_init(FAKE_RAM_BASE), mem_bytes / PAGE_SIZE, heap_bitmap);
+	palloc_add_free(&heap, pa_init(FAKE_RAM_BASE), mem_bytes / PAGE_SIZE);
+	fake_ram_poison(pa_init(FAKE_RAM_BASE), mem_bytes, true);
 	mm_init(&heap);
 
 	nr_pcpus = nr_cpus;
@@ -167,7 +167,7 @@ bool fake_pcpu_drain(void)
 
 void fake_machine_fini(void)
 {
-	fake_ram_poison(FAKE_RAM_BASE, ram_bytes, false);
+	fake_ram_poison(pa_init(FAKE_RAM_BASE), ram_bytes, false);
 	/* Fresh zero pages for the next machine, and the memory back to the host meanwhile. */
 	madvise((void *)(uintptr_t)FAKE_RAM_BASE, ram_bytes, MADV_DONTNEED);
 }

@@ -5,6 +5,7 @@
  * use-after-poison report with both stacks, instead of reading stale data.
  */
 #include <domus/errno.h>
+#include <domus/mm.h>
 #include <domus/palloc.h>
 
 #include "fake.h"
@@ -25,9 +26,9 @@ void fake_ram_poison(paddr_t pa, u64 size, bool poison)
 {
 #ifdef __SANITIZE_ADDRESS__
 	if (poison)
-		ASAN_POISON_MEMORY_REGION((void *)(uintptr_t)pa, size);
+		ASAN_POISON_MEMORY_REGION(pa_to_va(pa), size);
 	else
-		ASAN_UNPOISON_MEMORY_REGION((void *)(uintptr_t)pa, size);
+		ASAN_UNPOISON_MEMORY_REGION(pa_to_va(pa), size);
 #endif
 }
 

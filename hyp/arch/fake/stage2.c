@@ -80,7 +80,7 @@ int arch_gva_to_ipa(struct vcpu *v, vaddr_t va, bool write, ipa_t *ipa)
 	if (va >> FAKE_IPA_BITS)
 		return -EFAULT;
 	v->arch.trap_accesses++;
-	*ipa = va;
+	*ipa = ipa_init(va);
 	return 0;
 }
 

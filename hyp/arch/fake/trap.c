@@ -47,14 +47,16 @@ static int mmio(struct vcpu *v, struct fake_trap *t)
 	struct mmio_handler *h;
 	struct vcpu *target;
 	u64 off, val = t->write ? t->val : 0;
+	ipa_t ipa = ipa_init(t->addr);
 	int rc;
 
-	if (vgic_is_dist(d, t->addr)) {
-		rc = vgic_dist_access(v, t->addr - d->arch.vgic.dist_base, t->size, t->write, &val);
-	} else if ((target = vgic_rdist_vcpu(d, t->addr, &off))) {
+	if (vgic_is_dist(d, ipa)) {
+		rc = vgic_dist_access(v, ipa_offset(ipa, d->arch.vgic.dist_base), t->size, t->write,
+				      &val);
+	} else if ((target = vgic_rdist_vcpu(d, ipa, &off))) {
 		rc = vgic_rdist_access(v, target, off, t->size, t->write, &val);
-	} else if ((h = domain_find_mmio(d, t->addr))) {
-		rc = h->access(v, t->addr, t->size, t->write, &val, h->ctx);
+	} else if ((h = domain_find_mmio(d, ipa))) {
+		rc = h->access(v, ipa, t->size, t->write, &val, h->ctx);
 	} else {
 		rc = -ENODEV;
 	}

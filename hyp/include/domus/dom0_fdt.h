@@ -8,7 +8,7 @@
 struct domain;
 
 /* Writes dom0's device tree from the host's; returns its size or -errno. */
-int dom0_make_fdt(struct domain *d, void *buf, size_t cap, u64 initrd_start, u64 initrd_size,
-		  const char *bootargs, paddr_t gnttab_base);
+int dom0_make_fdt(struct domain *d, void *buf, size_t cap, ipa_t initrd_start, u64 initrd_size,
+		  const char *bootargs, ipa_t gnttab_base);
 
 #endif

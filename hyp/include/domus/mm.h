@@ -9,12 +9,12 @@
 /* Domus maps all RAM 1:1 at EL2, so a hypervisor pointer is its physical address. */
 static inline void *pa_to_va(paddr_t pa)
 {
-	return (void *)(uintptr_t)pa;
+	return (void *)(uintptr_t)pa_addr(pa);
 }
 
 static inline paddr_t va_to_pa(const void *va)
 {
-	return (paddr_t)(uintptr_t)va;
+	return pa_init((uintptr_t)va);
 }
 
 void mm_init(struct palloc *pa);

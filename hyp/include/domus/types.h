@@ -16,9 +16,19 @@ typedef int16_t s16;
 typedef int32_t s32;
 typedef int64_t s64;
 
-/* Host-physical, guest-physical (IPA) and hypervisor-virtual addresses. */
-typedef u64 paddr_t;
-typedef u64 ipa_t;
+/*
+ * Host-physical and guest-physical (IPA) addresses are one-member structs, so
+ * that the compiler refuses to pass one where the other (or a plain number) is
+ * meant: dom0's 1:1 map would hide such a mix-up until a domU met it. They
+ * cost nothing: a one-member struct travels in a register like its u64.
+ * Hypervisor-virtual addresses stay plain numbers.
+ */
+typedef struct {
+	u64 pa;
+} paddr_t;
+typedef struct {
+	u64 ipa;
+} ipa_t;
 typedef u64 vaddr_t;
 
 typedef u16 domid_t;
@@ -38,6 +48,68 @@ typedef u32 vcpuid_t;
 #define KiB(x) ((u64)(x) << 10)
 #define MiB(x) ((u64)(x) << 20)
 #define GiB(x) ((u64)(x) << 30)
+
+static inline paddr_t pa_init(u64 addr)
+{
+	return (paddr_t){ addr };
+}
+
+static inline u64 pa_addr(paddr_t pa)
+{
+	return pa.pa;
+}
+
+static inline paddr_t pa_add(paddr_t pa, u64 offset)
+{
+	return (paddr_t){ pa.pa + offset };
+}
+
+static inline ipa_t ipa_init(u64 addr)
+{
+	return (ipa_t){ addr };
+}
+
+static inline u64 ipa_addr(ipa_t ipa)
+{
+	return ipa.ipa;
+}
+
+static inline ipa_t ipa_add(ipa_t ipa, u64 offset)
+{
+	return (ipa_t){ ipa.ipa + offset };
+}
+
+/* Bytes from base to addr (addr >= base); whether addr is in [base, base + size). */
+static inline u64 ipa_offset(ipa_t addr, ipa_t base)
+{
+	return addr.ipa - base.ipa;
+}
+
+static inline bool ipa_in_range(ipa_t addr, ipa_t base, u64 size)
+{
+	return addr.ipa >= base.ipa && addr.ipa - base.ipa < size;
+}
+
+/* Frame numbers: a guest's (gfn) and the machine's (mfn) are plain numbers. */
+static inline u64 ipa_gfn(ipa_t ipa)
+{
+	return ipa.ipa >> PAGE_SHIFT;
+}
+
+static inline ipa_t gfn_ipa(u64 gfn)
+{
+	return (ipa_t){ gfn << PAGE_SHIFT };
+}
+
+static inline u64 pa_mfn(paddr_t pa)
+{
+	return pa.pa >> PAGE_SHIFT;
+}
+
+static inline paddr_t mfn_pa(u64 mfn)
+{
+	return (paddr_t){ mfn << PAGE_SHIFT };
+}
 
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
