@@ -195,12 +195,18 @@ TOOLS_DEPS := tools/libdomus.c tools/libdomus.h $(wildcard hyp/include/public/*.
 
 DOMUS_TOOL_SRCS := tools/domus.c tools/config.c tools/build.c tools/consoled.c tools/console_filter.c \
 	tools/console_log.c tools/domstore.c tools/vbd.c tools/vif.c tools/devices.c tools/errmsg.c \
-	tools/xenstore/client.c tools/xenstore/wire.c hyp/lib/fdt.c hyp/lib/fdt_write.c
+	tools/xenstore/client.c tools/xenstore/wire.c
 
-$(B)/tools/domus: $(DOMUS_TOOL_SRCS) $(wildcard tools/*.h) hyp/include/domus/fdt.h $(TOOLS_DEPS)
+# Debian's libfdt for arm64, unpacked from its .deb in the download cache (scripts/libfdt.sh).
+LIBFDT := $(B)/libfdt
+$(LIBFDT)/libfdt.a: scripts/libfdt.sh scripts/arm64-debs.sh | deps
+	@bash scripts/libfdt.sh $(LIBFDT)
+
+$(B)/tools/domus: $(DOMUS_TOOL_SRCS) $(wildcard tools/*.h) $(TOOLS_DEPS) $(LIBFDT)/libfdt.a
 	@mkdir -p $(dir $@)
 	@echo "  TOOL    $@"
-	@$(TOOLS_CC) $(TOOLS_CFLAGS) $(DOMUS_TOOL_SRCS) tools/libdomus.c -o $@
+	@$(TOOLS_CC) $(TOOLS_CFLAGS) -I$(LIBFDT)/include $(DOMUS_TOOL_SRCS) tools/libdomus.c \
+		$(LIBFDT)/libfdt.a -o $@
 
 $(B)/tools/domus-selftest: tools/domus-selftest.c tools/hostile.c tools/hostile.h $(TOOLS_DEPS)
 	@mkdir -p $(dir $@)

@@ -66,61 +66,9 @@ for tool in apt-get apt-cache dpkg-deb depmod python3 gzip xz file; do
 done
 DEPMOD=$(command -v depmod || echo /usr/sbin/depmod)
 
-# apt-get download drops privileges to _apt, who may not be able to write to $DEBS.
-APT_OPTS=()
-[ "$(id -u)" -eq 0 ] && APT_OPTS=(-o APT::Sandbox::User=root)
-
-# deb_file PKG VERSION: the file name apt-get download gives it.
-deb_file() {
-	local ver=${2//:/%3a}
-	echo "$DEBS/${1%:arm64}_${ver}_arm64.deb"
-}
-
-# fetch PKG VERSION: prints the path of PKG's arm64 .deb, downloading it unless cached.
-# Offline (no VERSION: apt knows no candidate), falls back to the newest cached .deb of PKG.
-fetch() {
-	local pkg=$1 ver=$2 f
-	if [ -z "$ver" ]; then
-		f=$(ls -v "$DEBS/${pkg}"_*_arm64.deb 2>/dev/null | tail -n 1 || true)
-		if [ -n "$f" ]; then
-			echo "guest: apt knows no $pkg:arm64 (no arm64 package lists?); using cached $(basename "$f")" >&2
-			echo "$f"
-			return
-		fi
-		echo "guest: cannot find $pkg:arm64 in apt's lists: run 'bash scripts/deps.sh' (adds arm64, apt-get update)" >&2
-		exit 1
-	fi
-	f=$(deb_file "$pkg" "$ver")
-	if [ ! -s "$f" ]; then
-		echo "guest: downloading $pkg:arm64 $ver from Debian into $DEBS" >&2
-		if ! (cd "$DEBS" && apt-get "${APT_OPTS[@]}" -q download "$pkg:arm64=$ver" >&2) || [ ! -s "$f" ]; then
-			# Stale package lists name a version the archive no longer has, or no network.
-			local old
-			old=$(ls -v "$DEBS/${pkg}"_*_arm64.deb 2>/dev/null | tail -n 1 || true)
-			if [ -z "$old" ]; then
-				echo "guest: cannot download $pkg:arm64 $ver: try 'apt-get update'" >&2
-				exit 1
-			fi
-			echo "guest: cannot download $pkg:arm64 $ver; using cached $(basename "$old")" >&2
-			f=$old
-		fi
-	fi
-	echo "$f"
-}
-
-# extract DEB: prints the directory DEB is extracted to (dpkg-deb -x), extracting unless done.
-extract() {
-	local deb=$1 dir
-	dir=$ROOTS/$(basename "$deb" .deb)
-	if [ ! -e "$dir/.extracted" ] || [ "$deb" -nt "$dir/.extracted" ]; then
-		echo "guest: extracting $(basename "$deb")" >&2
-		rm -rf "$dir"
-		mkdir -p "$dir"
-		dpkg-deb -x "$deb" "$dir"
-		touch "$dir/.extracted"
-	fi
-	echo "$dir"
-}
+# fetch PKG VERSION and extract DEB (scripts/arm64-debs.sh), with DEBS and ROOTS set above.
+DEBS_WHO=guest
+. "$(dirname "$SELF")/../scripts/arm64-debs.sh"
 
 # --- Kernel: resolve the metapackage to the versioned package it depends on. One apt-cache
 # call (each costs about a second) gives that package, its version and busybox's version.

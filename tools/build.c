@@ -17,8 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <domus/fdt.h>
-#include <domus/fdt_write.h>
+#include <libfdt.h>
 #include <public/grant_table.h>
 #include <public/sched.h>
 #include <public/xen.h>
@@ -33,6 +32,7 @@
 #define MAGIC_PAGES 2 /* console, xenstore */
 #define FDT_SIZE (64 * 1024)
 #define MAP_CHUNK_PAGES 1024 /* 4 MiB of the guest mapped at a time */
+#define ALIGN_UP(x, a) (((x) + (a) - 1) / (a) * (a))
 
 /* A whole file into memory; "x.gz" files are decompressed with gunzip. */
 static void *read_file(const char *path, size_t *len)
@@ -117,21 +117,38 @@ static int copy_in(uint16_t dom, uint64_t addr, const void *src, size_t len)
 	return 0;
 }
 
-static void prop_cells2(struct fdt_writer *w, const char *name, uint64_t a, uint64_t b)
+/*
+ * The guest's device tree is written with Debian's libfdt (its sequential
+ * writer). Each call gives 0 or a negative FDT_ERR_*; DT keeps the first.
+ */
+#define DT(call) (err = err ? err : (call))
+
+/* A property of 32-bit cells, given in host order. */
+static int prop_cells(void *fdt, const char *name, const uint32_t *cells, int n)
+{
+	fdt32_t be[12];
+
+	if (n > (int)(sizeof(be) / sizeof(be[0])))
+		return -FDT_ERR_NOSPACE;
+	for (int i = 0; i < n; i++)
+		be[i] = cpu_to_fdt32(cells[i]);
+	return fdt_property(fdt, name, be, n * (int)sizeof(be[0]));
+}
+
+static int prop_cells2(void *fdt, const char *name, uint64_t a, uint64_t b)
 {
 	uint32_t cells[4] = { (uint32_t)(a >> 32), (uint32_t)a, (uint32_t)(b >> 32), (uint32_t)b };
 
-	fdtw_prop_cells(w, name, cells, 4);
+	return prop_cells(fdt, name, cells, 4);
 }
 
-/* The guest's device tree, as Xen's toolstack writes it for an Arm domU. */
-static int make_fdt(const struct domu_config *c, void *buf, uint64_t initrd, uint64_t initrd_len)
+/* The guest's device tree, as Xen's toolstack writes it for an Arm domU: its size, or < 0. */
+static int make_fdt(const struct domu_config *c, void *fdt, uint64_t initrd, uint64_t initrd_len)
 {
 	static const char root_compat[] = "xen,xenvm-4.17\0xen,xenvm";
 	static const char hyp_compat[] = "xen,xen-4.17\0xen,xen";
 	static const char psci_compat[] = "arm,psci-1.0\0arm,psci-0.2\0arm,psci";
 	enum { GIC_PHANDLE = 1 };
-	struct fdt_writer w;
 	uint32_t gic_reg[8] = { 0, (uint32_t)GUEST_GICV3_GICD_BASE, 0, (uint32_t)GUEST_GICV3_GICD_SIZE,
 				0, (uint32_t)GUEST_GICV3_GICR0_BASE, 0,
 				(uint32_t)(c->vcpus * GUEST_GICV3_RDIST_STRIDE) };
@@ -139,78 +156,81 @@ static int make_fdt(const struct domu_config *c, void *buf, uint64_t initrd, uin
 	uint32_t timer_irqs[9] = { 1, 13, 0xf08, 1, 14, 0xf08, 1, 11, 0xf08 };
 	uint32_t evtchn_irq[3] = { 1, GUEST_EVTCHN_PPI - 16, 0xf08 };
 	char node[40];
+	int err = 0;
 
-	fdtw_init(&w, buf, FDT_SIZE);
-	fdtw_begin_node(&w, "");
-	fdtw_prop(&w, "compatible", root_compat, sizeof(root_compat));
-	fdtw_prop_u32(&w, "#address-cells", 2);
-	fdtw_prop_u32(&w, "#size-cells", 2);
-	fdtw_prop_u32(&w, "interrupt-parent", GIC_PHANDLE);
+	DT(fdt_create(fdt, FDT_SIZE));
+	DT(fdt_finish_reservemap(fdt));
+	DT(fdt_begin_node(fdt, ""));
+	DT(fdt_property(fdt, "compatible", root_compat, sizeof(root_compat)));
+	DT(fdt_property_u32(fdt, "#address-cells", 2));
+	DT(fdt_property_u32(fdt, "#size-cells", 2));
+	DT(fdt_property_u32(fdt, "interrupt-parent", GIC_PHANDLE));
 
-	fdtw_begin_node(&w, "chosen");
-	fdtw_prop_str(&w, "bootargs", c->extra);
+	DT(fdt_begin_node(fdt, "chosen"));
+	DT(fdt_property_string(fdt, "bootargs", c->extra));
 	if (initrd_len) {
-		fdtw_prop_u64(&w, "linux,initrd-start", initrd);
-		fdtw_prop_u64(&w, "linux,initrd-end", initrd + initrd_len);
+		DT(fdt_property_u64(fdt, "linux,initrd-start", initrd));
+		DT(fdt_property_u64(fdt, "linux,initrd-end", initrd + initrd_len));
 	}
-	fdtw_end_node(&w);
+	DT(fdt_end_node(fdt));
 
-	fdtw_begin_node(&w, "cpus");
-	fdtw_prop_u32(&w, "#address-cells", 1);
-	fdtw_prop_u32(&w, "#size-cells", 0);
+	DT(fdt_begin_node(fdt, "cpus"));
+	DT(fdt_property_u32(fdt, "#address-cells", 1));
+	DT(fdt_property_u32(fdt, "#size-cells", 0));
 	for (uint32_t i = 0; i < c->vcpus; i++) {
 		/* Xen's vCPU affinity: Aff0 = id % 16, Aff1 = id / 16. */
 		uint32_t mpidr = ((i / 16) << 8) | (i % 16);
 
 		snprintf(node, sizeof(node), "cpu@%x", mpidr);
-		fdtw_begin_node(&w, node);
-		fdtw_prop_str(&w, "device_type", "cpu");
-		fdtw_prop_str(&w, "compatible", "arm,armv8");
-		fdtw_prop_u32(&w, "reg", mpidr);
-		fdtw_prop_str(&w, "enable-method", "psci");
-		fdtw_end_node(&w);
+		DT(fdt_begin_node(fdt, node));
+		DT(fdt_property_string(fdt, "device_type", "cpu"));
+		DT(fdt_property_string(fdt, "compatible", "arm,armv8"));
+		DT(fdt_property_u32(fdt, "reg", mpidr));
+		DT(fdt_property_string(fdt, "enable-method", "psci"));
+		DT(fdt_end_node(fdt));
 	}
-	fdtw_end_node(&w);
+	DT(fdt_end_node(fdt));
 
-	fdtw_begin_node(&w, "psci");
-	fdtw_prop(&w, "compatible", psci_compat, sizeof(psci_compat));
-	fdtw_prop_str(&w, "method", "hvc");
-	fdtw_prop_u32(&w, "cpu_off", 0x84000002);
-	fdtw_prop_u32(&w, "cpu_on", 0xc4000003);
-	fdtw_end_node(&w);
+	DT(fdt_begin_node(fdt, "psci"));
+	DT(fdt_property(fdt, "compatible", psci_compat, sizeof(psci_compat)));
+	DT(fdt_property_string(fdt, "method", "hvc"));
+	DT(fdt_property_u32(fdt, "cpu_off", 0x84000002));
+	DT(fdt_property_u32(fdt, "cpu_on", 0xc4000003));
+	DT(fdt_end_node(fdt));
 
 	snprintf(node, sizeof(node), "memory@%llx", (unsigned long long)GUEST_RAM0_BASE);
-	fdtw_begin_node(&w, node);
-	fdtw_prop_str(&w, "device_type", "memory");
-	prop_cells2(&w, "reg", GUEST_RAM0_BASE, c->memory_mib * MIB);
-	fdtw_end_node(&w);
+	DT(fdt_begin_node(fdt, node));
+	DT(fdt_property_string(fdt, "device_type", "memory"));
+	DT(prop_cells2(fdt, "reg", GUEST_RAM0_BASE, c->memory_mib * MIB));
+	DT(fdt_end_node(fdt));
 
 	snprintf(node, sizeof(node), "interrupt-controller@%llx",
 		 (unsigned long long)GUEST_GICV3_GICD_BASE);
-	fdtw_begin_node(&w, node);
-	fdtw_prop_str(&w, "compatible", "arm,gic-v3");
-	fdtw_prop_u32(&w, "#interrupt-cells", 3);
-	fdtw_prop_u32(&w, "#address-cells", 0);
-	fdtw_prop_empty(&w, "interrupt-controller");
-	fdtw_prop_u32(&w, "#redistributor-regions", 1);
-	fdtw_prop_cells(&w, "reg", gic_reg, 8);
-	fdtw_prop_u32(&w, "phandle", GIC_PHANDLE);
-	fdtw_end_node(&w);
+	DT(fdt_begin_node(fdt, node));
+	DT(fdt_property_string(fdt, "compatible", "arm,gic-v3"));
+	DT(fdt_property_u32(fdt, "#interrupt-cells", 3));
+	DT(fdt_property_u32(fdt, "#address-cells", 0));
+	DT(fdt_property(fdt, "interrupt-controller", NULL, 0));
+	DT(fdt_property_u32(fdt, "#redistributor-regions", 1));
+	DT(prop_cells(fdt, "reg", gic_reg, 8));
+	DT(fdt_property_u32(fdt, "phandle", GIC_PHANDLE));
+	DT(fdt_end_node(fdt));
 
-	fdtw_begin_node(&w, "timer");
-	fdtw_prop_str(&w, "compatible", "arm,armv8-timer");
-	fdtw_prop_cells(&w, "interrupts", timer_irqs, 9);
-	fdtw_prop_empty(&w, "always-on");
-	fdtw_end_node(&w);
+	DT(fdt_begin_node(fdt, "timer"));
+	DT(fdt_property_string(fdt, "compatible", "arm,armv8-timer"));
+	DT(prop_cells(fdt, "interrupts", timer_irqs, 9));
+	DT(fdt_property(fdt, "always-on", NULL, 0));
+	DT(fdt_end_node(fdt));
 
-	fdtw_begin_node(&w, "hypervisor");
-	fdtw_prop(&w, "compatible", hyp_compat, sizeof(hyp_compat));
-	prop_cells2(&w, "reg", GUEST_GNTTAB_BASE, GUEST_GNTTAB_SIZE);
-	fdtw_prop_cells(&w, "interrupts", evtchn_irq, 3);
-	fdtw_end_node(&w);
+	DT(fdt_begin_node(fdt, "hypervisor"));
+	DT(fdt_property(fdt, "compatible", hyp_compat, sizeof(hyp_compat)));
+	DT(prop_cells2(fdt, "reg", GUEST_GNTTAB_BASE, GUEST_GNTTAB_SIZE));
+	DT(prop_cells(fdt, "interrupts", evtchn_irq, 3));
+	DT(fdt_end_node(fdt));
 
-	fdtw_end_node(&w);
-	return fdtw_finish(&w);
+	DT(fdt_end_node(fdt));
+	DT(fdt_finish(fdt));
+	return err ? err : (int)fdt_totalsize(fdt);
 }
 
 static long seed_grant(uint16_t dom, uint32_t ref, uint64_t gfn)
@@ -310,7 +330,7 @@ int domu_build(const struct domu_config *c, struct domu_built *out, char *err, s
 	}
 	fdt_len = make_fdt(c, fdt, initrd, rdlen);
 	if (fdt_len < 0) {
-		fail_with(err, errlen, "device tree too big");
+		fail_with(err, errlen, "cannot write its device tree: %s", fdt_strerror(fdt_len));
 		goto out_destroy;
 	}
 	if ((r = copy_in(dom, kaddr, kernel, klen)) || (r = copy_in(dom, dtb, fdt, (size_t)fdt_len)) ||
