@@ -19,7 +19,7 @@
 #include <domus/errno.h>
 #include <domus/mm.h>
 #include <domus/p2m.h>
-#include <domus/psci.h>
+#include <arm64/psci.h>
 #include <domus/sched.h>
 #include <arm64/vgic.h>
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include <domus/errno.h>
-#include <domus/psci.h>
+#include <arm64/psci.h>
 #include <public/version.h>
 
 #include "core_harness.h"

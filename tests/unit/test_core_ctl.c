@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include <domus/errno.h>
-#include <domus/psci.h>
+#include <arm64/psci.h>
 #include <public/vcpu.h>
 
 #include "core_harness.h"

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include <domus/errno.h>
-#include <domus/psci.h>
+#include <arm64/psci.h>
 
 #include "core_harness.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* PSCI: Domus calls the firmware's over SMC (the guests' own is hyp/core/vpsci.c). */
 #include <domus/arch.h>
-#include <domus/psci.h>
+#include <arm64/psci.h>
 #include "arm64.h"
 
 static u64 smc(u64 fid, u64 a1, u64 a2, u64 a3)

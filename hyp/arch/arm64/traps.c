@@ -11,9 +11,9 @@
 #include <domus/errno.h>
 #include <domus/platform.h>
 #include <domus/printk.h>
-#include <domus/psci.h>
+#include <arm64/psci.h>
 #include <domus/sched.h>
-#include <domus/vpsci.h>
+#include <arm64/vpsci.h>
 #include <arm64/decode.h>
 #include "arm64.h"
 #include "asm_offsets.h"

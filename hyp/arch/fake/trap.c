@@ -4,9 +4,9 @@
 #include <domus/domain.h>
 #include <domus/errno.h>
 #include <domus/hypercall.h>
-#include <domus/psci.h>
+#include <arm64/psci.h>
 #include <domus/sched.h>
-#include <domus/vpsci.h>
+#include <arm64/vpsci.h>
 #include <arm64/vgic.h>
 #include <public/xen.h>
 

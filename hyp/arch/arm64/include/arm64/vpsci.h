@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* PSCI and SMCCC as Domus serves them to guests (hyp/core/vpsci.c). */
-#ifndef DOMUS_VPSCI_H
-#define DOMUS_VPSCI_H
+/* PSCI and SMCCC as Domus serves them to guests (hyp/arch/arm64/vpsci.c). */
+#ifndef ARM64_VPSCI_H
+#define ARM64_VPSCI_H
 
 #include <domus/types.h>
 

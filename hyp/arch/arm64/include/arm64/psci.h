@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* PSCI numbers: Domus calls the firmware's and serves its own to guests (hyp/core/vpsci.c). */
-#ifndef DOMUS_PSCI_H
-#define DOMUS_PSCI_H
+/* PSCI numbers: Domus calls the firmware's and serves its own to guests (hyp/arch/arm64/vpsci.c). */
+#ifndef ARM64_PSCI_H
+#define ARM64_PSCI_H
 
 #include <domus/types.h>
 

@@ -3,9 +3,9 @@
 #include <domus/arch.h>
 #include <domus/domain.h>
 #include <domus/errno.h>
-#include <domus/psci.h>
+#include <arm64/psci.h>
 #include <domus/sched.h>
-#include <domus/vpsci.h>
+#include <arm64/vpsci.h>
 
 static bool supported(u32 fid)
 {
