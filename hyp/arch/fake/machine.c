@@ -10,6 +10,7 @@
 #include <domus/domain.h>
 #include <domus/mm.h>
 #include <domus/palloc.h>
+#include <domus/platform.h>
 #include <domus/sched.h>
 
 #include "internal.h"
@@ -66,6 +67,9 @@ void fake_machine_init(u64 mem_bytes, unsigned int nr_cpus, const struct fake_gu
 	palloc_add_free(&heap, pa_init(FAKE_RAM_BASE), mem_bytes / PAGE_SIZE);
 	fake_ram_poison(pa_init(FAKE_RAM_BASE), mem_bytes, true);
 	mm_init(&heap);
+	/* What a device tree would have said: one bank of RAM (XENMEM_maximum_ram_page reads it). */
+	platform.ram[0] = (struct region){ pa_init(FAKE_RAM_BASE), mem_bytes };
+	platform.nr_ram = 1;
 
 	nr_pcpus = nr_cpus;
 	pcpus = mm_zalloc(nr_cpus * sizeof(*pcpus));
