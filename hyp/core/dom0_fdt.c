@@ -128,11 +128,11 @@ static void write_cpus(struct fdt_writer *w, const struct fdt *fdt, struct domai
 	for (u32 i = 0; i < d->nr_vcpus; i++) {
 		char name[24];
 
-		snprintf(name, sizeof(name), "cpu@%lx", d->vcpus[i]->mpidr);
+		snprintf(name, sizeof(name), "cpu@%lx", arch_vcpu_hwid(d->vcpus[i]));
 		fdtw_begin_node(w, name);
 		fdtw_prop_str(w, "device_type", "cpu");
 		fdtw_prop_str(w, "compatible", compat ? compat : "arm,armv8");
-		fdtw_prop_u32(w, "reg", (u32)d->vcpus[i]->mpidr);
+		fdtw_prop_u32(w, "reg", (u32)arch_vcpu_hwid(d->vcpus[i]));
 		fdtw_prop_str(w, "enable-method", "psci");
 		fdtw_end_node(w);
 	}

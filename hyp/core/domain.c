@@ -114,7 +114,6 @@ struct domain *domain_create(domid_t id, const char *name, u32 nr_vcpus, u32 nr_
 		d->vcpus[made] = v;
 		v->dom = d;
 		v->id = made;
-		v->mpidr = vcpu_affinity(made);
 		/* Xen's legacy slots: only vCPU 0 has one on Arm until it registers its own. */
 		if (made < XEN_LEGACY_MAX_VCPUS)
 			v->vcpu_info = &d->shared_info->vcpu_info[made];
@@ -194,15 +193,6 @@ struct mmio_handler *domain_find_mmio(struct domain *d, ipa_t ipa)
 	for (u32 i = 0; i < d->nr_mmio; i++)
 		if (ipa_in_range(ipa, d->mmio[i].base, d->mmio[i].size))
 			return &d->mmio[i];
-	return NULL;
-}
-
-struct vcpu *domain_vcpu_by_mpidr(struct domain *d, u64 mpidr)
-{
-	mpidr &= 0xff00ffffffULL;
-	for (u32 i = 0; i < d->nr_vcpus; i++)
-		if (d->vcpus[i]->mpidr == mpidr)
-			return d->vcpus[i];
 	return NULL;
 }
 

@@ -146,7 +146,7 @@ static long domu_answers[4];
 
 static void domu_asks_about_itself_and_dom0(struct guest *g)
 {
-	long *a = domu_answers;
+	long a[4];
 
 	a[0] = query(g, XENMEM_current_reservation, DOMID_SELF);
 	a[1] = query(g, XENMEM_current_reservation, 0);
@@ -154,6 +154,13 @@ static void domu_asks_about_itself_and_dom0(struct guest *g)
 	/* A query has no continuation: a start index in the command is refused. */
 	a[3] = guest_hypercall(g, __HYPERVISOR_memory_op, XENMEM_maximum_ram_page | (1 << 6), 0,
 			       0, 0, 0);
+	for (int i = 0; i < 4; i++)
+		__atomic_store_n(&domu_answers[i], a[i], __ATOMIC_RELEASE);
+}
+
+static long answer(int i)
+{
+	return __atomic_load_n(&domu_answers[i], __ATOMIC_ACQUIRE);
 }
 
 static void dom0_lets_a_domu_ask(struct guest *g)
@@ -166,11 +173,11 @@ static void dom0_lets_a_domu_ask(struct guest *g)
 	GUEST_EXPECT(g, id > 0);
 	while (guest_vcpu_state(g, (domid_t)id, 0) != DOMUS_VCPU_OFFLINE)
 		guest_yield(g);
-	GUEST_EXPECT_EQ(g, domu_answers[0], 32);
-	GUEST_EXPECT_EQ(g, domu_answers[1], -EPERM);
+	GUEST_EXPECT_EQ(g, answer(0), 32);
+	GUEST_EXPECT_EQ(g, answer(1), -EPERM);
 	/* The machine's last RAM frame + 1: the fake machine's 64 MiB from 0x40000000. */
-	GUEST_EXPECT_EQ(g, domu_answers[2], (0x40000000 + MiB(64)) >> PAGE_SHIFT);
-	GUEST_EXPECT_EQ(g, domu_answers[3], -EINVAL);
+	GUEST_EXPECT_EQ(g, answer(2), (0x40000000 + MiB(64)) >> PAGE_SHIFT);
+	GUEST_EXPECT_EQ(g, answer(3), -EINVAL);
 	GUEST_EXPECT_EQ(g, guest_domu_destroy(g, (domid_t)id), 0);
 }
 

@@ -1,4 +1,4 @@
-// SOURCES: hyp/arch/arm64/vgic.c tests/unit/support.c
+// SOURCES: hyp/arch/arm64/vgic.c hyp/arch/arm64/affinity.c tests/unit/support.c
 /* SPDX-License-Identifier: MIT */
 /* Host tests of the virtual GICv3: register state as hardware shows it, and the LR flow. */
 #include <setjmp.h>
@@ -10,6 +10,7 @@
 #include <domus/domain.h>
 #include <domus/errno.h>
 #include <domus/mm.h>
+#include <arm64/affinity.h>
 
 #include "support.h"
 #include <arm64/vgic.h>
@@ -37,14 +38,6 @@ static struct vcpu vcpus[3];
 static struct vcpu *vcpu_ptrs[3];
 static struct vgic_irq spis[64];
 
-struct vcpu *domain_vcpu_by_mpidr(struct domain *d, u64 mpidr)
-{
-	for (u32 i = 0; i < d->nr_vcpus; i++)
-		if (d->vcpus[i]->mpidr == mpidr)
-			return d->vcpus[i];
-	return NULL;
-}
-
 #define GICD 0x08000000ULL
 #define GICR 0x080a0000ULL
 #define LR_PENDING (1ULL << 62)
@@ -65,7 +58,7 @@ static int setup(void **state)
 	for (int i = 0; i < 3; i++) {
 		vcpus[i].id = i;
 		vcpus[i].dom = &dom;
-		vcpus[i].mpidr = vcpu_affinity(i);
+		vcpus[i].arch.mpidr = vcpu_affinity(i);
 		vcpu_ptrs[i] = &vcpus[i];
 		vgic_cpu_init(&vcpus[i]);
 	}
@@ -388,9 +381,9 @@ static void test_physical_spis_follow_their_vcpu_to_another_pcpu(void **state)
 {
 	assert_int_equal(arch_irq_passthrough(&dom, 48), 0);
 	assert_int_equal(arch_irq_passthrough(&dom, 49), 0);
-	dwrite(0x6000 + 8 * 48, 8, vcpus[1].mpidr);
-	dwrite(0x6000 + 8 * 49, 8, vcpus[2].mpidr);
-	dwrite(0x6000 + 8 * 50, 8, vcpus[1].mpidr); /* virtual only: no physical route */
+	dwrite(0x6000 + 8 * 48, 8, vcpus[1].arch.mpidr);
+	dwrite(0x6000 + 8 * 49, 8, vcpus[2].arch.mpidr);
+	dwrite(0x6000 + 8 * 50, 8, vcpus[1].arch.mpidr); /* virtual only: no physical route */
 	vcpus[1].pcpu = 5;
 	arch_vcpu_moved(&vcpus[1]);
 	assert_int_equal(hw_route[48], 5);

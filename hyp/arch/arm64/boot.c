@@ -111,7 +111,7 @@ static void pcpus_init(void)
 
 		BUG_ON(!stack);
 		pcpus[i].id = i;
-		pcpus[i].mpidr = platform.cpu_mpidr[i];
+		pcpus[i].hwid = platform.cpu_mpidr[i];
 		pcpus[i].stack_top = pa_addr(va_to_pa(stack + STACK_PAGES * PAGE_SIZE));
 		runq_init(&pcpus[i].rq);
 	}
@@ -127,11 +127,11 @@ static void start_secondaries(unsigned int boot)
 
 		if (i == boot)
 			continue;
-		rc = psci_cpu_on(pcpus[i].mpidr, pa_addr(va_to_pa(secondary_entry)),
+		rc = psci_cpu_on(pcpus[i].hwid, pa_addr(va_to_pa(secondary_entry)),
 				 pa_addr(va_to_pa(&pcpus[i])));
 		if (rc) {
 			printk("CPU %u (MPIDR %#lx) did not start: PSCI error %d\n", i,
-			       pcpus[i].mpidr, rc);
+			       pcpus[i].hwid, rc);
 			continue;
 		}
 		for (u64 t = arch_counter() + arch_counter_freq();

@@ -6,6 +6,7 @@
 #include <domus/printk.h>
 #include <domus/sched.h>
 #include <domus/string.h>
+#include <arm64/affinity.h>
 #include "arm64.h"
 #include "asm_offsets.h"
 #include "sysreg.h"
@@ -74,6 +75,7 @@ void arch_vcpu_init(struct vcpu *v)
 {
 	struct vgic_irq *vt = &v->arch.vgic.priv[platform.ppi_virt_timer];
 
+	v->arch.mpidr = vcpu_affinity(v->id);
 	vgic_cpu_init(v);
 	/* The guest's virtual timer interrupt is the physical PPI, passed through. */
 	vt->hw = true;
@@ -237,7 +239,7 @@ void arch_vcpu_switch(struct vcpu *prev, struct vcpu *next)
 		struct domain *d = next->dom;
 
 		write_sysreg(vttbr_el2, ((u64)d->arch.vmid << 48) | pa_addr(d->arch.s2.root_pa));
-		write_sysreg(vmpidr_el2, next->mpidr | BIT(31));
+		write_sysreg(vmpidr_el2, next->arch.mpidr | BIT(31));
 		write_sysreg(hcr_el2, HCR_GUEST);
 		load_el1(a);
 		fpsimd_restore(a->fp_q, &a->fpsr);

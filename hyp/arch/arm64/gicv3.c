@@ -75,7 +75,7 @@ static u64 mpidr_aff(u64 mpidr)
 
 static u64 irouter_of(unsigned int cpu)
 {
-	u64 m = pcpus[cpu].mpidr;
+	u64 m = pcpus[cpu].hwid;
 
 	return (m & 0xffffff) | ((m >> 32) & 0xff) << 32;
 }
@@ -113,14 +113,14 @@ int gic_init(void)
 		u64 mpidr = (aff & 0xffffff) | ((aff >> 24) & 0xff) << 32;
 
 		for (unsigned int c = 0; c < nr_pcpus; c++)
-			if (mpidr_aff(pcpus[c].mpidr) == mpidr)
+			if (mpidr_aff(pcpus[c].hwid) == mpidr)
 				gicr_of_cpu[c] = frame;
 		if (t & BIT(4)) /* Last */
 			break;
 	}
 	for (unsigned int c = 0; c < nr_pcpus; c++)
 		if (!gicr_of_cpu[c]) {
-			printk("no redistributor for CPU %u (MPIDR %#lx)\n", c, pcpus[c].mpidr);
+			printk("no redistributor for CPU %u (MPIDR %#lx)\n", c, pcpus[c].hwid);
 			return -ENODEV;
 		}
 	return 0;
@@ -211,7 +211,7 @@ void arch_hw_irq_route(u32 intid, unsigned int cpu)
 
 void gic_send_sgi(unsigned int cpu, u32 intid)
 {
-	u64 m = pcpus[cpu].mpidr;
+	u64 m = pcpus[cpu].hwid;
 	u64 aff0 = m & 0xff;
 	u64 v = ((m >> 8) & 0xff) << 16 | ((m >> 16) & 0xff) << 32 | ((m >> 32) & 0xff) << 48 |
 		(u64)intid << 24 | (aff0 / 16) << 44 | BIT(aff0 % 16);

@@ -7,6 +7,7 @@
 #include <domus/printk.h>
 #include <domus/sched.h>
 #include <domus/string.h>
+#include <arm64/affinity.h>
 #include <arm64/vgic.h>
 
 /*
@@ -136,7 +137,7 @@ static struct vcpu *spi_target(struct domain *d, u64 irouter)
 	struct vcpu *v = NULL;
 
 	if (!(irouter & BIT(31))) /* IRM=0: the named vCPU */
-		v = domain_vcpu_by_mpidr(d, (irouter & 0xffffff) | ((irouter >> 32 & 0xff) << 32));
+		v = vcpu_by_affinity(d, (irouter & 0xffffff) | ((irouter >> 32 & 0xff) << 32));
 	return v ? v : d->vcpus[0];
 }
 
@@ -472,7 +473,7 @@ int vgic_rdist_access(struct vcpu *v, struct vcpu *t, u64 off, u32 size, bool wr
 		else if (!write)
 			*val = 0;
 	} else if (off == GICR_TYPER || off == GICR_TYPER + 4) {
-		u64 typer = (t->mpidr & 0xffffff) << 32 | ((t->mpidr >> 32) & 0xff) << 56 |
+		u64 typer = (t->arch.mpidr & 0xffffff) << 32 | ((t->arch.mpidr >> 32) & 0xff) << 56 |
 			    (u64)t->id << 8 | (t->id == d->nr_vcpus - 1 ? BIT(4) : 0);
 
 		if (write)
@@ -582,9 +583,9 @@ void vgic_send_sgi(struct vcpu *sender, u64 sgi1r, bool unused)
 		if (irm) {
 			hit = t != sender;
 		} else {
-			u64 aff0 = t->mpidr & 0xff;
+			u64 aff0 = t->arch.mpidr & 0xff;
 
-			hit = (t->mpidr & ~0xffULL) == aff_hi && aff0 / 16 == rs &&
+			hit = (t->arch.mpidr & ~0xffULL) == aff_hi && aff0 / 16 == rs &&
 			      (list & BIT(aff0 % 16));
 		}
 		if (hit) {

@@ -3,8 +3,9 @@
 #include <domus/arch.h>
 #include <domus/domain.h>
 #include <domus/errno.h>
-#include <arm64/psci.h>
 #include <domus/sched.h>
+#include <arm64/affinity.h>
+#include <arm64/psci.h>
 #include <arm64/vpsci.h>
 
 static bool supported(u32 fid)
@@ -30,7 +31,7 @@ static bool supported(u32 fid)
 
 static s64 cpu_on(struct vcpu *v, u64 target, u64 entry, u64 ctx)
 {
-	struct vcpu *t = domain_vcpu_by_mpidr(v->dom, target);
+	struct vcpu *t = vcpu_by_affinity(v->dom, target);
 	int rc;
 
 	if (!t)
@@ -60,7 +61,7 @@ static s64 affinity_info(struct vcpu *v, u64 target, u64 level)
 	for (u32 i = 0; i < d->nr_vcpus; i++) {
 		struct vcpu *t = d->vcpus[i];
 
-		if ((t->mpidr & masks[level]) == (target & masks[level]) &&
+		if ((t->arch.mpidr & masks[level]) == (target & masks[level]) &&
 		    !(READ_ONCE(t->down) && !__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE)))
 			return 0;
 	}

@@ -75,7 +75,7 @@ void fake_machine_init(u64 mem_bytes, unsigned int nr_cpus, const struct fake_gu
 	pcpus = mm_zalloc(nr_cpus * sizeof(*pcpus));
 	for (unsigned int i = 0; i < nr_cpus; i++) {
 		pcpus[i].id = i;
-		pcpus[i].mpidr = i;
+		pcpus[i].hwid = i;
 		runq_init(&pcpus[i].rq);
 		fake_cpu_init(&fake_cpus[i]);
 	}

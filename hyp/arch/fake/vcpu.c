@@ -5,6 +5,7 @@
 #include <domus/printk.h>
 #include <domus/sched.h>
 #include <domus/string.h>
+#include <arm64/affinity.h>
 
 #include "internal.h"
 
@@ -18,6 +19,7 @@
 
 void arch_vcpu_init(struct vcpu *v)
 {
+	v->arch.mpidr = vcpu_affinity(v->id);
 	vgic_cpu_init(v);
 	v->arch.initialised = true;
 	v->arch.loaded_on = -1;

@@ -42,6 +42,8 @@ int arch_domain_init(struct domain *d, u32 nr_spis);
 void arch_domain_destroy(struct domain *d);
 void arch_vcpu_init(struct vcpu *v); /* once d's vGIC is set up (arch_vgic_setup) */
 void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0);
+/* The id the guest's device tree gives this vCPU (its MPIDR affinity on Arm); set by arch_vcpu_init. */
+u64 arch_vcpu_hwid(const struct vcpu *v);
 /* Whether a vCPU may start at entry (PSCI CPU_ON): on arm64, not in Thumb state (an odd address). */
 bool arch_vcpu_entry_valid(u64 entry);
 /* Saves prev's state (may be NULL: idle) and loads next's (may be NULL). */

@@ -135,7 +135,6 @@ int domain_add_memory(struct domain *d, ipa_t ipa, paddr_t pa, u64 size);
 int domain_add_mmio(struct domain *d, ipa_t base, u64 size,
 		    int (*access)(struct vcpu *, ipa_t, u32, bool, u64 *, void *), void *ctx);
 struct mmio_handler *domain_find_mmio(struct domain *d, ipa_t ipa);
-struct vcpu *domain_vcpu_by_mpidr(struct domain *d, u64 mpidr);
 /* The toolstack's pause: returns once none of d's vCPUs is on a pCPU (not for d's own vCPUs). */
 void domain_pause(struct domain *d);
 /* The same without the wait: the vCPUs leave their pCPUs at their next exit. */
@@ -175,11 +174,5 @@ void domain_for_each(void (*fn)(struct domain *d));
 /* Copies into guest memory by IPA (the domain's own banks only). */
 int domain_copy_to_guest(struct domain *d, ipa_t ipa, const void *src, u64 len);
 void *domain_ipa_to_va(struct domain *d, ipa_t ipa, u64 len);
-
-/* vCPU affinity as Xen gives it: Aff0 = id % 16, Aff1 = id / 16. */
-static inline u64 vcpu_affinity(vcpuid_t id)
-{
-	return ((u64)(id / 16) << 8) | (id % 16);
-}
 
 #endif

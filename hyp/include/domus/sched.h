@@ -21,7 +21,7 @@ struct pcpu {
 	struct vcpu *current; /* offset 0: used by the exception vectors */
 	u64 stack_top; /* offset 8: used by secondary_entry */
 	unsigned int id;
-	u64 mpidr;
+	u64 hwid; /* the hardware's id of this CPU (MPIDR on Arm) */
 	struct runqueue rq;
 	bool need_resched;
 	u64 slice_end;

@@ -23,7 +23,6 @@ struct vcpu {
 	struct arch_vcpu arch;
 	struct domain *dom;
 	vcpuid_t id;
-	u64 mpidr; /* the affinity the guest sees (VMPIDR_EL2) */
 	unsigned int pcpu; /* the pCPU whose run queue holds it */
 	enum vcpu_state state;
 	bool down; /* PSCI: not started, or CPU_OFF (the guest's say) */

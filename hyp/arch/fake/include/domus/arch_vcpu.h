@@ -41,6 +41,7 @@ struct fake_trap {
 struct arch_vcpu {
 	struct cpu_regs regs; /* first, as on arm64 */
 	struct vgic_cpu vgic;
+	u64 mpidr; /* as on arm64: vcpu_affinity(id), for the vGIC and PSCI (arm64's) */
 	bool initialised; /* arch_vcpu_init ran */
 	/* arch_vcpu_reset: where the guest (re)starts and with what x0, and how often. */
 	u64 entry, entry_x0;
