@@ -121,11 +121,10 @@ void arch_vcpu_timer_describe(struct vcpu *v, char *buf, unsigned long len)
 	u64 ctl = READ_ONCE(v->arch.cntv_ctl), due = READ_ONCE(v->arch.cntv_cval) + v->dom->cntvoff;
 	s64 in = (s64)(due - arch_counter());
 
-	snprintf(buf, len, "ctl %#lx (%s%s%s), due %s%ld us%s", ctl,
+	snprintf(buf, len, "ctl %#lx (%s%s%s), due %s%ld us", ctl,
 		 ctl & CNT_ENABLE ? "on" : "off", ctl & CNT_IMASK ? ", masked" : "",
 		 ctl & CNT_ISTATUS ? ", firing" : "", in < 0 ? "-" : "",
-		 (in < 0 ? -in : in) * 1000000 / (s64)arch_counter_freq(),
-		 v->arch.vtimer_hw_active ? ", PPI active" : "");
+		 (in < 0 ? -in : in) * 1000000 / (s64)arch_counter_freq());
 }
 
 static void save_el1(struct arch_vcpu *a)

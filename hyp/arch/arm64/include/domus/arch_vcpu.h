@@ -43,7 +43,6 @@ struct arch_vcpu {
 	/* GICv3 virtual CPU interface */
 	u64 ich_vmcr;
 	u64 ich_ap0r[4], ich_ap1r[4];
-	bool vtimer_hw_active; /* physical PPI must be active while this vCPU runs */
 };
 
 /* The core's accessors for a trapped call: they need struct arch_vcpu whole. */
