@@ -119,7 +119,7 @@ TSAN_CFLAGS := $(UNIT_BASE_CFLAGS) -fsanitize=thread -Wno-tsan
 
 CORE_SRCS := $(filter-out hyp/lib/printf.c hyp/lib/string.c,$(sort $(wildcard hyp/core/*.c hyp/lib/*.c))) \
 	hyp/arch/arm64/affinity.c hyp/arch/arm64/pgtable.c hyp/arch/arm64/stage2.c hyp/arch/arm64/vgic.c \
-	hyp/arch/arm64/vpsci.c \
+	hyp/arch/arm64/vpl011.c hyp/arch/arm64/vpsci.c \
 	$(sort $(wildcard hyp/arch/fake/*.c))
 CORE_ASAN_OBJS := $(patsubst %.c,$(B)/unit/asan/%.o,$(CORE_SRCS))
 CORE_TSAN_OBJS := $(patsubst %.c,$(B)/unit/tsan/%.o,$(CORE_SRCS))

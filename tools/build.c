@@ -222,6 +222,19 @@ static int make_fdt(const struct domu_config *c, void *fdt, uint64_t initrd, uin
 	DT(fdt_property(fdt, "always-on", NULL, 0));
 	DT(fdt_end_node(fdt));
 
+	if (c->vuart) {
+		/* Xen's vpl011: an SBSA UART, SPI 0 (GUEST_VPL011_SPI), level-high. */
+		uint32_t uart_irq[3] = { 0, GUEST_VPL011_SPI - 32, 4 };
+
+		snprintf(node, sizeof(node), "sbsa-uart@%llx", (unsigned long long)GUEST_PL011_BASE);
+		DT(fdt_begin_node(fdt, node));
+		DT(fdt_property_string(fdt, "compatible", "arm,sbsa-uart"));
+		DT(prop_cells2(fdt, "reg", GUEST_PL011_BASE, GUEST_PL011_SIZE));
+		DT(prop_cells(fdt, "interrupts", uart_irq, 3));
+		DT(fdt_property_u32(fdt, "current-speed", 115200));
+		DT(fdt_end_node(fdt));
+	}
+
 	DT(fdt_begin_node(fdt, "hypervisor"));
 	DT(fdt_property(fdt, "compatible", hyp_compat, sizeof(hyp_compat)));
 	DT(prop_cells2(fdt, "reg", GUEST_GNTTAB_BASE, GUEST_GNTTAB_SIZE));
@@ -315,6 +328,7 @@ int domu_build(const struct domu_config *c, struct domu_built *out, char *err, s
 	snprintf(ctl.u.createdomain.name, sizeof(ctl.u.createdomain.name), "%s", c->name);
 	ctl.u.createdomain.nr_vcpus = c->vcpus;
 	ctl.u.createdomain.max_mem_kib = c->memory_mib * 1024 + MAGIC_PAGES * 4;
+	ctl.u.createdomain.flags = c->vuart ? DOMUS_CTL_CDF_VPL011 : 0;
 	r = domus_ctl(&ctl);
 	if (r) {
 		fail_with(err, errlen, "cannot create the domain: %s", r == -ENOMEM ?

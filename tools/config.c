@@ -309,6 +309,12 @@ int config_load(const char *path, struct domu_config *c, char *err, size_t errle
 		} else if (!strcmp(key, "on_crash")) {
 			if (action(val, c->on_crash, sizeof(c->on_crash)))
 				bad = "on_crash: 'destroy', 'restart' or 'preserve'";
+		} else if (!strcmp(key, "vuart")) {
+			char kind[16];
+
+			if (unquote(val, kind, sizeof(kind)) || strcmp(kind, "sbsa_uart"))
+				bad = "vuart: \"sbsa_uart\" (the only kind there is)";
+			c->vuart = true;
 		} else if (!strcmp(key, "disk")) {
 			bad = quoted_list(val, "disk", add_disk, c, why, sizeof(why));
 		} else if (!strcmp(key, "vif")) {

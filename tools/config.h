@@ -4,6 +4,7 @@
 #define DOMUS_CONFIG_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define MAX_DISKS 8
@@ -41,6 +42,7 @@ struct domu_config {
 	char on_poweroff[16]; /* destroy, restart, preserve */
 	char on_reboot[16];
 	char on_crash[16];
+	bool vuart; /* vuart = "sbsa_uart": an emulated SBSA UART (ttyAMA0) */
 	char path[256]; /* the file it came from */
 	struct disk_config disks[MAX_DISKS];
 	unsigned int nr_disks;

@@ -31,21 +31,46 @@ static void emit(char c)
 	at_line_start = (c == '\n');
 }
 
-void console_write(const char *s, size_t len)
+/*
+ * Logged text: each line on a line of its own (even after a guest's prompt),
+ * with a prefix (in the log too if log_prefix: the log is Domus' unless it
+ * says otherwise); end_line ends the last one if the text did not.
+ */
+static void write_logged(const char *prefix, bool log_prefix, const char *s, size_t len,
+			 bool end_line)
 {
 	spin_lock(&console_lock);
-	/* Our lines start on a line of their own, even after a guest's prompt. */
 	if (!at_line_start && len)
 		emit('\n');
 	for (size_t i = 0; i < len; i++) {
 		if (at_line_start) {
-			for (const char *p = "(domus) "; *p; p++)
+			for (const char *p = prefix; *p; p++) {
+				if (log_prefix)
+					log_ring[log_pos++ % LOG_RING_SIZE] = *p;
 				emit(*p);
+			}
 		}
 		log_ring[log_pos++ % LOG_RING_SIZE] = s[i];
 		emit(s[i]);
 	}
+	if (end_line && !at_line_start) {
+		log_ring[log_pos++ % LOG_RING_SIZE] = '\n';
+		emit('\n');
+	}
 	spin_unlock(&console_lock);
+}
+
+void console_write(const char *s, size_t len)
+{
+	write_logged("(domus) ", false, s, len, false);
+}
+
+void console_domain_line(struct domain *d, const char *s, size_t len)
+{
+	char prefix[12];
+
+	snprintf(prefix, sizeof(prefix), "(d%u) ", d->id);
+	write_logged(prefix, true, s, len, true);
 }
 
 u64 console_read_log(char *buf, u64 len, u64 *index)

@@ -21,7 +21,7 @@
 /* Stage-2 table pages beyond one per 2 MiB of RAM: upper levels, grant and foreign maps. */
 #define DOMU_S2_TABLES_FIXED 256
 
-int domu_create(const char *name, u32 nr_vcpus, u64 max_pages, domid_t *id)
+int domu_create(const char *name, u32 nr_vcpus, u64 max_pages, bool vuart, domid_t *id)
 {
 	struct domain *d;
 	domid_t new_id;
@@ -48,9 +48,12 @@ int domu_create(const char *name, u32 nr_vcpus, u64 max_pages, domid_t *id)
 	d->s2_table_limit = DOMU_S2_TABLES_FIXED + max_pages / 512;
 	arch_vgic_setup(d, ipa_init(GUEST_GICV3_GICD_BASE), ipa_init(GUEST_GICV3_GICR0_BASE));
 	domain_init_vcpus(d);
+	/* A new domain has no MMIO handler yet: the UART's is the first, and cannot be refused. */
+	if (vuart)
+		BUG_ON(arch_vuart_init(d));
 	domain_publish(d);
-	printk("d%u: created \"%s\": %u vCPUs, up to %lu MiB\n", d->id, d->name, nr_vcpus,
-	       max_pages >> 8);
+	printk("d%u: created \"%s\": %u vCPUs, up to %lu MiB%s\n", d->id, d->name, nr_vcpus,
+	       max_pages >> 8, vuart ? ", an SBSA UART" : "");
 	*id = d->id;
 	return 0;
 }

@@ -216,6 +216,29 @@ def test_fifty_create_destroy_cycles_return_every_page(domus_image, boot):
     assert xenstore_nodes(m) == nodes
 
 
+def test_guest_with_an_sbsa_uart_prints_on_domus_console_as_dn_lines(domus_image, boot):
+    """vuart = "sbsa_uart" gives the guest Xen's emulated SBSA UART: stock Linux finds it in
+    its device tree (arm,sbsa-uart at 0x22000000, SPI 32), and with console=ttyAMA0 its
+    kernel log and its init's lines come out on Domus' console a line at a time, "(d1) ",
+    as Xen shows a domU's. A config asking for another kind of UART is refused by name."""
+    m = boot_dom0(boot, smp=2)
+    write_config(m, "/tmp/uart.cfg", "uart", 128, extra="console=ttyAMA0",
+                 more="'vuart = \"sbsa_uart\"'")
+    since = m.mark()
+    out = m.run("domus create /tmp/uart.cfg", timeout=120)
+    assert "started 'uart' as domain 1" in out, out
+    m.wait_logged(r"\(domus\) d1: created \"uart\": 1 vCPUs, up to 128 MiB, an SBSA UART", since)
+    m.wait_logged(r"^\(d1\) \[ *[0-9.]+\] Linux version ", since, timeout=120)
+    m.wait_logged(r"^\(d1\) .*22000000\.sbsa-uart: ttyAMA0 at MMIO 0x22000000", since, timeout=120)
+    m.wait_logged(r"^\(d1\) DOMUS-GUEST-READY ", since, timeout=240)
+    m.run("domus destroy uart", timeout=60)
+    assert "uart" not in m.run("domus list")
+    m.run("printf '%s\\n' 'name = \"bad\"' 'memory = 64' 'kernel = \"/boot/domu/Image.gz\"' "
+          "'vuart = \"pl011\"' > /tmp/baduart.cfg")
+    out, status = m.shell("domus create /tmp/baduart.cfg")
+    assert status != 0 and "/tmp/baduart.cfg:4: vuart:" in out, out
+
+
 def test_config_errors_name_the_line_and_unknown_domains_are_one_clear_line(domus_image, boot):
     m = boot_dom0(boot)
     m.run("printf 'name = \"x\"\\nmemory = lots\\n' > /tmp/bad.cfg")

@@ -685,6 +685,7 @@ long guest_domu_build(struct guest *g, const struct domu_spec *s)
 
 	c.u.createdomain.nr_vcpus = s->nr_vcpus ? s->nr_vcpus : 1;
 	c.u.createdomain.max_mem_kib = pages * 4;
+	c.u.createdomain.flags = s->flags;
 	snprintf(c.u.createdomain.name, sizeof(c.u.createdomain.name), "%s",
 		 s->name ? s->name : "guest");
 	rc = guest_domus_ctl(g, &c);

@@ -126,6 +126,7 @@ struct domu_spec {
 	const char *name;
 	u32 nr_vcpus; /* 1 */
 	u64 mem_pages; /* 64: populated from GUEST_RAM0_BASE */
+	u32 flags; /* createdomain's DOMUS_CTL_CDF_* */
 };
 
 /* createdomain and populate_physmap: the new domain's id (building, not started), or -errno. */

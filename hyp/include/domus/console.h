@@ -11,6 +11,12 @@ struct vcpu;
 void console_write(const char *s, size_t len);
 /* Raw output from a domain (dom0's console_io writes), shown as it is. */
 void console_guest_write(struct domain *d, const char *s, size_t len);
+/*
+ * A line of a domain's own UART output (an emulated one's): shown and logged
+ * as Domus' lines are, prefixed "(dN) " instead of "(domus) ", as Xen shows a
+ * domU's. A newline is added if it has none.
+ */
+void console_domain_line(struct domain *d, const char *s, size_t len);
 /* Drains the UART; called from its interrupt. */
 void console_rx_interrupt(void);
 /* Copies log text from position *index on (advancing it); returns the bytes copied. */

@@ -63,9 +63,12 @@ struct domus_ctl_readconsole {
 	uint64_t index; /* in: log position to start at; out: where to continue */
 };
 
+/* createdomain's flags */
+#define DOMUS_CTL_CDF_VPL011 (1U << 0) /* an emulated SBSA UART (xl's vuart = "sbsa_uart") */
+
 struct domus_ctl_createdomain {
 	uint32_t nr_vcpus;
-	uint32_t pad;
+	uint32_t flags; /* DOMUS_CTL_CDF_*; others are refused */
 	uint64_t max_mem_kib;
 	char name[32];
 };

@@ -129,6 +129,10 @@ _Static_assert(sizeof(struct shared_info) == 1088, "shared_info is 1088 bytes");
 #define GUEST_RAM1_BASE 0x0200000000ULL
 #define GUEST_RAM1_SIZE 0xfe00000000ULL
 #define GUEST_EVTCHN_PPI 31
+/* The emulated SBSA UART a guest may ask for (Xen's vpl011). */
+#define GUEST_PL011_BASE 0x22000000ULL
+#define GUEST_PL011_SIZE 0x00001000ULL
+#define GUEST_VPL011_SPI 32
 #define GUEST_TIMER_VIRT_PPI 27
 #define GUEST_TIMER_PHYS_S_PPI 29
 #define GUEST_TIMER_PHYS_NS_PPI 30

@@ -10,11 +10,13 @@
 
 #include <arm64/pgtable.h>
 #include <arm64/vgic.h>
+#include <arm64/vpl011.h>
 
 struct arch_domain {
 	u32 vmid; /* tags its TLB entries (mmu.c hands them out) */
 	struct pgtable s2;
 	struct vgic_dist vgic;
+	struct vpl011 vpl011; /* its SBSA UART, if it asked for one (arch_vuart_init) */
 };
 
 #endif

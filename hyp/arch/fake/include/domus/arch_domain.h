@@ -5,10 +5,12 @@
 
 #include <arm64/pgtable.h>
 #include <arm64/vgic.h>
+#include <arm64/vpl011.h>
 
 struct arch_domain {
 	struct pgtable s2;
 	struct vgic_dist vgic;
+	struct vpl011 vpl011; /* arm64's emulated UART, linked as the vGIC is */
 };
 
 #endif

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * An emulated SBSA UART (a PL011 subset) for a guest that asks for one, at
+ * Xen's guest address (public/xen.h GUEST_PL011_BASE, SPI GUEST_VPL011_SPI).
+ * What the guest sends goes to Domus' console a line at a time, prefixed
+ * "(dN) " as Xen prints a domU's output; nothing is typed to it yet.
+ */
+#ifndef ARM64_VPL011_H
+#define ARM64_VPL011_H
+
+#include <domus/spinlock.h>
+#include <domus/types.h>
+
+struct domain;
+struct vcpu;
+
+#define VPL011_LINE 128 /* output is sent on a newline or when this much is waiting */
+
+struct vpl011 {
+	spinlock_t lock; /* taken before the vGIC's and the console's */
+	u32 imsc; /* interrupt mask set/clear: which raw interrupts reach the line */
+	u32 ris; /* raw interrupt status */
+	u32 line_len;
+	char line[VPL011_LINE];
+	bool level; /* the SPI's line as last set */
+};
+
+/* The guest's MMIO access at offset off of the UART's page: 0, or -EINVAL (an abort). */
+int vpl011_access(struct vcpu *v, struct vpl011 *u, u64 off, u32 size, bool write, u64 *val);
+
+#endif

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The guest's SBSA UART (arm64/vpl011.h). It behaves as a PL011 whose
+ * transmit FIFO drains at once: FR says TX empty and never full or busy, the
+ * transmit interrupt is raised whenever it is unmasked (the FIFO is always at
+ * or below its trigger level), and nothing is ever received (RX empty).
+ * Registers the SBSA subset does not have (baud rate, line and control,
+ * FIFO levels, DMA) read as 0 and ignore writes, so a full PL011 driver that
+ * programs them does not fault; the identification registers read as a
+ * PL011's. The interrupt is level-sensitive: MIS != 0.
+ */
+#include <domus/arch.h>
+#include <domus/console.h>
+#include <domus/domain.h>
+#include <domus/errno.h>
+#include <domus/string.h>
+#include <public/xen.h>
+#include <arm64/vgic.h>
+#include <arm64/vpl011.h>
+
+#define UART_DR 0x000
+#define UART_RSR 0x004
+#define UART_FR 0x018
+#define UART_IMSC 0x038
+#define UART_RIS 0x03c
+#define UART_MIS 0x040
+#define UART_ICR 0x044
+#define UART_ID 0xfe0 /* 8 words: peripheral then PrimeCell ids */
+
+#define FR_RXFE BIT(4)
+#define FR_TXFE BIT(7)
+#define INT_TX BIT(5)
+#define INT_ALL 0x7ff
+
+/* A PL011 (r1p5) as the ID registers name it: part 0x011, designer ARM, then the PrimeCell id. */
+static const u8 uart_id[8] = { 0x11, 0x10, 0x34, 0x00, 0x0d, 0xf0, 0x05, 0xb1 };
+
+static void transmit(struct domain *d, struct vpl011 *u, char c)
+{
+	if (c == '\r')
+		return; /* the line goes out with Domus' own line ending */
+	u->line[u->line_len++] = c;
+	if (c == '\n' || u->line_len == VPL011_LINE) {
+		console_domain_line(d, u->line, u->line_len);
+		u->line_len = 0;
+	}
+}
+
+/* The SPI follows MIS. The TX interrupt is raw whenever the (empty) FIFO is below its level. */
+static void update_line(struct domain *d, struct vpl011 *u)
+{
+	bool level;
+
+	u->ris |= INT_TX;
+	level = (u->ris & u->imsc) != 0;
+	if (level != u->level) {
+		u->level = level;
+		vgic_set_level(d, NULL, GUEST_VPL011_SPI, level);
+	}
+}
+
+int vpl011_access(struct vcpu *v, struct vpl011 *u, u64 off, u32 size, bool write, u64 *val)
+{
+	struct domain *d = v->dom;
+	u32 w = (u32)*val;
+	int rc = 0;
+
+	/* The SBSA UART's registers are 32 bits wide; DR may also be written a byte at a time. */
+	if (size == 8 || (size != 4 && !(off == UART_DR && write)) || (off & 3))
+		return -EINVAL;
+	spin_lock(&u->lock);
+	switch (off) {
+	case UART_DR:
+		if (write)
+			transmit(d, u, (char)w);
+		else
+			*val = 0; /* nothing received */
+		break;
+	case UART_FR:
+		*val = write ? *val : FR_RXFE | FR_TXFE;
+		break;
+	case UART_IMSC:
+		if (write)
+			u->imsc = w & INT_ALL;
+		else
+			*val = u->imsc;
+		break;
+	case UART_RIS:
+		*val = write ? *val : u->ris;
+		break;
+	case UART_MIS:
+		*val = write ? *val : u->ris & u->imsc;
+		break;
+	case UART_ICR:
+		if (write)
+			u->ris &= ~w;
+		else
+			*val = 0;
+		break;
+	default:
+		if (!write)
+			*val = off >= UART_ID ? uart_id[(off - UART_ID) / 4] : 0;
+		break;
+	}
+	update_line(d, u);
+	spin_unlock(&u->lock);
+	return rc;
+}
+
+static int mmio(struct vcpu *v, ipa_t ipa, u32 size, bool write, u64 *val, void *ctx)
+{
+	return vpl011_access(v, ctx, ipa_offset(ipa, ipa_init(GUEST_PL011_BASE)), size, write, val);
+}
+
+int arch_vuart_init(struct domain *d)
+{
+	return domain_add_mmio(d, ipa_init(GUEST_PL011_BASE), GUEST_PL011_SIZE, mmio,
+			       &d->arch.vpl011);
+}

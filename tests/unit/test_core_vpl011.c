@@ -1,0 +1,113 @@
+// SOURCES: @core tests/unit/core_harness.c
+/* SPDX-License-Identifier: MIT */
+/* The emulated SBSA UART (arm64's vpl011.c) on the fake machine, as a guest's driver sees it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include <domus/errno.h>
+
+#include "core_harness.h"
+
+#define UART(off) (GUEST_PL011_BASE + (off))
+#define FR 0x018
+#define IMSC 0x038
+#define RIS 0x03c
+#define MIS 0x040
+#define ICR 0x044
+#define TX BIT(5)
+/* The distributor's pending bits of INTIDs 32..63: the UART's SPI is bit 0. */
+#define SPI_PENDING (GUEST_GICV3_GICD_BASE + 0x204)
+
+static u64 seen[8];
+
+static void domu_drives_its_uart(struct guest *g)
+{
+	u64 s[8];
+	const char *text = "hello\r\nfrom a domU";
+
+	s[0] = guest_mmio(g, UART(FR), 4, false, 0);
+	s[1] = guest_mmio(g, UART(0xfe0), 4, false, 0); /* UARTPeriphID0: a PL011 */
+	for (const char *c = text; *c; c++)
+		guest_mmio(g, UART(0), 4, true, (u8)*c);
+	/* Transmit interrupt unmasked: the FIFO is always empty, so it is raised, level. */
+	guest_mmio(g, UART(IMSC), 4, true, TX);
+	s[2] = guest_mmio(g, UART(MIS), 4, false, 0);
+	s[3] = guest_mmio(g, SPI_PENDING, 4, false, 0) & 1;
+	guest_mmio(g, UART(IMSC), 4, true, 0);
+	s[4] = guest_mmio(g, SPI_PENDING, 4, false, 0) & 1;
+	s[5] = guest_mmio(g, UART(RIS), 4, false, 0) & TX;
+	/* Registers the SBSA subset lacks read 0 and take writes: a full PL011 driver is fine. */
+	guest_mmio(g, UART(0x048), 4, true, 7); /* DMACR */
+	s[6] = guest_mmio(g, UART(0x030), 4, false, 0); /* CR */
+	guest_mmio(g, UART(0), 1, true, '\n'); /* a byte write ends the line */
+	s[7] = 1;
+	for (int i = 0; i < 8; i++)
+		__atomic_store_n(&seen[i], s[i], __ATOMIC_RELEASE);
+}
+
+static bool log_has(struct guest *g, const char *want)
+{
+	u64 page = guest_alloc_pages(g, 4);
+	struct domus_ctl c = { .cmd = DOMUS_CTL_readconsole };
+	char *text = guest_mem(g, page);
+
+	c.u.readconsole.buffer = page;
+	c.u.readconsole.size = 4 * PAGE_SIZE - 1;
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), 0);
+	text[c.u.readconsole.count] = 0;
+	return strstr(text, want) != NULL;
+}
+
+static void dom0_gives_a_domu_a_uart(struct guest *g)
+{
+	long id;
+
+	memset(seen, 0, sizeof(seen));
+	id = guest_domu_create(g, &(struct domu_spec){ .name = "uart",
+						       .flags = DOMUS_CTL_CDF_VPL011 },
+			       domu_drives_its_uart, 0);
+	GUEST_EXPECT(g, id > 0);
+	while (guest_vcpu_state(g, (domid_t)id, 0) != DOMUS_VCPU_OFFLINE)
+		guest_yield(g);
+	GUEST_EXPECT_EQ(g, __atomic_load_n(&seen[7], __ATOMIC_ACQUIRE), 1);
+	GUEST_EXPECT_EQ(g, seen[0], 0x90); /* TX empty, RX empty */
+	GUEST_EXPECT_EQ(g, seen[1], 0x11);
+	GUEST_EXPECT_EQ(g, seen[2], TX);
+	GUEST_EXPECT_EQ(g, seen[3], 1);
+	GUEST_EXPECT_EQ(g, seen[4], 0);
+	GUEST_EXPECT_EQ(g, seen[5], TX);
+	GUEST_EXPECT_EQ(g, seen[6], 0);
+	/* Whole lines, prefixed with the domain, carriage returns dropped. */
+	GUEST_EXPECT(g, log_has(g, "(d1) hello\n(d1) from a domU\n"));
+	GUEST_EXPECT_EQ(g, guest_domu_destroy(g, (domid_t)id), 0);
+}
+
+static void test_a_domus_uart_sends_whole_lines_and_raises_its_spi_while_unmasked(void **state)
+{
+	machine_run(&(struct machine_cfg){ .dom0_main = dom0_gives_a_domu_a_uart });
+}
+
+static void dom0_asks_for_flags_that_do_not_exist(struct guest *g)
+{
+	GUEST_EXPECT_EQ(g, guest_domu_build(g, &(struct domu_spec){ .name = "x", .flags = 2 }),
+			-EINVAL);
+}
+
+static void test_unknown_createdomain_flags_are_refused(void **state)
+{
+	machine_run(&(struct machine_cfg){ .dom0_main = dom0_asks_for_flags_that_do_not_exist });
+}
+
+int main(int argc, char **argv)
+{
+	static const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_a_domus_uart_sends_whole_lines_and_raises_its_spi_while_unmasked),
+		cmocka_unit_test(test_unknown_createdomain_flags_are_refused),
+	};
+
+	return harness_main(argc, argv, "core_vpl011", tests, ARRAY_SIZE(tests));
+}
