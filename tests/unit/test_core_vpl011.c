@@ -27,7 +27,7 @@ static u64 seen[8];
 static void domu_drives_its_uart(struct guest *g)
 {
 	u64 s[8];
-	const char *text = "hello\r\nfrom a domU";
+	const char *text = "hello\r\n\x1b[2Jfrom a\tdomU\a";
 
 	s[0] = guest_mmio(g, UART(FR), 4, false, 0);
 	s[1] = guest_mmio(g, UART(0xfe0), 4, false, 0); /* UARTPeriphID0: a PL011 */
@@ -81,8 +81,8 @@ static void dom0_gives_a_domu_a_uart(struct guest *g)
 	GUEST_EXPECT_EQ(g, seen[4], 0);
 	GUEST_EXPECT_EQ(g, seen[5], TX);
 	GUEST_EXPECT_EQ(g, seen[6], 0);
-	/* Whole lines, prefixed with the domain, carriage returns dropped. */
-	GUEST_EXPECT(g, log_has(g, "(d1) hello\n(d1) from a domU\n"));
+	/* Whole lines, prefixed with the domain; control bytes (CR, ESC, BEL) dropped. */
+	GUEST_EXPECT(g, log_has(g, "(d1) hello\n(d1) [2Jfrom a\tdomU\n"));
 	GUEST_EXPECT_EQ(g, guest_domu_destroy(g, (domid_t)id), 0);
 }
 

@@ -37,8 +37,13 @@ static const u8 uart_id[8] = { 0x11, 0x10, 0x34, 0x00, 0x0d, 0xf0, 0x05, 0xb1 };
 
 static void transmit(struct domain *d, struct vpl011 *u, char c)
 {
-	if (c == '\r')
-		return; /* the line goes out with Domus' own line ending */
+	/*
+	 * Only printable text and tabs reach Domus' terminal: a guest's escape
+	 * sequences are not the operator's. Carriage returns go too: the line
+	 * goes out with Domus' own line ending.
+	 */
+	if (c != '\n' && c != '\t' && (c < 0x20 || c == 0x7f))
+		return;
 	u->line[u->line_len++] = c;
 	if (c == '\n' || u->line_len == VPL011_LINE) {
 		console_domain_line(d, u->line, u->line_len);
