@@ -13,7 +13,7 @@
 #include <domus/uart.h>
 #include <stdarg.h>
 
-#define LOG_RING_SIZE 16384
+#define LOG_RING_SIZE 65536 /* Domus' lines and guests' UART lines (vpl011's quota is a burst of 64 KiB) */
 
 static spinlock_t console_lock = SPINLOCK_INIT;
 static char log_ring[LOG_RING_SIZE];

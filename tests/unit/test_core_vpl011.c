@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <domus/errno.h>
@@ -51,12 +52,12 @@ static void domu_drives_its_uart(struct guest *g)
 
 static bool log_has(struct guest *g, const char *want)
 {
-	u64 page = guest_alloc_pages(g, 4);
+	u64 page = guest_alloc_pages(g, 17);
 	struct domus_ctl c = { .cmd = DOMUS_CTL_readconsole };
 	char *text = guest_mem(g, page);
 
 	c.u.readconsole.buffer = page;
-	c.u.readconsole.size = 4 * PAGE_SIZE - 1;
+	c.u.readconsole.size = 17 * PAGE_SIZE - 1;
 	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), 0);
 	text[c.u.readconsole.count] = 0;
 	return strstr(text, want) != NULL;
@@ -64,6 +65,7 @@ static bool log_has(struct guest *g, const char *want)
 
 static void dom0_gives_a_domu_a_uart(struct guest *g)
 {
+	char want[80];
 	long id;
 
 	memset(seen, 0, sizeof(seen));
@@ -82,13 +84,66 @@ static void dom0_gives_a_domu_a_uart(struct guest *g)
 	GUEST_EXPECT_EQ(g, seen[5], TX);
 	GUEST_EXPECT_EQ(g, seen[6], 0);
 	/* Whole lines, prefixed with the domain; control bytes (CR, ESC, BEL) dropped. */
-	GUEST_EXPECT(g, log_has(g, "(d1) hello\n(d1) [2Jfrom a\tdomU\n"));
+	snprintf(want, sizeof(want), "(d%ld) hello\n(d%ld) [2Jfrom a\tdomU\n", id, id);
+	GUEST_EXPECT(g, log_has(g, want));
 	GUEST_EXPECT_EQ(g, guest_domu_destroy(g, (domid_t)id), 0);
 }
 
 static void test_a_domus_uart_sends_whole_lines_and_raises_its_spi_while_unmasked(void **state)
 {
 	machine_run(&(struct machine_cfg){ .dom0_main = dom0_gives_a_domu_a_uart });
+}
+
+/* ---- the output quota ---- */
+
+#define FLOOD_LINES 1000 /* of 100 bytes: 100,000 bytes, past the 64 KiB burst */
+static bool flood_done;
+
+static void domu_floods_its_uart(struct guest *g)
+{
+	double t;
+
+	for (int l = 0; l < FLOOD_LINES; l++) {
+		for (int i = 0; i < 99; i++)
+			guest_mmio(g, UART(0), 4, true, 'x');
+		guest_mmio(g, UART(0), 4, true, '\n');
+	}
+	/* A while later it has earned some again: its next line is let through. */
+	t = machine_seconds();
+	while (machine_seconds() - t < 1.2)
+		guest_yield(g);
+	for (const char *c = "after the flood\n"; *c; c++)
+		guest_mmio(g, UART(0), 4, true, (u8)*c);
+	__atomic_store_n(&flood_done, true, __ATOMIC_RELEASE);
+}
+
+static void dom0_lets_a_domu_flood(struct guest *g)
+{
+	char want[80];
+	long id;
+
+	flood_done = false;
+	id = guest_domu_create(g, &(struct domu_spec){ .name = "flood",
+						       .flags = DOMUS_CTL_CDF_VPL011 },
+			       domu_floods_its_uart, 0);
+	GUEST_EXPECT(g, id > 0);
+	while (guest_vcpu_state(g, (domid_t)id, 0) != DOMUS_VCPU_OFFLINE)
+		guest_yield(g);
+	GUEST_EXPECT(g, __atomic_load_n(&flood_done, __ATOMIC_ACQUIRE));
+	/*
+	 * Past the burst, lines go only as fast as it earns them back; the
+	 * others are dropped, and a line through says how many bytes went.
+	 */
+	snprintf(want, sizeof(want), " bytes dropped: over its UART quota]\n(d%ld) xxx", id);
+	GUEST_EXPECT(g, log_has(g, want));
+	snprintf(want, sizeof(want), "(d%ld) after the flood\n", id);
+	GUEST_EXPECT(g, log_has(g, want));
+	GUEST_EXPECT_EQ(g, guest_domu_destroy(g, (domid_t)id), 0);
+}
+
+static void test_a_guest_flooding_its_uart_is_cut_to_its_quota_and_told_so(void **state)
+{
+	machine_run(&(struct machine_cfg){ .dom0_main = dom0_lets_a_domu_flood });
 }
 
 static void dom0_asks_for_flags_that_do_not_exist(struct guest *g)
@@ -106,6 +161,7 @@ int main(int argc, char **argv)
 {
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_a_domus_uart_sends_whole_lines_and_raises_its_spi_while_unmasked),
+		cmocka_unit_test(test_a_guest_flooding_its_uart_is_cut_to_its_quota_and_told_so),
 		cmocka_unit_test(test_unknown_createdomain_flags_are_refused),
 	};
 

@@ -13,6 +13,7 @@
 #include <domus/console.h>
 #include <domus/domain.h>
 #include <domus/errno.h>
+#include <domus/printf.h>
 #include <domus/string.h>
 #include <public/xen.h>
 #include <arm64/vgic.h>
@@ -35,6 +36,36 @@
 /* A PL011 (r1p5) as the ID registers name it: part 0x011, designer ARM, then the PrimeCell id. */
 static const u8 uart_id[8] = { 0x11, 0x10, 0x34, 0x00, 0x0d, 0xf0, 0x05, 0xb1 };
 
+/*
+ * A whole line out, if the quota allows: Domus' console and log are shared
+ * by every domain, and a guest must not drown the others (or Domus' own
+ * lines) by writing its UART in a loop.
+ */
+static void send_line(struct domain *d, struct vpl011 *u)
+{
+	u64 now = arch_counter(), freq = arch_counter_freq();
+	u64 earned = (now - u->refilled) / (freq / 1000) * VPL011_RATE / 1000;
+
+	if (earned) {
+		u->budget = MIN(VPL011_BURST, u->budget + earned);
+		u->refilled = now;
+	}
+	if (u->line_len > u->budget) {
+		u->dropped += u->line_len;
+		return;
+	}
+	if (u->dropped) {
+		char note[80];
+		int n = snprintf(note, sizeof(note), "[%lu bytes dropped: over its UART quota]",
+				 u->dropped);
+
+		console_domain_line(d, note, (size_t)n);
+		u->dropped = 0;
+	}
+	u->budget -= u->line_len;
+	console_domain_line(d, u->line, u->line_len);
+}
+
 static void transmit(struct domain *d, struct vpl011 *u, char c)
 {
 	/*
@@ -46,7 +77,7 @@ static void transmit(struct domain *d, struct vpl011 *u, char c)
 		return;
 	u->line[u->line_len++] = c;
 	if (c == '\n' || u->line_len == VPL011_LINE) {
-		console_domain_line(d, u->line, u->line_len);
+		send_line(d, u);
 		u->line_len = 0;
 	}
 }
@@ -119,6 +150,8 @@ static int mmio(struct vcpu *v, ipa_t ipa, u32 size, bool write, u64 *val, void 
 
 int arch_vuart_init(struct domain *d)
 {
+	d->arch.vpl011.budget = VPL011_BURST;
+	d->arch.vpl011.refilled = arch_counter();
 	return domain_add_mmio(d, ipa_init(GUEST_PL011_BASE), GUEST_PL011_SIZE, mmio,
 			       &d->arch.vpl011);
 }

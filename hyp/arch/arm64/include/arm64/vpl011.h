@@ -3,7 +3,9 @@
  * An emulated SBSA UART (a PL011 subset) for a guest that asks for one, at
  * Xen's guest address (public/xen.h GUEST_PL011_BASE, SPI GUEST_VPL011_SPI).
  * What the guest sends goes to Domus' console a line at a time, prefixed
- * "(dN) " as Xen prints a domU's output; nothing is typed to it yet.
+ * "(dN) " as Xen prints a domU's output, within a quota (a burst of
+ * VPL011_BURST bytes, then VPL011_RATE a second: a Linux boot log fits);
+ * nothing is typed to it yet.
  */
 #ifndef ARM64_VPL011_H
 #define ARM64_VPL011_H
@@ -15,6 +17,8 @@ struct domain;
 struct vcpu;
 
 #define VPL011_LINE 128 /* output is sent on a newline or when this much is waiting */
+#define VPL011_BURST 65536
+#define VPL011_RATE 8192
 
 struct vpl011 {
 	spinlock_t lock; /* taken before the vGIC's and the console's */
@@ -23,6 +27,8 @@ struct vpl011 {
 	u32 line_len;
 	char line[VPL011_LINE];
 	bool level; /* the SPI's line as last set */
+	u64 budget, refilled; /* bytes it may still send; counter value of the last refill */
+	u64 dropped; /* bytes dropped over the quota, not yet reported */
 };
 
 /* The guest's MMIO access at offset off of the UART's page: 0, or -EINVAL (an abort). */
