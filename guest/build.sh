@@ -42,9 +42,9 @@ if [ $# -ne 1 ]; then
 fi
 OUT=$1
 SELF=$(readlink -f "$0")
-CACHE=${DOMUS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/domus}
-DEBS=$CACHE/debs
-ROOTS=$CACHE/root
+# CACHE, DEBS, ROOTS; fetch PKG VERSION and extract DEB (scripts/arm64-debs.sh).
+DEBS_WHO=guest
+. "$(dirname "$SELF")/../scripts/arm64-debs.sh"
 MODULES=${DOMUS_GUEST_MODULES:-virtio_mmio virtio_blk virtio_net failover net_failover \
 	xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc xen_wdt loop xen-blkback xen-blkfront \
 	crc32c_generic ext4 bridge xen-netback xen-netfront}
@@ -55,7 +55,7 @@ REQUIRED_APPLETS="sh ash mount umount ls cat echo dd md5sum sha256sum devmem pow
 	stty setsid cttyhack getty login chmod ln cp mv rm find printf top watch time timeout nc wget watchdog
 	brctl mke2fs stat taskset"
 
-mkdir -p "$DEBS" "$ROOTS" "$OUT"
+mkdir -p "$OUT"
 OUT=$(readlink -f "$OUT")
 
 for tool in apt-get apt-cache dpkg-deb depmod python3 gzip xz file; do
@@ -65,10 +65,6 @@ for tool in apt-get apt-cache dpkg-deb depmod python3 gzip xz file; do
 	fi
 done
 DEPMOD=$(command -v depmod || echo /usr/sbin/depmod)
-
-# fetch PKG VERSION and extract DEB (scripts/arm64-debs.sh), with DEBS and ROOTS set above.
-DEBS_WHO=guest
-. "$(dirname "$SELF")/../scripts/arm64-debs.sh"
 
 # --- Kernel: resolve the metapackage to the versioned package it depends on. One apt-cache
 # call (each costs about a second) gives that package, its version and busybox's version.

@@ -3,7 +3,13 @@
 #   fetch PKG VERSION   prints the path of PKG's arm64 .deb in $DEBS, downloading it unless cached;
 #                       offline (no VERSION: apt knows no candidate), the newest cached .deb of PKG
 #   extract DEB         prints the directory under $ROOTS that DEB is unpacked in (dpkg-deb -x)
-# The caller sets DEBS, ROOTS and DEBS_WHO (the name its messages begin with).
+# It sets CACHE (DOMUS_CACHE, or ~/.cache/domus), DEBS and ROOTS under it, and makes them; the
+# caller sets DEBS_WHO (the name its messages begin with) first.
+
+CACHE=${DOMUS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/domus}
+DEBS=$CACHE/debs
+ROOTS=$CACHE/root
+mkdir -p "$DEBS" "$ROOTS"
 
 # apt-get download drops privileges to _apt, who may not be able to write to $DEBS.
 APT_OPTS=()

@@ -12,12 +12,9 @@ if [ $# -ne 1 ]; then
 fi
 OUT=$1
 SELF=$(readlink -f "$0")
-CACHE=${DOMUS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/domus}
-DEBS=$CACHE/debs
-ROOTS=$CACHE/root
 DEBS_WHO=libfdt
-mkdir -p "$DEBS" "$ROOTS" "$OUT/include"
 . "$(dirname "$SELF")/arm64-debs.sh"
+mkdir -p "$OUT/include"
 
 VER=$(apt-cache show --no-all-versions libfdt-dev:arm64 2>/dev/null | sed -n 's/^Version: //p' | head -n 1)
 ROOT=$(extract "$(fetch libfdt-dev "$VER")")

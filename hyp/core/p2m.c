@@ -58,6 +58,13 @@ static u64 attrs_of(enum p2m_type type)
 	}
 }
 
+/* Whether gfn lies in d's guest-physical space (and its address fits 64 bits at all). */
+static bool gfn_in_space(struct domain *d, u64 gfn)
+{
+	return !(gfn >> (64 - PAGE_SHIFT)) &&
+	       ipa_addr(gfn_ipa(gfn)) < ipa_addr(arch_s2_ipa_limit(d));
+}
+
 int p2m_replace_page(struct domain *d, u64 gfn, paddr_t pa, enum p2m_type type, paddr_t *old_pa,
 		     enum p2m_type *old_type)
 {
@@ -65,8 +72,7 @@ int p2m_replace_page(struct domain *d, u64 gfn, paddr_t pa, enum p2m_type type, 
 	int rc;
 
 	*old_type = P2M_NONE;
-	if (!attrs || gfn >> (64 - PAGE_SHIFT) ||
-	    ipa_addr(gfn_ipa(gfn)) >= ipa_addr(arch_s2_ipa_limit(d)))
+	if (!attrs || !gfn_in_space(d, gfn))
 		return -EINVAL;
 	spin_lock(&d->p2m_lock);
 	if (arch_s2_lookup(d, gfn_ipa(gfn), old_pa, &old_attrs) == 0) {
@@ -90,7 +96,7 @@ int p2m_map_page(struct domain *d, u64 gfn, paddr_t pa, enum p2m_type type)
 
 	if (!attrs)
 		return -EINVAL;
-	if (gfn >> (64 - PAGE_SHIFT) || ipa_addr(gfn_ipa(gfn)) >= ipa_addr(arch_s2_ipa_limit(d)))
+	if (!gfn_in_space(d, gfn))
 		return -EINVAL;
 	spin_lock(&d->p2m_lock);
 	if (arch_s2_lookup(d, gfn_ipa(gfn), NULL, NULL) == 0)

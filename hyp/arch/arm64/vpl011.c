@@ -95,52 +95,43 @@ static void update_line(struct domain *d, struct vpl011 *u)
 	}
 }
 
+/* A register read: what a PL011 with an always empty TX FIFO and nothing received shows. */
+static u64 read_reg(struct vpl011 *u, u64 off)
+{
+	switch (off) {
+	case UART_FR:
+		return FR_RXFE | FR_TXFE;
+	case UART_IMSC:
+		return u->imsc;
+	case UART_RIS:
+		return u->ris;
+	case UART_MIS:
+		return u->ris & u->imsc;
+	}
+	/* DR (nothing received), write-only ICR, and what the SBSA subset lacks: 0. */
+	return off >= UART_ID ? uart_id[(off - UART_ID) / 4] : 0;
+}
+
 int vpl011_access(struct vcpu *v, struct vpl011 *u, u64 off, u32 size, bool write, u64 *val)
 {
 	struct domain *d = v->dom;
-	u32 w = (u32)*val;
-	int rc = 0;
 
 	/* The SBSA UART's registers are 32 bits wide; DR may also be written a byte at a time. */
 	if (size == 8 || (size != 4 && !(off == UART_DR && write)) || (off & 3))
 		return -EINVAL;
 	spin_lock(&u->lock);
-	switch (off) {
-	case UART_DR:
-		if (write)
-			transmit(d, u, (char)w);
-		else
-			*val = 0; /* nothing received */
-		break;
-	case UART_FR:
-		*val = write ? *val : FR_RXFE | FR_TXFE;
-		break;
-	case UART_IMSC:
-		if (write)
-			u->imsc = w & INT_ALL;
-		else
-			*val = u->imsc;
-		break;
-	case UART_RIS:
-		*val = write ? *val : u->ris;
-		break;
-	case UART_MIS:
-		*val = write ? *val : u->ris & u->imsc;
-		break;
-	case UART_ICR:
-		if (write)
-			u->ris &= ~w;
-		else
-			*val = 0;
-		break;
-	default:
-		if (!write)
-			*val = off >= UART_ID ? uart_id[(off - UART_ID) / 4] : 0;
-		break;
-	}
+	if (!write)
+		*val = read_reg(u, off);
+	else if (off == UART_DR)
+		transmit(d, u, (char)*val);
+	else if (off == UART_IMSC)
+		u->imsc = (u32)*val & INT_ALL;
+	else if (off == UART_ICR)
+		u->ris &= ~(u32)*val; /* TX comes straight back: the FIFO is still empty */
+	/* Writes elsewhere (baud rate, line and control, FIFO levels, DMA) change nothing. */
 	update_line(d, u);
 	spin_unlock(&u->lock);
-	return rc;
+	return 0;
 }
 
 static int mmio(struct vcpu *v, ipa_t ipa, u32 size, bool write, u64 *val, void *ctx)
