@@ -19,9 +19,19 @@ static spinlock_t console_lock = SPINLOCK_INIT;
 static char log_ring[LOG_RING_SIZE];
 static u64 log_pos;
 static bool at_line_start = true;
-static struct domain *input_domain;
-static bool input_to_domus;
 static unsigned int escapes_seen;
+
+/*
+ * Who typed input goes to. Ctrl-a three times moves it on, in this order:
+ * dom0, Domus' own keys, then each guest with an emulated UART by id, and
+ * back to dom0 (or to Domus when there is no dom0). A domain is held by id,
+ * not by pointer: one destroyed while it has the input is noticed at the
+ * next key. Written only from the UART's interrupt; read by vpl011 on any
+ * pCPU to decide whether a guest's output goes straight to the terminal.
+ */
+#define FOCUS_DOMUS DOMID_INVALID
+static domid_t focus = FOCUS_DOMUS;
+static bool have_dom0;
 
 static void emit(char c)
 {
@@ -37,40 +47,46 @@ static void emit(char c)
  * says otherwise); end_line ends the last one if the text did not.
  */
 static void write_logged(const char *prefix, bool log_prefix, const char *s, size_t len,
-			 bool end_line)
+			 bool end_line, bool show)
 {
+	bool line_start = true;
+
 	spin_lock(&console_lock);
-	if (!at_line_start && len)
+	if (show && !at_line_start && len)
 		emit('\n');
 	for (size_t i = 0; i < len; i++) {
-		if (at_line_start) {
+		if (line_start) {
 			for (const char *p = prefix; *p; p++) {
 				if (log_prefix)
 					log_ring[log_pos++ % LOG_RING_SIZE] = *p;
-				emit(*p);
+				if (show)
+					emit(*p);
 			}
 		}
 		log_ring[log_pos++ % LOG_RING_SIZE] = s[i];
-		emit(s[i]);
+		if (show)
+			emit(s[i]);
+		line_start = s[i] == '\n';
 	}
-	if (end_line && !at_line_start) {
+	if (end_line && len && !line_start) {
 		log_ring[log_pos++ % LOG_RING_SIZE] = '\n';
-		emit('\n');
+		if (show)
+			emit('\n');
 	}
 	spin_unlock(&console_lock);
 }
 
 void console_write(const char *s, size_t len)
 {
-	write_logged("(domus) ", false, s, len, false);
+	write_logged("(domus) ", false, s, len, false, true);
 }
 
-void console_domain_line(struct domain *d, const char *s, size_t len)
+void console_domain_line(struct domain *d, const char *s, size_t len, bool show)
 {
 	char prefix[12];
 
 	snprintf(prefix, sizeof(prefix), "(d%u) ", d->id);
-	write_logged(prefix, true, s, len, true);
+	write_logged(prefix, true, s, len, true, show);
 }
 
 u64 console_read_log(char *buf, u64 len, u64 *index)
@@ -156,7 +172,13 @@ void guest_printk(struct vcpu *v, const char *fmt, ...)
 
 void console_set_input_domain(struct domain *d)
 {
-	input_domain = d;
+	have_dom0 = true;
+	WRITE_ONCE(focus, d->id);
+}
+
+bool console_has_input(const struct domain *d)
+{
+	return READ_ONCE(focus) == d->id;
 }
 
 /* Typed input waiting for CONSOLEIO_read; a full ring drops new input. */
@@ -187,17 +209,76 @@ void console_consume_input(size_t n)
 	spin_unlock(&input_lock);
 }
 
+/* The live guest with an emulated UART and the lowest id above after, or NULL. */
+static struct domain *next_uart_guest(domid_t after)
+{
+	struct domain *best = NULL;
+
+	for (struct domain *d = domain_list(); d; d = d->next)
+		if (d->id > after && d->vuart && d->state != DOMAIN_DYING &&
+		    (!best || d->id < best->id))
+			best = d;
+	return best;
+}
+
+static void say_focus(void)
+{
+	if (focus == FOCUS_DOMUS)
+		printk("console input to Domus ('h' for help, Ctrl-a x3 to switch on)\n");
+	else if (focus == 0)
+		printk("console input to dom0 (Ctrl-a x3 to switch)\n");
+	else
+		printk("console input to d%u's UART (Ctrl-a x3 to switch on)\n", focus);
+}
+
+/* Ctrl-a three times: the next in the cycle. */
+static void switch_focus(void)
+{
+	struct domain *next = next_uart_guest(focus == FOCUS_DOMUS ? 0 : focus);
+
+	if (focus == 0 && have_dom0)
+		WRITE_ONCE(focus, FOCUS_DOMUS);
+	else if (next)
+		WRITE_ONCE(focus, next->id);
+	else
+		WRITE_ONCE(focus, have_dom0 ? 0 : FOCUS_DOMUS);
+	say_focus();
+}
+
+void console_focus_first_uart_guest(void)
+{
+	struct domain *d = next_uart_guest(0);
+
+	if (!have_dom0 && d) {
+		WRITE_ONCE(focus, d->id);
+		say_focus();
+	}
+}
+
 static void deliver(char c)
 {
-	if (input_to_domus) {
+	struct domain *d;
+
+	if (focus == FOCUS_DOMUS) {
 		keyhandler_key(c);
-	} else if (input_domain) {
-		spin_lock(&input_lock);
-		if (input_prod - input_cons < INPUT_RING_SIZE)
-			input_ring[input_prod++ % INPUT_RING_SIZE] = c;
-		spin_unlock(&input_lock);
-		evtchn_send_virq(input_domain, VIRQ_CONSOLE);
+		return;
 	}
+	d = domain_by_id(focus);
+	if (!d || (focus && !d->vuart)) {
+		printk("d%u, which had the console input, is gone\n", focus);
+		WRITE_ONCE(focus, have_dom0 ? 0 : FOCUS_DOMUS);
+		say_focus();
+		return;
+	}
+	if (focus) {
+		arch_vuart_receive(d, c);
+		return;
+	}
+	spin_lock(&input_lock);
+	if (input_prod - input_cons < INPUT_RING_SIZE)
+		input_ring[input_prod++ % INPUT_RING_SIZE] = c;
+	spin_unlock(&input_lock);
+	evtchn_send_virq(d, VIRQ_CONSOLE);
 }
 
 static void handle_input(char c)
@@ -205,11 +286,7 @@ static void handle_input(char c)
 	if (c == CONSOLE_ESCAPE) {
 		if (++escapes_seen == 3) {
 			escapes_seen = 0;
-			input_to_domus = !input_to_domus || !input_domain;
-			if (input_to_domus)
-				printk("console input to Domus ('h' for help, Ctrl-a x3 to return)\n");
-			else
-				printk("console input to d%u\n", input_domain->id);
+			switch_focus();
 		}
 		return;
 	}

@@ -49,8 +49,10 @@ int domu_create(const char *name, u32 nr_vcpus, u64 max_pages, bool vuart, domid
 	arch_vgic_setup(d, ipa_init(GUEST_GICV3_GICD_BASE), ipa_init(GUEST_GICV3_GICR0_BASE));
 	domain_init_vcpus(d);
 	/* A new domain has no MMIO handler yet: the UART's is the first, and cannot be refused. */
-	if (vuart)
+	if (vuart) {
 		BUG_ON(arch_vuart_init(d));
+		d->vuart = true;
+	}
 	domain_publish(d);
 	printk("d%u: created \"%s\": %u vCPUs, up to %lu MiB%s\n", d->id, d->name, nr_vcpus,
 	       max_pages >> 8, vuart ? ", an SBSA UART" : "");

@@ -210,14 +210,20 @@ class Machine:
     def hypervisor_view(self):
         """Domus' own account (debug keys d, r, e: domains and vCPUs with their event state,
         run queues, event channels), put into the log when a wait times out, so that a stall
-        shows who was waiting on what. Input goes back to dom0 afterwards."""
+        shows who was waiting on what. Input goes back to dom0 afterwards, if there is one."""
         if not self.hypervisor or self.child is None or not self.child.isalive():
             return
         self._note("a wait timed out: Domus' debug keys d, r, e")
         try:
-            self.child.send("\x01\x01\x01dre\x01\x01\x01")
+            self.child.send("\x01\x01\x01dre")
             self.child.expect(pexpect.TIMEOUT, timeout=3)
-        except pexpect.EOF:
+            # On round the switch (guests with a UART come after Domus) until dom0 has it.
+            for _ in range(8):
+                self.child.send("\x01\x01\x01")
+                if self.child.expect([r"console input to dom0", r"console input to"],
+                                     timeout=3) == 0:
+                    break
+        except (pexpect.EOF, pexpect.TIMEOUT):
             pass
 
     def shell(self, cmd, timeout=60):

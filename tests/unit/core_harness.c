@@ -821,6 +821,7 @@ static void build_dom0(const struct machine_cfg *cfg)
 	assert_int_equal(domain_add_memory(d, ipa_init(pa_addr(pa)), pa, bytes), 0); /* 1:1 */
 	arch_vcpu_reset(d->vcpus[0], (u64)(uintptr_t)cfg->dom0_main, 0);
 	domain_publish(d);
+	console_set_input_domain(d);
 	d->state = DOMAIN_RUNNING;
 	vcpu_start(d->vcpus[0]);
 }

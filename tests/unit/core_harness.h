@@ -174,6 +174,14 @@ void guest_fail(struct guest *g, const char *file, int line, const char *fmt, ..
 				   #a, a_, #b, b_);                                     \
 	} while (0)
 
+#define GUEST_EXPECT_STR(g, a, b)                                                       \
+	do {                                                                            \
+		const char *a_ = (a), *b_ = (b);                                        \
+		if (strcmp(a_, b_))                                                     \
+			guest_fail(g, __FILE__, __LINE__, "%s is \"%s\", expected \"%s\"", \
+				   #a, a_, b_);                                         \
+	} while (0)
+
 /* Seconds since the machine booted (for bounded loops). */
 double machine_seconds(void);
 

@@ -3,7 +3,11 @@
  * The guest's SBSA UART (arm64/vpl011.h). It behaves as a PL011 whose
  * transmit FIFO drains at once: FR says TX empty and never full or busy, the
  * transmit interrupt is raised whenever it is unmasked (the FIFO is always at
- * or below its trigger level), and nothing is ever received (RX empty).
+ * or below its trigger level). Its 32-byte receive FIFO is the head of the
+ * input buffer: RXFE while that is empty, RXFF while it holds 32 bytes or
+ * more; the receive interrupt is raised at half full (16) and the receive
+ * timeout interrupt on any byte received, each cleared by ICR, and by reads
+ * that take the FIFO below its level (RX) or empty it (RT), as a PL011's.
  * Registers the SBSA subset does not have (baud rate, line and control,
  * FIFO levels, DMA) read as 0 and ignore writes, so a full PL011 driver that
  * programs them does not fault; the identification registers read as a
@@ -29,19 +33,25 @@
 #define UART_ID 0xfe0 /* 8 words: peripheral then PrimeCell ids */
 
 #define FR_RXFE BIT(4)
+#define FR_RXFF BIT(6)
 #define FR_TXFE BIT(7)
+#define INT_RX BIT(4)
 #define INT_TX BIT(5)
+#define INT_RT BIT(6)
 #define INT_ALL 0x7ff
+
+#define FIFO_SIZE 32
+#define FIFO_LEVEL 16 /* the receive interrupt's trigger: half full, the reset value of IFLS */
 
 /* A PL011 (r1p5) as the ID registers name it: part 0x011, designer ARM, then the PrimeCell id. */
 static const u8 uart_id[8] = { 0x11, 0x10, 0x34, 0x00, 0x0d, 0xf0, 0x05, 0xb1 };
 
 /*
- * A whole line out, if the quota allows: Domus' console and log are shared
- * by every domain, and a guest must not drown the others (or Domus' own
- * lines) by writing its UART in a loop.
+ * Whether n more bytes fit the quota (taking them if so): Domus' console and
+ * log are shared by every domain, and a guest must not drown the others (or
+ * Domus' own lines) by writing its UART in a loop.
  */
-static void send_line(struct domain *d, struct vpl011 *u)
+static bool within_quota(struct vpl011 *u, u64 n)
 {
 	u64 now = arch_counter(), freq = arch_counter_freq();
 	u64 earned = (now - u->refilled) / (freq / 1000) * VPL011_RATE / 1000;
@@ -50,36 +60,73 @@ static void send_line(struct domain *d, struct vpl011 *u)
 		u->budget = MIN(VPL011_BURST, u->budget + earned);
 		u->refilled = now;
 	}
-	if (u->line_len > u->budget) {
-		u->dropped += u->line_len;
-		return;
+	if (n > u->budget) {
+		u->dropped += n;
+		return false;
 	}
+	u->budget -= n;
+	return true;
+}
+
+/*
+ * A whole line to the log, and to the terminal unless its bytes went there
+ * already (shown): over the quota it is dropped, and the next line through
+ * says how much went.
+ */
+static void send_line(struct domain *d, struct vpl011 *u, bool shown)
+{
+	if (!shown && !within_quota(u, u->line_len))
+		return;
 	if (u->dropped) {
 		char note[80];
 		int n = snprintf(note, sizeof(note), "[%lu bytes dropped: over its UART quota]",
 				 u->dropped);
 
-		console_domain_line(d, note, (size_t)n);
+		console_domain_line(d, note, (size_t)n, true);
 		u->dropped = 0;
 	}
-	u->budget -= u->line_len;
-	console_domain_line(d, u->line, u->line_len);
+	console_domain_line(d, u->line, u->line_len, !shown);
 }
 
 static void transmit(struct domain *d, struct vpl011 *u, char c)
 {
+	/* The operator is typing to this guest: its echo and prompts show at once. */
+	bool shown = console_has_input(d);
+
+	if (shown && within_quota(u, 1))
+		console_guest_write(d, &c, 1);
 	/*
-	 * Only printable text and tabs reach Domus' terminal: a guest's escape
-	 * sequences are not the operator's. Carriage returns go too: the line
-	 * goes out with Domus' own line ending.
+	 * Only printable text and tabs reach the log, and the terminal line by
+	 * line: a guest's escape sequences are not the operator's. Carriage
+	 * returns go too: the line goes out with Domus' own line ending.
 	 */
 	if (c != '\n' && c != '\t' && (c < 0x20 || c == 0x7f))
 		return;
 	u->line[u->line_len++] = c;
 	if (c == '\n' || u->line_len == VPL011_LINE) {
-		send_line(d, u);
+		send_line(d, u, shown);
 		u->line_len = 0;
 	}
+}
+
+static u32 rx_count(const struct vpl011 *u)
+{
+	return u->in_prod - u->in_cons;
+}
+
+/* DR read: the oldest byte received; the receive interrupts fall as a PL011's do. */
+static u8 take_byte(struct vpl011 *u)
+{
+	u8 c;
+
+	if (!rx_count(u))
+		return 0;
+	c = (u8)u->in[u->in_cons++ % VPL011_IN];
+	if (rx_count(u) < FIFO_LEVEL)
+		u->ris &= ~INT_RX;
+	if (!rx_count(u))
+		u->ris &= ~INT_RT;
+	return c;
 }
 
 /* The SPI follows MIS. The TX interrupt is raw whenever the (empty) FIFO is below its level. */
@@ -95,12 +142,14 @@ static void update_line(struct domain *d, struct vpl011 *u)
 	}
 }
 
-/* A register read: what a PL011 with an always empty TX FIFO and nothing received shows. */
+/* A register read: what a PL011 with an always empty TX FIFO shows. */
 static u64 read_reg(struct vpl011 *u, u64 off)
 {
 	switch (off) {
+	case UART_DR:
+		return take_byte(u);
 	case UART_FR:
-		return FR_RXFE | FR_TXFE;
+		return FR_TXFE | (rx_count(u) ? 0 : FR_RXFE) | (rx_count(u) >= FIFO_SIZE ? FR_RXFF : 0);
 	case UART_IMSC:
 		return u->imsc;
 	case UART_RIS:
@@ -108,7 +157,7 @@ static u64 read_reg(struct vpl011 *u, u64 off)
 	case UART_MIS:
 		return u->ris & u->imsc;
 	}
-	/* DR (nothing received), write-only ICR, and what the SBSA subset lacks: 0. */
+	/* Write-only ICR, and what the SBSA subset lacks: 0. */
 	return off >= UART_ID ? uart_id[(off - UART_ID) / 4] : 0;
 }
 
@@ -137,6 +186,27 @@ int vpl011_access(struct vcpu *v, struct vpl011 *u, u64 off, u32 size, bool writ
 static int mmio(struct vcpu *v, ipa_t ipa, u32 size, bool write, u64 *val, void *ctx)
 {
 	return vpl011_access(v, ctx, ipa_offset(ipa, ipa_init(GUEST_PL011_BASE)), size, write, val);
+}
+
+int vpl011_receive(struct domain *d, struct vpl011 *u, char c)
+{
+	int rc = 0;
+
+	spin_lock(&u->lock);
+	if (rx_count(u) == VPL011_IN) {
+		rc = -ENOSPC; /* the guest is not reading: as a real UART, input overruns */
+	} else {
+		u->in[u->in_prod++ % VPL011_IN] = c;
+		u->ris |= INT_RT | (rx_count(u) >= FIFO_LEVEL ? INT_RX : 0);
+	}
+	update_line(d, u);
+	spin_unlock(&u->lock);
+	return rc;
+}
+
+void arch_vuart_receive(struct domain *d, char c)
+{
+	vpl011_receive(d, &d->arch.vpl011, c);
 }
 
 int arch_vuart_init(struct domain *d)

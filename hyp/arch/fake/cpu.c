@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <domus/arch.h>
+#include <domus/console.h>
 #include <domus/sched.h>
 
 #include "internal.h"
@@ -161,6 +162,8 @@ void fake_take_interrupts(void)
 		sched_tick();
 	if (kick)
 		this_pcpu->need_resched = true;
+	if (this_pcpu->id == 0 && fake_uart_typed())
+		console_rx_interrupt();
 }
 
 void fake_cpu_leave(void)

@@ -102,5 +102,8 @@ unsigned int fake_violation_count(enum fake_violation_kind kind);
 
 /* Each pCPU's state, the trap it is handling and every vCPU's, for a hang report. */
 void fake_dump_state(void);
+/* Keys typed on the console: pCPU 0 takes them as the UART's interrupt, at its next exit. */
+void fake_uart_type(const char *s, size_t len);
+bool fake_uart_typed(void);
 
 #endif

@@ -1,10 +1,22 @@
 /* SPDX-License-Identifier: MIT */
-/* The fake UART: the console goes to stderr when DOMUS_CONSOLE is set; nothing is typed in. */
+/*
+ * The fake UART: the console goes to stderr when DOMUS_CONSOLE is set; what a
+ * test types (fake_uart_type) is read by pCPU 0, as the real UART's interrupt.
+ */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <domus/arch.h>
 #include <domus/console.h>
 #include <domus/uart.h>
+
+#include "fake.h"
+
+#define TYPED_MAX 4096
+static pthread_mutex_t typed_lock = PTHREAD_MUTEX_INITIALIZER;
+static char typed[TYPED_MAX];
+static unsigned int typed_head, typed_tail;
 
 static int echo = -1;
 
@@ -23,7 +35,32 @@ void uart_putc(char c)
 
 int uart_getc(void)
 {
-	return -1;
+	int c = -1;
+
+	pthread_mutex_lock(&typed_lock);
+	if (typed_head != typed_tail)
+		c = (unsigned char)typed[typed_head++ % TYPED_MAX];
+	pthread_mutex_unlock(&typed_lock);
+	return c;
+}
+
+void fake_uart_type(const char *s, size_t len)
+{
+	pthread_mutex_lock(&typed_lock);
+	for (size_t i = 0; i < len && typed_tail - typed_head < TYPED_MAX; i++)
+		typed[typed_tail++ % TYPED_MAX] = s[i];
+	pthread_mutex_unlock(&typed_lock);
+	arch_send_kick(0); /* the interrupt: an idle pCPU 0 wakes to take it */
+}
+
+bool fake_uart_typed(void)
+{
+	bool any;
+
+	pthread_mutex_lock(&typed_lock);
+	any = typed_head != typed_tail;
+	pthread_mutex_unlock(&typed_lock);
+	return any;
 }
 
 void uart_rx_irq_enable(void)

@@ -96,9 +96,11 @@ ipa_t arch_s2_ipa_limit(const struct domain *d);
  */
 /* The host controller's shared interrupts, which dom0 gets. */
 u32 arch_gic_nr_spis(void);
-/* How many vCPUs a redistributor region of that size serves. */
 /* Gives d an emulated UART at Xen's address (GUEST_PL011_BASE, SPI GUEST_VPL011_SPI). */
 int arch_vuart_init(struct domain *d);
+/* A byte typed to d's emulated UART (it has the console input); dropped if its buffer is full. */
+void arch_vuart_receive(struct domain *d, char c);
+/* How many vCPUs a redistributor region of that size serves. */
 u32 arch_vgic_vcpus_fit(u64 rdist_region_size);
 /* Places d's distributor and its vCPUs' redistributors (one each, from rdist_base). */
 void arch_vgic_setup(struct domain *d, ipa_t dist_base, ipa_t rdist_base);

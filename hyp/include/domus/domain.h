@@ -84,6 +84,7 @@ struct domain {
 	u64 watchdog[DOMAIN_WATCHDOGS]; /* SCHEDOP_watchdog deadlines (counter); 0: unused */
 	bool direct_map; /* IPA == PA (dom0) */
 	bool privileged; /* may act on other domains (dom0) */
+	bool vuart; /* has an emulated UART (arch_vuart_init): console input may go to it */
 	u64 cntvoff; /* counter value at creation: the guest's time 0 */
 	struct arch_domain arch; /* stage 2 and the vGIC (arch_s2_*, arch_vgic_*) */
 	spinlock_t p2m_lock; /* changes to stage 2 after the domain is built */

@@ -2,10 +2,13 @@
 /*
  * An emulated SBSA UART (a PL011 subset) for a guest that asks for one, at
  * Xen's guest address (public/xen.h GUEST_PL011_BASE, SPI GUEST_VPL011_SPI).
- * What the guest sends goes to Domus' console a line at a time, prefixed
- * "(dN) " as Xen prints a domU's output, within a quota (a burst of
- * VPL011_BURST bytes, then VPL011_RATE a second: a Linux boot log fits);
- * nothing is typed to it yet.
+ * What the guest sends goes to Domus' log a line at a time, prefixed "(dN) "
+ * as Xen prints a domU's output, and to the terminal the same way, or byte by
+ * byte as it comes while the guest has the console input (so a shell's prompt
+ * shows); all within a quota (a burst of VPL011_BURST bytes, then VPL011_RATE
+ * a second: a Linux boot log fits). What is typed while it has the input
+ * waits in a buffer of VPL011_IN bytes, which the guest sees as a 32-byte
+ * receive FIFO.
  */
 #ifndef ARM64_VPL011_H
 #define ARM64_VPL011_H
@@ -19,6 +22,7 @@ struct vcpu;
 #define VPL011_LINE 128 /* output is sent on a newline or when this much is waiting */
 #define VPL011_BURST 65536
 #define VPL011_RATE 8192
+#define VPL011_IN 1024 /* typed input not yet read by the guest */
 
 struct vpl011 {
 	spinlock_t lock; /* taken before the vGIC's and the console's */
@@ -29,7 +33,12 @@ struct vpl011 {
 	bool level; /* the SPI's line as last set */
 	u64 budget, refilled; /* bytes it may still send; counter value of the last refill */
 	u64 dropped; /* bytes dropped over the quota, not yet reported */
+	char in[VPL011_IN]; /* typed input: in_cons <= in_prod, free-running */
+	u32 in_prod, in_cons;
 };
+
+/* A byte typed to the guest: 0, or -ENOSPC if its input buffer is full (the byte is dropped). */
+int vpl011_receive(struct domain *d, struct vpl011 *u, char c);
 
 /* The guest's MMIO access at offset off of the UART's page: 0, or -EINVAL (an abort). */
 int vpl011_access(struct vcpu *v, struct vpl011 *u, u64 off, u32 size, bool write, u64 *val);
