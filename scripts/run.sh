@@ -14,6 +14,8 @@
 #   DISK=build/disk.img raw disk for the virtio-blk device (a 64 MiB one is made if missing)
 #   QEMU_ECHR=0x14      QEMU's escape key (Ctrl-t): leaves Ctrl-a to Domus's console
 #   EXTRA_QEMU_ARGS=    appended to QEMU's command line
+#   DOM0LESS=FILE       guests started at boot, described as scripts/dom0less.sh says (with or
+#                       without dom0: its DOM0_KERNEL decides, and KERNEL is then not used)
 #
 # Keys: QEMU -nographic multiplexes its monitor and the serial port on this terminal and by
 # default takes Ctrl-a as its escape key, so three Ctrl-a (Domus's console switch, as Xen's)
@@ -30,6 +32,7 @@ CPU=${CPU:-cortex-a57}
 DOM0_MEM=${DOM0_MEM:-512M}
 DOMUS_ARGS=${DOMUS_ARGS:-}
 DOM0_ARGS=${DOM0_ARGS:-}
+DOM0LESS=${DOM0LESS:-}
 NATIVE=${NATIVE:-0}
 KERNEL=${KERNEL:-$B/guest/vmlinuz}
 INITRD=$B/guest/initrd.img
@@ -57,7 +60,13 @@ opt() { printf '%s' "${1//,/,,}"; }
 args=(-cpu "$CPU" -smp "$SMP" -m "$MEM" -nographic -echr "$QEMU_ECHR"
       -netdev user,id=n0,restrict=on -device virtio-net-device,netdev=n0
       -drive "if=none,id=d0,format=raw,file=$(opt "$DISK")" -device virtio-blk-device,drive=d0)
-if [ "$NATIVE" = 1 ]; then
+if [ -n "$DOM0LESS" ]; then
+	mapfile -t boot < <(SMP=$SMP MEM=$MEM CPU=$CPU bash scripts/dom0less.sh --args "$DOM0LESS")
+	[ ${#boot[@]} -gt 0 ] || exit 1
+	args=(-M virt,gic-version=3,virtualization=on "${args[@]}"
+	      -kernel "$B/domus.img" -append "dom0_mem=$DOM0_MEM $DOMUS_ARGS" "${boot[@]}")
+	what="Domus with the boot-time guests of $DOM0LESS"
+elif [ "$NATIVE" = 1 ]; then
 	args=(-M virt,gic-version=3 "${args[@]}"
 	      -kernel "$KERNEL" -initrd "$INITRD" -append "console=ttyAMA0 $DOM0_ARGS")
 	what="the guest kernel natively (no Domus)"
@@ -73,5 +82,5 @@ args+=($EXTRA_QEMU_ARGS)
 
 keyname=$(awk -v k=$((QEMU_ECHR)) 'BEGIN { if (k >= 1 && k <= 26) printf "Ctrl-%c", k + 96; else printf "char %d", k }')
 echo "run: booting $what. Leave: 'poweroff' in dom0's shell, or $keyname x to kill QEMU ($keyname c: QEMU monitor)."
-[ "$NATIVE" = 1 ] || echo "run: Domus console: press Ctrl-a three times to switch the input between dom0 and Domus."
+[ "$NATIVE" = 1 ] || echo "run: Domus console: press Ctrl-a three times to move the input on: dom0, Domus, each guest's UART."
 exec qemu-system-aarch64 "${args[@]}"

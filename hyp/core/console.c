@@ -33,6 +33,11 @@ static unsigned int escapes_seen;
 static domid_t focus = FOCUS_DOMUS;
 static bool have_dom0;
 
+static void set_focus(domid_t id)
+{
+	__atomic_store_n(&focus, id, __ATOMIC_RELAXED);
+}
+
 static void emit(char c)
 {
 	if (c == '\n')
@@ -173,12 +178,12 @@ void guest_printk(struct vcpu *v, const char *fmt, ...)
 void console_set_input_domain(struct domain *d)
 {
 	have_dom0 = true;
-	WRITE_ONCE(focus, d->id);
+	set_focus(d->id);
 }
 
 bool console_has_input(const struct domain *d)
 {
-	return READ_ONCE(focus) == d->id;
+	return __atomic_load_n(&focus, __ATOMIC_RELAXED) == d->id;
 }
 
 /* Typed input waiting for CONSOLEIO_read; a full ring drops new input. */
@@ -209,15 +214,22 @@ void console_consume_input(size_t n)
 	spin_unlock(&input_lock);
 }
 
-/* The live guest with an emulated UART and the lowest id above after, or NULL. */
+/* The running guest with an emulated UART and the lowest id above after, or NULL. */
 static struct domain *next_uart_guest(domid_t after)
 {
 	struct domain *best = NULL;
 
-	for (struct domain *d = domain_list(); d; d = d->next)
-		if (d->id > after && d->vuart && d->state != DOMAIN_DYING &&
-		    (!best || d->id < best->id))
+	for (struct domain *d = domain_list(); d; d = d->next) {
+		enum domain_state state;
+
+		if (d->id <= after || !d->vuart || (best && d->id > best->id))
+			continue;
+		spin_lock(&d->lock); /* its state changes under it on other pCPUs */
+		state = d->state;
+		spin_unlock(&d->lock);
+		if (state != DOMAIN_DYING && state != DOMAIN_SHUTDOWN)
 			best = d;
+	}
 	return best;
 }
 
@@ -237,11 +249,11 @@ static void switch_focus(void)
 	struct domain *next = next_uart_guest(focus == FOCUS_DOMUS ? 0 : focus);
 
 	if (focus == 0 && have_dom0)
-		WRITE_ONCE(focus, FOCUS_DOMUS);
+		set_focus(FOCUS_DOMUS);
 	else if (next)
-		WRITE_ONCE(focus, next->id);
+		set_focus(next->id);
 	else
-		WRITE_ONCE(focus, have_dom0 ? 0 : FOCUS_DOMUS);
+		set_focus(have_dom0 ? 0 : FOCUS_DOMUS);
 	say_focus();
 }
 
@@ -250,7 +262,7 @@ void console_focus_first_uart_guest(void)
 	struct domain *d = next_uart_guest(0);
 
 	if (!have_dom0 && d) {
-		WRITE_ONCE(focus, d->id);
+		set_focus(d->id);
 		say_focus();
 	}
 }
@@ -266,7 +278,7 @@ static void deliver(char c)
 	d = domain_by_id(focus);
 	if (!d || (focus && !d->vuart)) {
 		printk("d%u, which had the console input, is gone\n", focus);
-		WRITE_ONCE(focus, have_dom0 ? 0 : FOCUS_DOMUS);
+		set_focus(have_dom0 ? 0 : FOCUS_DOMUS);
 		say_focus();
 		return;
 	}

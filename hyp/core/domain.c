@@ -311,6 +311,21 @@ static bool enter_shutdown(struct domain *d, unsigned int reason)
 	return entered;
 }
 
+/*
+ * With no dom0 (a dom0less machine) nobody is left to act on a guest that
+ * ended: once every guest has, the machine powers off.
+ */
+static void power_off_if_all_ended(void)
+{
+	if (domain_by_id(0))
+		return;
+	for (struct domain *d = domain_list(); d; d = d->next)
+		if (d->state != DOMAIN_SHUTDOWN && d->state != DOMAIN_DYING)
+			return;
+	printk("no dom0, and every guest has ended: powering off\n");
+	arch_system_off();
+}
+
 void domain_shutdown(struct domain *d, unsigned int reason)
 {
 	const char *what = reason < ARRAY_SIZE(shutdown_names) ? shutdown_names[reason] : "unknown";
@@ -328,6 +343,7 @@ void domain_shutdown(struct domain *d, unsigned int reason)
 		printk("dom0 is gone: powering off\n");
 		arch_system_off();
 	}
+	power_off_if_all_ended();
 }
 
 void domain_crash(struct domain *d, const char *why)
@@ -338,6 +354,8 @@ void domain_crash(struct domain *d, const char *why)
 	notify_toolstack(d);
 	if (d->id == 0)
 		printk("dom0 crashed; Domus stays up (Ctrl-a x3 for debug keys)\n");
+	else
+		power_off_if_all_ended();
 }
 
 domid_t domain_free_id(void)

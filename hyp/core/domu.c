@@ -16,17 +16,21 @@
 #include <public/xen.h>
 
 #define DOMU_MAX_VCPUS (GUEST_GICV3_GICR0_SIZE / GUEST_GICV3_RDIST_STRIDE)
-/* SPIs a guest's vGIC has (none are wired to devices yet; Xen gives 32 by default). */
+/* SPIs a guest's vGIC has unless it asks (none are wired to devices yet; Xen's default). */
 #define DOMU_NR_SPIS 32
+#define DOMU_MAX_SPIS 960 /* INTIDs 32..1019 */
 /* Stage-2 table pages beyond one per 2 MiB of RAM: upper levels, grant and foreign maps. */
 #define DOMU_S2_TABLES_FIXED 256
 
-int domu_create(const char *name, u32 nr_vcpus, u64 max_pages, bool vuart, domid_t *id)
+int domu_create(const struct domu_params *p, domid_t *id)
 {
+	u32 nr_vcpus = p->nr_vcpus, nr_spis = p->nr_spis ? p->nr_spis : DOMU_NR_SPIS;
+	u64 max_pages = p->max_pages;
+	bool vuart = p->vuart;
 	struct domain *d;
 	domid_t new_id;
 
-	if (nr_vcpus < 1 || nr_vcpus > DOMU_MAX_VCPUS)
+	if (nr_vcpus < 1 || nr_vcpus > DOMU_MAX_VCPUS || nr_spis > DOMU_MAX_SPIS)
 		return -EINVAL;
 	/* RAM lives in Xen's first guest bank (3 GiB); a request beyond it is refused. */
 	if (max_pages < 1 || max_pages > (GUEST_RAM0_SIZE >> PAGE_SHIFT))
@@ -36,7 +40,7 @@ int domu_create(const char *name, u32 nr_vcpus, u64 max_pages, bool vuart, domid
 	new_id = domain_free_id();
 	if (new_id == DOMID_INVALID)
 		return -ENOSPC;
-	d = domain_create(new_id, name, nr_vcpus, DOMU_NR_SPIS);
+	d = domain_create(new_id, p->name, nr_vcpus, nr_spis);
 	if (!d)
 		return -ENOMEM;
 	d->max_pages = max_pages;

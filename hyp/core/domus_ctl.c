@@ -125,8 +125,11 @@ static long ctl_locked(struct vcpu *v, vaddr_t arg)
 		if (cd->max_mem_kib % 4 || cd->max_mem_kib > UINT64_MAX / 1024 ||
 		    (cd->flags & ~DOMUS_CTL_CDF_VPL011))
 			return -EINVAL;
-		rc = domu_create(cd->name, cd->nr_vcpus, cd->max_mem_kib / 4,
-				 cd->flags & DOMUS_CTL_CDF_VPL011, &id);
+		rc = domu_create(&(struct domu_params){ .name = cd->name,
+							 .nr_vcpus = cd->nr_vcpus,
+							 .max_pages = cd->max_mem_kib / 4,
+							 .vuart = cd->flags & DOMUS_CTL_CDF_VPL011 },
+				 &id);
 		if (rc)
 			return rc;
 		c.domid = id;

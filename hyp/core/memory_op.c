@@ -296,7 +296,7 @@ static int release_extent(struct domain *d, u64 gfn, u32 order)
  * or nowhere for GFN_NONE (increase_reservation: Xen gives a translated
  * guest's frames no place either; they are its own until it ends).
  */
-static int populate_extent(struct domain *d, u64 gfn, u32 order)
+int memory_populate_extent(struct domain *d, u64 gfn, u32 order)
 {
 	u64 n = 1ULL << order;
 	enum p2m_type type;
@@ -367,7 +367,7 @@ static long reservation(struct vcpu *v, int op, u64 start, vaddr_t arg)
 		     gfn >> (64 - PAGE_SHIFT) || !IS_ALIGNED(gfn, 1ULL << r.extent_order)))
 			break;
 		if (op == XENMEM_decrease_reservation ? release_extent(d, gfn, r.extent_order)
-						      : populate_extent(d, gfn, r.extent_order))
+						      : memory_populate_extent(d, gfn, r.extent_order))
 			break;
 	}
 	return (long)done;

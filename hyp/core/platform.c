@@ -214,6 +214,11 @@ int platform_parse(struct platform *p, const void *dtb)
 	return 0;
 }
 
+void platform_parse_boot_domains(struct platform *p)
+{
+	p->nr_boot_domains = boot_domains_parse(&p->fdt, p->boot_domains, BOOT_DOMAINS_MAX);
+}
+
 const char *platform_option(const char *name, size_t *len)
 {
 	const char *s = platform.bootargs;

@@ -5,6 +5,7 @@ import os
 import re
 import secrets
 import shlex
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -42,7 +43,7 @@ class Machine:
     def __init__(self, name, *, smp=2, mem=2048, cpu="cortex-a57", hypervisor=True,
                  domus_args="", dom0_mem="512M", dom0_bootargs=None,
                  kernel=None, initrd=None, disks=(), net=True, netdev_opts="", extra_args=(),
-                 log_dir=LOG_DIR):
+                 dom0less=None, dtb=None, log_dir=LOG_DIR):
         self.name = name
         self.smp, self.mem, self.cpu = smp, mem, cpu
         self.hypervisor = hypervisor
@@ -58,6 +59,10 @@ class Machine:
         self.net = net
         self.netdev_opts = netdev_opts  # more user-mode netdev options, e.g. a guestfwd
         self.extra_args = list(extra_args)
+        # A scripts/dom0less.sh description: its device tree and loaders replace the
+        # guest-loader devices (dtb: another device tree to boot with instead of its own).
+        self.dom0less = Path(dom0less) if dom0less else None
+        self.dtb = Path(dtb) if dtb else None
         self.log_path = Path(log_dir) / (re.sub(r"[^A-Za-z0-9_.-]+", "_", name) + ".log")
         self.child = None
         self.boot_seconds = None   # wall time from spawn to DOMUS-GUEST-READY
@@ -76,10 +81,13 @@ class Machine:
         if self.hypervisor:
             append = " ".join(a for a in (f"dom0_mem={self.dom0_mem}" if self.dom0_mem else "",
                                           self.domus_args) if a)
-            cmd += ["-kernel", str(DOMUS_IMG), "-append", append,
-                    "-device", f"guest-loader,addr={KERNEL_ADDR:#x},kernel={_opt(self.kernel)},"
-                               f"bootargs={_opt(self.dom0_bootargs)}",
-                    "-device", f"guest-loader,addr={INITRD_ADDR:#x},initrd={_opt(self.initrd)}"]
+            cmd += ["-kernel", str(DOMUS_IMG), "-append", append]
+            if self.dom0less:
+                cmd += self.dom0less_args()
+            else:
+                cmd += ["-device", f"guest-loader,addr={KERNEL_ADDR:#x},"
+                                   f"kernel={_opt(self.kernel)},bootargs={_opt(self.dom0_bootargs)}",
+                        "-device", f"guest-loader,addr={INITRD_ADDR:#x},initrd={_opt(self.initrd)}"]
         else:
             cmd += ["-kernel", str(self.kernel), "-initrd", str(self.initrd),
                     "-append", self.dom0_bootargs]
@@ -95,6 +103,17 @@ class Machine:
             cmd += ["-drive", f"if=none,id=d{i},format=raw,file={_opt(disk)}",
                     "-device", f"virtio-blk-device,drive=d{i}"]
         return cmd + self.extra_args
+
+    def dom0less_args(self):
+        """What scripts/dom0less.sh gives QEMU for this machine: -dtb and a loader per module."""
+        env = dict(os.environ, SMP=str(self.smp), MEM=str(self.mem), CPU=self.cpu, QEMU=QEMU)
+        out = subprocess.run(["bash", str(ROOT / "scripts/dom0less.sh"), "--args",
+                              str(self.dom0less)], cwd=ROOT, env=env, check=True,
+                             capture_output=True, text=True).stdout.split("\n")
+        args = [a for a in out if a]
+        if self.dtb:
+            args[args.index("-dtb") + 1] = str(self.dtb)
+        return args
 
     # --- lifecycle
 

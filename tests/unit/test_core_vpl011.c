@@ -175,7 +175,7 @@ static void test_unknown_createdomain_flags_are_refused(void **state)
 static struct {
 	u64 fr_idle, ris_first, spi_first, ris_drained, spi_drained;
 	char got[16];
-	int done;
+	int ready, done;
 } rx;
 
 /* Reads its UART as Linux's pl011 driver does: interrupts on, then until RXFE, up to a newline. */
@@ -185,6 +185,7 @@ static void domu_reads_a_line(struct guest *g)
 
 	rx.fr_idle = guest_mmio(g, UART(FR), 4, false, 0);
 	guest_mmio(g, UART(IMSC), 4, true, RX | RT);
+	__atomic_store_n(&rx.ready, 1, __ATOMIC_RELEASE);
 	while (guest_mmio(g, UART(FR), 4, false, 0) & RXFE)
 		guest_yield(g);
 	rx.ris_first = guest_mmio(g, UART(RIS), 4, false, 0);
@@ -231,6 +232,8 @@ static void dom0_types_to_a_domu(struct guest *g)
 						       .flags = DOMUS_CTL_CDF_VPL011 },
 			       domu_reads_a_line, 0);
 	GUEST_EXPECT(g, id > 0);
+	while (!__atomic_load_n(&rx.ready, __ATOMIC_ACQUIRE))
+		guest_yield(g);
 	/* dom0 -> Domus -> the guest's UART, a line to it, -> back to dom0 (the only such guest). */
 	fake_uart_type(CTRL_A3 CTRL_A3 "hi\n" CTRL_A3 "x", 13);
 	while (!__atomic_load_n(&rx.done, __ATOMIC_ACQUIRE))
@@ -272,7 +275,7 @@ static void test_ctrl_a_three_times_moves_console_input_to_a_guests_uart_and_bac
 }
 
 static u64 full_fr, full_count, empty_fr;
-static int full_go;
+static int full_go, full_done;
 
 static void domu_reads_late(struct guest *g)
 {
@@ -284,6 +287,7 @@ static void domu_reads_late(struct guest *g)
 		full_count++;
 	}
 	empty_fr = guest_mmio(g, UART(FR), 4, false, 0);
+	__atomic_store_n(&full_done, 1, __ATOMIC_RELEASE);
 }
 
 static void dom0_types_more_than_a_domu_reads(struct guest *g)
@@ -294,6 +298,7 @@ static void dom0_types_more_than_a_domu_reads(struct guest *g)
 	log_page = 0;
 
 	full_go = 0;
+	full_done = 0;
 	full_count = 0;
 	id = guest_domu_create(g, &(struct domu_spec){ .name = "slow",
 						       .flags = DOMUS_CTL_CDF_VPL011 },
@@ -305,7 +310,7 @@ static void dom0_types_more_than_a_domu_reads(struct guest *g)
 	while (fake_uart_typed())
 		guest_yield(g);
 	__atomic_store_n(&full_go, 1, __ATOMIC_RELEASE);
-	while (guest_vcpu_state(g, (domid_t)id, 0) != DOMUS_VCPU_OFFLINE)
+	while (!__atomic_load_n(&full_done, __ATOMIC_ACQUIRE))
 		guest_yield(g);
 	/* The FIFO shows full; what did not fit the input buffer was dropped, the rest kept. */
 	GUEST_EXPECT_EQ(g, full_fr & (RXFF | RXFE), RXFF);

@@ -1,4 +1,4 @@
-// SOURCES: hyp/lib/fdt.c hyp/lib/fdt_write.c
+// SOURCES: hyp/lib/fdt.c hyp/lib/fdt_write.c tests/unit/fixture.c
 /* SPDX-License-Identifier: MIT */
 /*
  * Host tests of the device tree reader and writer, against blobs built by dtc.
@@ -23,8 +23,8 @@
 #include <domus/fdt.h>
 #include <domus/fdt_write.h>
 
-#define FIXTURE_SRC "tests/unit/fixtures"
-#define FIXTURE_OUT "build/unit/fixtures"
+#include "fixture.h"
+
 
 /* Header field offsets. */
 #define H_TOTALSIZE 4
@@ -37,11 +37,6 @@
 #define H_SIZE_STRINGS 32
 #define H_SIZE_STRUCT 36
 
-struct blob {
-	u8 *data;
-	size_t len;
-};
-
 static struct blob virt, small;
 
 static void put32(u8 *p, u32 v)
@@ -52,27 +47,6 @@ static void put32(u8 *p, u32 v)
 	p[3] = v;
 }
 
-static u8 *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	u8 *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc(n ? n : 1);
-	if (fread(buf, 1, n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	*len = n;
-	return buf;
-}
-
 static void write_file(const char *path, const void *data, size_t len)
 {
 	FILE *f = fopen(path, "wb");
@@ -80,35 +54,6 @@ static void write_file(const char *path, const void *data, size_t len)
 	assert_non_null(f);
 	assert_int_equal(fwrite(data, 1, len, f), len);
 	fclose(f);
-}
-
-/* Loads build/unit/fixtures/NAME.dtb, running dtc first if it is missing or stale. */
-static struct blob load_fixture(const char *name)
-{
-	char dts[256], dtb[256], cmd[768];
-	struct stat s_src, s_bin;
-	struct blob b;
-
-	snprintf(dts, sizeof(dts), FIXTURE_SRC "/%s.dts", name);
-	snprintf(dtb, sizeof(dtb), FIXTURE_OUT "/%s.dtb", name);
-	if (stat(dts, &s_src) != 0) {
-		fprintf(stderr, "missing %s: run the tests from the repository root\n", dts);
-		exit(1);
-	}
-	if (stat(dtb, &s_bin) != 0 || s_bin.st_mtime < s_src.st_mtime) {
-		snprintf(cmd, sizeof(cmd), "mkdir -p " FIXTURE_OUT " && dtc -q -I dts -O dtb -o %s %s",
-			 dtb, dts);
-		if (system(cmd) != 0) {
-			fprintf(stderr, "failed: %s\n", cmd);
-			exit(1);
-		}
-	}
-	b.data = read_file(dtb, &b.len);
-	if (!b.data) {
-		fprintf(stderr, "cannot read %s\n", dtb);
-		exit(1);
-	}
-	return b;
 }
 
 static int setup_fixtures(void **state)

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Bringing up the machine: memory, EL2 state, the GIC, every pCPU, then dom0. */
+/* Bringing up the machine: memory, EL2 state, the GIC, every pCPU, then dom0 and boot-time guests. */
 #include <domus/arch.h>
 #include <domus/console.h>
 #include <domus/dom0.h>
+#include <domus/dom0less.h>
+#include <domus/errno.h>
 #include <domus/mm.h>
 #include <domus/platform.h>
 #include <domus/printk.h>
@@ -55,6 +57,11 @@ static void memory_init(paddr_t dtb, paddr_t load)
 	reserve(dtb, fdt_totalsize(pa_to_va(dtb)));
 	reserve(platform.kernel.base, platform.kernel.size);
 	reserve(platform.initrd.base, platform.initrd.size);
+	for (u32 i = 0; i < platform.nr_boot_domains; i++) {
+		reserve(platform.boot_domains[i].kernel.base, platform.boot_domains[i].kernel.size);
+		reserve(platform.boot_domains[i].ramdisk.base,
+			platform.boot_domains[i].ramdisk.size);
+	}
 	mm_init(&heap);
 	printk("memory: %lu MiB RAM, %lu MiB free after Domus (%lu KiB) and boot modules\n",
 	       npages * PAGE_SIZE >> 20, palloc_free_count(&heap) * PAGE_SIZE >> 20,
@@ -160,6 +167,7 @@ void boot_main(paddr_t dtb, paddr_t load)
 	printk("Domus hypervisor, Xen 4.17 guest interface, loaded at %#lx\n", pa_addr(load));
 	if (rc)
 		panic("cannot use the device tree at %#lx: error %d", pa_addr(dtb), rc);
+	platform_parse_boot_domains(&platform);
 	memory_init(dtb, load);
 	pcpus_init();
 	boot = boot_cpu_index();
@@ -181,8 +189,15 @@ void boot_main(paddr_t dtb, paddr_t load)
 	       nr_pcpus, pa_addr(platform.gicd.base), gic_nr_lrs, platform.ppi_virt_timer,
 	       platform.ppi_hyp_timer);
 	start_secondaries(boot);
-	rc = dom0_build();
-	if (rc)
-		printk("no dom0: error %d. Domus' console stays up (Ctrl-a x3)\n", rc);
+	/* A dom0 kernel, or nothing at all declared (and dom0_build says what is missing). */
+	if (platform.kernel.size || !platform.nr_boot_domains) {
+		rc = dom0_build();
+		if (rc)
+			printk("no dom0: error %d. Domus' console stays up (Ctrl-a x3)\n", rc);
+	} else {
+		rc = -ENOENT;
+		printk("dom0less: no dom0 kernel: only the boot-time guests run\n");
+	}
+	dom0less_build(rc == 0);
 	sched_start();
 }

@@ -7,7 +7,16 @@
 
 struct domain;
 
-int domu_create(const char *name, u32 nr_vcpus, u64 max_pages, bool vuart, domid_t *id);
+struct domu_params {
+	const char *name;
+	u32 nr_vcpus;
+	u64 max_pages; /* what populate_physmap may bring it to */
+	bool vuart; /* an emulated SBSA UART */
+	u32 nr_spis; /* 0: Xen's default of 32 */
+};
+
+/* A new, paused domain (BUILDING): its id in *id, or -EINVAL, -ENOMEM, -ENOSPC. */
+int domu_create(const struct domu_params *p, domid_t *id);
 int domu_set_vcpu_context(struct domain *d, u32 vcpu, u64 pc, u64 x0);
 int domu_start(struct domain *d);
 

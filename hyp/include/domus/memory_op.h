@@ -5,8 +5,14 @@
 
 #include <domus/types.h>
 
+struct domain;
 struct vcpu;
 
 long do_memory_op(struct vcpu *v, u64 cmd, vaddr_t arg);
+/*
+ * Gives d 2^order new, zeroed frames at gfn (GFN_NONE: nowhere), within its
+ * max_pages, as populate_physmap does: 0, -ENOMEM, or -EINVAL/-EBUSY.
+ */
+int memory_populate_extent(struct domain *d, u64 gfn, u32 order);
 
 #endif

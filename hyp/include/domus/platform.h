@@ -3,6 +3,7 @@
 #ifndef DOMUS_PLATFORM_H
 #define DOMUS_PLATFORM_H
 
+#include <domus/boot_domains.h>
 #include <domus/fdt.h>
 #include <domus/types.h>
 
@@ -30,12 +31,16 @@ struct platform {
 	const char *kernel_bootargs;
 	const char *bootargs; /* Domus' own: /chosen bootargs or xen,xen-bootargs */
 	const char *dom0_bootargs; /* xen,dom0-bootargs, when given */
+	u32 nr_boot_domains; /* guests declared under /chosen (dom0less) */
+	struct boot_domain boot_domains[BOOT_DOMAINS_MAX];
 };
 
 extern struct platform platform;
 
 /* Fills platform from a device tree; -errno with a message on what is missing. */
 int platform_parse(struct platform *p, const void *dtb);
+/* The boot-time guests under /chosen (after the banner: what is wrong in them is logged). */
+void platform_parse_boot_domains(struct platform *p);
 /* Value of "name=" in Domus' bootargs, NULL if absent; *len gets its length. */
 const char *platform_option(const char *name, size_t *len);
 
