@@ -296,6 +296,8 @@ done < /etc/modules.load
 if [ -e /dev/xen/xenbus_backend ] && [ -x /bin/xenstored ]; then
 	mkdir -p /var/log
 	xenstored 2>>/var/log/xenstored.log || echo "init: xenstored did not start: $(tail -n 1 /var/log/xenstored.log)"
+	# Guests Domus started at boot with Xen's interfaces wait for XenStore (Xen's init-dom0less).
+	command -v domus >/dev/null && { domus introduce || echo "init: domus introduce failed"; }
 fi
 
 ip link set lo up

@@ -3,12 +3,15 @@
 #ifndef DOMUS_CONSOLE_H
 #define DOMUS_CONSOLE_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <termios.h>
 
 #include "config.h"
 
 #define CONSOLE_LOG_DIR "/var/log/domus"
 #define CONSOLE_SOCK_DIR "/run/domus"
+#define DETACH_KEY 0x1d /* Ctrl-]: leaves an attached console */
 
 /*
  * The daemon for one domain, run in a child of `domus create`: maps the
@@ -25,5 +28,10 @@ int consoled_run(const struct domu_config *c, uint16_t domid, uint64_t gfn, uint
 		 int ready_fd);
 /* `domus console NAME`: shows the log so far, then relays until Ctrl-] or the domain ends. */
 int console_attach(const char *name);
+/* `domus console -t vuart NAME`: the same for the guest's SBSA UART, through Domus. */
+int vuart_attach(uint16_t id, const char *name);
+/* The terminal raw for an attach (false: not a terminal), and back as it was, modes reset. */
+bool console_term_raw(struct termios *saved);
+void console_term_restore(bool tty, const struct termios *saved);
 
 #endif

@@ -48,7 +48,6 @@ struct xencons_interface {
 	uint32_t out_cons, out_prod;
 };
 
-#define DETACH_KEY 0x1d /* Ctrl-] */
 
 #define READ_RATE (256 * 1024) /* bytes a second taken from a guest's ring, at most */
 #define READ_BURST (64 * 1024)
@@ -361,11 +360,38 @@ int consoled_run(const struct domu_config *c, uint16_t domid, uint64_t gfn, uint
 	return 0;
 }
 
+bool console_term_raw(struct termios *saved)
+{
+	struct termios raw;
+
+	if (!isatty(0) || tcgetattr(0, saved))
+		return false;
+	raw = *saved;
+	cfmakeraw(&raw);
+	tcsetattr(0, TCSANOW, &raw);
+	return true;
+}
+
+void console_term_restore(bool tty, const struct termios *saved)
+{
+	if (tty)
+		tcsetattr(0, TCSANOW, saved);
+	/*
+	 * What the guest may have switched on that would still act in dom0's
+	 * shell: mouse and focus reports and bracketed paste (bytes typed into
+	 * it), application keys, a hidden cursor, line-drawing characters,
+	 * colours. Back to normal.
+	 */
+	if (isatty(1))
+		fputs("\033[0m\033(B\033)B\017\033[?25h\033[?1l\033>\033[?1000l\033[?1002l"
+		      "\033[?1003l\033[?1004l\033[?1005l\033[?1006l\033[?2004l", stdout);
+}
+
 int console_attach(const char *name)
 {
 	struct sockaddr_un addr;
-	struct termios saved, raw;
-	bool tty = isatty(0) && tcgetattr(0, &saved) == 0, remote_closed = false;
+	struct termios saved;
+	bool tty, remote_closed = false;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	sock_path(name, &addr);
@@ -373,11 +399,7 @@ int console_attach(const char *name)
 		fprintf(stderr, "domus: no console for '%s' (is it running?)\n", name);
 		return 1;
 	}
-	if (tty) {
-		raw = saved;
-		cfmakeraw(&raw);
-		tcsetattr(0, TCSANOW, &raw);
-	}
+	tty = console_term_raw(&saved);
 	for (;;) {
 		struct pollfd p[2] = { { 0, POLLIN, 0 }, { fd, POLLIN, 0 } };
 		char buf[1024];
@@ -409,17 +431,7 @@ int console_attach(const char *name)
 			write_all(fd, &c, 1);
 		}
 	}
-	if (tty)
-		tcsetattr(0, TCSANOW, &saved);
-	/*
-	 * What the guest may have switched on that would still act in dom0's
-	 * shell: mouse and focus reports and bracketed paste (bytes typed into
-	 * it), application keys, a hidden cursor, line-drawing characters,
-	 * colours. Back to normal.
-	 */
-	if (isatty(1))
-		fputs("\033[0m\033(B\033)B\017\033[?25h\033[?1l\033>\033[?1000l\033[?1002l"
-		      "\033[?1003l\033[?1004l\033[?1005l\033[?1006l\033[?2004l", stdout);
+	console_term_restore(tty, &saved);
 	close(fd);
 	/* Say why we are back: the guest stopped, or the user detached. */
 	if (remote_closed)

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <public/domus_ctl.h>
+#include <public/sched.h>
+#include <public/xen.h>
 
 #include "domstore.h"
 #include "libdomus.h"
@@ -15,6 +17,7 @@
 #include "vbd.h"
 #include "vif.h"
 #include "xenstore/client.h"
+#include "xenstore/ring.h"
 
 /* /local/domain/ID/rel (rel "" is the directory itself) with its value and permissions. */
 static int put(struct xsc *h, uint32_t tx, uint16_t domid, const char *rel, bool guest_owns,
@@ -65,11 +68,13 @@ static int write_records(struct xsc *h, uint32_t tx, const struct domu_config *c
 	rc = rc ?: put(h, tx, d, "store/port", false, "%u", b->store_port);
 	rc = rc ?: put(h, tx, d, "store/ring-ref", false, "%llu",
 		      (unsigned long long)b->store_gfn);
-	rc = rc ?: put(h, tx, d, "console", false, "");
-	rc = rc ?: put(h, tx, d, "console/port", false, "%u", b->console_port);
-	rc = rc ?: put(h, tx, d, "console/ring-ref", false, "%llu",
-		      (unsigned long long)b->console_gfn);
-	rc = rc ?: put(h, tx, d, "console/type", false, "domus-consoled");
+	if (b->console_gfn) { /* a guest started at boot has no PV console, as on Xen */
+		rc = rc ?: put(h, tx, d, "console", false, "");
+		rc = rc ?: put(h, tx, d, "console/port", false, "%u", b->console_port);
+		rc = rc ?: put(h, tx, d, "console/ring-ref", false, "%llu",
+			      (unsigned long long)b->console_gfn);
+		rc = rc ?: put(h, tx, d, "console/type", false, "domus-consoled");
+	}
 	for (size_t i = 0; i < sizeof(guest_dirs) / sizeof(guest_dirs[0]) && !rc; i++)
 		rc = put(h, tx, d, guest_dirs[i], true, "");
 	for (unsigned int i = 0; i < c->nr_disks && !rc; i++)
@@ -156,6 +161,70 @@ int domstore_request_shutdown(uint16_t domid, const char *how)
 	snprintf(path, sizeof(path), "/local/domain/%u/control/shutdown", domid);
 	rc = xsc_write(&h, 0, path, how);
 	xsc_close(&h);
+	return rc;
+}
+
+/* The XenStore page of a guest started at boot: populated, zeroed, "reconnect" until xenstored says. */
+static long give_store_page(uint16_t id, uint64_t gfn)
+{
+	struct xs_ring_page *page;
+	long r = domus_populate(id, &gfn, 1, 0);
+
+	if (r != 1)
+		return r < 0 ? r : -ENOMEM;
+	page = domus_map_foreign(id, gfn, 1);
+	if (!page)
+		return -errno;
+	memset(page, 0, sizeof(*page));
+	page->connection = XS_RECONNECT;
+	domus_unmap_foreign(page, 1);
+	return 0;
+}
+
+static int introduce_boot_guest(uint16_t id, const struct domus_ctl_domaininfo *info)
+{
+	struct domu_config c = { .memory_mib = info->mem_pages / 256, .vcpus = info->nr_vcpus };
+	struct domu_built b = { .domid = id };
+	uint64_t port = 0, pfn = 0;
+	char err[300];
+	long r;
+
+	/* Enhanced with XenStore, and not given it yet: Domus left the port and ~0. */
+	if (domus_get_param(id, HVM_PARAM_STORE_EVTCHN, &port) || !port ||
+	    domus_get_param(id, HVM_PARAM_STORE_PFN, &pfn) || pfn != ~0ULL)
+		return 0;
+	snprintf(c.name, sizeof(c.name), "%s", info->name);
+	b.store_port = (uint32_t)port;
+	b.store_gfn = (GUEST_MAGIC_BASE >> 12) + GUEST_XENSTORE_PFN_OFFSET;
+	r = give_store_page(id, b.store_gfn);
+	/* The guest looks for the page once xenstored's introduction wakes it. */
+	r = r ?: domus_set_param(id, HVM_PARAM_STORE_PFN, b.store_gfn);
+	if (r) {
+		fprintf(stderr, "domus: introduce: '%s' (%u): its XenStore page: %s\n", c.name, id,
+			strerror((int)-r));
+		return -1;
+	}
+	if (domstore_introduce(&c, &b, err, sizeof(err))) {
+		fprintf(stderr, "domus: introduce: '%s' (%u): %s\n", c.name, id, err);
+		return -1;
+	}
+	printf("domus: introduced '%s' (domain %u) to XenStore\n", c.name, id);
+	return 0;
+}
+
+int domstore_introduce_boot_guests(void)
+{
+	struct domus_ctl c = { .cmd = DOMUS_CTL_getdomaininfo, .domid = 1 };
+	int rc = 0;
+
+	while (domus_ctl(&c) == 0) {
+		struct domus_ctl_domaininfo info = c.u.domaininfo;
+		uint16_t id = c.domid;
+
+		if (info.state == DOMUS_DOMAIN_RUNNING && introduce_boot_guest(id, &info))
+			rc = -1;
+		c = (struct domus_ctl){ .cmd = DOMUS_CTL_getdomaininfo, .domid = id + 1 };
+	}
 	return rc;
 }
 

@@ -23,6 +23,15 @@ int domstore_introduce(const struct domu_config *c, const struct domu_built *b, 
 
 /* Asks the guest to "poweroff" or "reboot" through control/shutdown: 0 or -errno. */
 int domstore_request_shutdown(uint16_t domid, const char *how);
+/*
+ * `domus introduce`, as Xen's init-dom0less: each guest Domus started at boot
+ * with xen,enhanced = "enabled" (its HVM_PARAM_STORE_PFN still ~0) gets its
+ * XenStore page at Xen's magic gfn, its records (name, memory, vCPUs,
+ * store), the page's address in HVM_PARAM_STORE_PFN, and is introduced to
+ * xenstored, which tells it through its port. Each one introduced or failed
+ * is said on a line. 0, or -1 if any failed.
+ */
+int domstore_introduce_boot_guests(void);
 
 /*
  * Ends a guest: xenstored lets go of its ring (RELEASE), its records go,

@@ -319,16 +319,29 @@ static int cmd_reboot(int argc, char **argv)
 	return shutdown_as(argc, argv, "reboot");
 }
 
+/* `domus console [-t pv|vuart] NAME`, as xl's. */
 static int cmd_console(int argc, char **argv)
 {
-	const char *name = argv[0];
+	const char *type = "pv", *name;
 	uint16_t id;
 
+	if (argc == 3 && !strcmp(argv[0], "-t")) {
+		type = argv[1];
+		argc -= 2, argv += 2;
+	}
+	if (argc != 1 || (strcmp(type, "pv") && strcmp(type, "vuart")))
+		return usage_of("console");
+	name = argv[0];
 	if (domus_find_domain(name, &id, NULL)) {
 		fprintf(stderr, "domus: no domain '%s'\n", name);
 		return 1;
 	}
-	return console_attach(name);
+	return strcmp(type, "vuart") ? console_attach(name) : vuart_attach(id, name);
+}
+
+static int cmd_introduce(int argc, char **argv)
+{
+	return domstore_introduce_boot_guests() ? 1 : 0;
 }
 
 /*
@@ -435,7 +448,10 @@ static const struct command commands[] = {
 	{ "dmesg", "", "the hypervisor's console log", 0, 0, cmd_dmesg },
 	{ "create", "[-c] CONFIG", "build and start a guest from an xl config (-c: its console)",
 	  1, 2, cmd_create },
-	{ "console", "NAME", "attach to a guest's console (Ctrl-] detaches)", 1, 1, cmd_console },
+	{ "console", "[-t pv|vuart] NAME",
+	  "attach to a guest's console, or its SBSA UART (Ctrl-] detaches)", 1, 3, cmd_console },
+	{ "introduce", "", "give XenStore to the guests Domus started at boot (xen,enhanced)", 0, 0,
+	  cmd_introduce },
 	{ "shutdown", "[-w] NAME", "ask the guest to power off (-w: wait until it has)", 1, 2,
 	  cmd_shutdown },
 	{ "reboot", "[-w] NAME", "ask the guest to reboot (-w: wait until it has stopped)", 1, 2,

@@ -56,6 +56,26 @@ static long getdomaininfo(struct domus_ctl *c)
 	return 0;
 }
 
+/* Dom0's end of a guest's emulated UART, through bounded staging buffers both ways. */
+static long vuart_io(struct vcpu *v, domid_t id, struct domus_ctl_vuart *io)
+{
+	char out[DOMUS_VUART_MAX_IO], in[DOMUS_VUART_MAX_IO];
+	struct domain *d = id < DOMID_FIRST_RESERVED ? domain_by_id(id) : NULL;
+	u32 in_count = MIN(io->in_count, sizeof(in));
+
+	if (!d)
+		return -ESRCH;
+	if (!d->vuart)
+		return -ENODEV;
+	if (in_count && copy_from_guest(v, in, io->in_buffer, in_count))
+		return -EFAULT;
+	io->out_count = arch_vuart_dom0_io(d, out, MIN(io->out_size, sizeof(out)), &io->index,
+					   &io->lost, in, in_count, &io->in_taken);
+	if (io->out_count && copy_to_guest(v, io->out_buffer, out, io->out_count))
+		return -EFAULT;
+	return 0;
+}
+
 static const u32 vcpu_states[] = {
 	[VCPU_OFFLINE] = DOMUS_VCPU_OFFLINE, [VCPU_RUNNABLE] = DOMUS_VCPU_RUNNABLE,
 	[VCPU_RUNNING] = DOMUS_VCPU_RUNNING, [VCPU_BLOCKED] = DOMUS_VCPU_BLOCKED,
@@ -188,6 +208,9 @@ static long ctl_locked(struct vcpu *v, vaddr_t arg)
 		return 0;
 	case DOMUS_CTL_readconsole:
 		rc = readconsole(v, &c.u.readconsole);
+		break;
+	case DOMUS_CTL_vuart:
+		rc = vuart_io(v, c.domid, &c.u.vuart);
 		break;
 	case DOMUS_CTL_physinfo: {
 		struct domus_ctl_physinfo *pi = &c.u.physinfo;

@@ -31,7 +31,8 @@ def describe(path, *, dom0=False, guests=()):
 
 
 def shell_answer(m, cmd, pattern, timeout=60):
-    """Runs cmd in the shell that has the keyboard (a guest's, on its UART); returns the match."""
+    """Runs cmd in the shell that has the keyboard (a guest's, on its UART); returns the match.
+    Its output comes a byte at a time: pattern must say where the answer ends."""
     m.send(cmd + "\n")
     return m.wait_for(pattern, timeout=timeout)
 
@@ -55,13 +56,13 @@ def test_two_boot_time_guests_and_no_dom0_reach_their_shells_and_power_off(domus
     m.wait_logged(r"^DOMUS-GUEST-READY ", since, timeout=BOOT_TIMEOUT)
     m.wait_logged(r"^\(d2\) DOMUS-GUEST-READY ", since, timeout=BOOT_TIMEOUT)
     m.wait_logged(r"~ # ", since)
-    assert shell_answer(m, "echo cpus=$(nproc)", r"cpus=(\d)").group(1) == "1"
+    assert shell_answer(m, "echo cpus=$(nproc)", r"cpus=(\d+)\s").group(1) == "1"
     # With no dom0 the round is d1 -> d2 -> Domus -> d1.
     m.send(CTRL_A3)
     m.wait_for(r"console input to d2's UART")
     m.send("\n")
     m.wait_for(r"~ # ")
-    assert shell_answer(m, "echo cpus=$(nproc)", r"cpus=(\d)").group(1) == "2"
+    assert shell_answer(m, "echo cpus=$(nproc)", r"cpus=(\d+)\s").group(1) == "2"
     since = m.mark()
     m.send("poweroff\n")
     m.wait_logged(r"\(domus\) d2: shut down \(poweroff\)", since, timeout=60)
@@ -72,7 +73,7 @@ def test_two_boot_time_guests_and_no_dom0_reach_their_shells_and_power_off(domus
     m.wait_for(r"console input to d1's UART")
     m.send("\n")
     m.wait_for(r"~ # ")
-    assert shell_answer(m, "echo still-$((40 + 2))", r"still-(\d+)").group(1) == "42"
+    assert shell_answer(m, "echo still-$((40 + 2))", r"still-(\d+)\s").group(1) == "42"
     since = m.mark()
     m.send("poweroff\n")
     m.wait_logged(r"\(domus\) d1: shut down \(poweroff\)", since, timeout=60)
@@ -128,3 +129,42 @@ def test_wrong_boot_time_guests_are_named_and_skipped_and_the_rest_boot(domus_im
     m.wait_logged(r"^\(d1\) DOMUS-GUEST-READY ", 0, timeout=BOOT_TIMEOUT)
     m.wait_for(r"~ # ")
     assert re.search(r"^good\s+1\s", m.run("domus list"), re.M)
+
+
+def test_dom0_lists_attaches_to_gives_a_disk_to_and_destroys_an_enhanced_boot_guest(
+        domus_image, boot, tmp_path, pattern_disk):
+    """A boot-time guest with xen,enhanced = "enabled" starts beside dom0 and waits for
+    XenStore; dom0's init introduces it (`domus introduce`, as Xen's init-dom0less). Then
+    dom0 lists it, attaches to its UART (`domus console -t vuart`, whose lines then stop
+    showing on Domus' own console), gives it a disk through blkback/blkfront that it reads,
+    and destroys it: its memory comes back."""
+    disk, digest = pattern_disk
+    desc = describe(tmp_path / "enh.cfg", dom0=True,
+                    guests=[{"NAME": "boot1", "MEM": 192, "ENHANCED": 1}])
+    m = boot(dom0less=desc, disks=[disk])
+    m.wait_for(r"\(domus\) d1: \"boot1\" started at boot, Xen interfaces, XenStore once dom0 "
+               r"introduces it")
+    m.wait_for(r"domus: introduced 'boot1' \(domain 1\) to XenStore")
+    m.wait_ready(timeout=BOOT_TIMEOUT)
+    m.wait_for(r"~ # ")
+    assert re.search(r"^boot1\s+1\s+192\s+1\s+running", m.run("domus list"), re.M)
+    assert m.run("xenstore-read /local/domain/1/name") == "boot1"
+    m.wait_logged(r"^\(d1\) DOMUS-GUEST-READY ", 0, timeout=BOOT_TIMEOUT)
+    m.run("domus block-attach boot1 'phy:/dev/vda,xvdb,r'", timeout=60)
+    m.send("domus console -t vuart boot1\n")
+    m.wait_for(r"DOMUS-GUEST-READY")  # its history first
+    m.send("\n")
+    m.wait_for(r"~ # ")
+    since = m.mark()
+    m.send("echo via-dom0-$((3 * 7)); sha256sum /dev/xvdb\n")
+    m.wait_for(r"via-dom0-21")
+    assert m.wait_for(r"([0-9a-f]{64})  /dev/xvdb", timeout=120).group(1) == digest
+    # Attached from dom0: the guest's lines are dom0's to show, not Domus' too.
+    assert "(d1) via-dom0-21" not in m.transcript()[since:]
+    m.send("\x1d")
+    m.wait_for(r"domus: left the UART of 'boot1'")
+    m.wait_for(r"~ # ")
+    since = m.mark()
+    m.run("domus destroy boot1", timeout=60)
+    m.wait_logged(r"\(domus\) d1: destroyed, 19[23] MiB returned", since)
+    assert "boot1" not in m.run("domus list")

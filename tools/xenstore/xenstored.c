@@ -328,6 +328,12 @@ static int introduce(unsigned long dom, unsigned long port)
 		return -EINVAL;
 	}
 	c->local_port = local;
+	/*
+	 * A guest started before dom0 (dom0less) waits for this before it
+	 * uses the ring: the page says connected, and the port says look.
+	 */
+	c->ring->connection = XS_CONNECTED;
+	notify(local);
 	logmsg("dom%lu introduced (port %lu)", dom, port);
 	xs_fire_special(store, "@introduceDomain");
 	service_ring(c); /* it may have written before we came */

@@ -88,12 +88,22 @@ static void send_line(struct domain *d, struct vpl011 *u, bool shown)
 	console_domain_line(d, u->line, u->line_len, !shown);
 }
 
+/* Whether dom0 has read the UART within the last second: its reader shows the output then. */
+static bool dom0_reading(const struct vpl011 *u)
+{
+	return u->dom0_read_at && arch_counter() - u->dom0_read_at < arch_counter_freq();
+}
+
 static void transmit(struct domain *d, struct vpl011 *u, char c)
 {
-	/* The operator is typing to this guest: its echo and prompts show at once. */
-	bool shown = console_has_input(d);
+	/*
+	 * Shown already: dom0 reads it, or the operator is typing to this guest
+	 * here (its echo and prompts show at once, not a line later).
+	 */
+	bool dom0 = dom0_reading(u), shown = dom0 || console_has_input(d);
 
-	if (shown && within_quota(u, 1))
+	u->kept[u->kept_pos++ % VPL011_KEPT] = c;
+	if (!dom0 && shown && within_quota(u, 1))
 		console_guest_write(d, &c, 1);
 	/*
 	 * Only printable text and tabs reach the log, and the terminal line by
@@ -188,25 +198,62 @@ static int mmio(struct vcpu *v, ipa_t ipa, u32 size, bool write, u64 *val, void 
 	return vpl011_access(v, ctx, ipa_offset(ipa, ipa_init(GUEST_PL011_BASE)), size, write, val);
 }
 
+static int push_input(struct vpl011 *u, char c)
+{
+	if (rx_count(u) == VPL011_IN)
+		return -ENOSPC; /* the guest is not reading: as a real UART, input overruns */
+	u->in[u->in_prod++ % VPL011_IN] = c;
+	u->ris |= INT_RT | (rx_count(u) >= FIFO_LEVEL ? INT_RX : 0);
+	return 0;
+}
+
 int vpl011_receive(struct domain *d, struct vpl011 *u, char c)
 {
-	int rc = 0;
+	int rc;
 
 	spin_lock(&u->lock);
-	if (rx_count(u) == VPL011_IN) {
-		rc = -ENOSPC; /* the guest is not reading: as a real UART, input overruns */
-	} else {
-		u->in[u->in_prod++ % VPL011_IN] = c;
-		u->ris |= INT_RT | (rx_count(u) >= FIFO_LEVEL ? INT_RX : 0);
-	}
+	rc = push_input(u, c);
 	update_line(d, u);
 	spin_unlock(&u->lock);
 	return rc;
 }
 
+u32 vpl011_dom0_io(struct domain *d, struct vpl011 *u, char *out, u32 out_size, u64 *index,
+		   u64 *lost, const char *in, u32 in_count, u32 *in_taken)
+{
+	u64 oldest;
+	u32 n = 0;
+
+	spin_lock(&u->lock);
+	u->dom0_read_at = arch_counter() ?: 1;
+	oldest = u->kept_pos > VPL011_KEPT ? u->kept_pos - VPL011_KEPT : 0;
+	*lost = 0;
+	if (*index < oldest) {
+		*lost = oldest - *index;
+		*index = oldest;
+	}
+	if (*index > u->kept_pos) /* a position not reached yet: from now on */
+		*index = u->kept_pos;
+	while (n < out_size && *index < u->kept_pos)
+		out[n++] = u->kept[(*index)++ % VPL011_KEPT];
+	for (*in_taken = 0; *in_taken < in_count && !push_input(u, in[*in_taken]); (*in_taken)++)
+		;
+	if (in_count)
+		update_line(d, u);
+	spin_unlock(&u->lock);
+	return n;
+}
+
 void arch_vuart_receive(struct domain *d, char c)
 {
 	vpl011_receive(d, &d->arch.vpl011, c);
+}
+
+u32 arch_vuart_dom0_io(struct domain *d, char *out, u32 out_size, u64 *index, u64 *lost,
+		       const char *in, u32 in_count, u32 *in_taken)
+{
+	return vpl011_dom0_io(d, &d->arch.vpl011, out, out_size, index, lost, in, in_count,
+			      in_taken);
 }
 
 int arch_vuart_init(struct domain *d)

@@ -100,6 +100,14 @@ u32 arch_gic_nr_spis(void);
 int arch_vuart_init(struct domain *d);
 /* A byte typed to d's emulated UART (it has the console input); dropped if its buffer is full. */
 void arch_vuart_receive(struct domain *d, char c);
+/*
+ * Dom0's end of it (DOMUS_CTL_vuart): output from *index on into out (at
+ * most out_size; returns the count, *index advanced, *lost what was skipped
+ * as no longer kept), and in_count bytes of in typed to it (*in_taken: how
+ * many fitted).
+ */
+u32 arch_vuart_dom0_io(struct domain *d, char *out, u32 out_size, u64 *index, u64 *lost,
+		       const char *in, u32 in_count, u32 *in_taken);
 /* How many vCPUs a redistributor region of that size serves. */
 u32 arch_vgic_vcpus_fit(u64 rdist_region_size);
 /* Places d's distributor and its vCPUs' redistributors (one each, from rdist_base). */

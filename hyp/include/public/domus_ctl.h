@@ -23,6 +23,7 @@
 #define DOMUS_CTL_setvcpucontext 8 /* only while building */
 #define DOMUS_CTL_physinfo 9
 #define DOMUS_CTL_seedgrant 10 /* one of the reserved refs, while building */
+#define DOMUS_CTL_vuart 11 /* dom0's end of a guest's emulated UART */
 
 #define DOMUS_DOMAIN_BUILDING 0
 #define DOMUS_DOMAIN_RUNNING 1
@@ -98,6 +99,30 @@ struct domus_ctl_seedgrant {
 	uint64_t gfn;
 };
 
+/*
+ * A guest's SBSA UART from dom0 (`domus console -t vuart`): up to out_size
+ * bytes of what the guest wrote, from position index of its output on
+ * (Domus keeps the last DOMUS_VUART_KEPT bytes: from an older position the
+ * oldest kept is given, and lost says how many were skipped), index
+ * advanced past them; and in_count bytes typed to it (in_taken: how many
+ * fitted its input buffer). While dom0 calls this at least every second, the
+ * guest's output no longer shows on Domus' own console (it is still logged).
+ * -ENODEV if the guest has no such UART.
+ */
+#define DOMUS_VUART_KEPT 16384
+#define DOMUS_VUART_MAX_IO 1024 /* each way, per call */
+
+struct domus_ctl_vuart {
+	uint64_t out_buffer;
+	uint32_t out_size;
+	uint32_t out_count; /* out */
+	uint64_t index; /* in/out */
+	uint64_t in_buffer;
+	uint32_t in_count;
+	uint32_t in_taken; /* out */
+	uint64_t lost; /* out */
+};
+
 struct domus_ctl {
 	uint32_t version;
 	uint32_t cmd;
@@ -111,6 +136,7 @@ struct domus_ctl {
 		struct domus_ctl_vcpucontext vcpucontext;
 		struct domus_ctl_physinfo physinfo;
 		struct domus_ctl_seedgrant seedgrant;
+		struct domus_ctl_vuart vuart;
 		uint8_t pad[112];
 	} u;
 };
@@ -125,5 +151,6 @@ _Static_assert(sizeof(struct domus_ctl_createdomain) == 48, "layout");
 _Static_assert(sizeof(struct domus_ctl_physinfo) == 24, "layout");
 _Static_assert(sizeof(struct domus_ctl_vcpucontext) == 24, "layout");
 _Static_assert(sizeof(struct domus_ctl_seedgrant) == 16, "layout");
+_Static_assert(sizeof(struct domus_ctl_vuart) == 48, "layout");
 
 #endif
