@@ -67,11 +67,14 @@ $(B)/domus.img: $(B)/domus.elf
 # unprivileged domain. Linked at 0 and run wherever they are loaded, so they must need no
 # relocation: the link fails if they would.
 GUEST_LDS := bench/microbench/microbench.lds
-MB_SRCS := bench/microbench/head.S bench/microbench/microbench.c
+KERNEL_LIB := guest/kernel/kernel.c guest/kernel/kernel.h
+MB_SRCS := bench/microbench/head.S bench/microbench/microbench.c $(KERNEL_LIB)
+CONF_SRCS := $(sort $(wildcard tests/conformance/*.S tests/conformance/*.c)) $(KERNEL_LIB)
 HOSTILE_SRCS := $(sort $(wildcard tests/hostile/*.S tests/hostile/*.c))
 MB_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-builtin -nostdlib \
 	-fno-tree-loop-distribute-patterns -fpie -fvisibility=hidden -fno-stack-protector \
-	-mgeneral-regs-only -mstrict-align -mno-outline-atomics -march=armv8-a -Ihyp/include
+	-mgeneral-regs-only -mstrict-align -mno-outline-atomics -march=armv8-a -Ihyp/include \
+	-Iguest/kernel
 
 # link_guest: $@ from the sources in $^ that are not the linker script or headers.
 define link_guest
@@ -84,9 +87,14 @@ define link_guest
 		rm -f $@; exit 1; fi
 endef
 
-$(B)/bench/microbench.elf $(B)/hostile/guest.elf: | deps
+$(B)/bench/microbench.elf $(B)/hostile/guest.elf $(B)/conformance/conformance.elf: | deps
 
 $(B)/bench/microbench.elf: $(MB_SRCS) $(GUEST_LDS)
+	$(link_guest)
+
+# The conformance kernel (tests/conformance/): one line per check of the virtual hardware,
+# run natively, as a boot-time guest and as a `domus create` guest by tests/system.
+$(B)/conformance/conformance.elf: $(CONF_SRCS) $(GUEST_LDS)
 	$(link_guest)
 
 $(B)/hostile/guest.elf: $(HOSTILE_SRCS) $(wildcard tests/hostile/*.h) $(GUEST_LDS) \
@@ -233,8 +241,9 @@ $(TOOLS): | deps
 tools: $(TOOLS)
 
 # Guest images (stock Debian arm64 kernel + busybox initramfs, with the tools) in $(B)/guest.
-guest: deps $(TOOLS) $(B)/hostile/hostile.img
-	DOMUS_GUEST_TOOLS=$(B)/tools DOMUS_GUEST_DOMU_FILES=$(B)/hostile/hostile.img \
+guest: deps $(TOOLS) $(B)/hostile/hostile.img $(B)/conformance/conformance.img
+	DOMUS_GUEST_TOOLS=$(B)/tools \
+	DOMUS_GUEST_DOMU_FILES="$(B)/hostile/hostile.img $(B)/conformance/conformance.img" \
 		bash guest/build.sh $(B)/guest
 
 deps:

@@ -238,7 +238,7 @@ static void say_focus(void)
 	if (focus == FOCUS_DOMUS)
 		printk("console input to Domus ('h' for help, Ctrl-a x3 to switch on)\n");
 	else if (focus == 0)
-		printk("console input to dom0 (Ctrl-a x3 to switch)\n");
+		printk("console input to d0 (Ctrl-a x3 to switch)\n");
 	else
 		printk("console input to d%u's UART (Ctrl-a x3 to switch on)\n", focus);
 }

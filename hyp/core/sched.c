@@ -496,9 +496,12 @@ static void program_timer(struct pcpu *p)
 {
 	u64 wake = next_wakeup(p);
 	u64 deadline = p->slice_end;
+	u64 own = p->current ? arch_vcpu_running_deadline(p->current) : 0;
 
 	if (wake && (!deadline || wake < deadline))
 		deadline = wake;
+	if (own && (!deadline || own < deadline))
+		deadline = own;
 	WRITE_ONCE(p->timer_due, deadline);
 	arch_timer_set_deadline(deadline);
 }
@@ -708,6 +711,11 @@ void sched_entering_guest(void)
 		p->slice_end = runq_waiting(&p->rq) ? now + slice_ticks() : 0;
 		program_timer(p);
 	}
+}
+
+void sched_timer_changed(void)
+{
+	program_timer(this_pcpu());
 }
 
 void sched_check(void)

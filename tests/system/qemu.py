@@ -54,7 +54,8 @@ class Machine:
             dom0_bootargs = "console=hvc0" if hypervisor else "console=ttyAMA0"
         self.dom0_bootargs = dom0_bootargs
         self.kernel = Path(kernel) if kernel else GUEST / "vmlinuz"
-        self.initrd = Path(initrd) if initrd else GUEST / "initrd.img"
+        # initrd="" boots the kernel without one.
+        self.initrd = Path(initrd) if initrd else None if initrd == "" else GUEST / "initrd.img"
         self.disks = [Path(d) for d in disks]
         self.net = net
         self.netdev_opts = netdev_opts  # more user-mode netdev options, e.g. a guestfwd
@@ -89,8 +90,9 @@ class Machine:
                                    f"kernel={_opt(self.kernel)},bootargs={_opt(self.dom0_bootargs)}",
                         "-device", f"guest-loader,addr={INITRD_ADDR:#x},initrd={_opt(self.initrd)}"]
         else:
-            cmd += ["-kernel", str(self.kernel), "-initrd", str(self.initrd),
-                    "-append", self.dom0_bootargs]
+            cmd += ["-kernel", str(self.kernel), "-append", self.dom0_bootargs]
+            if self.initrd:
+                cmd += ["-initrd", str(self.initrd)]
         if self.net:
             # restrict=on: slirp answers DHCP but routes nothing off this machine.
             netdev = "user,id=n0,restrict=on" + (f",{self.netdev_opts}" if self.netdev_opts else "")
@@ -239,7 +241,7 @@ class Machine:
             # On round the switch (guests with a UART come after Domus) until dom0 has it.
             for _ in range(8):
                 self.child.send("\x01\x01\x01")
-                if self.child.expect([r"console input to dom0", r"console input to"],
+                if self.child.expect([r"console input to d0", r"console input to"],
                                      timeout=3) == 0:
                     break
         except (pexpect.EOF, pexpect.TIMEOUT):

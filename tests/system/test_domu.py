@@ -243,7 +243,7 @@ def test_guest_with_an_sbsa_uart_prints_on_domus_console_as_dn_lines(domus_image
     m.send("echo $((6 * 7))-from-$(hostname)\n")
     m.wait_for(r"42-from-domus-guest")
     m.send(CTRL_A3)
-    m.wait_for(r"console input to dom0")
+    m.wait_for(r"console input to d0")
     # Only dom0 has the xenbus backend device: the shell that answers is dom0's again.
     assert "backend-here" in m.run("test -e /dev/xen/xenbus_backend && echo backend-here")
     m.run("domus destroy uart", timeout=60)

@@ -254,7 +254,7 @@ static void dom0_types_to_a_domu(struct guest *g)
 	GUEST_EXPECT(g, log_has(g, "console input to Domus ('h' for help"));
 	snprintf(want, sizeof(want), "console input to d%ld's UART", id);
 	GUEST_EXPECT(g, log_has(g, want));
-	GUEST_EXPECT(g, log_has(g, "console input to dom0"));
+	GUEST_EXPECT(g, log_has(g, "console input to d0"));
 	/* Given the input again and then destroyed: the next key finds it gone and goes nowhere. */
 	fake_uart_type(CTRL_A3 CTRL_A3, 6);
 	while (fake_uart_typed())

@@ -35,6 +35,12 @@ void inject_dabt(struct vcpu *v, u64 far, bool write);
 void inject_iabt(struct vcpu *v, u64 far);
 void irq_handle(void);
 
+/* vtimer.c */
+struct sysreg_access;
+bool vtimer_emulate_cntp(struct vcpu *v, const struct sysreg_access *s, u64 *val);
+void vtimer_update_ptimer(struct vcpu *v);
+void vtimer_resample(struct vcpu *v);
+
 /* idregs.c */
 struct sysreg_access;
 bool idreg_emulate(const struct sysreg_access *s, u64 *val);

@@ -106,15 +106,6 @@ bool arch_vcpu_entry_valid(u64 entry)
 	return !(entry & 1); /* an AArch64 vCPU has no Thumb state to start in, as Xen says */
 }
 
-u64 arch_vcpu_timer_deadline(const struct vcpu *v)
-{
-	u64 ctl = v->arch.cntv_ctl;
-
-	if (!(ctl & CNT_ENABLE) || (ctl & CNT_IMASK))
-		return 0;
-	return v->arch.cntv_cval + v->dom->cntvoff;
-}
-
 /* The saved copy: for a vCPU on a CPU now, as of its last exit that saved it. */
 void arch_vcpu_timer_describe(struct vcpu *v, char *buf, unsigned long len)
 {

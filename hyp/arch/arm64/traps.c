@@ -192,39 +192,6 @@ static void handle_dabt(struct vcpu *v, u64 esr)
 	skip_insn(v);
 }
 
-/* The EL1 physical timer is trapped; emulate it on a software copy. */
-static bool emulate_cntp(struct vcpu *v, const struct sysreg_access *s)
-{
-	u64 now = arch_counter();
-	u64 *ctl = &v->arch.cntp_ctl, *cval = &v->arch.cntp_cval;
-
-	switch (s->enc) {
-	case SYSREG_CNTP_CTL_EL0:
-		if (s->read)
-			set_reg(v, s->rt, (*ctl & 3) | ((*ctl & 1) && now >= *cval ? 4 : 0));
-		else
-			*ctl = get_reg(v, s->rt) & 3;
-		return true;
-	case SYSREG_CNTP_CVAL_EL0:
-		if (s->read)
-			set_reg(v, s->rt, *cval);
-		else
-			*cval = get_reg(v, s->rt);
-		return true;
-	case SYSREG_CNTP_TVAL_EL0:
-		if (s->read)
-			set_reg(v, s->rt, (u32)(*cval - now));
-		else
-			*cval = now + (s64)(s32)get_reg(v, s->rt);
-		return true;
-	case SYSREG_CNTPCT_EL0:
-		if (s->read)
-			set_reg(v, s->rt, now);
-		return true;
-	}
-	return false;
-}
-
 /*
  * DC ISW, CSW, CISW (HCR_EL2.TSW): by set/way, an operation reaches every
  * line of the cache, other domains' and Domus' included. Each is done as a
@@ -321,7 +288,11 @@ static void handle_sysreg(struct vcpu *v, u64 esr)
 			skip_insn(v);
 			return;
 		}
-		if (emulate_cntp(v, &s)) {
+		if (!s.read)
+			val = get_reg(v, s.rt);
+		if (vtimer_emulate_cntp(v, &s, &val)) {
+			if (s.read)
+				set_reg(v, s.rt, val);
 			skip_insn(v);
 			return;
 		}
@@ -442,6 +413,7 @@ void guest_exit(int kind)
 	struct vcpu *v = current_vcpu();
 
 	vgic_sync_lrs(v);
+	vtimer_resample(v);
 	if (kind == EXIT_SYNC) {
 		handle_sync(v);
 	} else if (kind == EXIT_IRQ) {
@@ -459,6 +431,8 @@ void guest_prepare_entry(void)
 
 	sched_check();
 	v = current_vcpu();
+	if (v->arch.cntp_ctl & 1) /* enabled: its line may have risen since */
+		vtimer_update_ptimer(v);
 	vgic_flush_lrs(v);
 	sched_entering_guest();
 }

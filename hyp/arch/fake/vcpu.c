@@ -83,3 +83,9 @@ u64 arch_vcpu_timer_deadline(const struct vcpu *v)
 {
 	return __atomic_load_n(&v->arch.timer_deadline, __ATOMIC_RELAXED);
 }
+
+/* The fake's only timer is its "virtual" one: nothing runs in software. */
+u64 arch_vcpu_running_deadline(const struct vcpu *v)
+{
+	return 0;
+}

@@ -50,8 +50,10 @@ bool arch_vcpu_entry_valid(u64 entry);
 void arch_vcpu_switch(struct vcpu *prev, struct vcpu *next);
 /* For the debug keys: v's timer as the arch keeps it (control, compare value, against now), in buf. */
 void arch_vcpu_timer_describe(struct vcpu *v, char *buf, unsigned long len);
-/* Counter value when v's virtual timer fires, 0 if it will not. */
+/* Counter value when v's next timer fires, 0 if none will: what wakes it when blocked. */
 u64 arch_vcpu_timer_deadline(const struct vcpu *v);
+/* The same for the timers Domus emulates in software: what must end v's run while it runs. */
+u64 arch_vcpu_running_deadline(const struct vcpu *v);
 void arch_cache_clean_range(void *va, u64 size);
 /* Translates a VA of the vCPU trapping on this pCPU through its stage 1: -EFAULT if unmapped. */
 int arch_gva_to_ipa(struct vcpu *v, vaddr_t va, bool write, ipa_t *ipa);

@@ -68,6 +68,8 @@ long sched_watchdog(struct domain *d, u32 id, u32 timeout_s);
 void sched_start(void) __attribute__((noreturn));
 /* Called on every return to a guest: reschedules if asked. */
 void sched_check(void);
+/* The running vCPU's software timer changed (arch_vcpu_running_deadline): re-arm this pCPU's timer. */
+void sched_timer_changed(void);
 /* The guest is entered now: a new vCPU's slice starts here, not when schedule() chose it. */
 void sched_entering_guest(void);
 

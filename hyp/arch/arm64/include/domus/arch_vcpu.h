@@ -16,6 +16,7 @@ struct arch_vcpu {
 	struct cpu_regs regs; /* must stay first: the exception vectors use it */
 	struct vgic_cpu vgic; /* the vGIC's view of this vCPU (vgic.c) */
 	u64 mpidr; /* the affinity the guest sees (VMPIDR_EL2): vcpu_affinity(id) */
+	bool ptimer_level; /* the emulated physical timer's line as last given to the vGIC */
 	/* EL1/EL0 system registers, switched only when the pCPU changes vCPU. */
 	u64 sctlr_el1, cpacr_el1; /* ACTLR_EL1 is the hardware's, read-only to guests (TACR) */
 	u64 ttbr0_el1, ttbr1_el1, tcr_el1, mair_el1, amair_el1;
