@@ -33,6 +33,15 @@
 #define EC_IABT_CUR 0x21
 #define EC_DABT_CUR 0x25
 #define EC_UNKNOWN 0x00
+#define EC_BREAKPOINT_CUR 0x31
+#define EC_WATCHPOINT_CUR 0x35
+#define EC_SVC64 0x15
+#define EC_SOFTSTEP_CUR 0x33
+#define SPSR_SS (1UL << 21)
+#define MDSCR_SS 1UL
+
+#define MDSCR_KDE (1UL << 13) /* debug exceptions at EL1 too */
+#define MDSCR_MDE (1UL << 15) /* breakpoints and watchpoints on */
 
 struct frame {
 	u64 x[31];
@@ -48,8 +57,14 @@ static volatile u32 cpu1_online, cpu1_go_off;
 static volatile u64 eoimode_active_after_eoi = 99, eoimode_active_after_dir = 99;
 static volatile u32 icactiver_done;
 
-/* Probing: an instruction that may trap resumes after it (or at resume_lr's return address). */
-static volatile u64 probing, trapped, trap_esr, trap_far, resume_at_lr;
+/*
+ * Probing: an instruction that may trap resumes after it (or at the return
+ * address in x30); a debug probe instead disarms breakpoint and watchpoint 0
+ * and runs the instruction again.
+ */
+static volatile u64 probing, trapped, trap_esr, trap_far, trap_elr, resume_at_lr, probe_debug;
+/* Single-step: an SVC arms it for the instruction after it (1), which then steps (2). */
+static volatile u64 probe_step, step_from;
 
 static u32 cpu_index(void)
 {
@@ -66,7 +81,11 @@ static int result(const char *name, int ok, const char *fmt, u64 a, u64 b)
 	return ok;
 }
 
-/* Waits up to ms milliseconds for cond; whether it came. */
+/*
+ * Waits up to ms milliseconds for cond; whether it came. The bounds are
+ * generous: as a guest, a vCPU may wait behind others on its pCPU, and a
+ * wait ends as soon as its condition holds.
+ */
 #define WAIT_MS(ms, cond) ({                                        \
 	u64 _end = now() + freq / 1000 * (ms);                      \
 	while (!(cond) && now() < _end)                             \
@@ -94,9 +113,28 @@ void sync_handler(struct frame *f)
 		say("conformance: %u checks, %u failed\nCONFORMANCE-DONE\n", checks, failures + 1);
 		power_off();
 	}
+	if (probe_step == 1 && ESR_EC(esr) == EC_SVC64) {
+		step_from = f->elr;
+		f->spsr |= SPSR_SS;
+		sysreg_write(mdscr_el1, sysreg_read(mdscr_el1) | MDSCR_SS);
+		probe_step = 2;
+		return;
+	}
+	if (probe_step == 2) {
+		sysreg_write(mdscr_el1, sysreg_read(mdscr_el1) & ~MDSCR_SS);
+		f->spsr &= ~SPSR_SS;
+		probe_step = 0;
+	}
 	trapped = 1;
 	trap_esr = esr;
 	trap_far = sysreg_read(far_el1);
+	trap_elr = f->elr;
+	if (probe_debug) {
+		sysreg_write(dbgbcr0_el1, 0);
+		sysreg_write(dbgwcr0_el1, 0);
+		asm volatile("isb");
+		return;
+	}
 	f->elr = resume_at_lr ? f->x[30] : f->elr + 4;
 }
 
@@ -256,10 +294,10 @@ static void check_timer(const char *kind, u32 intid)
 	/* Disabled at the GIC, the timer's line still shows as pending there, and follows it. */
 	TW(cval, CNT() - 1);
 	TW(ctl, CTL_ENABLE);
-	result(tname(name, kind, ".pending_at_gic_while_disabled_there"), WAIT_MS(50, ppi_pending(intid)),
+	result(tname(name, kind, ".pending_at_gic_while_disabled_there"), WAIT_MS(2000, ppi_pending(intid)),
 	       "ISPENDR0 bit %u: %u", intid, ppi_pending(intid));
 	TW(cval, CNT() + 10 * freq);
-	result(tname(name, kind, ".pending_clears_when_condition_does"), WAIT_MS(50, !ppi_pending(intid)),
+	result(tname(name, kind, ".pending_clears_when_condition_does"), WAIT_MS(2000, !ppi_pending(intid)),
 	       "ISPENDR0 bit %u: %u", intid, ppi_pending(intid));
 	/* An interrupt wakes WFI. */
 	TW(ctl, CTL_IMASK);
@@ -304,7 +342,7 @@ static void check_gic_self(void)
 	asm volatile("msr daifclr, #2");
 	seen = irqs[0][SGI_SELF];
 	send_sgi(SGI_SELF, sysreg_read(mpidr_el1));
-	result("gic.sgi_to_self", WAIT_MS(100, irqs[0][SGI_SELF] == seen + 1), "%u taken",
+	result("gic.sgi_to_self", WAIT_MS(2000, irqs[0][SGI_SELF] == seen + 1), "%u taken",
 	       irqs[0][SGI_SELF] - seen, 0);
 
 	/* Priority 0xa0 is masked by a PMR of 0x80, and taken once the PMR opens. */
@@ -318,14 +356,14 @@ static void check_gic_self(void)
 	       rd32(r + GICR_ISPENDR0) >> SGI_PMR & 1);
 	sysreg_write(ICC_PMR_EL1, 0xff);
 	asm volatile("isb");
-	result("gic.pmr_opened_delivers", WAIT_MS(100, irqs[0][SGI_PMR] == seen + 1),
+	result("gic.pmr_opened_delivers", WAIT_MS(2000, irqs[0][SGI_PMR] == seen + 1),
 	       "%u taken", irqs[0][SGI_PMR] - seen, 0);
 	result("gic.pmr_reads_back_its_implemented_bits", (sysreg_read(ICC_PMR_EL1) & 0xf0) == 0xf0, "value=%x",
 	       sysreg_read(ICC_PMR_EL1), 0);
 
 	seen = irqs[0][SGI_ACTIVE];
 	send_sgi(SGI_ACTIVE, sysreg_read(mpidr_el1));
-	WAIT_MS(100, icactiver_done);
+	WAIT_MS(2000, icactiver_done);
 	delay_ms(20);
 	result("gic.icactiver_in_handler_does_not_redeliver", irqs[0][SGI_ACTIVE] == seen + 1,
 	       "%u taken", irqs[0][SGI_ACTIVE] - seen, 0);
@@ -333,7 +371,7 @@ static void check_gic_self(void)
 	sysreg_write(ICC_CTLR_EL1, sysreg_read(ICC_CTLR_EL1) | 2); /* EOImode 1 */
 	asm volatile("isb");
 	send_sgi(SGI_EOIMODE, sysreg_read(mpidr_el1));
-	WAIT_MS(100, eoimode_active_after_dir != 99);
+	WAIT_MS(2000, eoimode_active_after_dir != 99);
 	sysreg_write(ICC_CTLR_EL1, sysreg_read(ICC_CTLR_EL1) & ~2UL);
 	asm volatile("isb");
 	result("gic.eoimode1_eoi_leaves_active_dir_deactivates",
@@ -369,7 +407,7 @@ static void check_gic_registers(void)
 	result("gic.ipriorityr_byte_access", ok, "byte %x, word %x", v,
 	       rd32(r + GICR_IPRIORITYR0 + 8));
 	wr32(dt.gicd + GICD_CTLR, rd32(dt.gicd + GICD_CTLR));
-	result("gic.gicd_ctlr_rwp_clears", WAIT_MS(100, !(rd32(dt.gicd + GICD_CTLR) >> 31)),
+	result("gic.gicd_ctlr_rwp_clears", WAIT_MS(2000, !(rd32(dt.gicd + GICD_CTLR) >> 31)),
 	       "ctlr %x", rd32(dt.gicd + GICD_CTLR), 0);
 	result("gic.gicr_waker_awake", (rd32(r + GICR_WAKER) & 6) == 0, "waker %x",
 	       rd32(r + GICR_WAKER), 0);
@@ -398,7 +436,7 @@ static void check_psci_and_smp(void)
 		return;
 	}
 	rc = (s64)psci(PSCI_CPU_ON, other, (u64)secondary_entry, 1);
-	result("psci.cpu_on", rc == 0 && WAIT_MS(1000, cpu1_online), "rc %x, online %u", rc,
+	result("psci.cpu_on", rc == 0 && WAIT_MS(5000, cpu1_online), "rc %x, online %u", rc,
 	       cpu1_online);
 	rc = (s64)psci(PSCI_CPU_ON, other, (u64)secondary_entry, 1);
 	result("psci.cpu_on_when_on_is_already_on", rc == -4, "%x", rc, 0);
@@ -407,18 +445,18 @@ static void check_psci_and_smp(void)
 
 	seen = irqs[1][SGI_LIST];
 	send_sgi(SGI_LIST, other);
-	result("gic.sgi_to_target_list", WAIT_MS(100, irqs[1][SGI_LIST] == seen + 1),
+	result("gic.sgi_to_target_list", WAIT_MS(2000, irqs[1][SGI_LIST] == seen + 1),
 	       "%u taken by CPU 1", irqs[1][SGI_LIST] - seen, 0);
 	seen = irqs[1][SGI_OTHERS];
 	send_sgi_all_others(SGI_OTHERS);
-	result("gic.sgi_to_all_others", WAIT_MS(100, irqs[1][SGI_OTHERS] == seen + 1) &&
+	result("gic.sgi_to_all_others", WAIT_MS(2000, irqs[1][SGI_OTHERS] == seen + 1) &&
 	       irqs[0][SGI_OTHERS] == 0, "%u taken by CPU 1, %u by us",
 	       irqs[1][SGI_OTHERS] - seen, irqs[0][SGI_OTHERS]);
 
 	cpu1_go_off = 1;
 	send_sgi(SGI_LIST, other); /* out of its WFI */
 	result("psci.cpu_off_then_affinity_info_off",
-	       WAIT_MS(1000, (s64)psci(PSCI_AFFINITY_INFO, other, 0, 0) == 1), "%x",
+	       WAIT_MS(5000, (s64)psci(PSCI_AFFINITY_INFO, other, 0, 0) == 1), "%x",
 	       psci(PSCI_AFFINITY_INFO, other, 0, 0), 0);
 }
 
@@ -478,6 +516,58 @@ static void check_fpsimd(void)
 	result("fpsimd.registers_kept_across_20_wfi", bad == 0, "%u halves differ", bad, 0);
 }
 
+static void __attribute__((noinline)) breakpoint_here(void)
+{
+	asm volatile("nop" ::: "memory");
+}
+
+static void check_debug(void)
+{
+	static volatile u64 watched;
+	u64 dfr0 = sysreg_read(id_aa64dfr0_el1);
+
+	/* The ID register's counts are what the debug checks below may use. */
+	result("id.debug_breakpoints_watchpoints", 1, "value=%x",
+	       (dfr0 >> 12 & 0xf) << 8 | (dfr0 >> 20 & 0xf), 0);
+	sysreg_write(oslar_el1, 0); /* the OS lock, set at reset, off */
+	sysreg_write(mdscr_el1, sysreg_read(mdscr_el1) | MDSCR_KDE | MDSCR_MDE);
+	asm volatile("isb\n\tmsr daifclr, #8"); /* debug exceptions unmasked */
+	probe_debug = 1;
+
+	sysreg_write(dbgbvr0_el1, (u64)breakpoint_here);
+	sysreg_write(dbgbcr0_el1, 0xfUL << 5 | 3UL << 1 | 1); /* all bytes, EL1 and EL0, on */
+	probe_begin(0);
+	breakpoint_here();
+	probe_end();
+	result("debug.hardware_breakpoint_taken_in_the_guest",
+	       trapped && ESR_EC(trap_esr) == EC_BREAKPOINT_CUR && trap_elr == (u64)breakpoint_here,
+	       "trapped %u, ESR %x", trapped, trap_esr);
+
+	sysreg_write(dbgwvr0_el1, (u64)&watched);
+	sysreg_write(dbgwcr0_el1, 0xffUL << 5 | 2UL << 3 | 3UL << 1 | 1); /* 8 bytes, stores */
+	probe_begin(0);
+	watched = 1;
+	probe_end();
+	result("debug.watchpoint_taken_in_the_guest",
+	       trapped && ESR_EC(trap_esr) == EC_WATCHPOINT_CUR && trap_far == (u64)&watched,
+	       "trapped %u, ESR %x", trapped, trap_esr);
+
+	/* One instruction after an exception return with PSTATE.SS set, then the step exception. */
+	probe_step = 1;
+	probe_begin(0);
+	asm volatile("svc #0\n\tnop\n\tnop" ::: "memory");
+	probe_end();
+	result("debug.single_step_taken_in_the_guest",
+	       trapped && ESR_EC(trap_esr) == EC_SOFTSTEP_CUR && trap_elr == step_from + 4,
+	       "trapped %u, ESR %x", trapped, trap_esr);
+	probe_step = 0;
+
+	probe_debug = 0;
+	asm volatile("msr daifset, #8");
+	sysreg_write(mdscr_el1, sysreg_read(mdscr_el1) & ~(MDSCR_KDE | MDSCR_MDE));
+	asm volatile("isb");
+}
+
 static void check_ids_and_caches(void)
 {
 	static u8 line[256] __attribute__((aligned(64)));
@@ -528,6 +618,7 @@ void conformance_main(const u8 *fdt)
 		check_fpsimd();
 	}
 	check_aborts();
+	check_debug();
 	check_ids_and_caches();
 	say("conformance: %u checks, %u failed\nCONFORMANCE-DONE\n", checks, failures);
 	power_off();

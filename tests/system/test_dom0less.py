@@ -25,7 +25,7 @@ def describe(path, *, dom0=False, guests=()):
     for i, g in enumerate(guests):
         values = {"KERNEL": GUEST / "Image.gz", "RAMDISK": GUEST / "initrd-domu.img",
                   "MEM": 192, "VCPUS": 1, "CMD": "console=ttyAMA0"} | g
-        lines += [f'DOMU_{k}[{i}]="{v}"' for k, v in values.items()]
+        lines += [f'DOMU_{k}[{i}]="{v}"' for k, v in values.items() if v != ""]
     path.write_text("\n".join(lines) + "\n")
     return path
 
