@@ -51,6 +51,13 @@ static long exchange(uint16_t id, uint64_t *index, struct console_filter *f, cha
 	if (rc)
 		return rc;
 	*index = c.u.vuart.index;
+	if (c.u.vuart.lost) {
+		char note[64];
+		int n = snprintf(note, sizeof(note), "\r\n[%llu bytes of its output were lost]\r\n",
+				 (unsigned long long)c.u.vuart.lost);
+
+		write_all(note, (size_t)n);
+	}
 	memmove(typed, typed + c.u.vuart.in_taken, *pending - c.u.vuart.in_taken);
 	*pending -= c.u.vuart.in_taken;
 	write_all(shown, console_filter(f, out, c.u.vuart.out_count, shown));
@@ -77,8 +84,8 @@ int vuart_attach(uint16_t id, const char *name)
 		struct pollfd p = { 0, POLLIN, 0 };
 		bool detach = false;
 
-		/* Poll again at once while output keeps coming. */
-		if (rc == 0 && poll(&p, 1, POLL_MS) < 0 && errno != EINTR)
+		/* The keyboard is looked at every time, without waiting while output keeps coming. */
+		if (poll(&p, 1, rc > 0 ? 0 : POLL_MS) < 0 && errno != EINTR)
 			break;
 		if (p.revents & (POLLIN | POLLHUP)) {
 			char ch;

@@ -256,7 +256,6 @@ int dom0_build(void)
 	 * console_io, with VIRQ_CONSOLE for input. The grant-table window is
 	 * guest-physical space dom0 can never have as RAM: hypervisor pages.
 	 */
-	console_set_input_domain(d);
 	gnttab_window = mm_alloc_pages(GNTTAB_DEFAULT_MAX_FRAMES);
 	if (!gnttab_window)
 		return -ENOMEM;
@@ -278,7 +277,14 @@ int dom0_build(void)
 	printk("d0: bootargs \"%s\"\n", bootargs ? bootargs : "");
 	arch_vcpu_reset(d->vcpus[0], entry, ipa_addr(dtb_ipa));
 	domain_publish(d);
+	return 0;
+}
+
+void dom0_start(void)
+{
+	struct domain *d = domain_by_id(0);
+
+	console_set_input_domain(d);
 	d->state = DOMAIN_RUNNING;
 	vcpu_start(d->vcpus[0]);
-	return 0;
 }

@@ -201,7 +201,8 @@ out:
 	return rc;
 }
 
-static int build_one(const struct boot_domain *b, bool have_dom0)
+/* Builds the guest b describes, paused: its id in *built. */
+static int build_one(const struct boot_domain *b, bool have_dom0, domid_t *built)
 {
 	bool xenstore = b->enhanced == BOOT_ENHANCED_FULL;
 	u64 pages = b->mem_kib / 4;
@@ -235,12 +236,12 @@ static int build_one(const struct boot_domain *b, bool have_dom0)
 		printk("dom0less: /chosen/%s: not enough free memory for %lu MiB\n", b->name,
 		       b->mem_kib >> 10);
 	rc = rc ?: load_guest(d, b, xenstore);
-	rc = rc ?: domu_start(d);
 	if (rc) {
 		domain_destroy(d);
 		return rc;
 	}
-	printk("d%u: \"%s\" started at boot%s\n", id, b->name,
+	*built = id;
+	printk("d%u: \"%s\" built%s\n", id, b->name,
 	       b->enhanced == BOOT_ENHANCED_NONE ? ""
 	       : xenstore			 ? ", Xen interfaces, XenStore once dom0 introduces it"
 						 : ", Xen interfaces without XenStore");
@@ -294,10 +295,24 @@ static void release_modules(void)
 
 void dom0less_build(bool have_dom0)
 {
-	u32 started = 0;
+	domid_t ids[BOOT_DOMAINS_MAX];
+	u32 built = 0, started = 0;
 
 	for (u32 i = 0; i < platform.nr_boot_domains; i++)
-		started += build_one(&platform.boot_domains[i], have_dom0) == 0;
+		built += build_one(&platform.boot_domains[i], have_dom0, &ids[built]) == 0;
+	/*
+	 * Only once all are built: a guest that ended at once must not find
+	 * itself the last one (and power the machine off), nor dom0's
+	 * introduction miss one still being built.
+	 */
+	for (u32 i = 0; i < built; i++) {
+		struct domain *d = domain_by_id(ids[i]);
+
+		if (d && domu_start(d) == 0) {
+			printk("d%u: \"%s\" started at boot\n", d->id, d->name);
+			started++;
+		}
+	}
 	if (platform.nr_boot_domains)
 		printk("dom0less: %u of %u boot-time guests started%s\n", started,
 		       platform.nr_boot_domains, have_dom0 ? "" : ", no dom0");

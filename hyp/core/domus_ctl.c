@@ -69,10 +69,16 @@ static long vuart_io(struct vcpu *v, domid_t id, struct domus_ctl_vuart *io)
 		return -ENODEV;
 	if (in_count && copy_from_guest(v, in, io->in_buffer, in_count))
 		return -EFAULT;
+	/* Output first: a caller whose buffer faults retries with nothing of its input taken. */
 	io->out_count = arch_vuart_dom0_io(d, out, MIN(io->out_size, sizeof(out)), &io->index,
-					   &io->lost, in, in_count, &io->in_taken);
+					   &io->lost, in, 0, &io->in_taken);
 	if (io->out_count && copy_to_guest(v, io->out_buffer, out, io->out_count))
 		return -EFAULT;
+	if (in_count) {
+		u64 index = io->index, lost;
+
+		arch_vuart_dom0_io(d, out, 0, &index, &lost, in, in_count, &io->in_taken);
+	}
 	return 0;
 }
 

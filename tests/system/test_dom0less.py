@@ -142,8 +142,9 @@ def test_dom0_lists_attaches_to_gives_a_disk_to_and_destroys_an_enhanced_boot_gu
     desc = describe(tmp_path / "enh.cfg", dom0=True,
                     guests=[{"NAME": "boot1", "MEM": 192, "ENHANCED": 1}])
     m = boot(dom0less=desc, disks=[disk])
-    m.wait_for(r"\(domus\) d1: \"boot1\" started at boot, Xen interfaces, XenStore once dom0 "
+    m.wait_for(r"\(domus\) d1: \"boot1\" built, Xen interfaces, XenStore once dom0 "
                r"introduces it")
+    m.wait_for(r"\(domus\) d1: \"boot1\" started at boot")
     m.wait_for(r"domus: introduced 'boot1' \(domain 1\) to XenStore")
     m.wait_ready(timeout=BOOT_TIMEOUT)
     m.wait_for(r"~ # ")

@@ -12,6 +12,7 @@
 #include <domus/errno.h>
 
 #include "core_harness.h"
+#include <arm64/vpl011.h>
 
 #define UART(off) (GUEST_PL011_BASE + (off))
 #define FR 0x018
@@ -107,16 +108,20 @@ static void test_a_domus_uart_sends_whole_lines_and_raises_its_spi_while_unmaske
 
 #define FLOOD_LINES 1000 /* of 100 bytes: 100,000 bytes, past the 64 KiB burst */
 static bool flood_done;
+static int flood_go, flood_end;
 
 static void domu_floods_its_uart(struct guest *g)
 {
 	double t;
 
+	while (!__atomic_load_n(&flood_go, __ATOMIC_ACQUIRE))
+		guest_yield(g);
 	for (int l = 0; l < FLOOD_LINES; l++) {
 		for (int i = 0; i < 99; i++)
 			guest_mmio(g, UART(0), 4, true, 'x');
 		guest_mmio(g, UART(0), 4, true, '\n');
 	}
+	__atomic_store_n(&flood_end, 1, __ATOMIC_RELEASE);
 	/* A while later it has earned some again: its next line is let through. */
 	t = machine_seconds();
 	while (machine_seconds() - t < 1.2)
@@ -126,18 +131,52 @@ static void domu_floods_its_uart(struct guest *g)
 	__atomic_store_n(&flood_done, true, __ATOMIC_RELEASE);
 }
 
+static bool flood_with_the_keyboard;
+
+/* How many bytes Domus' log has taken in all (its position). */
+static u64 log_position(struct guest *g)
+{
+	u64 page = log_page ? log_page : (log_page = guest_alloc_pages(g, 17));
+	struct domus_ctl c = { .cmd = DOMUS_CTL_readconsole };
+
+	c.u.readconsole.buffer = page;
+	c.u.readconsole.size = 17 * PAGE_SIZE - 1;
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), 0);
+	return c.u.readconsole.index;
+}
+
 static void dom0_lets_a_domu_flood(struct guest *g)
 {
 	char want[80];
+	u64 pos0, pos1;
+	double t0, t1;
 	long id;
 
 	log_page = 0;
 
 	flood_done = false;
+	flood_go = flood_end = 0;
 	id = guest_domu_create(g, &(struct domu_spec){ .name = "flood",
 						       .flags = DOMUS_CTL_CDF_VPL011 },
 			       domu_floods_its_uart, 0);
 	GUEST_EXPECT(g, id > 0);
+	/* Given the keyboard first, it floods the terminal as it writes: the quota is the same. */
+	if (flood_with_the_keyboard) {
+		fake_uart_type("\x01\x01\x01\x01\x01\x01", 6);
+		while (fake_uart_typed())
+			guest_yield(g);
+	}
+	pos0 = log_position(g);
+	t0 = machine_seconds();
+	__atomic_store_n(&flood_go, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&flood_end, __ATOMIC_ACQUIRE))
+		guest_yield(g);
+	t1 = machine_seconds();
+	pos1 = log_position(g);
+	/* What reached the log: the burst, what it earned meanwhile, and a few notes. */
+	if (pos1 - pos0 > VPL011_BURST + (u64)(VPL011_RATE * (t1 - t0 + 0.1)) + 4096)
+		guest_fail(g, __FILE__, __LINE__, "%lu bytes logged in %.2f s", pos1 - pos0,
+			   t1 - t0);
 	while (guest_vcpu_state(g, (domid_t)id, 0) != DOMUS_VCPU_OFFLINE)
 		guest_yield(g);
 	GUEST_EXPECT(g, __atomic_load_n(&flood_done, __ATOMIC_ACQUIRE));
@@ -145,7 +184,8 @@ static void dom0_lets_a_domu_flood(struct guest *g)
 	 * Past the burst, lines go only as fast as it earns them back; the
 	 * others are dropped, and a line through says how many bytes went.
 	 */
-	snprintf(want, sizeof(want), " bytes dropped: over its UART quota]\n(d%ld) xxx", id);
+	snprintf(want, sizeof(want), " bytes dropped: over its UART quota]\n(d%ld) %s", id,
+		 flood_with_the_keyboard ? "" : "xxx"); /* shown: no whole line is paid for in a flood */
 	GUEST_EXPECT(g, log_has(g, want));
 	snprintf(want, sizeof(want), "(d%ld) after the flood\n", id);
 	GUEST_EXPECT(g, log_has(g, want));
@@ -154,6 +194,13 @@ static void dom0_lets_a_domu_flood(struct guest *g)
 
 static void test_a_guest_flooding_its_uart_is_cut_to_its_quota_and_told_so(void **state)
 {
+	flood_with_the_keyboard = false;
+	machine_run(&(struct machine_cfg){ .dom0_main = dom0_lets_a_domu_flood });
+}
+
+static void test_a_guest_with_the_keyboard_has_the_same_uart_quota(void **state)
+{
+	flood_with_the_keyboard = true;
 	machine_run(&(struct machine_cfg){ .dom0_main = dom0_lets_a_domu_flood });
 }
 
@@ -329,6 +376,7 @@ int main(int argc, char **argv)
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_a_domus_uart_sends_whole_lines_and_raises_its_spi_while_unmasked),
 		cmocka_unit_test(test_a_guest_flooding_its_uart_is_cut_to_its_quota_and_told_so),
+		cmocka_unit_test(test_a_guest_with_the_keyboard_has_the_same_uart_quota),
 		cmocka_unit_test(test_unknown_createdomain_flags_are_refused),
 		cmocka_unit_test(test_ctrl_a_three_times_moves_console_input_to_a_guests_uart_and_back),
 		cmocka_unit_test(test_input_a_guest_does_not_read_fills_its_buffer_and_the_rest_is_dropped),

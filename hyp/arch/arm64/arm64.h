@@ -40,6 +40,8 @@ struct sysreg_access;
 bool vtimer_emulate_cntp(struct vcpu *v, const struct sysreg_access *s, u64 *val);
 void vtimer_update_ptimer(struct vcpu *v);
 void vtimer_resample(struct vcpu *v);
+/* At a vCPU reset: the emulated physical timer's line low again. */
+void vtimer_reset(struct vcpu *v);
 
 /* idregs.c */
 struct sysreg_access;

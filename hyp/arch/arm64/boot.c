@@ -198,6 +198,9 @@ void boot_main(paddr_t dtb, paddr_t load)
 		rc = -ENOENT;
 		printk("dom0less: no dom0 kernel: only the boot-time guests run\n");
 	}
+	/* Everyone built before anyone runs: as Xen, they start together. */
 	dom0less_build(rc == 0);
+	if (rc == 0)
+		dom0_start();
 	sched_start();
 }

@@ -99,6 +99,7 @@ void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0)
 	v->arch.regs.pstate = PSR_DAIF | PSR_MODE_EL1H;
 	v->arch.sctlr_el1 = SCTLR_EL1_RESET;
 	v->arch.dbg_oslk = 1;
+	vtimer_reset(v);
 }
 
 bool arch_vcpu_entry_valid(u64 entry)

@@ -49,9 +49,11 @@ static const u8 uart_id[8] = { 0x11, 0x10, 0x34, 0x00, 0x0d, 0xf0, 0x05, 0xb1 };
 /*
  * Whether n more bytes fit the quota (taking them if so): Domus' console and
  * log are shared by every domain, and a guest must not drown the others (or
- * Domus' own lines) by writing its UART in a loop.
+ * Domus' own lines) by writing its UART in a loop. What it costs: each line
+ * logged (shown on the terminal with it, or after its bytes were), each byte
+ * shown as it is written, and each note saying what was dropped.
  */
-static bool within_quota(struct vpl011 *u, u64 n)
+static bool take_budget(struct vpl011 *u, u64 n)
 {
 	u64 now = arch_counter(), freq = arch_counter_freq();
 	u64 earned = (now - u->refilled) / (freq / 1000) * VPL011_RATE / 1000;
@@ -60,31 +62,32 @@ static bool within_quota(struct vpl011 *u, u64 n)
 		u->budget = MIN(VPL011_BURST, u->budget + earned);
 		u->refilled = now;
 	}
-	if (n > u->budget) {
-		u->dropped += n;
+	if (n > u->budget)
 		return false;
-	}
 	u->budget -= n;
 	return true;
 }
 
 /*
  * A whole line to the log, and to the terminal unless its bytes went there
- * already (shown): over the quota it is dropped, and the next line through
- * says how much went.
+ * already (shown, and paid for then: a line some of whose bytes could not be
+ * shown is not logged either). Over the quota it is dropped, and the next line
+ * through is preceded by a note of how much went.
  */
 static void send_line(struct domain *d, struct vpl011 *u, bool shown)
 {
-	if (!shown && !within_quota(u, u->line_len))
-		return;
-	if (u->dropped) {
-		char note[80];
-		int n = snprintf(note, sizeof(note), "[%lu bytes dropped: over its UART quota]",
-				 u->dropped);
+	char note[80];
+	int n = u->dropped ? snprintf(note, sizeof(note),
+				      "[%lu bytes dropped: over its UART quota]", u->dropped)
+			   : 0;
 
-		console_domain_line(d, note, (size_t)n, true);
-		u->dropped = 0;
+	if ((shown && u->line_unpaid) || !take_budget(u, (u64)n + (shown ? 0 : u->line_len))) {
+		u->dropped += u->line_len;
+		return;
 	}
+	if (n)
+		console_domain_line(d, note, (size_t)n, true);
+	u->dropped = 0;
 	console_domain_line(d, u->line, u->line_len, !shown);
 }
 
@@ -92,6 +95,17 @@ static void send_line(struct domain *d, struct vpl011 *u, bool shown)
 static bool dom0_reading(const struct vpl011 *u)
 {
 	return u->dom0_read_at && arch_counter() - u->dom0_read_at < arch_counter_freq();
+}
+
+/*
+ * What of a guest's output may reach Domus' terminal as it is written: text,
+ * and the controls a shell's line editing needs to look right (CR, BS). Not
+ * ESC: a guest's escape sequences could make the terminal answer, and the
+ * answer would come back as typed input (Ctrl-a three times, say).
+ */
+static bool terminal_safe(char c)
+{
+	return c == '\n' || c == '\t' || c == '\r' || c == '\b' || (c >= 0x20 && c != 0x7f);
 }
 
 static void transmit(struct domain *d, struct vpl011 *u, char c)
@@ -103,12 +117,16 @@ static void transmit(struct domain *d, struct vpl011 *u, char c)
 	bool dom0 = dom0_reading(u), shown = dom0 || console_has_input(d);
 
 	u->kept[u->kept_pos++ % VPL011_KEPT] = c;
-	if (!dom0 && shown && within_quota(u, 1))
-		console_guest_write(d, &c, 1);
+	if (!dom0 && shown) {
+		if (!take_budget(u, 1))
+			u->line_unpaid++;
+		else if (terminal_safe(c))
+			console_guest_write(d, &c, 1);
+	}
 	/*
 	 * Only printable text and tabs reach the log, and the terminal line by
-	 * line: a guest's escape sequences are not the operator's. Carriage
-	 * returns go too: the line goes out with Domus' own line ending.
+	 * line. Carriage returns go too: the line goes out with Domus' own line
+	 * ending.
 	 */
 	if (c != '\n' && c != '\t' && (c < 0x20 || c == 0x7f))
 		return;
@@ -116,6 +134,7 @@ static void transmit(struct domain *d, struct vpl011 *u, char c)
 	if (c == '\n' || u->line_len == VPL011_LINE) {
 		send_line(d, u, shown);
 		u->line_len = 0;
+		u->line_unpaid = 0;
 	}
 }
 

@@ -68,6 +68,15 @@ void vtimer_update_ptimer(struct vcpu *v)
 	}
 }
 
+void vtimer_reset(struct vcpu *v)
+{
+	/* The copy is cleared with the rest of the vCPU's state; the line in the vGIC is not. */
+	if (v->arch.ptimer_level) {
+		v->arch.ptimer_level = false;
+		vgic_set_level(v->dom, v, PTIMER_PPI, false);
+	}
+}
+
 void vtimer_resample(struct vcpu *v)
 {
 	struct vgic_irq *vt = &v->arch.vgic.priv[platform.ppi_virt_timer];

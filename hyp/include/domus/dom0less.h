@@ -6,10 +6,10 @@
 #include <domus/types.h>
 
 /*
- * Builds and starts every guest the host device tree declares
- * (platform.boot_domains), after dom0 if there is one; a guest that cannot be
- * built is said so and left out. Then frees their boot modules, and with no
- * dom0 gives the console's input to the first guest with a UART.
+ * Builds every guest the host device tree declares (platform.boot_domains),
+ * after dom0 is built if there is one, then starts them all; a guest that
+ * cannot be built is said so and left out. Then frees their boot modules, and
+ * with no dom0 gives the console's input to the first guest with a UART.
  */
 void dom0less_build(bool have_dom0);
 

@@ -31,6 +31,7 @@ struct vpl011 {
 	u32 imsc; /* interrupt mask set/clear: which raw interrupts reach the line */
 	u32 ris; /* raw interrupt status */
 	u32 line_len;
+	u32 line_unpaid; /* bytes of this line refused on the terminal (over the quota) */
 	char line[VPL011_LINE];
 	bool level; /* the SPI's line as last set */
 	u64 budget, refilled; /* bytes it may still send; counter value of the last refill */
