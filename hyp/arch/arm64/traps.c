@@ -22,9 +22,10 @@
 #define ESR_IL BIT(25)
 #define EC_SHIFT 26
 
+/* This pCPU's vCPU: read here, not through arch_this_pcpu, as this is every exit's path. */
 static struct vcpu *current_vcpu(void)
 {
-	return arch_this_pcpu()->current;
+	return ((struct pcpu *)read_sysreg(tpidr_el2))->current;
 }
 
 static void skip_insn(struct vcpu *v)
@@ -412,8 +413,11 @@ void guest_exit(int kind)
 {
 	struct vcpu *v = current_vcpu();
 
-	vgic_sync_lrs(v);
-	vtimer_resample(v);
+	/* The common exit has nothing in the list registers and no timer latch: no calls. */
+	if (v->arch.vgic.used_lrs)
+		vgic_sync_lrs(v);
+	if (READ_ONCE(v->arch.vgic.priv[platform.ppi_virt_timer].pending))
+		vtimer_resample(v);
 	if (kind == EXIT_SYNC) {
 		handle_sync(v);
 	} else if (kind == EXIT_IRQ) {
@@ -433,7 +437,8 @@ void guest_prepare_entry(void)
 	v = current_vcpu();
 	if (v->arch.cntp_ctl & 1) /* enabled: its line may have risen since */
 		vtimer_update_ptimer(v);
-	vgic_flush_lrs(v);
+	if (READ_ONCE(v->arch.vgic.ap_list)) /* nothing pending or active: nothing to load */
+		vgic_flush_lrs(v);
 	sched_entering_guest();
 }
 

@@ -643,12 +643,13 @@ static bool more_urgent(const struct vgic_irq *a, const struct vgic_irq *b)
 void vgic_flush_lrs(struct vcpu *v)
 {
 	struct domain *d = v->dom;
-	u32 nr_lrs = arch_vgic_nr_lrs(), used = 0, wanted = 0;
+	u32 nr_lrs, used = 0, wanted = 0;
 	struct vgic_irq **pp;
 
 	/* Unlocked peek: whoever adds to the list kicks us, and we come back. */
 	if (!READ_ONCE(v->arch.vgic.ap_list))
 		return;
+	nr_lrs = arch_vgic_nr_lrs();
 	spin_lock(&v->arch.vgic.lock);
 	/* Drop what is neither pending nor active; count what wants an LR. */
 	for (pp = &v->arch.vgic.ap_list; *pp;) {

@@ -83,7 +83,7 @@ void vtimer_resample(struct vcpu *v)
 	u64 ctl;
 	bool dropped = false;
 
-	if (!READ_ONCE(vt->pending)) /* the common case: nothing latched */
+	if (!READ_ONCE(vt->pending)) /* the common case (guest_exit looks first) */
 		return;
 	ctl = read_sysreg(cntv_ctl_el0);
 	if ((ctl & (CNT_ENABLE | CNT_IMASK | CNT_ISTATUS)) == (CNT_ENABLE | CNT_ISTATUS))
