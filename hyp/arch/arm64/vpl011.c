@@ -43,6 +43,8 @@
 #define FIFO_SIZE 32
 #define FIFO_LEVEL 16 /* the receive interrupt's trigger: half full, the reset value of IFLS */
 
+u32 vpl011_rate = VPL011_RATE;
+
 /* A PL011 (r1p5) as the ID registers name it: part 0x011, designer ARM, then the PrimeCell id. */
 static const u8 uart_id[8] = { 0x11, 0x10, 0x34, 0x00, 0x0d, 0xf0, 0x05, 0xb1 };
 
@@ -56,7 +58,7 @@ static const u8 uart_id[8] = { 0x11, 0x10, 0x34, 0x00, 0x0d, 0xf0, 0x05, 0xb1 };
 static bool take_budget(struct vpl011 *u, u64 n)
 {
 	u64 now = arch_counter(), freq = arch_counter_freq();
-	u64 earned = (now - u->refilled) / (freq / 1000) * VPL011_RATE / 1000;
+	u64 earned = (now - u->refilled) / (freq / 1000) * vpl011_rate / 1000;
 
 	if (earned) {
 		u->budget = MIN(VPL011_BURST, u->budget + earned);

@@ -23,6 +23,11 @@ struct vcpu;
 #define VPL011_LINE 128 /* output is sent on a newline or when this much is waiting */
 #define VPL011_BURST 65536
 #define VPL011_RATE 8192
+/*
+ * The rate in force: VPL011_RATE. A variable so that a host test can slow it
+ * and make its guest outrun it whatever the test machine's speed.
+ */
+extern u32 vpl011_rate;
 #define VPL011_IN 1024 /* typed input not yet read by the guest */
 #define VPL011_KEPT 16384 /* output kept for dom0's reader: DOMUS_VUART_KEPT */
 
