@@ -6,6 +6,7 @@
 #include <domus/domain.h>
 #include <domus/errno.h>
 #include <domus/fdt_write.h>
+#include <domus/guest_fdt.h>
 #include <domus/platform.h>
 #include <domus/printk.h>
 #include <domus/string.h>
@@ -117,38 +118,13 @@ static void write_timer(struct fdt_writer *w, const struct fdt *fdt, int node)
 	fdtw_end_node(w);
 }
 
-static void write_cpus(struct fdt_writer *w, const struct fdt *fdt, struct domain *d)
+/* Dom0's vCPUs are what the host's first CPU says it is. */
+static const char *host_cpu_compatible(const struct fdt *fdt)
 {
-	int host_cpu = fdt_path(fdt, "/cpus/cpu");
-	const char *compat = host_cpu >= 0 ? fdt_prop_str(fdt, host_cpu, "compatible") : NULL;
+	int cpu = fdt_path(fdt, "/cpus/cpu");
+	const char *compat = cpu >= 0 ? fdt_prop_str(fdt, cpu, "compatible") : NULL;
 
-	fdtw_begin_node(w, "cpus");
-	fdtw_prop_u32(w, "#address-cells", 1);
-	fdtw_prop_u32(w, "#size-cells", 0);
-	for (u32 i = 0; i < d->nr_vcpus; i++) {
-		char name[24];
-
-		snprintf(name, sizeof(name), "cpu@%lx", arch_vcpu_hwid(d->vcpus[i]));
-		fdtw_begin_node(w, name);
-		fdtw_prop_str(w, "device_type", "cpu");
-		fdtw_prop_str(w, "compatible", compat ? compat : "arm,armv8");
-		fdtw_prop_u32(w, "reg", (u32)arch_vcpu_hwid(d->vcpus[i]));
-		fdtw_prop_str(w, "enable-method", "psci");
-		fdtw_end_node(w);
-	}
-	fdtw_end_node(w);
-}
-
-static void write_psci(struct fdt_writer *w)
-{
-	static const char compat[] = "arm,psci-1.0\0arm,psci-0.2\0arm,psci";
-
-	fdtw_begin_node(w, "psci");
-	fdtw_prop(w, "compatible", compat, sizeof(compat));
-	fdtw_prop_str(w, "method", "hvc");
-	fdtw_prop_u32(w, "cpu_off", 0x84000002);
-	fdtw_prop_u32(w, "cpu_on", 0xc4000003);
-	fdtw_end_node(w);
+	return compat ? compat : "arm,armv8";
 }
 
 static void write_memory(struct fdt_writer *w, struct domain *d, u32 ac, u32 sc)
@@ -289,8 +265,8 @@ int dom0_make_fdt(struct domain *d, void *buf, size_t cap, ipa_t initrd_start, u
 			copy_subtree(&w, fdt, n);
 	}
 	write_memory(&w, d, ac, sc);
-	write_cpus(&w, fdt, d);
-	write_psci(&w);
+	guest_fdt_cpus(&w, d, host_cpu_compatible(fdt));
+	guest_fdt_psci(&w);
 	write_hypervisor(&w, fdt, d, gnttab_base, ac, sc);
 	write_chosen(&w, fdt, initrd_start, initrd_size, bootargs);
 	fdtw_end_node(&w);

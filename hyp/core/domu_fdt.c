@@ -9,6 +9,7 @@
 #include <domus/domain.h>
 #include <domus/domu_fdt.h>
 #include <domus/fdt_write.h>
+#include <domus/guest_fdt.h>
 #include <domus/printf.h>
 #include <public/xen.h>
 
@@ -21,30 +22,8 @@ static void prop_pair(struct fdt_writer *w, const char *name, u64 addr, u64 size
 	fdtw_prop_cells(w, name, cells, 4);
 }
 
-static void cpus(struct fdt_writer *w, const struct domain *d)
-{
-	char node[24];
-
-	fdtw_begin_node(w, "cpus");
-	fdtw_prop_u32(w, "#address-cells", 1);
-	fdtw_prop_u32(w, "#size-cells", 0);
-	for (u32 i = 0; i < d->nr_vcpus; i++) {
-		u32 hwid = (u32)arch_vcpu_hwid(d->vcpus[i]);
-
-		snprintf(node, sizeof(node), "cpu@%x", hwid);
-		fdtw_begin_node(w, node);
-		fdtw_prop_str(w, "device_type", "cpu");
-		fdtw_prop_str(w, "compatible", "arm,armv8");
-		fdtw_prop_u32(w, "reg", hwid);
-		fdtw_prop_str(w, "enable-method", "psci");
-		fdtw_end_node(w);
-	}
-	fdtw_end_node(w);
-}
-
 static void devices(struct fdt_writer *w, const struct domain *d, const struct domu_fdt_spec *s)
 {
-	static const char psci_compat[] = "arm,psci-1.0\0arm,psci-0.2\0arm,psci";
 	/* Secure and non-secure physical, and virtual timers, as Xen lists them: level-low PPIs. */
 	static const u32 timer_irqs[9] = { 1, 13, 0xf08, 1, 14, 0xf08, 1, 11, 0xf08 };
 	ipa_t dist, rdist;
@@ -52,12 +31,7 @@ static void devices(struct fdt_writer *w, const struct domain *d, const struct d
 	u32 gic_reg[8];
 	char node[40];
 
-	fdtw_begin_node(w, "psci");
-	fdtw_prop(w, "compatible", psci_compat, sizeof(psci_compat));
-	fdtw_prop_str(w, "method", "hvc");
-	fdtw_prop_u32(w, "cpu_off", 0x84000002);
-	fdtw_prop_u32(w, "cpu_on", 0xc4000003);
-	fdtw_end_node(w);
+	guest_fdt_psci(w);
 
 	snprintf(node, sizeof(node), "memory@%llx", GUEST_RAM0_BASE);
 	fdtw_begin_node(w, node);
@@ -142,7 +116,7 @@ int domu_make_fdt(const struct domain *d, const struct domu_fdt_spec *s, void *b
 	}
 	fdtw_end_node(&w);
 
-	cpus(&w, d);
+	guest_fdt_cpus(&w, d, "arm,armv8");
 	devices(&w, d, s);
 	xen_devices(&w, s);
 	fdtw_end_node(&w);

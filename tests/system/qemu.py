@@ -33,6 +33,7 @@ TIMEOUT_SCALE = float(os.environ.get("DOMUS_TEST_TIMEOUT_SCALE", "1"))
 HARD_TIMEOUT = float(os.environ.get("DOMUS_TEST_HARD_TIMEOUT", "900"))
 
 READY = "DOMUS-GUEST-READY"
+CTRL_A3 = "\x01\x01\x01"  # Domus' console switch, as Xen's
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _KLOG = re.compile(r"^\[\s*\d+\.\d+\] ")
 
@@ -228,6 +229,16 @@ class Machine:
     def send(self, text):
         self.child.send(text)
 
+    def console_to(self, *stops, shell=False):
+        """Ctrl-a three times for each of stops, each where Domus' console input must land next
+        ("Domus", "d0", "d1's UART"); with shell, waits for the prompt of the shell there."""
+        for stop in stops:
+            self.send(CTRL_A3)
+            self.wait_for(r"console input to " + re.escape(stop))
+        if shell:
+            self.send("\n")
+            self.wait_for(r"~ # ")
+
     def hypervisor_view(self):
         """Domus' own account (debug keys d, r, e: domains and vCPUs with their event state,
         run queues, event channels), put into the log when a wait times out, so that a stall
@@ -236,11 +247,11 @@ class Machine:
             return
         self._note("a wait timed out: Domus' debug keys d, r, e")
         try:
-            self.child.send("\x01\x01\x01dre")
+            self.child.send(CTRL_A3 + "dre")
             self.child.expect(pexpect.TIMEOUT, timeout=3)
             # On round the switch (guests with a UART come after Domus) until dom0 has it.
             for _ in range(8):
-                self.child.send("\x01\x01\x01")
+                self.child.send(CTRL_A3)
                 if self.child.expect([r"console input to d0", r"console input to"],
                                      timeout=3) == 0:
                     break

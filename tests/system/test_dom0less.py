@@ -11,7 +11,6 @@ import pexpect
 
 from qemu import GUEST, ROOT, TIMEOUT_SCALE
 
-CTRL_A3 = "\x01\x01\x01"
 BOOT_TIMEOUT = 300
 
 
@@ -58,21 +57,13 @@ def test_two_boot_time_guests_and_no_dom0_reach_their_shells_and_power_off(domus
     m.wait_logged(r"~ # ", since)
     assert shell_answer(m, "echo cpus=$(nproc)", r"cpus=(\d+)\s").group(1) == "1"
     # With no dom0 the round is d1 -> d2 -> Domus -> d1.
-    m.send(CTRL_A3)
-    m.wait_for(r"console input to d2's UART")
-    m.send("\n")
-    m.wait_for(r"~ # ")
+    m.console_to("d2's UART", shell=True)
     assert shell_answer(m, "echo cpus=$(nproc)", r"cpus=(\d+)\s").group(1) == "2"
     since = m.mark()
     m.send("poweroff\n")
     m.wait_logged(r"\(domus\) d2: shut down \(poweroff\)", since, timeout=60)
     # The machine stays up for alpha; the switch skips beta now: Domus, then alpha.
-    m.send(CTRL_A3)
-    m.wait_for(r"console input to Domus")
-    m.send(CTRL_A3)
-    m.wait_for(r"console input to d1's UART")
-    m.send("\n")
-    m.wait_for(r"~ # ")
+    m.console_to("Domus", "d1's UART", shell=True)
     assert shell_answer(m, "echo still-$((40 + 2))", r"still-(\d+)\s").group(1) == "42"
     since = m.mark()
     m.send("poweroff\n")

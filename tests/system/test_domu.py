@@ -8,7 +8,6 @@ import re
 from test_dom0 import boot_dom0, number
 
 DETACH = "\x1d"  # Ctrl-]
-CTRL_A3 = "\x01\x01\x01"  # Domus' console switch
 
 
 def write_config(m, path, name, memory, vcpus=1, kernel="/boot/domu/Image.gz", extra="",
@@ -234,16 +233,10 @@ def test_guest_with_an_sbsa_uart_prints_on_domus_console_as_dn_lines(domus_image
     m.wait_logged(r"^\(d1\) DOMUS-GUEST-READY ", since, timeout=240)
     # Ctrl-a three times: Domus; three more: the guest's UART, whose shell then answers (its
     # echo and prompt come straight through); three more: back to dom0's shell.
-    m.send(CTRL_A3)
-    m.wait_for(r"console input to Domus")
-    m.send(CTRL_A3)
-    m.wait_for(r"console input to d1's UART")
-    m.send("\n")
-    m.wait_for(r"~ # ")
+    m.console_to("Domus", "d1's UART", shell=True)
     m.send("echo $((6 * 7))-from-$(hostname)\n")
     m.wait_for(r"42-from-domus-guest")
-    m.send(CTRL_A3)
-    m.wait_for(r"console input to d0")
+    m.console_to("d0")
     # Only dom0 has the xenbus backend device: the shell that answers is dom0's again.
     assert "backend-here" in m.run("test -e /dev/xen/xenbus_backend && echo backend-here")
     m.run("domus destroy uart", timeout=60)
