@@ -69,8 +69,8 @@ $(B)/domus.img: $(B)/domus.elf
 GUEST_LDS := bench/microbench/microbench.lds
 KERNEL_LIB := guest/kernel/kernel.c guest/kernel/kernel.h
 MB_SRCS := bench/microbench/head.S bench/microbench/microbench.c $(KERNEL_LIB)
-CONF_SRCS := $(sort $(wildcard tests/conformance/*.S tests/conformance/*.c)) $(KERNEL_LIB)
-HOSTILE_SRCS := $(sort $(wildcard tests/hostile/*.S tests/hostile/*.c))
+CONF_SRCS := $(sort $(wildcard tests/conformance/*.c)) guest/kernel/head.S $(KERNEL_LIB)
+HOSTILE_SRCS := $(sort $(wildcard tests/hostile/*.c)) guest/kernel/head.S
 MB_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-builtin -nostdlib \
 	-fno-tree-loop-distribute-patterns -fpie -fvisibility=hidden -fno-stack-protector \
 	-mgeneral-regs-only -mstrict-align -mno-outline-atomics -march=armv8-a -Ihyp/include \

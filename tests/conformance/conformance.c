@@ -49,6 +49,12 @@ struct frame {
 };
 
 void secondary_entry(void);
+extern char vectors[];
+/* What guest/kernel/head.S calls. */
+void kernel_main(u64 fdt);
+void kernel_cpu_init(u64 idx);
+void kernel_secondary_main(u64 idx);
+void kernel_trap(u64 kind, struct frame *f);
 
 static u64 freq;
 static u32 checks, failures;
@@ -103,7 +109,7 @@ static void delay_ms(u64 ms)
 
 /* ---- exceptions ---- */
 
-void sync_handler(struct frame *f)
+static void sync_handler(struct frame *f)
 {
 	u64 esr = sysreg_read(esr_el1);
 
@@ -138,9 +144,9 @@ void sync_handler(struct frame *f)
 	f->elr = resume_at_lr ? f->x[30] : f->elr + 4;
 }
 
-void bad_exception(u64 vector)
+static void bad_exception(u64 kind)
 {
-	say("conf: FAIL exception at vector offset %x ESR %x\n", vector, sysreg_read(esr_el1));
+	say("conf: FAIL exception at vector %u ESR %x\n", kind, sysreg_read(esr_el1));
 	say("conformance: %u checks, %u failed\nCONFORMANCE-DONE\n", checks, failures + 1);
 	power_off();
 }
@@ -171,7 +177,7 @@ static void timer_mask(u32 intid)
 	asm volatile("isb");
 }
 
-void irq_handler(void)
+static void irq_handler(void)
 {
 	u64 iar = sysreg_read(ICC_IAR1_EL1);
 	u32 intid = iar & 0xffffff, cpu = cpu_index();
@@ -215,9 +221,27 @@ static void send_sgi_all_others(u32 intid)
 	asm volatile("isb");
 }
 
+/* Synchronous exceptions and IRQs from EL1 itself (vectors 4 and 5); anything else is ours to fix. */
+void kernel_trap(u64 kind, struct frame *f)
+{
+	if (kind == 4)
+		sync_handler(f);
+	else if (kind == 5)
+		irq_handler();
+	else
+		bad_exception(kind);
+}
+
+void kernel_cpu_init(u64 idx)
+{
+	sysreg_write(tpidr_el1, idx);
+	sysreg_write(vbar_el1, (u64)vectors);
+	asm volatile("isb");
+}
+
 /* ---- CPU 1 ---- */
 
-void secondary_main(void)
+void kernel_secondary_main(u64 idx __attribute__((unused)))
 {
 	if (gic_init_cpu() == 0) {
 		ppi_enable(SGI_LIST, 1);
@@ -599,9 +623,9 @@ static void check_ids_and_caches(void)
 	result("id.pmuver", 1, "value=%x", pmuver, 0);
 }
 
-void conformance_main(const u8 *fdt)
+void kernel_main(u64 fdt)
 {
-	if (kernel_dt_read(fdt))
+	if (kernel_dt_read((const u8 *)fdt))
 		for (;;)
 			asm volatile("wfi");
 	freq = sysreg_read(cntfrq_el0);

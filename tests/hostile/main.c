@@ -12,7 +12,7 @@
  */
 #include "hostile.h"
 
-void hostile_main(u64 fdt);
+void kernel_main(u64 fdt);
 
 struct env env;
 
@@ -53,7 +53,7 @@ static void power_off(void)
 		asm volatile("wfi");
 }
 
-void hostile_main(u64 fdt)
+void kernel_main(u64 fdt)
 {
 	struct dt_info dt;
 

@@ -21,7 +21,7 @@ volatile u64 race_round, race_release;
 volatile bool race_bounce;
 volatile u64 race_entries;
 
-void secondary_main(u64 idx);
+void kernel_secondary_main(u64 idx);
 
 u64 mpidr_of(unsigned int cpu)
 {
@@ -39,7 +39,7 @@ static long cpu_off(long unused)
 	return psci(PSCI_CPU_OFF, 0, 0, 0); /* only on failure */
 }
 
-void secondary_main(u64 idx)
+void kernel_secondary_main(u64 idx)
 {
 	struct cpu *c = this_cpu();
 

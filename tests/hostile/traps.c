@@ -14,10 +14,10 @@ struct frame {
 	u64 elr, spsr;
 };
 
-void trap_entry(u64 kind, struct frame *f);
+void kernel_trap(u64 kind, struct frame *f);
 
 
-void cpu_init(u64 idx)
+void kernel_cpu_init(u64 idx)
 {
 	struct cpu *c = &cpus[idx];
 
@@ -26,7 +26,7 @@ void cpu_init(u64 idx)
 	c->id = idx;
 }
 
-void trap_entry(u64 kind, struct frame *f)
+void kernel_trap(u64 kind, struct frame *f)
 {
 	struct cpu *c = this_cpu();
 	u64 esr, far;

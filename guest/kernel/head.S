@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The hostile guest's Image header, its entry points (the first vCPU from the
- * toolstack, the others from PSCI CPU_ON) and its exception vectors. MMU
- * off, interrupts masked; each vCPU has its own stack and TPIDR_EL1 points at
- * its struct cpu (smp.c).
+ * The Image header, entry points and exception vectors of our freestanding
+ * test kernels (tests/hostile, tests/conformance): the first vCPU enters at
+ * _start from the loader or toolstack, the others at secondary_entry from
+ * PSCI CPU_ON with their index as the context id. MMU off, interrupts masked;
+ * each vCPU has its own stack. The program provides:
+ *   kernel_main(fdt)             the first vCPU, after kernel_cpu_init(0)
+ *   kernel_cpu_init(idx)         per vCPU, on its own stack (VBAR, TPIDR)
+ *   kernel_secondary_main(idx)   the others, after kernel_cpu_init(idx)
+ *   kernel_trap(kind, frame)     every exception (kind: the vector's index);
+ *                                it may change the saved ELR to resume elsewhere
  */
 #define STACK_SIZE 16384
 #define MAX_CPUS 4
@@ -28,9 +34,9 @@ entry:
 	mov	x0, #0
 	bl	set_stack
 	mov	x0, #0
-	bl	cpu_init
+	bl	kernel_cpu_init
 	mov	x0, x19
-	bl	hostile_main
+	bl	kernel_main
 1:	wfi
 	b	1b
 
@@ -43,9 +49,9 @@ secondary_entry:
 	mov	x19, x0
 	bl	set_stack
 	mov	x0, x19
-	bl	cpu_init
+	bl	kernel_cpu_init
 	mov	x0, x19
-	bl	secondary_main
+	bl	kernel_secondary_main
 1:	wfi
 	b	1b
 
@@ -61,8 +67,7 @@ set_stack:
 
 /*
  * Exception vectors: every entry saves the interrupted state and calls
- * trap_entry(kind, frame), which records the exception and says where to
- * resume by changing the saved ELR.
+ * kernel_trap(kind, frame).
  */
 .macro	vec kind
 	.balign	0x80
@@ -112,7 +117,7 @@ trap_common:
 	mrs	x2, spsr_el1
 	stp	x1, x2, [sp, #248]
 	mov	x1, sp
-	bl	trap_entry
+	bl	kernel_trap
 	ldp	x1, x2, [sp, #248]
 	msr	elr_el1, x1
 	msr	spsr_el1, x2
