@@ -21,6 +21,22 @@ from qemu import Machine  # noqa: E402
 OUT = ROOT / "build" / "bench"
 
 
+class OtherDomusMachine(Machine):
+    """Domus from another hypervisor image (bench/run.sh --against REV): an A/B of two commits
+    in one interleaved run, with everything else (dom0, command line) the same."""
+
+    img = {}  # label: image
+
+    def __init__(self, name, label, **kw):
+        super().__init__(name, hypervisor=True, **kw)
+        self.label = label
+
+    def command(self):
+        cmd = super().command()
+        cmd[cmd.index("-kernel") + 1] = str(self.img[self.label])
+        return cmd
+
+
 class XenMachine(Machine):
     """Xen 4.17 from Debian as the hypervisor, with the same guest-loader modules as Domus."""
 
@@ -162,7 +178,7 @@ def run_create_bench(setup, name, timeout=180):
     try:
         m.wait_ready(timeout=120)
         m.wait_for(r"~ # ", timeout=60)
-        cmd = CREATE_CMD[setup]
+        cmd = CREATE_CMD["xen" if setup == "xen" else "domus"]
         m.send(cmd)
         m.wait_for(re.escape(cmd), timeout=30)
         t0 = time.monotonic()
@@ -230,7 +246,7 @@ def run_io_bench(setup, name, timeout=300):
               "'kernel = \"/boot/domu/Image.gz\"' 'ramdisk = \"/boot/domu/initrd.img\"' "
               "'extra = \"console=hvc0\"' \"disk = [ 'phy:/dev/vda,xvda,w' ]\" "
               "\"vif = [ 'bridge=xenbr0' ]\" > /tmp/io.cfg")
-        m.send(f"{IO_CREATE[setup]} /tmp/io.cfg\n")
+        m.send(f"{IO_CREATE['xen' if setup == 'xen' else 'domus']} /tmp/io.cfg\n")
         m.wait_for(r"DOMUS-GUEST-READY [0-9.]+ ", timeout=timeout)
         m.send("\n")
         m.wait_for(r"~ # ", timeout=60)
@@ -348,6 +364,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="one round, quick metrics only")
     ap.add_argument("--only", metavar="NAME,...",
                     help="these metrics only: " + ", ".join(m[0] for m in METRICS))
+    ap.add_argument("--domus-img", metavar="LABEL=IMAGE", action="append", default=[],
+                    help="one more setup, LABEL: Domus from this image (run.sh --against REV)")
     ap.add_argument("--quiet-host", metavar="SECONDS", type=float, default=0,
                     help="before each sample, wait up to SECONDS for other QEMUs on this host "
                          "to end, and take a sample again (up to twice) if one ran during it")
@@ -356,6 +374,10 @@ def main():
     if only and only - {m[0] for m in METRICS}:
         ap.error(f"--only: no metric {', '.join(sorted(only - {m[0] for m in METRICS}))}")
     XenMachine.xen = Path(args.xen)
+    for spec in args.domus_img:
+        label, img = spec.split("=", 1)
+        OtherDomusMachine.img[label] = Path(img)
+        SETUPS[label] = lambda name, label=label, **kw: OtherDomusMachine(name, label, **kw)
     global MICRO_N, HYPERCALL_BATCHES
     MICRO_N = 200 if args.quick else MICRO_N
     HYPERCALL_BATCHES = 10 if args.quick else HYPERCALL_BATCHES
@@ -390,6 +412,7 @@ def main():
                 else:
                     raw[name][setup].append(r)
 
+    others = [s for s in SETUPS if s not in ("native", "xen", "domus")]
     table = []
     for name, desc, _, fields, _ in metrics:
         for f in fields:
@@ -404,6 +427,8 @@ def main():
             num = lambda v: isinstance(v, dict)
             row["domus/native"] = d["median"] / n["median"] if num(d) and num(n) else None
             row["domus/xen"] = d["median"] / x["median"] if num(d) and num(x) else None
+            for o in others:
+                row[f"domus/{o}"] = d["median"] / row[o]["median"] if num(d) and num(row[o]) else None
             table.append(row)
     sz = sizes(args.xen)
 
@@ -415,11 +440,13 @@ def main():
         return f"{v['median']:.{p}f} ({v['min']:.{p}f}-{v['max']:.{p}f})"
 
     w = 26
-    print(f"\n{'metric':22} {'native':>{w}} {'xen 4.17':>{w}} {'domus':>{w}} {'D/native':>9} {'D/xen':>7}")
+    print(f"\n{'metric':22} {'native':>{w}} {'xen 4.17':>{w}} {'domus':>{w}} {'D/native':>9} {'D/xen':>7}"
+          + "".join(f" {o:>{w}} {'D/' + o:>{len(o) + 2}}" for o in others))
     for r in table:
         ratio = lambda v: f"{v:.3f}" if v is not None else "-"
         print(f"{r['metric']:22} {cell(r, 'native'):>{w}} {cell(r, 'xen'):>{w}} "
-              f"{cell(r, 'domus'):>{w}} {ratio(r['domus/native']):>9} {ratio(r['domus/xen']):>7}")
+              f"{cell(r, 'domus'):>{w}} {ratio(r['domus/native']):>9} {ratio(r['domus/xen']):>7}"
+              + "".join(f" {cell(r, o):>{w}} {ratio(r['domus/' + o]):>{len(o) + 2}}" for o in others))
     print(f"{'image bytes':22} {'-':>{w}} {sz['xen_image_bytes']:>{w}} {sz['domus_image_bytes']:>{w}}"
           f" {'-':>9} {sz['domus_image_bytes'] / sz['xen_image_bytes']:>7.3f}")
     print(f"{'hyp/ non-blank lines':22} {'-':>{w}} {'-':>{w}} {sz['domus_hyp_lines']:>{w}}")
@@ -455,7 +482,8 @@ def plot(table, stem="results"):
         with open(data, "w") as f:
             f.write("metric native xen domus\n")
             for r in rows:
-                vals = [f"{r[s]['median']:.4f}" if isinstance(r[s], dict) else "?" for s in SETUPS]
+                vals = [f"{r[s]['median']:.4f}" if isinstance(r[s], dict) else "?"
+                        for s in ("native", "xen", "domus")]
                 f.write(f"{r['metric']} " + " ".join(vals) + "\n")
         plots.append(f"""set ylabel '{ylabel}'
 unset logscale y

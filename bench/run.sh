@@ -19,4 +19,24 @@ if ! command -v gnuplot >/dev/null; then
 fi
 # The micro-benchmark guest is not part of `make all`: build it here (a no-op when up to date).
 make -s build/bench/microbench.img
-exec /usr/bin/python3 bench/bench.py --xen "$xen_dir/boot/xen-4.17-arm64" "$@"
+# --against REV: one more setup, Domus built at commit REV (in a scratch worktree), for an A/B of
+# two commits in one interleaved run; everything but the hypervisor image is this tree's.
+args=()
+while [ $# -gt 0 ]; do
+	if [ "$1" = --against ]; then
+		rev=$(git rev-parse --short "$2^{commit}"); shift 2
+		img=$cache/bench-domus-$rev.img
+		if [ ! -f "$img" ]; then
+			wt=$(mktemp -d /tmp/domus-against-XXXXXX)
+			echo "bench: building Domus at $rev in $wt"
+			git worktree add -q --detach "$wt" "$rev"
+			make -s -C "$wt" build/domus.img >/dev/null
+			cp "$wt/build/domus.img" "$img"
+			git worktree remove --force "$wt"
+		fi
+		args+=(--domus-img "domus@$rev=$img")
+	else
+		args+=("$1"); shift
+	fi
+done
+exec /usr/bin/python3 bench/bench.py --xen "$xen_dir/boot/xen-4.17-arm64" "${args[@]}"

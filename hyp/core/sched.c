@@ -118,10 +118,21 @@ static struct pcpu *this_pcpu(void)
 
 static void notify_pcpu(unsigned int cpu)
 {
-	if (cpu == this_pcpu()->id)
+	if (cpu == this_pcpu()->id) {
 		this_pcpu()->need_resched = true;
-	else
+	} else {
+		/* Seen by the kicked pCPU's sched_kicked(): the kick's barrier orders the two. */
+		__atomic_store_n(&pcpus[cpu].resched_asked, true, __ATOMIC_RELEASE);
 		arch_send_kick(cpu);
+	}
+}
+
+void sched_kicked(void)
+{
+	struct pcpu *p = this_pcpu();
+
+	if (__atomic_exchange_n(&p->resched_asked, false, __ATOMIC_ACQ_REL))
+		p->need_resched = true;
 }
 
 /* Locks the run queue v belongs to, which may change until its lock is held. */
@@ -294,16 +305,18 @@ void vcpu_wake(struct vcpu *v)
 {
 	struct runqueue *rq = lock_vcpu_rq(v);
 	unsigned int cpu = v->pcpu;
-	bool notify = false, queued = false;
+	bool notify = false, queued = false, exit_only = false;
 
 	if (v->state == VCPU_BLOCKED) {
 		make_runnable(v);
 		notify = queued = true;
-	} else if (v->state == VCPU_RUNNING) {
-		/* Running elsewhere: make it exit so its list registers are refilled. */
-		notify = cpu != this_pcpu()->id;
+	} else if (v->state == VCPU_RUNNING && cpu != this_pcpu()->id) {
+		/* Running elsewhere: it exits, and its list registers are refilled. No reschedule. */
+		exit_only = true;
 	}
 	spin_unlock(&rq->lock);
+	if (exit_only)
+		arch_send_kick(cpu);
 	if (notify)
 		notify_pcpu(cpu);
 	if (queued)
@@ -662,7 +675,7 @@ void sched_quiesce(void)
 		if (i == self || !pcpu_online(&pcpus[i]))
 			continue;
 		while (__atomic_load_n(&pcpus[i].sched_count, __ATOMIC_ACQUIRE) == seen[i]) {
-			arch_send_kick(i);
+			notify_pcpu(i);
 			for (int spin = 0; spin < 1000; spin++)
 				arch_cpu_relax();
 		}

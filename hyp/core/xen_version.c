@@ -10,8 +10,6 @@
 #include <domus/xen_version.h>
 #include <public/version.h>
 
-#define XEN_MAJOR 4
-#define XEN_MINOR 17
 /* What /sys/hypervisor/version/extra shows: the interface is Xen's, the hypervisor is Domus. */
 #define EXTRAVERSION "-domus"
 

@@ -188,6 +188,29 @@ static void test_a_pcpu_that_takes_one_of_two_waiting_calls_another_for_the_seco
 }
 
 /*
+ * An interrupt for a vCPU that runs on another pCPU (an IPI between two
+ * running vCPUs) only makes that pCPU leave the guest and come back with
+ * its list registers refilled: no pass through schedule(). Waking a blocked
+ * vCPU queued there does ask that pCPU to reschedule.
+ */
+static void test_a_kick_for_a_running_vcpu_does_not_make_its_pcpu_reschedule(void **state)
+{
+	fake_become_pcpu(1);
+	vcpu_kick(&busy_vcpu);
+	assert_true(fake_kick_take(0));
+	fake_become_pcpu(0);
+	sched_kicked();
+	assert_false(pcpus[0].need_resched);
+
+	fake_become_pcpu(1);
+	vcpu_wake(&waiting[0]);
+	assert_true(fake_kick_take(0));
+	fake_become_pcpu(0);
+	sched_kicked();
+	assert_true(pcpus[0].need_resched);
+}
+
+/*
  * pCPU 0's slice ends with a vCPU waiting: it runs that one and hands the
  * vCPU it preempted to idle pCPU 1 at once, rather than leaving it queued
  * behind itself for an idle pCPU to come and fetch (under load pCPU 0 would
@@ -275,6 +298,7 @@ int main(void)
 		T(test_remove_of_a_vcpu_not_queued_is_refused),
 		M(test_vcpus_woken_behind_a_busy_pcpu_each_call_their_own_idle_pcpu),
 		M(test_a_pcpu_already_called_is_not_called_again),
+		M(test_a_kick_for_a_running_vcpu_does_not_make_its_pcpu_reschedule),
 		M(test_a_pcpu_that_takes_one_of_two_waiting_calls_another_for_the_second),
 		M(test_a_preempted_vcpu_is_handed_to_an_idle_pcpu),
 		M(test_a_slice_counts_from_the_guest_entry_not_the_switch),

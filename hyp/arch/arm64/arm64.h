@@ -22,6 +22,7 @@ void gic_send_sgi(unsigned int cpu, u32 intid);
 u32 gic_ack(void);
 void gic_eoi(u32 intid); /* priority drop */
 void gic_deactivate(u32 intid);
+void gic_write_ich_hcr(u64 val); /* skipped when it holds val already */
 void gic_enable_private(u32 intid);
 void gic_enable_spi(u32 intid, bool enable, unsigned int cpu);
 extern u32 gic_nr_lrs, gic_nr_aprs;

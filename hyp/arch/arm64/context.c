@@ -235,7 +235,7 @@ void arch_vcpu_switch(struct vcpu *prev, struct vcpu *next)
 		load_el1(a);
 		fpsimd_restore(a->fp_q, &a->fpsr);
 		load_gic(a);
-		write_sysreg(ICH_HCR_EL2, 1);
+		gic_write_ich_hcr(1);
 		/*
 		 * While the guest still owns an earlier timer interrupt, keep the
 		 * physical PPI active so it does not fire again until the guest's
@@ -248,7 +248,7 @@ void arch_vcpu_switch(struct vcpu *prev, struct vcpu *next)
 		write_sysreg(cntv_ctl_el0, a->cntv_ctl);
 		isb();
 	} else {
-		write_sysreg(ICH_HCR_EL2, 0);
+		gic_write_ich_hcr(0);
 		/*
 		 * Idle: stage 2 off and the reserved VMID 0, so that nothing the CPU
 		 * does speculatively meanwhile is tagged with, or walks the tables

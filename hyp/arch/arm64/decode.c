@@ -161,16 +161,20 @@ int sysreg_decode(u64 esr, struct sysreg_access *out)
 {
 	u32 iss = esr_iss(esr);
 
-	memset(out, 0, sizeof(*out));
-	if (esr_ec(esr) != EC_SYSREG)
+	if (esr_ec(esr) != EC_SYSREG) {
+		*out = (struct sysreg_access){ 0 };
 		return -EINVAL;
-	out->op0 = bits(iss, 21, 20);
-	out->op2 = bits(iss, 19, 17);
-	out->op1 = bits(iss, 16, 14);
-	out->crn = bits(iss, 13, 10);
-	out->rt = bits(iss, 9, 5);
-	out->crm = bits(iss, 4, 1);
-	out->read = iss & 1;
+	}
+	/* Every field set at once: no memset on the path of every trapped register. */
+	*out = (struct sysreg_access){
+		.op0 = bits(iss, 21, 20),
+		.op2 = bits(iss, 19, 17),
+		.op1 = bits(iss, 16, 14),
+		.crn = bits(iss, 13, 10),
+		.rt = bits(iss, 9, 5),
+		.crm = bits(iss, 4, 1),
+		.read = iss & 1,
+	};
 	out->enc = SYSREG_ENC(out->op0, out->op1, out->crn, out->crm, out->op2);
 	return 0;
 }

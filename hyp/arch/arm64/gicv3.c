@@ -39,6 +39,7 @@
 static u8 *gicd;
 static u32 nr_irqs;
 u32 gic_nr_lrs, gic_nr_aprs;
+static u64 ich_hcr[PLATFORM_MAX_CPUS]; /* each pCPU's ICH_HCR_EL2, as last written */
 /* Each pCPU's redistributor frame, found by its affinity. */
 static u8 **gicr_of_cpu;
 
@@ -152,6 +153,23 @@ void gic_cpu_init(unsigned int cpu)
 	gic_nr_lrs = (vtr & 0x1f) + 1;
 	gic_nr_aprs = 1u << ((((vtr >> 29) & 7) + 1) - 5);
 	write_sysreg(ICH_HCR_EL2, 0);
+	ich_hcr[cpu] = 0;
+}
+
+/*
+ * Nearly every exit would write ICH_HCR_EL2 with what it holds already (En,
+ * no underflow interrupt), and a GIC system register access is dear (under
+ * QEMU, each takes its global lock): written only when it changes. The
+ * register's only field the hardware moves, EOIcount, is not used here.
+ */
+void gic_write_ich_hcr(u64 val)
+{
+	u64 *shadow = &ich_hcr[arch_this_pcpu()->id];
+
+	if (*shadow != val) {
+		write_sysreg(ICH_HCR_EL2, val);
+		*shadow = val;
+	}
 }
 
 static u8 *my_gicr(void)
@@ -285,7 +303,12 @@ void arch_vgic_write_lr(u32 n, u64 val)
 
 void arch_vgic_set_underflow(bool on)
 {
-	write_sysreg(ICH_HCR_EL2, 1 | (on ? BIT(1) : 0)); /* En, UIE */
+	gic_write_ich_hcr(1 | (on ? BIT(1) : 0)); /* En, UIE */
+}
+
+u32 arch_vgic_empty_lrs(void)
+{
+	return read_sysreg(ICH_ELRSR_EL2);
 }
 
 u32 arch_gic_nr_spis(void)

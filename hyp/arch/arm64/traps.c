@@ -18,6 +18,17 @@
 #include "arm64.h"
 #include "asm_offsets.h"
 #include "sysreg.h"
+#include <domus/xen_version.h>
+#include <public/version.h>
+
+/* The exception vector answers these calls itself (vectors.S): with what the C code would. */
+_Static_assert(ESR_HVC64_IMM0 == ((u32)EC_HVC64 << 26 | BIT(25)), "fast call ESR");
+_Static_assert(FAST_PSCI_VERSION_FID == PSCI_VERSION, "fast call");
+_Static_assert(FAST_PSCI_VERSION == VPSCI_VERSION, "fast call");
+_Static_assert(FAST_XEN_TAG == XEN_HYPERCALL_TAG, "fast call");
+_Static_assert(FAST_XEN_VERSION_NR == __HYPERVISOR_xen_version, "fast call");
+_Static_assert(FAST_XENVER_VERSION == XENVER_version, "fast call");
+_Static_assert(FAST_XEN_VERSION == (XEN_MAJOR << 16 | XEN_MINOR), "fast call");
 
 #define ESR_IL BIT(25)
 #define EC_SHIFT 26
@@ -252,6 +263,16 @@ static void handle_sysreg(struct vcpu *v, u64 esr)
 	u64 val;
 
 	if (sysreg_decode(esr, &s) == 0) {
+		/* The one a guest traps on most (every IPI it sends): first. */
+		switch (s.enc) {
+		case SYSREG_ICC_SGI1R_EL1:
+		case SYSREG_ICC_ASGI1R_EL1:
+		case SYSREG_ICC_SGI0R_EL1:
+			if (!s.read)
+				vgic_send_sgi(v, get_reg(v, s.rt), true);
+			skip_insn(v);
+			return;
+		}
 		val = s.read ? 0 : get_reg(v, s.rt);
 		switch (vdebug_access(v, &s, &val)) {
 		case VDEBUG_DONE:
@@ -272,15 +293,6 @@ static void handle_sysreg(struct vcpu *v, u64 esr)
 			return;
 		}
 		if (emulate_set_way(v, &s)) {
-			skip_insn(v);
-			return;
-		}
-		switch (s.enc) {
-		case SYSREG_ICC_SGI1R_EL1:
-		case SYSREG_ICC_ASGI1R_EL1:
-		case SYSREG_ICC_SGI0R_EL1:
-			if (!s.read)
-				vgic_send_sgi(v, get_reg(v, s.rt), true);
 			skip_insn(v);
 			return;
 		}
@@ -401,7 +413,7 @@ void irq_handle(void)
 		arch_timer_set_deadline(0);
 		sched_tick();
 	} else if (intid == SGI_KICK) {
-		p->need_resched = true;
+		sched_kicked();
 	} else if (intid == platform.uart_intid) {
 		console_rx_interrupt();
 	}

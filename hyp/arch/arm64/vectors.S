@@ -59,7 +59,9 @@ el2_vectors:
 	hyp_vector hyp_sync_entry
 	hyp_vector hyp_sync_entry
 	/* Lower EL, AArch64: the guest. */
-	guest_vector sync
+	.balign 128
+	stp	x0, x1, [sp, #-16]!
+	b	guest_sync_fast
 	guest_vector irq
 	guest_vector sync
 	guest_vector serror
@@ -87,6 +89,54 @@ el2_vectors:
 	b	arch_guest_enter
 .endm
 
+/*
+ * Fast calls: the two calls a guest makes to ask who is there, PSCI_VERSION
+ * (HVC #0, w0 = 0x84000000) and Xen's xen_version(XENVER_version) (HVC
+ * #0xEA1, x16 = 17, w0 = 0), are answered here with x0 and x1 as the only
+ * scratch, and the guest resumed. Neither reads or changes any state, so
+ * skipping the rest of an exit (list registers, timers, the scheduler) is
+ * safe: whatever those would have found is still there at the next exit,
+ * and whatever another pCPU asks of this one comes as an interrupt, taken
+ * as soon as the guest runs again. Anything else goes the usual way with
+ * x0 and x1 on the stack, as guest_vector leaves them.
+ */
+guest_sync_fast:
+	mrs	x1, esr_el2
+	mov	x0, #ESR_HVC64_IMM0
+	sub	x1, x1, x0		/* the immediate, if an HVC64; else above 0xffff */
+	cbz	x1, 1f
+	cmp	x1, #FAST_XEN_TAG
+	b.ne	guest_sync_slow
+	cmp	x16, #FAST_XEN_VERSION_NR
+	b.ne	guest_sync_slow
+	ldr	w0, [sp]		/* the guest's w0: the command */
+	cmp	w0, #FAST_XENVER_VERSION
+	b.ne	guest_sync_slow
+	mov	x0, #(FAST_XEN_VERSION & 0xffff)
+	movk	x0, #(FAST_XEN_VERSION >> 16), lsl #16
+	b	2f
+1:	ldr	w0, [sp]		/* the guest's w0: the function id */
+	mov	w1, #FAST_PSCI_VERSION_FID
+	cmp	w0, w1
+	b.ne	guest_sync_slow
+	mov	x0, #(FAST_PSCI_VERSION & 0xffff)
+	movk	x0, #(FAST_PSCI_VERSION >> 16), lsl #16
+2:	ldr	x1, [sp, #8]
+	add	sp, sp, #16
+	eret
+
+guest_sync_slow:
+	mrs	x0, tpidr_el2
+	ldr	x0, [x0, #PCPU_CURRENT]
+	stp	x2, x3, [x0, #16]
+	stp	x4, x5, [x0, #32]
+	stp	x6, x7, [x0, #48]
+	stp	x8, x9, [x0, #64]
+	stp	x10, x11, [x0, #80]
+	stp	x12, x13, [x0, #96]
+	stp	x14, x15, [x0, #112]
+	stp	x16, x17, [x0, #128]
+	stp	x18, x19, [x0, #144]
 guest_exit_sync:
 	save_rest_and_call EXIT_SYNC
 guest_exit_irq:

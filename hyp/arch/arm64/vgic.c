@@ -699,15 +699,24 @@ void vgic_flush_lrs(struct vcpu *v)
 
 void vgic_sync_lrs(struct vcpu *v)
 {
+	u32 empty;
+
 	if (!v->arch.vgic.used_lrs)
 		return;
 	spin_lock(&v->arch.vgic.lock);
+	/*
+	 * One read says which LRs the guest has finished with (the usual case:
+	 * it took and EOId its one interrupt); only the others are read and
+	 * cleared. An empty LR is inert as it is.
+	 */
+	empty = arch_vgic_empty_lrs();
 	for (u32 i = 0; i < v->arch.vgic.used_lrs; i++) {
 		struct vgic_irq *irq = v->arch.vgic.lr_irq[i];
-		u64 lr = arch_vgic_read_lr(i);
+		u64 lr = empty & BIT(i) ? 0 : arch_vgic_read_lr(i);
 		bool lr_pending = lr & LR_PENDING;
 
-		arch_vgic_write_lr(i, 0);
+		if (lr)
+			arch_vgic_write_lr(i, 0);
 		irq->in_lr = false;
 		irq->active = lr & LR_ACTIVE;
 		/*

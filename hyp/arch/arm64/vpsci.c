@@ -80,8 +80,8 @@ void vpsci_handle(struct vcpu *v)
 	s64 ret;
 
 	switch (fid) {
-	case PSCI_VERSION:
-		ret = 0x10001; /* PSCI 1.1 */
+	case PSCI_VERSION: /* answered by the exception vector, unless over SMC */
+		ret = VPSCI_VERSION;
 		break;
 	case SMCCC_VERSION:
 		ret = 0x10001; /* SMCCC 1.1 */

@@ -161,7 +161,7 @@ void fake_take_interrupts(void)
 	if (tick)
 		sched_tick();
 	if (kick)
-		this_pcpu->need_resched = true;
+		sched_kicked();
 	if (this_pcpu->id == 0 && fake_uart_typed())
 		console_rx_interrupt();
 }

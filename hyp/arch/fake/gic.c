@@ -28,6 +28,16 @@ void arch_vgic_set_underflow(bool on)
 	fake_this_cpu()->underflow = on;
 }
 
+u32 arch_vgic_empty_lrs(void)
+{
+	u32 empty = 0;
+
+	for (u32 i = 0; i < FAKE_NR_LRS; i++)
+		if (vgic_lr_empty(fake_this_cpu()->lr[i]))
+			empty |= BIT(i);
+	return empty;
+}
+
 /*
  * The list registers are the running guest's CPU interface: it reads and
  * acknowledges them while its pCPU waits for it to trap, so by index here.

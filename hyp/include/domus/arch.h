@@ -20,7 +20,8 @@ struct pcpu;
 struct pcpu *arch_this_pcpu(void);
 void arch_cpu_relax(void); /* in a spin loop: a hint to the CPU (and to a fake arch's threads) */
 void arch_wait_for_interrupt(void); /* unmasks IRQs around a WFI */
-void arch_send_kick(unsigned int pcpu); /* make that pCPU reschedule */
+/* Interrupt that pCPU: it leaves its guest and calls sched_kicked() (and wakes if idle). */
+void arch_send_kick(unsigned int pcpu);
 void arch_system_off(void) __attribute__((noreturn));
 void arch_system_reset(void) __attribute__((noreturn));
 /*

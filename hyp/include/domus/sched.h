@@ -24,6 +24,13 @@ struct pcpu {
 	u64 hwid; /* the hardware's id of this CPU (MPIDR on Arm) */
 	struct runqueue rq;
 	bool need_resched;
+	/*
+	 * Set by another pCPU before it kicks this one to make it reschedule
+	 * (notify_pcpu). A kick without it only makes the running vCPU exit, so
+	 * that its list registers are refilled on the way back in: an IPI between
+	 * two running vCPUs costs no pass through schedule().
+	 */
+	bool resched_asked;
 	u64 slice_end;
 	bool online;
 	u64 idle_ticks;
@@ -68,6 +75,8 @@ long sched_watchdog(struct domain *d, u32 id, u32 timeout_s);
 void sched_start(void) __attribute__((noreturn));
 /* Called on every return to a guest: reschedules if asked. */
 void sched_check(void);
+/* The arch took a kick (SGI_KICK): reschedule if it was notify_pcpu()'s, else just re-enter. */
+void sched_kicked(void);
 /* The running vCPU's software timer changed (arch_vcpu_running_deadline): re-arm this pCPU's timer. */
 void sched_timer_changed(void);
 /* The guest is entered now: a new vCPU's slice starts here, not when schedule() chose it. */

@@ -7,6 +7,10 @@
 
 struct vcpu;
 
+/* The Xen release whose interface Domus speaks: XENVER_version's answer. */
+#define XEN_MAJOR 4
+#define XEN_MINOR 17
+
 long do_xen_version(struct vcpu *v, int cmd, vaddr_t arg);
 
 #endif

@@ -8,6 +8,7 @@
 struct vcpu;
 
 #define PSCI_VERSION 0x84000000
+#define VPSCI_VERSION 0x10001 /* what guests get: PSCI 1.1 */
 #define PSCI_CPU_SUSPEND_32 0x84000001
 #define PSCI_CPU_SUSPEND_64 0xc4000001
 #define PSCI_CPU_OFF 0x84000002

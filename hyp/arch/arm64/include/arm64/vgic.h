@@ -82,6 +82,14 @@ u32 arch_vgic_nr_lrs(void);
 u64 arch_vgic_read_lr(u32 n);
 void arch_vgic_write_lr(u32 n, u64 val);
 void arch_vgic_set_underflow(bool on);
+/* Bit n set: list register n holds nothing (invalid, and no EOI maintenance to come). */
+u32 arch_vgic_empty_lrs(void);
+
+/* ICH_ELRSR_EL2's rule for one LR value: no state (63:62), and HW (61) or no EOI (41). */
+static inline bool vgic_lr_empty(u64 lr)
+{
+	return !(lr >> 62) && ((lr & BIT(61)) || !(lr & BIT(41)));
+}
 void arch_hw_irq_enable(u32 intid, bool enable);
 void arch_hw_irq_route(u32 intid, unsigned int pcpu);
 
