@@ -65,14 +65,19 @@ SETUPS = {
 }
 
 
-def boot_to_init(setup, name, smp, icount, timeout):
-    """(wall seconds to DOMUS-GUEST-READY, guest uptime) or None if it never got there."""
+def boot_to_init(setup, name, smp, icount, timeout, quiet=False):
+    """(wall seconds to DOMUS-GUEST-READY, guest uptime, console lines before it) or None if it
+    never got there. quiet: the kernel's `quiet` (only warnings and worse on its console)."""
     extra = ["-icount", "shift=0"] if icount else []
-    m = SETUPS[setup](name, smp=smp, net=False, extra_args=extra, log_dir=OUT / "logs")
+    kw = {}
+    if quiet:
+        kw["dom0_bootargs"] = ("console=ttyAMA0" if setup == "native" else "console=hvc0") + " quiet"
+    m = SETUPS[setup](name, smp=smp, net=False, extra_args=extra, log_dir=OUT / "logs", **kw)
     m.start()
     try:
         m.wait_ready(timeout=timeout)
-        return m.boot_seconds, m.guest_uptime
+        text = m.transcript()
+        return m.boot_seconds, m.guest_uptime, text[:text.index(qemu.READY)].count("\n")
     except AssertionError:
         return None
     finally:
@@ -81,11 +86,12 @@ def boot_to_init(setup, name, smp, icount, timeout):
 
 # Metric descriptors: a new metric (hypercall round trip, domain creation, block and network
 # throughput, ...) is one more entry with a function that returns one sample per setup.
-def metric_boot(icount):
+def metric_boot(icount, quiet=False):
     def sample(setup, rnd):
-        r = boot_to_init(setup, f"{setup}-{'icount' if icount else 'wall'}-{rnd}",
-                         smp=1 if icount else 2, icount=icount, timeout=240 if icount else 120)
-        return None if r is None else {"wall_s": r[0], "uptime_s": r[1]}
+        kind = "icount" if icount else "quiet" if quiet else "wall"
+        r = boot_to_init(setup, f"{setup}-{kind}-{rnd}", smp=1 if icount else 2, icount=icount,
+                         timeout=240 if icount else 120, quiet=quiet)
+        return None if r is None else {"wall_s": r[0], "uptime_s": r[1], "console_lines": r[2]}
     return sample
 
 
@@ -269,9 +275,71 @@ def run_io_bench(setup, name, timeout=300):
         disk.unlink(missing_ok=True)
 
 
+# Density: how many small guests one machine holds at once. A 4 GiB, 2-CPU QEMU machine boots
+# dom0 (512 MiB) to its shell; dom0 then creates 64 MiB, 1-vCPU guests (Debian's kernel and the
+# busybox initramfs, console=hvc0, no devices), one after another without waiting, until a
+# create fails or DENSITY_MAX are made, and the harness counts the guests whose console log (the
+# toolstack's: /var/log/domus/NAME.log, xenconsoled's --log=guest) has DOMUS-GUEST-READY.
+# guests: how many got there; all_ready_s: from the first create to the last of them.
+DENSITY_MAX, DENSITY_MIB = 64, 64
+DENSITY_FIELDS = ["guests", "all_ready_s"]
+DENSITY_LOGS = {"xen": "/var/log/xen/console/guest-d*.log", "domus": "/var/log/domus/d*.log"}
+
+
+def run_density_bench(setup, name, timeout=1200):
+    if setup == "native":
+        return {f: "no hypervisor" for f in DENSITY_FIELDS}
+    xen = setup == "xen"
+    kw = {"initrd": XEN_DOM0_INITRD} if xen else {}
+    m = SETUPS[setup](name, smp=2, mem=4096, net=False, log_dir=OUT / "logs", **kw)
+    m.start()
+    try:
+        m.wait_ready(timeout=120)
+        m.wait_for(r"~ # ", timeout=60)
+        if xen:  # xenconsoled again, now keeping each guest's console in a file as Domus does
+            m.run("kill $(cat /run/xen/xenconsoled.pid); sleep 1; mkdir -p /var/log/xen/console; "
+                  "/usr/lib/xen-4.17/bin/xenconsoled --pid-file=/run/xen/xenconsoled.pid "
+                  "--log=guest --log-dir=/var/log/xen/console")
+        m.run(f"printf '%s\\n' 'memory = {DENSITY_MIB}' 'vcpus = 1' "
+              "'kernel = \"/boot/domu/Image.gz\"' 'ramdisk = \"/boot/domu/initrd.img\"' "
+              "'extra = \"console=hvc0\"' > /tmp/density.cfg")
+        tool = "xl" if xen else "domus"
+        t0 = time.monotonic()
+        out = m.run(f"i=0; while [ $i -lt {DENSITY_MAX} ]; do i=$((i + 1)); "
+                    f"(cat /tmp/density.cfg; echo 'name = \"d'$i'\"') > /tmp/d.cfg; "
+                    f"{tool} create /tmp/d.cfg > /tmp/create.log 2>&1 || "
+                    "{ echo CREATE-FAILED $i: $(tail -n 2 /tmp/create.log); i=$((i - 1)); break; }; "
+                    "done; echo CREATED $i", timeout=timeout)
+        created = int(re.search(r"CREATED (\d+)", out).group(1))
+        failed = re.search(r"CREATE-FAILED .*", out)
+        m._note(f"density: {created} created" + (f"; then {failed.group(0)}" if failed else ""))
+        ready, when = 0, None
+        while time.monotonic() - t0 < timeout:
+            n = int(m.run(f"grep -l DOMUS-GUEST-READY {DENSITY_LOGS[setup]} 2>/dev/null | "
+                          "wc -l").split()[-1])
+            if n > ready:
+                ready, when = n, time.monotonic() - t0
+            if ready >= created:
+                break
+            time.sleep(2)
+        m._note(f"density: {ready} of {created} guests at their shell, the last after {when}s")
+        return {"guests": ready, "all_ready_s": when if ready == created else "not all"}
+    except AssertionError as e:
+        m._note(f"density: {e}")
+        return None
+    finally:
+        m.close()
+
+
 METRICS = [
-    # name, description, sampler, fields reported, in --quick
-    ("boot", "QEMU start to dom0 init, -smp 2", metric_boot(False), ["wall_s", "uptime_s"], True),
+    # name, description, sampler, fields reported, in --quick (True), in full runs only
+    # (False), or only when --only names it (None)
+    # The same console work for all three: natively the kernel's whole log goes out on the
+    # emulated PL011, a dom0's on hvc0; with `quiet` neither prints more than a few lines.
+    ("boot_quiet", "QEMU start to dom0 init, -smp 2, kernel `quiet`", metric_boot(False, True),
+     ["wall_s", "uptime_s", "console_lines"], True),
+    ("boot", "the same with the kernel's whole log on its console", metric_boot(False),
+     ["wall_s", "uptime_s", "console_lines"], True),
     ("boot_icount", "the same under -icount shift=0, -smp 1", metric_boot(True),
      ["wall_s", "uptime_s"], False),
     ("micro", "in-guest micro-benchmark, -smp 2, ns",
@@ -285,7 +353,74 @@ METRICS = [
      lambda setup, rnd: run_create_bench(setup, f"{setup}-create-{rnd}"), CREATE_FIELDS, False),
     ("io", "disk (dd 128 MiB, 1 MiB direct I/O) and TCP domU to dom0, MiB/s; domU/dom0 ratios",
      lambda setup, rnd: run_io_bench(setup, f"{setup}-io-{rnd}"), IO_FIELDS, False),
+    # Only with --only density: a sample takes 5-10 minutes per hypervisor.
+    ("density", f"{DENSITY_MIB} MiB guests at once on a 4 GiB 2-CPU machine; s to all at a shell",
+     lambda setup, rnd: run_density_bench(setup, f"{setup}-density-{rnd}"), DENSITY_FIELDS, None),
 ]
+
+
+# The rows of the README's Performance table, in order: metric, label. Written from a run's
+# results (bench/table.py), never typed.
+TABLE_ROWS = [
+    ("boot_quiet.wall_s", "QEMU start to dom0 init, -smp 2, kernel `quiet` (s)"),
+    ("boot_quiet.uptime_s", "dom0 uptime at init, `quiet` (s)"),
+    ("boot.wall_s", "QEMU start to dom0 init, whole kernel log on the console (s)"),
+    ("boot.uptime_s", "dom0 uptime at init, whole log (s)"),
+    ("boot_icount.wall_s", "QEMU start to dom0 init, -icount shift=0 -smp 1 (s)"),
+    ("micro.null_trap_ns", "null trap, HVC PSCI_VERSION (ns)"),
+    ("micro.mmio_read_ns", "emulated MMIO read, GICD_TYPER (ns)"),
+    ("micro.ipi_ns", "IPI round trip, 2 vCPUs (ns)"),
+    ("micro.ipi_min_ns", "IPI round trip, fastest (ns)"),
+    ("micro.eoi_ns", "EOI, ICC_EOIR1_EL1 (ns)"),
+    ("micro.self_sgi_ns", "self-SGI, send to handler return (ns)"),
+    ("micro.timer_ns", "counter bracket alone: the host's fast/slow witness (ns)"),
+    ("hypercall.privcmd_null_hypercall_ns", "null hypercall from dom0 user space, privcmd (ns)"),
+    ("create.first_line_s", "create command to the guest's first console line (s)"),
+    ("create.shell_s", "create command to the guest's shell (s)"),
+    ("io.dom0_write_MiBps", "dom0's own dd write, 128 MiB, 1 MiB direct (MiB/s)"),
+    ("io.dom0_read_MiBps", "dom0's own dd read, the same (MiB/s)"),
+    ("io.domu_write_MiBps", "domU dd write through blkfront/blkback (MiB/s)"),
+    ("io.domu_read_MiBps", "domU dd read, the same (MiB/s)"),
+    ("io.domu_write_of_dom0", "domU write over dom0's own, same boot"),
+    ("io.domu_read_of_dom0", "domU read over dom0's own, same boot"),
+    ("io.domu_tcp_to_dom0_MiBps", "domU to dom0 TCP, 64 MiB (MiB/s)"),
+    ("density.guests", "64 MiB guests at their shell at once, 4 GiB machine"),
+    ("density.all_ready_s", "first create to the last guest's shell (s)"),
+]
+
+
+def markdown_table(result):
+    """The Performance table of a run's results.json: medians (min-max) and ratios."""
+    rows = {r["metric"]: r for r in result["table"]}
+
+    def num(v, metric):
+        p = 0 if metric.endswith("_ns") and v >= 1000 else 1 if metric.endswith("_ns") else \
+            3 if metric.endswith("_of_dom0") else 2
+        return f"{v:,.{p}f}"
+
+    def cell(r, s):
+        v = r.get(s)
+        if not isinstance(v, dict):
+            return v or "-"
+        m = r["metric"]
+        return f"{num(v['median'], m)} ({num(v['min'], m)}-{num(v['max'], m)})"
+
+    ratio = lambda v: f"{v:.3f}" if v is not None else "-"
+    out = ["| metric | native | Xen 4.17 | Domus | Domus/native | Domus/Xen |",
+           "|---|---|---|---|---|---|"]
+    for metric, label in TABLE_ROWS:
+        r = rows.get(metric)
+        if r:
+            out.append(f"| {label} | {cell(r, 'native')} | {cell(r, 'xen')} | {cell(r, 'domus')} "
+                       f"| {ratio(r['domus/native'])} | {ratio(r['domus/xen'])} |")
+    sz = result["sizes"]
+    out.append(f"| hypervisor image (bytes) | - | {sz['xen_image_bytes']:,} | "
+               f"{sz['domus_image_bytes']:,} | - | "
+               f"{sz['domus_image_bytes'] / sz['xen_image_bytes']:.3f} |")
+    head = (f"`bash bench/run.sh {result.get('args', '')}`" +
+            f", {result['date'][:10]}, commit {result['commit']}, {result['qemu']}, "
+            f"{result['rounds']} interleaved rounds; medians (min-max):")
+    return head + "\n\n" + "\n".join(out) + "\n"
 
 
 class HostWatch:
@@ -382,9 +517,10 @@ def main():
     MICRO_N = 200 if args.quick else MICRO_N
     HYPERCALL_BATCHES = 10 if args.quick else HYPERCALL_BATCHES
     rounds = 1 if args.quick else args.rounds
-    metrics = [m for m in METRICS if (m[4] or not args.quick) and (not only or m[0] in only)]
+    metrics = [m for m in METRICS if (m[4] or not args.quick) and
+               (m[0] in only if only else m[4] is not None)]
     OUT.mkdir(parents=True, exist_ok=True)
-    if any(m[0] in ("create", "io") for m in metrics):
+    if any(m[0] in ("create", "io", "density") for m in metrics):
         subprocess.run(["bash", str(ROOT / "bench" / "xen-dom0.sh"),
                         str(qemu.GUEST / "initrd.img"), str(XEN_DOM0_INITRD)], check=True)
 
@@ -436,7 +572,7 @@ def main():
         v = r[s]
         if not isinstance(v, dict):
             return v or "-"  # None, or why there is no figure
-        p = 1 if r["metric"].endswith("_ns") else 2
+        p = 1 if r["metric"].endswith("_ns") else 0 if r["metric"].endswith("_lines") else 2
         return f"{v['median']:.{p}f} ({v['min']:.{p}f}-{v['max']:.{p}f})"
 
     w = 26
@@ -453,21 +589,28 @@ def main():
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()
+    if subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "hyp", "guest", "bench"],
+                      cwd=ROOT).returncode:
+        commit += " with uncommitted changes"
     qv = subprocess.run([qemu.QEMU, "--version"], capture_output=True, text=True).stdout
     result = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(), "commit": commit,
+              "args": ("--quick" if args.quick else f"--rounds {rounds}") +
+                      (f" --only {args.only}" if args.only else "") +
+                      (f" --quiet-host {args.quiet_host:g}" if args.quiet_host else ""),
               "qemu": qv.splitlines()[0] if qv else "", "rounds": rounds,
               "microbench_n": MICRO_N, "samples": raw,
               "table": table, "sizes": sz}
     # A run of some metrics (--only) leaves the full run's results.json alone.
     stem = "results" if not only else "results-" + "-".join(sorted(only))
     (OUT / f"{stem}.json").write_text(json.dumps(result, indent=1))
+    (OUT / f"{stem}.md").write_text(markdown_table(result))
     plot(table, stem)
     print(f"\nresults: {OUT / f'{stem}.json'}, chart: {OUT / f'{stem}.png'}")
 
 
 def plot(table, stem="results"):
     """A panel per unit: seconds, ns per operation (log scale), MiB/s, domU/dom0 ratios."""
-    units = {"ns": "_ns", "MiBps": "_MiBps", "ratio": "_of_dom0"}
+    units = {"ns": "_ns", "MiBps": "_MiBps", "ratio": "_of_dom0", "lines": "_lines", "count": ".guests"}  # not drawn
     unit = lambda r: next((u for u, end in units.items() if r["metric"].endswith(end)), "s")
     panels = [("s", "seconds (median)", "set yrange [0:*]"),
               ("ns", "ns per operation (median, log)", "set yrange [*:*]; set logscale y"),

@@ -138,7 +138,9 @@ cp "$ROOT/etc/xen/xl.conf" "$STAGE/etc/xen/"
 # names is copied with its links.
 LIBDIRS="lib/aarch64-linux-gnu usr/lib/aarch64-linux-gnu usr/lib/xen-4.17/lib/aarch64-linux-gnu"
 needed() { "$READELF" -dW "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
-todo=$(for p in $PROGS; do needed "$ROOT/$p"; done | sort -u)
+# Plus libgcc_s.so.1, which glibc dlopen()s for pthread_cancel: xl create without -c (a
+# daemon that cancels its threads) aborts without it.
+todo=$( (for p in $PROGS; do needed "$ROOT/$p"; done; echo libgcc_s.so.1) | sort -u)
 done_libs=" "
 while [ -n "$todo" ]; do
 	next=

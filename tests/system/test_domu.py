@@ -258,3 +258,21 @@ def test_config_errors_name_the_line_and_unknown_domains_are_one_clear_line(domu
     out, status = m.shell("domus create /tmp/huge.cfg", timeout=120)
     assert status != 0 and "not enough free memory" in out, out
     assert "huge" not in m.run("domus list")
+
+
+def test_a_64_mib_guest_boots_to_its_shell_and_a_smaller_one_is_refused_with_the_size_needed(
+        domus_image, boot):
+    m = boot_dom0(boot)
+    write_config(m, "/tmp/tiny.cfg", "tiny", 40)
+    out, status = m.shell("domus create /tmp/tiny.cfg", timeout=120)
+    need = re.search(r"memory = 40 MiB is too small for this kernel and ramdisk "
+                     r"\(need at least (\d+) MiB\)", out)
+    assert status != 0 and need, out
+    assert 40 < int(need.group(1)) <= 64, out  # Debian's kernel and the busybox initramfs
+    assert "tiny" not in m.run("domus list")
+    write_config(m, "/tmp/small.cfg", "small", 64)
+    m.run("domus create /tmp/small.cfg", timeout=120)
+    attach(m, "small")
+    guest_run(m, "echo small $((6 * 7))", r"\nsmall 42\r*\n")
+    detach(m)
+    m.run("domus destroy small")
