@@ -69,9 +69,10 @@ def boot_to_init(setup, name, smp, icount, timeout, quiet=False):
     """(wall seconds to DOMUS-GUEST-READY, guest uptime, console lines before it) or None if it
     never got there. quiet: the kernel's `quiet` (only warnings and worse on its console)."""
     extra = ["-icount", "shift=0"] if icount else []
-    kw = {}
-    if quiet:
-        kw["dom0_bootargs"] = ("console=ttyAMA0" if setup == "native" else "console=hvc0") + " quiet"
+    # Natively the kernel would set up all of the machine's 2 GiB where a dom0 has 512 MiB:
+    # `mem=` gives it the same to manage (struct pages to initialise are a second's work here).
+    args = "console=ttyAMA0 mem=512M" if setup == "native" else "console=hvc0"
+    kw = {"dom0_bootargs": args + (" quiet" if quiet else "")}
     m = SETUPS[setup](name, smp=smp, net=False, extra_args=extra, log_dir=OUT / "logs", **kw)
     m.start()
     try:
