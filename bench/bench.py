@@ -561,7 +561,7 @@ def main():
                 if row[s] is None and (why or failed[name][s]):
                     row[s] = why[0] if why else "hangs"
             d, n, x = row["domus"], row["native"], row["xen"]
-            num = lambda v: isinstance(v, dict)
+            num = lambda v: isinstance(v, dict) and v["median"] != 0  # (0 console lines)
             row["domus/native"] = d["median"] / n["median"] if num(d) and num(n) else None
             row["domus/xen"] = d["median"] / x["median"] if num(d) and num(x) else None
             for o in others:
