@@ -395,8 +395,9 @@ def markdown_table(result):
     rows = {r["metric"]: r for r in result["table"]}
 
     def num(v, metric):
-        p = 0 if metric.endswith("_ns") and v >= 1000 else 1 if metric.endswith("_ns") else \
-            3 if metric.endswith("_of_dom0") else 2
+        p = 3 if metric.endswith("_of_dom0") else 0 if v >= 1000 or (v >= 100 and not
+                                                                      metric.endswith("_ns")) \
+            else 1 if metric.endswith("_ns") else 2
         return f"{v:,.{p}f}"
 
     def cell(r, s):
@@ -590,7 +591,8 @@ def main():
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()
-    if subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "hyp", "guest", "bench"],
+    if subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "hyp", "guest", "bench", "tools",
+                       ":!*.md"],
                       cwd=ROOT).returncode:
         commit += " with uncommitted changes"
     qv = subprocess.run([qemu.QEMU, "--version"], capture_output=True, text=True).stdout
