@@ -178,7 +178,7 @@ static long ctl_locked(struct vcpu *v, vaddr_t arg)
 				return -ENOENT;
 			t = d->vcpus[c.u.vcpuinfo.vcpu];
 			c.u.vcpuinfo.state = vcpu_states[t->state];
-			c.u.vcpuinfo.pcpu = t->pcpu;
+			c.u.vcpuinfo.pcpu = __atomic_load_n(&t->pcpu, __ATOMIC_RELAXED);
 			c.u.vcpuinfo.cpu_time_ns = counter_to_ns(t->run_total);
 			rc = 0;
 			break;

@@ -7,6 +7,7 @@
  * gives back stay its own, so populate can only ever give it back the same
  * frames: nothing else can reach them in between.
  */
+#include <domus/arch.h>
 #include <domus/domain.h>
 #include <domus/errno.h>
 #include <domus/evtchn.h>
@@ -321,7 +322,7 @@ int memory_populate_extent(struct domain *d, u64 gfn, u32 order)
 	}
 	rc = mm_alloc_guest(d->id, n, n, &pa);
 	if (!rc && gfn != GFN_NONE) {
-		memset(pa_to_va(pa), 0, n << PAGE_SHIFT);
+		arch_zero_pages(pa_to_va(pa), n);
 		spin_lock(&d->p2m_lock);
 		rc = arch_s2_map(d, gfn_ipa(gfn), pa, n << PAGE_SHIFT, S2_RWX);
 		if (!rc && gfn + n - 1 > d->max_mapped_gfn)

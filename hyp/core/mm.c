@@ -9,6 +9,7 @@
  * says, not what the stage 2 still shows, so no frame can be lost (Xen keeps a
  * page list per domain for the same reason).
  */
+#include <domus/arch.h>
 #include <domus/mm.h>
 #include <domus/printk.h>
 #include <domus/spinlock.h>
@@ -56,7 +57,7 @@ void *mm_alloc_pages(u64 npages)
 	spin_unlock(&heap_lock);
 	if (rc)
 		return NULL;
-	memset(pa_to_va(pa), 0, npages * PAGE_SIZE);
+	arch_zero_pages(pa_to_va(pa), npages);
 	return pa_to_va(pa);
 }
 

@@ -139,11 +139,11 @@ void sched_kicked(void)
 static struct runqueue *lock_vcpu_rq(struct vcpu *v)
 {
 	for (;;) {
-		unsigned int cpu = READ_ONCE(v->pcpu);
+		unsigned int cpu = __atomic_load_n(&v->pcpu, __ATOMIC_RELAXED);
 		struct runqueue *rq = &pcpus[cpu].rq;
 
 		spin_lock(&rq->lock);
-		if (READ_ONCE(v->pcpu) == cpu)
+		if (__atomic_load_n(&v->pcpu, __ATOMIC_RELAXED) == cpu)
 			return rq;
 		spin_unlock(&rq->lock);
 	}
@@ -204,7 +204,7 @@ static void hand_off_waiting(struct pcpu *p)
 		idle = !pcpu_current(q);
 		if (v && idle) {
 			runq_remove(&p->rq, v);
-			v->pcpu = q->id;
+			__atomic_store_n(&v->pcpu, q->id, __ATOMIC_RELAXED); /* read unlocked: lock_vcpu_rq */
 			runq_push(&q->rq, v);
 		}
 		spin_unlock(&second->rq.lock);
@@ -229,7 +229,7 @@ static void call_idle_pcpus(void)
 
 void sched_add_vcpu(struct vcpu *v, unsigned int cpu)
 {
-	v->pcpu = cpu;
+	__atomic_store_n(&v->pcpu, cpu, __ATOMIC_RELAXED);
 	v->down = true;
 	v->state = VCPU_OFFLINE;
 }
@@ -542,7 +542,7 @@ static struct vcpu *steal(struct pcpu *p, struct pcpu **victim)
 				break;
 		if (v) {
 			runq_remove(&q->rq, v);
-			v->pcpu = p->id;
+			__atomic_store_n(&v->pcpu, p->id, __ATOMIC_RELAXED);
 			v->state = VCPU_RUNNING;
 			v->on_cpu = true;
 		}
@@ -686,7 +686,7 @@ void sched_quiesce(void)
 void vcpu_wait_descheduled(struct vcpu *v)
 {
 	while (__atomic_load_n(&v->on_cpu, __ATOMIC_ACQUIRE)) {
-		notify_pcpu(v->pcpu);
+		notify_pcpu(__atomic_load_n(&v->pcpu, __ATOMIC_RELAXED));
 		for (int spin = 0; spin < 1000; spin++)
 			arch_cpu_relax();
 	}

@@ -239,6 +239,18 @@ void kernel_cpu_init(u64 idx)
 	asm volatile("isb");
 }
 
+/*
+ * Sleeps until an interrupt comes, and takes it: the caller runs with IRQs
+ * masked and checks its condition between calls. Checking with IRQs unmasked
+ * and then WFI loses a wake-up: an interrupt taken between the check and the
+ * WFI leaves the WFI with nothing to end it. WFI wakes for a pending interrupt
+ * even while it is masked; the unmask after it takes the interrupt.
+ */
+static void wait_for_irq(void)
+{
+	asm volatile("wfi\n\tmsr daifclr, #2\n\tisb\n\tmsr daifset, #2" ::: "memory");
+}
+
 /* ---- CPU 1 ---- */
 
 void kernel_secondary_main(u64 idx __attribute__((unused)))
@@ -246,12 +258,10 @@ void kernel_secondary_main(u64 idx __attribute__((unused)))
 	if (gic_init_cpu() == 0) {
 		ppi_enable(SGI_LIST, 1);
 		ppi_enable(SGI_OTHERS, 1);
-		asm volatile("msr daifclr, #2");
 		cpu1_online = 1;
 	}
 	while (!cpu1_go_off)
-		asm volatile("wfi");
-	asm volatile("msr daifset, #2");
+		wait_for_irq();
 	cpu1_online = 0;
 	psci(PSCI_CPU_OFF, 0, 0, 0);
 	for (;;) /* CPU_OFF returned: a failure, seen by the caller's AFFINITY_INFO */
@@ -339,10 +349,8 @@ static void check_timer(const char *kind, u32 intid)
 		}
 		TW(tval, freq / 1000);
 		TW(ctl, CTL_ENABLE);
-		asm volatile("msr daifclr, #2");
 		while (irqs[0][intid] == seen && now() < end)
-			asm volatile("wfi");
-		asm volatile("msr daifset, #2");
+			wait_for_irq();
 		if (!virt) {
 			sysreg_write(cntv_ctl_el0, 0);
 			ppi_enable(VTIMER_PPI, 0);
@@ -524,10 +532,9 @@ static void check_fpsimd(void)
 
 		sysreg_write(cntv_tval_el0, freq / 1000);
 		sysreg_write(cntv_ctl_el0, CTL_ENABLE);
-		asm volatile("isb\n\tmsr daifclr, #2");
+		asm volatile("isb");
 		while (irqs[0][VTIMER_PPI] == seen)
-			asm volatile("wfi");
-		asm volatile("msr daifset, #2");
+			wait_for_irq();
 	}
 	sysreg_write(cntv_ctl_el0, 0);
 	ppi_enable(VTIMER_PPI, 0);

@@ -5,6 +5,7 @@
 #include <domus/mm.h>
 #include <domus/platform.h>
 #include <domus/printk.h>
+#include <domus/string.h>
 #include <arm64/pgtable.h>
 #include "arm64.h"
 #include "sysreg.h"
@@ -268,6 +269,28 @@ void arch_cache_clean_range(void *va, u64 size)
 	for (; p < (u64)(uintptr_t)va + size; p += line)
 		asm volatile("dc cvac, %0" : : "r"(p) : "memory");
 	dsb(sy);
+}
+
+/*
+ * Every page a domain is given is zeroed first (it may have held another
+ * domain's data): 256 MiB for a guest of that size, at each create. DC ZVA
+ * zeroes a whole cache block (DCZID_EL0: 64 bytes on Cortex-A57) without
+ * reading it, an eighth of the instructions of a store loop; under QEMU it
+ * is one host memset a block. DCZID_EL0.DZP set (prohibited): stores.
+ */
+void arch_zero_pages(void *va, u64 npages)
+{
+	u64 dczid = read_sysreg(dczid_el0);
+	u64 block = 4UL << (dczid & 0xf);
+	u64 p = (u64)(uintptr_t)va, end = p + npages * PAGE_SIZE;
+
+	if ((dczid & BIT(4)) || block > PAGE_SIZE) {
+		memset(va, 0, npages * PAGE_SIZE);
+		return;
+	}
+	for (; p < end; p += block)
+		asm volatile("dc zva, %0" : : "r"(p) : "memory");
+	dsb(ish);
 }
 
 void arch_cache_maintain(void *va, u64 size, bool clean, bool invalidate)

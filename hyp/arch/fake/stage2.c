@@ -4,6 +4,7 @@
 #include <domus/domain.h>
 #include <domus/errno.h>
 #include <domus/mm.h>
+#include <domus/string.h>
 #include <arm64/pgtable.h>
 
 #include "internal.h"
@@ -87,6 +88,11 @@ int arch_gva_to_ipa(struct vcpu *v, vaddr_t va, bool write, ipa_t *ipa)
 /* Host caches are coherent. */
 void arch_cache_clean_range(void *va, u64 size)
 {
+}
+
+void arch_zero_pages(void *va, u64 npages)
+{
+	memset(va, 0, npages * PAGE_SIZE);
 }
 
 void arch_cache_maintain(void *va, u64 size, bool clean, bool invalidate)
