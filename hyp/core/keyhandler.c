@@ -36,7 +36,8 @@ static void dump_domains(void)
 			char ppi[64], timer[96];
 
 			printk("  d%uv%u: pCPU %u, %s%s%s, pc %#lx, ran %lu ms\n", d->id, v->id,
-			       __atomic_load_n(&v->pcpu, __ATOMIC_RELAXED), vcpu_states[v->state], v->down ? ", down" : "",
+			       __atomic_load_n(&v->pcpu, __ATOMIC_RELAXED), vcpu_states[v->state],
+			       v->down ? ", down" : "",
 			       v->pause_count ? ", paused" : "", arch_vcpu_pc(&v->arch),
 			       v->run_total * 1000 / freq);
 			/* Where a lost event would show: the upcall flag, its selector, the PPI. */

@@ -10,9 +10,8 @@
  * PSTATE there and calls guest_exit(kind) on the clean stack; arch_guest_enter
  * then returns to whichever vCPU is current by then.
  */
-.macro guest_vector kind
-	.balign 128
-	stp	x0, x1, [sp, #-16]!
+/* With the guest's x0, x1 on the stack: x0 = the vCPU, its x2-x19 stored there. */
+.macro save_guest_x2_x19
 	mrs	x0, tpidr_el2
 	ldr	x0, [x0, #PCPU_CURRENT]
 	stp	x2, x3, [x0, #16]
@@ -24,6 +23,12 @@
 	stp	x14, x15, [x0, #112]
 	stp	x16, x17, [x0, #128]
 	stp	x18, x19, [x0, #144]
+.endm
+
+.macro guest_vector kind
+	.balign 128
+	stp	x0, x1, [sp, #-16]!
+	save_guest_x2_x19
 	b	guest_exit_\kind
 .endm
 
@@ -126,17 +131,7 @@ guest_sync_fast:
 	eret
 
 guest_sync_slow:
-	mrs	x0, tpidr_el2
-	ldr	x0, [x0, #PCPU_CURRENT]
-	stp	x2, x3, [x0, #16]
-	stp	x4, x5, [x0, #32]
-	stp	x6, x7, [x0, #48]
-	stp	x8, x9, [x0, #64]
-	stp	x10, x11, [x0, #80]
-	stp	x12, x13, [x0, #96]
-	stp	x14, x15, [x0, #112]
-	stp	x16, x17, [x0, #128]
-	stp	x18, x19, [x0, #144]
+	save_guest_x2_x19
 guest_exit_sync:
 	save_rest_and_call EXIT_SYNC
 guest_exit_irq:
