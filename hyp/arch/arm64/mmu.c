@@ -276,7 +276,9 @@ void arch_cache_clean_range(void *va, u64 size)
  * domain's data): 256 MiB for a guest of that size, at each create. DC ZVA
  * zeroes a whole cache block (DCZID_EL0: 64 bytes on Cortex-A57) without
  * reading it, an eighth of the instructions of a store loop; under QEMU it
- * is one host memset a block. DCZID_EL0.DZP set (prohibited): stores.
+ * is one host memset a block. Stores instead while DCZID_EL0.DZP prohibits
+ * it, and before mmu_init(): with the MMU off all of memory is Device, where
+ * DC ZVA takes an alignment fault (boot allocates stacks and page tables then).
  */
 void arch_zero_pages(void *va, u64 npages)
 {
@@ -284,7 +286,7 @@ void arch_zero_pages(void *va, u64 npages)
 	u64 block = 4UL << (dczid & 0xf);
 	u64 p = (u64)(uintptr_t)va, end = p + npages * PAGE_SIZE;
 
-	if ((dczid & BIT(4)) || block > PAGE_SIZE) {
+	if ((dczid & BIT(4)) || block > PAGE_SIZE || !(read_sysreg(sctlr_el2) & SCTLR_M)) {
 		memset(va, 0, npages * PAGE_SIZE);
 		return;
 	}
