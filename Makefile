@@ -206,16 +206,21 @@ DOMUS_TOOL_SRCS := tools/domus.c tools/config.c tools/build.c tools/consoled.c t
 	tools/console_log.c tools/domstore.c tools/vbd.c tools/vif.c tools/devices.c tools/errmsg.c \
 	tools/vuart.c tools/xenstore/client.c tools/xenstore/wire.c
 
-# Debian's libfdt for arm64, unpacked from its .deb in the download cache (scripts/libfdt.sh).
+# Debian's libfdt and zlib for arm64, unpacked from their .debs in the download cache
+# (scripts/arm64-dev-lib.sh).
 LIBFDT := $(B)/libfdt
-$(LIBFDT)/libfdt.a: scripts/libfdt.sh scripts/arm64-debs.sh | deps
-	@bash scripts/libfdt.sh $(LIBFDT)
+ZLIB := $(B)/zlib
+$(LIBFDT)/libfdt.a: scripts/arm64-dev-lib.sh scripts/arm64-debs.sh | deps
+	@bash scripts/arm64-dev-lib.sh libfdt-dev libfdt.a $(LIBFDT) libfdt.h fdt.h libfdt_env.h
+$(ZLIB)/libz.a: scripts/arm64-dev-lib.sh scripts/arm64-debs.sh | deps
+	@bash scripts/arm64-dev-lib.sh zlib1g-dev libz.a $(ZLIB) zlib.h zconf.h
 
-$(B)/tools/domus: $(DOMUS_TOOL_SRCS) $(wildcard tools/*.h) $(TOOLS_DEPS) $(LIBFDT)/libfdt.a
+$(B)/tools/domus: $(DOMUS_TOOL_SRCS) $(wildcard tools/*.h) $(TOOLS_DEPS) $(LIBFDT)/libfdt.a \
+		$(ZLIB)/libz.a
 	@mkdir -p $(dir $@)
 	@echo "  TOOL    $@"
-	@$(TOOLS_CC) $(TOOLS_CFLAGS) -I$(LIBFDT)/include $(DOMUS_TOOL_SRCS) tools/libdomus.c \
-		$(LIBFDT)/libfdt.a -o $@
+	@$(TOOLS_CC) $(TOOLS_CFLAGS) -I$(LIBFDT)/include -I$(ZLIB)/include $(DOMUS_TOOL_SRCS) \
+		tools/libdomus.c $(LIBFDT)/libfdt.a $(ZLIB)/libz.a -o $@
 
 $(B)/tools/domus-selftest: tools/domus-selftest.c tools/hostile.c tools/hostile.h $(TOOLS_DEPS)
 	@mkdir -p $(dir $@)

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Arm64 Debian packages in the download cache, for guest/build.sh and scripts/libfdt.sh (sourced).
+# Arm64 Debian packages in the download cache, for guest/build.sh and scripts/arm64-dev-lib.sh (sourced).
 #   fetch PKG VERSION   prints the path of PKG's arm64 .deb in $DEBS, downloading it unless cached;
 #                       offline (no VERSION: apt knows no candidate), the newest cached .deb of PKG
 #   extract DEB         prints the directory under $ROOTS that DEB is unpacked in (dpkg-deb -x)

@@ -260,6 +260,30 @@ def test_config_errors_name_the_line_and_unknown_domains_are_one_clear_line(domu
     assert "huge" not in m.run("domus list")
 
 
+def test_a_truncated_or_corrupt_gzip_kernel_is_refused_and_leaves_nothing_behind(domus_image,
+                                                                                  boot):
+    """The kernel is inflated straight into the new guest's RAM: a bad stream is found only
+    after the domain is built, and must take the domain and all its pages away with it."""
+    m = boot_dom0(boot)
+    m.run("head -c 4000000 /boot/domu/Image.gz > /tmp/cut.gz")
+    m.run("cp /boot/domu/Image.gz /tmp/bad.gz && "
+          "printf 'XXXXXXXX' | dd of=/tmp/bad.gz bs=1 seek=6000000 conv=notrunc 2>/dev/null")
+    before = free_pages(m)
+    for name in ("cut", "bad"):
+        write_config(m, f"/tmp/{name}.cfg", name, 128, kernel=f"/tmp/{name}.gz")
+        out, status = m.shell(f"domus create /tmp/{name}.cfg", timeout=120)
+        assert status != 0 and f"kernel /tmp/{name}.gz: corrupt or truncated gzip data" in out, out
+        assert name not in m.run("domus list")
+    assert free_pages(m) == before
+    write_config(m, "/tmp/good.cfg", "good", 128)
+    m.run("domus create /tmp/good.cfg", timeout=120)
+    attach(m, "good")
+    guest_run(m, "echo good $((6 * 7))", r"\ngood 42\r*\n")
+    detach(m)
+    m.run("domus destroy good")
+    assert free_pages(m) == before
+
+
 def test_a_64_mib_guest_boots_to_its_shell_and_a_smaller_one_is_refused_with_the_size_needed(
         domus_image, boot):
     m = boot_dom0(boot)
