@@ -109,8 +109,11 @@ void keyhandler_key(char key)
 		for (struct domain *d = domain_list(); d; d = d->next)
 			gnttab_dump(d);
 		break;
+	case 'x':
+		arch_exitstats_dump();
+		break;
 	case 'h':
 	default:
-		printk("debug keys: d domains and vCPUs, r run queues, e event channels, g grant tables, m memory, h help\n");
+		printk("debug keys: d domains and vCPUs, r run queues, e event channels, g grant tables, m memory, x exits since the last x, h help\n");
 	}
 }

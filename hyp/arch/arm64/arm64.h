@@ -64,4 +64,11 @@ void fpsimd_restore(const u64 *q, const u64 *fpsr_fpcr);
 
 #define SGI_KICK 0
 
+/* Guest exits counted by cause (exitstats.c), shown by the 'x' debug key. */
+void exitstats_init(void); /* once nr_pcpus is known */
+void exitstats_sync(u64 esr);
+void exitstats_irq(void);
+void exitstats_hypercall(u64 nr);
+void exitstats_mmio(ipa_t ipa);
+
 #endif

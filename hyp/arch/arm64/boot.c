@@ -122,6 +122,7 @@ static void pcpus_init(void)
 		pcpus[i].stack_top = pa_addr(va_to_pa(stack + STACK_PAGES * PAGE_SIZE));
 		runq_init(&pcpus[i].rq);
 	}
+	exitstats_init();
 }
 
 static void start_secondaries(unsigned int boot)

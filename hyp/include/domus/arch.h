@@ -129,5 +129,7 @@ void arch_irq_describe(struct vcpu *v, u32 intid, char *buf, unsigned long len);
 bool arch_vcpu_irq_deliverable(struct vcpu *v);
 /* For the debug keys: the physical state of pCPU cpu's timer interrupts, in buf. */
 void arch_pcpu_irqs_describe(unsigned int cpu, char *buf, unsigned long len);
+/* For the debug keys: guests' exits by cause since the last call, then counting starts again. */
+void arch_exitstats_dump(void);
 
 #endif
