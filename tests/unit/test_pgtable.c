@@ -467,6 +467,25 @@ static void test_misaligned_pa_forces_pages(void **state)
 	free(s);
 }
 
+static void test_page_leaves_map_block_aligned_ranges_page_by_page(void **state)
+{
+	struct snapshot *s = malloc(sizeof(*s));
+	paddr_t pa;
+	u64 attrs;
+
+	new_table(PGT_STAGE2, 39);
+	pt.page_leaves = true;
+	/* 1 GiB and 2 MiB aligned on both sides: blocks would fit, pages are used. */
+	assert_int_equal(map_at(&pt, GiB(1), GiB(2), MiB(4), PGT_RW), 0);
+	snapshot(s);
+	assert_int_equal(s->leaves_at[1] + s->leaves_at[2], 0);
+	assert_int_equal(s->leaves_at[3], 1024);
+	assert_int_equal(s->tables, 4); /* root, one level 2, two level 3 */
+	assert_int_equal(pgtable_lookup(&pt, GiB(1) + MiB(3) + 5, &pa, &attrs), 0);
+	assert_int_equal(pa_addr(pa), GiB(2) + MiB(3) + 5);
+	free(s);
+}
+
 /* ---- overlap ---- */
 
 static void test_overlapping_map_returns_eexist_and_changes_nothing(void **state)
@@ -828,6 +847,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_attributes_give_exact_stage1_and_stage2_bits, teardown),
 		cmocka_unit_test_teardown(test_mixed_range_uses_the_biggest_blocks_that_fit, teardown),
 		cmocka_unit_test_teardown(test_misaligned_pa_forces_pages, teardown),
+		cmocka_unit_test_teardown(test_page_leaves_map_block_aligned_ranges_page_by_page,
+					  teardown),
 		cmocka_unit_test_teardown(
 			test_walk_visits_every_leaf_in_order_with_its_size_and_software_bits, teardown),
 		cmocka_unit_test_teardown(test_overlapping_map_returns_eexist_and_changes_nothing,

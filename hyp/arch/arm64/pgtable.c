@@ -201,6 +201,7 @@ int pgtable_init(struct pgtable *pt, enum pgtable_stage stage, int ia_bits,
 	pt->start_level = ia_bits > 39 ? 0 : (ia_bits > 30 ? 1 : 2);
 	pt->ops = ops;
 	pt->ctx = ctx;
+	pt->page_leaves = false;
 	pt->root = alloc_table(pt, &pt->root_pa);
 	return pt->root ? 0 : -ENOMEM;
 }
@@ -253,7 +254,7 @@ static int map_level(const struct pgtable *pt, u64 *table, int level, u64 ia, u6
 
 		if (level == 3) {
 			set_desc(ep, oa | lattr | DESC_TYPE_TABLE);
-		} else if (level >= 1 && !desc_valid(d) && IS_ALIGNED(ia, bsize) &&
+		} else if (level >= 1 && !pt->page_leaves && !desc_valid(d) && IS_ALIGNED(ia, bsize) &&
 			   IS_ALIGNED(oa, bsize) && chunk_end - ia == bsize) {
 			set_desc(ep, oa | lattr | DESC_TYPE_BLOCK);
 		} else {

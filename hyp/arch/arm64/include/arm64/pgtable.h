@@ -42,6 +42,7 @@ struct pgtable {
 	paddr_t root_pa;
 	const struct pgtable_mm_ops *ops;
 	void *ctx;
+	bool page_leaves; /* map page by page, never with blocks (set after pgtable_init) */
 };
 
 /* ia_bits must give a single-page root (stage 2: 30..39, 40..48 uses level 0). */
@@ -49,7 +50,7 @@ int pgtable_init(struct pgtable *pt, enum pgtable_stage stage, int ia_bits,
 		 const struct pgtable_mm_ops *ops, void *ctx);
 /*
  * Maps [ia, ia + size) to [pa, pa + size), page aligned, using 1 GiB and
- * 2 MiB blocks where both addresses and the size allow. -EEXIST if any part is
+ * 2 MiB blocks where both addresses and the size allow (unless page_leaves). -EEXIST if any part is
  * already mapped (nothing is changed then), -ENOMEM, -EINVAL (alignment,
  * range beyond ia_bits, no permission bits).
  */
