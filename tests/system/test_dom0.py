@@ -150,3 +150,31 @@ def test_guest_provoked_log_lines_are_rate_limited(domus_image, boot):
     if lines < total + 1:
         m.wait_logged(r"\(domus\) d0: \d+ more messages suppressed", since)
     assert "alive" in m.run("echo alive")
+
+
+def test_debug_key_x_counts_dom0s_hypercalls_since_the_last_x(domus_image, boot):
+    """Ctrl-a x3 then x prints the guests' exits by cause and starts counting again: forty
+    `domus list` runs are at least forty domus_ctl hypercalls (55), and the next x, at once,
+    has not as many."""
+
+    def report():
+        """The lines of one x, ended by the help line of an h typed after it."""
+        since = m.mark()
+        m.send("xh")
+        m.wait_for(r"debug keys: ")
+        text = m.transcript()[since:]
+        return text[:text.index("debug keys: ")]
+
+    def hypercalls(text, nr):
+        found = re.search(rf"exits: hypercall {nr} (\d+)", text)
+        return int(found.group(1)) if found else 0
+
+    m = boot_dom0(boot)
+    m.console_to("Domus")
+    assert re.search(r"exits: \d+ synchronous \(\d+ WFE\), \d+ interrupts", report())
+    m.console_to("d0", shell=True)
+    m.run("for i in $(seq 40); do domus list > /dev/null; done")
+    m.console_to("Domus")
+    assert hypercalls(report(), 55) >= 40
+    assert hypercalls(report(), 55) < 40
+    m.console_to("d0", shell=True)
