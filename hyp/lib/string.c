@@ -10,8 +10,28 @@ void *memcpy(void *dst, const void *src, size_t n)
 	u8 *d = dst;
 	const u8 *s = src;
 
-	/* Word copies when both are aligned: kernels are copied at boot. */
+	/*
+	 * Word copies when both are aligned: dom0's kernel and initramfs (50 MiB)
+	 * are copied at boot. Eight words a turn: under QEMU's TCG a loop's own
+	 * add, compare and branch cost about what its loads and stores do, and
+	 * the 32 MiB kernel took 113-187 ms a word at a time.
+	 */
 	if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
+		for (; n >= 64; n -= 64, d += 64, s += 64) {
+			const u64 *sw = (const u64 *)s;
+			u64 *dw = (u64 *)d;
+			u64 w0 = sw[0], w1 = sw[1], w2 = sw[2], w3 = sw[3];
+			u64 w4 = sw[4], w5 = sw[5], w6 = sw[6], w7 = sw[7];
+
+			dw[0] = w0;
+			dw[1] = w1;
+			dw[2] = w2;
+			dw[3] = w3;
+			dw[4] = w4;
+			dw[5] = w5;
+			dw[6] = w6;
+			dw[7] = w7;
+		}
 		for (; n >= 8; n -= 8, d += 8, s += 8)
 			*(u64 *)d = *(const u64 *)s;
 	}
