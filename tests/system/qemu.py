@@ -194,6 +194,10 @@ class Machine:
         self._note(f"{READY} after {self.boot_seconds:.1f}s wall, guest uptime {self.guest_uptime}s")
         return self.boot_seconds
 
+    def elapsed(self):
+        """Wall seconds since QEMU was started."""
+        return time.monotonic() - self._t0
+
     def transcript(self):
         """Everything QEMU has printed so far (CRs removed)."""
         return "".join(self._console.parts).replace("\r", "")
