@@ -104,10 +104,11 @@ static int map_device(const struct region *r)
  * QEMU's TLB holds 4 KiB entries whatever the leaf size, and remembers a
  * block as a "large page" region, so that each of the guest's TLBI by
  * address inside it (Linux issues thousands) flushes the vCPU's whole TLB.
- * Over two runs of five boots each, dom0 (`quiet`) reached init with a
- * median uptime of 1.86 and 2.49 s with pages, 2.09 and 2.65 s with blocks
- * (native: 1.7-1.8 s). The cost is one table page per 2 MiB mapped (1 MiB
- * for a 512 MiB dom0); a domU's table quota already allows it.
+ * User space (exec, munmap, fork: TLBIs) gains most; the kernel's own boot,
+ * with few TLBIs and now a walk a level deeper, gains nothing or loses a
+ * little. Figures in docs/ARCHITECTURE.md ("Stage 2 page by page"). The
+ * cost is one table page per 2 MiB mapped (1 MiB for a 512 MiB dom0); a
+ * domU's table quota already allows it.
  */
 static bool s2_blocks;
 
