@@ -218,6 +218,8 @@ bool dt_parse(u64 fdt, struct dt_info *out);
 
 struct env {
 	u16 domid; /* our own id (XenStore "domid") */
+	/* Domus maps our RAM with blocks (stage2_blocks=on; the command line says so), not pages. */
+	bool stage2_blocks;
 	u64 ram_pages;
 	u32 console_port, store_port;
 	u64 console_gfn, store_gfn;

@@ -73,6 +73,7 @@ void kernel_main(u64 fdt)
 	env.ram_pages = dt.ram_size >> 12;
 	con_printf("hostile: starting: %u vCPUs, %lu MiB, command line '%s'\n", nr_cpus, dt.ram_size >> 20,
 		   dt.bootargs);
+	env.stage2_blocks = has_word(dt.bootargs, "stage2_blocks");
 	if (has_word(dt.bootargs, "race"))
 		psci_race_forever();
 	if (has_word(dt.bootargs, "fuzz")) {

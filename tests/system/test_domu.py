@@ -39,6 +39,16 @@ def detach(m):
     m.wait_for(r"~ # ", timeout=30)
 
 
+def boots_to_its_shell(m, name, memory):
+    """Creates a guest of memory MiB, runs a command in its shell, and destroys it."""
+    write_config(m, f"/tmp/{name}.cfg", name, memory)
+    m.run(f"domus create /tmp/{name}.cfg", timeout=120)
+    attach(m, name)
+    guest_run(m, f"echo {name} $((6 * 7))", rf"\n{name} 42\r*\n")
+    detach(m)
+    m.run(f"domus destroy {name}")
+
+
 def free_pages(m):
     """Domus' free pages plus those dom0's stage-2 tables and grant-map records took
     meanwhile: dom0 balloons pages out to map a guest's (privcmd, gntdev), which splits its
@@ -275,12 +285,7 @@ def test_a_truncated_or_corrupt_gzip_kernel_is_refused_and_leaves_nothing_behind
         assert status != 0 and f"kernel /tmp/{name}.gz: corrupt or truncated gzip data" in out, out
         assert name not in m.run("domus list")
     assert free_pages(m) == before
-    write_config(m, "/tmp/good.cfg", "good", 128)
-    m.run("domus create /tmp/good.cfg", timeout=120)
-    attach(m, "good")
-    guest_run(m, "echo good $((6 * 7))", r"\ngood 42\r*\n")
-    detach(m)
-    m.run("domus destroy good")
+    boots_to_its_shell(m, "good", 128)
     assert free_pages(m) == before
 
 
@@ -294,9 +299,4 @@ def test_a_64_mib_guest_boots_to_its_shell_and_a_smaller_one_is_refused_with_the
     assert status != 0 and need, out
     assert 40 < int(need.group(1)) <= 64, out  # Debian's kernel and the busybox initramfs
     assert "tiny" not in m.run("domus list")
-    write_config(m, "/tmp/small.cfg", "small", 64)
-    m.run("domus create /tmp/small.cfg", timeout=120)
-    attach(m, "small")
-    guest_run(m, "echo small $((6 * 7))", r"\nsmall 42\r*\n")
-    detach(m)
-    m.run("domus destroy small")
+    boots_to_its_shell(m, "small", 64)
