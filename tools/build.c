@@ -124,7 +124,7 @@ struct kernel {
 	size_t len; /* the Image's length (a gzip'd one: ISIZE, from the trailer) */
 };
 
-/* The next len bytes of the inflated Image; -EINVAL if the stream is corrupt or ends early. */
+/* The next len bytes of the inflated Image; -EBADMSG if the stream is corrupt or ends early. */
 static int fill_inflate(void *dst, size_t len, void *ctx)
 {
 	z_stream *z = ctx;
@@ -135,9 +135,9 @@ static int fill_inflate(void *dst, size_t len, void *ctx)
 		int r = inflate(z, Z_NO_FLUSH);
 
 		if (r == Z_STREAM_END && z->avail_out)
-			return -EINVAL; /* shorter than the trailer says */
+			return -EBADMSG; /* shorter than the trailer says */
 		if (r != Z_OK && r != Z_STREAM_END)
-			return -EINVAL;
+			return -EBADMSG;
 	}
 	return 0;
 }
@@ -171,7 +171,7 @@ static int kernel_open(struct kernel *k, const char *path, char *err, size_t err
 	return 0;
 }
 
-/* Loads the kernel at addr: 0 or a negative errno (-EINVAL: corrupt gzip data). */
+/* Loads the kernel at addr: 0 or a negative errno (-EBADMSG: corrupt gzip data). */
 static int kernel_load(struct kernel *k, uint16_t dom, uint64_t addr)
 {
 	unsigned char end;
@@ -187,7 +187,7 @@ static int kernel_load(struct kernel *k, uint16_t dom, uint64_t addr)
 	k->z.next_out = &end;
 	k->z.avail_out = 1;
 	if (!r && inflate(&k->z, Z_FINISH) != Z_STREAM_END)
-		r = -EINVAL;
+		r = -EBADMSG;
 	return r;
 }
 
@@ -423,7 +423,7 @@ int domu_build(const struct domu_config *c, struct domu_built *out, char *err, s
 		goto out_destroy;
 	}
 	r = kernel_load(&k, dom, kaddr);
-	if (r == -EINVAL) {
+	if (r == -EBADMSG) {
 		fail_with(err, errlen, "kernel %s: corrupt or truncated gzip data", c->kernel);
 		goto out_destroy;
 	}

@@ -16,14 +16,15 @@
 #include "arm64.h"
 #include "sysreg.h"
 
-#define TOP_KEYS 64 /* distinct system registers or MMIO pages kept; later ones are "other" */
+#define TOP_KEYS 64 /* distinct system registers or MMIO pages kept (a power of two, see tally_add) */
 #define NR_HYPERCALLS 64
+_Static_assert(TOP_KEYS == 1 << 6, "tally_add hashes to the top 6 bits");
 
-/* Counts per key, for keys first seen in order: a system register, an MMIO page. */
+/* Counts per key (a system register, an MMIO page) in a small open-addressed hash table. */
 struct tally {
 	u64 key[TOP_KEYS];
-	u64 n[TOP_KEYS];
-	u64 other;
+	u64 n[TOP_KEYS]; /* 0: a free slot */
+	u64 other; /* counts of keys that found the table full */
 };
 
 struct exit_counts {
@@ -49,16 +50,19 @@ static struct exit_counts *mine(void)
 	return &counts[arch_this_pcpu()->id];
 }
 
-static void tally_add(struct tally *t, u64 key)
+/* An exit's path pays a multiply and, nearly always, one probe. */
+static void tally_add(struct tally *t, u64 key, u64 n)
 {
-	for (u32 i = 0; i < TOP_KEYS; i++) {
-		if (t->n[i] && t->key[i] != key)
+	u32 slot = (u32)((key * 0x9e3779b97f4a7c15ULL) >> 58); /* top 6 bits: TOP_KEYS slots */
+
+	for (u32 i = 0; i < TOP_KEYS; i++, slot = (slot + 1) % TOP_KEYS) {
+		if (t->n[slot] && t->key[slot] != key)
 			continue;
-		t->key[i] = key;
-		t->n[i]++;
+		t->key[slot] = key;
+		t->n[slot] += n;
 		return;
 	}
-	t->other++;
+	t->other += n;
 }
 
 void exitstats_sync(u64 esr)
@@ -70,7 +74,7 @@ void exitstats_sync(u64 esr)
 	if (ec == EC_WFX && (esr & 1))
 		c->wfe++;
 	else if (ec == EC_SYSREG)
-		tally_add(&c->sysreg, esr & 0x3ffc1f & ~(0x1fULL << 5));
+		tally_add(&c->sysreg, esr & 0x3ffc1f & ~(0x1fULL << 5), 1);
 }
 
 void exitstats_irq(void)
@@ -85,7 +89,7 @@ void exitstats_hypercall(u64 nr)
 
 void exitstats_mmio(ipa_t ipa)
 {
-	tally_add(&mine()->mmio, ipa_addr(ipa) >> PAGE_SHIFT);
+	tally_add(&mine()->mmio, ipa_addr(ipa) >> PAGE_SHIFT, 1);
 }
 
 static const char *class_name(u32 ec)
@@ -109,18 +113,9 @@ static void tally_sum(struct tally *sum, size_t offset)
 	for (u32 cpu = 0; cpu < nr_pcpus; cpu++) {
 		const struct tally *t = (const struct tally *)((const u8 *)&counts[cpu] + offset);
 
-		for (u32 i = 0; i < TOP_KEYS && t->n[i]; i++) {
-			u32 j = 0;
-
-			while (j < TOP_KEYS && sum->n[j] && sum->key[j] != t->key[i])
-				j++;
-			if (j == TOP_KEYS) {
-				sum->other += t->n[i];
-				continue;
-			}
-			sum->key[j] = t->key[i];
-			sum->n[j] += t->n[i];
-		}
+		for (u32 i = 0; i < TOP_KEYS; i++)
+			if (t->n[i])
+				tally_add(sum, t->key[i], t->n[i]);
 		sum->other += t->other;
 	}
 }
@@ -155,9 +150,11 @@ void arch_exitstats_dump(void)
 			printk("exits: hypercall %u%s %lu\n", nr, nr == NR_HYPERCALLS ? "+" : "", n);
 	}
 	tally_sum(&t, offsetof(struct exit_counts, sysreg));
-	for (u32 i = 0; i < TOP_KEYS && t.n[i]; i++) {
+	for (u32 i = 0; i < TOP_KEYS; i++) {
 		u64 iss = t.key[i];
 
+		if (!t.n[i])
+			continue;
 		/* ISS: Op0 [21:20], Op2 [19:17], Op1 [16:14], CRn [13:10], CRm [4:1], read [0]. */
 		printk("exits: %s S%lu_%lu_C%lu_C%lu_%lu %lu\n", iss & 1 ? "read " : "write",
 		       (iss >> 20) & 3, (iss >> 14) & 7, (iss >> 10) & 15, (iss >> 1) & 15,
@@ -166,8 +163,9 @@ void arch_exitstats_dump(void)
 	if (t.other)
 		printk("exits: other system registers %lu\n", t.other);
 	tally_sum(&t, offsetof(struct exit_counts, mmio));
-	for (u32 i = 0; i < TOP_KEYS && t.n[i]; i++)
-		printk("exits: MMIO page %#lx %lu\n", t.key[i] << PAGE_SHIFT, t.n[i]);
+	for (u32 i = 0; i < TOP_KEYS; i++)
+		if (t.n[i])
+			printk("exits: MMIO page %#lx %lu\n", t.key[i] << PAGE_SHIFT, t.n[i]);
 	if (t.other)
 		printk("exits: MMIO on other pages %lu\n", t.other);
 	/* Counts start again: the next 'x' tells what happened since this one. */
