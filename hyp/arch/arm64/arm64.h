@@ -66,9 +66,7 @@ void fpsimd_restore(const u64 *q, const u64 *fpsr_fpcr);
 
 /* Guest exits counted by cause (exitstats.c), shown by the 'x' debug key. */
 void exitstats_init(void); /* once nr_pcpus is known */
-void exitstats_sync(u64 esr);
+void exitstats_sync(const struct cpu_regs *regs, u64 esr);
 void exitstats_irq(void);
-void exitstats_hypercall(u64 nr);
-void exitstats_mmio(ipa_t ipa);
 
 #endif

@@ -178,7 +178,6 @@ static void handle_dabt(struct vcpu *v, u64 esr)
 	}
 	if (a.write)
 		val = mmio_store_value(&a, get_reg(v, a.rt));
-	exitstats_mmio(ipa);
 	rc = mmio_dispatch(v, ipa, a.size, a.write, &val);
 	if (rc == -ENODEV && stage2_changed_under_us(v, esr, ipa))
 		return;
@@ -325,7 +324,6 @@ static void handle_hvc(struct vcpu *v, u64 esr)
 		return;
 	}
 	if (imm == XEN_HYPERCALL_TAG) {
-		exitstats_hypercall(v->arch.regs.x[16]);
 		hypercall_dispatch(v);
 		return;
 	}
@@ -379,7 +377,7 @@ static void handle_sync(struct vcpu *v)
 	u64 esr = read_sysreg(esr_el2);
 	u32 ec = esr_ec(esr);
 
-	exitstats_sync(esr);
+	exitstats_sync(&v->arch.regs, esr);
 	if (ec < ARRAY_SIZE(sync_handlers) && sync_handlers[ec]) {
 		sync_handlers[ec](v, esr);
 		return;

@@ -94,7 +94,7 @@ static void kick_later(struct kicks *k, struct vcpu *v)
 		k->all = true;
 }
 
-static void kick_now(struct domain *d, struct kicks *k)
+static void kick_each(struct domain *d, struct kicks *k)
 {
 	if (k->all) {
 		for (u32 i = 0; i < d->nr_vcpus; i++)
@@ -103,6 +103,13 @@ static void kick_now(struct domain *d, struct kicks *k)
 	}
 	for (u32 i = 0; i < k->n; i++)
 		vcpu_kick(k->v[i]);
+}
+
+/* Most register accesses kick nobody: they pay a test, not a call. (all implies n > 0.) */
+static inline void kick_now(struct domain *d, struct kicks *k)
+{
+	if (k->n)
+		kick_each(d, k);
 }
 
 struct vgic_irq *vgic_get_irq(struct domain *d, struct vcpu *v, u32 intid)
