@@ -1,0 +1,283 @@
+// SOURCES: tools/savefile.c tools/errmsg.c
+/* SPDX-License-Identifier: MIT */
+/* Host tests of the save file: a round trip, and every kind of bad file refused with its reason. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../tools/savefile.h"
+
+static char dir[] = "/tmp/domus-savefile-XXXXXX";
+static char path[300], copy[310];
+static char err[256];
+
+static int setup(void **state)
+{
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/guest.save", dir);
+	snprintf(copy, sizeof(copy), "%s/bad.save", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char tmp[320];
+
+	unlink(path);
+	unlink(copy);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	unlink(tmp);
+	rmdir(dir);
+	return 0;
+}
+
+static const char config[] = "name = \"web\"\nmemory = 64\n";
+static uint8_t page_a[SAVE_PAGE_SIZE], page_b[SAVE_PAGE_SIZE];
+
+/* A guest of 2 vCPUs and 2 pages, one record of each kind that matters, in order. */
+static void write_good(const char *to, uint32_t nr_vcpus, uint64_t nr_pages, bool vcpu1_twice)
+{
+	struct save_domain d = { .name = "web", .nr_vcpus = nr_vcpus, .max_mem_kib = 65536,
+				 .nr_pages = nr_pages, .config_len = sizeof(config) - 1 };
+	struct save_pages p = { .count = 2 };
+	uint64_t gfns[2] = { 0x40000, 0x40007 };
+	uint32_t vcpu[2][5] = { { 0, 1, 2, 3, 4 }, { 1, 5, 6, 7, 8 } };
+	struct save_writer w;
+
+	memset(page_a, 0xa5, sizeof(page_a));
+	for (size_t i = 0; i < sizeof(page_b); i++)
+		page_b[i] = (uint8_t)(i * 7);
+	assert_int_equal(save_writer_open(&w, to, err, sizeof(err)), 0);
+	assert_int_equal(save_write_record(&w, SAVE_DOMAIN,
+					   (struct iovec[]){ { &d, sizeof(d) },
+							     { (void *)config, sizeof(config) - 1 } },
+					   2, err, sizeof(err)), 0);
+	assert_int_equal(save_write_record(&w, SAVE_PAGES,
+					   (struct iovec[]){ { &p, sizeof(p) }, { gfns, sizeof(gfns) },
+							     { page_a, sizeof(page_a) },
+							     { page_b, sizeof(page_b) } },
+					   4, err, sizeof(err)), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(save_write_record(&w, SAVE_VCPU,
+						   (struct iovec[]){ { vcpu[i], sizeof(vcpu[i]) - 2 } }, 1,
+						   err, sizeof(err)), 0);
+	if (vcpu1_twice)
+		assert_int_equal(save_write_record(&w, SAVE_VCPU, (struct iovec[]){ { vcpu[1], 4 } }, 1,
+						   err, sizeof(err)), 0);
+	assert_int_equal(save_writer_finish(&w, err, sizeof(err)), 0);
+}
+
+static uint8_t *slurp(const char *p, size_t *n)
+{
+	FILE *f = fopen(p, "rb");
+	uint8_t *b;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	*n = ftell(f);
+	rewind(f);
+	b = malloc(*n + 1);
+	assert_int_equal(fread(b, 1, *n, f), *n);
+	fclose(f);
+	return b;
+}
+
+static void spill(const char *p, const uint8_t *b, size_t n)
+{
+	FILE *f = fopen(p, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(b, 1, n, f), n);
+	fclose(f);
+}
+
+static void test_a_saved_file_reads_back_record_by_record(void **state)
+{
+	struct save_reader r;
+	struct save_record rec;
+	struct save_domain d;
+	struct stat st;
+	char tmp[320];
+
+	write_good(path, 2, 2, false);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	assert_int_not_equal(stat(tmp, &st), 0); /* renamed into place */
+	assert_int_equal(save_reader_open(&r, path, err, sizeof(err)), 0);
+	assert_int_equal(save_reader_next(&r, &rec, err, sizeof(err)), 1);
+	assert_int_equal(rec.type, SAVE_DOMAIN);
+	assert_memory_equal((const char *)rec.body + sizeof(struct save_domain), config,
+			    sizeof(config) - 1);
+	assert_int_equal(save_reader_next(&r, &rec, err, sizeof(err)), 1);
+	assert_int_equal(rec.type, SAVE_PAGES);
+	assert_int_equal(((const uint64_t *)((const char *)rec.body + 8))[1], 0x40007);
+	assert_memory_equal((const char *)rec.body + 24 + SAVE_PAGE_SIZE, page_b, SAVE_PAGE_SIZE);
+	assert_int_equal(save_reader_next(&r, &rec, err, sizeof(err)), 1);
+	assert_int_equal(rec.type, SAVE_VCPU);
+	assert_int_equal(rec.length, 18); /* an odd length: padded on disk, not in the body */
+	assert_int_equal(save_reader_next(&r, &rec, err, sizeof(err)), 1);
+	assert_int_equal(save_reader_next(&r, &rec, err, sizeof(err)), 0);
+	assert_int_equal(save_reader_next(&r, &rec, err, sizeof(err)), 0);
+	save_reader_close(&r);
+	assert_int_equal(save_verify(path, &d, err, sizeof(err)), 0);
+	assert_string_equal(d.name, "web");
+	assert_int_equal(d.nr_pages, 2);
+}
+
+static void test_a_file_cut_anywhere_is_refused_as_truncated_or_not_a_save_file(void **state)
+{
+	struct save_domain d;
+	size_t n;
+	uint8_t *b;
+
+	write_good(path, 2, 2, false);
+	b = slurp(path, &n);
+	for (size_t cut = 0; cut < n; cut++) {
+		spill(copy, b, cut);
+		assert_int_equal(save_verify(copy, &d, err, sizeof(err)), -1);
+		if (cut >= sizeof(struct save_header) && !strstr(err, "truncated"))
+			fail_msg("cut at %zu: %s", cut, err);
+	}
+	free(b);
+}
+
+static void test_any_flipped_bit_is_refused(void **state)
+{
+	struct save_domain d;
+	size_t n;
+	uint8_t *b;
+
+	write_good(path, 2, 2, false);
+	b = slurp(path, &n);
+	for (size_t i = 0; i < n; i++) {
+		b[i] ^= 1u << (i % 8);
+		spill(copy, b, n);
+		if (save_verify(copy, &d, err, sizeof(err)) != -1)
+			fail_msg("bit %zu of byte %zu flipped: accepted", i % 8, i);
+		b[i] ^= 1u << (i % 8);
+	}
+	free(b);
+}
+
+/* A header field changed to value, and the words the refusal must have. */
+static void refuse_header(size_t offset, uint32_t value, const char *words)
+{
+	struct save_domain d;
+	size_t n;
+	uint8_t *b;
+
+	write_good(path, 2, 2, false);
+	b = slurp(path, &n);
+	memcpy(b + offset, &value, sizeof(value));
+	spill(copy, b, n);
+	free(b);
+	assert_int_equal(save_verify(copy, &d, err, sizeof(err)), -1);
+	if (!strstr(err, words))
+		fail_msg("expected \"%s\" in: %s", words, err);
+}
+
+static void test_another_version_architecture_or_page_size_is_named_in_the_refusal(void **state)
+{
+	refuse_header(0, 0x464c457f, "not a Domus save file");
+	refuse_header(8, 2, "version 2; this Domus reads version 1");
+	refuse_header(12, 0x8664, "another architecture (0x8664)");
+	refuse_header(16, 16, "65536-byte pages");
+	refuse_header(20, 1, "flags");
+}
+
+static void test_an_unknown_record_type_or_a_huge_length_is_refused_before_reading_it(void **state)
+{
+	struct save_domain d;
+	size_t n;
+	uint8_t *b;
+	uint64_t huge = 1ULL << 62;
+
+	write_good(path, 2, 2, false);
+	b = slurp(path, &n);
+	b[32] = 77; /* the first record's type */
+	spill(copy, b, n);
+	assert_int_equal(save_verify(copy, &d, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "type 77"));
+	b[32] = SAVE_DOMAIN;
+	memcpy(b + 40, &huge, sizeof(huge));
+	spill(copy, b, n);
+	assert_int_equal(save_verify(copy, &d, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "claims"));
+	free(b);
+}
+
+static void test_bytes_after_the_end_record_are_refused(void **state)
+{
+	struct save_domain d;
+	size_t n;
+	uint8_t *b;
+
+	write_good(path, 2, 2, false);
+	b = slurp(path, &n);
+	b[n] = 0;
+	spill(copy, b, n + 1);
+	assert_int_equal(save_verify(copy, &d, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "after the end record"));
+	free(b);
+}
+
+static void test_records_that_disagree_with_the_domain_are_refused(void **state)
+{
+	struct save_domain d;
+
+	write_good(path, 3, 2, false);
+	assert_int_equal(save_verify(path, &d, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no state for vCPU 2"));
+	write_good(path, 1, 2, false);
+	assert_int_equal(save_verify(path, &d, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "vCPU 1 beyond"));
+	write_good(path, 2, 2, true);
+	assert_int_equal(save_verify(path, &d, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "vCPU 1 twice"));
+	write_good(path, 2, 3, false);
+	assert_int_equal(save_verify(path, &d, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "2 pages where the domain has 3"));
+}
+
+static void test_an_abandoned_save_leaves_no_file(void **state)
+{
+	struct save_writer w;
+	struct stat st;
+
+	unlink(path);
+	assert_int_equal(save_writer_open(&w, path, err, sizeof(err)), 0);
+	assert_int_equal(save_write_record(&w, SAVE_DOMAIN, (struct iovec[]){ { page_a, 64 } }, 1, err,
+					   sizeof(err)), 0);
+	save_writer_abort(&w);
+	assert_int_not_equal(stat(path, &st), 0);
+	assert_int_not_equal(stat(w.tmp, &st), 0);
+}
+
+static void test_crc32_is_ieee(void **state)
+{
+	assert_int_equal(save_crc32(0, "123456789", 9), 0xcbf43926); /* the standard check value */
+	assert_int_equal(save_crc32(save_crc32(0, "1234", 4), "56789", 5), 0xcbf43926);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crc32_is_ieee),
+		cmocka_unit_test(test_a_saved_file_reads_back_record_by_record),
+		cmocka_unit_test(test_a_file_cut_anywhere_is_refused_as_truncated_or_not_a_save_file),
+		cmocka_unit_test(test_any_flipped_bit_is_refused),
+		cmocka_unit_test(test_another_version_architecture_or_page_size_is_named_in_the_refusal),
+		cmocka_unit_test(test_an_unknown_record_type_or_a_huge_length_is_refused_before_reading_it),
+		cmocka_unit_test(test_bytes_after_the_end_record_are_refused),
+		cmocka_unit_test(test_records_that_disagree_with_the_domain_are_refused),
+		cmocka_unit_test(test_an_abandoned_save_leaves_no_file),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

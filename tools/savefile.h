@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The save file: what `domus save` writes and `domus restore` reads, a
+ * header and then typed, length-prefixed, checksummed records
+ * (docs/SAVE-FORMAT.md). This layer knows the framing and each record's
+ * size rules; what a record's body means is the saver's and restorer's.
+ */
+#ifndef TOOLS_SAVEFILE_H
+#define TOOLS_SAVEFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#define SAVE_MAGIC "DOMUSAV\n" /* 8 bytes, no terminator on disk */
+#define SAVE_VERSION 1
+#define SAVE_ARCH_AARCH64 0xaa64
+#define SAVE_PAGE_SHIFT 12
+#define SAVE_PAGE_SIZE (1u << SAVE_PAGE_SHIFT)
+
+/* On disk, little-endian (both ends are arm64 Linux): 32 bytes. */
+struct save_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t arch;
+	uint32_t page_shift;
+	uint32_t flags; /* none defined: a file with any set is refused */
+	uint64_t reserved; /* 0 */
+};
+_Static_assert(sizeof(struct save_header) == 32, "on-disk layout");
+
+/* Before each record's body; the body is then padded with zeros to 8 bytes. */
+struct save_record_header {
+	uint32_t type;
+	uint32_t crc; /* CRC-32 (IEEE) of the body, padding excluded */
+	uint64_t length; /* of the body, padding excluded */
+};
+_Static_assert(sizeof(struct save_record_header) == 16, "on-disk layout");
+
+enum save_record_type {
+	SAVE_END = 0, /* empty; the last record */
+	SAVE_DOMAIN = 1, /* struct save_domain, then config_len bytes of its configuration */
+	SAVE_PAGES = 2, /* struct save_pages, count gfns (u64), then count pages */
+	SAVE_VCPU = 3, /* one vCPU's state */
+	SAVE_DOMAIN_STATE = 4, /* the hypervisor's per-domain state beside memory */
+	SAVE_XENSTORE = 5, /* the domain's XenStore records */
+	SAVE_NR_TYPES
+};
+
+#define SAVE_PAGES_MAX 512u /* pages in one SAVE_PAGES record: 2 MiB */
+#define SAVE_SMALL_MAX (1u << 20) /* any record but SAVE_PAGES */
+
+struct save_domain {
+	char name[32];
+	uint32_t nr_vcpus;
+	uint32_t flags; /* DOMUS_CTL_CDF_* it was created with */
+	uint64_t max_mem_kib;
+	uint64_t nr_pages; /* SAVE_PAGES records carry this many pages in all */
+	uint64_t config_len; /* the text that follows */
+};
+
+struct save_pages {
+	uint32_t count;
+	uint32_t pad; /* 0 */
+	/* uint64_t gfn[count]; then count pages */
+};
+
+/* A record as read: its body stays valid until the next read. */
+struct save_record {
+	uint32_t type;
+	uint64_t length;
+	const void *body;
+};
+
+struct save_reader {
+	int fd;
+	uint64_t offset; /* of the next record, for messages */
+	void *buf;
+	size_t buf_size;
+	bool ended;
+};
+
+/*
+ * Opens path and checks its header. 0, or -1 with a one-line reason in err
+ * (not a save file, another version, architecture or page size).
+ */
+int save_reader_open(struct save_reader *r, const char *path, char *err, size_t errlen);
+/*
+ * The next record: 1 with *rec, 0 after SAVE_END (which must be the file's
+ * last bytes), or -1 with a reason: truncated, corrupted (checksum, padding,
+ * a length its type cannot have), or of a type this Domus does not know.
+ */
+int save_reader_next(struct save_reader *r, struct save_record *rec, char *err, size_t errlen);
+void save_reader_close(struct save_reader *r);
+
+/*
+ * Reads a whole file and checks what the framing cannot: one SAVE_DOMAIN
+ * first, each vCPU once and below its nr_vcpus, as many pages as it says,
+ * SAVE_END last. What restore runs before it builds anything, so that a bad
+ * file leaves nothing behind. 0 with *dom, or -1 with a reason.
+ */
+int save_verify(const char *path, struct save_domain *dom, char *err, size_t errlen);
+
+/*
+ * Writes to a temporary name beside path; finish renames it into place, so
+ * a save that fails halfway leaves no file that looks whole.
+ */
+struct save_writer {
+	int fd;
+	char path[4096], tmp[4100];
+};
+
+int save_writer_open(struct save_writer *w, const char *path, char *err, size_t errlen);
+/* One record whose body is the iovecs, in order. 0, or -1 with a reason. */
+int save_write_record(struct save_writer *w, uint32_t type, const struct iovec *iov, int iovcnt,
+		      char *err, size_t errlen);
+/* Writes SAVE_END, syncs and renames into place. 0, or -1 (the file is removed). */
+int save_writer_finish(struct save_writer *w, char *err, size_t errlen);
+/* Removes the partial file. */
+void save_writer_abort(struct save_writer *w);
+
+/* CRC-32 (IEEE 802.3, as zlib's and gzip's) of n bytes, continuing from crc (0 to start). */
+uint32_t save_crc32(uint32_t crc, const void *p, size_t n);
+
+#endif
