@@ -30,7 +30,6 @@
 #define PAGE 4096ULL
 #define MIB (1ULL << 20)
 #define EXTENT_ORDER 9 /* 2 MiB */
-#define MAGIC_PAGES 2 /* console, xenstore */
 #define FDT_SIZE (64 * 1024)
 #define MAP_CHUNK_PAGES 1024 /* 4 MiB of the guest mapped at a time */
 #define ALIGN_UP(x, a) (((x) + (a) - 1) / (a) * (a))
@@ -341,7 +340,7 @@ static int populate_ram(uint16_t dom, uint64_t mib)
 {
 	uint64_t n = mib * MIB >> (12 + EXTENT_ORDER), done = 0;
 	uint64_t *gfns = calloc(n, sizeof(*gfns));
-	uint64_t magic[MAGIC_PAGES];
+	uint64_t magic[DOMU_MAGIC_PAGES];
 	long rc;
 
 	if (!gfns)
@@ -357,9 +356,38 @@ static int populate_ram(uint16_t dom, uint64_t mib)
 	free(gfns);
 	if (done < n)
 		return -ENOMEM;
-	for (int i = 0; i < MAGIC_PAGES; i++)
+	for (int i = 0; i < DOMU_MAGIC_PAGES; i++)
 		magic[i] = (GUEST_MAGIC_BASE >> 12) + (uint64_t)i;
-	return domus_populate(dom, magic, MAGIC_PAGES, 0) == MAGIC_PAGES ? 0 : -ENOMEM;
+	return domus_populate(dom, magic, DOMU_MAGIC_PAGES, 0) == DOMU_MAGIC_PAGES ? 0 : -ENOMEM;
+}
+
+uint64_t domu_max_mem_kib(const struct domu_config *c)
+{
+	return c->memory_mib * 1024 + DOMU_MAGIC_PAGES * 4;
+}
+
+int domu_connect_magic(uint16_t dom, struct domu_built *out, char *err, size_t errlen)
+{
+	long r;
+
+	out->domid = dom;
+	/* The console: a page at the start of the magic region and a port dom0 binds to. */
+	out->console_gfn = (GUEST_MAGIC_BASE >> 12) + GUEST_CONSOLE_PFN_OFFSET;
+	if ((r = domus_evtchn_alloc_unbound(dom, 0, &out->console_port)) ||
+	    (r = domus_set_param(dom, HVM_PARAM_CONSOLE_PFN, out->console_gfn)) ||
+	    (r = domus_set_param(dom, HVM_PARAM_CONSOLE_EVTCHN, out->console_port)))
+		return fail_with(err, errlen, "cannot set up the console: %s", strerror((int)-r));
+	/* XenStore: the page after the console's, and a port xenstored binds when introduced. */
+	out->store_gfn = (GUEST_MAGIC_BASE >> 12) + GUEST_XENSTORE_PFN_OFFSET;
+	if ((r = domus_evtchn_alloc_unbound(dom, 0, &out->store_port)) ||
+	    (r = domus_set_param(dom, HVM_PARAM_STORE_PFN, out->store_gfn)) ||
+	    (r = domus_set_param(dom, HVM_PARAM_STORE_EVTCHN, out->store_port)))
+		return fail_with(err, errlen, "cannot set up its XenStore page: %s", strerror((int)-r));
+	/* Grants of both pages to dom0, as libxc seeds them: xenstored maps ref 1. */
+	if ((r = seed_grant(dom, GNTTAB_RESERVED_CONSOLE, out->console_gfn)) ||
+	    (r = seed_grant(dom, GNTTAB_RESERVED_XENSTORE, out->store_gfn)))
+		return fail_with(err, errlen, "cannot seed its grant table: %s", strerror((int)-r));
+	return 0;
 }
 
 int domu_build(const struct domu_config *c, struct domu_built *out, char *err, size_t errlen)
@@ -402,7 +430,7 @@ int domu_build(const struct domu_config *c, struct domu_built *out, char *err, s
 
 	snprintf(ctl.u.createdomain.name, sizeof(ctl.u.createdomain.name), "%s", c->name);
 	ctl.u.createdomain.nr_vcpus = c->vcpus;
-	ctl.u.createdomain.max_mem_kib = c->memory_mib * 1024 + MAGIC_PAGES * 4;
+	ctl.u.createdomain.max_mem_kib = domu_max_mem_kib(c);
 	ctl.u.createdomain.flags = c->vuart ? DOMUS_CTL_CDF_VPL011 : 0;
 	r = domus_ctl(&ctl);
 	if (r) {
@@ -432,28 +460,8 @@ int domu_build(const struct domu_config *c, struct domu_built *out, char *err, s
 		fail_with(err, errlen, "cannot load the guest's memory: %s", strerror((int)-r));
 		goto out_destroy;
 	}
-	/* The console: a page at the start of the magic region and a port dom0 binds to. */
-	out->console_gfn = (GUEST_MAGIC_BASE >> 12) + GUEST_CONSOLE_PFN_OFFSET;
-	if ((r = domus_evtchn_alloc_unbound(dom, 0, &out->console_port)) ||
-	    (r = domus_set_param(dom, HVM_PARAM_CONSOLE_PFN, out->console_gfn)) ||
-	    (r = domus_set_param(dom, HVM_PARAM_CONSOLE_EVTCHN, out->console_port))) {
-		fail_with(err, errlen, "cannot set up the console: %s", strerror((int)-r));
+	if (domu_connect_magic(dom, out, err, errlen))
 		goto out_destroy;
-	}
-	/* XenStore: the page after the console's, and a port xenstored binds when introduced. */
-	out->store_gfn = (GUEST_MAGIC_BASE >> 12) + GUEST_XENSTORE_PFN_OFFSET;
-	if ((r = domus_evtchn_alloc_unbound(dom, 0, &out->store_port)) ||
-	    (r = domus_set_param(dom, HVM_PARAM_STORE_PFN, out->store_gfn)) ||
-	    (r = domus_set_param(dom, HVM_PARAM_STORE_EVTCHN, out->store_port))) {
-		fail_with(err, errlen, "cannot set up its XenStore page: %s", strerror((int)-r));
-		goto out_destroy;
-	}
-	/* Grants of both pages to dom0, as libxc seeds them: xenstored maps ref 1. */
-	if ((r = seed_grant(dom, GNTTAB_RESERVED_CONSOLE, out->console_gfn)) ||
-	    (r = seed_grant(dom, GNTTAB_RESERVED_XENSTORE, out->store_gfn))) {
-		fail_with(err, errlen, "cannot seed its grant table: %s", strerror((int)-r));
-		goto out_destroy;
-	}
 	ctl = (struct domus_ctl){ .cmd = DOMUS_CTL_setvcpucontext, .domid = dom };
 	ctl.u.vcpucontext.vcpu = 0;
 	ctl.u.vcpucontext.pc = kaddr;

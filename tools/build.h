@@ -8,6 +8,8 @@
 
 #include "config.h"
 
+#define DOMU_MAGIC_PAGES 2 /* console, XenStore: at GUEST_MAGIC_BASE */
+
 struct domu_built {
 	uint16_t domid;
 	uint32_t console_port; /* the guest's end; dom0 binds to it */
@@ -24,5 +26,14 @@ struct domu_built {
  * 0, or -1 with a one-line reason in err; a half-built domain is destroyed.
  */
 int domu_build(const struct domu_config *c, struct domu_built *out, char *err, size_t errlen);
+/* What the domain may hold: its RAM and the magic pages. */
+uint64_t domu_max_mem_kib(const struct domu_config *c);
+
+/*
+ * Gives domain dom (being built, its magic pages populated) its console and
+ * XenStore ports and HVM params, and seeds the grants of both pages to dom0.
+ * Fills out. 0, or -1 with a reason in err; the caller destroys dom.
+ */
+int domu_connect_magic(uint16_t dom, struct domu_built *out, char *err, size_t errlen);
 
 #endif

@@ -34,11 +34,14 @@
 typedef uint16_t domid_t;
 #include <xen/evtchn.h>
 
+#include <public/sched.h>
+
 #include "console.h"
 #include "console_filter.h"
 #include "console_log.h"
 #include "domstore.h"
 #include "libdomus.h"
+#include "save.h"
 
 /* Xen's struct xencons_interface (public/io/console.h). */
 struct xencons_interface {
@@ -188,9 +191,12 @@ static void apply_action(const struct domu_config *c, uint16_t domid, uint32_t r
 	/* A watchdog that fired means a guest that hung or crashed without saying so. */
 	const char *what = reason == 0 ? c->on_poweroff : reason == 1 ? c->on_reboot :
 		reason == 3 || reason == 4 ? c->on_crash : "destroy";
+	if (reason == SHUTDOWN_suspend)
+		return; /* `domus save` asked for it: the guest is its to save, or resume */
 	if (!strcmp(what, "preserve"))
 		return; /* left shut down, for a look at it; `domus destroy` ends it */
 	domain_end(domid);
+	config_forget(c->name);
 	if (!strcmp(what, "restart"))
 		execl("/proc/self/exe", "domus", "create", c->path, (char *)NULL);
 }

@@ -21,6 +21,7 @@
 #include "devices.h"
 #include "domstore.h"
 #include "libdomus.h"
+#include "save.h"
 
 #include <public/sched.h>
 #include <public/version.h>
@@ -170,18 +171,75 @@ static int cmd_dmesg(int argc, char **argv)
 	}
 }
 
+/*
+ * Starts the console daemon of guest domid (detached: init adopts it), and
+ * waits until it has bound the ring, so that no output is lost: 0 or -1.
+ */
+static int start_console_daemon(const struct domu_config *c, uint16_t domid, uint64_t gfn,
+				uint32_t port)
+{
+	int pipefd[2];
+	char ready;
+	pid_t pid;
+
+	if (pipe(pipefd))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(pipefd[0]);
+		setsid();
+		if (fork() != 0) /* detach fully: init adopts the daemon */
+			_exit(0);
+		freopen("/dev/null", "r", stdin);
+		freopen("/dev/null", "w", stdout);
+		_exit(consoled_run(c, domid, gfn, port, pipefd[1]));
+	}
+	close(pipefd[1]);
+	waitpid(pid, NULL, 0);
+	if (read(pipefd[0], &ready, 1) != 1) {
+		close(pipefd[0]);
+		return -1;
+	}
+	close(pipefd[0]);
+	return 0;
+}
+
+/* A domain built (or restored) and paused: its XenStore records, its console, and off it goes. */
+static int start_built(const struct domu_config *c, const struct domu_built *b, bool attach,
+		       const char *how)
+{
+	struct domus_ctl ctl;
+	char err[512];
+	long rc;
+
+	if (domstore_introduce(c, b, err, sizeof(err))) {
+		fprintf(stderr, "domus: %s: %s\n", c->name, err);
+		domain_end(b->domid);
+		return 1;
+	}
+	if (start_console_daemon(c, b->domid, b->console_gfn, b->console_port)) {
+		fprintf(stderr, "domus: %s: the console daemon did not start\n", c->name);
+		domain_end(b->domid);
+		return 1;
+	}
+	ctl = (struct domus_ctl){ .cmd = DOMUS_CTL_unpausedomain, .domid = b->domid };
+	rc = domus_ctl(&ctl);
+	if (rc)
+		return fail("unpause", rc);
+	printf("domus: %s '%s' as domain %u (%llu MiB, %u vCPUs)\n", how, c->name, b->domid,
+	       (unsigned long long)c->memory_mib, c->vcpus);
+	fflush(stdout);
+	return attach ? console_attach(c->name) : 0;
+}
+
 static int cmd_create(int argc, char **argv)
 {
 	bool attach = argc > 0 && !strcmp(argv[0], "-c");
 	const char *path = argc > (attach ? 1 : 0) ? argv[attach ? 1 : 0] : NULL;
 	struct domu_config c;
 	struct domu_built b;
-	struct domus_ctl ctl;
-	char err[512], ready;
-	int pipefd[2];
+	char err[512];
 	uint16_t other;
-	pid_t pid;
-	long rc;
 
 	if (!path || argc > (attach ? 2 : 1))
 		return usage_of("create");
@@ -193,44 +251,16 @@ static int cmd_create(int argc, char **argv)
 		fprintf(stderr, "domus: a domain named '%s' exists already (id %u)\n", c.name, other);
 		return 1;
 	}
+	/* Kept for `domus save`, which puts it in the file for restore. */
+	if (config_keep(&c, err, sizeof(err))) {
+		fprintf(stderr, "domus: %s: %s\n", c.name, err);
+		return 1;
+	}
 	if (domu_build(&c, &b, err, sizeof(err))) {
 		fprintf(stderr, "domus: %s: %s\n", c.name, err);
 		return 1;
 	}
-	if (domstore_introduce(&c, &b, err, sizeof(err))) {
-		fprintf(stderr, "domus: %s: %s\n", c.name, err);
-		domain_end(b.domid);
-		return 1;
-	}
-	/* The console daemon binds the ring before the guest runs, so no output is lost. */
-	if (pipe(pipefd))
-		return 1;
-	pid = fork();
-	if (pid == 0) {
-		close(pipefd[0]);
-		setsid();
-		if (fork() != 0) /* detach fully: init adopts the daemon */
-			_exit(0);
-		freopen("/dev/null", "r", stdin);
-		freopen("/dev/null", "w", stdout);
-		_exit(consoled_run(&c, b.domid, b.console_gfn, b.console_port, pipefd[1]));
-	}
-	close(pipefd[1]);
-	waitpid(pid, NULL, 0);
-	if (read(pipefd[0], &ready, 1) != 1) {
-		fprintf(stderr, "domus: %s: the console daemon did not start\n", c.name);
-		domain_end(b.domid);
-		return 1;
-	}
-	close(pipefd[0]);
-	ctl = (struct domus_ctl){ .cmd = DOMUS_CTL_unpausedomain, .domid = b.domid };
-	rc = domus_ctl(&ctl);
-	if (rc)
-		return fail("unpause", rc);
-	printf("domus: started '%s' as domain %u (%llu MiB, %u vCPUs)\n", c.name, b.domid,
-	       (unsigned long long)c.memory_mib, c.vcpus);
-	fflush(stdout);
-	return attach ? console_attach(c.name) : 0;
+	return start_built(&c, &b, attach, "started");
 }
 
 /* Asks the guest's console daemon to let go of its ring, and waits (up to 5 s) until it has. */
@@ -253,6 +283,71 @@ static void stop_console_daemon(const char *name)
 		usleep(10000);
 }
 
+/* `domus save NAME FILE`: the guest suspended into FILE, its memory back to Domus. */
+static int cmd_save(int argc, char **argv)
+{
+	struct domus_ctl_domaininfo info;
+	struct domu_config c;
+	char err[512], kept[300];
+	uint16_t id;
+
+	if (domus_find_domain(argv[0], &id, &info)) {
+		fprintf(stderr, "domus: no domain '%s'\n", argv[0]);
+		return 1;
+	}
+	if (id == 0) {
+		fprintf(stderr, "domus: dom0 cannot be saved\n");
+		return 1;
+	}
+	snprintf(kept, sizeof(kept), "%s/%s.cfg", KEPT_CONFIG_DIR, info.name);
+	if (config_load(kept, &c, err, sizeof(err))) {
+		fprintf(stderr, "domus: %s: no configuration kept for it (only guests `domus create` "
+				"or `domus restore` started can be saved): %s\n", info.name, err);
+		return 1;
+	}
+	if (domu_save(id, &c, argv[1], err, sizeof(err))) {
+		struct domus_ctl ctl = { .cmd = DOMUS_CTL_resumedomain, .domid = id };
+		uint64_t gfn, port;
+
+		fprintf(stderr, "domus: %s: not saved: %s\n", c.name, err);
+		/* Suspended already: it runs on where it was, and gets its console back. */
+		stop_console_daemon(c.name);
+		if (domus_ctl(&ctl) == 0) {
+			if (domus_get_param(id, HVM_PARAM_CONSOLE_PFN, &gfn) == 0 &&
+			    domus_get_param(id, HVM_PARAM_CONSOLE_EVTCHN, &port) == 0)
+				start_console_daemon(&c, id, gfn, (uint32_t)port);
+			fprintf(stderr, "domus: %s: resumed\n", c.name);
+		}
+		return 1;
+	}
+	stop_console_daemon(c.name);
+	if (domain_end(id)) {
+		fprintf(stderr, "domus: %s: saved to %s, but could not be destroyed\n", c.name, argv[1]);
+		return 1;
+	}
+	config_forget(c.name);
+	printf("domus: saved '%s' to %s\n", c.name, argv[1]);
+	return 0;
+}
+
+/* `domus restore [-c] FILE`: a saved guest runs again, as a new domain. */
+static int cmd_restore(int argc, char **argv)
+{
+	bool attach = argc == 2 && !strcmp(argv[0], "-c");
+	const char *path = argv[argc - 1];
+	struct domu_config c;
+	struct domu_built b;
+	char err[512];
+
+	if (argc == 2 && !attach)
+		return usage_of("restore");
+	if (domu_restore(path, &c, &b, err, sizeof(err))) {
+		fprintf(stderr, "domus: %s: not restored: %s\n", path, err);
+		return 1;
+	}
+	return start_built(&c, &b, attach, "restored");
+}
+
 static int cmd_destroy(int argc, char **argv)
 {
 	const char *name = argv[0];
@@ -270,6 +365,8 @@ static int cmd_destroy(int argc, char **argv)
 	}
 	stop_console_daemon(info.name);
 	rc = domain_end(id);
+	if (!rc)
+		config_forget(info.name);
 	return rc ? fail("destroy", rc) : 0;
 }
 
@@ -458,6 +555,9 @@ static const struct command commands[] = {
 	  cmd_reboot },
 	{ "destroy", "NAME", "end a guest at once; its memory goes back to Domus", 1, 1,
 	  cmd_destroy },
+	{ "save", "NAME FILE", "suspend a guest into FILE; its memory goes back to Domus", 2, 2,
+	  cmd_save },
+	{ "restore", "[-c] FILE", "run a saved guest again (-c: its console)", 1, 2, cmd_restore },
 	{ "block-attach", "NAME 'file:/PATH,xvdX,w'", "give a running guest a disk", 2, 2,
 	  cmd_block_attach },
 	{ "block-detach", "[-f] NAME xvdX", "take a disk away (-f: even if the guest holds it)", 2,

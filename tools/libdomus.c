@@ -134,43 +134,61 @@ long domus_get_param(uint16_t dom, uint32_t index, uint64_t *value)
 	return rc;
 }
 
+void *domus_map_foreign_list(uint16_t dom, const uint64_t *gfns, size_t npages, int *errs)
+{
+	struct privcmd_mmapbatch_v2 m = { .num = (uint32_t)npages, .dom = dom };
+	void *p;
+
+	if (domus_open())
+		return NULL;
+	p = mmap(NULL, npages * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, privcmd_fd, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(errs, 0, npages * sizeof(*errs));
+	m.addr = (uintptr_t)p;
+	m.arr = (uintptr_t)gfns;
+	m.err = (uintptr_t)errs;
+	/* Fails if any page did; the others are mapped all the same, and errs says which. */
+	if (ioctl(privcmd_fd, IOCTL_PRIVCMD_MMAPBATCH_V2, &m) < 0) {
+		bool any = false;
+
+		for (size_t i = 0; i < npages; i++)
+			any |= errs[i] != 0;
+		if (!any) {
+			int e = errno;
+
+			munmap(p, npages * 4096);
+			errno = e;
+			return NULL;
+		}
+	}
+	return p;
+}
+
 void *domus_map_foreign(uint16_t dom, uint64_t gfn, size_t npages)
 {
 	uint64_t *gfns = calloc(npages, sizeof(*gfns));
 	int *errs = calloc(npages, sizeof(*errs));
-	struct privcmd_mmapbatch_v2 m = { .num = (uint32_t)npages, .dom = dom };
-	void *p = MAP_FAILED;
+	void *p = NULL;
 	int err = ENOMEM;
 
-	if (!gfns || !errs || domus_open())
+	if (!gfns || !errs)
 		goto out;
 	for (size_t i = 0; i < npages; i++)
 		gfns[i] = gfn + i;
-	p = mmap(NULL, npages * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, privcmd_fd, 0);
-	if (p == MAP_FAILED) {
-		err = errno;
-		goto out;
-	}
-	m.addr = (uintptr_t)p;
-	m.arr = (uintptr_t)gfns;
-	m.err = (uintptr_t)errs;
-	if (ioctl(privcmd_fd, IOCTL_PRIVCMD_MMAPBATCH_V2, &m) < 0) {
-		err = errno;
-		for (size_t i = 0; i < npages; i++)
-			if (errs[i]) {
-				err = -errs[i];
-				break;
-			}
-		munmap(p, npages * 4096);
-		p = MAP_FAILED;
-	}
+	p = domus_map_foreign_list(dom, gfns, npages, errs);
+	err = errno;
+	for (size_t i = 0; p && i < npages; i++)
+		if (errs[i]) {
+			err = -errs[i];
+			munmap(p, npages * 4096);
+			p = NULL;
+		}
 out:
 	free(gfns);
 	free(errs);
-	if (p == MAP_FAILED) {
+	if (!p)
 		errno = err;
-		return NULL;
-	}
 	return p;
 }
 

@@ -30,6 +30,12 @@ long domus_get_param(uint16_t dom, uint32_t index, uint64_t *value);
  * MMAPBATCH_V2): NULL with errno set if any frame cannot be mapped.
  */
 void *domus_map_foreign(uint16_t dom, uint64_t gfn, size_t npages);
+/*
+ * Maps the npages frames gfns[] of dom; errs[i] is 0 for each mapped, or
+ * -errno for one that is not (touching it faults). NULL with errno set if
+ * nothing could be mapped.
+ */
+void *domus_map_foreign_list(uint16_t dom, const uint64_t *gfns, size_t npages, int *errs);
 void domus_unmap_foreign(void *p, size_t npages);
 
 #endif

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <public/domus_ctl.h>
+
 #include "errmsg.h"
 #include "savefile.h"
 
@@ -125,6 +127,12 @@ static const char *bad_layout(uint32_t type, const void *body, uint64_t len)
 			return "a page record with a bad count";
 		if (len != sizeof(p) + p.count * (8ULL + SAVE_PAGE_SIZE))
 			return "a page record whose length does not match its count";
+	} else if (type == SAVE_VCPU) {
+		if (len != sizeof(struct domus_vcpu_state))
+			return "a vCPU record of the wrong size";
+	} else if (type == SAVE_DOMAIN_STATE) {
+		if (len != sizeof(struct domus_ctl_domainstate))
+			return "a domain-state record of the wrong size";
 	} else if (type == SAVE_DOMAIN) {
 		struct save_domain d;
 
@@ -219,7 +227,7 @@ int save_verify(const char *path, struct save_domain *dom, char *err, size_t err
 {
 	struct save_reader r;
 	struct save_record rec;
-	bool have_domain = false, seen[VERIFY_VCPUS_MAX] = { 0 };
+	bool have_domain = false, have_state = false, seen[VERIFY_VCPUS_MAX] = { 0 };
 	uint64_t pages = 0;
 	int rc;
 
@@ -245,12 +253,23 @@ int save_verify(const char *path, struct save_domain *dom, char *err, size_t err
 			}
 			have_domain = true;
 		} else if (rec.type == SAVE_PAGES) {
+			/* Memory before the domain's state: restore starts its counter after the copy. */
+			if (have_state) {
+				rc = fail_with(err, errlen, "%s: pages after the domain's state", path);
+				break;
+			}
 			pages += ((const struct save_pages *)rec.body)->count;
+		} else if (rec.type == SAVE_DOMAIN_STATE) {
+			if (have_state) {
+				rc = fail_with(err, errlen, "%s: two domain-state records", path);
+				break;
+			}
+			have_state = true;
 		} else if (rec.type == SAVE_VCPU) {
 			uint32_t id;
 
-			if (rec.length < sizeof(id)) {
-				rc = fail_with(err, errlen, "%s: a vCPU record without its number", path);
+			if (!have_state) {
+				rc = fail_with(err, errlen, "%s: a vCPU before the domain's state", path);
 				break;
 			}
 			memcpy(&id, rec.body, sizeof(id));
@@ -265,8 +284,8 @@ int save_verify(const char *path, struct save_domain *dom, char *err, size_t err
 	save_reader_close(&r);
 	if (rc)
 		return -1;
-	if (!have_domain)
-		return fail_with(err, errlen, "%s: no domain record", path);
+	if (!have_domain || !have_state)
+		return fail_with(err, errlen, "%s: no domain%s record", path, have_domain ? "-state" : "");
 	if (pages != dom->nr_pages)
 		return fail_with(err, errlen, "%s: %llu pages where the domain has %llu", path,
 				 (unsigned long long)pages, (unsigned long long)dom->nr_pages);

@@ -42,9 +42,8 @@ enum save_record_type {
 	SAVE_END = 0, /* empty; the last record */
 	SAVE_DOMAIN = 1, /* struct save_domain, then config_len bytes of its configuration */
 	SAVE_PAGES = 2, /* struct save_pages, count gfns (u64), then count pages */
-	SAVE_VCPU = 3, /* one vCPU's state */
-	SAVE_DOMAIN_STATE = 4, /* the hypervisor's per-domain state beside memory */
-	SAVE_XENSTORE = 5, /* the domain's XenStore records */
+	SAVE_VCPU = 3, /* struct domus_vcpu_state */
+	SAVE_DOMAIN_STATE = 4, /* struct domus_ctl_domainstate: its counter, its shared_info gfn */
 	SAVE_NR_TYPES
 };
 
@@ -96,8 +95,8 @@ void save_reader_close(struct save_reader *r);
 
 /*
  * Reads a whole file and checks what the framing cannot: one SAVE_DOMAIN
- * first, each vCPU once and below its nr_vcpus, as many pages as it says,
- * SAVE_END last. What restore runs before it builds anything, so that a bad
+ * first, then the pages (as many as it says), one SAVE_DOMAIN_STATE, each
+ * vCPU once and below its nr_vcpus, SAVE_END last. What restore runs before it builds anything, so that a bad
  * file leaves nothing behind. 0 with *dom, or -1 with a reason.
  */
 int save_verify(const char *path, struct save_domain *dom, char *err, size_t errlen);

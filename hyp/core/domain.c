@@ -269,7 +269,11 @@ void domain_pause(struct domain *d)
 		vcpu_wait_descheduled(d->vcpus[i]);
 }
 
-/* Guest domains start here: vCPU 0 at what the toolstack set; the others wait for PSCI CPU_ON. */
+/*
+ * Guest domains start here: vCPU 0 at what the toolstack set; the others
+ * wait for PSCI CPU_ON. A restored domain's vCPUs start as they were saved:
+ * each that was up, and only those.
+ */
 int domain_start(struct domain *d)
 {
 	int rc = -EBUSY;
@@ -277,10 +281,27 @@ int domain_start(struct domain *d)
 	spin_lock(&d->lock);
 	if (d->state == DOMAIN_BUILDING) {
 		set_state(d, DOMAIN_RUNNING);
-		vcpu_start(d->vcpus[0]);
+		for (u32 i = 0; i < d->nr_vcpus; i++)
+			if (d->restored ? d->vcpus[i]->restore_up : i == 0)
+				vcpu_start(d->vcpus[i]);
 		rc = 0;
 	}
 	spin_unlock(&d->lock);
+	return rc;
+}
+
+int domain_resume(struct domain *d)
+{
+	int rc = -EINVAL;
+
+	spin_lock(&d->lock);
+	if (d->state == DOMAIN_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend) {
+		set_state(d, DOMAIN_RUNNING);
+		rc = 0;
+	}
+	spin_unlock(&d->lock);
+	if (!rc)
+		printk("d%u: resumed (its suspend cancelled)\n", d->id);
 	return rc;
 }
 

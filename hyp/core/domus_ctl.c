@@ -2,6 +2,7 @@
 /* domus_ctl: the toolstack's view of domains and the hypervisor log (see public/domus_ctl.h). */
 #include <domus/console.h>
 #include <domus/domain.h>
+#include <domus/save_state.h>
 #include <domus/domu.h>
 #include <domus/domus_ctl.h>
 #include <domus/errno.h>
@@ -129,6 +130,27 @@ long do_domus_ctl(struct vcpu *v, vaddr_t arg)
 	return rc;
 }
 
+/* Save and restore's calls (save_state.c): those that answer copy c back. */
+static long save_ctl(struct vcpu *v, struct domain *d, struct domus_ctl *c, vaddr_t arg)
+{
+	long rc;
+
+	switch (c->cmd) {
+	case DOMUS_CTL_getvcpustate:
+		return save_vcpu_get(v, d, &c->u.vcpustate);
+	case DOMUS_CTL_setvcpustate:
+		return save_vcpu_set(v, d, &c->u.vcpustate);
+	case DOMUS_CTL_setdomainstate:
+		return save_domain_set(d, &c->u.domainstate);
+	case DOMUS_CTL_resumedomain:
+		return save_resume(d);
+	}
+	rc = save_domain_get(d, &c->u.domainstate);
+	if (rc)
+		return rc;
+	return copy_to_guest(v, arg, c, sizeof(*c)) ? -EFAULT : 0;
+}
+
 static long ctl_locked(struct vcpu *v, vaddr_t arg)
 {
 	struct domus_ctl c;
@@ -212,6 +234,17 @@ static long ctl_locked(struct vcpu *v, vaddr_t arg)
 		else
 			domain_unpause(d);
 		return 0;
+	case DOMUS_CTL_getvcpustate:
+	case DOMUS_CTL_setvcpustate:
+	case DOMUS_CTL_getdomainstate:
+	case DOMUS_CTL_setdomainstate:
+	case DOMUS_CTL_resumedomain:
+		d = c.domid < DOMID_FIRST_RESERVED ? domain_by_id(c.domid) : NULL;
+		if (!d)
+			return -ESRCH;
+		if (d == v->dom)
+			return -EINVAL;
+		return save_ctl(v, d, &c, arg);
 	case DOMUS_CTL_readconsole:
 		rc = readconsole(v, &c.u.readconsole);
 		break;

@@ -97,6 +97,20 @@ static int place_shared_page(struct domain *d, u64 *where, u64 gfn, paddr_t pa)
 	return 0;
 }
 
+int memory_place_shared_info(struct domain *d, u64 gfn)
+{
+	int rc;
+
+	spin_lock(&d->lock);
+	rc = place_shared_page(d, &d->shared_info_gfn, gfn, va_to_pa(d->shared_info));
+	spin_unlock(&d->lock);
+	if (!rc) {
+		wallclock_update(d);
+		evtchn_shared_info_ready(d);
+	}
+	return rc;
+}
+
 /* A frame of another domain's RAM mapped for dom0's toolstack (privcmd). */
 static int map_foreign(struct vcpu *v, struct domain *d, domid_t fdom, u64 fgfn, u64 gfn)
 {
@@ -130,14 +144,7 @@ static int physmap_add_one(struct vcpu *v, struct domain *d, u32 space, domid_t 
 	case XENMAPSPACE_shared_info:
 		if (idx != 0)
 			return -EINVAL;
-		spin_lock(&d->lock);
-		rc = place_shared_page(d, &d->shared_info_gfn, gfn, va_to_pa(d->shared_info));
-		spin_unlock(&d->lock);
-		if (!rc) {
-			wallclock_update(d);
-			evtchn_shared_info_ready(d);
-		}
-		return rc;
+		return memory_place_shared_info(d, gfn);
 	case XENMAPSPACE_grant_table:
 		/* Version 1 has no status frames. */
 		if (idx >= GNTTAB_DEFAULT_MAX_FRAMES)

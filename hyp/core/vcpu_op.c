@@ -35,13 +35,51 @@ u64 counter_to_ns(u64 ticks)
  * Either stays the domain's until it ends (mm's frame-owner table), so the
  * pointer kept here stays good.
  */
-static long register_vcpu_info(struct vcpu *v, struct vcpu *t, vaddr_t arg)
+/*
+ * Points t's vcpu_info at gfn + offset of its domain d, under the rules
+ * above. fresh: the registration of a running guest, whose upcall state
+ * moves there from where it was; otherwise a restore's, where the saved
+ * guest memory already holds it as it was.
+ */
+static long place_vcpu_info(struct domain *d, struct vcpu *t, u64 gfn, u64 offset, bool fresh)
 {
-	struct vcpu_register_vcpu_info r;
 	struct vcpu_info *new;
 	enum p2m_type type;
 	paddr_t pa;
 	bool own;
+
+	if (offset > PAGE_SIZE - sizeof(struct vcpu_info) || !IS_ALIGNED(offset, 8))
+		return -ENXIO;
+	own = p2m_lookup(d, gfn, &pa, &type) == 0 &&
+	      (type == P2M_RAM || ((type == P2M_FOREIGN_RW || type == P2M_FOREIGN_RO) &&
+				   mm_frame_owner(pa) == d->id));
+	if (!own)
+		return -EINVAL;
+	spin_lock(&d->lock);
+	if (t->vcpu_info_registered) {
+		spin_unlock(&d->lock);
+		return -EINVAL;
+	}
+	new = (struct vcpu_info *)((char *)p2m_frame_va(pa) + offset);
+	if (fresh && t->vcpu_info)
+		memcpy(new, t->vcpu_info, sizeof(*new));
+	else if (fresh)
+		memset(new, 0, sizeof(*new));
+	/* Whatever was pending while it moved: make the guest look at every word. */
+	new->evtchn_pending_sel = ~0ULL;
+	__atomic_store_n(&new->evtchn_upcall_pending, 1, __ATOMIC_RELEASE);
+	t->vcpu_info = new;
+	t->vcpu_info_gfn = gfn;
+	t->vcpu_info_offset = (u32)offset;
+	t->vcpu_info_registered = true;
+	spin_unlock(&d->lock);
+	evtchn_notify_vcpu(t);
+	return 0;
+}
+
+static long register_vcpu_info(struct vcpu *v, struct vcpu *t, vaddr_t arg)
+{
+	struct vcpu_register_vcpu_info r;
 
 	if (copy_from_guest(v, &r, arg, sizeof(r)))
 		return -EFAULT;
@@ -51,29 +89,12 @@ static long register_vcpu_info(struct vcpu *v, struct vcpu *t, vaddr_t arg)
 	/* Only the vCPU itself, or for one that is not running (Linux registers CPU n on CPU n). */
 	if (t != v && !READ_ONCE(t->down))
 		return -EINVAL;
-	own = p2m_lookup(v->dom, r.mfn, &pa, &type) == 0 &&
-	      (type == P2M_RAM || ((type == P2M_FOREIGN_RW || type == P2M_FOREIGN_RO) &&
-				   mm_frame_owner(pa) == v->dom->id));
-	if (!own)
-		return -EINVAL;
-	spin_lock(&v->dom->lock);
-	if (t->vcpu_info_registered) {
-		spin_unlock(&v->dom->lock);
-		return -EINVAL;
-	}
-	new = (struct vcpu_info *)((char *)p2m_frame_va(pa) + r.offset);
-	if (t->vcpu_info)
-		memcpy(new, t->vcpu_info, sizeof(*new));
-	else
-		memset(new, 0, sizeof(*new));
-	/* Whatever was pending while it moved: make the guest look at every word. */
-	new->evtchn_pending_sel = ~0ULL;
-	__atomic_store_n(&new->evtchn_upcall_pending, 1, __ATOMIC_RELEASE);
-	t->vcpu_info = new;
-	t->vcpu_info_registered = true;
-	spin_unlock(&v->dom->lock);
-	evtchn_notify_vcpu(t);
-	return 0;
+	return place_vcpu_info(v->dom, t, r.mfn, r.offset, true);
+}
+
+long vcpu_info_restore(struct vcpu *t, u64 gfn, u32 offset)
+{
+	return place_vcpu_info(t->dom, t, gfn, offset, false);
 }
 
 static void runstate_account(struct vcpu *v, int state, u64 now)

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <public/domus_ctl.h>
+
 #include "../../tools/savefile.h"
 
 static char dir[] = "/tmp/domus-savefile-XXXXXX";
@@ -48,7 +50,8 @@ static void write_good(const char *to, uint32_t nr_vcpus, uint64_t nr_pages, boo
 				 .nr_pages = nr_pages, .config_len = sizeof(config) - 1 };
 	struct save_pages p = { .count = 2 };
 	uint64_t gfns[2] = { 0x40000, 0x40007 };
-	uint32_t vcpu[2][5] = { { 0, 1, 2, 3, 4 }, { 1, 5, 6, 7, 8 } };
+	struct domus_vcpu_state vcpu[2] = { { .vcpu = 0, .pc = 0x1000 }, { .vcpu = 1, .pc = 0x2000 } };
+	struct domus_ctl_domainstate state = { .counter = 12345, .shared_info_gfn = 0x40100 };
 	struct save_writer w;
 
 	memset(page_a, 0xa5, sizeof(page_a));
@@ -64,13 +67,13 @@ static void write_good(const char *to, uint32_t nr_vcpus, uint64_t nr_pages, boo
 							     { page_a, sizeof(page_a) },
 							     { page_b, sizeof(page_b) } },
 					   4, err, sizeof(err)), 0);
-	for (int i = 0; i < 2; i++)
+	assert_int_equal(save_write_record(&w, SAVE_DOMAIN_STATE,
+					   (struct iovec[]){ { &state, sizeof(state) } }, 1, err,
+					   sizeof(err)), 0);
+	for (int i = 0; i < (vcpu1_twice ? 3 : 2); i++)
 		assert_int_equal(save_write_record(&w, SAVE_VCPU,
-						   (struct iovec[]){ { vcpu[i], sizeof(vcpu[i]) - 2 } }, 1,
-						   err, sizeof(err)), 0);
-	if (vcpu1_twice)
-		assert_int_equal(save_write_record(&w, SAVE_VCPU, (struct iovec[]){ { vcpu[1], 4 } }, 1,
-						   err, sizeof(err)), 0);
+						   (struct iovec[]){ { &vcpu[i < 2 ? i : 1], sizeof(vcpu[0]) } },
+						   1, err, sizeof(err)), 0);
 	assert_int_equal(save_writer_finish(&w, err, sizeof(err)), 0);
 }
 
@@ -112,6 +115,8 @@ static void test_a_saved_file_reads_back_record_by_record(void **state)
 	assert_int_equal(save_reader_open(&r, path, err, sizeof(err)), 0);
 	assert_int_equal(save_reader_next(&r, &rec, err, sizeof(err)), 1);
 	assert_int_equal(rec.type, SAVE_DOMAIN);
+	/* An odd length: padded on disk, not in the body. */
+	assert_int_equal(rec.length, sizeof(struct save_domain) + sizeof(config) - 1);
 	assert_memory_equal((const char *)rec.body + sizeof(struct save_domain), config,
 			    sizeof(config) - 1);
 	assert_int_equal(save_reader_next(&r, &rec, err, sizeof(err)), 1);
@@ -119,8 +124,11 @@ static void test_a_saved_file_reads_back_record_by_record(void **state)
 	assert_int_equal(((const uint64_t *)((const char *)rec.body + 8))[1], 0x40007);
 	assert_memory_equal((const char *)rec.body + 24 + SAVE_PAGE_SIZE, page_b, SAVE_PAGE_SIZE);
 	assert_int_equal(save_reader_next(&r, &rec, err, sizeof(err)), 1);
+	assert_int_equal(rec.type, SAVE_DOMAIN_STATE);
+	assert_int_equal(((const struct domus_ctl_domainstate *)rec.body)->counter, 12345);
+	assert_int_equal(save_reader_next(&r, &rec, err, sizeof(err)), 1);
 	assert_int_equal(rec.type, SAVE_VCPU);
-	assert_int_equal(rec.length, 18); /* an odd length: padded on disk, not in the body */
+	assert_int_equal(((const struct domus_vcpu_state *)rec.body)->pc, 0x1000);
 	assert_int_equal(save_reader_next(&r, &rec, err, sizeof(err)), 1);
 	assert_int_equal(save_reader_next(&r, &rec, err, sizeof(err)), 0);
 	assert_int_equal(save_reader_next(&r, &rec, err, sizeof(err)), 0);

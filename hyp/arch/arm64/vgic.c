@@ -9,6 +9,7 @@
 #include <domus/string.h>
 #include <arm64/affinity.h>
 #include <arm64/vgic.h>
+#include <public/domus_ctl.h>
 
 /*
  * Every interrupt of a domain has one struct vgic_irq: SPIs in the domain,
@@ -248,6 +249,63 @@ void vgic_cpu_init(struct vcpu *v)
 		irq->edge = i < 16; /* SGIs are edge; PPIs reset to level */
 	}
 	v->arch.vgic.sleeping = true;
+}
+
+/*
+ * A vCPU's private interrupts for save: latched pending, active, enabled,
+ * edge and priority each. Line levels are not state of the vGIC's own: their
+ * sources (the timer, the upcall) drive them again after a restore.
+ */
+void vgic_state_get(const struct vcpu *v, struct domus_vcpu_state *s)
+{
+	s->irq_pending = s->irq_active = s->irq_enabled = s->irq_edge = 0;
+	for (u32 i = 0; i < VGIC_NR_PRIVATE; i++) {
+		const struct vgic_irq *irq = &v->arch.vgic.priv[i];
+
+		s->irq_pending |= (u32)irq->pending << i;
+		s->irq_active |= (u32)irq->active << i;
+		s->irq_enabled |= (u32)irq->enabled << i;
+		s->irq_edge |= (u32)irq->edge << i;
+		s->irq_priority[i] = irq->priority;
+	}
+	if (v->arch.vgic.sleeping)
+		s->flags |= DOMUS_VCPU_STATE_RDIST_ASLEEP;
+}
+
+/* The distributor's own state, for save: its group enables (a guest's SPIs are not carried yet). */
+void arch_vgic_state_get(const struct domain *d, struct domus_ctl_domainstate *s)
+{
+	s->gicd_ctlr = (d->arch.vgic.grp0_enabled ? CTLR_ENABLE_G0 : 0) |
+		       (d->arch.vgic.grp1_enabled ? CTLR_ENABLE_G1 : 0);
+}
+
+int arch_vgic_state_set(struct domain *d, const struct domus_ctl_domainstate *s)
+{
+	if (s->gicd_ctlr & ~(CTLR_ENABLE_G0 | CTLR_ENABLE_G1))
+		return -EINVAL;
+	d->arch.vgic.grp0_enabled = s->gicd_ctlr & CTLR_ENABLE_G0;
+	d->arch.vgic.grp1_enabled = s->gicd_ctlr & CTLR_ENABLE_G1;
+	return 0;
+}
+
+/* The reverse, into a vCPU that has not run (restore): what is pending or active goes on its list. */
+void vgic_state_set(struct vcpu *v, const struct domus_vcpu_state *s)
+{
+	struct kicks k = { 0 };
+
+	spin_lock(&v->arch.vgic.lock);
+	for (u32 i = 0; i < VGIC_NR_PRIVATE; i++) {
+		struct vgic_irq *irq = &v->arch.vgic.priv[i];
+
+		irq->pending = s->irq_pending >> i & 1;
+		irq->active = s->irq_active >> i & 1;
+		irq->enabled = s->irq_enabled >> i & 1;
+		irq->edge = i < 16 || (s->irq_edge >> i & 1); /* SGIs are always edge */
+		irq->priority = s->irq_priority[i] & VGIC_PRIO_MASK;
+		update(v->dom, irq, &k);
+	}
+	v->arch.vgic.sleeping = s->flags & DOMUS_VCPU_STATE_RDIST_ASLEEP;
+	spin_unlock(&v->arch.vgic.lock);
 }
 
 int arch_irq_passthrough(struct domain *d, u32 intid)

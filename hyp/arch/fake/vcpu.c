@@ -2,10 +2,12 @@
 /* Fake vCPU state: resets and switches recorded, and checked as a real CPU would make them hold. */
 #include <domus/arch.h>
 #include <domus/domain.h>
+#include <domus/errno.h>
 #include <domus/printk.h>
 #include <domus/sched.h>
 #include <domus/string.h>
 #include <arm64/affinity.h>
+#include <public/domus_ctl.h>
 
 #include "internal.h"
 
@@ -87,5 +89,33 @@ u64 arch_vcpu_timer_deadline(const struct vcpu *v)
 /* The fake's only timer is its "virtual" one: nothing runs in software. */
 u64 arch_vcpu_running_deadline(const struct vcpu *v)
 {
+	return 0;
+}
+
+/*
+ * Save and restore: the fake's vCPU has its registers, timer deadline and
+ * vGIC state; the rest of the record stays as the caller zeroed it.
+ */
+void arch_vcpu_state_get(const struct vcpu *v, struct domus_vcpu_state *s)
+{
+	if (__atomic_load_n(&v->arch.loaded_on, __ATOMIC_ACQUIRE) >= 0)
+		fake_violation(FAKE_RESET_WHILE_LOADED, VCPU_LOG "state read while loaded",
+			       VCPU_ARGS(v));
+	memcpy(s->x, v->arch.regs.x, sizeof(s->x));
+	s->pc = v->arch.regs.pc;
+	s->pstate = v->arch.regs.pstate;
+	s->cntv_cval = v->arch.timer_deadline;
+	vgic_state_get(v, s);
+}
+
+int arch_vcpu_state_set(struct vcpu *v, const struct domus_vcpu_state *s)
+{
+	if (s->pstate & 0x1f) /* the fake's guests run with PSTATE 0 only */
+		return -EINVAL;
+	memcpy(v->arch.regs.x, s->x, sizeof(s->x));
+	v->arch.regs.pc = s->pc;
+	v->arch.regs.pstate = s->pstate;
+	v->arch.timer_deadline = s->cntv_cval;
+	vgic_state_set(v, s);
 	return 0;
 }

@@ -43,6 +43,18 @@ int arch_domain_init(struct domain *d, u32 nr_spis);
 void arch_domain_destroy(struct domain *d);
 void arch_vcpu_init(struct vcpu *v); /* once d's vGIC is set up (arch_vgic_setup) */
 void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0);
+/*
+ * Save and restore (hyp/core/save_state.c), for a vCPU on no pCPU: its
+ * architectural state out, or in before it first runs. set refuses
+ * (-EINVAL) a state the guest cannot have been in (an EL2 PSTATE).
+ */
+struct domus_vcpu_state;
+void arch_vcpu_state_get(const struct vcpu *v, struct domus_vcpu_state *s);
+int arch_vcpu_state_set(struct vcpu *v, const struct domus_vcpu_state *s);
+/* The vGIC distributor's part of a domain's saved state (its group enables). */
+struct domus_ctl_domainstate;
+void arch_vgic_state_get(const struct domain *d, struct domus_ctl_domainstate *s);
+int arch_vgic_state_set(struct domain *d, const struct domus_ctl_domainstate *s);
 /* The id the guest's device tree gives this vCPU (its MPIDR affinity on Arm); set by arch_vcpu_init. */
 u64 arch_vcpu_hwid(const struct vcpu *v);
 /* Whether a vCPU may start at entry (PSCI CPU_ON): on arm64, not in Thumb state (an odd address). */

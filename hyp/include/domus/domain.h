@@ -86,6 +86,7 @@ struct domain {
 	bool privileged; /* may act on other domains (dom0) */
 	bool vuart; /* has an emulated UART (arch_vuart_init): console input may go to it */
 	u64 cntvoff; /* counter value at creation: the guest's time 0 */
+	bool restored; /* built from a save file: its vCPUs start as they were saved */
 	struct arch_domain arch; /* stage 2 and the vGIC (arch_s2_*, arch_vgic_*) */
 	spinlock_t p2m_lock; /* changes to stage 2 after the domain is built */
 	u64 s2_table_pages; /* hypervisor pages its stage-2 tables take */
@@ -138,6 +139,8 @@ int domain_add_mmio(struct domain *d, ipa_t base, u64 size,
 struct mmio_handler *domain_find_mmio(struct domain *d, ipa_t ipa);
 /* The toolstack's pause: returns once none of d's vCPUs is on a pCPU (not for d's own vCPUs). */
 void domain_pause(struct domain *d);
+/* A domain shut down for suspend runs again (the toolstack's cancel): 0, or -EINVAL. */
+int domain_resume(struct domain *d);
 /* The same without the wait: the vCPUs leave their pCPUs at their next exit. */
 void domain_pause_nosync(struct domain *d);
 /*

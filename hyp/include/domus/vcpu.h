@@ -26,6 +26,7 @@ struct vcpu {
 	unsigned int pcpu; /* the pCPU whose run queue holds it */
 	enum vcpu_state state;
 	bool down; /* PSCI: not started, or CPU_OFF (the guest's say) */
+	bool restore_set, restore_up; /* restored from a save file; and it was up then */
 	u32 pause_count; /* held by its domain while paused, shut down or dying (Domus' say) */
 	struct vcpu *rq_next;
 	bool on_rq;
@@ -38,6 +39,8 @@ struct vcpu {
 	 * vCPU 0 until the guest registers its own with VCPUOP_register_vcpu_info. */
 	struct vcpu_info *vcpu_info;
 	bool vcpu_info_registered;
+	u64 vcpu_info_gfn; /* where the guest registered it (for save), if it did */
+	u32 vcpu_info_offset;
 	/* Xen runstate accounting, and where the guest asked to see it (a VA, 0 = nowhere). */
 	struct vcpu_runstate_info runstate;
 	u64 runstate_entry; /* counter value at the last state change */

@@ -9,6 +9,8 @@ struct domain;
 struct vcpu;
 
 long do_vcpu_op(struct vcpu *v, int cmd, u64 vcpuid, vaddr_t arg);
+/* A restore's: t's vcpu_info where its saved guest registered it, whose memory holds it already. */
+long vcpu_info_restore(struct vcpu *t, u64 gfn, u32 offset);
 
 /* Runstate bookkeeping at each switch on a pCPU (either may be NULL: idle). */
 void runstate_switch(struct vcpu *prev, struct vcpu *next, u64 now);

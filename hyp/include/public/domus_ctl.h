@@ -24,6 +24,12 @@
 #define DOMUS_CTL_physinfo 9
 #define DOMUS_CTL_seedgrant 10 /* one of the reserved refs, while building */
 #define DOMUS_CTL_vuart 11 /* dom0's end of a guest's emulated UART */
+/* Save and restore (docs/SAVE-RESTORE.md): */
+#define DOMUS_CTL_getvcpustate 12 /* of a paused domain, or one shut down for suspend */
+#define DOMUS_CTL_setvcpustate 13 /* only while building */
+#define DOMUS_CTL_getdomainstate 14 /* as getvcpustate */
+#define DOMUS_CTL_setdomainstate 15 /* only while building */
+#define DOMUS_CTL_resumedomain 16 /* shut down for suspend: runs on, its call returning 1 */
 
 #define DOMUS_DOMAIN_BUILDING 0
 #define DOMUS_DOMAIN_RUNNING 1
@@ -123,6 +129,51 @@ struct domus_ctl_vuart {
 	uint64_t lost; /* out */
 };
 
+/*
+ * A vCPU's whole state, as save carries it (AArch64). buffer points at size
+ * bytes, which must be sizeof(struct domus_vcpu_state).
+ */
+struct domus_ctl_vcpustate {
+	uint32_t vcpu;
+	uint32_t size;
+	uint64_t buffer;
+};
+
+#define DOMUS_VCPU_STATE_DOWN (1U << 0) /* PSCI: off, or never started */
+#define DOMUS_VCPU_STATE_RDIST_ASLEEP (1U << 1) /* GICR_WAKER.ProcessorSleep */
+
+struct domus_vcpu_state {
+	uint32_t vcpu;
+	uint32_t flags; /* DOMUS_VCPU_STATE_* */
+	uint64_t x[31], pc, pstate; /* pstate: AArch64 EL0t, EL1t or EL1h only */
+	uint64_t sp_el0, sp_el1, elr_el1, spsr_el1;
+	uint64_t sctlr_el1, cpacr_el1, ttbr0_el1, ttbr1_el1, tcr_el1, mair_el1, amair_el1;
+	uint64_t esr_el1, far_el1, afsr0_el1, afsr1_el1, par_el1;
+	uint64_t vbar_el1, contextidr_el1, cntkctl_el1;
+	uint64_t tpidr_el0, tpidrro_el0, tpidr_el1, csselr_el1, mdscr_el1;
+	uint64_t fp_q[64], fpsr, fpcr;
+	/* Timers: compare values in the guest's own counter (the domain's offset applied). */
+	uint64_t cntv_ctl, cntv_cval, cntp_ctl, cntp_cval;
+	/* The GIC's virtual CPU interface: priority mask, group enables, active priorities. */
+	uint64_t ich_vmcr, ich_ap0r[4], ich_ap1r[4];
+	/* Its private interrupts, bit n for INTID n: latched pending, active, enabled, edge. */
+	uint32_t irq_pending, irq_active, irq_enabled, irq_edge;
+	uint8_t irq_priority[32];
+	/* Xen's per-vCPU registrations: vcpu_info (gfn ~0: none) and the runstate area (0: none). */
+	uint64_t vcpu_info_gfn;
+	uint32_t vcpu_info_offset;
+	uint32_t pad;
+	uint64_t runstate_va;
+};
+
+/* A domain's state beside its memory and vCPUs. */
+struct domus_ctl_domainstate {
+	uint64_t counter; /* the guest's virtual counter: get reads it, set makes it continue from it */
+	uint64_t shared_info_gfn; /* ~0: not mapped */
+	uint32_t gicd_ctlr; /* the distributor's group enables (bits 0, 1), as the guest set them */
+	uint32_t pad;
+};
+
 struct domus_ctl {
 	uint32_t version;
 	uint32_t cmd;
@@ -137,6 +188,8 @@ struct domus_ctl {
 		struct domus_ctl_physinfo physinfo;
 		struct domus_ctl_seedgrant seedgrant;
 		struct domus_ctl_vuart vuart;
+		struct domus_ctl_vcpustate vcpustate;
+		struct domus_ctl_domainstate domainstate;
 		uint8_t pad[112];
 	} u;
 };
@@ -152,5 +205,8 @@ _Static_assert(sizeof(struct domus_ctl_physinfo) == 24, "layout");
 _Static_assert(sizeof(struct domus_ctl_vcpucontext) == 24, "layout");
 _Static_assert(sizeof(struct domus_ctl_seedgrant) == 16, "layout");
 _Static_assert(sizeof(struct domus_ctl_vuart) == 48, "layout");
+_Static_assert(sizeof(struct domus_ctl_vcpustate) == 16, "layout");
+_Static_assert(sizeof(struct domus_vcpu_state) == 1168, "layout");
+_Static_assert(sizeof(struct domus_ctl_domainstate) == 24, "layout");
 
 #endif

@@ -73,6 +73,11 @@ void vgic_set_level(struct domain *d, struct vcpu *v, u32 intid, bool level);
 void vgic_send_sgi(struct vcpu *sender, u64 sgi1r, bool all_but_self_ok);
 struct vgic_irq *vgic_get_irq(struct domain *d, struct vcpu *v, u32 intid);
 
+/* Save and restore: a vCPU's private interrupts (its list registers folded back). */
+struct domus_vcpu_state;
+void vgic_state_get(const struct vcpu *v, struct domus_vcpu_state *s);
+void vgic_state_set(struct vcpu *v, const struct domus_vcpu_state *s);
+
 /* List registers (GICv3 ICH_LR<n>_EL2 format), around each guest entry. */
 void vgic_flush_lrs(struct vcpu *v);
 void vgic_sync_lrs(struct vcpu *v);

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Save and restore, the hypervisor's half (docs/SAVE-RESTORE.md): a stopped
+ * domain's vCPU and domain state out to dom0's toolstack, and into a domain
+ * it is building from a save file. Memory goes through the toolstack's
+ * foreign mappings and populate_physmap, as for any build.
+ *
+ * A restored domain is a new domain: fresh event channels and grant table.
+ * That is what a Linux resumed from SHUTDOWN_suspend with result 0 expects:
+ * it sets up its FIFO queues again, takes its store and console ports from
+ * the HVM params, re-adds its grant frames and reconnects its devices. What
+ * it does not redo on Arm (its shared_info page, each vCPU's vcpu_info and
+ * runstate area, and its virtual counter) is carried here, where it was.
+ */
+#include <domus/arch.h>
+#include <domus/domain.h>
+#include <domus/errno.h>
+#include <domus/guest_access.h>
+#include <domus/memory_op.h>
+#include <domus/save_state.h>
+#include <domus/sched.h>
+#include <domus/string.h>
+#include <domus/vcpu_op.h>
+#include <public/xen.h>
+
+/* Stopped for good until the toolstack says: paused, or shut down to be saved. */
+static bool stopped(const struct domain *d)
+{
+	enum domain_state s = READ_ONCE(d->state);
+
+	return s == DOMAIN_PAUSED || (s == DOMAIN_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend);
+}
+
+long save_vcpu_get(struct vcpu *caller, struct domain *d, const struct domus_ctl_vcpustate *c)
+{
+	struct domus_vcpu_state s;
+	struct vcpu *v;
+
+	if (c->size != sizeof(s))
+		return -EINVAL;
+	if (c->vcpu >= d->nr_vcpus)
+		return -ENOENT;
+	if (!stopped(d))
+		return -EBUSY;
+	v = d->vcpus[c->vcpu];
+	/* Paused: it leaves its pCPU, and with it its registers and list registers. */
+	vcpu_wait_descheduled(v);
+	memset(&s, 0, sizeof(s));
+	s.vcpu = c->vcpu;
+	s.flags = READ_ONCE(v->down) ? DOMUS_VCPU_STATE_DOWN : 0;
+	s.vcpu_info_gfn = v->vcpu_info_registered ? v->vcpu_info_gfn : GFN_NONE;
+	s.vcpu_info_offset = v->vcpu_info_registered ? v->vcpu_info_offset : 0;
+	s.runstate_va = __atomic_load_n(&v->runstate_guest, __ATOMIC_RELAXED);
+	arch_vcpu_state_get(v, &s);
+	return copy_to_guest(caller, c->buffer, &s, sizeof(s)) ? -EFAULT : 0;
+}
+
+long save_vcpu_set(struct vcpu *caller, struct domain *d, const struct domus_ctl_vcpustate *c)
+{
+	struct domus_vcpu_state s;
+	struct vcpu *v;
+	long rc;
+
+	if (c->size != sizeof(s))
+		return -EINVAL;
+	if (c->vcpu >= d->nr_vcpus)
+		return -ENOENT;
+	if (d->state != DOMAIN_BUILDING)
+		return -EBUSY;
+	/* The domain's counter first: the timers' compare values are the guest's counter's. */
+	if (!d->restored)
+		return -EINVAL;
+	if (copy_from_guest(caller, &s, c->buffer, sizeof(s)))
+		return -EFAULT;
+	if (s.vcpu != c->vcpu || s.pad ||
+	    (s.flags & ~(DOMUS_VCPU_STATE_DOWN | DOMUS_VCPU_STATE_RDIST_ASLEEP)))
+		return -EINVAL;
+	v = d->vcpus[c->vcpu];
+	if (v->restore_set)
+		return -EBUSY;
+	rc = arch_vcpu_state_set(v, &s);
+	if (rc)
+		return rc;
+	if (s.vcpu_info_gfn != GFN_NONE) {
+		rc = vcpu_info_restore(v, s.vcpu_info_gfn, s.vcpu_info_offset);
+		if (rc)
+			return rc;
+	}
+	__atomic_store_n(&v->runstate_guest, s.runstate_va, __ATOMIC_RELAXED);
+	v->restore_up = !(s.flags & DOMUS_VCPU_STATE_DOWN);
+	v->restore_set = true;
+	return 0;
+}
+
+long save_domain_get(struct domain *d, struct domus_ctl_domainstate *s)
+{
+	if (!stopped(d))
+		return -EBUSY;
+	memset(s, 0, sizeof(*s));
+	s->counter = arch_counter() - d->cntvoff;
+	s->shared_info_gfn = READ_ONCE(d->shared_info_gfn);
+	arch_vgic_state_get(d, s);
+	return 0;
+}
+
+long save_domain_set(struct domain *d, const struct domus_ctl_domainstate *s)
+{
+	long rc;
+
+	if (d->state != DOMAIN_BUILDING || d->restored)
+		return -EBUSY;
+	if (s->pad)
+		return -EINVAL;
+	rc = arch_vgic_state_set(d, s);
+	if (rc)
+		return rc;
+	/*
+	 * The guest's counter goes on from where it was saved: never backwards,
+	 * and not by the time it spent in the file. Modulo 2^64, as the
+	 * hardware subtracts CNTVOFF: a host up for less time than the guest
+	 * was gives an offset that wraps, and the guest's counter is still right.
+	 */
+	d->cntvoff = arch_counter() - s->counter;
+	/*
+	 * Every port masked, as the guest left them at boot ("no event channels
+	 * are live"): Linux's resume rebinds its console and store ports
+	 * assuming each new one is masked, and unmasks it by a hypercall only
+	 * from another CPU. An event that came while a port was unbound and
+	 * unmasked would stay pending with no upcall ever again.
+	 */
+	memset(d->shared_info->evtchn_mask, 0xff, sizeof(d->shared_info->evtchn_mask));
+	if (s->shared_info_gfn != GFN_NONE)
+		rc = memory_place_shared_info(d, s->shared_info_gfn);
+	if (!rc)
+		d->restored = true;
+	return rc;
+}
+
+long save_resume(struct domain *d)
+{
+	struct vcpu *v0 = d->vcpus[0];
+
+	if (d->state != DOMAIN_SHUTDOWN || d->shutdown_reason != SHUTDOWN_suspend)
+		return -EINVAL;
+	/* Linux suspends on CPU 0 (stop_machine on cpumask_of(0)): its call returns 1, cancelled. */
+	vcpu_wait_descheduled(v0);
+	arch_call_return(&v0->arch, 1);
+	return domain_resume(d);
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* Save and restore, the hypervisor's half (hyp/core/save_state.c): DOMUS_CTL_*state, resume. */
+#ifndef DOMUS_SAVE_STATE_H
+#define DOMUS_SAVE_STATE_H
+
+#include <domus/types.h>
+#include <public/domus_ctl.h>
+
+struct domain;
+struct vcpu;
+
+/* Out of a domain that is paused or shut down for suspend (else -EBUSY). */
+long save_vcpu_get(struct vcpu *caller, struct domain *d, const struct domus_ctl_vcpustate *c);
+long save_domain_get(struct domain *d, struct domus_ctl_domainstate *s);
+/*
+ * Into a domain being built (else -EBUSY): the domain's state first (its
+ * counter, its shared_info page), then each vCPU's once. Started, each vCPU
+ * that was up runs on from where it was saved.
+ */
+long save_domain_set(struct domain *d, const struct domus_ctl_domainstate *s);
+long save_vcpu_set(struct vcpu *caller, struct domain *d, const struct domus_ctl_vcpustate *c);
+/* A domain shut down for suspend runs on, its suspend call returning 1 (cancelled). */
+long save_resume(struct domain *d);
+
+#endif

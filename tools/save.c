@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `domus save` and `domus restore` (docs/SAVE-RESTORE.md). The guest does
+ * its half through Linux's own Xen suspend path: asked through
+ * control/shutdown = "suspend", it quiesces its devices and makes
+ * SCHEDOP_shutdown(SHUTDOWN_suspend); its memory, vCPUs and the state
+ * Domus keeps for it then go to the file in this order:
+ *
+ *   header | DOMAIN (+ config) | PAGES ... | DOMAIN_STATE | VCPU x n | END
+ *
+ * A restore checks the whole file first (save_verify), then builds a new
+ * domain in the same order, so that the guest's counter starts just
+ * before its vCPUs do.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <public/domus_ctl.h>
+#include <public/sched.h>
+#include <public/xen.h>
+
+#include "domstore.h"
+#include "errmsg.h"
+#include "libdomus.h"
+#include "save.h"
+#include "savefile.h"
+
+#define PAGE 4096ULL
+#define SUSPEND_WAIT_MS 30000 /* Linux freezes its tasks and devices first: seconds under TCG */
+
+static void kept_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s.cfg", KEPT_CONFIG_DIR, name);
+}
+
+/* Writes len bytes to path by way of a temporary file: 0 or -errno. */
+static int write_file(const char *path, const void *text, size_t len)
+{
+	char tmp[300];
+	int fd, rc = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	mkdir(KEPT_CONFIG_DIR, 0755);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len)
+		rc = -EIO;
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	return rc;
+}
+
+/* A whole (small) file: NULL with errno set on failure. */
+static char *read_text(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n < SAVE_SMALL_MAX / 2 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) &&
+	    fread(buf, 1, (size_t)n, f) == (size_t)n) {
+		buf[n] = 0;
+		*len = (size_t)n;
+	} else {
+		free(buf);
+		buf = NULL;
+		errno = errno ? errno : EIO;
+	}
+	fclose(f);
+	return buf;
+}
+
+int config_keep(const struct domu_config *c, char *err, size_t errlen)
+{
+	char path[300];
+	size_t len;
+	char *text = read_text(c->path, &len);
+	int rc;
+
+	if (!text)
+		return fail_with(err, errlen, "%s: %s", c->path, strerror(errno));
+	kept_path(path, sizeof(path), c->name);
+	rc = strcmp(path, c->path) ? write_file(path, text, len) : 0;
+	free(text);
+	return rc ? fail_with(err, errlen, "%s: %s", path, strerror(-rc)) : 0;
+}
+
+void config_forget(const char *name)
+{
+	char path[300];
+
+	kept_path(path, sizeof(path), name);
+	unlink(path);
+}
+
+static long domain_info(uint16_t domid, struct domus_ctl_domaininfo *info)
+{
+	struct domus_ctl ctl = { .cmd = DOMUS_CTL_getdomaininfo, .domid = domid };
+	long rc = domus_ctl(&ctl);
+
+	if (rc)
+		return rc;
+	if (ctl.domid != domid)
+		return -ESRCH;
+	*info = ctl.u.domaininfo;
+	return 0;
+}
+
+/* Asks the guest to suspend and waits until it has: 0, or -1 with a reason. */
+static int suspend(uint16_t domid, char *err, size_t errlen)
+{
+	struct domus_ctl_domaininfo info;
+	long rc = domstore_request_shutdown(domid, "suspend");
+
+	if (rc)
+		return fail_with(err, errlen, "cannot ask it to suspend: %s", strerror((int)-rc));
+	for (int ms = 0; ms < SUSPEND_WAIT_MS; ms += 20) {
+		rc = domain_info(domid, &info);
+		if (rc)
+			return fail_with(err, errlen, "it went away while suspending");
+		if (info.state == DOMUS_DOMAIN_SHUTDOWN && info.shutdown_reason == SHUTDOWN_suspend)
+			return 0;
+		if (info.state == DOMUS_DOMAIN_SHUTDOWN || info.state == DOMUS_DOMAIN_DYING)
+			return fail_with(err, errlen, "it shut down (reason %u) instead of suspending",
+					 info.shutdown_reason);
+		usleep(20 * 1000);
+	}
+	/* Not taken up: a kernel without Xen's suspend support, or one too busy. */
+	domstore_request_shutdown(domid, "");
+	return fail_with(err, errlen, "it did not suspend within %d s", SUSPEND_WAIT_MS / 1000);
+}
+
+/* Where a guest built by domu_build has memory: its RAM, then the console and XenStore pages. */
+struct ram_range {
+	uint64_t gfn, count;
+};
+
+static void guest_ranges(const struct domu_config *c, struct ram_range r[2])
+{
+	r[0] = (struct ram_range){ GUEST_RAM0_BASE / PAGE, c->memory_mib * (1 << 20) / PAGE };
+	r[1] = (struct ram_range){ GUEST_MAGIC_BASE / PAGE, DOMU_MAGIC_PAGES };
+}
+
+/*
+ * Each page of the guest's memory, SAVE_PAGES_MAX at a time: the frames
+ * that are RAM now (not ballooned out, not its shared_info or a grant
+ * frame) go to the file, or are only counted if w is NULL.
+ */
+static int save_pages(uint16_t domid, const struct domu_config *c, struct save_writer *w,
+		      uint64_t *total, char *err, size_t errlen)
+{
+	static uint64_t gfns[SAVE_PAGES_MAX], kept[SAVE_PAGES_MAX];
+	static int errs[SAVE_PAGES_MAX];
+	static struct iovec iov[2 + SAVE_PAGES_MAX];
+	struct ram_range r[2];
+
+	*total = 0;
+	guest_ranges(c, r);
+	for (int k = 0; k < 2; k++) {
+		for (uint64_t done = 0; done < r[k].count;) {
+			uint32_t n = (uint32_t)(r[k].count - done < SAVE_PAGES_MAX ? r[k].count - done
+										 : SAVE_PAGES_MAX);
+			struct save_pages hdr = { 0 };
+			char *m;
+			int rc = 0;
+
+			for (uint32_t i = 0; i < n; i++)
+				gfns[i] = r[k].gfn + done + i;
+			m = domus_map_foreign_list(domid, gfns, n, errs);
+			if (!m)
+				return fail_with(err, errlen, "cannot map its memory at gfn %#llx: %s",
+						 (unsigned long long)gfns[0], strerror(errno));
+			for (uint32_t i = 0; i < n; i++) {
+				if (errs[i])
+					continue;
+				kept[hdr.count] = gfns[i];
+				iov[2 + hdr.count] = (struct iovec){ m + i * PAGE, PAGE };
+				hdr.count++;
+			}
+			if (w && hdr.count) {
+				iov[0] = (struct iovec){ &hdr, sizeof(hdr) };
+				iov[1] = (struct iovec){ kept, hdr.count * sizeof(kept[0]) };
+				rc = save_write_record(w, SAVE_PAGES, iov, 2 + (int)hdr.count, err, errlen);
+			}
+			domus_unmap_foreign(m, n);
+			if (rc)
+				return -1;
+			*total += hdr.count;
+			done += n;
+		}
+	}
+	return 0;
+}
+
+static int save_state(uint16_t domid, uint32_t nr_vcpus, struct save_writer *w, char *err,
+		      size_t errlen)
+{
+	struct domus_ctl ctl = { .cmd = DOMUS_CTL_getdomainstate, .domid = domid };
+	struct domus_vcpu_state s;
+	long rc = domus_ctl(&ctl);
+
+	if (rc)
+		return fail_with(err, errlen, "cannot read its domain state: %s", strerror((int)-rc));
+	if (save_write_record(w, SAVE_DOMAIN_STATE,
+			      (struct iovec[]){ { &ctl.u.domainstate, sizeof(ctl.u.domainstate) } }, 1,
+			      err, errlen))
+		return -1;
+	for (uint32_t i = 0; i < nr_vcpus; i++) {
+		ctl = (struct domus_ctl){ .cmd = DOMUS_CTL_getvcpustate, .domid = domid };
+		ctl.u.vcpustate = (struct domus_ctl_vcpustate){ .vcpu = i, .size = sizeof(s),
+								.buffer = (uintptr_t)&s };
+		rc = domus_ctl(&ctl);
+		if (rc)
+			return fail_with(err, errlen, "cannot read vCPU %u: %s", i, strerror((int)-rc));
+		if (save_write_record(w, SAVE_VCPU, (struct iovec[]){ { &s, sizeof(s) } }, 1, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+int domu_save(uint16_t domid, const struct domu_config *c, const char *path, char *err,
+	      size_t errlen)
+{
+	struct save_domain d = { .nr_vcpus = c->vcpus, .flags = c->vuart ? DOMUS_CTL_CDF_VPL011 : 0,
+				 .max_mem_kib = domu_max_mem_kib(c) };
+	struct save_writer w;
+	size_t len;
+	char *text = read_text(c->path, &len);
+	int rc = -1;
+
+	if (!text)
+		return fail_with(err, errlen, "its configuration %s: %s", c->path, strerror(errno));
+	snprintf(d.name, sizeof(d.name), "%s", c->name);
+	d.config_len = len;
+	if (save_writer_open(&w, path, err, errlen))
+		goto out;
+	if (suspend(domid, err, errlen) || save_pages(domid, c, NULL, &d.nr_pages, err, errlen) ||
+	    save_write_record(&w, SAVE_DOMAIN, (struct iovec[]){ { &d, sizeof(d) }, { text, len } }, 2,
+			      err, errlen) ||
+	    save_pages(domid, c, &w, &d.nr_pages, err, errlen) ||
+	    save_state(domid, c->vcpus, &w, err, errlen) || save_writer_finish(&w, err, errlen)) {
+		save_writer_abort(&w);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(text);
+	return rc;
+}
+
+static long restore_pages(uint16_t dom, const struct save_record *rec, char *err, size_t errlen)
+{
+	static int errs[SAVE_PAGES_MAX];
+	const struct save_pages *hdr = rec->body;
+	uint64_t gfns[SAVE_PAGES_MAX];
+	const char *data;
+	char *m;
+	long r;
+
+	memcpy(gfns, (const char *)rec->body + sizeof(*hdr), hdr->count * sizeof(gfns[0]));
+	data = (const char *)rec->body + sizeof(*hdr) + hdr->count * sizeof(gfns[0]);
+	r = domus_populate(dom, gfns, hdr->count, 0);
+	if (r != (long)hdr->count)
+		return fail_with(err, errlen, "cannot give it memory at gfn %#llx: %s",
+				 (unsigned long long)gfns[r > 0 ? r : 0],
+				 r < 0 ? strerror((int)-r) : "refused (out of memory, or a page twice)");
+	m = domus_map_foreign_list(dom, gfns, hdr->count, errs);
+	if (!m)
+		return fail_with(err, errlen, "cannot map its new memory: %s", strerror(errno));
+	for (uint32_t i = 0; i < hdr->count; i++)
+		if (errs[i]) {
+			domus_unmap_foreign(m, hdr->count);
+			return fail_with(err, errlen, "cannot map its gfn %#llx: %s",
+					 (unsigned long long)gfns[i], strerror(-errs[i]));
+		}
+	memcpy(m, data, hdr->count * PAGE);
+	domus_unmap_foreign(m, hdr->count);
+	return 0;
+}
+
+/* Every record after the domain's, into domain dom: 0, or -1 with a reason. */
+static int restore_records(uint16_t dom, struct save_reader *r, char *err, size_t errlen)
+{
+	struct save_record rec;
+	struct domus_ctl ctl;
+	int more;
+	long rc = 0;
+
+	while (!rc && (more = save_reader_next(r, &rec, err, errlen)) > 0) {
+		ctl = (struct domus_ctl){ .domid = dom };
+		switch (rec.type) {
+		case SAVE_PAGES:
+			if (restore_pages(dom, &rec, err, errlen))
+				return -1;
+			break;
+		case SAVE_DOMAIN_STATE:
+			ctl.cmd = DOMUS_CTL_setdomainstate;
+			memcpy(&ctl.u.domainstate, rec.body, sizeof(ctl.u.domainstate));
+			rc = domus_ctl(&ctl);
+			if (rc)
+				return fail_with(err, errlen, "Domus refused its domain state: %s",
+						 strerror((int)-rc));
+			break;
+		case SAVE_VCPU: {
+			const struct domus_vcpu_state *s = rec.body;
+
+			ctl.cmd = DOMUS_CTL_setvcpustate;
+			ctl.u.vcpustate = (struct domus_ctl_vcpustate){ .vcpu = s->vcpu, .size = sizeof(*s),
+									.buffer = (uintptr_t)s };
+			rc = domus_ctl(&ctl);
+			if (rc)
+				return fail_with(err, errlen, "Domus refused the state of vCPU %u: %s",
+						 s->vcpu, strerror((int)-rc));
+			break;
+		}
+		default:
+			return fail_with(err, errlen, "a record of type %u where it does not belong",
+					 rec.type);
+		}
+	}
+	return more < 0 ? -1 : 0;
+}
+
+int domu_restore(const char *path, struct domu_config *c, struct domu_built *b, char *err,
+		 size_t errlen)
+{
+	struct domus_ctl ctl = { .cmd = DOMUS_CTL_createdomain };
+	struct save_reader r;
+	struct save_record rec;
+	struct save_domain d;
+	char kept[300], why[256];
+	uint16_t other;
+	long rc;
+
+	if (save_verify(path, &d, err, errlen))
+		return -1;
+	if (domus_find_domain(d.name, &other, NULL) == 0)
+		return fail_with(err, errlen, "a domain named '%s' exists already (id %u)", d.name, other);
+	if (save_reader_open(&r, path, err, errlen))
+		return -1;
+	if (save_reader_next(&r, &rec, err, errlen) != 1) /* the domain's: save_verify saw it first */
+		goto fail_reader;
+	kept_path(kept, sizeof(kept), d.name);
+	rc = write_file(kept, (const char *)rec.body + sizeof(d), d.config_len);
+	if (rc) {
+		fail_with(err, errlen, "%s: %s", kept, strerror((int)-rc));
+		goto fail_reader;
+	}
+	if (config_load(kept, c, why, sizeof(why))) {
+		fail_with(err, errlen, "its configuration: %s", why);
+		goto fail_config;
+	}
+	if (strcmp(c->name, d.name) || c->vcpus != d.nr_vcpus) {
+		fail_with(err, errlen, "its configuration names '%s' with %u vCPUs, the file '%s' with %u",
+			  c->name, c->vcpus, d.name, d.nr_vcpus);
+		goto fail_config;
+	}
+	snprintf(ctl.u.createdomain.name, sizeof(ctl.u.createdomain.name), "%s", d.name);
+	ctl.u.createdomain.nr_vcpus = d.nr_vcpus;
+	ctl.u.createdomain.max_mem_kib = d.max_mem_kib;
+	ctl.u.createdomain.flags = d.flags;
+	rc = domus_ctl(&ctl);
+	if (rc) {
+		fail_with(err, errlen, "cannot create the domain: %s", rc == -ENOMEM ?
+			  "not enough free memory in the hypervisor" : strerror((int)-rc));
+		goto fail_config;
+	}
+	if (restore_records(ctl.domid, &r, err, errlen) ||
+	    domu_connect_magic(ctl.domid, b, err, errlen)) {
+		ctl = (struct domus_ctl){ .cmd = DOMUS_CTL_destroydomain, .domid = ctl.domid };
+		domus_ctl(&ctl);
+		goto fail_config;
+	}
+	save_reader_close(&r);
+	return 0;
+fail_config:
+	unlink(kept);
+fail_reader:
+	save_reader_close(&r);
+	return -1;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `domus save` and `domus restore`: a guest suspended into a file and its
+ * memory given back, and a guest built again from such a file
+ * (docs/SAVE-RESTORE.md; the file's framing is savefile.c's).
+ */
+#ifndef DOMUS_SAVE_H
+#define DOMUS_SAVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "build.h"
+#include "config.h"
+
+/* Where a guest's configuration is kept while it runs: what save puts in the file. */
+#define KEPT_CONFIG_DIR "/run/domus"
+
+/* Keeps the text of c's configuration file for a later save: 0, or -1 with a reason. */
+int config_keep(const struct domu_config *c, char *err, size_t errlen);
+void config_forget(const char *name);
+
+/*
+ * Asks guest domid (running under the kept configuration c) to suspend,
+ * waits until it has, and writes it to path. The guest is still there
+ * afterwards, shut down for suspend: 0 (the caller ends it), or -1 with a
+ * reason in err (the caller resumes it; no file is left).
+ */
+int domu_save(uint16_t domid, const struct domu_config *c, const char *path, char *err,
+	      size_t errlen);
+
+/*
+ * Checks the file whole, then builds a paused domain from it: its memory,
+ * its vCPUs and domain state, fresh console and XenStore ports. c gets its
+ * configuration (kept again, for the next save), b what domu_build gives.
+ * 0, or -1 with a reason (nothing is left of a domain half-built).
+ */
+int domu_restore(const char *path, struct domu_config *c, struct domu_built *b, char *err,
+		 size_t errlen);
+
+#endif
