@@ -222,10 +222,12 @@ $(B)/tools/domus: $(DOMUS_TOOL_SRCS) $(wildcard tools/*.h) $(TOOLS_DEPS) $(LIBFD
 	@$(TOOLS_CC) $(TOOLS_CFLAGS) -I$(LIBFDT)/include -I$(ZLIB)/include $(DOMUS_TOOL_SRCS) \
 		tools/libdomus.c $(LIBFDT)/libfdt.a $(ZLIB)/libz.a -o $@
 
-$(B)/tools/domus-selftest: tools/domus-selftest.c tools/hostile.c tools/hostile.h $(TOOLS_DEPS)
+$(B)/tools/domus-selftest: tools/domus-selftest.c tools/hostile.c tools/hostile.h tools/savefile.c \
+		tools/savefile.h $(TOOLS_DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  TOOL    $@"
-	@$(TOOLS_CC) $(TOOLS_CFLAGS) tools/domus-selftest.c tools/hostile.c tools/libdomus.c -o $@
+	@$(TOOLS_CC) $(TOOLS_CFLAGS) tools/domus-selftest.c tools/hostile.c tools/libdomus.c \
+		tools/savefile.c tools/errmsg.c -o $@
 
 XENSTORED_SRCS := tools/xenstore/xenstored.c tools/xenstore/store.c tools/xenstore/nodeset.c \
 	tools/xenstore/outq.c tools/xenstore/wire.c tools/xenstore/ring.c tools/libdomus.c

@@ -29,6 +29,7 @@ typedef uint32_t grant_ref_t;
 #include <xen/gntdev.h>
 
 #include "libdomus.h"
+#include "savefile.h"
 #include "hostile.h"
 
 static int open_dev(const char *path)
@@ -222,6 +223,44 @@ static int bench_hypercall(int batches)
 	return 0;
 }
 
+/*
+ * Copies a save file with every vCPU's PSTATE replaced, checksums made
+ * right: a file that passes every check of the framing and asks Domus for a
+ * vCPU state no guest can have (EL2), which restore must refuse.
+ */
+static int save_pstate(const char *in, const char *out, uint64_t pstate)
+{
+	struct save_reader r;
+	struct save_writer w;
+	struct save_record rec;
+	char err[256];
+	int more;
+
+	if (save_reader_open(&r, in, err, sizeof(err)) || save_writer_open(&w, out, err, sizeof(err))) {
+		fprintf(stderr, "save-pstate: %s\n", err);
+		return 1;
+	}
+	while ((more = save_reader_next(&r, &rec, err, sizeof(err))) > 0) {
+		struct domus_vcpu_state s;
+		struct iovec iov = { (void *)rec.body, rec.length };
+
+		if (rec.type == SAVE_VCPU) {
+			memcpy(&s, rec.body, sizeof(s));
+			s.pstate = pstate;
+			iov = (struct iovec){ &s, sizeof(s) };
+		}
+		if (save_write_record(&w, rec.type, &iov, 1, err, sizeof(err)))
+			break;
+	}
+	save_reader_close(&r);
+	if (more != 0 || save_writer_finish(&w, err, sizeof(err))) {
+		fprintf(stderr, "save-pstate: %s\n", err);
+		save_writer_abort(&w);
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
@@ -236,6 +275,9 @@ int main(int argc, char **argv)
 		return hostile_run();
 	if (!strcmp(what, "bench-hypercall"))
 		return bench_hypercall(argc > 2 ? atoi(argv[2]) : 200);
-	fprintf(stderr, "usage: domus-selftest evtchn | gnttab | version | hostile | bench-hypercall [N]\n");
+	if (!strcmp(what, "save-pstate") && argc == 5)
+		return save_pstate(argv[2], argv[3], strtoull(argv[4], NULL, 0));
+	fprintf(stderr, "usage: domus-selftest evtchn | gnttab | version | hostile | bench-hypercall [N]"
+			" | save-pstate IN OUT PSTATE\n");
 	return 2;
 }

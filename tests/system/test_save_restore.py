@@ -55,3 +55,72 @@ def test_a_saved_guest_runs_on_after_restore_with_its_processes_files_and_uptime
     detach(m)
     m.run("domus destroy keep")
     assert free_pages(m) == before
+
+
+def boot_guest(m, name, memory=64):
+    write_config(m, f"/tmp/{name}.cfg", name, memory)
+    m.run(f"domus create /tmp/{name}.cfg", timeout=120)
+    attach(m, name)
+    guest_run(m, f"echo I am {name} > /tmp/iam; echo ok", r"\nok\r*\n")
+
+
+def test_bad_save_files_are_refused_with_their_reason_and_leave_nothing_behind(domus_image,
+                                                                              boot):
+    m = boot_dom0(boot, smp=2)
+    boot_guest(m, "bad")
+    detach(m)
+    assert "saved 'bad'" in m.run("domus save bad /tmp/good.save", timeout=180)
+    free = free_pages(m)
+    size = number(m.run("stat -c %s /tmp/good.save"))
+    # Checked in file order, so the first 4 KiB are enough to show each fault but the last
+    # (dom0's /tmp has room for one more whole copy).
+    m.run("head -c 100000 /tmp/good.save > /tmp/cut.save; "
+          "for f in flip version arch; do head -c 4096 /tmp/good.save > /tmp/$f.save; done; "
+          "printf X | dd of=/tmp/flip.save bs=1 seek=100 conv=notrunc; "  # the configuration
+          "printf '\\002' | dd of=/tmp/version.save bs=1 seek=8 conv=notrunc; "
+          "printf '\\144\\206' | dd of=/tmp/arch.save bs=1 seek=12 conv=notrunc; "
+          "head -c 4096 /dev/zero > /tmp/zero.save; "
+          "domus-selftest save-pstate /tmp/good.save /tmp/el2.save 0x9")
+    assert number(m.run("stat -c %s /tmp/el2.save")) == size
+    refusals = {
+        "cut": r"truncated: the file ends",
+        "flip": r"corrupted: checksum of the record at byte 32 \(type 1\)",
+        "version": r"save format version 2; this Domus reads version 1",
+        "arch": r"saved on another architecture \(0x8664\)",
+        "zero": r"not a Domus save file",
+        # Every check of the file passes; Domus itself refuses a vCPU at EL2.
+        "el2": r"Domus refused the state of vCPU 0: Invalid argument",
+    }
+    for name, why in refusals.items():
+        out = m.run(f"domus restore /tmp/{name}.save; echo rc=$?", timeout=180)
+        assert re.search(rf"domus: /tmp/{name}.save: not restored: .*{why}", out), (name, out)
+        assert "rc=1" in out, (name, out)
+        assert "bad" not in m.run("domus list"), name
+        assert free_pages(m) == free, f"{name}: a refused restore left memory behind"
+    # The good file still restores.
+    assert re.search(r"restored 'bad' as domain \d+",
+                     m.run("domus restore /tmp/good.save", timeout=180))
+    console(m, "bad")
+    detach(m)
+    m.run("domus destroy bad")
+
+
+def test_a_save_that_fails_halfway_resumes_the_guest_where_it_was(domus_image, boot):
+    m = boot_dom0(boot, smp=2)
+    boot_guest(m, "full")
+    guest_run(m, "(i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 1; done) & "
+                 "echo counting", r"\ncounting\r*\n")
+    detach(m)
+    # A file system with room for the first records and pages, not for 64 MiB.
+    m.run("mkdir -p /tmp/small && mount -t tmpfs -o size=1m tmpfs /tmp/small")
+    out = m.run("domus save full /tmp/small/full.save; echo rc=$?", timeout=180)
+    assert re.search(r"domus: full: not saved: .*No space left on device", out), out
+    assert "domus: full: resumed" in out and "rc=1" in out, out
+    assert number(m.run("ls -A /tmp/small | wc -l")) == 0, "a partial file was left"
+    assert re.search(r"^full\s+\d+\s+64\s+1\s+running", m.run("domus list"), re.M)
+    console(m, "full")
+    first = number(guest_run(m, "cat /tmp/count", r"\n\d+\r*\n").group(0))
+    later = number(guest_run(m, "sleep 3; cat /tmp/count", r"\n\d+\r*\n").group(0))
+    assert later > first, "the guest runs on after the cancelled suspend"
+    detach(m)
+    m.run("domus destroy full")
