@@ -1,0 +1,187 @@
+// SOURCES: @core tests/unit/core_harness.c
+/* SPDX-License-Identifier: MIT */
+/*
+ * Save and restore's hypervisor half on the fake machine: state is read only
+ * from a domain that is stopped, written only into one being built and in
+ * order, each refusal leaves nothing changed, and a cancelled suspend runs
+ * the guest on with its call returning 1.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include <domus/domain.h>
+#include <domus/errno.h>
+#include <public/sched.h>
+
+#include "core_harness.h"
+
+static struct domus_vcpu_state state;
+
+/* get or set through a buffer in dom0's own memory, as the toolstack's would be. */
+static long vcpu_state(struct guest *g, u32 cmd, domid_t id, u32 vcpu, struct domus_vcpu_state *s)
+{
+	u64 buffer = guest_alloc_pages(g, 1); /* dom0's, never freed: a few pages a test */
+	struct domus_ctl c = { .cmd = cmd, .domid = id };
+	long rc;
+
+	memcpy(guest_mem(g, buffer), s, sizeof(*s));
+	c.u.vcpustate = (struct domus_ctl_vcpustate){ .vcpu = vcpu, .size = sizeof(*s),
+						      .buffer = buffer };
+	rc = guest_domus_ctl(g, &c);
+	memcpy(s, guest_mem(g, buffer), sizeof(*s));
+	return rc;
+}
+
+static long domain_state(struct guest *g, u32 cmd, domid_t id, struct domus_ctl_domainstate *s)
+{
+	struct domus_ctl c = { .cmd = cmd, .domid = id };
+	long rc;
+
+	c.u.domainstate = *s;
+	rc = guest_domus_ctl(g, &c);
+	*s = c.u.domainstate;
+	return rc;
+}
+
+static bool may_end;
+
+static void domu_runs_until_told(struct guest *g)
+{
+	while (!__atomic_load_n(&may_end, __ATOMIC_ACQUIRE))
+		guest_yield(g);
+}
+
+static void dom0_reads_state_only_from_a_stopped_domain(struct guest *g)
+{
+	struct domus_ctl_domainstate ds = { 0 };
+	struct domus_ctl c;
+	long id;
+
+	may_end = false;
+	id = guest_domu_create(g, &(struct domu_spec){ .name = "read" }, domu_runs_until_told, 7);
+	GUEST_EXPECT(g, id > 0);
+	/* Running: its registers are in a CPU, or about to be. */
+	GUEST_EXPECT_EQ(g, vcpu_state(g, DOMUS_CTL_getvcpustate, (domid_t)id, 0, &state), -EBUSY);
+	GUEST_EXPECT_EQ(g, domain_state(g, DOMUS_CTL_getdomainstate, (domid_t)id, &ds), -EBUSY);
+	GUEST_EXPECT_EQ(g, guest_domu_pause(g, (domid_t)id, true), 0);
+	memset(&state, 0xee, sizeof(state));
+	GUEST_EXPECT_EQ(g, vcpu_state(g, DOMUS_CTL_getvcpustate, (domid_t)id, 0, &state), 0);
+	GUEST_EXPECT_EQ(g, state.vcpu, 0);
+	GUEST_EXPECT_EQ(g, state.flags & DOMUS_VCPU_STATE_DOWN, 0);
+	GUEST_EXPECT_EQ(g, state.vcpu_info_gfn, GFN_NONE); /* it never registered one */
+	GUEST_EXPECT_EQ(g, domain_state(g, DOMUS_CTL_getdomainstate, (domid_t)id, &ds), 0);
+	/* A vCPU it does not have, a buffer of another size, its own dom0. */
+	GUEST_EXPECT_EQ(g, vcpu_state(g, DOMUS_CTL_getvcpustate, (domid_t)id, 1, &state), -ENOENT);
+	c = (struct domus_ctl){ .cmd = DOMUS_CTL_getvcpustate, .domid = (domid_t)id };
+	c.u.vcpustate = (struct domus_ctl_vcpustate){ .size = 8, .buffer = guest_alloc_pages(g, 1) };
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), -EINVAL);
+	GUEST_EXPECT_EQ(g, vcpu_state(g, DOMUS_CTL_getvcpustate, 0, 0, &state), -EINVAL);
+	/* Nor may a running domain's state be written, or a paused one's. */
+	GUEST_EXPECT_EQ(g, vcpu_state(g, DOMUS_CTL_setvcpustate, (domid_t)id, 0, &state), -EBUSY);
+	GUEST_EXPECT_EQ(g, domain_state(g, DOMUS_CTL_setdomainstate, (domid_t)id, &ds), -EBUSY);
+	/* Resume is for a domain shut down for suspend only. */
+	c = (struct domus_ctl){ .cmd = DOMUS_CTL_resumedomain, .domid = (domid_t)id };
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), -EINVAL);
+	GUEST_EXPECT_EQ(g, guest_domu_pause(g, (domid_t)id, false), 0);
+	__atomic_store_n(&may_end, true, __ATOMIC_RELEASE);
+	GUEST_EXPECT_EQ(g, guest_domu_destroy(g, (domid_t)id), 0);
+}
+
+static void test_state_is_read_only_from_a_paused_or_suspended_domain(void **state)
+{
+	machine_run(&(struct machine_cfg){ .dom0_main = dom0_reads_state_only_from_a_stopped_domain });
+}
+
+static void dom0_writes_state_into_a_domain_being_built(struct guest *g)
+{
+	struct domus_ctl_domainstate ds = { .counter = 1000, .shared_info_gfn = GFN_NONE };
+	struct domus_vcpu_state s = { .vcpu = 0, .pc = 0x1234, .vcpu_info_gfn = GFN_NONE };
+	u64 free = guest_free_pages(g);
+	long id = guest_domu_build(g, &(struct domu_spec){ .name = "restored", .nr_vcpus = 2 });
+
+	GUEST_EXPECT(g, id > 0);
+	/* The domain's counter first: the vCPUs' timers are set against it. */
+	GUEST_EXPECT_EQ(g, vcpu_state(g, DOMUS_CTL_setvcpustate, (domid_t)id, 0, &s), -EINVAL);
+	ds.gicd_ctlr = 4; /* a group enable no distributor has */
+	GUEST_EXPECT_EQ(g, domain_state(g, DOMUS_CTL_setdomainstate, (domid_t)id, &ds), -EINVAL);
+	ds.gicd_ctlr = 2;
+	GUEST_EXPECT_EQ(g, domain_state(g, DOMUS_CTL_setdomainstate, (domid_t)id, &ds), 0);
+	GUEST_EXPECT_EQ(g, domain_state(g, DOMUS_CTL_setdomainstate, (domid_t)id, &ds), -EBUSY);
+	/* A record for another vCPU than named, flags nobody defined, a state no guest has. */
+	s.vcpu = 1;
+	GUEST_EXPECT_EQ(g, vcpu_state(g, DOMUS_CTL_setvcpustate, (domid_t)id, 0, &s), -EINVAL);
+	s.vcpu = 0;
+	s.flags = 1U << 7;
+	GUEST_EXPECT_EQ(g, vcpu_state(g, DOMUS_CTL_setvcpustate, (domid_t)id, 0, &s), -EINVAL);
+	s.flags = 0;
+	s.pstate = 0x9; /* EL2h */
+	GUEST_EXPECT_EQ(g, vcpu_state(g, DOMUS_CTL_setvcpustate, (domid_t)id, 0, &s), -EINVAL);
+	s.pstate = 0;
+	/* A vcpu_info where the domain has no RAM. */
+	s.vcpu_info_gfn = 0x10;
+	GUEST_EXPECT_EQ(g, vcpu_state(g, DOMUS_CTL_setvcpustate, (domid_t)id, 0, &s), -EINVAL);
+	s.vcpu_info_gfn = GFN_NONE;
+	GUEST_EXPECT_EQ(g, vcpu_state(g, DOMUS_CTL_setvcpustate, (domid_t)id, 0, &s), 0);
+	GUEST_EXPECT_EQ(g, vcpu_state(g, DOMUS_CTL_setvcpustate, (domid_t)id, 0, &s), -EBUSY);
+	GUEST_EXPECT_EQ(g, vcpu_state(g, DOMUS_CTL_setvcpustate, (domid_t)id, 2, &s), -ENOENT);
+	GUEST_EXPECT_EQ(g, guest_domu_destroy(g, (domid_t)id), 0);
+	GUEST_EXPECT_EQ(g, guest_free_pages(g), free);
+}
+
+static void test_state_is_written_only_into_a_domain_being_built_and_in_order(void **state)
+{
+	machine_run(&(struct machine_cfg){ .dom0_main = dom0_writes_state_into_a_domain_being_built });
+}
+
+static long suspend_returned = -1;
+
+static void domu_suspends(struct guest *g)
+{
+	__atomic_store_n(&suspend_returned, guest_shutdown(g, SHUTDOWN_suspend), __ATOMIC_RELEASE);
+	domu_runs_until_told(g);
+}
+
+static void dom0_cancels_a_suspend(struct guest *g)
+{
+	struct domus_vcpu_state s;
+	struct domus_ctl c;
+	long id;
+
+	may_end = false;
+	id = guest_domu_create(g, &(struct domu_spec){ .name = "cancelled" }, domu_suspends, 0);
+	GUEST_EXPECT(g, id > 0);
+	while (guest_vcpu_state(g, (domid_t)id, 0) != DOMUS_VCPU_PAUSED)
+		guest_yield(g);
+	/* Suspended: readable, and the call not yet returned. */
+	GUEST_EXPECT_EQ(g, vcpu_state(g, DOMUS_CTL_getvcpustate, (domid_t)id, 0, &s), 0);
+	GUEST_EXPECT_EQ(g, __atomic_load_n(&suspend_returned, __ATOMIC_ACQUIRE), -1);
+	c = (struct domus_ctl){ .cmd = DOMUS_CTL_resumedomain, .domid = (domid_t)id };
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), 0);
+	while (__atomic_load_n(&suspend_returned, __ATOMIC_ACQUIRE) == -1)
+		guest_yield(g);
+	/* Xen's "cancelled": the guest resumes in the domain it was in. */
+	GUEST_EXPECT_EQ(g, __atomic_load_n(&suspend_returned, __ATOMIC_ACQUIRE), 1);
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), -EINVAL); /* running again */
+	__atomic_store_n(&may_end, true, __ATOMIC_RELEASE);
+	GUEST_EXPECT_EQ(g, guest_domu_destroy(g, (domid_t)id), 0);
+}
+
+static void test_a_cancelled_suspend_returns_1_in_the_same_domain(void **state)
+{
+	machine_run(&(struct machine_cfg){ .dom0_main = dom0_cancels_a_suspend });
+}
+
+int main(int argc, char **argv)
+{
+	static const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_state_is_read_only_from_a_paused_or_suspended_domain),
+		cmocka_unit_test(test_state_is_written_only_into_a_domain_being_built_and_in_order),
+		cmocka_unit_test(test_a_cancelled_suspend_returns_1_in_the_same_domain),
+	};
+
+	return harness_main(argc, argv, "core_save", tests, ARRAY_SIZE(tests));
+}
