@@ -5,8 +5,10 @@ file as a new domain: its processes, files and uptime as they were."""
 
 import re
 
+from qemu import wait_ipv4
 from test_dom0 import boot_dom0, number
 from test_domu import attach, detach, free_pages, guest_run, write_config
+from test_split_drivers import in_guest, sha, wait_vifs_gone
 
 
 def console(m, name):
@@ -124,3 +126,51 @@ def test_a_save_that_fails_halfway_resumes_the_guest_where_it_was(domus_image, b
     assert later > first, "the guest runs on after the cancelled suspend"
     detach(m)
     m.run("domus destroy full")
+
+
+def test_a_restored_guest_reconnects_its_disk_and_network_and_keeps_its_tcp_stream(domus_image,
+                                                                                 boot):
+    """Linux's frontends reconnect through the usual XenStore handshake with the backends the
+    restore gives the new domain: what was written to the disk before is read back after, the
+    interface keeps its MAC, and a TCP stream to dom0 across the save and restore arrives
+    whole and in order."""
+    m = boot_dom0(boot, smp=2)
+    dom0_ip = wait_ipv4(m.run, "xenbr0")
+    m.run("dd if=/dev/zero of=/tmp/sr.img bs=1M count=16 2>/dev/null")
+    mac = "00:16:3e:00:00:21"
+    write_config(m, "/tmp/net.cfg", "net", 96,
+                 more=f"\"disk = [ 'file:/tmp/sr.img,xvda,w' ]\" \"vif = [ 'bridge=xenbr0,mac={mac}' ]\"")
+    # dom0 listens for the guest's stream (a pipe for stdin, which busybox nc would read).
+    m.run("(sleep 300 | nc -l -p 5001 > /tmp/rx &)")
+    m.run("domus create /tmp/net.cfg", timeout=120)
+    attach(m, "net")
+    guest_run(m, "echo I am net > /tmp/iam; echo ok", r"\nok\r*\n")
+    wait_ipv4(lambda c: in_guest(m, c), "eth0")
+    before = sha(in_guest(m, "dd if=/dev/urandom of=/tmp/p bs=1M count=2 2>/dev/null; "
+                             "dd if=/tmp/p of=/dev/xvda bs=1M oflag=direct 2>/dev/null; "
+                             "sha256sum /tmp/p"))
+    # 60 numbered lines over 30 s, sent as they are made: the save and restore fall inside.
+    in_guest(m, f"((seq 1 60 | while read i; do echo line $i; sleep 0.5; done) | "
+                f"nc {dom0_ip} 5001 &)")
+    detach(m)
+    m.run("sleep 2")
+    assert "saved 'net'" in m.run("domus save net /tmp/net.save", timeout=180)
+    assert "vif" not in wait_vifs_gone(m)
+    assert "/tmp/sr.img" not in m.run("losetup -a")
+    assert re.search(r"restored 'net' as domain \d+", m.run("domus restore /tmp/net.save",
+                                                             timeout=180))
+    console(m, "net")
+    assert mac in in_guest(m, "cat /sys/class/net/eth0/address")
+    assert sha(in_guest(m, "dd if=/dev/xvda bs=1M count=2 iflag=direct 2>/dev/null | sha256sum",
+                        timeout=90)) == before
+    after = sha(in_guest(m, "dd if=/dev/urandom of=/tmp/q bs=1M count=1 2>/dev/null; "
+                            "dd if=/tmp/q of=/dev/xvda bs=1M seek=4 oflag=direct 2>/dev/null; "
+                            "sha256sum /tmp/q"))
+    assert "3 packets received" in in_guest(m, f"ping -c 3 -W 5 {dom0_ip}", timeout=60)
+    detach(m)
+    out = m.run("for i in $(seq 600); do grep -q '^line 60$' /tmp/rx && break; sleep 0.1; done; "
+                "cat /tmp/rx", timeout=120)
+    assert re.findall(r"^line (\d+)\r*$", out, re.M) == [str(i) for i in range(1, 61)], out
+    m.run("domus destroy net", timeout=60)
+    assert sha(m.run("dd if=/tmp/sr.img bs=1M count=2 2>/dev/null | sha256sum")) == before
+    assert sha(m.run("dd if=/tmp/sr.img bs=1M skip=4 count=1 2>/dev/null | sha256sum")) == after
