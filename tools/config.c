@@ -336,3 +336,41 @@ fail:
 	}
 	return 0;
 }
+
+/* One value, quoted with whichever quote it does not hold (config_load reads either). */
+static void put_quoted(FILE *f, const char *key, const char *val)
+{
+	char q = strchr(val, '"') ? '\'' : '"';
+
+	if (*val)
+		fprintf(f, "%s = %c%s%c\n", key, q, val, q);
+}
+
+int config_write(const struct domu_config *c, FILE *f)
+{
+	fprintf(f, "# As domus resolved it (a vif's mac chosen once, kept from now on)\n");
+	put_quoted(f, "name", c->name);
+	fprintf(f, "memory = %llu\nvcpus = %u\n", (unsigned long long)c->memory_mib, c->vcpus);
+	put_quoted(f, "kernel", c->kernel);
+	put_quoted(f, "ramdisk", c->ramdisk);
+	put_quoted(f, "extra", c->extra);
+	put_quoted(f, "on_poweroff", c->on_poweroff);
+	put_quoted(f, "on_reboot", c->on_reboot);
+	put_quoted(f, "on_crash", c->on_crash);
+	if (c->vuart)
+		fprintf(f, "vuart = \"sbsa_uart\"\n");
+	for (unsigned int i = 0; i < c->nr_disks; i++) {
+		const struct disk_config *d = &c->disks[i];
+
+		fprintf(f, "%s'%s:%s,%s,%s'%s", i ? ", " : "disk = [ ", d->is_file ? "file" : "phy",
+			d->target, d->vdev, d->readonly ? "r" : "w", i + 1 == c->nr_disks ? " ]\n" : "");
+	}
+	for (unsigned int i = 0; i < c->nr_vifs; i++) {
+		const uint8_t *m = c->vifs[i].mac;
+
+		fprintf(f, "%s'bridge=%s,mac=%02x:%02x:%02x:%02x:%02x:%02x'%s", i ? ", " : "vif = [ ",
+			c->vifs[i].bridge, m[0], m[1], m[2], m[3], m[4], m[5],
+			i + 1 == c->nr_vifs ? " ]\n" : "");
+	}
+	return ferror(f) ? -1 : 0;
+}

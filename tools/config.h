@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define MAX_DISKS 8
 #define MAX_VIFS 8
@@ -55,5 +56,7 @@ struct domu_config {
  * file and line ("guest.cfg:3: memory: not a number").
  */
 int config_load(const char *path, struct domu_config *c, char *err, size_t errlen);
+/* Writes c back as a config file config_load reads to the same c (path aside): 0 or -1. */
+int config_write(const struct domu_config *c, FILE *f);
 
 #endif

@@ -22,6 +22,7 @@
 #include "domstore.h"
 #include "libdomus.h"
 #include "save.h"
+#include "vif.h"
 
 #include <public/sched.h>
 #include <public/version.h>
@@ -251,7 +252,9 @@ static int cmd_create(int argc, char **argv)
 		fprintf(stderr, "domus: a domain named '%s' exists already (id %u)\n", c.name, other);
 		return 1;
 	}
-	/* Kept for `domus save`, which puts it in the file for restore. */
+	/* Kept for `domus save`, which puts it in the file for restore: MACs chosen once. */
+	for (unsigned int i = 0; i < c.nr_vifs; i++)
+		vif_choose_mac(&c.vifs[i]);
 	if (config_keep(&c, err, sizeof(err))) {
 		fprintf(stderr, "domus: %s: %s\n", c.name, err);
 		return 1;

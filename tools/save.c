@@ -41,7 +41,7 @@ static void kept_path(char *buf, size_t len, const char *name)
 /* Writes len bytes to path by way of a temporary file: 0 or -errno. */
 static int write_file(const char *path, const void *text, size_t len)
 {
-	char tmp[300];
+	char tmp[320];
 	int fd, rc = 0;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -85,17 +85,22 @@ static char *read_text(const char *path, size_t *len)
 
 int config_keep(const struct domu_config *c, char *err, size_t errlen)
 {
-	char path[300];
-	size_t len;
-	char *text = read_text(c->path, &len);
-	int rc;
+	char path[300], tmp[310];
+	FILE *f;
+	int bad;
 
-	if (!text)
-		return fail_with(err, errlen, "%s: %s", c->path, strerror(errno));
 	kept_path(path, sizeof(path), c->name);
-	rc = strcmp(path, c->path) ? write_file(path, text, len) : 0;
-	free(text);
-	return rc ? fail_with(err, errlen, "%s: %s", path, strerror(-rc)) : 0;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	mkdir(KEPT_CONFIG_DIR, 0755);
+	f = fopen(tmp, "w");
+	if (!f)
+		return fail_with(err, errlen, "%s: %s", tmp, strerror(errno));
+	bad = config_write(c, f);
+	if (fclose(f) || bad || rename(tmp, path)) {
+		unlink(tmp);
+		return fail_with(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
+	}
+	return 0;
 }
 
 void config_forget(const char *name)
@@ -243,6 +248,10 @@ int domu_save(uint16_t domid, const struct domu_config *c, const char *path, cha
 
 	if (!text)
 		return fail_with(err, errlen, "its configuration %s: %s", c->path, strerror(errno));
+	if (c->vuart) { /* the SBSA UART's registers, FIFOs and interrupt are not carried yet */
+		free(text);
+		return fail_with(err, errlen, "a guest with vuart = \"sbsa_uart\" cannot be saved yet");
+	}
 	snprintf(d.name, sizeof(d.name), "%s", c->name);
 	d.config_len = len;
 	if (save_writer_open(&w, path, err, errlen))

@@ -16,7 +16,7 @@
 /* Where a guest's configuration is kept while it runs: what save puts in the file. */
 #define KEPT_CONFIG_DIR "/run/domus"
 
-/* Keeps the text of c's configuration file for a later save: 0, or -1 with a reason. */
+/* Keeps c, as resolved (its vifs' MACs chosen), for a later save: 0, or -1 with a reason. */
 int config_keep(const struct domu_config *c, char *err, size_t errlen);
 void config_forget(const char *name);
 

@@ -155,6 +155,34 @@ static void test_config_lists_number_vifs_in_order_and_refuse_what_a_real_setup_
 	assert_non_null(strstr(err, "at most 8"));
 }
 
+/* What save keeps of a guest's configuration reads back the same, every field. */
+static void test_a_written_config_loads_back_as_it_was(void **state)
+{
+	static struct domu_config c, again;
+	char err[400] = "", path[] = "/tmp/domus-config-XXXXXX";
+	int fd;
+	FILE *f;
+
+	assert_int_equal(load("vcpus = 2\nramdisk = \"/r.img\"\n"
+			      "extra = 'console=hvc0 quiet init=\"/sbin/x\"'\n"
+			      "on_crash = \"preserve\"\nvuart = \"sbsa_uart\"\n"
+			      "disk = [ 'file:/a.img,xvda,w', \"phy:/dev/vdb,xvdb,r\" ]\n"
+			      "vif = [ 'bridge=xenbr0,mac=00:16:3e:00:00:01', "
+			      "'bridge=br1,mac=00:16:3e:0a:0b:0c' ]\n",
+			      &c, err, sizeof(err)),
+			 0);
+	fd = mkstemp(path);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	assert_int_equal(config_write(&c, f), 0);
+	fclose(f);
+	assert_int_equal(config_load(path, &again, err, sizeof(err)), 0);
+	unlink(path);
+	memset(c.path, 0, sizeof(c.path));
+	memset(again.path, 0, sizeof(again.path));
+	assert_memory_equal(&c, &again, sizeof(c));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +190,7 @@ int main(void)
 		cmocka_unit_test(test_vif_specs_parse_or_are_refused_with_a_reason),
 		cmocka_unit_test(
 			test_config_lists_number_vifs_in_order_and_refuse_what_a_real_setup_would_trip_on),
+		cmocka_unit_test(test_a_written_config_loads_back_as_it_was),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
