@@ -338,6 +338,108 @@ def run_density_bench(setup, name, timeout=1200):
         m.close()
 
 
+# Save and restore: a guest of 128 and of 512 MiB, idle at its shell, saved to a file in
+# dom0's RAM and restored, each timed from the command to its end; restore to the guest's shell
+# answering again. The anchor is the same work natively: QEMU's own migration of a whole VM of
+# the same RAM to a file (`migrate "exec:cat > F"` on its monitor, timed to "completed"), and a
+# new QEMU started from it (-incoming) to the shell answering. Xen 4.17 cannot save an Arm guest.
+SAVE_SIZES = (128, 512)
+SAVE_FIELDS = [f"{what}_{mib}_s" for mib in SAVE_SIZES for what in ("save", "restore")]
+SAVE_DIR = OUT / "save"
+
+
+def shell_answers(m, timeout):
+    """Types into the console until a shell there answers."""
+    tag = os.urandom(3).hex()
+    m.send(f"\necho {tag}-$((6 * 7))\n")
+    m.wait_for(f"{tag}-42", timeout=timeout)
+
+
+def domus_save_restore(setup, name, mib, timeout):
+    m = SETUPS[setup](name, smp=2, mem=4096, dom0_mem="1536M", net=False, log_dir=OUT / "logs")
+    m.start()
+    try:
+        m.wait_ready(timeout=120)
+        m.wait_for(r"~ # ", timeout=60)
+        m.run(f"printf '%s\\n' 'name = \"sr\"' 'memory = {mib}' 'vcpus = 1' "
+              "'kernel = \"/boot/domu/Image.gz\"' 'ramdisk = \"/boot/domu/initrd.img\"' "
+              "'extra = \"console=hvc0\"' > /tmp/sr.cfg")
+        m.send("domus create -c /tmp/sr.cfg\n")
+        m.wait_for("DOMUS-GUEST-READY", timeout=timeout)
+        shell_answers(m, 60)
+        m.send("\x1d")
+        m.wait_for(r"domus: left the console", timeout=30)
+        m.wait_for(r"~ # ", timeout=30)
+        t0 = time.monotonic()
+        m.run("domus save sr /tmp/sr.save", timeout=timeout)
+        save = time.monotonic() - t0
+        m.send("domus restore -c /tmp/sr.save\n")
+        t0 = time.monotonic()
+        m.wait_for(r"restored 'sr'", timeout=timeout)
+        shell_answers(m, timeout)
+        restore = time.monotonic() - t0
+        m._note(f"save/restore {mib} MiB: save {save:.3f}s, restore to shell {restore:.3f}s")
+    except AssertionError:
+        return None
+    finally:
+        m.close()
+    return save, restore
+
+
+def native_save_restore(name, mib, timeout):
+    SAVE_DIR.mkdir(parents=True, exist_ok=True)
+    state = SAVE_DIR / f"{name}.state"
+    m = Machine(name, hypervisor=False, smp=2, mem=mib, net=False, log_dir=OUT / "logs")
+    m.start()
+    try:
+        m.wait_ready(timeout=120)
+        m.wait_for(r"~ # ", timeout=60)
+        m.send(chr(qemu.QEMU_ECHR) + "c")  # QEMU's monitor
+        m.wait_for(r"\(qemu\)", timeout=30)
+        t0 = time.monotonic()
+        m.send(f'migrate "exec:cat > {state}"\n')
+        while True:
+            m.send("info migrate\n")
+            st = m.wait_for(r"Migration status: (\w+)", timeout=30).group(1)
+            if st in ("completed", "failed", "cancelled"):
+                break
+            time.sleep(0.05)
+        save = time.monotonic() - t0
+        m._note(f"native migrate to a file: {st} in {save:.3f}s")
+        if st != "completed":
+            return None
+    except AssertionError:
+        return None
+    finally:
+        m.close()
+    r = Machine(name + "-in", hypervisor=False, smp=2, mem=mib, net=False, log_dir=OUT / "logs",
+                extra_args=["-incoming", f"exec:cat {state}"])
+    r.start()
+    t0 = time.monotonic()
+    try:
+        shell_answers(r, timeout)
+        restore = time.monotonic() - t0
+    except AssertionError:
+        return None
+    finally:
+        r.close()
+        state.unlink(missing_ok=True)
+    return save, restore
+
+
+def run_saverestore_bench(setup, name, timeout=300):
+    if setup == "xen":
+        return {f: "cannot (no save on Arm)" for f in SAVE_FIELDS}
+    out = {}
+    for mib in SAVE_SIZES:
+        r = (native_save_restore(f"{name}-{mib}", mib, timeout) if setup == "native" else
+             domus_save_restore(setup, f"{name}-{mib}", mib, timeout))
+        if r is None:
+            return None
+        out[f"save_{mib}_s"], out[f"restore_{mib}_s"] = r
+    return out
+
+
 METRICS = [
     # name, description, sampler, fields reported, in --quick (True), in full runs only
     # (False), or only when --only names it (None)
@@ -360,6 +462,9 @@ METRICS = [
      lambda setup, rnd: run_create_bench(setup, f"{setup}-create-{rnd}"), CREATE_FIELDS, False),
     ("io", "disk (dd 128 MiB, 1 MiB direct I/O) and TCP domU to dom0, MiB/s; domU/dom0 ratios",
      lambda setup, rnd: run_io_bench(setup, f"{setup}-io-{rnd}"), IO_FIELDS, False),
+    ("saverestore", "save a guest idle at its shell to a file, restore it to its shell, s",
+     lambda setup, rnd: run_saverestore_bench(setup, f"{setup}-saverestore-{rnd}"), SAVE_FIELDS,
+     False),
     # Only with --only density: a sample takes 5-10 minutes per hypervisor.
     ("density", f"{DENSITY_MIB} MiB guests at once on a 4 GiB 2-CPU machine; s to all at a shell",
      lambda setup, rnd: run_density_bench(setup, f"{setup}-density-{rnd}"), DENSITY_FIELDS, None),
@@ -392,6 +497,10 @@ TABLE_ROWS = [
     ("io.domu_write_of_dom0", "domU write over dom0's own, same boot"),
     ("io.domu_read_of_dom0", "domU read over dom0's own, same boot"),
     ("io.domu_tcp_to_dom0_MiBps", "domU to dom0 TCP, 64 MiB (MiB/s)"),
+    ("saverestore.save_128_s", "save a 128 MiB guest to a file (native: QEMU's migrate to a file) (s)"),
+    ("saverestore.restore_128_s", "restore it to its shell answering (s)"),
+    ("saverestore.save_512_s", "save a 512 MiB guest (s)"),
+    ("saverestore.restore_512_s", "restore it to its shell answering (s)"),
     ("density.guests", "64 MiB guests at their shell at once, 4 GiB machine"),
     ("density.all_ready_s", "first create to the last guest's shell (s)"),
 ]
