@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "system"))
 import qemu  # noqa: E402
 from qemu import Machine  # noqa: E402
+import pexpect  # noqa: E402
 
 OUT = ROOT / "build" / "bench"
 
@@ -349,10 +350,18 @@ SAVE_DIR = OUT / "save"
 
 
 def shell_answers(m, timeout):
-    """Types into the console until a shell there answers."""
+    """Types into the console until a shell there answers: again every half second, as what
+    is typed before a console is attached (or QEMU has its terminal) can be thrown away."""
     tag = os.urandom(3).hex()
-    m.send(f"\necho {tag}-$((6 * 7))\n")
-    m.wait_for(f"{tag}-42", timeout=timeout)
+    t0 = time.monotonic()
+    while True:
+        m.send(f"\necho {tag}-$((6 * 7))\n")
+        try:
+            m.child.expect(f"{tag}-42", timeout=0.5)
+            return
+        except pexpect.TIMEOUT:
+            if time.monotonic() - t0 > timeout:
+                raise AssertionError(f"{m.name}: no shell answered within {timeout}s") from None
 
 
 def domus_save_restore(setup, name, mib, timeout):

@@ -6,11 +6,12 @@
  * SCHEDOP_shutdown(SHUTDOWN_suspend); its memory, vCPUs and the state
  * Domus keeps for it then go to the file in this order:
  *
- *   header | DOMAIN (+ config) | PAGES ... | DOMAIN_STATE | VCPU x n | END
+ *   header | DOMAIN (+ config) | PAGES, ZERO_PAGES ... | DOMAIN_STATE | VCPU x n | END
  *
- * A restore checks the whole file first (save_verify), then builds a new
- * domain in the same order, so that the guest's counter starts just
- * before its vCPUs do.
+ * PAGES name all-zero pages only (SAVE_ZERO_PAGES). A restore checks each
+ * record before it acts on it and builds a new domain in the same order, so
+ * that the guest's counter starts just before its vCPUs do; anything refused
+ * destroys what it had built.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -159,26 +160,69 @@ static void guest_ranges(const struct domu_config *c, struct ram_range r[2])
 	r[1] = (struct ram_range){ GUEST_MAGIC_BASE / PAGE, DOMU_MAGIC_PAGES };
 }
 
+#define MAP_PAGES 4096 /* 16 MiB of the guest mapped at a time */
+
+/* Pages collected for the next records: those with data, and those all zero (named only). */
+struct page_batch {
+	struct save_pages data_hdr, zero_hdr;
+	uint64_t data_gfns[SAVE_PAGES_MAX], zero_gfns[SAVE_ZERO_PAGES_MAX];
+	struct iovec iov[3 + SAVE_PAGES_MAX];
+	uint64_t total;
+};
+
+static int flush_data(struct save_writer *w, struct page_batch *b, char *err, size_t errlen)
+{
+	uint32_t n = b->data_hdr.count;
+	int rc;
+
+	if (!n)
+		return 0;
+	b->iov[1] = (struct iovec){ &b->data_hdr, sizeof(b->data_hdr) };
+	b->iov[2] = (struct iovec){ b->data_gfns, n * sizeof(b->data_gfns[0]) };
+	rc = save_write_record(w, SAVE_PAGES, b->iov + 1, 2 + (int)n, err, errlen);
+	b->data_hdr.count = 0;
+	return rc;
+}
+
+static int flush_zero(struct save_writer *w, struct page_batch *b, char *err, size_t errlen)
+{
+	uint32_t n = b->zero_hdr.count;
+
+	if (!n)
+		return 0;
+	b->zero_hdr.count = 0;
+	return save_write_record(w, SAVE_ZERO_PAGES,
+				 (struct iovec[]){ { &(struct save_pages){ .count = n }, 8 },
+						   { b->zero_gfns, n * sizeof(b->zero_gfns[0]) } },
+				 2, err, errlen);
+}
+
+static bool all_zero(const uint64_t *p)
+{
+	for (size_t i = 0; i < PAGE / 8; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
 /*
- * Each page of the guest's memory, SAVE_PAGES_MAX at a time: the frames
- * that are RAM now (not ballooned out, not its shared_info or a grant
- * frame) go to the file, or are only counted if w is NULL.
+ * Every frame of the guest's memory that is RAM now (not ballooned out, not
+ * its shared_info or a grant frame) goes to the file: its contents, or only
+ * its gfn if it is all zero (restore's populate gives zeroed frames).
  */
 static int save_pages(uint16_t domid, const struct domu_config *c, struct save_writer *w,
 		      uint64_t *total, char *err, size_t errlen)
 {
-	static uint64_t gfns[SAVE_PAGES_MAX], kept[SAVE_PAGES_MAX];
-	static int errs[SAVE_PAGES_MAX];
-	static struct iovec iov[2 + SAVE_PAGES_MAX];
+	static uint64_t gfns[MAP_PAGES];
+	static int errs[MAP_PAGES];
+	static struct page_batch b;
 	struct ram_range r[2];
 
-	*total = 0;
+	b.total = 0;
 	guest_ranges(c, r);
 	for (int k = 0; k < 2; k++) {
 		for (uint64_t done = 0; done < r[k].count;) {
-			uint32_t n = (uint32_t)(r[k].count - done < SAVE_PAGES_MAX ? r[k].count - done
-										 : SAVE_PAGES_MAX);
-			struct save_pages hdr = { 0 };
+			uint32_t n = (uint32_t)(r[k].count - done < MAP_PAGES ? r[k].count - done : MAP_PAGES);
 			char *m;
 			int rc = 0;
 
@@ -188,26 +232,34 @@ static int save_pages(uint16_t domid, const struct domu_config *c, struct save_w
 			if (!m)
 				return fail_with(err, errlen, "cannot map its memory at gfn %#llx: %s",
 						 (unsigned long long)gfns[0], strerror(errno));
-			for (uint32_t i = 0; i < n; i++) {
+			for (uint32_t i = 0; !rc && i < n; i++) {
+				const char *page = m + i * PAGE;
+
 				if (errs[i])
 					continue;
-				kept[hdr.count] = gfns[i];
-				iov[2 + hdr.count] = (struct iovec){ m + i * PAGE, PAGE };
-				hdr.count++;
+				b.total++;
+				if (all_zero((const uint64_t *)page)) {
+					b.zero_gfns[b.zero_hdr.count++] = gfns[i];
+					if (b.zero_hdr.count == SAVE_ZERO_PAGES_MAX)
+						rc = flush_zero(w, &b, err, errlen);
+					continue;
+				}
+				b.data_gfns[b.data_hdr.count] = gfns[i];
+				b.iov[3 + b.data_hdr.count++] = (struct iovec){ (void *)page, PAGE };
+				if (b.data_hdr.count == SAVE_PAGES_MAX)
+					rc = flush_data(w, &b, err, errlen);
 			}
-			if (w && hdr.count) {
-				iov[0] = (struct iovec){ &hdr, sizeof(hdr) };
-				iov[1] = (struct iovec){ kept, hdr.count * sizeof(kept[0]) };
-				rc = save_write_record(w, SAVE_PAGES, iov, 2 + (int)hdr.count, err, errlen);
-			}
+			/* The data iovecs point into this mapping: written before it goes. */
+			if (!rc)
+				rc = flush_data(w, &b, err, errlen);
 			domus_unmap_foreign(m, n);
 			if (rc)
 				return -1;
-			*total += hdr.count;
 			done += n;
 		}
 	}
-	return 0;
+	*total = b.total;
+	return flush_zero(w, &b, err, errlen);
 }
 
 static int save_state(uint16_t domid, uint32_t nr_vcpus, struct save_writer *w, char *err,
@@ -242,6 +294,7 @@ int domu_save(uint16_t domid, const struct domu_config *c, const char *path, cha
 	struct save_domain d = { .nr_vcpus = c->vcpus, .flags = c->vuart ? DOMUS_CTL_CDF_VPL011 : 0,
 				 .max_mem_kib = domu_max_mem_kib(c) };
 	struct save_writer w;
+	uint64_t at;
 	size_t len;
 	char *text = read_text(c->path, &len);
 	int rc = -1;
@@ -256,10 +309,14 @@ int domu_save(uint16_t domid, const struct domu_config *c, const char *path, cha
 	d.config_len = len;
 	if (save_writer_open(&w, path, err, errlen))
 		goto out;
-	if (suspend(domid, err, errlen) || save_pages(domid, c, NULL, &d.nr_pages, err, errlen) ||
+	at = w.offset;
+	/* The domain's record first, its page count set once the pages are out. */
+	if (suspend(domid, err, errlen) ||
 	    save_write_record(&w, SAVE_DOMAIN, (struct iovec[]){ { &d, sizeof(d) }, { text, len } }, 2,
 			      err, errlen) ||
 	    save_pages(domid, c, &w, &d.nr_pages, err, errlen) ||
+	    save_rewrite_record(&w, at, SAVE_DOMAIN,
+				(struct iovec[]){ { &d, sizeof(d) }, { text, len } }, 2, err, errlen) ||
 	    save_state(domid, c->vcpus, &w, err, errlen) || save_writer_finish(&w, err, errlen)) {
 		save_writer_abort(&w);
 		goto out;
@@ -273,19 +330,25 @@ out:
 static long restore_pages(uint16_t dom, const struct save_record *rec, char *err, size_t errlen)
 {
 	static int errs[SAVE_PAGES_MAX];
+	static uint64_t gfns[SAVE_ZERO_PAGES_MAX];
 	const struct save_pages *hdr = rec->body;
-	uint64_t gfns[SAVE_PAGES_MAX];
 	const char *data;
+	uint64_t done = 0;
 	char *m;
 	long r;
 
 	memcpy(gfns, (const char *)rec->body + sizeof(*hdr), hdr->count * sizeof(gfns[0]));
 	data = (const char *)rec->body + sizeof(*hdr) + hdr->count * sizeof(gfns[0]);
-	r = domus_populate(dom, gfns, hdr->count, 0);
-	if (r != (long)hdr->count)
-		return fail_with(err, errlen, "cannot give it memory at gfn %#llx: %s",
-				 (unsigned long long)gfns[r > 0 ? r : 0],
-				 r < 0 ? strerror((int)-r) : "refused (out of memory, or a page twice)");
+	while (done < hdr->count) { /* Domus may do a long list in parts */
+		r = domus_populate(dom, gfns + done, hdr->count - done, 0);
+		if (r <= 0)
+			return fail_with(err, errlen, "cannot give it memory at gfn %#llx: %s",
+					 (unsigned long long)gfns[done], r < 0 ? strerror((int)-r) :
+					 "refused (out of memory, or a page twice)");
+		done += (uint64_t)r;
+	}
+	if (rec->type == SAVE_ZERO_PAGES) /* populated frames are zeroed */
+		return 0;
 	m = domus_map_foreign_list(dom, gfns, hdr->count, errs);
 	if (!m)
 		return fail_with(err, errlen, "cannot map its new memory: %s", strerror(errno));
@@ -300,8 +363,9 @@ static long restore_pages(uint16_t dom, const struct save_record *rec, char *err
 	return 0;
 }
 
-/* Every record after the domain's, into domain dom: 0, or -1 with a reason. */
-static int restore_records(uint16_t dom, struct save_reader *r, char *err, size_t errlen)
+/* Every record after the domain's, checked (k) and into domain dom: 0, or -1 with a reason. */
+static int restore_records(uint16_t dom, struct save_reader *r, struct save_check *k, char *err,
+			   size_t errlen)
 {
 	struct save_record rec;
 	struct domus_ctl ctl;
@@ -309,9 +373,12 @@ static int restore_records(uint16_t dom, struct save_reader *r, char *err, size_
 	long rc = 0;
 
 	while (!rc && (more = save_reader_next(r, &rec, err, errlen)) > 0) {
+		if (save_check_record(k, &rec, err, errlen))
+			return -1;
 		ctl = (struct domus_ctl){ .domid = dom };
 		switch (rec.type) {
 		case SAVE_PAGES:
+		case SAVE_ZERO_PAGES:
 			if (restore_pages(dom, &rec, err, errlen))
 				return -1;
 			break;
@@ -340,13 +407,16 @@ static int restore_records(uint16_t dom, struct save_reader *r, char *err, size_
 					 rec.type);
 		}
 	}
-	return more < 0 ? -1 : 0;
+	if (more < 0)
+		return -1;
+	return save_check_end(k, err, errlen);
 }
 
 int domu_restore(const char *path, struct domu_config *c, struct domu_built *b, char *err,
 		 size_t errlen)
 {
 	struct domus_ctl ctl = { .cmd = DOMUS_CTL_createdomain };
+	static struct save_check k;
 	struct save_reader r;
 	struct save_record rec;
 	struct save_domain d;
@@ -354,14 +424,23 @@ int domu_restore(const char *path, struct domu_config *c, struct domu_built *b, 
 	uint16_t other;
 	long rc;
 
-	if (save_verify(path, &d, err, errlen))
-		return -1;
-	if (domus_find_domain(d.name, &other, NULL) == 0)
-		return fail_with(err, errlen, "a domain named '%s' exists already (id %u)", d.name, other);
+	/*
+	 * One pass: each record is checked (save_check_record) before it is
+	 * acted on, and anything refused destroys the domain half-built.
+	 */
+	memset(&k, 0, sizeof(k));
 	if (save_reader_open(&r, path, err, errlen))
 		return -1;
-	if (save_reader_next(&r, &rec, err, errlen) != 1) /* the domain's: save_verify saw it first */
+	rc = save_reader_next(&r, &rec, err, errlen);
+	if (rc == 0)
+		fail_with(err, errlen, "no records");
+	if (rc != 1 || save_check_record(&k, &rec, err, errlen))
 		goto fail_reader;
+	d = k.dom;
+	if (domus_find_domain(d.name, &other, NULL) == 0) {
+		fail_with(err, errlen, "a domain named '%s' exists already (id %u)", d.name, other);
+		goto fail_reader;
+	}
 	kept_path(kept, sizeof(kept), d.name);
 	rc = write_file(kept, (const char *)rec.body + sizeof(d), d.config_len);
 	if (rc) {
@@ -387,7 +466,7 @@ int domu_restore(const char *path, struct domu_config *c, struct domu_built *b, 
 			  "not enough free memory in the hypervisor" : strerror((int)-rc));
 		goto fail_config;
 	}
-	if (restore_records(ctl.domid, &r, err, errlen) ||
+	if (restore_records(ctl.domid, &r, &k, err, errlen) ||
 	    domu_connect_magic(ctl.domid, b, err, errlen)) {
 		ctl = (struct domus_ctl){ .cmd = DOMUS_CTL_destroydomain, .domid = ctl.domid };
 		domus_ctl(&ctl);

@@ -12,22 +12,37 @@
 #include "errmsg.h"
 #include "savefile.h"
 
+/*
+ * Eight bytes a step through eight tables ("slicing by 8"): the same CRC as
+ * a byte at a time, with an eighth of the loop. Under TCG the loop is most
+ * of a save's and a restore's own time.
+ */
 uint32_t save_crc32(uint32_t crc, const void *p, size_t n)
 {
-	static uint32_t table[256];
+	static uint32_t t[8][256];
 	const uint8_t *b = p;
 
-	if (!table[1])
+	if (!t[0][1]) {
 		for (uint32_t i = 0; i < 256; i++) {
 			uint32_t c = i;
 
 			for (int k = 0; k < 8; k++)
 				c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-			table[i] = c;
+			t[0][i] = c;
 		}
+		for (uint32_t i = 0; i < 256; i++)
+			for (int k = 1; k < 8; k++)
+				t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xff];
+	}
 	crc = ~crc;
+	for (; n >= 8; n -= 8, b += 8) {
+		uint32_t lo = crc ^ (b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24);
+
+		crc = t[7][lo & 0xff] ^ t[6][lo >> 8 & 0xff] ^ t[5][lo >> 16 & 0xff] ^ t[4][lo >> 24] ^
+		      t[3][b[4]] ^ t[2][b[5]] ^ t[1][b[6]] ^ t[0][b[7]];
+	}
 	while (n--)
-		crc = table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
+		crc = t[0][(crc ^ *b++) & 0xff] ^ (crc >> 8);
 	return ~crc;
 }
 
@@ -111,21 +126,25 @@ static uint64_t max_length(uint32_t type)
 		return 0;
 	if (type == SAVE_PAGES)
 		return sizeof(struct save_pages) + SAVE_PAGES_MAX * (8ULL + SAVE_PAGE_SIZE);
+	if (type == SAVE_ZERO_PAGES)
+		return sizeof(struct save_pages) + SAVE_ZERO_PAGES_MAX * 8ULL;
 	return SAVE_SMALL_MAX;
 }
 
 /* The layout a body of its type must have, once read; NULL if it has it. */
 static const char *bad_layout(uint32_t type, const void *body, uint64_t len)
 {
-	if (type == SAVE_PAGES) {
+	if (type == SAVE_PAGES || type == SAVE_ZERO_PAGES) {
+		uint64_t each = type == SAVE_PAGES ? 8ULL + SAVE_PAGE_SIZE : 8;
 		struct save_pages p;
 
 		if (len < sizeof(p))
 			return "a page record shorter than its header";
 		memcpy(&p, body, sizeof(p));
-		if (!p.count || p.count > SAVE_PAGES_MAX || p.pad)
+		if (!p.count || p.count > (type == SAVE_PAGES ? SAVE_PAGES_MAX : SAVE_ZERO_PAGES_MAX) ||
+		    p.pad)
 			return "a page record with a bad count";
-		if (len != sizeof(p) + p.count * (8ULL + SAVE_PAGE_SIZE))
+		if (len != sizeof(p) + p.count * each)
 			return "a page record whose length does not match its count";
 	} else if (type == SAVE_VCPU) {
 		if (len != sizeof(struct domus_vcpu_state))
@@ -221,77 +240,87 @@ void save_reader_close(struct save_reader *r)
 	r->buf = NULL;
 }
 
-#define VERIFY_VCPUS_MAX 128 /* more than any domain Domus creates */
+int save_check_record(struct save_check *k, const struct save_record *rec, char *err,
+		      size_t errlen)
+{
+	uint32_t id;
+
+	if (!k->have_domain && rec->type != SAVE_DOMAIN)
+		return fail_with(err, errlen, "the first record is not the domain's");
+	switch (rec->type) {
+	case SAVE_DOMAIN:
+		if (k->have_domain)
+			return fail_with(err, errlen, "two domain records");
+		memcpy(&k->dom, rec->body, sizeof(k->dom));
+		if (!k->dom.nr_vcpus || k->dom.nr_vcpus > sizeof(k->seen) || !k->dom.max_mem_kib ||
+		    k->dom.nr_pages > k->dom.max_mem_kib / (SAVE_PAGE_SIZE / 1024))
+			return fail_with(err, errlen, "a domain of %u vCPUs and %llu pages in %llu KiB",
+					 k->dom.nr_vcpus, (unsigned long long)k->dom.nr_pages,
+					 (unsigned long long)k->dom.max_mem_kib);
+		k->have_domain = true;
+		return 0;
+	case SAVE_PAGES:
+	case SAVE_ZERO_PAGES:
+		/* Memory before the domain's state: restore starts its counter after the copy. */
+		if (k->have_state)
+			return fail_with(err, errlen, "pages after the domain's state");
+		k->pages += ((const struct save_pages *)rec->body)->count;
+		if (k->pages > k->dom.nr_pages)
+			return fail_with(err, errlen, "more pages than the domain's %llu",
+					 (unsigned long long)k->dom.nr_pages);
+		return 0;
+	case SAVE_DOMAIN_STATE:
+		if (k->have_state)
+			return fail_with(err, errlen, "two domain-state records");
+		if (k->pages != k->dom.nr_pages)
+			return fail_with(err, errlen, "%llu pages where the domain has %llu",
+					 (unsigned long long)k->pages, (unsigned long long)k->dom.nr_pages);
+		k->have_state = true;
+		return 0;
+	case SAVE_VCPU:
+		if (!k->have_state)
+			return fail_with(err, errlen, "a vCPU before the domain's state");
+		memcpy(&id, rec->body, sizeof(id));
+		if (id >= k->dom.nr_vcpus || k->seen[id])
+			return fail_with(err, errlen, "vCPU %u %s", id,
+					 id >= k->dom.nr_vcpus ? "beyond the domain's" : "twice");
+		k->seen[id] = 1;
+		return 0;
+	}
+	return fail_with(err, errlen, "record type %u where none belongs", rec->type);
+}
+
+int save_check_end(struct save_check *k, char *err, size_t errlen)
+{
+	if (!k->have_domain || !k->have_state)
+		return fail_with(err, errlen, "no domain%s record", k->have_domain ? "-state" : "");
+	for (uint32_t i = 0; i < k->dom.nr_vcpus; i++)
+		if (!k->seen[i])
+			return fail_with(err, errlen, "no state for vCPU %u", i);
+	return 0;
+}
 
 int save_verify(const char *path, struct save_domain *dom, char *err, size_t errlen)
 {
+	struct save_check k = { 0 };
 	struct save_reader r;
 	struct save_record rec;
-	bool have_domain = false, have_state = false, seen[VERIFY_VCPUS_MAX] = { 0 };
-	uint64_t pages = 0;
+	char why[256];
 	int rc;
 
 	if (save_reader_open(&r, path, err, errlen))
 		return -1;
-	while ((rc = save_reader_next(&r, &rec, err, errlen)) > 0) {
-		if (!have_domain && rec.type != SAVE_DOMAIN) {
-			rc = fail_with(err, errlen, "%s: the first record is not the domain's", path);
+	while ((rc = save_reader_next(&r, &rec, err, errlen)) > 0)
+		if (save_check_record(&k, &rec, why, sizeof(why))) {
+			rc = fail_with(err, errlen, "%s: %s", path, why);
 			break;
 		}
-		if (rec.type == SAVE_DOMAIN) {
-			if (have_domain) {
-				rc = fail_with(err, errlen, "%s: two domain records", path);
-				break;
-			}
-			memcpy(dom, rec.body, sizeof(*dom));
-			if (!dom->nr_vcpus || dom->nr_vcpus > VERIFY_VCPUS_MAX || !dom->max_mem_kib ||
-			    dom->nr_pages > dom->max_mem_kib / (SAVE_PAGE_SIZE / 1024)) {
-				rc = fail_with(err, errlen, "%s: a domain of %u vCPUs and %llu pages in %llu KiB",
-					       path, dom->nr_vcpus, (unsigned long long)dom->nr_pages,
-					       (unsigned long long)dom->max_mem_kib);
-				break;
-			}
-			have_domain = true;
-		} else if (rec.type == SAVE_PAGES) {
-			/* Memory before the domain's state: restore starts its counter after the copy. */
-			if (have_state) {
-				rc = fail_with(err, errlen, "%s: pages after the domain's state", path);
-				break;
-			}
-			pages += ((const struct save_pages *)rec.body)->count;
-		} else if (rec.type == SAVE_DOMAIN_STATE) {
-			if (have_state) {
-				rc = fail_with(err, errlen, "%s: two domain-state records", path);
-				break;
-			}
-			have_state = true;
-		} else if (rec.type == SAVE_VCPU) {
-			uint32_t id;
-
-			if (!have_state) {
-				rc = fail_with(err, errlen, "%s: a vCPU before the domain's state", path);
-				break;
-			}
-			memcpy(&id, rec.body, sizeof(id));
-			if (id >= dom->nr_vcpus || seen[id]) {
-				rc = fail_with(err, errlen, "%s: vCPU %u %s", path, id,
-					       id >= dom->nr_vcpus ? "beyond the domain's" : "twice");
-				break;
-			}
-			seen[id] = true;
-		}
-	}
 	save_reader_close(&r);
 	if (rc)
 		return -1;
-	if (!have_domain || !have_state)
-		return fail_with(err, errlen, "%s: no domain%s record", path, have_domain ? "-state" : "");
-	if (pages != dom->nr_pages)
-		return fail_with(err, errlen, "%s: %llu pages where the domain has %llu", path,
-				 (unsigned long long)pages, (unsigned long long)dom->nr_pages);
-	for (uint32_t i = 0; i < dom->nr_vcpus; i++)
-		if (!seen[i])
-			return fail_with(err, errlen, "%s: no state for vCPU %u", path, i);
+	if (save_check_end(&k, why, sizeof(why)))
+		return fail_with(err, errlen, "%s: %s", path, why);
+	*dom = k.dom;
 	return 0;
 }
 
@@ -302,10 +331,11 @@ int save_writer_open(struct save_writer *w, const char *path, char *err, size_t 
 
 	memcpy(h.magic, SAVE_MAGIC, sizeof(h.magic));
 	w->fd = -1;
+	w->offset = sizeof(h);
 	if (snprintf(w->path, sizeof(w->path), "%s", path) >= (int)sizeof(w->path))
 		return fail_with(err, errlen, "%s: path too long", path);
 	snprintf(w->tmp, sizeof(w->tmp), "%s.tmp", path);
-	w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	w->fd = open(w->tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (w->fd < 0)
 		return fail_with(err, errlen, "%s: %s", w->tmp, strerror(errno));
 	if (write_full(w->fd, &h, sizeof(h))) {
@@ -316,16 +346,24 @@ int save_writer_open(struct save_writer *w, const char *path, char *err, size_t 
 	return 0;
 }
 
-int save_write_record(struct save_writer *w, uint32_t type, const struct iovec *iov, int iovcnt,
-		      char *err, size_t errlen)
+/* The record header for a body of iovecs. */
+static struct save_record_header record_header(uint32_t type, const struct iovec *iov, int iovcnt)
 {
-	static const uint8_t zeros[8];
 	struct save_record_header h = { .type = type };
 
 	for (int i = 0; i < iovcnt; i++) {
 		h.crc = save_crc32(h.crc, iov[i].iov_base, iov[i].iov_len);
 		h.length += iov[i].iov_len;
 	}
+	return h;
+}
+
+int save_write_record(struct save_writer *w, uint32_t type, const struct iovec *iov, int iovcnt,
+		      char *err, size_t errlen)
+{
+	static const uint8_t zeros[8];
+	struct save_record_header h = record_header(type, iov, iovcnt);
+
 	if (write_full(w->fd, &h, sizeof(h)))
 		return fail_with(err, errlen, "%s: %s", w->tmp, strerror(errno));
 	for (int i = 0; i < iovcnt; i++)
@@ -333,6 +371,25 @@ int save_write_record(struct save_writer *w, uint32_t type, const struct iovec *
 			return fail_with(err, errlen, "%s: %s", w->tmp, strerror(errno));
 	if (write_full(w->fd, zeros, padded(h.length) - h.length))
 		return fail_with(err, errlen, "%s: %s", w->tmp, strerror(errno));
+	w->offset += sizeof(h) + padded(h.length);
+	return 0;
+}
+
+int save_rewrite_record(struct save_writer *w, uint64_t at, uint32_t type, const struct iovec *iov,
+			int iovcnt, char *err, size_t errlen)
+{
+	struct save_record_header h = record_header(type, iov, iovcnt), was;
+	uint64_t pos = at + sizeof(h);
+
+	if (pread(w->fd, &was, sizeof(was), (off_t)at) != sizeof(was) || was.type != type ||
+	    was.length != h.length)
+		return fail_with(err, errlen, "%s: no record of type %u and %llu bytes at byte %llu",
+				 w->tmp, type, (unsigned long long)h.length, (unsigned long long)at);
+	if (pwrite(w->fd, &h, sizeof(h), (off_t)at) != sizeof(h))
+		return fail_with(err, errlen, "%s: %s", w->tmp, strerror(errno));
+	for (int i = 0; i < iovcnt; pos += iov[i].iov_len, i++)
+		if (pwrite(w->fd, iov[i].iov_base, iov[i].iov_len, (off_t)pos) != (ssize_t)iov[i].iov_len)
+			return fail_with(err, errlen, "%s: %s", w->tmp, strerror(errno));
 	return 0;
 }
 

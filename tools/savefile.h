@@ -44,10 +44,12 @@ enum save_record_type {
 	SAVE_PAGES = 2, /* struct save_pages, count gfns (u64), then count pages */
 	SAVE_VCPU = 3, /* struct domus_vcpu_state */
 	SAVE_DOMAIN_STATE = 4, /* struct domus_ctl_domainstate: its counter, its shared_info gfn */
+	SAVE_ZERO_PAGES = 5, /* struct save_pages, count gfns (u64): pages all zero, not stored */
 	SAVE_NR_TYPES
 };
 
 #define SAVE_PAGES_MAX 512u /* pages in one SAVE_PAGES record: 2 MiB */
+#define SAVE_ZERO_PAGES_MAX 65536u /* gfns in one SAVE_ZERO_PAGES record: 512 KiB of them */
 #define SAVE_SMALL_MAX (1u << 20) /* any record but SAVE_PAGES */
 
 struct save_domain {
@@ -55,7 +57,7 @@ struct save_domain {
 	uint32_t nr_vcpus;
 	uint32_t flags; /* DOMUS_CTL_CDF_* it was created with */
 	uint64_t max_mem_kib;
-	uint64_t nr_pages; /* SAVE_PAGES records carry this many pages in all */
+	uint64_t nr_pages; /* SAVE_PAGES and SAVE_ZERO_PAGES records name this many in all */
 	uint64_t config_len; /* the text that follows */
 };
 
@@ -102,11 +104,27 @@ void save_reader_close(struct save_reader *r);
 int save_verify(const char *path, struct save_domain *dom, char *err, size_t errlen);
 
 /*
+ * The same checks record by record, for a reader that acts as it goes
+ * (restore): start zeroed; each record in turn, then save_check_end after
+ * SAVE_END. 0, or -1 with a reason (the path is not named).
+ */
+struct save_check {
+	bool have_domain, have_state;
+	struct save_domain dom;
+	uint64_t pages;
+	uint8_t seen[128]; /* vCPUs */
+};
+int save_check_record(struct save_check *k, const struct save_record *rec, char *err,
+		      size_t errlen);
+int save_check_end(struct save_check *k, char *err, size_t errlen);
+
+/*
  * Writes to a temporary name beside path; finish renames it into place, so
  * a save that fails halfway leaves no file that looks whole.
  */
 struct save_writer {
 	int fd;
+	uint64_t offset; /* where the next record goes */
 	char path[4096], tmp[4100];
 };
 
@@ -114,6 +132,13 @@ int save_writer_open(struct save_writer *w, const char *path, char *err, size_t 
 /* One record whose body is the iovecs, in order. 0, or -1 with a reason. */
 int save_write_record(struct save_writer *w, uint32_t type, const struct iovec *iov, int iovcnt,
 		      char *err, size_t errlen);
+/*
+ * Writes a record again where an earlier one of the same type and length
+ * is (at: the writer's offset before it), when what it says is known only
+ * later (a page count). 0, or -1 with a reason.
+ */
+int save_rewrite_record(struct save_writer *w, uint64_t at, uint32_t type, const struct iovec *iov,
+			int iovcnt, char *err, size_t errlen);
 /* Writes SAVE_END, syncs and renames into place. 0, or -1 (the file is removed). */
 int save_writer_finish(struct save_writer *w, char *err, size_t errlen);
 /* Removes the partial file. */

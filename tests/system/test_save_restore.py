@@ -49,7 +49,10 @@ def test_a_saved_guest_runs_on_after_restore_with_its_processes_files_and_uptime
     assert guest_run(m, "md5sum /tmp/data", r"\n([0-9a-f]{32})  /tmp/data").group(1) == md5
     up_after = uptime(m)
     assert up_after >= up_before, f"uptime went back: {up_before} -> {up_after}"
-    first = number(guest_run(m, "cat /tmp/count", r"\n\d+\r*\n").group(0))
+    # Where every task waits, into the log: if the counter ever stalls, this says on what.
+    guest_run(m, "for p in /proc/[0-9]*; do echo $p $(cat $p/comm) $(cat $p/wchan); done "
+                 "| grep -v kworker; echo listed", r"\nlisted\r*\n")
+    first = number(guest_run(m, "sleep 1; cat /tmp/count", r"\n\d+\r*\n").group(0))
     assert first >= count_before
     later = number(guest_run(m, "sleep 3; cat /tmp/count", r"\n\d+\r*\n").group(0))
     assert later > first, "the counting process runs on after the restore"

@@ -267,6 +267,67 @@ static void test_an_abandoned_save_leaves_no_file(void **state)
 	assert_int_not_equal(stat(w.tmp, &st), 0);
 }
 
+/* Zero pages named, not stored; the domain record written first and its count set at the end. */
+static void test_zero_pages_and_a_count_known_only_at_the_end(void **state)
+{
+	struct save_domain d = { .name = "z", .nr_vcpus = 1, .max_mem_kib = 65536 };
+	struct save_pages zp = { .count = 3 }, one = { .count = 1 };
+	uint64_t zeros[3] = { 0x40001, 0x40002, 0x40003 }, gfn = 0x40000, at;
+	struct domus_ctl_domainstate st = { 0 };
+	struct domus_vcpu_state v = { .vcpu = 0 };
+	struct save_domain got;
+	struct save_writer w;
+
+	assert_int_equal(save_writer_open(&w, path, err, sizeof(err)), 0);
+	at = w.offset;
+	assert_int_equal(save_write_record(&w, SAVE_DOMAIN, (struct iovec[]){ { &d, sizeof(d) } }, 1,
+					   err, sizeof(err)), 0);
+	assert_int_equal(save_write_record(&w, SAVE_ZERO_PAGES,
+					   (struct iovec[]){ { &zp, sizeof(zp) }, { zeros, sizeof(zeros) } },
+					   2, err, sizeof(err)), 0);
+	assert_int_equal(save_write_record(&w, SAVE_PAGES,
+					   (struct iovec[]){ { &one, sizeof(one) }, { &gfn, 8 },
+							     { page_a, sizeof(page_a) } },
+					   3, err, sizeof(err)), 0);
+	assert_int_equal(save_write_record(&w, SAVE_DOMAIN_STATE, (struct iovec[]){ { &st, sizeof(st) } },
+					   1, err, sizeof(err)), 0);
+	assert_int_equal(save_write_record(&w, SAVE_VCPU, (struct iovec[]){ { &v, sizeof(v) } }, 1, err,
+					   sizeof(err)), 0);
+	/* Another length, or another type, is not the record that was there. */
+	assert_int_equal(save_rewrite_record(&w, at, SAVE_VCPU, (struct iovec[]){ { &d, sizeof(d) } },
+					     1, err, sizeof(err)), -1);
+	d.nr_pages = 4;
+	assert_int_equal(save_rewrite_record(&w, at, SAVE_DOMAIN, (struct iovec[]){ { &d, sizeof(d) } },
+					     1, err, sizeof(err)), 0);
+	assert_int_equal(save_writer_finish(&w, err, sizeof(err)), 0);
+	assert_int_equal(save_verify(path, &got, err, sizeof(err)), 0);
+	assert_int_equal(got.nr_pages, 4);
+}
+
+static void test_pages_after_the_domain_state_are_refused(void **state)
+{
+	struct save_check k = { 0 };
+	struct save_domain d = { .name = "o", .nr_vcpus = 1, .max_mem_kib = 64, .nr_pages = 1 };
+	struct save_pages p = { .count = 1 };
+	struct domus_ctl_domainstate st = { 0 };
+
+	assert_int_equal(save_check_record(&k, &(struct save_record){ SAVE_DOMAIN, sizeof(d), &d },
+					   err, sizeof(err)), 0);
+	assert_int_equal(save_check_record(&k, &(struct save_record){ SAVE_DOMAIN_STATE, sizeof(st),
+								       &st },
+					   err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "0 pages where the domain has 1"));
+	k.pages = 1;
+	assert_int_equal(save_check_record(&k, &(struct save_record){ SAVE_DOMAIN_STATE, sizeof(st),
+								       &st },
+					   err, sizeof(err)), 0);
+	assert_int_equal(save_check_record(&k, &(struct save_record){ SAVE_ZERO_PAGES, 16, &p }, err,
+					   sizeof(err)), -1);
+	assert_non_null(strstr(err, "pages after the domain's state"));
+	assert_int_equal(save_check_end(&k, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no state for vCPU 0"));
+}
+
 static void test_crc32_is_ieee(void **state)
 {
 	assert_int_equal(save_crc32(0, "123456789", 9), 0xcbf43926); /* the standard check value */
@@ -285,6 +346,8 @@ int main(void)
 		cmocka_unit_test(test_bytes_after_the_end_record_are_refused),
 		cmocka_unit_test(test_records_that_disagree_with_the_domain_are_refused),
 		cmocka_unit_test(test_an_abandoned_save_leaves_no_file),
+		cmocka_unit_test(test_zero_pages_and_a_count_known_only_at_the_end),
+		cmocka_unit_test(test_pages_after_the_domain_state_are_refused),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
