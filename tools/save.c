@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <public/domus_ctl.h>
@@ -167,7 +168,7 @@ struct page_batch {
 	struct save_pages data_hdr, zero_hdr;
 	uint64_t data_gfns[SAVE_PAGES_MAX], zero_gfns[SAVE_ZERO_PAGES_MAX];
 	struct iovec iov[3 + SAVE_PAGES_MAX];
-	uint64_t total;
+	uint64_t total, zero;
 };
 
 static int flush_data(struct save_writer *w, struct page_batch *b, char *err, size_t errlen)
@@ -211,14 +212,14 @@ static bool all_zero(const uint64_t *p)
  * its gfn if it is all zero (restore's populate gives zeroed frames).
  */
 static int save_pages(uint16_t domid, const struct domu_config *c, struct save_writer *w,
-		      uint64_t *total, char *err, size_t errlen)
+		      struct save_stats *st, char *err, size_t errlen)
 {
 	static uint64_t gfns[MAP_PAGES];
 	static int errs[MAP_PAGES];
 	static struct page_batch b;
 	struct ram_range r[2];
 
-	b.total = 0;
+	b.total = b.zero = 0;
 	guest_ranges(c, r);
 	for (int k = 0; k < 2; k++) {
 		for (uint64_t done = 0; done < r[k].count;) {
@@ -239,6 +240,7 @@ static int save_pages(uint16_t domid, const struct domu_config *c, struct save_w
 					continue;
 				b.total++;
 				if (all_zero((const uint64_t *)page)) {
+					b.zero++;
 					b.zero_gfns[b.zero_hdr.count++] = gfns[i];
 					if (b.zero_hdr.count == SAVE_ZERO_PAGES_MAX)
 						rc = flush_zero(w, &b, err, errlen);
@@ -258,7 +260,8 @@ static int save_pages(uint16_t domid, const struct domu_config *c, struct save_w
 			done += n;
 		}
 	}
-	*total = b.total;
+	st->pages = b.total;
+	st->zero_pages = b.zero;
 	return flush_zero(w, &b, err, errlen);
 }
 
@@ -288,9 +291,18 @@ static int save_state(uint16_t domid, uint32_t nr_vcpus, struct save_writer *w, 
 	return 0;
 }
 
-int domu_save(uint16_t domid, const struct domu_config *c, const char *path, char *err,
-	      size_t errlen)
+static double seconds(void)
 {
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+int domu_save(uint16_t domid, const struct domu_config *c, const char *path,
+	      struct save_stats *st, char *err, size_t errlen)
+{
+	double t0 = seconds();
 	struct save_domain d = { .nr_vcpus = c->vcpus, .flags = c->vuart ? DOMUS_CTL_CDF_VPL011 : 0,
 				 .max_mem_kib = domu_max_mem_kib(c) };
 	struct save_writer w;
@@ -311,10 +323,10 @@ int domu_save(uint16_t domid, const struct domu_config *c, const char *path, cha
 		goto out;
 	at = w.offset;
 	/* The domain's record first, its page count set once the pages are out. */
-	if (suspend(domid, err, errlen) ||
+	if (suspend(domid, err, errlen) || (st->suspend_s = seconds() - t0, false) ||
 	    save_write_record(&w, SAVE_DOMAIN, (struct iovec[]){ { &d, sizeof(d) }, { text, len } }, 2,
 			      err, errlen) ||
-	    save_pages(domid, c, &w, &d.nr_pages, err, errlen) ||
+	    save_pages(domid, c, &w, st, err, errlen) || (d.nr_pages = st->pages, false) ||
 	    save_rewrite_record(&w, at, SAVE_DOMAIN,
 				(struct iovec[]){ { &d, sizeof(d) }, { text, len } }, 2, err, errlen) ||
 	    save_state(domid, c->vcpus, &w, err, errlen) || save_writer_finish(&w, err, errlen)) {
@@ -322,6 +334,7 @@ int domu_save(uint16_t domid, const struct domu_config *c, const char *path, cha
 		goto out;
 	}
 	rc = 0;
+	st->total_s = seconds() - t0;
 out:
 	free(text);
 	return rc;

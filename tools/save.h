@@ -26,8 +26,13 @@ void config_forget(const char *name);
  * afterwards, shut down for suspend: 0 (the caller ends it), or -1 with a
  * reason in err (the caller resumes it; no file is left).
  */
-int domu_save(uint16_t domid, const struct domu_config *c, const char *path, char *err,
-	      size_t errlen);
+struct save_stats {
+	uint64_t pages, zero_pages; /* RAM saved, and how much of it was only named */
+	double suspend_s, total_s; /* the guest's suspend, and the whole save */
+};
+
+int domu_save(uint16_t domid, const struct domu_config *c, const char *path,
+	      struct save_stats *stats, char *err, size_t errlen);
 
 /*
  * Checks the file whole, then builds a paused domain from it: its memory,
