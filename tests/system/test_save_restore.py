@@ -177,3 +177,36 @@ def test_a_restored_guest_reconnects_its_disk_and_network_and_keeps_its_tcp_stre
     m.run("domus destroy net", timeout=60)
     assert sha(m.run("dd if=/tmp/sr.img bs=1M count=2 2>/dev/null | sha256sum")) == before
     assert sha(m.run("dd if=/tmp/sr.img bs=1M skip=4 count=1 2>/dev/null | sha256sum")) == after
+
+
+def test_a_guest_saved_on_one_machine_runs_on_on_another(domus_image, boot, tmp_path):
+    """Another host: a second QEMU (its counter started later than the guest's ran, so the
+    restored guest's counter offset wraps) restores the file from a disk both machines have,
+    and the guest carries on there."""
+    disk = tmp_path / "shared.img"
+    with open(disk, "wb") as f:
+        f.truncate(256 << 20)
+    first = boot_dom0(boot, smp=2, disks=[disk])
+    first.run("mke2fs -q /dev/vda && mkdir -p /mnt && mount /dev/vda /mnt", timeout=120)
+    boot_guest(first, "mover")
+    guest_run(first, "(i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 1; done) & "
+                     "echo counting", r"\ncounting\r*\n")
+    # Long enough that the guest's counter is ahead of the second machine's at the restore.
+    first.run("sleep 15")
+    up_before = uptime(first)
+    detach(first)
+    assert "saved 'mover'" in first.run("domus save mover /mnt/mover.save", timeout=180)
+    first.run("umount /mnt && sync")
+    first.close()
+
+    second = boot_dom0(boot, smp=2, disks=[disk])
+    second.run("mkdir -p /mnt && mount /dev/vda /mnt")
+    assert re.search(r"restored 'mover' as domain 1 ",
+                     second.run("domus restore /mnt/mover.save", timeout=180))
+    console(second, "mover")
+    assert uptime(second) >= up_before
+    count = number(guest_run(second, "sleep 1; cat /tmp/count", r"\n\d+\r*\n").group(0))
+    later = number(guest_run(second, "sleep 3; cat /tmp/count", r"\n\d+\r*\n").group(0))
+    assert later > count, "the guest's processes run on on the second machine"
+    detach(second)
+    second.run("domus destroy mover")
