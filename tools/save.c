@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -161,8 +162,6 @@ static void guest_ranges(const struct domu_config *c, struct ram_range r[2])
 	r[1] = (struct ram_range){ GUEST_MAGIC_BASE / PAGE, DOMU_MAGIC_PAGES };
 }
 
-#define MAP_PAGES 4096 /* 16 MiB of the guest mapped at a time */
-
 /* Pages collected for the next records: those with data, and those all zero (named only). */
 struct page_batch {
 	struct save_pages data_hdr, zero_hdr;
@@ -206,37 +205,59 @@ static bool all_zero(const uint64_t *p)
 	return true;
 }
 
+/* Copies of up to DOMUS_READPAGES_MAX of the guest's frames; missing[i] for those not its RAM. */
+static long read_pages(uint16_t domid, const uint64_t *gfns, uint32_t n, void *buf, uint8_t *missing)
+{
+	struct domus_ctl ctl = { .cmd = DOMUS_CTL_readpages, .domid = domid };
+
+	ctl.u.readpages = (struct domus_ctl_readpages){ .gfns = (uintptr_t)gfns,
+							.buffer = (uintptr_t)buf,
+							.missing = (uintptr_t)missing, .count = n };
+	return domus_ctl(&ctl);
+}
+
 /*
  * Every frame of the guest's memory that is RAM now (not ballooned out, not
  * its shared_info or a grant frame) goes to the file: its contents, or only
- * its gfn if it is all zero (restore's populate gives zeroed frames).
+ * its gfn if it is all zero (restore's populate gives zeroed frames). Domus
+ * copies the frames into our buffer (DOMUS_CTL_readpages): no mapping of
+ * them into dom0, which would change dom0's stage 2 twice a page.
  */
 static int save_pages(uint16_t domid, const struct domu_config *c, struct save_writer *w,
 		      struct save_stats *st, char *err, size_t errlen)
 {
-	static uint64_t gfns[MAP_PAGES];
-	static int errs[MAP_PAGES];
+	static uint64_t gfns[DOMUS_READPAGES_MAX];
+	static uint8_t missing[DOMUS_READPAGES_MAX];
+	static char buf[DOMUS_READPAGES_MAX * PAGE];
 	static struct page_batch b;
 	struct ram_range r[2];
 
 	b.total = b.zero = 0;
+	/*
+	 * Domus writes into these through dom0's page tables: they must be
+	 * there (touched) and stay (locked), or the call fails with -EFAULT.
+	 */
+	memset(buf, 0, sizeof(buf));
+	memset(missing, 0, sizeof(missing));
+	mlock(buf, sizeof(buf));
+	mlock(missing, sizeof(missing));
 	guest_ranges(c, r);
 	for (int k = 0; k < 2; k++) {
 		for (uint64_t done = 0; done < r[k].count;) {
-			uint32_t n = (uint32_t)(r[k].count - done < MAP_PAGES ? r[k].count - done : MAP_PAGES);
-			char *m;
-			int rc = 0;
+			uint32_t n = (uint32_t)(r[k].count - done < DOMUS_READPAGES_MAX ?
+						r[k].count - done : DOMUS_READPAGES_MAX);
+			long rc;
 
 			for (uint32_t i = 0; i < n; i++)
 				gfns[i] = r[k].gfn + done + i;
-			m = domus_map_foreign_list(domid, gfns, n, errs);
-			if (!m)
-				return fail_with(err, errlen, "cannot map its memory at gfn %#llx: %s",
-						 (unsigned long long)gfns[0], strerror(errno));
+			rc = read_pages(domid, gfns, n, buf, missing);
+			if (rc)
+				return fail_with(err, errlen, "cannot read its memory at gfn %#llx: %s",
+						 (unsigned long long)gfns[0], strerror((int)-rc));
 			for (uint32_t i = 0; !rc && i < n; i++) {
-				const char *page = m + i * PAGE;
+				const char *page = buf + i * PAGE;
 
-				if (errs[i])
+				if (missing[i])
 					continue;
 				b.total++;
 				if (all_zero((const uint64_t *)page)) {
@@ -248,14 +269,9 @@ static int save_pages(uint16_t domid, const struct domu_config *c, struct save_w
 				}
 				b.data_gfns[b.data_hdr.count] = gfns[i];
 				b.iov[3 + b.data_hdr.count++] = (struct iovec){ (void *)page, PAGE };
-				if (b.data_hdr.count == SAVE_PAGES_MAX)
-					rc = flush_data(w, &b, err, errlen);
 			}
-			/* The data iovecs point into this mapping: written before it goes. */
-			if (!rc)
-				rc = flush_data(w, &b, err, errlen);
-			domus_unmap_foreign(m, n);
-			if (rc)
+			/* The data iovecs point into the buffer: written before it is used again. */
+			if (rc || flush_data(w, &b, err, errlen))
 				return -1;
 			done += n;
 		}
@@ -342,12 +358,10 @@ out:
 
 static long restore_pages(uint16_t dom, const struct save_record *rec, char *err, size_t errlen)
 {
-	static int errs[SAVE_PAGES_MAX];
 	static uint64_t gfns[SAVE_ZERO_PAGES_MAX];
 	const struct save_pages *hdr = rec->body;
 	const char *data;
 	uint64_t done = 0;
-	char *m;
 	long r;
 
 	memcpy(gfns, (const char *)rec->body + sizeof(*hdr), hdr->count * sizeof(gfns[0]));
@@ -362,17 +376,20 @@ static long restore_pages(uint16_t dom, const struct save_record *rec, char *err
 	}
 	if (rec->type == SAVE_ZERO_PAGES) /* populated frames are zeroed */
 		return 0;
-	m = domus_map_foreign_list(dom, gfns, hdr->count, errs);
-	if (!m)
-		return fail_with(err, errlen, "cannot map its new memory: %s", strerror(errno));
-	for (uint32_t i = 0; i < hdr->count; i++)
-		if (errs[i]) {
-			domus_unmap_foreign(m, hdr->count);
-			return fail_with(err, errlen, "cannot map its gfn %#llx: %s",
-					 (unsigned long long)gfns[i], strerror(-errs[i]));
-		}
-	memcpy(m, data, hdr->count * PAGE);
-	domus_unmap_foreign(m, hdr->count);
+	/* Domus copies them in (DOMUS_CTL_writepages): no mapping into dom0. */
+	for (done = 0; done < hdr->count; done += DOMUS_READPAGES_MAX) {
+		struct domus_ctl ctl = { .cmd = DOMUS_CTL_writepages, .domid = dom };
+		uint32_t n = (uint32_t)(hdr->count - done < DOMUS_READPAGES_MAX ? hdr->count - done
+										 : DOMUS_READPAGES_MAX);
+
+		ctl.u.readpages = (struct domus_ctl_readpages){ .gfns = (uintptr_t)(gfns + done),
+								.buffer = (uintptr_t)(data + done * PAGE),
+								.count = n };
+		r = domus_ctl(&ctl);
+		if (r)
+			return fail_with(err, errlen, "cannot copy its memory in at gfn %#llx: %s",
+					 (unsigned long long)gfns[done], strerror((int)-r));
+	}
 	return 0;
 }
 

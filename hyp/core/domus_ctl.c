@@ -144,6 +144,10 @@ static long save_ctl(struct vcpu *v, struct domain *d, struct domus_ctl *c, vadd
 		return save_domain_set(d, &c->u.domainstate);
 	case DOMUS_CTL_resumedomain:
 		return save_resume(d);
+	case DOMUS_CTL_readpages:
+		return save_read_pages(v, d, &c->u.readpages);
+	case DOMUS_CTL_writepages:
+		return save_write_pages(v, d, &c->u.readpages);
 	}
 	rc = save_domain_get(d, &c->u.domainstate);
 	if (rc)
@@ -239,6 +243,8 @@ static long ctl_locked(struct vcpu *v, vaddr_t arg)
 	case DOMUS_CTL_getdomainstate:
 	case DOMUS_CTL_setdomainstate:
 	case DOMUS_CTL_resumedomain:
+	case DOMUS_CTL_readpages:
+	case DOMUS_CTL_writepages:
 		d = c.domid < DOMID_FIRST_RESERVED ? domain_by_id(c.domid) : NULL;
 		if (!d)
 			return -ESRCH;

@@ -17,6 +17,8 @@
 #include <domus/errno.h>
 #include <domus/guest_access.h>
 #include <domus/memory_op.h>
+#include <domus/mm.h>
+#include <domus/p2m.h>
 #include <domus/save_state.h>
 #include <domus/sched.h>
 #include <domus/string.h>
@@ -146,4 +148,52 @@ long save_resume(struct domain *d)
 	vcpu_wait_descheduled(v0);
 	arch_call_return(&v0->arch, 1);
 	return domain_resume(d);
+}
+
+long save_read_pages(struct vcpu *caller, struct domain *d, const struct domus_ctl_readpages *r)
+{
+	/* One toolstack call at a time (domus_ctl.c): one array serves them all. */
+	static u64 gfns[DOMUS_READPAGES_MAX];
+	static u8 missing[DOMUS_READPAGES_MAX];
+
+	if (!r->count || r->count > DOMUS_READPAGES_MAX || r->pad)
+		return -EINVAL;
+	/* Stopped: nothing of its own changes its stage 2 while its frames are read. */
+	if (!stopped(d))
+		return -EBUSY;
+	if (copy_from_guest(caller, gfns, r->gfns, r->count * sizeof(gfns[0])))
+		return -EFAULT;
+	for (u32 i = 0; i < r->count; i++) {
+		enum p2m_type type;
+		paddr_t pa;
+
+		/* Its own RAM only: never another domain's frame it maps through a grant. */
+		missing[i] = p2m_lookup(d, gfns[i], &pa, &type) || type != P2M_RAM;
+		if (!missing[i] && copy_to_guest(caller, r->buffer + (u64)i * PAGE_SIZE,
+						 p2m_frame_va(pa), PAGE_SIZE))
+			return -EFAULT;
+	}
+	return copy_to_guest(caller, r->missing, missing, r->count) ? -EFAULT : 0;
+}
+
+long save_write_pages(struct vcpu *caller, struct domain *d, const struct domus_ctl_readpages *r)
+{
+	static u64 gfns[DOMUS_READPAGES_MAX];
+
+	if (!r->count || r->count > DOMUS_READPAGES_MAX || r->pad)
+		return -EINVAL;
+	if (d->state != DOMAIN_BUILDING)
+		return -EBUSY;
+	if (copy_from_guest(caller, gfns, r->gfns, r->count * sizeof(gfns[0])))
+		return -EFAULT;
+	for (u32 i = 0; i < r->count; i++) {
+		enum p2m_type type;
+		paddr_t pa;
+
+		if (p2m_lookup(d, gfns[i], &pa, &type) || type != P2M_RAM)
+			return -EINVAL;
+		if (copy_from_guest(caller, p2m_frame_va(pa), r->buffer + (u64)i * PAGE_SIZE, PAGE_SIZE))
+			return -EFAULT;
+	}
+	return 0;
 }

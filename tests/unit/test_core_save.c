@@ -175,12 +175,107 @@ static void test_a_cancelled_suspend_returns_1_in_the_same_domain(void **state)
 	machine_run(&(struct machine_cfg){ .dom0_main = dom0_cancels_a_suspend });
 }
 
+static void domu_marks_its_memory(struct guest *g)
+{
+	u64 page = guest_alloc_pages(g, 1);
+
+	memset(guest_mem(g, page), 0x5a, PAGE_SIZE);
+	__atomic_store_n(&suspend_returned, (long)(page / PAGE_SIZE), __ATOMIC_RELEASE);
+	domu_runs_until_told(g);
+}
+
+static void dom0_reads_pages(struct guest *g)
+{
+	u64 gfns_at = guest_alloc_pages(g, 1), buf_at = guest_alloc_pages(g, 2);
+	u64 missing_at = guest_alloc_pages(g, 1), *gfns = guest_mem(g, gfns_at);
+	u8 *missing = guest_mem(g, missing_at), *buf = guest_mem(g, buf_at);
+	struct domus_ctl c;
+	long id, marked;
+
+	may_end = false;
+	suspend_returned = -1;
+	id = guest_domu_create(g, &(struct domu_spec){ .name = "read" }, domu_marks_its_memory, 0);
+	GUEST_EXPECT(g, id > 0);
+	while ((marked = __atomic_load_n(&suspend_returned, __ATOMIC_ACQUIRE)) == -1)
+		guest_yield(g);
+	gfns[0] = (u64)marked;
+	gfns[1] = 0x10; /* no memory there */
+	c = (struct domus_ctl){ .cmd = DOMUS_CTL_readpages, .domid = (domid_t)id };
+	c.u.readpages = (struct domus_ctl_readpages){ .gfns = gfns_at, .buffer = buf_at,
+						      .missing = missing_at, .count = 2 };
+	/* Running: its memory may change under the copy. */
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), -EBUSY);
+	GUEST_EXPECT_EQ(g, guest_domu_pause(g, (domid_t)id, true), 0);
+	memset(buf, 0, 2 * PAGE_SIZE);
+	memset(missing, 7, 2);
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), 0);
+	GUEST_EXPECT_EQ(g, missing[0], 0);
+	GUEST_EXPECT_EQ(g, missing[1], 1);
+	GUEST_EXPECT_EQ(g, buf[0], 0x5a);
+	GUEST_EXPECT_EQ(g, buf[PAGE_SIZE - 1], 0x5a);
+	GUEST_EXPECT_EQ(g, buf[PAGE_SIZE], 0); /* a missing page's is left as it was */
+	c.u.readpages.count = DOMUS_READPAGES_MAX + 1;
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), -EINVAL);
+	c.u.readpages.count = 0;
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), -EINVAL);
+	GUEST_EXPECT_EQ(g, guest_domu_pause(g, (domid_t)id, false), 0);
+	__atomic_store_n(&may_end, true, __ATOMIC_RELEASE);
+	GUEST_EXPECT_EQ(g, guest_domu_destroy(g, (domid_t)id), 0);
+}
+
+static void test_readpages_copies_a_stopped_domains_ram_and_names_what_is_not(void **state)
+{
+	machine_run(&(struct machine_cfg){ .dom0_main = dom0_reads_pages });
+}
+
+static void domu_reports_a_page(struct guest *g)
+{
+	const u8 *page = guest_mem(g, guest_ram_base(g) + 32 * PAGE_SIZE);
+
+	__atomic_store_n(&suspend_returned, (long)page[0] << 8 | page[PAGE_SIZE - 1], __ATOMIC_RELEASE);
+	domu_runs_until_told(g);
+}
+
+static void dom0_writes_pages(struct guest *g)
+{
+	u64 gfns_at = guest_alloc_pages(g, 1), buf_at = guest_alloc_pages(g, 1);
+	u64 *gfns = guest_mem(g, gfns_at);
+	struct domus_ctl c;
+	long id = guest_domu_build(g, &(struct domu_spec){ .name = "written" });
+
+	GUEST_EXPECT(g, id > 0);
+	may_end = false;
+	suspend_returned = -1;
+	memset(guest_mem(g, buf_at), 0xc3, PAGE_SIZE);
+	c = (struct domus_ctl){ .cmd = DOMUS_CTL_writepages, .domid = (domid_t)id };
+	c.u.readpages = (struct domus_ctl_readpages){ .gfns = gfns_at, .buffer = buf_at, .count = 1 };
+	gfns[0] = 0x10; /* no RAM there */
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), -EINVAL);
+	gfns[0] = GUEST_RAM0_BASE / PAGE_SIZE + 32;
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), 0);
+	GUEST_EXPECT_EQ(g, guest_domu_start(g, (domid_t)id, domu_reports_a_page, 0), 0);
+	while (__atomic_load_n(&suspend_returned, __ATOMIC_ACQUIRE) == -1)
+		guest_yield(g);
+	GUEST_EXPECT_EQ(g, __atomic_load_n(&suspend_returned, __ATOMIC_ACQUIRE), 0xc3c3);
+	/* Once it runs, its memory is its own. */
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), -EBUSY);
+	__atomic_store_n(&may_end, true, __ATOMIC_RELEASE);
+	GUEST_EXPECT_EQ(g, guest_domu_destroy(g, (domid_t)id), 0);
+}
+
+static void test_writepages_fills_a_building_domains_ram_and_nothing_else(void **state)
+{
+	machine_run(&(struct machine_cfg){ .dom0_main = dom0_writes_pages });
+}
+
 int main(int argc, char **argv)
 {
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_state_is_read_only_from_a_paused_or_suspended_domain),
 		cmocka_unit_test(test_state_is_written_only_into_a_domain_being_built_and_in_order),
 		cmocka_unit_test(test_a_cancelled_suspend_returns_1_in_the_same_domain),
+		cmocka_unit_test(test_readpages_copies_a_stopped_domains_ram_and_names_what_is_not),
+		cmocka_unit_test(test_writepages_fills_a_building_domains_ram_and_nothing_else),
 	};
 
 	return harness_main(argc, argv, "core_save", tests, ARRAY_SIZE(tests));

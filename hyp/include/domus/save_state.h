@@ -19,6 +19,10 @@ long save_domain_get(struct domain *d, struct domus_ctl_domainstate *s);
  */
 long save_domain_set(struct domain *d, const struct domus_ctl_domainstate *s);
 long save_vcpu_set(struct vcpu *caller, struct domain *d, const struct domus_ctl_vcpustate *c);
+/* Copies of its RAM frames (DOMUS_CTL_readpages), from a paused or suspended domain. */
+long save_read_pages(struct vcpu *caller, struct domain *d, const struct domus_ctl_readpages *r);
+/* Into its RAM frames (DOMUS_CTL_writepages), while it is being built. */
+long save_write_pages(struct vcpu *caller, struct domain *d, const struct domus_ctl_readpages *r);
 /* A domain shut down for suspend runs on, its suspend call returning 1 (cancelled). */
 long save_resume(struct domain *d);
 

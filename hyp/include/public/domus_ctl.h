@@ -30,6 +30,8 @@
 #define DOMUS_CTL_getdomainstate 14 /* as getvcpustate */
 #define DOMUS_CTL_setdomainstate 15 /* only while building */
 #define DOMUS_CTL_resumedomain 16 /* shut down for suspend: runs on, its call returning 1 */
+#define DOMUS_CTL_readpages 17 /* copies of a stopped domain's RAM frames, for save */
+#define DOMUS_CTL_writepages 18 /* into a building domain's RAM frames, for restore */
 
 #define DOMUS_DOMAIN_BUILDING 0
 #define DOMUS_DOMAIN_RUNNING 1
@@ -166,6 +168,27 @@ struct domus_vcpu_state {
 	uint64_t runstate_va;
 };
 
+/*
+ * Up to DOMUS_READPAGES_MAX frames of a paused or suspended domain, by gfn:
+ * each frame that is the domain's RAM is copied to buffer (a page each, in
+ * order) and its byte in missing is 0; any other gfn (a hole, its
+ * shared_info, a grant or foreign mapping) gets 1 there and its page in
+ * buffer is left as it was.
+ */
+#define DOMUS_READPAGES_MAX 256
+
+/*
+ * writepages: the reverse, into a domain being built: each gfn must be its
+ * RAM (-EINVAL at the first that is not; missing is not used).
+ */
+struct domus_ctl_readpages {
+	uint64_t gfns; /* pointer to count u64 */
+	uint64_t buffer; /* pointer to count pages */
+	uint64_t missing; /* pointer to count bytes */
+	uint32_t count;
+	uint32_t pad;
+};
+
 /* A domain's state beside its memory and vCPUs. */
 struct domus_ctl_domainstate {
 	uint64_t counter; /* the guest's virtual counter: get reads it, set makes it continue from it */
@@ -190,6 +213,7 @@ struct domus_ctl {
 		struct domus_ctl_vuart vuart;
 		struct domus_ctl_vcpustate vcpustate;
 		struct domus_ctl_domainstate domainstate;
+		struct domus_ctl_readpages readpages;
 		uint8_t pad[112];
 	} u;
 };
@@ -208,5 +232,6 @@ _Static_assert(sizeof(struct domus_ctl_vuart) == 48, "layout");
 _Static_assert(sizeof(struct domus_ctl_vcpustate) == 16, "layout");
 _Static_assert(sizeof(struct domus_vcpu_state) == 1168, "layout");
 _Static_assert(sizeof(struct domus_ctl_domainstate) == 24, "layout");
+_Static_assert(sizeof(struct domus_ctl_readpages) == 32, "layout");
 
 #endif
