@@ -196,9 +196,9 @@ static void apply_action(const struct domu_config *c, uint16_t domid, uint32_t r
 	if (!strcmp(what, "preserve"))
 		return; /* left shut down, for a look at it; `domus destroy` ends it */
 	domain_end(domid);
-	config_forget(c->name);
-	if (!strcmp(what, "restart"))
+	if (!strcmp(what, "restart")) /* from the config kept at create (or restore), again kept */
 		execl("/proc/self/exe", "domus", "create", c->path, (char *)NULL);
+	config_forget(c->name);
 }
 
 static void mkdir_p(const char *dir)

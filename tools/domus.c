@@ -205,6 +205,8 @@ static int start_console_daemon(const struct domu_config *c, uint16_t domid, uin
 	return 0;
 }
 
+static void stop_console_daemon(const char *name);
+
 /* A domain built (or restored) and paused: its XenStore records, its console, and off it goes. */
 static int start_built(const struct domu_config *c, const struct domu_built *b, bool attach,
 		       const char *how)
@@ -216,17 +218,23 @@ static int start_built(const struct domu_config *c, const struct domu_built *b, 
 	if (domstore_introduce(c, b, err, sizeof(err))) {
 		fprintf(stderr, "domus: %s: %s\n", c->name, err);
 		domain_end(b->domid);
+		config_forget(c->name);
 		return 1;
 	}
 	if (start_console_daemon(c, b->domid, b->console_gfn, b->console_port)) {
 		fprintf(stderr, "domus: %s: the console daemon did not start\n", c->name);
 		domain_end(b->domid);
+		config_forget(c->name);
 		return 1;
 	}
 	ctl = (struct domus_ctl){ .cmd = DOMUS_CTL_unpausedomain, .domid = b->domid };
 	rc = domus_ctl(&ctl);
-	if (rc)
+	if (rc) {
+		stop_console_daemon(c->name);
+		domain_end(b->domid);
+		config_forget(c->name);
 		return fail("unpause", rc);
+	}
 	printf("domus: %s '%s' as domain %u (%llu MiB, %u vCPUs)\n", how, c->name, b->domid,
 	       (unsigned long long)c->memory_mib, c->vcpus);
 	fflush(stdout);
@@ -261,6 +269,7 @@ static int cmd_create(int argc, char **argv)
 	}
 	if (domu_build(&c, &b, err, sizeof(err))) {
 		fprintf(stderr, "domus: %s: %s\n", c.name, err);
+		config_forget(c.name);
 		return 1;
 	}
 	return start_built(&c, &b, attach, "started");
@@ -314,6 +323,8 @@ static int cmd_save(int argc, char **argv)
 		uint64_t gfn, port;
 
 		fprintf(stderr, "domus: %s: not saved: %s\n", c.name, err);
+		if (!st.suspended)
+			return 1; /* it never stopped: its console daemon still serves it */
 		/* Suspended already: it runs on where it was, and gets its console back. */
 		stop_console_daemon(c.name);
 		if (domus_ctl(&ctl) == 0) {

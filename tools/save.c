@@ -148,6 +148,10 @@ static int suspend(uint16_t domid, char *err, size_t errlen)
 	}
 	/* Not taken up: a kernel without Xen's suspend support, or one too busy. */
 	domstore_request_shutdown(domid, "");
+	/* One that took it up just now is suspended all the same: that is a success. */
+	if (domain_info(domid, &info) == 0 && info.state == DOMUS_DOMAIN_SHUTDOWN &&
+	    info.shutdown_reason == SHUTDOWN_suspend)
+		return 0;
 	return fail_with(err, errlen, "it did not suspend within %d s", SUSPEND_WAIT_MS / 1000);
 }
 
@@ -339,7 +343,8 @@ int domu_save(uint16_t domid, const struct domu_config *c, const char *path,
 		goto out;
 	at = w.offset;
 	/* The domain's record first, its page count set once the pages are out. */
-	if (suspend(domid, err, errlen) || (st->suspend_s = seconds() - t0, false) ||
+	if (suspend(domid, err, errlen) ||
+	    (st->suspended = true, st->suspend_s = seconds() - t0, false) ||
 	    save_write_record(&w, SAVE_DOMAIN, (struct iovec[]){ { &d, sizeof(d) }, { text, len } }, 2,
 			      err, errlen) ||
 	    save_pages(domid, c, &w, st, err, errlen) || (d.nr_pages = st->pages, false) ||

@@ -7,6 +7,7 @@
 #ifndef DOMUS_SAVE_H
 #define DOMUS_SAVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,19 +25,22 @@ void config_forget(const char *name);
  * Asks guest domid (running under the kept configuration c) to suspend,
  * waits until it has, and writes it to path. The guest is still there
  * afterwards, shut down for suspend: 0 (the caller ends it), or -1 with a
- * reason in err (the caller resumes it; no file is left).
+ * reason in err and no file left (the caller resumes the guest if
+ * stats->suspended says it suspended).
  */
 struct save_stats {
 	uint64_t pages, zero_pages; /* RAM saved, and how much of it was only named */
 	double suspend_s, total_s; /* the guest's suspend, and the whole save */
+	bool suspended; /* the guest did suspend (a failure after it must resume the guest) */
 };
 
 int domu_save(uint16_t domid, const struct domu_config *c, const char *path,
 	      struct save_stats *stats, char *err, size_t errlen);
 
 /*
- * Checks the file whole, then builds a paused domain from it: its memory,
- * its vCPUs and domain state, fresh console and XenStore ports. c gets its
+ * Builds a paused domain from the file, each record checked before it is
+ * acted on: its memory, its vCPUs and domain state, fresh console and
+ * XenStore ports. c gets its
  * configuration (kept again, for the next save), b what domu_build gives.
  * 0, or -1 with a reason (nothing is left of a domain half-built).
  */

@@ -162,6 +162,11 @@ static const char *bad_layout(uint32_t type, const void *body, uint64_t len)
 			return "a domain record whose length does not match its configuration";
 		if (!memchr(d.name, 0, sizeof(d.name)))
 			return "a domain record whose name has no end";
+		/* config_load's rule: it names files (/run/domus/NAME.cfg), so no '/' and no "..". */
+		if (!*d.name || strspn(d.name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					     "0123456789-_.") != strlen(d.name) ||
+		    !strcmp(d.name, ".") || !strcmp(d.name, ".."))
+			return "a domain record whose name is not letters, digits, - _ .";
 	}
 	return NULL;
 }

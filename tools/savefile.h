@@ -2,7 +2,7 @@
 /*
  * The save file: what `domus save` writes and `domus restore` reads, a
  * header and then typed, length-prefixed, checksummed records
- * (docs/SAVE-FORMAT.md). This layer knows the framing and each record's
+ * (docs/SAVE-RESTORE.md). This layer knows the framing and each record's
  * size rules; what a record's body means is the saver's and restorer's.
  */
 #ifndef TOOLS_SAVEFILE_H
@@ -98,8 +98,9 @@ void save_reader_close(struct save_reader *r);
 /*
  * Reads a whole file and checks what the framing cannot: one SAVE_DOMAIN
  * first, then the pages (as many as it says), one SAVE_DOMAIN_STATE, each
- * vCPU once and below its nr_vcpus, SAVE_END last. What restore runs before it builds anything, so that a bad
- * file leaves nothing behind. 0 with *dom, or -1 with a reason.
+ * vCPU once and below its nr_vcpus, SAVE_END last: save_check_record's
+ * checks over a whole file, building nothing. 0 with *dom, or -1 with a
+ * reason.
  */
 int save_verify(const char *path, struct save_domain *dom, char *err, size_t errlen);
 

@@ -2,8 +2,9 @@
 /*
  * Save and restore, the hypervisor's half (docs/SAVE-RESTORE.md): a stopped
  * domain's vCPU and domain state out to dom0's toolstack, and into a domain
- * it is building from a save file. Memory goes through the toolstack's
- * foreign mappings and populate_physmap, as for any build.
+ * it is building from a save file. Memory is copied by Domus between the
+ * domain's RAM frames and dom0's buffer (readpages, writepages); the
+ * toolstack populates the frames of a restored domain first.
  *
  * A restored domain is a new domain: fresh event channels and grant table.
  * That is what a Linux resumed from SHUTDOWN_suspend with result 0 expects:
@@ -101,6 +102,7 @@ long save_domain_get(struct domain *d, struct domus_ctl_domainstate *s)
 	memset(s, 0, sizeof(*s));
 	s->counter = arch_counter() - d->cntvoff;
 	s->shared_info_gfn = READ_ONCE(d->shared_info_gfn);
+	s->vm_assist = (u32)d->vm_assist;
 	arch_vgic_state_get(d, s);
 	return 0;
 }
@@ -111,7 +113,8 @@ long save_domain_set(struct domain *d, const struct domus_ctl_domainstate *s)
 
 	if (d->state != DOMAIN_BUILDING || d->restored)
 		return -EBUSY;
-	if (s->pad)
+	/* The one assist Domus knows (vm_assist.c); Linux enables it once, at boot. */
+	if (s->vm_assist & ~(u32)BIT(VMASST_TYPE_runstate_update_flag))
 		return -EINVAL;
 	rc = arch_vgic_state_set(d, s);
 	if (rc)
@@ -133,8 +136,10 @@ long save_domain_set(struct domain *d, const struct domus_ctl_domainstate *s)
 	memset(d->shared_info->evtchn_mask, 0xff, sizeof(d->shared_info->evtchn_mask));
 	if (s->shared_info_gfn != GFN_NONE)
 		rc = memory_place_shared_info(d, s->shared_info_gfn);
-	if (!rc)
+	if (!rc) {
+		d->vm_assist = s->vm_assist;
 		d->restored = true;
+	}
 	return rc;
 }
 
@@ -158,9 +163,11 @@ long save_read_pages(struct vcpu *caller, struct domain *d, const struct domus_c
 
 	if (!r->count || r->count > DOMUS_READPAGES_MAX || r->pad)
 		return -EINVAL;
-	/* Stopped: nothing of its own changes its stage 2 while its frames are read. */
+	/* Stopped: nothing of its own changes its stage 2 or its memory while it is read. */
 	if (!stopped(d))
 		return -EBUSY;
+	for (u32 i = 0; i < d->nr_vcpus; i++) /* a pause takes effect at each pCPU's kick */
+		vcpu_wait_descheduled(d->vcpus[i]);
 	if (copy_from_guest(caller, gfns, r->gfns, r->count * sizeof(gfns[0])))
 		return -EFAULT;
 	for (u32 i = 0; i < r->count; i++) {

@@ -16,6 +16,7 @@
 #include <domus/domain.h>
 #include <domus/errno.h>
 #include <public/sched.h>
+#include <public/xen.h>
 
 #include "core_harness.h"
 
@@ -109,6 +110,9 @@ static void dom0_writes_state_into_a_domain_being_built(struct guest *g)
 	ds.gicd_ctlr = 4; /* a group enable no distributor has */
 	GUEST_EXPECT_EQ(g, domain_state(g, DOMUS_CTL_setdomainstate, (domid_t)id, &ds), -EINVAL);
 	ds.gicd_ctlr = 2;
+	ds.vm_assist = 1U << 31; /* an assist Domus does not have */
+	GUEST_EXPECT_EQ(g, domain_state(g, DOMUS_CTL_setdomainstate, (domid_t)id, &ds), -EINVAL);
+	ds.vm_assist = 1U << VMASST_TYPE_runstate_update_flag;
 	GUEST_EXPECT_EQ(g, domain_state(g, DOMUS_CTL_setdomainstate, (domid_t)id, &ds), 0);
 	GUEST_EXPECT_EQ(g, domain_state(g, DOMUS_CTL_setdomainstate, (domid_t)id, &ds), -EBUSY);
 	/* A record for another vCPU than named, flags nobody defined, a state no guest has. */

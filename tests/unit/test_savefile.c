@@ -328,6 +328,21 @@ static void test_pages_after_the_domain_state_are_refused(void **state)
 	assert_non_null(strstr(err, "no state for vCPU 0"));
 }
 
+/* The name becomes a file's (/run/domus/NAME.cfg): a path in it is refused. */
+static void test_a_domain_name_that_is_a_path_is_refused(void **state)
+{
+	struct save_domain d = { .name = "../../etc/x", .nr_vcpus = 1, .max_mem_kib = 64 };
+	struct save_domain got;
+	struct save_writer w;
+
+	assert_int_equal(save_writer_open(&w, path, err, sizeof(err)), 0);
+	assert_int_equal(save_write_record(&w, SAVE_DOMAIN, (struct iovec[]){ { &d, sizeof(d) } }, 1,
+					   err, sizeof(err)), 0);
+	assert_int_equal(save_writer_finish(&w, err, sizeof(err)), 0);
+	assert_int_equal(save_verify(path, &got, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "name is not letters"));
+}
+
 static void test_crc32_is_ieee(void **state)
 {
 	assert_int_equal(save_crc32(0, "123456789", 9), 0xcbf43926); /* the standard check value */
@@ -348,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_an_abandoned_save_leaves_no_file),
 		cmocka_unit_test(test_zero_pages_and_a_count_known_only_at_the_end),
 		cmocka_unit_test(test_pages_after_the_domain_state_are_refused),
+		cmocka_unit_test(test_a_domain_name_that_is_a_path_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

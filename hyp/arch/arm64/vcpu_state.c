@@ -44,16 +44,17 @@ void arch_vcpu_state_get(const struct vcpu *v, struct domus_vcpu_state *s)
 }
 
 /*
- * A PSTATE the guest can have been in at an exit: AArch64 EL0t, EL1t or
- * EL1h, or an AArch32 process at EL0 (usr). Never EL2: an eret would run the
- * guest as Domus. (SPSR_EL1 needs no check: the guest's own eret from EL1
- * cannot reach EL2.)
+ * A PSTATE to enter the guest with: AArch64 EL0t, EL1t or EL1h. Never EL2
+ * (an eret would run the guest as Domus), and not AArch32 EL0 either: on a
+ * CPU without AArch32 at EL0 that eret is an illegal return, taken at EL2.
+ * A suspended Linux is at EL1h. (SPSR_EL1 needs no check: the guest's own
+ * eret from EL1 cannot reach EL2.)
  */
 static bool guest_pstate(u64 pstate)
 {
 	u64 mode = pstate & 0x1f;
 
-	return mode == 0 || mode == 4 || mode == PSR_MODE_EL1H || mode == (PSR_NRW | 0);
+	return mode == 0 || mode == 4 || mode == PSR_MODE_EL1H;
 }
 
 int arch_vcpu_state_set(struct vcpu *v, const struct domus_vcpu_state *s)

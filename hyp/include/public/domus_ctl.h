@@ -194,7 +194,7 @@ struct domus_ctl_domainstate {
 	uint64_t counter; /* the guest's virtual counter: get reads it, set makes it continue from it */
 	uint64_t shared_info_gfn; /* ~0: not mapped */
 	uint32_t gicd_ctlr; /* the distributor's group enables (bits 0, 1), as the guest set them */
-	uint32_t pad;
+	uint32_t vm_assist; /* VMASST_TYPE_* bits the guest enabled (set once, at its boot) */
 };
 
 struct domus_ctl {
