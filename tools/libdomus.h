@@ -33,7 +33,8 @@ void *domus_map_foreign(uint16_t dom, uint64_t gfn, size_t npages);
 /*
  * Maps the npages frames gfns[] of dom; errs[i] is 0 for each mapped, or
  * -errno for one that is not (touching it faults). NULL with errno set if
- * nothing could be mapped.
+ * the mapping itself failed; a mapping whose every errs[i] is set is
+ * returned all the same (the caller looks at errs).
  */
 void *domus_map_foreign_list(uint16_t dom, const uint64_t *gfns, size_t npages, int *errs);
 void domus_unmap_foreign(void *p, size_t npages);
