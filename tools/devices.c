@@ -20,8 +20,10 @@
 
 /* How long a guest gets to connect a new device or let go of an old one. */
 #define DEVICE_WAIT_MS 15000
+/* How often a front end still Initialising is reminded of its device. */
+#define NUDGE_EVERY_MS 2000
 
-enum { XENBUS_CONNECTED = 4, XENBUS_CLOSING = 5, XENBUS_CLOSED = 6 };
+enum { XENBUS_INITIALISING = 1, XENBUS_CONNECTED = 4, XENBUS_CLOSING = 5, XENBUS_CLOSED = 6 };
 
 static int open_store(struct xsc *h, char *err, size_t errlen)
 {
@@ -84,13 +86,49 @@ static int in_transaction(struct xsc *h, int (*write)(struct xsc *, uint32_t, co
 	return rc;
 }
 
-/* After an attach: the guest's front end should connect; says so if it does not. */
-static void await_frontend(struct xsc *h, const char *fe, const char *what)
+/*
+ * Rewrites fe's state with the value it has, if that is still Initialising,
+ * in a transaction, so a front end that moved meanwhile is never overwritten.
+ * The write fires the guest's watch on "device" again. Linux enumerates its
+ * devices first and registers that watch after (xenbus_probe_frontend.c,
+ * frontend_probe_and_watch): a device whose records land in between, as they
+ * do when `domus create` is followed at once by an attach, is seen by neither
+ * and would wait forever. A guest that has the device already ignores it.
+ */
+static void nudge_frontend(struct xsc *h, const char *fe)
 {
-	if (!wait_state(h, fe, XENBUS_CONNECTED))
-		fprintf(stderr, "domus: %s is attached but the guest has not connected it in %d s "
-				"(state %d)\n",
-			what, DEVICE_WAIT_MS / 1000, read_state(h, fe));
+	char path[128], val[16];
+	uint32_t tx;
+
+	snprintf(path, sizeof(path), "%s/state", fe);
+	if (xsc_transaction_start(h, &tx))
+		return;
+	if (xsc_read(h, tx, path, val, sizeof(val)) > 0 && atoi(val) == XENBUS_INITIALISING &&
+	    !xsc_write(h, tx, path, val))
+		xsc_transaction_end(h, tx, 1);
+	else
+		xsc_transaction_end(h, tx, 0);
+}
+
+/*
+ * After an attach: the guest's front end should connect; says so if it does
+ * not, with both ends' states (which of the two is waiting for the other).
+ */
+static void await_frontend(struct xsc *h, const char *be, const char *fe, const char *what)
+{
+	for (int waited = 0; waited < DEVICE_WAIT_MS; waited += 50) {
+		int s = read_state(h, fe);
+
+		if (s == XENBUS_CONNECTED || s == -ENOENT)
+			return;
+		if (waited && waited % NUDGE_EVERY_MS == 0)
+			nudge_frontend(h, fe);
+		usleep(50 * 1000);
+	}
+	fprintf(stderr,
+		"domus: %s is attached but the guest has not connected it in %d s (front end "
+		"state %d, back end state %d)\n",
+		what, DEVICE_WAIT_MS / 1000, read_state(h, fe), read_state(h, be));
 }
 
 /*
@@ -149,7 +187,7 @@ int device_attach_disk(uint16_t domid, const char *spec, char *err, size_t errle
 		xsc_close(&h);
 		return -1;
 	}
-	await_frontend(&h, fe, disk.vdev);
+	await_frontend(&h, be, fe, disk.vdev);
 	xsc_close(&h);
 	return 0;
 }
@@ -296,7 +334,7 @@ int device_attach_vif(uint16_t domid, const char *spec, char *err, size_t errlen
 	}
 	printf("vif %u: %02x:%02x:%02x:%02x:%02x:%02x on %s\n", vif.devid, vif.mac[0], vif.mac[1],
 	       vif.mac[2], vif.mac[3], vif.mac[4], vif.mac[5], vif.bridge);
-	await_frontend(&h, fe, what);
+	await_frontend(&h, be, fe, what);
 	xsc_close(&h);
 	return 0;
 }
