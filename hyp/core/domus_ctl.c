@@ -148,6 +148,8 @@ static long save_ctl(struct vcpu *v, struct domain *d, struct domus_ctl *c, vadd
 		return save_read_pages(v, d, &c->u.readpages);
 	case DOMUS_CTL_writepages:
 		return save_write_pages(v, d, &c->u.readpages);
+	case DOMUS_CTL_logdirty:
+		return log_dirty_ctl(v, d, &c->u.logdirty);
 	}
 	rc = save_domain_get(d, &c->u.domainstate);
 	if (rc)
@@ -245,6 +247,7 @@ static long ctl_locked(struct vcpu *v, vaddr_t arg)
 	case DOMUS_CTL_resumedomain:
 	case DOMUS_CTL_readpages:
 	case DOMUS_CTL_writepages:
+	case DOMUS_CTL_logdirty:
 		d = c.domid < DOMID_FIRST_RESERVED ? domain_by_id(c.domid) : NULL;
 		if (!d)
 			return -ESRCH;

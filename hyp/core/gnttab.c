@@ -51,6 +51,7 @@ struct active_grant {
 	u16 writers; /* writable pins */
 	domid_t domid; /* who holds the pins */
 	paddr_t pa; /* the granted frame, fixed while pinned */
+	u32 gfn; /* where the granter has it, as read at the first pin */
 };
 
 enum { MAP_FREE, MAP_BUSY, MAP_LIVE };
@@ -309,6 +310,7 @@ static s16 pin(struct gnttab_domain *gt, grant_ref_t ref, domid_t ld, bool ro, b
 			} else {
 				a->domid = ld;
 				a->pa = frame;
+				a->gfn = gfn;
 			}
 		}
 	}
@@ -338,6 +340,13 @@ static void unpin(struct gnttab_domain *gt, grant_ref_t ref, bool ro)
 	else
 		a->writers--;
 	gt->pins--;
+	/*
+	 * A writable pin ends: what was written through it (a back end's
+	 * mapping, a copy) went behind the granter's stage 2. While it
+	 * migrates, dirty logging must count the frame as written.
+	 */
+	if (!ro && !gt->dying && READ_ONCE(gt->d->log_dirty))
+		p2m_set_dirty(gt->d, a->gfn);
 	if (!ro && !a->writers)
 		bits |= GTF_writing;
 	if (!a->readers && !a->writers)
@@ -622,6 +631,9 @@ static s16 copy(struct domain *ld, const struct gnttab_copy *op)
 	if (rc == GNTST_okay)
 		memmove((u8 *)p2m_frame_va(dst.pa) + op->dest.offset,
 			(const u8 *)p2m_frame_va(src.pa) + op->source.offset, op->len);
+	/* Into the caller's own frame, behind its stage 2 (a granted one is unpin's to log). */
+	if (rc == GNTST_okay && !dst.gt && READ_ONCE(ld->log_dirty))
+		p2m_set_dirty(ld, op->dest.u.gmfn);
 	if (src.gt)
 		unpin(src.gt, src.ref, true);
 	if (dst.gt)

@@ -16,6 +16,7 @@
 #include <domus/memory_op.h>
 #include <domus/mm.h>
 #include <domus/p2m.h>
+#include <domus/save_state.h>
 #include <domus/platform.h>
 #include <domus/printk.h>
 #include <domus/string.h>
@@ -197,6 +198,8 @@ static long add_to_physmap(struct vcpu *v, u64 start, vaddr_t arg)
 	d = physmap_target(v, a.domid, a.space, &err);
 	if (!d)
 		return err;
+	if (log_dirty_refuses(d))
+		return -EBUSY;
 	if (a.gpfn == GFN_NONE)
 		return -EINVAL;
 	if (a.space != XENMAPSPACE_gmfn_range)
@@ -224,6 +227,8 @@ static long add_to_physmap_batch(struct vcpu *v, u64 start, vaddr_t arg)
 	d = physmap_target(v, b.domid, b.space, &err);
 	if (!d)
 		return err;
+	if (log_dirty_refuses(d))
+		return -EBUSY;
 	if (b.size < start || (b.size == start && start))
 		return -EILSEQ;
 	for (u64 i = start; i < b.size; i++) {
@@ -257,6 +262,8 @@ static long remove_from_physmap(struct vcpu *v, vaddr_t arg)
 	d = domain_target(v, r.domid, &err);
 	if (!d)
 		return err;
+	if (log_dirty_refuses(d))
+		return -EBUSY;
 	if (p2m_lookup(d, r.gpfn, &pa, &type))
 		return -ENOENT;
 	switch (type) {
@@ -363,6 +370,8 @@ static long reservation(struct vcpu *v, int op, u64 start, vaddr_t arg)
 		return (long)start;
 	d = domain_target(v, r.domid, &err);
 	if (!d)
+		return (long)start;
+	if (log_dirty_refuses(d))
 		return (long)start;
 	for (done = start; done < r.nr_extents; done++) {
 		u64 gfn = GFN_NONE;

@@ -144,6 +144,53 @@ int p2m_unmap_foreign(struct domain *d, u64 gfn, paddr_t pa)
 	return rc;
 }
 
+/*
+ * With the map's lock held: dirty logging made the RAM page at ipa read-only
+ * (arch_s2_clean_dirty); being written, it is dirty again, and writable.
+ */
+static int redirty(struct domain *d, ipa_t ipa, paddr_t pa, u64 attrs)
+{
+	if (attrs & S2_W)
+		return 0;
+	return arch_s2_replace_page(d, ipa_init(ipa_addr(ipa) & PAGE_MASK),
+				    pa_init(pa_addr(pa) & PAGE_MASK), attrs | S2_W);
+}
+
+int p2m_set_dirty(struct domain *d, u64 gfn)
+{
+	paddr_t pa;
+	u64 attrs;
+	int rc;
+
+	if (gfn >> (64 - PAGE_SHIFT))
+		return -EFAULT;
+	spin_lock(&d->p2m_lock);
+	rc = arch_s2_lookup(d, gfn_ipa(gfn), &pa, &attrs);
+	if (!rc && type_of(attrs) == P2M_RAM)
+		rc = redirty(d, gfn_ipa(gfn), pa, attrs);
+	else
+		rc = -EFAULT;
+	spin_unlock(&d->p2m_lock);
+	return rc;
+}
+
+int p2m_read_ram(struct domain *d, u64 gfn, void *buf)
+{
+	paddr_t pa;
+	u64 attrs;
+	int rc = -ENOENT;
+
+	if (gfn >> (64 - PAGE_SHIFT))
+		return -ENOENT;
+	spin_lock(&d->p2m_lock);
+	if (arch_s2_lookup(d, gfn_ipa(gfn), &pa, &attrs) == 0 && type_of(attrs) == P2M_RAM) {
+		memcpy(buf, pa_to_va(pa), PAGE_SIZE);
+		rc = 0;
+	}
+	spin_unlock(&d->p2m_lock);
+	return rc;
+}
+
 void *p2m_frame_va(paddr_t pa)
 {
 	return pa_to_va(pa);
@@ -163,6 +210,9 @@ int p2m_copy(struct domain *d, ipa_t ipa, void *buf, u64 len, bool to_guest)
 		type = type_of(attrs);
 		if (type == P2M_RAM || type == P2M_SHARED || type == P2M_FOREIGN_RW ||
 		    type == P2M_MAP_FOREIGN || (type == P2M_FOREIGN_RO && !to_guest)) {
+			/* Written behind stage 2's back: dirty logging must still hear of it. */
+			if (to_guest && type == P2M_RAM && redirty(d, ipa, pa, attrs))
+				goto out;
 			if (to_guest)
 				memcpy(pa_to_va(pa), buf, len);
 			else
@@ -170,6 +220,7 @@ int p2m_copy(struct domain *d, ipa_t ipa, void *buf, u64 len, bool to_guest)
 			rc = 0;
 		}
 	}
+out:
 	spin_unlock(&d->p2m_lock);
 	return rc;
 }

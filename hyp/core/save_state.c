@@ -160,24 +160,27 @@ long save_read_pages(struct vcpu *caller, struct domain *d, const struct domus_c
 	/* One toolstack call at a time (domus_ctl.c): one array serves them all. */
 	static u64 gfns[DOMUS_READPAGES_MAX];
 	static u8 missing[DOMUS_READPAGES_MAX];
+	static u8 page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+	bool stop = stopped(d);
 
 	if (!r->count || r->count > DOMUS_READPAGES_MAX || r->pad)
 		return -EINVAL;
-	/* Stopped: nothing of its own changes its stage 2 or its memory while it is read. */
-	if (!stopped(d))
+	/*
+	 * Stopped, so nothing of its own changes its memory while it is read;
+	 * or running with its writes logged (log_dirty.c), so a page it changes
+	 * after its copy is copied again.
+	 */
+	if (!stop && !READ_ONCE(d->log_dirty))
 		return -EBUSY;
-	for (u32 i = 0; i < d->nr_vcpus; i++) /* a pause takes effect at each pCPU's kick */
+	for (u32 i = 0; stop && i < d->nr_vcpus; i++) /* a pause takes effect at each pCPU's kick */
 		vcpu_wait_descheduled(d->vcpus[i]);
 	if (copy_from_guest(caller, gfns, r->gfns, r->count * sizeof(gfns[0])))
 		return -EFAULT;
 	for (u32 i = 0; i < r->count; i++) {
-		enum p2m_type type;
-		paddr_t pa;
-
 		/* Its own RAM only: never another domain's frame it maps through a grant. */
-		missing[i] = p2m_lookup(d, gfns[i], &pa, &type) || type != P2M_RAM;
-		if (!missing[i] && copy_to_guest(caller, r->buffer + (u64)i * PAGE_SIZE,
-						 p2m_frame_va(pa), PAGE_SIZE))
+		missing[i] = p2m_read_ram(d, gfns[i], page) != 0;
+		if (!missing[i] &&
+		    copy_to_guest(caller, r->buffer + (u64)i * PAGE_SIZE, page, PAGE_SIZE))
 			return -EFAULT;
 	}
 	return copy_to_guest(caller, r->missing, missing, r->count) ? -EFAULT : 0;

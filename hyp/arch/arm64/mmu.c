@@ -209,6 +209,21 @@ static void s2_tlb_invalidate(void *ctx, u64 ia, int level)
 	isb();
 }
 
+/* Everything d's VMID has in any TLB, stage 1 and 2 (after dirty logging took write rights). */
+static void s2_tlb_flush_all(void *ctx)
+{
+	struct domain *d = ctx;
+	u64 saved = read_sysreg(vttbr_el2);
+
+	write_sysreg(vttbr_el2, ((u64)d->arch.vmid << 48) | pa_addr(d->arch.s2.root_pa));
+	isb();
+	dsb(ishst);
+	asm volatile("tlbi vmalls12e1is" ::: "memory");
+	dsb(ish);
+	write_sysreg(vttbr_el2, saved);
+	isb();
+}
+
 /*
  * A domain's stage-2 table pages are counted against it, and a guest's are
  * capped: otherwise one mapping grants at scattered addresses could take the
@@ -243,6 +258,7 @@ static const struct pgtable_mm_ops s2_mm_ops = {
 	.free_page = s2_pt_free,
 	.phys_to_virt = pt_p2v,
 	.tlb_invalidate = s2_tlb_invalidate,
+	.tlb_flush_all = s2_tlb_flush_all,
 };
 
 int arch_domain_init(struct domain *d, u32 nr_spis)

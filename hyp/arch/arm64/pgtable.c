@@ -519,3 +519,55 @@ void pgtable_walk(const struct pgtable *pt, pgtable_walk_fn fn, void *ctx)
 	if (pt->root)
 		walk_level(pt, pt->root, pt->start_level, 0, fn, ctx);
 }
+
+struct clean_dirty {
+	u64 start, end; /* the range asked for */
+	u64 *bitmap; /* bit per page from start, or NULL */
+	long found; /* pages found writable (dirty), or -EOPNOTSUPP */
+};
+
+static void clean_level(const struct pgtable *pt, u64 *table, int level, u64 base,
+			struct clean_dirty *c)
+{
+	for (int i = 0; i < ENTRIES && c->found >= 0; i++) {
+		u64 ia = base + (u64)i * level_size(level), d = READ_ONCE(table[i]);
+
+		if (ia + level_size(level) <= c->start || ia >= c->end)
+			continue;
+		if (desc_is_table(d, level)) {
+			clean_level(pt, table_va(pt, d), level + 1, ia, c);
+			continue;
+		}
+		if (!desc_is_leaf(d, level) || ((d >> DESC_SW_SHIFT) & 7) ||
+		    (d & S2_MEMATTR_MASK) != S2_MEMATTR_NORMAL_WB)
+			continue; /* a hole, or not RAM */
+		if (level != 3) {
+			c->found = -EOPNOTSUPP; /* a block: dirty pages are logged page by page */
+			return;
+		}
+		if (!(d & DESC_S2AP_W))
+			continue;
+		set_desc(&table[i], d & ~DESC_S2AP_W);
+		if (c->bitmap)
+			c->bitmap[(ia - c->start) >> (PAGE_SHIFT + 6)] |=
+				1ULL << (((ia - c->start) >> PAGE_SHIFT) & 63);
+		c->found++;
+	}
+}
+
+long pgtable_clean_dirty(struct pgtable *pt, u64 ia, u64 size, u64 *bitmap)
+{
+	struct clean_dirty c = { ia, ia + size, bitmap, 0 };
+	int rc = check_range(pt, ia, size);
+
+	if (rc)
+		return rc;
+	if (pt->stage != PGT_STAGE2)
+		return -EINVAL;
+	clean_level(pt, pt->root, pt->start_level, 0, &c);
+	/* Fewer rights needs no break-before-make, but no TLB may keep the old ones. */
+	if (c.found > 0 && pt->ops->tlb_flush_all)
+		pt->ops->tlb_flush_all(pt->ctx);
+	return c.found;
+}
+

@@ -26,6 +26,11 @@ int arch_s2_unmap(struct domain *d, ipa_t ipa, u64 size)
 	return pgtable_unmap(&d->arch.s2, ipa_addr(ipa), size);
 }
 
+long arch_s2_clean_dirty(struct domain *d, ipa_t ipa, u64 size, u64 *bitmap)
+{
+	return pgtable_clean_dirty(&d->arch.s2, ipa_addr(ipa), size, bitmap);
+}
+
 int arch_s2_lookup(struct domain *d, ipa_t ipa, paddr_t *pa, u64 *attrs)
 {
 	return pgtable_lookup(&d->arch.s2, ipa_addr(ipa), pa, attrs);

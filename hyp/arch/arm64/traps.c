@@ -152,6 +152,13 @@ static void handle_dabt(struct vcpu *v, u64 esr)
 	 * access would otherwise be refused: emulated devices are never RAM, and
 	 * their exits stay as short as they were.
 	 */
+	/*
+	 * A write (or a stage-1 walk's write) to RAM that dirty logging made
+	 * read-only: logged, writable again, and the access is retried.
+	 */
+	if ((esr & 0x3c) == 0x0c && (esr & (BIT(6) | BIT(7))) &&
+	    p2m_set_dirty(v->dom, ipa_gfn(ipa)) == 0)
+		return;
 	if (esr & BIT(7)) { /* S1PTW: its own page tables point at no memory */
 		if (stage2_changed_under_us(v, esr, ipa))
 			return;

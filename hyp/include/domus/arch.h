@@ -99,6 +99,12 @@ int arch_s2_map(struct domain *d, ipa_t ipa, paddr_t pa, u64 size, u64 attrs);
 int arch_s2_replace_page(struct domain *d, ipa_t ipa, paddr_t pa, u64 attrs);
 /* Unmaps a range, splitting blocks it cuts; unmapped parts are fine. */
 int arch_s2_unmap(struct domain *d, ipa_t ipa, u64 size);
+/*
+ * Dirty logging: each writable RAM page (no software type) in the range
+ * becomes read-only, with bit i of bitmap set for page i if it was writable
+ * (written since the last call). The count, or -EOPNOTSUPP at a block.
+ */
+long arch_s2_clean_dirty(struct domain *d, ipa_t ipa, u64 size, u64 *bitmap);
 /* 0 with pa and attrs (either may be NULL), or -ENOENT. */
 int arch_s2_lookup(struct domain *d, ipa_t ipa, paddr_t *pa, u64 *attrs);
 /* Calls fn for every mapped range (block or page) in address order; fn must not change the map. */

@@ -87,6 +87,8 @@ struct domain {
 	bool vuart; /* has an emulated UART (arch_vuart_init): console input may go to it */
 	u64 cntvoff; /* counter value at creation: the guest's time 0 */
 	bool restored; /* built from a save file: its vCPUs start as they were saved */
+	bool log_dirty; /* migrating: writes to its RAM are logged (log_dirty.c) */
+	bool log_dirty_told; /* its refused memory calls have been logged */
 	struct arch_domain arch; /* stage 2 and the vGIC (arch_s2_*, arch_vgic_*) */
 	spinlock_t p2m_lock; /* changes to stage 2 after the domain is built */
 	u64 s2_table_pages; /* hypervisor pages its stage-2 tables take */

@@ -49,6 +49,18 @@ int p2m_unmap_page(struct domain *d, u64 gfn);
  * memory the domain may use as memory; -EFAULT otherwise.
  */
 int p2m_copy(struct domain *d, ipa_t ipa, void *buf, u64 len, bool to_guest);
+/*
+ * A write to gfn (by the guest, through a fault, or by a back end or Domus
+ * behind stage 2) while dirty logging had made it read-only: it is dirty, and
+ * writable again. 0 if gfn is RAM; -EFAULT otherwise (-ENOMEM cannot happen:
+ * the page's table exists).
+ */
+int p2m_set_dirty(struct domain *d, u64 gfn);
+/*
+ * A copy of gfn's page if it is d's own RAM (-ENOENT otherwise), taken under
+ * the map's lock: a running guest cannot free the frame midway.
+ */
+int p2m_read_ram(struct domain *d, u64 gfn, void *buf);
 /* The hypervisor's pointer to a host frame (its first byte). */
 void *p2m_frame_va(paddr_t pa);
 

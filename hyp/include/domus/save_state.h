@@ -19,10 +19,14 @@ long save_domain_get(struct domain *d, struct domus_ctl_domainstate *s);
  */
 long save_domain_set(struct domain *d, const struct domus_ctl_domainstate *s);
 long save_vcpu_set(struct vcpu *caller, struct domain *d, const struct domus_ctl_vcpustate *c);
-/* Copies of its RAM frames (DOMUS_CTL_readpages), from a paused or suspended domain. */
+/* Copies of its RAM frames (DOMUS_CTL_readpages), from a paused or suspended domain, or a logged one. */
 long save_read_pages(struct vcpu *caller, struct domain *d, const struct domus_ctl_readpages *r);
 /* Into its RAM frames (DOMUS_CTL_writepages), while it is being built. */
 long save_write_pages(struct vcpu *caller, struct domain *d, const struct domus_ctl_readpages *r);
+/* Dirty-page logging for live migration (DOMUS_CTL_logdirty, log_dirty.c). */
+long log_dirty_ctl(struct vcpu *caller, struct domain *d, const struct domus_ctl_logdirty *l);
+/* For the memory calls: whether d's memory is frozen by logging (-EBUSY then, said once). */
+bool log_dirty_refuses(struct domain *d);
 /* A domain shut down for suspend runs on, its suspend call returning 1 (cancelled). */
 long save_resume(struct domain *d);
 

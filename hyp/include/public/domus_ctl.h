@@ -32,6 +32,7 @@
 #define DOMUS_CTL_resumedomain 16 /* shut down for suspend: runs on, its call returning 1 */
 #define DOMUS_CTL_readpages 17 /* copies of a stopped domain's RAM frames, for save */
 #define DOMUS_CTL_writepages 18 /* into a building domain's RAM frames, for restore */
+#define DOMUS_CTL_logdirty 19 /* dirty-page logging of a running domain, for live migration */
 
 #define DOMUS_DOMAIN_BUILDING 0
 #define DOMUS_DOMAIN_RUNNING 1
@@ -189,6 +190,26 @@ struct domus_ctl_readpages {
 	uint32_t pad;
 };
 
+/*
+ * logdirty (docs/MIGRATION.md): ENABLE starts logging a running or paused
+ * domain (its memory can no longer grow, shrink or move: those calls fail
+ * with -EBUSY), CLEAN makes [gfn, gfn + count) of its RAM read-only and sets
+ * bit i of the bitmap for each page gfn + i written since the last CLEAN
+ * (the first CLEAN: every page); returns how many. readpages works on the
+ * domain while logging. DISABLE ends it (a logged page becomes writable at
+ * its next write). count: a multiple of 64, at most DOMUS_LOGDIRTY_MAX.
+ */
+#define DOMUS_LOGDIRTY_ENABLE 1
+#define DOMUS_LOGDIRTY_DISABLE 2
+#define DOMUS_LOGDIRTY_CLEAN 3
+#define DOMUS_LOGDIRTY_MAX 32768
+struct domus_ctl_logdirty {
+	uint32_t op;
+	uint32_t count;
+	uint64_t gfn;
+	uint64_t bitmap; /* pointer to count / 8 bytes */
+};
+
 /* A domain's state beside its memory and vCPUs. */
 struct domus_ctl_domainstate {
 	uint64_t counter; /* the guest's virtual counter: get reads it, set makes it continue from it */
@@ -214,6 +235,7 @@ struct domus_ctl {
 		struct domus_ctl_vcpustate vcpustate;
 		struct domus_ctl_domainstate domainstate;
 		struct domus_ctl_readpages readpages;
+		struct domus_ctl_logdirty logdirty;
 		uint8_t pad[112];
 	} u;
 };
@@ -233,5 +255,6 @@ _Static_assert(sizeof(struct domus_ctl_vcpustate) == 16, "layout");
 _Static_assert(sizeof(struct domus_vcpu_state) == 1168, "layout");
 _Static_assert(sizeof(struct domus_ctl_domainstate) == 24, "layout");
 _Static_assert(sizeof(struct domus_ctl_readpages) == 32, "layout");
+_Static_assert(sizeof(struct domus_ctl_logdirty) == 24, "layout");
 
 #endif

@@ -23,13 +23,15 @@
  * address; phys_to_virt gives the walker a pointer to a table it finds by its
  * physical address; tlb_invalidate (optional) is called after a valid entry
  * is removed or replaced (break-before-make), with the first input address it
- * covered and its level.
+ * covered and its level; tlb_flush_all (optional) after rights are taken
+ * from many leaves at once.
  */
 struct pgtable_mm_ops {
 	void *(*alloc_page)(void *ctx, paddr_t *pa);
 	void (*free_page)(void *ctx, void *va, paddr_t pa);
 	void *(*phys_to_virt)(void *ctx, paddr_t pa);
 	void (*tlb_invalidate)(void *ctx, u64 ia, int level);
+	void (*tlb_flush_all)(void *ctx); /* optional: every entry the table's TLBs keep */
 };
 
 enum pgtable_stage { PGT_STAGE1_EL2, PGT_STAGE2 };
@@ -68,6 +70,16 @@ int pgtable_lookup(const struct pgtable *pt, u64 ia, paddr_t *pa, u64 *attrs);
 /* Calls fn for every leaf (block or page) in address order; fn must not change the table. */
 typedef void (*pgtable_walk_fn)(void *ctx, u64 ia, paddr_t pa, u64 size, u64 attrs);
 void pgtable_walk(const struct pgtable *pt, pgtable_walk_fn fn, void *ctx);
+/*
+ * Dirty logging, stage 2 only: every writable page of normal memory with
+ * software bits 0 (the p2m's RAM) in [ia, ia + size) becomes read-only, and
+ * bit i of bitmap (if not NULL; size / 4 KiB bits) is set for each page i that
+ * was writable. A write to such a page then faults, and the fault handler
+ * makes it writable again: writable means "written since the last call".
+ * Returns how many pages were, -EOPNOTSUPP at a block in the range (logging
+ * works page by page; pages cleaned before it stay clean), -EINVAL.
+ */
+long pgtable_clean_dirty(struct pgtable *pt, u64 ia, u64 size, u64 *bitmap);
 /* Frees every table page (not the mapped memory). */
 void pgtable_destroy(struct pgtable *pt);
 
