@@ -698,6 +698,153 @@ static void test_copy_pins_for_its_duration(void **state)
 	assert_memory_equal(ram[2][4], ram[1][2], 16);
 }
 
+/* ---- dirty logging: writes behind a logging domain's stage 2 ---- */
+
+static void dirtied_reset(void)
+{
+	memset(&dirtied, 0, sizeof(dirtied));
+	dirtied.dom = 0xffff;
+	dirtied.gfn = ~0ULL;
+}
+
+static s16 copy_op(int caller, u16 flags, u64 src, domid_t sdom, u64 dst, domid_t ddom)
+{
+	struct gnttab_copy op = {
+		.source = { .domid = sdom }, .dest = { .domid = ddom }, .len = 64, .flags = flags,
+		.status = 99,
+	};
+
+	if (flags & SG)
+		op.source.u.ref = src;
+	else
+		op.source.u.gmfn = src;
+	if (flags & DG)
+		op.dest.u.ref = dst;
+	else
+		op.dest.u.gmfn = dst;
+	assert_int_equal(gnttab_op(&vcpus[caller], GNTTABOP_copy, &op), 0);
+	return op.status;
+}
+
+static void test_log_dirty_a_writable_pin_ending_reports_the_granters_frame(void **state)
+{
+	struct gnttab_map_grant_ref a, b;
+	struct grant_entry_v1 *e = gent(1, 5);
+
+	dirtied_reset();
+	doms[1].log_dirty = true;
+	grant(1, 5, 0, 2, PA);
+	assert_int_equal(map(0, 1, 5, RW, HA(0x100), &a), GNTST_okay);
+	assert_int_equal(dirtied.calls, 0); /* written only from now on */
+	/* The granter rewrites its pinned entry: the frame pinned is the one written. */
+	e->frame = 3;
+	assert_int_equal(unmap(0, a.handle, HA(0x100)), GNTST_okay);
+	assert_int_equal(dirtied.calls, 1);
+	assert_int_equal(dirtied.dom, 1);
+	assert_int_equal(dirtied.gfn, 2);
+	/* Each writable pin reports as it ends, while another still holds the grant. */
+	e->frame = 4;
+	dirtied_reset();
+	assert_int_equal(map(0, 1, 5, RW, HA(0x100), &a), GNTST_okay);
+	assert_int_equal(map(0, 1, 5, RW, HA(0x101), &b), GNTST_okay);
+	e->frame = 6;
+	assert_int_equal(unmap(0, b.handle, 0), GNTST_okay);
+	assert_int_equal(dirtied.calls, 1);
+	assert_int_equal(dirtied.gfn, 4);
+	assert_int_equal(unmap(0, a.handle, 0), GNTST_okay);
+	assert_int_equal(dirtied.calls, 2);
+	assert_int_equal(dirtied.dom, 1);
+	assert_int_equal(dirtied.gfn, 4);
+	assert_int_equal(e->flags, PA);
+}
+
+static void test_log_dirty_a_read_only_pin_reports_nothing(void **state)
+{
+	struct gnttab_map_grant_ref a;
+
+	dirtied_reset();
+	doms[1].log_dirty = true;
+	grant(1, 5, 0, 2, PA);
+	grant(1, 6, 0, 3, PA | GTF_readonly);
+	assert_int_equal(map(0, 1, 5, RO, HA(0x100), &a), GNTST_okay);
+	assert_int_equal(unmap(0, a.handle, 0), GNTST_okay);
+	assert_int_equal(map(0, 1, 6, RO, HA(0x100), &a), GNTST_okay);
+	assert_int_equal(unmap(0, a.handle, 0), GNTST_okay);
+	/* A copy from its grants into d0's own frame: d1's frames were only read. */
+	assert_int_equal(copy_op(0, SG, 5, 1, 1, SELF), GNTST_okay);
+	assert_int_equal(copy_op(0, SG, 6, 1, 1, SELF), GNTST_okay);
+	assert_int_equal(dirtied.calls, 0);
+}
+
+static void test_log_dirty_a_copy_into_a_grant_reports_the_granters_frame(void **state)
+{
+	struct grant_entry_v1 *e = gent(1, 5);
+
+	dirtied_reset();
+	doms[1].log_dirty = true;
+	grant(1, 5, 0, 2, PA);
+	grant(1, 6, 0, 3, PA | GTF_readonly);
+	assert_int_equal(copy_op(0, DG, 1, SELF, 5, 1), GNTST_okay);
+	assert_int_equal(dirtied.calls, 1);
+	assert_int_equal(dirtied.dom, 1);
+	assert_int_equal(dirtied.gfn, 2);
+	/* Grant to grant, both d1's (ref 6 read, ref 5 written): the written frame, once. */
+	dirtied_reset();
+	assert_int_equal(copy_op(0, SG | DG, 6, 1, 5, 1), GNTST_okay);
+	assert_int_equal(dirtied.calls, 1);
+	assert_int_equal(dirtied.gfn, 2);
+	/* Refused (a read-only grant as the destination): nothing written, nothing said. */
+	dirtied_reset();
+	assert_int_equal(copy_op(0, DG, 1, SELF, 6, 1), GNTST_general_error);
+	assert_int_equal(dirtied.calls, 0);
+	assert_int_equal(e->flags, PA);
+}
+
+static void test_log_dirty_off_reports_nothing(void **state)
+{
+	struct gnttab_map_grant_ref a;
+
+	dirtied_reset();
+	grant(1, 5, 0, 2, PA);
+	grant(2, 8, 1, 5, PA);
+	assert_int_equal(map(0, 1, 5, RW, HA(0x100), &a), GNTST_okay);
+	assert_int_equal(unmap(0, a.handle, 0), GNTST_okay);
+	assert_int_equal(copy_op(0, DG, 1, SELF, 5, 1), GNTST_okay);
+	assert_int_equal(copy_op(0, SG, 5, 1, 1, SELF), GNTST_okay);
+	assert_int_equal(copy_op(1, SG, 8, 2, 3, SELF), GNTST_okay);
+	assert_int_equal(copy_op(1, 0, 1, SELF, 3, SELF), GNTST_okay);
+	assert_int_equal(dirtied.calls, 0);
+}
+
+static void test_log_dirty_a_copy_into_the_callers_own_frame_reports_it(void **state)
+{
+	dirtied_reset();
+	doms[1].log_dirty = true;
+	grant(2, 8, 1, 5, PA);
+	grant(2, 9, 1, 6, PA);
+	/* d1 copies from d2's grant into its own gmfn 3: its own frame was written. */
+	assert_int_equal(copy_op(1, SG, 8, 2, 3, SELF), GNTST_okay);
+	assert_int_equal(dirtied.calls, 1);
+	assert_int_equal(dirtied.dom, 1);
+	assert_int_equal(dirtied.gfn, 3);
+	/* Own frame to own frame: the destination. */
+	dirtied_reset();
+	assert_int_equal(copy_op(1, 0, 1, SELF, 4, SELF), GNTST_okay);
+	assert_int_equal(dirtied.calls, 1);
+	assert_int_equal(dirtied.dom, 1);
+	assert_int_equal(dirtied.gfn, 4);
+	/* Its own frame into d2's grant (d2 does not log): only read, nothing said. */
+	dirtied_reset();
+	assert_int_equal(copy_op(1, DG, 1, SELF, 9, 2), GNTST_okay);
+	assert_int_equal(dirtied.calls, 0);
+	/* A copy refused (the destination is a hole): nothing. */
+	assert_int_equal(copy_op(1, SG, 8, 2, 0x200, SELF), BAD_PAGE);
+	assert_int_equal(dirtied.calls, 0);
+	/* d0 does not log: its own frame written, nothing said. */
+	assert_int_equal(copy_op(0, 0, 1, SELF, 2, SELF), GNTST_okay);
+	assert_int_equal(dirtied.calls, 0);
+}
+
 /* ---- query_size, set_version, get_version ---- */
 
 static void test_query_size_cases(void **state)
@@ -1205,6 +1352,11 @@ int main(void)
 		T(test_swap_grant_ref),
 		cmocka_unit_test(test_copy_cases),
 		T(test_copy_pins_for_its_duration),
+		T(test_log_dirty_a_writable_pin_ending_reports_the_granters_frame),
+		T(test_log_dirty_a_read_only_pin_reports_nothing),
+		T(test_log_dirty_a_copy_into_a_grant_reports_the_granters_frame),
+		T(test_log_dirty_off_reports_nothing),
+		T(test_log_dirty_a_copy_into_the_callers_own_frame_reports_it),
 		T(test_query_size_cases),
 		T(test_set_and_get_version),
 		T(test_table_grows_on_demand_to_its_maximum),

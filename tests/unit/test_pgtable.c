@@ -38,6 +38,7 @@ static struct {
 	void *live[MAX_LIVE];
 	int nlive;
 	long allocs, frees, tlbis;
+	long flushes; /* tlb_flush_all calls */
 	long fail_at; /* allocation number that fails, or -1 */
 	struct pgtable *pt; /* for lookups from inside tlb_invalidate */
 } mm;
@@ -96,11 +97,18 @@ static void t_tlbi(void *ctx, u64 ia, int level)
 	log_event(EV_TLBI, ia, level, rc);
 }
 
+static void t_flush_all(void *ctx)
+{
+	assert_ptr_equal(ctx, &mm);
+	mm.flushes++;
+}
+
 static const struct pgtable_mm_ops ops = {
 	.alloc_page = t_alloc,
 	.free_page = t_free,
 	.phys_to_virt = t_p2v,
 	.tlb_invalidate = t_tlbi,
+	.tlb_flush_all = t_flush_all,
 };
 
 static struct pgtable pt;
@@ -129,7 +137,7 @@ static int lookup_at(const struct pgtable *t, u64 ia, u64 *pa, u64 *attrs)
 static void mm_reset(void)
 {
 	mm.nev = 0;
-	mm.allocs = mm.frees = mm.tlbis = 0;
+	mm.allocs = mm.frees = mm.tlbis = mm.flushes = 0;
 	mm.fail_at = -1;
 	mm.pt = &pt;
 }
@@ -824,6 +832,235 @@ static void test_replacing_where_nothing_is_maps_and_enomem_changes_nothing(void
 	assert_int_equal(replace_at(&pt, GiB(3), 0x90000001ULL, PGT_RW), -EINVAL);
 }
 
+/* ---- dirty logging ---- */
+
+/*
+ * 128 pages from 64 pages below a level-3 table's end (so the range spans two
+ * tables and two bitmap words), with leaves of every kind at offsets in it
+ * and one page just outside at each end. dirty: a page a clean must count.
+ */
+#define DIRTY_BASE (GiB(1) + MiB(2) - 64 * KiB(4))
+#define DIRTY_PAGES 128
+
+static const struct dirty_leaf {
+	const char *what;
+	long off; /* pages from DIRTY_BASE */
+	u64 attrs;
+	bool dirty;
+} dirty_leaves[] = {
+	{ "RAM page just below the range", -1, PGT_RW, false },
+	{ "first page, RAM RW", 0, PGT_RW, true },
+	{ "RAM RWX", 1, PGT_RWX, true },
+	{ "RAM read-only", 2, PGT_R, false },
+	{ "typed RW (software bits 1)", 3, PGT_RW | PGT_SW(1), false },
+	{ "typed RW (software bits 4)", 4, PGT_RW | PGT_SW(4), false },
+	{ "typed RWX (software bits 7)", 5, PGT_RWX | PGT_SW(7), false },
+	{ "device RW", 6, PGT_RW | PGT_DEVICE, false },
+	{ "last page of the first bitmap word", 63, PGT_RW, true },
+	{ "first page of the next table and word", 64, PGT_RW, true },
+	{ "RAM RWX in the second word", 100, PGT_RWX, true },
+	{ "last page of the range", 127, PGT_RWX, true },
+	{ "RAM page just above the range", 128, PGT_RW, false },
+};
+
+static u64 dirty_ia(long off)
+{
+	return DIRTY_BASE + (u64)off * KiB(4);
+}
+
+static u64 dirty_pa(long off)
+{
+	return GiB(8) + (u64)(off + 1) * KiB(4);
+}
+
+static void map_dirty_leaves(void)
+{
+	new_table(PGT_STAGE2, 39);
+	for (size_t i = 0; i < ARRAY_SIZE(dirty_leaves); i++)
+		assert_int_equal(map_at(&pt, dirty_ia(dirty_leaves[i].off),
+					dirty_pa(dirty_leaves[i].off), KiB(4), dirty_leaves[i].attrs),
+				 0);
+}
+
+/* Every leaf translates as before, the counted ones without W. */
+static void check_dirty_leaves_after_clean(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(dirty_leaves); i++) {
+		const struct dirty_leaf *c = &dirty_leaves[i];
+		u64 pa, attrs;
+
+		print_message("  %s\n", c->what);
+		assert_int_equal(lookup_at(&pt, dirty_ia(c->off) + 0x10, &pa, &attrs), 0);
+		assert_int_equal(pa, dirty_pa(c->off) + 0x10);
+		assert_int_equal(attrs, c->dirty ? c->attrs & ~PGT_W : c->attrs);
+	}
+}
+
+static void test_clean_dirty_takes_w_from_ram_pages_in_the_range_and_sets_their_bits(void **state)
+{
+	u64 bitmap[3] = { 0, 0, 0 }; /* two words, and one the call must not touch */
+	u64 expect[2] = { 0, 0 };
+	long n = 0;
+
+	map_dirty_leaves();
+	for (size_t i = 0; i < ARRAY_SIZE(dirty_leaves); i++)
+		if (dirty_leaves[i].dirty) {
+			expect[dirty_leaves[i].off / 64] |= 1ULL << (dirty_leaves[i].off % 64);
+			n++;
+		}
+	assert_int_equal(n, 6);
+	mm.nev = 0;
+	assert_int_equal(pgtable_clean_dirty(&pt, DIRTY_BASE, DIRTY_PAGES * KiB(4), bitmap), n);
+	assert_int_equal(bitmap[0], expect[0]);
+	assert_int_equal(bitmap[1], expect[1]);
+	assert_int_equal(bitmap[2], 0);
+	check_dirty_leaves_after_clean();
+	/* Exactly S2AP[1] (bit 7) went: normal RW 0x7fc | XN is now normal R 0x77c | XN. */
+	assert_int_equal(*entry_at(dirty_ia(0), 3), dirty_pa(0) | 0x77c | XN | PAGE);
+	assert_int_equal(*entry_at(dirty_ia(1), 3), dirty_pa(1) | 0x77c | PAGE);
+	/* Rights taken in place, one flush for them all; no table came or went. */
+	assert_int_equal(mm.flushes, 1);
+	assert_int_equal(count_events(EV_ALLOC) + count_events(EV_FREE), 0);
+}
+
+static void test_clean_dirty_again_counts_only_pages_given_w_since(void **state)
+{
+	u64 bitmap[2] = { 0, 0 };
+	u64 attrs;
+
+	map_dirty_leaves();
+	assert_int_equal(pgtable_clean_dirty(&pt, DIRTY_BASE, DIRTY_PAGES * KiB(4), bitmap), 6);
+	assert_int_equal(mm.flushes, 1);
+	/* Nothing written since: nothing found, nothing to flush. */
+	bitmap[0] = bitmap[1] = 0;
+	assert_int_equal(pgtable_clean_dirty(&pt, DIRTY_BASE, DIRTY_PAGES * KiB(4), bitmap), 0);
+	assert_int_equal(bitmap[0], 0);
+	assert_int_equal(bitmap[1], 0);
+	assert_int_equal(mm.flushes, 1);
+	check_dirty_leaves_after_clean();
+	/* A write to page 100 faulted and got W back (as p2m_set_dirty does it). */
+	assert_int_equal(replace_at(&pt, dirty_ia(100), dirty_pa(100), PGT_RW | PGT_X), 0);
+	assert_int_equal(pgtable_clean_dirty(&pt, DIRTY_BASE, DIRTY_PAGES * KiB(4), bitmap), 1);
+	assert_int_equal(bitmap[0], 0);
+	assert_int_equal(bitmap[1], 1ULL << (100 - 64));
+	assert_int_equal(mm.flushes, 2);
+	assert_int_equal(lookup_at(&pt, dirty_ia(100), NULL, &attrs), 0);
+	assert_int_equal(attrs, PGT_R | PGT_X);
+	/* Without a bitmap, the count alone. */
+	assert_int_equal(replace_at(&pt, dirty_ia(0), dirty_pa(0), PGT_RW), 0);
+	assert_int_equal(pgtable_clean_dirty(&pt, DIRTY_BASE, DIRTY_PAGES * KiB(4), NULL), 1);
+	assert_int_equal(mm.flushes, 3);
+	check_dirty_leaves_after_clean();
+}
+
+static void test_clean_dirty_of_part_of_a_table_leaves_the_rest_writable(void **state)
+{
+	u64 bitmap = 0, attrs;
+
+	map_dirty_leaves();
+	/* Pages 63 and 64 only: the range cuts both level-3 tables. */
+	assert_int_equal(pgtable_clean_dirty(&pt, dirty_ia(63), 2 * KiB(4), &bitmap), 2);
+	assert_int_equal(bitmap, 3);
+	assert_int_equal(lookup_at(&pt, dirty_ia(63), NULL, &attrs), 0);
+	assert_int_equal(attrs, PGT_R);
+	for (long off = 0; off <= 127; off += 127 - 27) { /* pages 0 and 100 */
+		assert_int_equal(lookup_at(&pt, dirty_ia(off), NULL, &attrs), 0);
+		assert_true(attrs & PGT_W);
+	}
+}
+
+static void test_clean_dirty_at_a_ram_block_is_eopnotsupp_and_skips_other_blocks(void **state)
+{
+	u64 bitmap[8] = { 0 }, attrs;
+
+	new_table(PGT_STAGE2, 39);
+	assert_int_equal(map_at(&pt, GiB(2), GiB(10), MiB(2), PGT_RW), 0);
+	assert_int_equal(map_at(&pt, GiB(4), GiB(11), GiB(1), PGT_RW), 0);
+	/* Device and typed blocks are not RAM: skipped, as pages of them are. */
+	assert_int_equal(map_at(&pt, GiB(3), GiB(12), MiB(2), PGT_RW | PGT_DEVICE), 0);
+	assert_int_equal(map_at(&pt, GiB(3) + MiB(2), GiB(12) + MiB(2), MiB(2), PGT_RW | PGT_SW(2)),
+			 0);
+	assert_int_equal(map_at(&pt, GiB(3) + MiB(4), GiB(13), KiB(4), PGT_RW), 0);
+	assert_int_equal(pgtable_clean_dirty(&pt, GiB(3), MiB(4) + KiB(4), bitmap), 1);
+	assert_int_equal(bitmap[0], 0);
+	assert_int_equal(bitmap[8 - 1], 0);
+	assert_int_equal(lookup_at(&pt, GiB(3), NULL, &attrs), 0);
+	assert_int_equal(attrs, PGT_RW | PGT_DEVICE);
+	assert_int_equal(lookup_at(&pt, GiB(3) + MiB(2), NULL, &attrs), 0);
+	assert_int_equal(attrs, PGT_RW | PGT_SW(2));
+	mm.flushes = 0;
+	/* A 2 MiB block of RAM, whole or one page of it; a page of a 1 GiB block. */
+	assert_int_equal(pgtable_clean_dirty(&pt, GiB(2), MiB(2), NULL), -EOPNOTSUPP);
+	assert_int_equal(pgtable_clean_dirty(&pt, GiB(2) + KiB(8), KiB(4), NULL), -EOPNOTSUPP);
+	assert_int_equal(pgtable_clean_dirty(&pt, GiB(4) + MiB(3), KiB(4), NULL), -EOPNOTSUPP);
+	/* Still whole blocks, still writable; nothing was changed, so nothing flushed. */
+	assert_int_equal(*entry_at(GiB(2), 2), GiB(10) | 0x7fc | XN | BLOCK);
+	assert_int_equal(*entry_at(GiB(4), 1), GiB(11) | 0x7fc | XN | BLOCK);
+	assert_int_equal(mm.flushes, 0);
+}
+
+/*
+ * Pages cleaned before the call meets a block stay clean (pgtable.h): their
+ * write rights are gone from the table, so no TLB may keep them either.
+ */
+static void test_clean_dirty_stopped_by_a_block_still_flushes_what_it_cleaned(void **state)
+{
+	u64 attrs;
+
+	new_table(PGT_STAGE2, 39);
+	assert_int_equal(map_at(&pt, GiB(2) - KiB(4), GiB(10), KiB(4), PGT_RW), 0);
+	assert_int_equal(map_at(&pt, GiB(2), GiB(11), MiB(2), PGT_RW), 0);
+	assert_int_equal(pgtable_clean_dirty(&pt, GiB(2) - KiB(4), MiB(2) + KiB(4), NULL),
+			 -EOPNOTSUPP);
+	assert_int_equal(lookup_at(&pt, GiB(2) - KiB(4), NULL, &attrs), 0);
+	assert_int_equal(attrs, PGT_R); /* cleaned before the block */
+	assert_int_equal(mm.flushes, 1);
+}
+
+static void test_clean_dirty_refuses_bad_ranges_and_stage_1(void **state)
+{
+	static const struct {
+		const char *what;
+		u64 ia, size;
+	} bad[] = {
+		{ "size zero", DIRTY_BASE, 0 },
+		{ "ia not page aligned", DIRTY_BASE + 8, KiB(4) },
+		{ "size not page aligned", DIRTY_BASE, KiB(4) + 1 },
+		{ "ia + size beyond 2^39", GiB(512) - KiB(4), KiB(8) },
+		{ "ia beyond 2^39", GiB(512), KiB(4) },
+		{ "ia + size wrapping", ~0ULL & PAGE_MASK, KiB(8) },
+		{ "size wrapping", KiB(4), ~0ULL & PAGE_MASK },
+	};
+	struct snapshot *before = malloc(sizeof(*before)), *after = malloc(sizeof(*after));
+	u64 bitmap[2] = { 0, 0 };
+
+	map_dirty_leaves();
+	snapshot(before);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		print_message("  %s\n", bad[i].what);
+		assert_int_equal(pgtable_clean_dirty(&pt, bad[i].ia, bad[i].size, bitmap), -EINVAL);
+	}
+	snapshot(after);
+	assert_same_snapshot(before, after);
+	assert_int_equal(bitmap[0] | bitmap[1], 0);
+	assert_int_equal(mm.flushes, 0);
+	/* The whole input range is fine. */
+	assert_int_equal(pgtable_clean_dirty(&pt, 0, GiB(512), NULL), 6 + 2); /* and the two outside */
+	pgtable_destroy(&pt);
+
+	/* Stage 1 has no dirty logging: its writable page keeps W. */
+	new_table(PGT_STAGE1_EL2, 39);
+	assert_int_equal(map_at(&pt, MiB(2), GiB(8), KiB(4), PGT_RW), 0);
+	snapshot(before);
+	assert_int_equal(pgtable_clean_dirty(&pt, MiB(2), KiB(4), bitmap), -EINVAL);
+	snapshot(after);
+	assert_same_snapshot(before, after);
+	assert_int_equal(bitmap[0], 0);
+	assert_int_equal(mm.flushes, 0);
+	free(before);
+	free(after);
+}
+
 static void test_destroy_frees_every_table_page(void **state)
 {
 	new_table(PGT_STAGE1_EL2, 48);
@@ -871,6 +1108,18 @@ int main(void)
 		cmocka_unit_test_teardown(test_replacing_where_nothing_is_maps_and_enomem_changes_nothing,
 					  teardown),
 		cmocka_unit_test_teardown(test_destroy_frees_every_table_page, teardown),
+		cmocka_unit_test_teardown(
+			test_clean_dirty_takes_w_from_ram_pages_in_the_range_and_sets_their_bits,
+			teardown),
+		cmocka_unit_test_teardown(test_clean_dirty_again_counts_only_pages_given_w_since,
+					  teardown),
+		cmocka_unit_test_teardown(test_clean_dirty_of_part_of_a_table_leaves_the_rest_writable,
+					  teardown),
+		cmocka_unit_test_teardown(
+			test_clean_dirty_at_a_ram_block_is_eopnotsupp_and_skips_other_blocks, teardown),
+		cmocka_unit_test_teardown(
+			test_clean_dirty_stopped_by_a_block_still_flushes_what_it_cleaned, teardown),
+		cmocka_unit_test_teardown(test_clean_dirty_refuses_bad_ranges_and_stage_1, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -524,6 +524,7 @@ struct clean_dirty {
 	u64 start, end; /* the range asked for */
 	u64 *bitmap; /* bit per page from start, or NULL */
 	long found; /* pages found writable (dirty), or -EOPNOTSUPP */
+	bool changed; /* some leaf lost W: the TLBs must forget it, even if a block stops us */
 };
 
 static void clean_level(const struct pgtable *pt, u64 *table, int level, u64 base,
@@ -548,6 +549,7 @@ static void clean_level(const struct pgtable *pt, u64 *table, int level, u64 bas
 		if (!(d & DESC_S2AP_W))
 			continue;
 		set_desc(&table[i], d & ~DESC_S2AP_W);
+		c->changed = true;
 		if (c->bitmap)
 			c->bitmap[(ia - c->start) >> (PAGE_SHIFT + 6)] |=
 				1ULL << (((ia - c->start) >> PAGE_SHIFT) & 63);
@@ -557,7 +559,7 @@ static void clean_level(const struct pgtable *pt, u64 *table, int level, u64 bas
 
 long pgtable_clean_dirty(struct pgtable *pt, u64 ia, u64 size, u64 *bitmap)
 {
-	struct clean_dirty c = { ia, ia + size, bitmap, 0 };
+	struct clean_dirty c = { ia, ia + size, bitmap, 0, false };
 	int rc = check_range(pt, ia, size);
 
 	if (rc)
@@ -566,7 +568,7 @@ long pgtable_clean_dirty(struct pgtable *pt, u64 ia, u64 size, u64 *bitmap)
 		return -EINVAL;
 	clean_level(pt, pt->root, pt->start_level, 0, &c);
 	/* Fewer rights needs no break-before-make, but no TLB may keep the old ones. */
-	if (c.found > 0 && pt->ops->tlb_flush_all)
+	if (c.changed && pt->ops->tlb_flush_all)
 		pt->ops->tlb_flush_all(pt->ctx);
 	return c.found;
 }

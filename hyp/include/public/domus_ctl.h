@@ -195,7 +195,9 @@ struct domus_ctl_readpages {
  * domain (its memory can no longer grow, shrink or move: those calls fail
  * with -EBUSY), CLEAN makes [gfn, gfn + count) of its RAM read-only and sets
  * bit i of the bitmap for each page gfn + i written since the last CLEAN
- * (the first CLEAN: every page); returns how many. readpages works on the
+ * (the first CLEAN of the domain's life: every page; after a DISABLE, pages
+ * not written since stay clean, so a new migration sends everything in its
+ * first round); returns how many. readpages works on the
  * domain while logging. DISABLE ends it (a logged page becomes writable at
  * its next write). count: a multiple of 64, at most DOMUS_LOGDIRTY_MAX.
  */
