@@ -12,7 +12,11 @@
 #include <string.h>
 
 #include <signal.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "build.h"
@@ -366,6 +370,220 @@ static int cmd_restore(int argc, char **argv)
 	return start_built(&c, &b, attach, "restored");
 }
 
+/* Live migration's default port (docs/MIGRATION.md). */
+#define MIGRATE_PORT "8002"
+/* How long the sender waits for the target's word once all is sent. */
+#define MIGRATE_ANSWER_S 120
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* A line the peer sent ('K' or 'E' and text), read with a timeout: its length, or -1. */
+static int read_answer(int fd, char *buf, size_t len, int seconds)
+{
+	struct timeval tv = { .tv_sec = seconds };
+	size_t n = 0;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (n + 1 < len) {
+		ssize_t r = read(fd, buf + n, 1);
+
+		if (r <= 0)
+			break;
+		if (buf[n] == '\n')
+			break;
+		n++;
+	}
+	buf[n] = 0;
+	return n ? (int)n : -1;
+}
+
+/*
+ * HOST[:PORT] as an IPv4 address: 0, or -1 with a reason. Numbers only:
+ * dom0's static tools have no resolver (glibc's would need its NSS modules).
+ */
+static int parse_target(const char *target, struct sockaddr_in *sa, char *err, size_t errlen)
+{
+	char host[64];
+	const char *colon = strchr(target, ':');
+	unsigned long port = strtoul(MIGRATE_PORT, NULL, 10);
+	char *end;
+
+	snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - target) : 63, target);
+	if (colon) {
+		port = strtoul(colon + 1, &end, 10);
+		if (*end || !port || port > 65535)
+			port = 0;
+	}
+	*sa = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	if (!port || inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
+		snprintf(err, errlen, "'%s': give the host as an IPv4 address, a port after ':'", target);
+		return -1;
+	}
+	return 0;
+}
+
+/* A TCP connection to HOST[:PORT]: the fd, or -1 with a reason. */
+static int connect_to(const char *target, char *err, size_t errlen)
+{
+	struct sockaddr_in sa;
+	int fd;
+
+	if (parse_target(target, &sa, err, errlen))
+		return -1;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		snprintf(err, errlen, "%s: %s (is `domus migrate --receive` running there?)", target,
+			 strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (fd < 0)
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+	return fd;
+}
+
+/* `domus migrate NAME HOST[:PORT]`: the guest moves to HOST while it runs. */
+static int migrate_out(const char *name, const char *target)
+{
+	struct domus_ctl_domaininfo info;
+	struct migrate_stats st;
+	struct domu_config c;
+	char err[512], kept[300], answer[512];
+	double done;
+	uint16_t id;
+	int fd, sent, got;
+
+	if (domus_find_domain(name, &id, &info) || id == 0) {
+		fprintf(stderr, "domus: %s\n", id == 0 && !domus_find_domain(name, &id, &info) ?
+				"dom0 cannot migrate" : "no such domain");
+		return 1;
+	}
+	snprintf(kept, sizeof(kept), "%s/%s.cfg", KEPT_CONFIG_DIR, info.name);
+	if (config_load(kept, &c, err, sizeof(err))) {
+		fprintf(stderr, "domus: %s: no configuration kept for it: %s\n", info.name, err);
+		return 1;
+	}
+	fd = connect_to(target, err, sizeof(err));
+	if (fd < 0) {
+		fprintf(stderr, "domus: %s: not migrated: %s\n", c.name, err);
+		return 1;
+	}
+	err[0] = 0;
+	sent = domu_migrate_send(id, &c, fd, target, &st, err, sizeof(err));
+	/* The target's word: it runs the guest ('K'), or why not ('E'), also when it hung up early. */
+	got = read_answer(fd, answer, sizeof(answer), sent ? 5 : MIGRATE_ANSWER_S);
+	if (!sent && got > 0 && answer[0] == 'K') {
+		done = now_s();
+		close(fd);
+		stop_console_daemon(c.name);
+		if (domain_end(id))
+			fprintf(stderr, "domus: %s: runs on %s, but could not be destroyed here\n",
+				c.name, target);
+		config_forget(c.name);
+		printf("domus: migrated '%s' to %s: %llu MiB sent in %u rounds and a last one of %llu "
+		       "pages, %.2f s in all, the guest stopped for %.3f s\n", c.name, target,
+		       (unsigned long long)(st.pages >> 8), st.rounds,
+		       (unsigned long long)st.final_pages, done - st.start, done - st.downtime_start);
+		return 0;
+	}
+	if (got > 0 && answer[0] == 'E')
+		snprintf(err, sizeof(err), "%.100s says: %.380s", target, answer + 1);
+	else if (!sent)
+		snprintf(err, sizeof(err), "%s did not say it runs the guest", target);
+	close(fd);
+	domu_migrate_abandon(id, &st);
+	fprintf(stderr, "domus: %s: not migrated: %s\n", c.name, err);
+	if (st.suspended) {
+		struct domus_ctl ctl = { .cmd = DOMUS_CTL_resumedomain, .domid = id };
+		uint64_t gfn, port;
+
+		stop_console_daemon(c.name);
+		if (domus_ctl(&ctl) == 0) {
+			if (domus_get_param(id, HVM_PARAM_CONSOLE_PFN, &gfn) == 0 &&
+			    domus_get_param(id, HVM_PARAM_CONSOLE_EVTCHN, &port) == 0)
+				start_console_daemon(&c, id, gfn, (uint32_t)port);
+		}
+	}
+	fprintf(stderr, "domus: %s: runs on here\n", c.name);
+	return 1;
+}
+
+static void interrupted(int sig)
+{
+	(void)sig; /* only to make a blocked read fail with EINTR */
+}
+
+/* `domus migrate --receive [PORT]`: takes one guest from a `domus migrate` elsewhere. */
+static int migrate_in(const char *port)
+{
+	/*
+	 * Stopped midway (SIGTERM, SIGINT), the read or call in progress fails
+	 * instead of restarting, and the half-built domain is destroyed.
+	 */
+	struct sigaction sa = { .sa_handler = interrupted };
+
+	struct sockaddr_in addr;
+	unsigned long p;
+	char *end;
+	struct domu_config c;
+	struct domu_built b;
+	char err[512];
+	int lfd, fd, one = 1, rc;
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	p = strtoul(port, &end, 10);
+	if (*end || !p || p > 65535) {
+		fprintf(stderr, "domus: '%s' is not a port\n", port);
+		return 1;
+	}
+	addr = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)p),
+				     .sin_addr.s_addr = htonl(INADDR_ANY) };
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd >= 0)
+		setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) || listen(lfd, 1)) {
+		fprintf(stderr, "domus: cannot listen on port %s: %s\n", port, strerror(errno));
+		return 1;
+	}
+	printf("domus: waiting for a guest on port %s\n", port);
+	fflush(stdout);
+	fd = accept(lfd, NULL, NULL);
+	close(lfd);
+	if (fd < 0) {
+		fprintf(stderr, "domus: accept: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("domus: receiving a guest\n");
+	fflush(stdout);
+	if (domu_restore_stream(fd, "the migration stream", &c, &b, err, sizeof(err))) {
+		dprintf(fd, "E%s\n", err);
+		close(fd);
+		fprintf(stderr, "domus: not received: %s\n", err);
+		return 1;
+	}
+	rc = start_built(&c, &b, false, "received");
+	dprintf(fd, rc ? "Eit did not start\n" : "K\n");
+	close(fd);
+	return rc;
+}
+
+static int cmd_migrate(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN); /* a link that drops is an error to report, not a death */
+	if (!strcmp(argv[0], "--receive"))
+		return migrate_in(argc > 1 ? argv[1] : MIGRATE_PORT);
+	if (argc != 2)
+		return usage_of("migrate");
+	return migrate_out(argv[0], argv[1]);
+}
+
 static int cmd_destroy(int argc, char **argv)
 {
 	const char *name = argv[0];
@@ -576,6 +794,8 @@ static const struct command commands[] = {
 	{ "save", "NAME FILE", "suspend a guest into FILE; its memory goes back to Domus", 2, 2,
 	  cmd_save },
 	{ "restore", "[-c] FILE", "run a saved guest again (-c: its console)", 1, 2, cmd_restore },
+	{ "migrate", "NAME HOST[:PORT] | --receive [PORT]",
+	  "move a running guest to HOST, where `domus migrate --receive` waits", 1, 2, cmd_migrate },
 	{ "block-attach", "NAME 'file:/PATH,xvdX,w'", "give a running guest a disk", 2, 2,
 	  cmd_block_attach },
 	{ "block-detach", "[-f] NAME xvdX", "take a disk away (-f: even if the guest holds it)", 2,

@@ -221,65 +221,96 @@ static long read_pages(uint16_t domid, const uint64_t *gfns, uint32_t n, void *b
 }
 
 /*
- * Every frame of the guest's memory that is RAM now (not ballooned out, not
- * its shared_info or a grant frame) goes to the file: its contents, or only
- * its gfn if it is all zero (restore's populate gives zeroed frames). Domus
- * copies the frames into our buffer (DOMUS_CTL_readpages): no mapping of
- * them into dom0, which would change dom0's stage 2 twice a page.
+ * The frames at list[0..n) (any n) that are the guest's RAM now (not
+ * ballooned out, not its shared_info or a grant frame): their contents, or
+ * only their gfns if all zero (restore's populate gives zeroed frames).
+ * Domus copies the frames into our buffer (DOMUS_CTL_readpages): no
+ * mapping of them into dom0, which would change dom0's stage 2 twice a page.
  */
-static int save_pages(uint16_t domid, const struct domu_config *c, struct save_writer *w,
-		      struct save_stats *st, char *err, size_t errlen)
+static int send_pages(uint16_t domid, const uint64_t *list, uint64_t n, struct save_writer *w,
+		      struct page_batch *b, char *err, size_t errlen)
 {
-	static uint64_t gfns[DOMUS_READPAGES_MAX];
 	static uint8_t missing[DOMUS_READPAGES_MAX];
 	static char buf[DOMUS_READPAGES_MAX * PAGE];
-	static struct page_batch b;
+	static bool locked;
+
+	if (!locked) {
+		/*
+		 * Domus writes into these through dom0's page tables: they must be
+		 * there (touched) and stay (locked), or the call fails with -EFAULT.
+		 */
+		memset(buf, 0, sizeof(buf));
+		memset(missing, 0, sizeof(missing));
+		mlock(buf, sizeof(buf));
+		mlock(missing, sizeof(missing));
+		locked = true;
+	}
+	for (uint64_t done = 0; done < n;) {
+		uint32_t k = (uint32_t)(n - done < DOMUS_READPAGES_MAX ? n - done : DOMUS_READPAGES_MAX);
+		const uint64_t *gfns = list + done;
+		long rc = read_pages(domid, gfns, k, buf, missing);
+
+		if (rc)
+			return fail_with(err, errlen, "cannot read its memory at gfn %#llx: %s",
+					 (unsigned long long)gfns[0], strerror((int)-rc));
+		for (uint32_t i = 0; !rc && i < k; i++) {
+			const char *page = buf + i * PAGE;
+
+			if (missing[i])
+				continue;
+			b->total++;
+			if (all_zero((const uint64_t *)page)) {
+				b->zero++;
+				b->zero_gfns[b->zero_hdr.count++] = gfns[i];
+				if (b->zero_hdr.count == SAVE_ZERO_PAGES_MAX)
+					rc = flush_zero(w, b, err, errlen);
+				continue;
+			}
+			b->data_gfns[b->data_hdr.count] = gfns[i];
+			b->iov[3 + b->data_hdr.count++] = (struct iovec){ (void *)page, PAGE };
+		}
+		/* The data iovecs point into the buffer: written before it is used again. */
+		if (rc || flush_data(w, b, err, errlen))
+			return -1;
+		done += k;
+	}
+	/*
+	 * Zero pages go before the next call's pages: in a live stream a page
+	 * zero now may have data in the next round, and must not be zeroed after.
+	 */
+	return w->stream ? flush_zero(w, b, err, errlen) : 0;
+}
+
+/* All of the guest's memory (guest_ranges), as send_pages sends it. */
+static int send_all_pages(uint16_t domid, const struct domu_config *c, struct save_writer *w,
+			  struct page_batch *b, char *err, size_t errlen)
+{
+	static uint64_t gfns[DOMUS_READPAGES_MAX];
 	struct ram_range r[2];
 
-	b.total = b.zero = 0;
-	/*
-	 * Domus writes into these through dom0's page tables: they must be
-	 * there (touched) and stay (locked), or the call fails with -EFAULT.
-	 */
-	memset(buf, 0, sizeof(buf));
-	memset(missing, 0, sizeof(missing));
-	mlock(buf, sizeof(buf));
-	mlock(missing, sizeof(missing));
 	guest_ranges(c, r);
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 2; k++)
 		for (uint64_t done = 0; done < r[k].count;) {
 			uint32_t n = (uint32_t)(r[k].count - done < DOMUS_READPAGES_MAX ?
 						r[k].count - done : DOMUS_READPAGES_MAX);
-			long rc;
 
 			for (uint32_t i = 0; i < n; i++)
 				gfns[i] = r[k].gfn + done + i;
-			rc = read_pages(domid, gfns, n, buf, missing);
-			if (rc)
-				return fail_with(err, errlen, "cannot read its memory at gfn %#llx: %s",
-						 (unsigned long long)gfns[0], strerror((int)-rc));
-			for (uint32_t i = 0; !rc && i < n; i++) {
-				const char *page = buf + i * PAGE;
-
-				if (missing[i])
-					continue;
-				b.total++;
-				if (all_zero((const uint64_t *)page)) {
-					b.zero++;
-					b.zero_gfns[b.zero_hdr.count++] = gfns[i];
-					if (b.zero_hdr.count == SAVE_ZERO_PAGES_MAX)
-						rc = flush_zero(w, &b, err, errlen);
-					continue;
-				}
-				b.data_gfns[b.data_hdr.count] = gfns[i];
-				b.iov[3 + b.data_hdr.count++] = (struct iovec){ (void *)page, PAGE };
-			}
-			/* The data iovecs point into the buffer: written before it is used again. */
-			if (rc || flush_data(w, &b, err, errlen))
+			if (send_pages(domid, gfns, n, w, b, err, errlen))
 				return -1;
 			done += n;
 		}
-	}
+	return 0;
+}
+
+static int save_pages(uint16_t domid, const struct domu_config *c, struct save_writer *w,
+		      struct save_stats *st, char *err, size_t errlen)
+{
+	static struct page_batch b;
+
+	b.total = b.zero = 0;
+	if (send_all_pages(domid, c, w, &b, err, errlen))
+		return -1;
 	st->pages = b.total;
 	st->zero_pages = b.zero;
 	return flush_zero(w, &b, err, errlen);
@@ -361,41 +392,251 @@ out:
 	return rc;
 }
 
-static long restore_pages(uint16_t dom, const struct save_record *rec, char *err, size_t errlen)
+/* ---- live migration's sending half ---- */
+
+static long log_dirty(uint16_t domid, uint32_t op, uint64_t gfn, uint32_t count, uint64_t *bitmap)
 {
-	static uint64_t gfns[SAVE_ZERO_PAGES_MAX];
-	const struct save_pages *hdr = rec->body;
-	const char *data;
-	uint64_t done = 0;
-	long r;
+	struct domus_ctl ctl = { .cmd = DOMUS_CTL_logdirty, .domid = domid };
 
-	memcpy(gfns, (const char *)rec->body + sizeof(*hdr), hdr->count * sizeof(gfns[0]));
-	data = (const char *)rec->body + sizeof(*hdr) + hdr->count * sizeof(gfns[0]);
-	while (done < hdr->count) { /* Domus may do a long list in parts */
-		r = domus_populate(dom, gfns + done, hdr->count - done, 0);
-		if (r <= 0)
-			return fail_with(err, errlen, "cannot give it memory at gfn %#llx: %s",
-					 (unsigned long long)gfns[done], r < 0 ? strerror((int)-r) :
-					 "refused (out of memory, or a page twice)");
-		done += (uint64_t)r;
+	ctl.u.logdirty = (struct domus_ctl_logdirty){ .op = op, .gfn = gfn, .count = count,
+						      .bitmap = (uintptr_t)bitmap };
+	return domus_ctl(&ctl);
+}
+
+/*
+ * Takes write rights from all of the guest's memory again and lists in
+ * *list (grown as needed) each page written since the last time: the count,
+ * or -1 with a reason.
+ */
+static long collect_dirty(uint16_t domid, const struct domu_config *c, uint64_t **list,
+			  uint64_t *cap, char *err, size_t errlen)
+{
+	static uint64_t bitmap[DOMUS_LOGDIRTY_MAX / 64];
+	static bool locked;
+	struct ram_range r[2];
+	uint64_t n = 0;
+
+	if (!locked) { /* Domus writes it through dom0's page tables: there, and kept there */
+		memset(bitmap, 0, sizeof(bitmap));
+		mlock(bitmap, sizeof(bitmap));
+		locked = true;
 	}
-	if (rec->type == SAVE_ZERO_PAGES) /* populated frames are zeroed */
-		return 0;
-	/* Domus copies them in (DOMUS_CTL_writepages): no mapping into dom0. */
-	for (done = 0; done < hdr->count; done += DOMUS_READPAGES_MAX) {
-		struct domus_ctl ctl = { .cmd = DOMUS_CTL_writepages, .domid = dom };
-		uint32_t n = (uint32_t)(hdr->count - done < DOMUS_READPAGES_MAX ? hdr->count - done
-										 : DOMUS_READPAGES_MAX);
 
-		ctl.u.readpages = (struct domus_ctl_readpages){ .gfns = (uintptr_t)(gfns + done),
-								.buffer = (uintptr_t)(data + done * PAGE),
-								.count = n };
+	guest_ranges(c, r);
+	for (int k = 0; k < 2; k++) {
+		uint64_t count = (r[k].count + 63) & ~63ULL;
+
+		for (uint64_t done = 0; done < count; done += DOMUS_LOGDIRTY_MAX) {
+			uint32_t m = (uint32_t)(count - done < DOMUS_LOGDIRTY_MAX ? count - done
+										  : DOMUS_LOGDIRTY_MAX);
+			long rc = log_dirty(domid, DOMUS_LOGDIRTY_CLEAN, r[k].gfn + done, m, bitmap);
+
+			if (rc < 0)
+				return fail_with(err, errlen, "cannot log its dirty pages: %s%s",
+						 strerror((int)-rc), rc == -EOPNOTSUPP ?
+						 " (Domus maps its RAM in blocks: stage2_blocks=on)" : "");
+			if (n + (uint64_t)rc > *cap) {
+				uint64_t *more = realloc(*list, (n + (uint64_t)rc) * 2 * sizeof(**list));
+
+				if (!more)
+					return fail_with(err, errlen, "out of memory for a dirty list");
+				*list = more;
+				*cap = (n + (uint64_t)rc) * 2;
+			}
+			for (uint32_t i = 0; i < m; i++)
+				if (bitmap[i / 64] & (1ULL << (i % 64)) && done + i < r[k].count)
+					(*list)[n++] = r[k].gfn + done + i;
+		}
+	}
+	return (long)n;
+}
+
+/* Pre-copy ends when a round leaves this few pages dirty, or after this many rounds. */
+#define MIGRATE_FEW_DIRTY 256
+#define MIGRATE_MAX_ROUNDS 10
+
+int domu_migrate_send(uint16_t domid, const struct domu_config *c, int fd, const char *peer,
+		      struct migrate_stats *st, char *err, size_t errlen)
+{
+	static struct page_batch b;
+	struct save_domain d = { .nr_vcpus = c->vcpus, .max_mem_kib = domu_max_mem_kib(c) };
+	struct save_writer w;
+	uint64_t *list = NULL, cap = 0;
+	double t0 = seconds();
+	size_t len;
+	char *text = read_text(c->path, &len);
+	long n, rc = -1;
+
+	memset(st, 0, sizeof(*st));
+	st->start = t0;
+	if (!text)
+		return fail_with(err, errlen, "its configuration %s: %s", c->path, strerror(errno));
+	if (c->vuart) {
+		free(text);
+		return fail_with(err, errlen, "a guest with vuart = \"sbsa_uart\" cannot migrate yet");
+	}
+	snprintf(d.name, sizeof(d.name), "%s", c->name);
+	d.config_len = len;
+	b.total = b.zero = 0;
+	if (save_writer_open_stream(&w, fd, peer, err, errlen) ||
+	    save_write_record(&w, SAVE_DOMAIN, (struct iovec[]){ { &d, sizeof(d) }, { text, len } }, 2,
+			      err, errlen))
+		goto out;
+	rc = log_dirty(domid, DOMUS_LOGDIRTY_ENABLE, 0, 0, NULL);
+	if (rc) {
+		fail_with(err, errlen, "Domus cannot log its writes: %s", strerror((int)-rc));
+		rc = -1;
+		goto out;
+	}
+	st->logging = true;
+	rc = -1;
+	/* Round 0: everything, with the log armed first so that what changes meanwhile comes again. */
+	if (collect_dirty(domid, c, &list, &cap, err, errlen) < 0 ||
+	    send_all_pages(domid, c, &w, &b, err, errlen))
+		goto out;
+	st->rounds = 1;
+	for (;;) {
+		n = collect_dirty(domid, c, &list, &cap, err, errlen);
+		if (n < 0)
+			goto out;
+		st->last_dirty = (uint64_t)n;
+		/* Sent even when few: the log forgot them at the clean that found them. */
+		if (send_pages(domid, list, (uint64_t)n, &w, &b, err, errlen))
+			goto out;
+		st->rounds++;
+		if (n <= MIGRATE_FEW_DIRTY || st->rounds >= MIGRATE_MAX_ROUNDS)
+			break;
+	}
+	/*
+	 * Stop and copy: the guest suspends itself (its devices quiesced); what
+	 * it wrote since the last round, the pages Domus and dom0 write behind
+	 * the log (console and XenStore rings, each vCPU's vcpu_info) and the
+	 * pages of the last round (sent while it ran) go, then its state.
+	 */
+	st->downtime_start = seconds();
+	if (suspend(domid, err, errlen))
+		goto out;
+	st->suspended = true;
+	n = collect_dirty(domid, c, &list, &cap, err, errlen);
+	if (n < 0 || send_pages(domid, list, (uint64_t)n, &w, &b, err, errlen))
+		goto out;
+	{
+		struct ram_range r[2];
+		uint64_t extra[DOMU_MAGIC_PAGES + 128];
+		uint64_t k = 0;
+
+		guest_ranges(c, r);
+		for (uint64_t i = 0; i < r[1].count && k < DOMU_MAGIC_PAGES; i++)
+			extra[k++] = r[1].gfn + i;
+		for (uint32_t i = 0; i < c->vcpus && i < 128; i++) {
+			struct domus_ctl ctl = { .cmd = DOMUS_CTL_getvcpustate, .domid = domid };
+			struct domus_vcpu_state s;
+
+			ctl.u.vcpustate = (struct domus_ctl_vcpustate){ .vcpu = i, .size = sizeof(s),
+									.buffer = (uintptr_t)&s };
+			if (domus_ctl(&ctl) == 0 && s.vcpu_info_gfn != ~0ULL)
+				extra[k++] = s.vcpu_info_gfn;
+		}
+		if (send_pages(domid, extra, k, &w, &b, err, errlen))
+			goto out;
+	}
+	if (flush_zero(&w, &b, err, errlen) || save_state(domid, c->vcpus, &w, err, errlen) ||
+	    save_writer_finish(&w, err, errlen))
+		goto out;
+	st->pages = b.total;
+	st->final_pages = (uint64_t)n;
+	rc = 0;
+out:
+	st->sent_s = seconds() - t0;
+	free(list);
+	free(text);
+	return rc ? -1 : 0;
+}
+
+void domu_migrate_abandon(uint16_t domid, const struct migrate_stats *st)
+{
+	if (st->logging)
+		log_dirty(domid, DOMUS_LOGDIRTY_DISABLE, 0, 0, NULL);
+}
+
+/*
+ * A live stream's pages come in rounds: which gfns the new domain has been
+ * given already, so that a page sent again is only copied again.
+ */
+static struct {
+	bool live;
+	uint8_t *have; /* a bit per gfn below limit */
+	uint64_t limit;
+} given;
+
+/* Domus copies pages in (DOMUS_CTL_writepages): no mapping into dom0. */
+static long write_pages(uint16_t dom, const uint64_t *gfns, uint64_t count, const char *data,
+			bool same_data, char *err, size_t errlen)
+{
+	for (uint64_t done = 0; done < count; done += DOMUS_READPAGES_MAX) {
+		struct domus_ctl ctl = { .cmd = DOMUS_CTL_writepages, .domid = dom };
+		uint32_t n = (uint32_t)(count - done < DOMUS_READPAGES_MAX ? count - done
+									: DOMUS_READPAGES_MAX);
+		long r;
+
+		ctl.u.readpages = (struct domus_ctl_readpages){
+			.gfns = (uintptr_t)(gfns + done),
+			.buffer = (uintptr_t)(same_data ? data : data + done * PAGE), .count = n };
 		r = domus_ctl(&ctl);
 		if (r)
 			return fail_with(err, errlen, "cannot copy its memory in at gfn %#llx: %s",
 					 (unsigned long long)gfns[done], strerror((int)-r));
 	}
 	return 0;
+}
+
+static long restore_pages(uint16_t dom, const struct save_record *rec, char *err, size_t errlen)
+{
+	static uint64_t gfns[SAVE_ZERO_PAGES_MAX], fresh[SAVE_ZERO_PAGES_MAX], again[SAVE_ZERO_PAGES_MAX];
+	static char zeros[DOMUS_READPAGES_MAX * PAGE];
+	const struct save_pages *hdr = rec->body;
+	uint64_t done = 0, nfresh = 0, nagain = 0;
+	const char *data;
+	long r;
+
+	memcpy(gfns, (const char *)rec->body + sizeof(*hdr), hdr->count * sizeof(gfns[0]));
+	data = (const char *)rec->body + sizeof(*hdr) + hdr->count * sizeof(gfns[0]);
+	for (uint32_t i = 0; i < hdr->count; i++) {
+		uint64_t g = gfns[i];
+
+		if (given.live) {
+			if (g >= given.limit)
+				return fail_with(err, errlen, "a page at gfn %#llx, beyond the guest's memory",
+						 (unsigned long long)g);
+			if (given.have[g / 8] & (1u << (g % 8))) {
+				again[nagain++] = g;
+				continue;
+			}
+			given.have[g / 8] |= (uint8_t)(1u << (g % 8));
+		}
+		fresh[nfresh++] = g;
+	}
+	while (done < nfresh) { /* Domus may do a long list in parts */
+		r = domus_populate(dom, fresh + done, nfresh - done, 0);
+		if (r <= 0)
+			return fail_with(err, errlen, "cannot give it memory at gfn %#llx: %s",
+					 (unsigned long long)fresh[done], r < 0 ? strerror((int)-r) :
+					 "refused (out of memory, or a page twice)");
+		done += (uint64_t)r;
+	}
+	if (rec->type == SAVE_ZERO_PAGES) { /* populated frames are zeroed; pages sent before are not */
+		static bool locked;
+
+		if (!nagain)
+			return 0;
+		if (!locked) { /* Domus reads it through dom0's page tables: there, and kept there */
+			memset(zeros, 0, sizeof(zeros));
+			mlock(zeros, sizeof(zeros));
+			locked = true;
+		}
+		return write_pages(dom, again, nagain, zeros, true, err, errlen);
+	}
+	return write_pages(dom, gfns, hdr->count, data, false, err, errlen);
 }
 
 /* Every record after the domain's, checked (k) and into domain dom: 0, or -1 with a reason. */
@@ -447,12 +688,13 @@ static int restore_records(uint16_t dom, struct save_reader *r, struct save_chec
 	return save_check_end(k, err, errlen);
 }
 
-int domu_restore(const char *path, struct domu_config *c, struct domu_built *b, char *err,
-		 size_t errlen)
+/* Builds the domain from reader r (opened): 0, or -1 with a reason. r is closed either way. */
+static int restore_from(struct save_reader *rp, struct domu_config *c, struct domu_built *b,
+			char *err, size_t errlen)
 {
 	struct domus_ctl ctl = { .cmd = DOMUS_CTL_createdomain };
 	static struct save_check k;
-	struct save_reader r;
+	struct save_reader r = *rp;
 	struct save_record rec;
 	struct save_domain d;
 	char kept[300], why[256];
@@ -464,8 +706,9 @@ int domu_restore(const char *path, struct domu_config *c, struct domu_built *b, 
 	 * acted on, and anything refused destroys the domain half-built.
 	 */
 	memset(&k, 0, sizeof(k));
-	if (save_reader_open(&r, path, err, errlen))
-		return -1;
+	k.live = r.live;
+	free(given.have);
+	given = (typeof(given)){ .live = r.live };
 	rc = save_reader_next(&r, &rec, err, errlen);
 	if (rc == 0)
 		fail_with(err, errlen, "no records");
@@ -501,7 +744,14 @@ int domu_restore(const char *path, struct domu_config *c, struct domu_built *b, 
 			  "not enough free memory in the hypervisor" : strerror((int)-rc));
 		goto fail_config;
 	}
-	if (restore_records(ctl.domid, &r, &k, err, errlen) ||
+	if (given.live) {
+		given.limit = GUEST_RAM0_BASE / PAGE + d.max_mem_kib / (PAGE / 1024);
+		given.have = calloc(given.limit / 8 + 1, 1);
+	}
+	if ((given.live && !given.have &&
+	     fail_with(err, errlen, "out of memory for a map of %llu pages",
+		       (unsigned long long)given.limit)) ||
+	    restore_records(ctl.domid, &r, &k, err, errlen) ||
 	    domu_connect_magic(ctl.domid, b, err, errlen)) {
 		ctl = (struct domus_ctl){ .cmd = DOMUS_CTL_destroydomain, .domid = ctl.domid };
 		domus_ctl(&ctl);
@@ -514,4 +764,27 @@ fail_config:
 fail_reader:
 	save_reader_close(&r);
 	return -1;
+}
+
+int domu_restore(const char *path, struct domu_config *c, struct domu_built *b, char *err,
+		 size_t errlen)
+{
+	struct save_reader r;
+
+	if (save_reader_open(&r, path, err, errlen))
+		return -1;
+	return restore_from(&r, c, b, err, errlen);
+}
+
+int domu_restore_stream(int fd, const char *name, struct domu_config *c, struct domu_built *b,
+			char *err, size_t errlen)
+{
+	struct save_reader r;
+	int own = dup(fd); /* the caller's fd stays open for its answer to the sender */
+
+	if (own < 0)
+		return fail_with(err, errlen, "%s: %s", name, strerror(errno));
+	if (save_reader_open_fd(&r, own, name, true, err, errlen))
+		return -1;
+	return restore_from(&r, c, b, err, errlen);
 }

@@ -38,6 +38,27 @@ int domu_save(uint16_t domid, const struct domu_config *c, const char *path,
 	      struct save_stats *stats, char *err, size_t errlen);
 
 /*
+ * Live migration's sending half (docs/MIGRATION.md): guest domid's memory
+ * goes to connection fd (peer names it) in rounds while Domus logs what the
+ * guest writes, until few pages change; then the guest suspends and the
+ * rest and its state follow, as in a save file flagged SAVE_FLAG_LIVE. 0
+ * when all is sent (the caller waits for the target's word); -1 with a
+ * reason. Either way the caller ends it with domu_migrate_abandon (logging
+ * off) unless the guest is to be destroyed; if stats->suspended, it must be
+ * resumed.
+ */
+struct migrate_stats {
+	bool logging, suspended;
+	uint32_t rounds; /* of pre-copy */
+	uint64_t pages, last_dirty, final_pages; /* sent in all; dirty in the last rounds */
+	double start, downtime_start, sent_s; /* CLOCK_MONOTONIC seconds */
+};
+
+int domu_migrate_send(uint16_t domid, const struct domu_config *c, int fd, const char *peer,
+		      struct migrate_stats *stats, char *err, size_t errlen);
+void domu_migrate_abandon(uint16_t domid, const struct migrate_stats *stats);
+
+/*
  * Builds a paused domain from the file, each record checked before it is
  * acted on: its memory, its vCPUs and domain state, fresh console and
  * XenStore ports. c gets its
@@ -46,5 +67,8 @@ int domu_save(uint16_t domid, const struct domu_config *c, const char *path,
  */
 int domu_restore(const char *path, struct domu_config *c, struct domu_built *b, char *err,
 		 size_t errlen);
+/* The same from a live migration's stream on connection fd (closed when done), named name. */
+int domu_restore_stream(int fd, const char *name, struct domu_config *c, struct domu_built *b,
+			char *err, size_t errlen);
 
 #endif

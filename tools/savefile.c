@@ -85,15 +85,14 @@ static int write_full(int fd, const void *p, size_t n)
 	return 0;
 }
 
-int save_reader_open(struct save_reader *r, const char *path, char *err, size_t errlen)
+int save_reader_open_fd(struct save_reader *r, int fd, const char *path, bool allow_live, char *err,
+			size_t errlen)
 {
 	struct save_header h;
 	ssize_t n;
 
 	memset(r, 0, sizeof(*r));
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (r->fd < 0)
-		return fail_with(err, errlen, "%s: %s", path, strerror(errno));
+	r->fd = fd;
 	n = read_full(r->fd, &h, sizeof(h));
 	if (n < 0) {
 		fail_with(err, errlen, "%s: %s", path, strerror(errno));
@@ -108,15 +107,30 @@ int save_reader_open(struct save_reader *r, const char *path, char *err, size_t 
 	} else if (h.page_shift != SAVE_PAGE_SHIFT) {
 		fail_with(err, errlen, "%s: saved with %llu-byte pages; this Domus uses %u", path,
 			  h.page_shift < 64 ? 1ULL << h.page_shift : 0, SAVE_PAGE_SIZE);
-	} else if (h.flags || h.reserved) {
-		fail_with(err, errlen, "%s: header flags %#x this Domus does not know", path, h.flags);
+	} else if ((h.flags & ~(allow_live ? SAVE_FLAG_LIVE : 0)) || h.reserved) {
+		fail_with(err, errlen, "%s: header flags %#x %s", path, h.flags,
+			  h.flags == SAVE_FLAG_LIVE ? "(a migration stream, not a file to restore)"
+						    : "this Domus does not know");
 	} else {
+		r->live = h.flags & SAVE_FLAG_LIVE;
 		r->offset = sizeof(h);
 		return 0;
 	}
 	close(r->fd);
 	r->fd = -1;
 	return -1;
+}
+
+int save_reader_open(struct save_reader *r, const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		memset(r, 0, sizeof(*r));
+		r->fd = -1;
+		return fail_with(err, errlen, "%s: %s", path, strerror(errno));
+	}
+	return save_reader_open_fd(r, fd, path, false, err, errlen);
 }
 
 /* The largest body a record of this type may have. */
@@ -223,7 +237,8 @@ int save_reader_next(struct save_reader *r, struct save_record *rec, char *err, 
 		return fail_with(err, errlen, "corrupted: %s at byte %llu", bad, (unsigned long long)at);
 	r->offset = at + sizeof(h) + len;
 	if (h.type == SAVE_END) {
-		n = read_full(r->fd, &extra, 1);
+		/* A stream's sender waits for an answer after it: only a file must end there. */
+		n = r->live ? 0 : read_full(r->fd, &extra, 1);
 		if (n != 0)
 			return fail_with(err, errlen, "%s after the end record at byte %llu",
 					 n < 0 ? strerror(errno) : "bytes", (unsigned long long)at);
@@ -258,7 +273,8 @@ int save_check_record(struct save_check *k, const struct save_record *rec, char 
 			return fail_with(err, errlen, "two domain records");
 		memcpy(&k->dom, rec->body, sizeof(k->dom));
 		if (!k->dom.nr_vcpus || k->dom.nr_vcpus > sizeof(k->seen) || !k->dom.max_mem_kib ||
-		    k->dom.nr_pages > k->dom.max_mem_kib / (SAVE_PAGE_SIZE / 1024))
+		    k->dom.nr_pages > k->dom.max_mem_kib / (SAVE_PAGE_SIZE / 1024) ||
+		    (k->live && k->dom.nr_pages))
 			return fail_with(err, errlen, "a domain of %u vCPUs and %llu pages in %llu KiB",
 					 k->dom.nr_vcpus, (unsigned long long)k->dom.nr_pages,
 					 (unsigned long long)k->dom.max_mem_kib);
@@ -270,6 +286,8 @@ int save_check_record(struct save_check *k, const struct save_record *rec, char 
 		if (k->have_state)
 			return fail_with(err, errlen, "pages after the domain's state");
 		k->pages += ((const struct save_pages *)rec->body)->count;
+		if (k->live)
+			return 0; /* rounds: a page may come again (the domain bounds its memory) */
 		if (k->pages > k->dom.nr_pages)
 			return fail_with(err, errlen, "more pages than the domain's %llu",
 					 (unsigned long long)k->dom.nr_pages);
@@ -277,7 +295,7 @@ int save_check_record(struct save_check *k, const struct save_record *rec, char 
 	case SAVE_DOMAIN_STATE:
 		if (k->have_state)
 			return fail_with(err, errlen, "two domain-state records");
-		if (k->pages != k->dom.nr_pages)
+		if (!k->live && k->pages != k->dom.nr_pages)
 			return fail_with(err, errlen, "%llu pages where the domain has %llu",
 					 (unsigned long long)k->pages, (unsigned long long)k->dom.nr_pages);
 		k->have_state = true;
@@ -336,6 +354,7 @@ int save_writer_open(struct save_writer *w, const char *path, char *err, size_t 
 
 	memcpy(h.magic, SAVE_MAGIC, sizeof(h.magic));
 	w->fd = -1;
+	w->stream = false;
 	w->offset = sizeof(h);
 	if (snprintf(w->path, sizeof(w->path), "%s", path) >= (int)sizeof(w->path))
 		return fail_with(err, errlen, "%s: path too long", path);
@@ -348,6 +367,24 @@ int save_writer_open(struct save_writer *w, const char *path, char *err, size_t 
 		save_writer_abort(w);
 		return -1;
 	}
+	return 0;
+}
+
+int save_writer_open_stream(struct save_writer *w, int fd, const char *name, char *err,
+			    size_t errlen)
+{
+	struct save_header h = { .version = SAVE_VERSION, .arch = SAVE_ARCH_AARCH64,
+				 .page_shift = SAVE_PAGE_SHIFT, .flags = SAVE_FLAG_LIVE };
+
+	memcpy(h.magic, SAVE_MAGIC, sizeof(h.magic));
+	memset(w, 0, sizeof(*w));
+	w->fd = fd;
+	w->stream = true;
+	w->offset = sizeof(h);
+	/* Messages name the file being written: here, the connection. */
+	snprintf(w->tmp, sizeof(w->tmp), "%s", name);
+	if (write_full(w->fd, &h, sizeof(h)))
+		return fail_with(err, errlen, "%s: %s", name, strerror(errno));
 	return 0;
 }
 
@@ -386,6 +423,8 @@ int save_rewrite_record(struct save_writer *w, uint64_t at, uint32_t type, const
 	struct save_record_header h = record_header(type, iov, iovcnt), was;
 	uint64_t pos = at + sizeof(h);
 
+	if (w->stream)
+		return fail_with(err, errlen, "%s: a stream cannot be rewritten", w->tmp);
 	if (pread(w->fd, &was, sizeof(was), (off_t)at) != sizeof(was) || was.type != type ||
 	    was.length != h.length)
 		return fail_with(err, errlen, "%s: no record of type %u and %llu bytes at byte %llu",
@@ -402,6 +441,8 @@ int save_writer_finish(struct save_writer *w, char *err, size_t errlen)
 {
 	if (save_write_record(w, SAVE_END, NULL, 0, err, errlen))
 		goto fail;
+	if (w->stream)
+		return 0;
 	if (fsync(w->fd) || close(w->fd)) {
 		w->fd = -1;
 		fail_with(err, errlen, "%s: %s", w->tmp, strerror(errno));
@@ -420,6 +461,8 @@ fail:
 
 void save_writer_abort(struct save_writer *w)
 {
+	if (w->stream)
+		return; /* the connection is its owner's to close */
 	if (w->fd >= 0)
 		close(w->fd);
 	w->fd = -1;

@@ -25,10 +25,17 @@ struct save_header {
 	uint32_t version;
 	uint32_t arch;
 	uint32_t page_shift;
-	uint32_t flags; /* none defined: a file with any set is refused */
+	uint32_t flags; /* SAVE_FLAG_*; a stream with any other set is refused */
 	uint64_t reserved; /* 0 */
 };
 _Static_assert(sizeof(struct save_header) == 32, "on-disk layout");
+
+/*
+ * A live migration's stream (docs/MIGRATION.md): pages come in rounds, so a
+ * gfn may come again (the later copy is the one), and the domain record's
+ * nr_pages is 0 (not known before the end). Read only from a connection.
+ */
+#define SAVE_FLAG_LIVE 1u
 
 /* Before each record's body; the body is then padded with zeros to 8 bytes. */
 struct save_record_header {
@@ -76,6 +83,7 @@ struct save_record {
 
 struct save_reader {
 	int fd;
+	bool live; /* SAVE_FLAG_LIVE */
 	uint64_t offset; /* of the next record, for messages */
 	void *buf;
 	size_t buf_size;
@@ -87,6 +95,9 @@ struct save_reader {
  * (not a save file, another version, architecture or page size).
  */
 int save_reader_open(struct save_reader *r, const char *path, char *err, size_t errlen);
+/* The same over an open connection (taken over: closed by save_reader_close), named name. */
+int save_reader_open_fd(struct save_reader *r, int fd, const char *name, bool allow_live, char *err,
+			size_t errlen);
 /*
  * The next record: 1 with *rec, 0 after SAVE_END (which must be the file's
  * last bytes), or -1 with a reason: truncated, corrupted (checksum, padding,
@@ -110,6 +121,7 @@ int save_verify(const char *path, struct save_domain *dom, char *err, size_t err
  * SAVE_END. 0, or -1 with a reason (the path is not named).
  */
 struct save_check {
+	bool live; /* set before the first record: pages may repeat, nr_pages is 0 */
 	bool have_domain, have_state;
 	struct save_domain dom;
 	uint64_t pages;
@@ -125,11 +137,15 @@ int save_check_end(struct save_check *k, char *err, size_t errlen);
  */
 struct save_writer {
 	int fd;
+	bool stream; /* a connection: no temporary file, no rename, no rewrite */
 	uint64_t offset; /* where the next record goes */
 	char path[4096], tmp[4100];
 };
 
 int save_writer_open(struct save_writer *w, const char *path, char *err, size_t errlen);
+/* A live stream (SAVE_FLAG_LIVE) over an open connection, named name in messages; not closed here. */
+int save_writer_open_stream(struct save_writer *w, int fd, const char *name, char *err,
+			    size_t errlen);
 /* One record whose body is the iovecs, in order. 0, or -1 with a reason. */
 int save_write_record(struct save_writer *w, uint32_t type, const struct iovec *iov, int iovcnt,
 		      char *err, size_t errlen);

@@ -21,6 +21,7 @@
 #include <domus/errno.h>
 #include <domus/guest_access.h>
 #include <domus/save_state.h>
+#include <domus/sched.h>
 #include <domus/string.h>
 
 long log_dirty_ctl(struct vcpu *caller, struct domain *d, const struct domus_ctl_logdirty *l)
@@ -55,6 +56,14 @@ long log_dirty_ctl(struct vcpu *caller, struct domain *d, const struct domus_ctl
 		    l->gfn >= (1ULL << (64 - PAGE_SHIFT)) - l->count ||
 		    ipa_addr(gfn_ipa(l->gfn + l->count)) > ipa_addr(arch_s2_ipa_limit(d)))
 			return -EINVAL;
+		/*
+		 * A domain that has stopped (paused, or suspended for the last round)
+		 * may still run on a pCPU until that pCPU's kick: a write after the
+		 * clean would then be logged and never collected.
+		 */
+		if (s == DOMAIN_PAUSED || (s == DOMAIN_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend))
+			for (u32 i = 0; i < d->nr_vcpus; i++)
+				vcpu_wait_descheduled(d->vcpus[i]);
 		memset(bitmap, 0, l->count / 8);
 		spin_lock(&d->p2m_lock);
 		n = arch_s2_clean_dirty(d, gfn_ipa(l->gfn), (u64)l->count << PAGE_SHIFT, bitmap);

@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: MIT
+"""Live migration between two machines (docs/MIGRATION.md): two QEMUs, each with Domus and
+dom0, whose second NICs are joined by a QEMU socket netdev and bridged in each dom0 as migbr;
+both are given the same disk image. A guest on the first moves to the second while it runs,
+writes its disk and streams TCP to the second's dom0."""
+
+import random
+import re
+
+from test_dom0 import boot_dom0, number
+from test_domu import attach, detach, free_pages, guest_run, write_config
+from test_save_restore import console, uptime
+
+
+def two_hosts(boot, tmp_path):
+    disk = tmp_path / "shared.img"
+    with open(disk, "wb") as f:
+        f.truncate(64 << 20)
+    port = random.randint(20000, 40000)
+    hosts = []
+    for i, how in enumerate((f"listen=127.0.0.1:{port}", f"connect=127.0.0.1:{port}")):
+        m = boot_dom0(boot, smp=2, extra_args=[
+            "-netdev", f"socket,id=link,{how}", "-device", f"virtio-net-device,netdev=link,mac=52:54:00:99:00:0{i + 1}",
+            "-drive", f"if=none,id=shared,format=raw,file={disk},file.locking=off,cache=none",
+            "-device", "virtio-blk-device,drive=shared"])
+        # The link's NIC, by the MAC given above: virtio-mmio NICs come in reverse, so it is
+        # eth0, which dom0's /init put in xenbr0.
+        nic = m.run(f"grep -l 52:54:00:99:00:0{i + 1} /sys/class/net/eth*/address").split("/")[-2]
+        m.run(f"brctl delif xenbr0 {nic} 2>/dev/null; "
+              f"brctl addbr migbr && brctl addif migbr {nic} && ip link set {nic} up && "
+              f"ip link set migbr up && ip addr add 10.99.0.{i + 1}/24 dev migbr")
+        hosts.append(m)
+    assert "0% packet loss" in hosts[0].run("ping -c 2 -W 5 10.99.0.2", timeout=60)
+    return hosts
+
+
+def mover_config(m, memory=192):
+    write_config(m, "/tmp/mover.cfg", "mover", memory, vcpus=2,
+                 more="\"disk = [ 'phy:/dev/vda,xvda,w' ]\" "
+                      "\"vif = [ 'bridge=migbr,mac=00:16:3e:00:00:20' ]\"")
+
+
+def test_a_guest_migrates_live_with_its_processes_disk_and_tcp_stream(domus_image, boot,
+                                                                        tmp_path):
+    a, b = two_hosts(boot, tmp_path)
+    free_a, free_b = free_pages(a), free_pages(b)
+    # nc's stdin a pipe nobody writes: from the console, it would read the tty and stop.
+    b.run("(sleep 1000 | nc -l -p 5000 > /tmp/stream; echo closed >> /tmp/stream.done) "
+          ">/dev/null 2>&1 & true")
+    b.run("domus migrate --receive > /tmp/recv.log 2>&1 & true")
+    mover_config(a)
+    a.run("domus create /tmp/mover.cfg", timeout=120)
+    attach(a, "mover")
+    guest_run(a, "echo I am mover > /tmp/iam; ip link set eth0 up && "
+                 "ip addr add 10.99.0.10/24 dev eth0 && echo up", r"\nup\r*\n")
+    # A counter, a disk it writes every 0.2 s, and a stream of numbered lines to b's dom0.
+    guest_run(a, "(i=0; while :; do i=$((i+1)); echo $i > /tmp/count; "
+                 "printf '%-512d' $i | dd of=/dev/xvda bs=512 count=1 oflag=direct "
+                 "2>/dev/null; sleep 0.2; done) & "
+                 "(i=0; while [ ! -e /tmp/stop ]; do i=$((i+1)); echo line $i; sleep 0.05; "
+                 "done; echo end $i) | nc 10.99.0.2 5000 & echo started", r"\nstarted\r*\n")
+    guest_run(a, "sleep 3; cat /tmp/count", r"\n\d+\r*\n")
+    up_before = uptime(a)
+    detach(a)
+    out, status = a.shell("domus migrate mover 10.99.0.2", timeout=300)
+    m = re.search(r"migrated 'mover' to 10.99.0.2: .* the guest stopped for (\d+\.\d+) s", out)
+    assert status == 0 and m, out + "\ntarget: " + b.run("cat /tmp/recv.log; domus list")
+    print("migration:", m.group(0))
+    assert "mover" not in a.run("domus list")
+    assert "received 'mover'" in b.run("cat /tmp/recv.log")
+
+    console(b, "mover")
+    assert uptime(b) >= up_before
+    count = number(guest_run(b, "cat /tmp/count", r"\n\d+\r*\n").group(0))
+    later = number(guest_run(b, "sleep 2; cat /tmp/count", r"\n\d+\r*\n").group(0))
+    assert later > count, "the guest's processes run on on the second machine"
+    # Its disk has what it wrote last; the stream ends whole, every line once and in order.
+    on_disk = guest_run(b, "touch /tmp/stop; sleep 1; kill %1; sleep 0.5; "
+                           "dd if=/dev/xvda bs=512 count=1 2>/dev/null | tr -d ' '; echo",
+                        r"\n(\d+)\r*\n")
+    last = number(guest_run(b, "cat /tmp/count", r"\n\d+\r*\n").group(0))
+    assert int(on_disk.group(1)) == last
+    detach(b)
+    b.run("for i in $(seq 100); do [ -e /tmp/stream.done ] && break; sleep 0.2; done")
+    lines = b.run("cat /tmp/stream").split("\n")
+    nums = [int(x.split()[1]) for x in lines if x.startswith("line ")]
+    assert nums == list(range(1, len(nums) + 1)) and len(nums) > 50, lines[-5:]
+    assert any(x.startswith(f"end {len(nums)}") for x in lines), lines[-5:]
+    b.run("domus destroy mover", timeout=60)
+    assert free_pages(b) == free_b
+    assert free_pages(a) == free_a
+
+
+def test_a_migration_the_target_stops_halfway_leaves_the_guest_running_on_the_source(
+        domus_image, boot, tmp_path):
+    a, b = two_hosts(boot, tmp_path)
+    free_a, free_b = free_pages(a), free_pages(b)
+    # A target without the memory refuses at once, with its reason.
+    b.run("domus migrate --receive > /tmp/recv.log 2>&1 & true")
+    mover_config(a, memory=3000)
+    out, status = a.shell("domus create /tmp/mover.cfg", timeout=120)
+    if status == 0:  # a has the memory only if it has more than b: not on these machines
+        a.run("domus destroy mover", timeout=60)
+    mover_config(a)
+    a.run("domus create /tmp/mover.cfg", timeout=120)
+    attach(a, "mover")
+    guest_run(a, "echo I am mover > /tmp/iam; (i=0; while :; do i=$((i+1)); echo $i > /tmp/count;"
+                 " sleep 0.2; done) & echo started", r"\nstarted\r*\n")
+    detach(a)
+    # The receiver is stopped as soon as the stream starts: the guest stays where it was.
+    b.run("kill %1 2>/dev/null; wait; domus migrate --receive > /tmp/recv.log 2>&1 & "
+          "( until grep -q receiving /tmp/recv.log; do sleep 0.01; done; kill -TERM %1 ) "
+          ">/dev/null 2>&1 & true")
+    out, status = a.shell("domus migrate mover 10.99.0.2", timeout=300)
+    assert status == 1 and "not migrated" in out and "runs on here" in out, out
+    print("refused:", out.strip())
+    assert "not received" in b.run("sleep 2; cat /tmp/recv.log"), b.run("cat /tmp/recv.log")
+    console(a, "mover")
+    count = number(guest_run(a, "cat /tmp/count", r"\n\d+\r*\n").group(0))
+    later = number(guest_run(a, "sleep 2; cat /tmp/count", r"\n\d+\r*\n").group(0))
+    assert later > count
+    detach(a)
+    assert "mover" not in b.run("domus list")
+    assert free_pages(b) == free_b
+    a.run("domus destroy mover", timeout=60)
+    assert free_pages(a) == free_a
