@@ -514,17 +514,22 @@ static int migrate_out(const char *name, const char *target)
 	return 1;
 }
 
+static volatile int receiving_fd = -1;
+
+/* Stopped midway: the stream ends here, so the restore fails and destroys what it built. */
 static void interrupted(int sig)
 {
-	(void)sig; /* only to make a blocked read fail with EINTR */
+	(void)sig;
+	if (receiving_fd >= 0)
+		shutdown(receiving_fd, SHUT_RDWR);
 }
 
 /* `domus migrate --receive [PORT]`: takes one guest from a `domus migrate` elsewhere. */
 static int migrate_in(const char *port)
 {
 	/*
-	 * Stopped midway (SIGTERM, SIGINT), the read or call in progress fails
-	 * instead of restarting, and the half-built domain is destroyed.
+	 * Stopped midway (SIGTERM, SIGINT), the connection is shut: the read in
+	 * progress (or the next) fails, and the half-built domain is destroyed.
 	 */
 	struct sigaction sa = { .sa_handler = interrupted };
 
@@ -560,6 +565,7 @@ static int migrate_in(const char *port)
 		fprintf(stderr, "domus: accept: %s\n", strerror(errno));
 		return 1;
 	}
+	receiving_fd = fd;
 	printf("domus: receiving a guest\n");
 	fflush(stdout);
 	if (domu_restore_stream(fd, "the migration stream", &c, &b, err, sizeof(err))) {
