@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -343,6 +344,97 @@ static void test_a_domain_name_that_is_a_path_is_refused(void **state)
 	assert_non_null(strstr(err, "name is not letters"));
 }
 
+/*
+ * A live stream over a connection: its header says so, a page may come in
+ * several rounds and the domain's page count is 0; the reader stops at the
+ * end record without waiting for the sender to close (it waits for an
+ * answer); a file with the flag is refused by a file's reader.
+ */
+static void test_a_live_stream_repeats_pages_and_ends_without_a_close(void **state)
+{
+	struct save_domain d = { .name = "web", .nr_vcpus = 1, .max_mem_kib = 65536,
+				 .config_len = sizeof(config) - 1 };
+	struct save_pages p = { .count = 1 };
+	uint64_t gfn = 0x40000;
+	struct domus_vcpu_state vcpu = { .vcpu = 0 };
+	struct domus_ctl_domainstate st = { .counter = 1 };
+	struct save_check k = { 0 };
+	struct save_writer w;
+	struct save_reader r;
+	struct save_record rec;
+	int sv[2], n = 0, rc;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(save_writer_open_stream(&w, sv[0], "peer", err, sizeof(err)), 0);
+	assert_int_equal(save_write_record(&w, SAVE_DOMAIN, (struct iovec[]){ { &d, sizeof(d) },
+					   { (void *)config, sizeof(config) - 1 } }, 2, err, sizeof(err)), 0);
+	for (int round = 0; round < 3; round++)
+		assert_int_equal(save_write_record(&w, SAVE_PAGES, (struct iovec[]){ { &p, sizeof(p) },
+						   { &gfn, 8 }, { page_a, sizeof(page_a) } }, 3, err,
+						   sizeof(err)), 0);
+	assert_int_equal(save_write_record(&w, SAVE_DOMAIN_STATE, (struct iovec[]){ { &st, sizeof(st) } },
+					   1, err, sizeof(err)), 0);
+	assert_int_equal(save_write_record(&w, SAVE_VCPU, (struct iovec[]){ { &vcpu, sizeof(vcpu) } },
+					   1, err, sizeof(err)), 0);
+	/* A stream cannot be rewritten in place; finishing it neither closes nor renames. */
+	assert_int_equal(save_rewrite_record(&w, 32, SAVE_DOMAIN, (struct iovec[]){ { &d, sizeof(d) } },
+					     1, err, sizeof(err)), -1);
+	assert_int_equal(save_writer_finish(&w, err, sizeof(err)), 0);
+
+	/* A file's reader refuses it, naming it a migration stream. */
+	assert_int_equal(save_reader_open_fd(&r, dup(sv[1]), "stream", false, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "migration stream"));
+	/* The header went with the refusal: write it all again for the stream's reader. */
+	close(sv[0]);
+	close(sv[1]);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(save_writer_open_stream(&w, sv[0], "peer", err, sizeof(err)), 0);
+	assert_int_equal(save_write_record(&w, SAVE_DOMAIN, (struct iovec[]){ { &d, sizeof(d) },
+					   { (void *)config, sizeof(config) - 1 } }, 2, err, sizeof(err)), 0);
+	for (int round = 0; round < 3; round++)
+		assert_int_equal(save_write_record(&w, SAVE_PAGES, (struct iovec[]){ { &p, sizeof(p) },
+						   { &gfn, 8 }, { page_a, sizeof(page_a) } }, 3, err,
+						   sizeof(err)), 0);
+	assert_int_equal(save_write_record(&w, SAVE_DOMAIN_STATE, (struct iovec[]){ { &st, sizeof(st) } },
+					   1, err, sizeof(err)), 0);
+	assert_int_equal(save_write_record(&w, SAVE_VCPU, (struct iovec[]){ { &vcpu, sizeof(vcpu) } },
+					   1, err, sizeof(err)), 0);
+	assert_int_equal(save_writer_finish(&w, err, sizeof(err)), 0);
+	assert_int_equal(save_reader_open_fd(&r, dup(sv[1]), "stream", true, err, sizeof(err)), 0);
+	assert_true(r.live);
+	k.live = r.live;
+	/* sv[0] stays open: the reader must stop at the end record, not wait for a close. */
+	while ((rc = save_reader_next(&r, &rec, err, sizeof(err))) > 0) {
+		assert_int_equal(save_check_record(&k, &rec, err, sizeof(err)), 0);
+		n++;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(n, 6);
+	assert_int_equal(save_check_end(&k, err, sizeof(err)), 0);
+	save_reader_close(&r);
+	/* Without the flag, the same records are one page too many, twice over. */
+	memset(&k, 0, sizeof(k));
+	d.nr_pages = 1;
+	rec = (struct save_record){ SAVE_DOMAIN, sizeof(d), &d };
+	assert_int_equal(save_check_record(&k, &rec, err, sizeof(err)), 0);
+	{
+		uint8_t body[sizeof(p) + 8];
+
+		memcpy(body, &p, sizeof(p));
+		memcpy(body + sizeof(p), &gfn, 8);
+		rec = (struct save_record){ SAVE_PAGES, sizeof(body), body };
+		assert_int_equal(save_check_record(&k, &rec, err, sizeof(err)), 0);
+		assert_int_equal(save_check_record(&k, &rec, err, sizeof(err)), -1);
+	}
+	/* And a live stream's domain record must not claim a page count. */
+	memset(&k, 0, sizeof(k));
+	k.live = true;
+	rec = (struct save_record){ SAVE_DOMAIN, sizeof(d), &d };
+	assert_int_equal(save_check_record(&k, &rec, err, sizeof(err)), -1);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void test_crc32_is_ieee(void **state)
 {
 	assert_int_equal(save_crc32(0, "123456789", 9), 0xcbf43926); /* the standard check value */
@@ -364,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_zero_pages_and_a_count_known_only_at_the_end),
 		cmocka_unit_test(test_pages_after_the_domain_state_are_refused),
 		cmocka_unit_test(test_a_domain_name_that_is_a_path_is_refused),
+		cmocka_unit_test(test_a_live_stream_repeats_pages_and_ends_without_a_close),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
