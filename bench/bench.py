@@ -449,6 +449,118 @@ def run_saverestore_bench(setup, name, timeout=300):
     return out
 
 
+MIGRATE_MIB = 128
+# A guest that dirties memory: 4 MiB of its page cache rewritten every second.
+MIGRATE_DIRTIER = ("(while :; do dd if=/dev/zero of=/tmp/d bs=1M count=4 conv=notrunc "
+                   "2>/dev/null; sleep 1; done) >/dev/null 2>&1 & true")
+MIGRATE_FIELDS = ["idle_total_s", "idle_downtime_s", "dirty_total_s", "dirty_downtime_s"]
+
+
+def domus_migrate(setup, name, mib, dirty, timeout):
+    """Two Domus machines joined by a socket netdev (as tests/system/test_migrate.py): a guest
+    idle at its shell (or dirtying 4 MiB/s) moves from the first to the second. (total s,
+    downtime s) as `domus migrate` reports them: the downtime runs from its suspend request
+    to the target's word that the guest runs there."""
+    port = 20000 + os.getpid() % 20000
+    hosts = []
+    try:
+        for i, how in enumerate((f"listen=127.0.0.1:{port}", f"connect=127.0.0.1:{port}")):
+            m = SETUPS[setup](f"{name}-{i}", smp=2, mem=2048, log_dir=OUT / "logs", extra_args=[
+                "-netdev", f"socket,id=link,{how}",
+                "-device", f"virtio-net-device,netdev=link,mac=52:54:00:99:00:0{i + 1}"])
+            m.start()
+            m.wait_ready(timeout=120)
+            m.wait_for(r"~ # ", timeout=60)
+            nic = m.run(f"grep -l 52:54:00:99:00:0{i + 1} /sys/class/net/eth*/address"
+                        ).split("/")[-2]
+            m.run(f"brctl delif xenbr0 {nic} 2>/dev/null; brctl addbr migbr && "
+                  f"brctl addif migbr {nic} && ip link set {nic} up && ip link set migbr up && "
+                  f"ip addr add 10.99.0.{i + 1}/24 dev migbr")
+            hosts.append(m)
+        a, b = hosts
+        b.run("domus migrate --receive > /tmp/recv.log 2>&1 & true")
+        a.run(f"printf '%s\\n' 'name = \"mig\"' 'memory = {mib}' 'vcpus = 1' "
+              "'kernel = \"/boot/domu/Image.gz\"' 'ramdisk = \"/boot/domu/initrd.img\"' "
+              "'extra = \"console=hvc0\"' > /tmp/mig.cfg")
+        a.send("domus create -c /tmp/mig.cfg\n")
+        a.wait_for("DOMUS-GUEST-READY", timeout=timeout)
+        shell_answers(a, 60)
+        if dirty:
+            a.send(MIGRATE_DIRTIER + "\n")
+            time.sleep(3)
+        a.send("\x1d")
+        a.wait_for(r"domus: left the console", timeout=30)
+        a.wait_for(r"~ # ", timeout=30)
+        out = a.run("domus migrate mig 10.99.0.2", timeout=timeout)
+        got = re.search(r"([\d.]+) s in all, the guest stopped for ([\d.]+) s", out)
+        if not got:
+            return None
+        a._note(f"migrate {mib} MiB{' dirtying' if dirty else ''}: {got.group(0)}")
+        return float(got.group(1)), float(got.group(2))
+    except AssertionError:
+        return None
+    finally:
+        for m in hosts:
+            m.close()
+
+
+def native_migrate(name, mib, dirty, timeout):
+    """QEMU's own live migration of a whole native VM of the same size between two QEMU
+    processes (tcp on the host's loopback): QEMU's total time and its downtime."""
+    port = 20000 + os.getpid() % 20000
+    src = Machine(name, hypervisor=False, smp=2, mem=mib, net=False, log_dir=OUT / "logs")
+    dst = Machine(name + "-in", hypervisor=False, smp=2, mem=mib, net=False,
+                  log_dir=OUT / "logs", extra_args=["-incoming", f"tcp:127.0.0.1:{port}"])
+    src.start()
+    try:
+        src.wait_ready(timeout=120)
+        src.wait_for(r"~ # ", timeout=60)
+        if dirty:
+            src.send(MIGRATE_DIRTIER + "\n")
+            time.sleep(3)
+        dst.start()
+        time.sleep(1)
+        src.send(chr(qemu.QEMU_ECHR) + "c")  # QEMU's monitor
+        src.wait_for(r"\(qemu\)", timeout=30)
+        src.send(f"migrate -d tcp:127.0.0.1:{port}\n")
+        t0 = time.monotonic()
+        while True:
+            src.send("info migrate\n")
+            st = src.wait_for(r"Migration status: (\w+)", timeout=30).group(1)
+            if st in ("completed", "failed", "cancelled"):
+                break
+            if time.monotonic() - t0 > timeout:
+                return None
+            time.sleep(0.05)
+        if st != "completed":
+            return None
+        total = float(src.wait_for(r"total time: (\d+) ms", timeout=30).group(1)) / 1000
+        down = float(src.wait_for(r"downtime: (\d+) ms", timeout=30).group(1)) / 1000
+        shell_answers(dst, timeout)
+        src._note(f"native migrate {mib} MiB{' dirtying' if dirty else ''}: total {total:.3f}s, "
+                  f"downtime {down:.3f}s")
+        return total, down
+    except AssertionError:
+        return None
+    finally:
+        src.close()
+        dst.close()
+
+
+def run_migrate_bench(setup, name, timeout=300):
+    if setup == "xen":
+        return {f: "cannot (no live migration on Arm)" for f in MIGRATE_FIELDS}
+    out = {}
+    for dirty in (False, True):
+        what = "dirty" if dirty else "idle"
+        r = (native_migrate(f"{name}-{what}", MIGRATE_MIB, dirty, timeout) if setup == "native"
+             else domus_migrate(setup, f"{name}-{what}", MIGRATE_MIB, dirty, timeout))
+        if r is None:
+            return None
+        out[f"{what}_total_s"], out[f"{what}_downtime_s"] = r
+    return out
+
+
 METRICS = [
     # name, description, sampler, fields reported, in --quick (True), in full runs only
     # (False), or only when --only names it (None)
@@ -473,6 +585,9 @@ METRICS = [
      lambda setup, rnd: run_io_bench(setup, f"{setup}-io-{rnd}"), IO_FIELDS, False),
     ("saverestore", "save a guest idle at its shell to a file, restore it to its shell, s",
      lambda setup, rnd: run_saverestore_bench(setup, f"{setup}-saverestore-{rnd}"), SAVE_FIELDS,
+     False),
+    ("migrate", f"live migration of a {MIGRATE_MIB} MiB guest between two machines, s",
+     lambda setup, rnd: run_migrate_bench(setup, f"{setup}-migrate-{rnd}"), MIGRATE_FIELDS,
      False),
     # Only with --only density: a sample takes 5-10 minutes per hypervisor.
     ("density", f"{DENSITY_MIB} MiB guests at once on a 4 GiB 2-CPU machine; s to all at a shell",
@@ -510,6 +625,10 @@ TABLE_ROWS = [
     ("saverestore.restore_128_s", "restore it to its shell answering (s)"),
     ("saverestore.save_512_s", "save a 512 MiB guest (s)"),
     ("saverestore.restore_512_s", "restore it to its shell answering (s)"),
+    ("migrate.idle_total_s", "live migration, 128 MiB guest idle at its shell: total (native: QEMU's migrate between two QEMUs) (s)"),
+    ("migrate.idle_downtime_s", "its downtime (Domus: suspend asked to the target's word; QEMU: its own figure) (s)"),
+    ("migrate.dirty_total_s", "the same, the guest rewriting 4 MiB/s: total (s)"),
+    ("migrate.dirty_downtime_s", "its downtime (s)"),
     ("density.guests", "64 MiB guests at their shell at once, 4 GiB machine"),
     ("density.all_ready_s", "first create to the last guest's shell (s)"),
 ]
