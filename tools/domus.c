@@ -487,9 +487,11 @@ static int migrate_out(const char *name, const char *target)
 				c.name, target);
 		config_forget(c.name);
 		printf("domus: migrated '%s' to %s: %llu MiB sent in %u rounds and a last one of %llu "
-		       "pages, %.2f s in all, the guest stopped for %.3f s\n", c.name, target,
+		       "pages, %.2f s in all, the guest stopped for %.3f s (its suspend %.3f, the last "
+		       "round %.3f, the target's start %.3f)\n", c.name, target,
 		       (unsigned long long)(st.pages >> 8), st.rounds,
-		       (unsigned long long)st.final_pages, done - st.start, done - st.downtime_start);
+		       (unsigned long long)st.final_pages, done - st.start, done - st.downtime_start,
+		       st.suspended_at - st.downtime_start, st.sent - st.suspended_at, done - st.sent);
 		return 0;
 	}
 	if (got > 0 && answer[0] == 'E')

@@ -517,6 +517,7 @@ int domu_migrate_send(uint16_t domid, const struct domu_config *c, int fd, const
 	if (suspend(domid, err, errlen))
 		goto out;
 	st->suspended = true;
+	st->suspended_at = seconds();
 	n = collect_dirty(domid, c, &list, &cap, err, errlen);
 	if (n < 0 || send_pages(domid, list, (uint64_t)n, &w, &b, err, errlen))
 		goto out;
@@ -545,6 +546,7 @@ int domu_migrate_send(uint16_t domid, const struct domu_config *c, int fd, const
 		goto out;
 	st->pages = b.total;
 	st->final_pages = (uint64_t)n;
+	st->sent = seconds();
 	rc = 0;
 out:
 	st->sent_s = seconds() - t0;

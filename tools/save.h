@@ -51,7 +51,8 @@ struct migrate_stats {
 	bool logging, suspended;
 	uint32_t rounds; /* of pre-copy */
 	uint64_t pages, last_dirty, final_pages; /* sent in all; dirty in the last rounds */
-	double start, downtime_start, sent_s; /* CLOCK_MONOTONIC seconds */
+	double start, downtime_start, suspended_at, sent; /* CLOCK_MONOTONIC seconds */
+	double sent_s;
 };
 
 int domu_migrate_send(uint16_t domid, const struct domu_config *c, int fd, const char *peer,
