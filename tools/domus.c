@@ -299,6 +299,30 @@ static void stop_console_daemon(const char *name)
 		usleep(10000);
 }
 
+/*
+ * A guest suspended for a save or a migration that failed: it runs on where
+ * it was (its suspend call returning 1) and gets its console daemon back.
+ * true if it does.
+ */
+static bool resume_suspended(const struct domu_config *c, uint16_t id)
+{
+	struct domus_ctl ctl = { .cmd = DOMUS_CTL_resumedomain, .domid = id };
+	uint64_t gfn, port;
+	long rc;
+
+	stop_console_daemon(c->name);
+	rc = domus_ctl(&ctl);
+	if (rc) {
+		fprintf(stderr, "domus: %s: cannot resume it: %s\n", c->name, strerror((int)-rc));
+		return false;
+	}
+	if (domus_get_param(id, HVM_PARAM_CONSOLE_PFN, &gfn) == 0 &&
+	    domus_get_param(id, HVM_PARAM_CONSOLE_EVTCHN, &port) == 0)
+		start_console_daemon(c, id, gfn, (uint32_t)port);
+	fprintf(stderr, "domus: %s: resumed\n", c->name);
+	return true;
+}
+
 /* `domus save NAME FILE`: the guest suspended into FILE, its memory back to Domus. */
 static int cmd_save(int argc, char **argv)
 {
@@ -323,20 +347,10 @@ static int cmd_save(int argc, char **argv)
 		return 1;
 	}
 	if (domu_save(id, &c, argv[1], &st, err, sizeof(err))) {
-		struct domus_ctl ctl = { .cmd = DOMUS_CTL_resumedomain, .domid = id };
-		uint64_t gfn, port;
-
 		fprintf(stderr, "domus: %s: not saved: %s\n", c.name, err);
-		if (!st.suspended)
-			return 1; /* it never stopped: its console daemon still serves it */
-		/* Suspended already: it runs on where it was, and gets its console back. */
-		stop_console_daemon(c.name);
-		if (domus_ctl(&ctl) == 0) {
-			if (domus_get_param(id, HVM_PARAM_CONSOLE_PFN, &gfn) == 0 &&
-			    domus_get_param(id, HVM_PARAM_CONSOLE_EVTCHN, &port) == 0)
-				start_console_daemon(&c, id, gfn, (uint32_t)port);
-			fprintf(stderr, "domus: %s: resumed\n", c.name);
-		}
+		/* If it never stopped, its console daemon still serves it. */
+		if (st.suspended)
+			resume_suspended(&c, id);
 		return 1;
 	}
 	stop_console_daemon(c.name);
@@ -501,18 +515,8 @@ static int migrate_out(const char *name, const char *target)
 	close(fd);
 	domu_migrate_abandon(id, &st);
 	fprintf(stderr, "domus: %s: not migrated: %s\n", c.name, err);
-	if (st.suspended) {
-		struct domus_ctl ctl = { .cmd = DOMUS_CTL_resumedomain, .domid = id };
-		uint64_t gfn, port;
-
-		stop_console_daemon(c.name);
-		if (domus_ctl(&ctl) == 0) {
-			if (domus_get_param(id, HVM_PARAM_CONSOLE_PFN, &gfn) == 0 &&
-			    domus_get_param(id, HVM_PARAM_CONSOLE_EVTCHN, &port) == 0)
-				start_console_daemon(&c, id, gfn, (uint32_t)port);
-		}
-	}
-	fprintf(stderr, "domus: %s: runs on here\n", c.name);
+	if (!st.suspended || resume_suspended(&c, id))
+		fprintf(stderr, "domus: %s: runs on here\n", c.name);
 	return 1;
 }
 

@@ -3,6 +3,7 @@
 #include <domus/console.h>
 #include <domus/domain.h>
 #include <domus/save_state.h>
+#include <domus/log_dirty.h>
 #include <domus/domu.h>
 #include <domus/domus_ctl.h>
 #include <domus/errno.h>

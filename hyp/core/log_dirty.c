@@ -20,7 +20,7 @@
 #include <domus/domain.h>
 #include <domus/errno.h>
 #include <domus/guest_access.h>
-#include <domus/save_state.h>
+#include <domus/log_dirty.h>
 #include <domus/sched.h>
 #include <domus/string.h>
 

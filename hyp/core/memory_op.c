@@ -16,7 +16,7 @@
 #include <domus/memory_op.h>
 #include <domus/mm.h>
 #include <domus/p2m.h>
-#include <domus/save_state.h>
+#include <domus/log_dirty.h>
 #include <domus/platform.h>
 #include <domus/printk.h>
 #include <domus/string.h>

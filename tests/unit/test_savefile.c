@@ -344,6 +344,33 @@ static void test_a_domain_name_that_is_a_path_is_refused(void **state)
 	assert_non_null(strstr(err, "name is not letters"));
 }
 
+/* A live stream into fd: the domain, one page in three rounds, the state, one vCPU, the end. */
+static void write_live_stream(int fd, const struct save_domain *d)
+{
+	struct save_pages p = { .count = 1 };
+	uint64_t gfn = 0x40000;
+	struct domus_vcpu_state vcpu = { .vcpu = 0 };
+	struct domus_ctl_domainstate st = { .counter = 1 };
+	struct save_writer w;
+
+	assert_int_equal(save_writer_open_stream(&w, fd, "peer", err, sizeof(err)), 0);
+	assert_int_equal(save_write_record(&w, SAVE_DOMAIN, (struct iovec[]){ { (void *)d, sizeof(*d) },
+					   { (void *)config, sizeof(config) - 1 } }, 2, err, sizeof(err)), 0);
+	for (int round = 0; round < 3; round++)
+		assert_int_equal(save_write_record(&w, SAVE_PAGES, (struct iovec[]){ { &p, sizeof(p) },
+						   { &gfn, 8 }, { page_a, sizeof(page_a) } }, 3, err,
+						   sizeof(err)), 0);
+	assert_int_equal(save_write_record(&w, SAVE_DOMAIN_STATE, (struct iovec[]){ { &st, sizeof(st) } },
+					   1, err, sizeof(err)), 0);
+	assert_int_equal(save_write_record(&w, SAVE_VCPU, (struct iovec[]){ { &vcpu, sizeof(vcpu) } },
+					   1, err, sizeof(err)), 0);
+	/* A stream cannot be rewritten in place; finishing it neither closes nor renames. */
+	assert_int_equal(save_rewrite_record(&w, 32, SAVE_DOMAIN,
+					     (struct iovec[]){ { (void *)d, sizeof(*d) } }, 1, err,
+					     sizeof(err)), -1);
+	assert_int_equal(save_writer_finish(&w, err, sizeof(err)), 0);
+}
+
 /*
  * A live stream over a connection: its header says so, a page may come in
  * several rounds and the domain's page count is 0; the reader stops at the
@@ -356,50 +383,22 @@ static void test_a_live_stream_repeats_pages_and_ends_without_a_close(void **sta
 				 .config_len = sizeof(config) - 1 };
 	struct save_pages p = { .count = 1 };
 	uint64_t gfn = 0x40000;
-	struct domus_vcpu_state vcpu = { .vcpu = 0 };
-	struct domus_ctl_domainstate st = { .counter = 1 };
+	uint8_t body[sizeof(p) + 8];
 	struct save_check k = { 0 };
-	struct save_writer w;
 	struct save_reader r;
 	struct save_record rec;
 	int sv[2], n = 0, rc;
 
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	assert_int_equal(save_writer_open_stream(&w, sv[0], "peer", err, sizeof(err)), 0);
-	assert_int_equal(save_write_record(&w, SAVE_DOMAIN, (struct iovec[]){ { &d, sizeof(d) },
-					   { (void *)config, sizeof(config) - 1 } }, 2, err, sizeof(err)), 0);
-	for (int round = 0; round < 3; round++)
-		assert_int_equal(save_write_record(&w, SAVE_PAGES, (struct iovec[]){ { &p, sizeof(p) },
-						   { &gfn, 8 }, { page_a, sizeof(page_a) } }, 3, err,
-						   sizeof(err)), 0);
-	assert_int_equal(save_write_record(&w, SAVE_DOMAIN_STATE, (struct iovec[]){ { &st, sizeof(st) } },
-					   1, err, sizeof(err)), 0);
-	assert_int_equal(save_write_record(&w, SAVE_VCPU, (struct iovec[]){ { &vcpu, sizeof(vcpu) } },
-					   1, err, sizeof(err)), 0);
-	/* A stream cannot be rewritten in place; finishing it neither closes nor renames. */
-	assert_int_equal(save_rewrite_record(&w, 32, SAVE_DOMAIN, (struct iovec[]){ { &d, sizeof(d) } },
-					     1, err, sizeof(err)), -1);
-	assert_int_equal(save_writer_finish(&w, err, sizeof(err)), 0);
-
 	/* A file's reader refuses it, naming it a migration stream. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	write_live_stream(sv[0], &d);
 	assert_int_equal(save_reader_open_fd(&r, dup(sv[1]), "stream", false, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "migration stream"));
-	/* The header went with the refusal: write it all again for the stream's reader. */
 	close(sv[0]);
 	close(sv[1]);
+
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	assert_int_equal(save_writer_open_stream(&w, sv[0], "peer", err, sizeof(err)), 0);
-	assert_int_equal(save_write_record(&w, SAVE_DOMAIN, (struct iovec[]){ { &d, sizeof(d) },
-					   { (void *)config, sizeof(config) - 1 } }, 2, err, sizeof(err)), 0);
-	for (int round = 0; round < 3; round++)
-		assert_int_equal(save_write_record(&w, SAVE_PAGES, (struct iovec[]){ { &p, sizeof(p) },
-						   { &gfn, 8 }, { page_a, sizeof(page_a) } }, 3, err,
-						   sizeof(err)), 0);
-	assert_int_equal(save_write_record(&w, SAVE_DOMAIN_STATE, (struct iovec[]){ { &st, sizeof(st) } },
-					   1, err, sizeof(err)), 0);
-	assert_int_equal(save_write_record(&w, SAVE_VCPU, (struct iovec[]){ { &vcpu, sizeof(vcpu) } },
-					   1, err, sizeof(err)), 0);
-	assert_int_equal(save_writer_finish(&w, err, sizeof(err)), 0);
+	write_live_stream(sv[0], &d);
 	assert_int_equal(save_reader_open_fd(&r, dup(sv[1]), "stream", true, err, sizeof(err)), 0);
 	assert_true(r.live);
 	k.live = r.live;
@@ -412,27 +411,24 @@ static void test_a_live_stream_repeats_pages_and_ends_without_a_close(void **sta
 	assert_int_equal(n, 6);
 	assert_int_equal(save_check_end(&k, err, sizeof(err)), 0);
 	save_reader_close(&r);
+	close(sv[0]);
+	close(sv[1]);
+
 	/* Without the flag, the same records are one page too many, twice over. */
 	memset(&k, 0, sizeof(k));
 	d.nr_pages = 1;
 	rec = (struct save_record){ SAVE_DOMAIN, sizeof(d), &d };
 	assert_int_equal(save_check_record(&k, &rec, err, sizeof(err)), 0);
-	{
-		uint8_t body[sizeof(p) + 8];
-
-		memcpy(body, &p, sizeof(p));
-		memcpy(body + sizeof(p), &gfn, 8);
-		rec = (struct save_record){ SAVE_PAGES, sizeof(body), body };
-		assert_int_equal(save_check_record(&k, &rec, err, sizeof(err)), 0);
-		assert_int_equal(save_check_record(&k, &rec, err, sizeof(err)), -1);
-	}
+	memcpy(body, &p, sizeof(p));
+	memcpy(body + sizeof(p), &gfn, 8);
+	rec = (struct save_record){ SAVE_PAGES, sizeof(body), body };
+	assert_int_equal(save_check_record(&k, &rec, err, sizeof(err)), 0);
+	assert_int_equal(save_check_record(&k, &rec, err, sizeof(err)), -1);
 	/* And a live stream's domain record must not claim a page count. */
 	memset(&k, 0, sizeof(k));
 	k.live = true;
 	rec = (struct save_record){ SAVE_DOMAIN, sizeof(d), &d };
 	assert_int_equal(save_check_record(&k, &rec, err, sizeof(err)), -1);
-	close(sv[0]);
-	close(sv[1]);
 }
 
 static void test_crc32_is_ieee(void **state)

@@ -23,10 +23,6 @@ long save_vcpu_set(struct vcpu *caller, struct domain *d, const struct domus_ctl
 long save_read_pages(struct vcpu *caller, struct domain *d, const struct domus_ctl_readpages *r);
 /* Into its RAM frames (DOMUS_CTL_writepages), while it is being built. */
 long save_write_pages(struct vcpu *caller, struct domain *d, const struct domus_ctl_readpages *r);
-/* Dirty-page logging for live migration (DOMUS_CTL_logdirty, log_dirty.c). */
-long log_dirty_ctl(struct vcpu *caller, struct domain *d, const struct domus_ctl_logdirty *l);
-/* For the memory calls: whether d's memory is frozen by logging (-EBUSY then, said once). */
-bool log_dirty_refuses(struct domain *d);
 /* A domain shut down for suspend runs on, its suspend call returning 1 (cancelled). */
 long save_resume(struct domain *d);
 
