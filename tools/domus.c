@@ -212,8 +212,23 @@ static int start_console_daemon(const struct domu_config *c, uint16_t domid, uin
 static void stop_console_daemon(const char *name);
 
 /* A domain built (or restored) and paused: its XenStore records, its console, and off it goes. */
+/*
+ * What a migration's target asks before it unpauses (migrate_in): true to run
+ * the guest. NULL: no one to ask.
+ */
+typedef bool (*start_gate)(void);
+
+static int start_built_gated(const struct domu_config *c, const struct domu_built *b, bool attach,
+			     const char *how, start_gate gate);
+
 static int start_built(const struct domu_config *c, const struct domu_built *b, bool attach,
 		       const char *how)
+{
+	return start_built_gated(c, b, attach, how, NULL);
+}
+
+static int start_built_gated(const struct domu_config *c, const struct domu_built *b, bool attach,
+			     const char *how, start_gate gate)
 {
 	struct domus_ctl ctl;
 	char err[512];
@@ -227,6 +242,12 @@ static int start_built(const struct domu_config *c, const struct domu_built *b, 
 	}
 	if (start_console_daemon(c, b->domid, b->console_gfn, b->console_port)) {
 		fprintf(stderr, "domus: %s: the console daemon did not start\n", c->name);
+		domain_end(b->domid);
+		config_forget(c->name);
+		return 1;
+	}
+	if (gate && !gate()) {
+		stop_console_daemon(c->name);
 		domain_end(b->domid);
 		config_forget(c->name);
 		return 1;
@@ -488,11 +509,27 @@ static int migrate_out(const char *name, const char *target)
 		fprintf(stderr, "domus: %s: not migrated: %s\n", c.name, err);
 		return 1;
 	}
+	/* A target that stops reading for a minute fails the migration (the guest runs on here). */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &(struct timeval){ .tv_sec = 60 },
+		   sizeof(struct timeval));
 	err[0] = 0;
 	sent = domu_migrate_send(id, &c, fd, target, &st, err, sizeof(err));
-	/* The target's word: it runs the guest ('K'), or why not ('E'), also when it hung up early. */
+	/*
+	 * The target's word: ready to run it, paused ('R'), or why not ('E'),
+	 * also when it hung up early. Then ours ('G'): from here on the guest is
+	 * the target's, never resumed here, whatever comes ('K': it runs).
+	 */
 	got = read_answer(fd, answer, sizeof(answer), sent ? 5 : MIGRATE_ANSWER_S);
-	if (!sent && got > 0 && answer[0] == 'K') {
+	if (!sent && got > 0 && answer[0] == 'R') {
+		if (dprintf(fd, "G\n") < 0 || read_answer(fd, answer, sizeof(answer), MIGRATE_ANSWER_S) <= 0 ||
+		    answer[0] != 'K') {
+			close(fd);
+			fprintf(stderr, "domus: %s: %s was told to run it and has not said it does; it "
+					"stays suspended here (see there; then `domus resume %s` or "
+					"`domus destroy %s` here)\n",
+				c.name, target, c.name, c.name);
+			return 1;
+		}
 		done = now_s();
 		close(fd);
 		stop_console_daemon(c.name);
@@ -508,8 +545,12 @@ static int migrate_out(const char *name, const char *target)
 		       st.suspended_at - st.downtime_start, st.sent - st.suspended_at, done - st.sent);
 		return 0;
 	}
-	if (got > 0 && answer[0] == 'E')
+	if (got > 0 && answer[0] == 'E') {
+		for (char *p = answer + 1; *p; p++) /* the peer's text, never its terminal codes */
+			if (*p < ' ' || *p == 0x7f)
+				*p = '?';
 		snprintf(err, sizeof(err), "%.100s says: %.380s", target, answer + 1);
+	}
 	else if (!sent)
 		snprintf(err, sizeof(err), "%s did not say it runs the guest", target);
 	close(fd);
@@ -521,6 +562,31 @@ static int migrate_out(const char *name, const char *target)
 }
 
 static volatile int receiving_fd = -1;
+
+/* How long a target waits for the sender's go once it is ready. */
+#define MIGRATE_GO_S 30
+
+/*
+ * The guest is built, paused, its devices and console ready: the sender's go
+ * ('G') or nothing. Once it has said go, the guest must run here: no signal
+ * may stop that any more.
+ */
+static bool sender_says_go(void)
+{
+	char answer[8];
+	sigset_t block;
+
+	if (dprintf(receiving_fd, "R\n") < 0 ||
+	    read_answer(receiving_fd, answer, sizeof(answer), MIGRATE_GO_S) <= 0 || answer[0] != 'G') {
+		fprintf(stderr, "domus: not received: the sender did not say go\n");
+		return false;
+	}
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	return true;
+}
 
 /* Stopped midway: the stream ends here, so the restore fails and destroys what it built. */
 static void interrupted(int sig)
@@ -571,6 +637,9 @@ static int migrate_in(const char *port)
 		fprintf(stderr, "domus: accept: %s\n", strerror(errno));
 		return 1;
 	}
+	/* A sender gone silent for a minute ends the restore (and destroys what it built). */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ .tv_sec = 60 },
+		   sizeof(struct timeval));
 	receiving_fd = fd;
 	printf("domus: receiving a guest\n");
 	fflush(stdout);
@@ -580,10 +649,35 @@ static int migrate_in(const char *port)
 		fprintf(stderr, "domus: not received: %s\n", err);
 		return 1;
 	}
-	rc = start_built(&c, &b, false, "received");
+	rc = start_built_gated(&c, &b, false, "received", sender_says_go);
 	dprintf(fd, rc ? "Eit did not start\n" : "K\n");
 	close(fd);
 	return rc;
+}
+
+/* `domus resume NAME`: a guest left suspended (a migration that could not tell) runs on here. */
+static int cmd_resume(int argc, char **argv)
+{
+	struct domus_ctl_domaininfo info;
+	struct domu_config c;
+	char err[512], kept[300];
+	uint16_t id;
+
+	(void)argc;
+	if (domus_find_domain(argv[0], &id, &info) || id == 0) {
+		fprintf(stderr, "domus: no guest '%s'\n", argv[0]);
+		return 1;
+	}
+	if (info.state != DOMUS_DOMAIN_SHUTDOWN || info.shutdown_reason != SHUTDOWN_suspend) {
+		fprintf(stderr, "domus: %s is not suspended\n", info.name);
+		return 1;
+	}
+	snprintf(kept, sizeof(kept), "%s/%s.cfg", KEPT_CONFIG_DIR, info.name);
+	if (config_load(kept, &c, err, sizeof(err))) {
+		fprintf(stderr, "domus: %s: no configuration kept for it: %s\n", info.name, err);
+		return 1;
+	}
+	return resume_suspended(&c, id) ? 0 : 1;
 }
 
 static int cmd_migrate(int argc, char **argv)
@@ -808,6 +902,7 @@ static const struct command commands[] = {
 	{ "restore", "[-c] FILE", "run a saved guest again (-c: its console)", 1, 2, cmd_restore },
 	{ "migrate", "NAME HOST[:PORT] | --receive [PORT]",
 	  "move a running guest to HOST, where `domus migrate --receive` waits", 1, 2, cmd_migrate },
+	{ "resume", "NAME", "a guest left suspended by a migration runs on here", 1, 1, cmd_resume },
 	{ "block-attach", "NAME 'file:/PATH,xvdX,w'", "give a running guest a disk", 2, 2,
 	  cmd_block_attach },
 	{ "block-detach", "[-f] NAME xvdX", "take a disk away (-f: even if the guest holds it)", 2,

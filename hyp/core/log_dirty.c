@@ -10,8 +10,8 @@
  * (p2m_copy) and a back end's through a grant (gnttab.c, when its writable
  * pin ends or a copy lands in the guest's own frame).
  *
- * While logging, the domain's memory cannot change shape (reservations,
- * physmap moves fail with -EBUSY): a page freed or added behind the
+ * While logging, the domain's RAM cannot change shape (reservations, RAM
+ * moved or removed in its physmap fail with -EBUSY; grant frames may come): a page freed or added behind the
  * toolstack's copy would leave the target with memory the source no longer
  * has, or without memory it has. Linux's balloon driver retries such calls.
  */
@@ -41,7 +41,9 @@ long log_dirty_ctl(struct vcpu *caller, struct domain *d, const struct domus_ctl
 			return -EBUSY;
 		if (d->privileged)
 			return -EPERM; /* dom0 does not migrate: its memory is the machine's */
-		__atomic_store_n(&d->log_dirty, true, __ATOMIC_SEQ_CST);
+		/* One migration at a time: two would take each other's dirty pages. */
+		if (__atomic_exchange_n(&d->log_dirty, true, __ATOMIC_SEQ_CST))
+			return -EBUSY;
 		d->log_dirty_told = false;
 		return 0;
 	case DOMUS_LOGDIRTY_DISABLE:

@@ -182,6 +182,16 @@ static struct domain *physmap_target(struct vcpu *v, domid_t id, u32 space, long
 	return d;
 }
 
+/*
+ * While a guest migrates (log_dirty.c) its RAM keeps its shape; a grant
+ * frame or its shared_info may still be mapped (a guest short of grant
+ * references adds frames as it goes).
+ */
+static bool moves_ram(u32 space)
+{
+	return space != XENMAPSPACE_grant_table && space != XENMAPSPACE_shared_info;
+}
+
 static long add_to_physmap(struct vcpu *v, u64 start, vaddr_t arg)
 {
 	struct xen_add_to_physmap a;
@@ -198,7 +208,7 @@ static long add_to_physmap(struct vcpu *v, u64 start, vaddr_t arg)
 	d = physmap_target(v, a.domid, a.space, &err);
 	if (!d)
 		return err;
-	if (log_dirty_refuses(d))
+	if (moves_ram(a.space) && log_dirty_refuses(d))
 		return -EBUSY;
 	if (a.gpfn == GFN_NONE)
 		return -EINVAL;
@@ -227,7 +237,7 @@ static long add_to_physmap_batch(struct vcpu *v, u64 start, vaddr_t arg)
 	d = physmap_target(v, b.domid, b.space, &err);
 	if (!d)
 		return err;
-	if (log_dirty_refuses(d))
+	if (moves_ram(b.space) && log_dirty_refuses(d))
 		return -EBUSY;
 	if (b.size < start || (b.size == start && start))
 		return -EILSEQ;
@@ -262,10 +272,10 @@ static long remove_from_physmap(struct vcpu *v, vaddr_t arg)
 	d = domain_target(v, r.domid, &err);
 	if (!d)
 		return err;
-	if (log_dirty_refuses(d))
-		return -EBUSY;
 	if (p2m_lookup(d, r.gpfn, &pa, &type))
 		return -ENOENT;
+	if (type == P2M_RAM && log_dirty_refuses(d))
+		return -EBUSY;
 	switch (type) {
 	case P2M_RAM:
 	case P2M_MAP_FOREIGN:
@@ -371,11 +381,12 @@ static long reservation(struct vcpu *v, int op, u64 start, vaddr_t arg)
 	d = domain_target(v, r.domid, &err);
 	if (!d)
 		return (long)start;
-	if (log_dirty_refuses(d))
-		return (long)start;
 	for (done = start; done < r.nr_extents; done++) {
 		u64 gfn = GFN_NONE;
 
+		/* Each extent: logging may start while a long list is under way. */
+		if (log_dirty_refuses(d))
+			break;
 		if (done - start == MEMOP_BATCH_ENTRIES || pages >= MEMOP_BATCH_PAGES)
 			return memop_continue(v, (u64)op, done);
 		pages += 1ULL << r.extent_order;

@@ -31,6 +31,8 @@ static struct {
 	int step; /* dom0: 1 write through Domus, 2 and 3 give a page back */
 	int done; /* domU: the last step it finished */
 	long released[4]; /* decrease_reservation's result at steps 2 and 3 */
+	long removed[4]; /* remove_from_physmap of a RAM page, the same */
+	long grant_frame; /* add_to_physmap of a grant frame at step 2 (logged) */
 	bool may_end;
 } run;
 
@@ -46,7 +48,15 @@ static void give_back_last_page(struct guest *g, u64 list, int step)
 		.extent_start = list, .nr_extents = 1, .extent_order = 0, .domid = DOMID_SELF
 	};
 
+	struct xen_remove_from_physmap rm = { .domid = DOMID_SELF, .gpfn = RAM0_GFN + DOMU_PAGES - 2 };
+	struct xen_add_to_physmap grant = { .domid = DOMID_SELF, .space = XENMAPSPACE_grant_table,
+					    .idx = 0, .gpfn = RAM0_GFN + DOMU_PAGES - 3 };
+
 	run.released[step] = guest_memory_op(g, XENMEM_decrease_reservation, &r, sizeof(r));
+	run.removed[step] = guest_memory_op(g, XENMEM_remove_from_physmap, &rm, sizeof(rm));
+	/* A grant frame may come while it is logged (its RAM keeps its shape otherwise). */
+	if (step == 2)
+		run.grant_frame = guest_memory_op(g, XENMEM_add_to_physmap, &grant, sizeof(grant));
 }
 
 static void domu_main(struct guest *g)
@@ -142,6 +152,8 @@ static void dom0_logs_a_running_domu(struct guest *g)
 	GUEST_EXPECT_EQ(g, logdirty(g, id, 0, 0, 0, 0), -EINVAL); /* no such op */
 	GUEST_EXPECT_EQ(g, clean(g, id, DOMU_PAGES, bitmap_at), -EINVAL); /* still not enabled */
 	GUEST_EXPECT_EQ(g, logdirty(g, id, DOMUS_LOGDIRTY_ENABLE, 0, 0, 0), 0);
+	/* One migration at a time: a second would take the first one's dirty pages. */
+	GUEST_EXPECT_EQ(g, logdirty(g, id, DOMUS_LOGDIRTY_ENABLE, 0, 0, 0), -EBUSY);
 
 	/* Logged: readpages copies its page while it runs. */
 	GUEST_EXPECT_EQ(g, read_page(g, id, marker, gfns_at, buffer_at, missing_at), 0);
@@ -171,6 +183,8 @@ static void dom0_logs_a_running_domu(struct guest *g)
 	/* Its memory cannot shrink while it is logged... */
 	ask_domu(g, 2);
 	GUEST_EXPECT_EQ(g, run.released[2], 0);
+	GUEST_EXPECT_EQ(g, run.removed[2], -EBUSY);
+	GUEST_EXPECT_EQ(g, run.grant_frame, 0);
 	/* ...and can once logging ends; readpages of the running domain is refused again. */
 	GUEST_EXPECT_EQ(g, logdirty(g, id, DOMUS_LOGDIRTY_DISABLE, RAM0_GFN, 0, 0), -EINVAL);
 	GUEST_EXPECT_EQ(g, logdirty(g, id, DOMUS_LOGDIRTY_DISABLE, 0, 0, 0), 0);
@@ -178,6 +192,7 @@ static void dom0_logs_a_running_domu(struct guest *g)
 	GUEST_EXPECT_EQ(g, clean(g, id, DOMU_PAGES, bitmap_at), -EINVAL);
 	ask_domu(g, 3);
 	GUEST_EXPECT_EQ(g, run.released[3], 1);
+	GUEST_EXPECT_EQ(g, run.removed[3], 0);
 
 	__atomic_store_n(&run.may_end, true, __ATOMIC_RELEASE);
 	GUEST_EXPECT_EQ(g, guest_domu_destroy(g, id), 0);

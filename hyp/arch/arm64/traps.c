@@ -139,6 +139,28 @@ static bool stage2_changed_under_us(struct vcpu *v, u64 esr, ipa_t ipa)
 	return p2m_lookup(v->dom, ipa_gfn(ipa), &pa, &type) == 0;
 }
 
+/*
+ * A write to RAM that dirty logging made read-only (log_dirty.c): a stage-2
+ * permission fault, on a store or on its own stage-1 walk writing a table
+ * entry (the access flag, for a data access or an instruction fetch). It is
+ * logged, the page writable again, and the access retried. HPFAR_EL2 is sure
+ * only for a fault on the stage-1 walk (S1PTW); for the others the IPA comes
+ * from the guest's own translation of FAR, as the architecture allows HPFAR
+ * to be stale there. true if the fault was this (or is to be retried).
+ */
+static bool dirty_write_fault(struct vcpu *v, u64 esr, u64 far, ipa_t ipa)
+{
+	if ((esr & 0x3c) != 0x0c) /* permission fault, any level */
+		return false;
+	if (!(esr & BIT(7))) { /* not on the walk: a store, with FAR valid */
+		if (!(esr & BIT(6)) || (esr & BIT(10)))
+			return false;
+		if (arch_gva_to_ipa(v, far, false, &ipa))
+			return true; /* its stage 1 changed under it: the access runs again */
+	}
+	return p2m_set_dirty(v->dom, ipa_gfn(ipa)) == 0;
+}
+
 static void handle_dabt(struct vcpu *v, u64 esr)
 {
 	u64 far = read_sysreg(far_el2);
@@ -152,12 +174,7 @@ static void handle_dabt(struct vcpu *v, u64 esr)
 	 * access would otherwise be refused: emulated devices are never RAM, and
 	 * their exits stay as short as they were.
 	 */
-	/*
-	 * A write (or a stage-1 walk's write) to RAM that dirty logging made
-	 * read-only: logged, writable again, and the access is retried.
-	 */
-	if ((esr & 0x3c) == 0x0c && (esr & (BIT(6) | BIT(7))) &&
-	    p2m_set_dirty(v->dom, ipa_gfn(ipa)) == 0)
+	if (dirty_write_fault(v, esr, far, ipa))
 		return;
 	if (esr & BIT(7)) { /* S1PTW: its own page tables point at no memory */
 		if (stage2_changed_under_us(v, esr, ipa))
@@ -363,6 +380,9 @@ static void handle_iabt(struct vcpu *v, u64 esr)
 	ipa_t ipa = ipa_init(((read_sysreg(hpfar_el2) & 0xffffffffff0UL) << 8) | (far & 0xfff));
 
 	if (stage2_changed_under_us(v, esr, ipa))
+		return;
+	/* Its stage-1 walk setting an access flag in a table page that dirty logging took. */
+	if ((esr & BIT(7)) && dirty_write_fault(v, esr, far, ipa))
 		return;
 	guest_printk(v, "instruction fetch from IPA %#lx with no memory (pc %#lx)\n", ipa_addr(ipa),
 		     v->arch.regs.pc);

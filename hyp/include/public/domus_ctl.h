@@ -192,8 +192,8 @@ struct domus_ctl_readpages {
 
 /*
  * logdirty (docs/MIGRATION.md): ENABLE starts logging a running or paused
- * domain (its memory can no longer grow, shrink or move: those calls fail
- * with -EBUSY), CLEAN makes [gfn, gfn + count) of its RAM read-only and sets
+ * domain (-EBUSY if it is logged already; its RAM can no longer grow, shrink
+ * or move: those calls fail with -EBUSY), CLEAN makes [gfn, gfn + count) of its RAM read-only and sets
  * bit i of the bitmap for each page gfn + i written since the last CLEAN
  * (the first CLEAN of the domain's life: every page; after a DISABLE, pages
  * not written since stay clean, so a new migration sends everything in its
