@@ -4,6 +4,7 @@
 #define DOMUS_BUILD_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -16,6 +17,7 @@ struct domu_built {
 	uint64_t console_gfn;
 	uint32_t store_port; /* the guest's end; xenstored binds to it */
 	uint64_t store_gfn;
+	bool records_ready; /* its XenStore records and back ends are there (domstore_records) */
 };
 
 /*

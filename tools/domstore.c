@@ -84,18 +84,15 @@ static int write_records(struct xsc *h, uint32_t tx, const struct domu_config *c
 	return rc;
 }
 
-int domstore_introduce(const struct domu_config *c, const struct domu_built *b, char *err,
-		       size_t errlen)
+int domstore_records(const struct domu_config *c, const struct domu_built *b, char *err,
+		     size_t errlen)
 {
 	struct xsc h;
 	struct vbd vbds[MAX_DISKS];
 	struct vif_config vifs[MAX_VIFS];
-	char id[8], gfn[24], port[12];
-	const char *args[3] = { id, gfn, port };
 	int rc = xsc_open(&h), tries = 0;
 	unsigned int plugged = 0;
 	uint32_t tx;
-	long r;
 
 	if (rc) {
 		snprintf(err, errlen, "cannot reach xenstored (%s): %s", XS_SOCKET, strerror(-rc));
@@ -138,6 +135,22 @@ int domstore_introduce(const struct domu_config *c, const struct domu_built *b, 
 			return -1;
 		}
 	}
+	xsc_close(&h);
+	return 0;
+}
+
+int domstore_announce(const struct domu_built *b, char *err, size_t errlen)
+{
+	char id[8], gfn[24], port[12];
+	const char *args[3] = { id, gfn, port };
+	struct xsc h;
+	int rc = xsc_open(&h);
+	long r;
+
+	if (rc) {
+		snprintf(err, errlen, "cannot reach xenstored (%s): %s", XS_SOCKET, strerror(-rc));
+		return -1;
+	}
 	snprintf(id, sizeof(id), "%u", b->domid);
 	snprintf(gfn, sizeof(gfn), "%llu", (unsigned long long)b->store_gfn);
 	snprintf(port, sizeof(port), "%u", b->store_port);
@@ -148,6 +161,12 @@ int domstore_introduce(const struct domu_config *c, const struct domu_built *b, 
 		return -1;
 	}
 	return 0;
+}
+
+int domstore_introduce(const struct domu_config *c, const struct domu_built *b, char *err,
+		       size_t errlen)
+{
+	return domstore_records(c, b, err, errlen) || domstore_announce(b, err, errlen) ? -1 : 0;
 }
 
 int domstore_request_shutdown(uint16_t domid, const char *how)

@@ -20,6 +20,15 @@
  */
 int domstore_introduce(const struct domu_config *c, const struct domu_built *b, char *err,
 		       size_t errlen);
+/*
+ * Its two halves: the records and the devices' back ends (hotplug included),
+ * which a migration's target sets up from the stream's first record, before
+ * the guest stops at the source; and the introduction to xenstored, which
+ * maps the guest's XenStore page, so only once its last contents are in.
+ */
+int domstore_records(const struct domu_config *c, const struct domu_built *b, char *err,
+		     size_t errlen);
+int domstore_announce(const struct domu_built *b, char *err, size_t errlen);
 
 /* Asks the guest to "poweroff" or "reboot" through control/shutdown: 0 or -errno. */
 int domstore_request_shutdown(uint16_t domid, const char *how);

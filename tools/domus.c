@@ -234,7 +234,8 @@ static int start_built_gated(const struct domu_config *c, const struct domu_buil
 	char err[512];
 	long rc;
 
-	if (domstore_introduce(c, b, err, sizeof(err))) {
+	if (b->records_ready ? domstore_announce(b, err, sizeof(err))
+			     : domstore_introduce(c, b, err, sizeof(err))) {
 		fprintf(stderr, "domus: %s: %s\n", c->name, err);
 		domain_end(b->domid);
 		config_forget(c->name);

@@ -746,17 +746,26 @@ static int restore_from(struct save_reader *rp, struct domu_config *c, struct do
 			  "not enough free memory in the hypervisor" : strerror((int)-rc));
 		goto fail_config;
 	}
+	b->records_ready = false;
 	if (given.live) {
 		given.limit = GUEST_RAM0_BASE / PAGE + d.max_mem_kib / (PAGE / 1024);
 		given.have = calloc(given.limit / 8 + 1, 1);
 	}
+	/*
+	 * A migration's target sets up the guest's ports, XenStore records and
+	 * device back ends now, while the guest still runs at the source: they
+	 * are then off its downtime (netback's vif, its bridge). The back ends
+	 * wait, Initialising, for the front ends the guest reconnects.
+	 */
 	if ((given.live && !given.have &&
 	     fail_with(err, errlen, "out of memory for a map of %llu pages",
 		       (unsigned long long)given.limit)) ||
+	    (given.live && (domu_connect_magic(ctl.domid, b, err, errlen) ||
+			    domstore_records(c, b, err, errlen) ||
+			    (b->records_ready = true, false))) ||
 	    restore_records(ctl.domid, &r, &k, err, errlen) ||
-	    domu_connect_magic(ctl.domid, b, err, errlen)) {
-		ctl = (struct domus_ctl){ .cmd = DOMUS_CTL_destroydomain, .domid = ctl.domid };
-		domus_ctl(&ctl);
+	    (!b->records_ready && domu_connect_magic(ctl.domid, b, err, errlen))) {
+		domain_end(ctl.domid); /* its records and back ends too, if it had them */
 		goto fail_config;
 	}
 	save_reader_close(&r);

@@ -324,7 +324,8 @@ static bool enter_shutdown(struct domain *d, unsigned int reason)
 
 	spin_lock(&d->lock);
 	if (d->state != DOMAIN_SHUTDOWN && d->state != DOMAIN_DYING) {
-		d->shutdown_reason = reason;
+		/* Atomic: the save calls read it without the lock (save_state.c, stopped). */
+		__atomic_store_n(&d->shutdown_reason, reason, __ATOMIC_RELAXED);
 		set_state(d, DOMAIN_SHUTDOWN);
 		entered = true;
 	}

@@ -21,6 +21,7 @@
 #include <domus/errno.h>
 #include <domus/guest_access.h>
 #include <domus/log_dirty.h>
+#include <domus/save_state.h>
 #include <domus/sched.h>
 #include <domus/string.h>
 
@@ -37,7 +38,7 @@ long log_dirty_ctl(struct vcpu *caller, struct domain *d, const struct domus_ctl
 			return -EINVAL;
 		/* Running, paused, or suspended (the last round of a migration, or a retry). */
 		if (s == DOMAIN_BUILDING || s == DOMAIN_DYING ||
-		    (s == DOMAIN_SHUTDOWN && d->shutdown_reason != SHUTDOWN_suspend))
+		    (s == DOMAIN_SHUTDOWN && !domain_stopped(d)))
 			return -EBUSY;
 		if (d->privileged)
 			return -EPERM; /* dom0 does not migrate: its memory is the machine's */
@@ -63,7 +64,7 @@ long log_dirty_ctl(struct vcpu *caller, struct domain *d, const struct domus_ctl
 		 * may still run on a pCPU until that pCPU's kick: a write after the
 		 * clean would then be logged and never collected.
 		 */
-		if (s == DOMAIN_PAUSED || (s == DOMAIN_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend))
+		if (domain_stopped(d))
 			for (u32 i = 0; i < d->nr_vcpus; i++)
 				vcpu_wait_descheduled(d->vcpus[i]);
 		memset(bitmap, 0, l->count / 8);

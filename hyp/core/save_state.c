@@ -26,12 +26,13 @@
 #include <domus/vcpu_op.h>
 #include <public/xen.h>
 
-/* Stopped for good until the toolstack says: paused, or shut down to be saved. */
-static bool stopped(const struct domain *d)
+bool domain_stopped(const struct domain *d)
 {
 	enum domain_state s = READ_ONCE(d->state);
 
-	return s == DOMAIN_PAUSED || (s == DOMAIN_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend);
+	return s == DOMAIN_PAUSED ||
+	       (s == DOMAIN_SHUTDOWN &&
+		__atomic_load_n(&d->shutdown_reason, __ATOMIC_RELAXED) == SHUTDOWN_suspend);
 }
 
 long save_vcpu_get(struct vcpu *caller, struct domain *d, const struct domus_ctl_vcpustate *c)
@@ -43,7 +44,7 @@ long save_vcpu_get(struct vcpu *caller, struct domain *d, const struct domus_ctl
 		return -EINVAL;
 	if (c->vcpu >= d->nr_vcpus)
 		return -ENOENT;
-	if (!stopped(d))
+	if (!domain_stopped(d))
 		return -EBUSY;
 	v = d->vcpus[c->vcpu];
 	/* Paused: it leaves its pCPU, and with it its registers and list registers. */
@@ -97,7 +98,7 @@ long save_vcpu_set(struct vcpu *caller, struct domain *d, const struct domus_ctl
 
 long save_domain_get(struct domain *d, struct domus_ctl_domainstate *s)
 {
-	if (!stopped(d))
+	if (!domain_stopped(d))
 		return -EBUSY;
 	memset(s, 0, sizeof(*s));
 	s->counter = arch_counter() - d->cntvoff;
@@ -161,7 +162,7 @@ long save_read_pages(struct vcpu *caller, struct domain *d, const struct domus_c
 	static u64 gfns[DOMUS_READPAGES_MAX];
 	static u8 missing[DOMUS_READPAGES_MAX];
 	static u8 page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
-	bool stop = stopped(d);
+	bool stop = domain_stopped(d);
 
 	if (!r->count || r->count > DOMUS_READPAGES_MAX || r->pad)
 		return -EINVAL;

@@ -56,7 +56,7 @@ long do_sched_op(struct vcpu *v, int cmd, vaddr_t arg)
 			return -EFAULT;
 		if (cmd == SCHEDOP_shutdown_code) {
 			/* Any code, kept as 8 bits (common/sched/core.c). */
-			v->dom->shutdown_reason = (u8)reason;
+			__atomic_store_n(&v->dom->shutdown_reason, (u8)reason, __ATOMIC_RELAXED);
 			return 0;
 		}
 		if (reason > SHUTDOWN_MAX)

@@ -54,7 +54,8 @@ def test_a_guest_migrates_live_with_its_processes_disk_and_tcp_stream(domus_imag
     guest_run(a, "echo I am mover > /tmp/iam; ip link set eth0 up && "
                  "ip addr add 10.99.0.10/24 dev eth0 && echo up", r"\nup\r*\n")
     # A counter, a disk it writes every 0.2 s, and a stream of numbered lines to b's dom0.
-    guest_run(a, "(i=0; while :; do i=$((i+1)); echo $i > /tmp/count; "
+    # Both loops end at /tmp/stop, each after a whole turn: the disk then holds the count.
+    guest_run(a, "(i=0; while [ ! -e /tmp/stop ]; do i=$((i+1)); echo $i > /tmp/count; "
                  "printf '%-512d' $i | dd of=/dev/xvda bs=512 count=1 oflag=direct "
                  "2>/dev/null; sleep 0.2; done) & "
                  "(i=0; while [ ! -e /tmp/stop ]; do i=$((i+1)); echo line $i; sleep 0.05; "
@@ -75,7 +76,7 @@ def test_a_guest_migrates_live_with_its_processes_disk_and_tcp_stream(domus_imag
     later = number(guest_run(b, "sleep 2; cat /tmp/count", r"\n\d+\r*\n").group(0))
     assert later > count, "the guest's processes run on on the second machine"
     # Its disk has what it wrote last; the stream ends whole, every line once and in order.
-    on_disk = guest_run(b, "touch /tmp/stop; sleep 1; kill %1; sleep 0.5; "
+    on_disk = guest_run(b, "touch /tmp/stop; sleep 1.5; "
                            "dd if=/dev/xvda bs=512 count=1 2>/dev/null | tr -d ' '; echo",
                         r"\n(\d+)\r*\n")
     last = number(guest_run(b, "cat /tmp/count", r"\n\d+\r*\n").group(0))

@@ -9,6 +9,8 @@
 struct domain;
 struct vcpu;
 
+/* Stopped for good until the toolstack says: paused, or shut down to be saved (or migrated). */
+bool domain_stopped(const struct domain *d);
 /* Out of a domain that is paused or shut down for suspend (else -EBUSY). */
 long save_vcpu_get(struct vcpu *caller, struct domain *d, const struct domus_ctl_vcpustate *c);
 long save_domain_get(struct domain *d, struct domus_ctl_domainstate *s);
