@@ -16,7 +16,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "build.h"
@@ -411,14 +411,6 @@ static int cmd_restore(int argc, char **argv)
 /* How long the sender waits for the target's word once all is sent. */
 #define MIGRATE_ANSWER_S 120
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
 /* A line the peer sent ('K' or 'E' and text), read with a timeout: its length, or -1. */
 static int read_answer(int fd, char *buf, size_t len, int seconds)
 {
@@ -531,7 +523,7 @@ static int migrate_out(const char *name, const char *target)
 				c.name, target, c.name, c.name);
 			return 1;
 		}
-		done = now_s();
+		done = save_seconds();
 		close(fd);
 		stop_console_daemon(c.name);
 		if (domain_end(id))

@@ -342,7 +342,7 @@ static int save_state(uint16_t domid, uint32_t nr_vcpus, struct save_writer *w, 
 	return 0;
 }
 
-static double seconds(void)
+double save_seconds(void)
 {
 	struct timespec t;
 
@@ -353,7 +353,7 @@ static double seconds(void)
 int domu_save(uint16_t domid, const struct domu_config *c, const char *path,
 	      struct save_stats *st, char *err, size_t errlen)
 {
-	double t0 = seconds();
+	double t0 = save_seconds();
 	struct save_domain d = { .nr_vcpus = c->vcpus, .flags = c->vuart ? DOMUS_CTL_CDF_VPL011 : 0,
 				 .max_mem_kib = domu_max_mem_kib(c) };
 	struct save_writer w;
@@ -375,7 +375,7 @@ int domu_save(uint16_t domid, const struct domu_config *c, const char *path,
 	at = w.offset;
 	/* The domain's record first, its page count set once the pages are out. */
 	if (suspend(domid, err, errlen) ||
-	    (st->suspended = true, st->suspend_s = seconds() - t0, false) ||
+	    (st->suspended = true, st->suspend_s = save_seconds() - t0, false) ||
 	    save_write_record(&w, SAVE_DOMAIN, (struct iovec[]){ { &d, sizeof(d) }, { text, len } }, 2,
 			      err, errlen) ||
 	    save_pages(domid, c, &w, st, err, errlen) || (d.nr_pages = st->pages, false) ||
@@ -386,7 +386,7 @@ int domu_save(uint16_t domid, const struct domu_config *c, const char *path,
 		goto out;
 	}
 	rc = 0;
-	st->total_s = seconds() - t0;
+	st->total_s = save_seconds() - t0;
 out:
 	free(text);
 	return rc;
@@ -462,7 +462,7 @@ int domu_migrate_send(uint16_t domid, const struct domu_config *c, int fd, const
 	struct save_domain d = { .nr_vcpus = c->vcpus, .max_mem_kib = domu_max_mem_kib(c) };
 	struct save_writer w;
 	uint64_t *list = NULL, cap = 0;
-	double t0 = seconds();
+	double t0 = save_seconds();
 	size_t len;
 	char *text = read_text(c->path, &len);
 	long n, rc = -1;
@@ -499,7 +499,6 @@ int domu_migrate_send(uint16_t domid, const struct domu_config *c, int fd, const
 		n = collect_dirty(domid, c, &list, &cap, err, errlen);
 		if (n < 0)
 			goto out;
-		st->last_dirty = (uint64_t)n;
 		/* Sent even when few: the log forgot them at the clean that found them. */
 		if (send_pages(domid, list, (uint64_t)n, &w, &b, err, errlen))
 			goto out;
@@ -513,11 +512,11 @@ int domu_migrate_send(uint16_t domid, const struct domu_config *c, int fd, const
 	 * the log (console and XenStore rings, each vCPU's vcpu_info) and the
 	 * pages of the last round (sent while it ran) go, then its state.
 	 */
-	st->downtime_start = seconds();
+	st->downtime_start = save_seconds();
 	if (suspend(domid, err, errlen))
 		goto out;
 	st->suspended = true;
-	st->suspended_at = seconds();
+	st->suspended_at = save_seconds();
 	n = collect_dirty(domid, c, &list, &cap, err, errlen);
 	if (n < 0 || send_pages(domid, list, (uint64_t)n, &w, &b, err, errlen))
 		goto out;
@@ -546,10 +545,9 @@ int domu_migrate_send(uint16_t domid, const struct domu_config *c, int fd, const
 		goto out;
 	st->pages = b.total;
 	st->final_pages = (uint64_t)n;
-	st->sent = seconds();
+	st->sent = save_seconds();
 	rc = 0;
 out:
-	st->sent_s = seconds() - t0;
 	free(list);
 	free(text);
 	return rc ? -1 : 0;

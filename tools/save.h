@@ -37,6 +37,9 @@ struct save_stats {
 int domu_save(uint16_t domid, const struct domu_config *c, const char *path,
 	      struct save_stats *stats, char *err, size_t errlen);
 
+/* CLOCK_MONOTONIC in seconds: the clock of save_stats and migrate_stats. */
+double save_seconds(void);
+
 /*
  * Live migration's sending half (docs/MIGRATION.md): guest domid's memory
  * goes to connection fd (peer names it) in rounds while Domus logs what the
@@ -50,9 +53,8 @@ int domu_save(uint16_t domid, const struct domu_config *c, const char *path,
 struct migrate_stats {
 	bool logging, suspended;
 	uint32_t rounds; /* of pre-copy */
-	uint64_t pages, last_dirty, final_pages; /* sent in all; dirty in the last rounds */
-	double start, downtime_start, suspended_at, sent; /* CLOCK_MONOTONIC seconds */
-	double sent_s;
+	uint64_t pages, final_pages; /* sent in all; dirty in the last round */
+	double start, downtime_start, suspended_at, sent; /* save_seconds() */
 };
 
 int domu_migrate_send(uint16_t domid, const struct domu_config *c, int fd, const char *peer,
