@@ -366,6 +366,12 @@ uint64_t domu_max_mem_kib(const struct domu_config *c)
 	return c->memory_mib * 1024 + DOMU_MAGIC_PAGES * 4;
 }
 
+void domu_ram_ranges(const struct domu_config *c, struct ram_range r[2])
+{
+	r[0] = (struct ram_range){ GUEST_RAM0_BASE >> 12, c->memory_mib * MIB >> 12 };
+	r[1] = (struct ram_range){ GUEST_MAGIC_BASE >> 12, DOMU_MAGIC_PAGES };
+}
+
 int domu_connect_magic(uint16_t dom, struct domu_built *out, char *err, size_t errlen)
 {
 	long r;

@@ -31,6 +31,12 @@ int domu_build(const struct domu_config *c, struct domu_built *out, char *err, s
 /* What the domain may hold: its RAM and the magic pages. */
 uint64_t domu_max_mem_kib(const struct domu_config *c);
 
+/* Where a guest domu_build built has memory: its RAM, then the console and XenStore pages. */
+struct ram_range {
+	uint64_t gfn, count;
+};
+void domu_ram_ranges(const struct domu_config *c, struct ram_range r[2]);
+
 /*
  * Gives domain dom (being built, its magic pages populated) its console and
  * XenStore ports and HVM params, and seeds the grants of both pages to dom0.

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "clone.h"
 #include "config.h"
 #include "console.h"
 #include "devices.h"
@@ -81,8 +82,8 @@ static int cmd_list(int argc, char **argv)
 	struct domus_ctl c = { .cmd = DOMUS_CTL_getdomaininfo };
 	long rc;
 
-	printf("%-20s %5s %8s %5s %-9s %10s\n", "Name", "ID", "Mem(MiB)", "VCPUs", "State",
-	       "Time(s)");
+	printf("%-20s %5s %8s %5s %-9s %10s %10s\n", "Name", "ID", "Mem(MiB)", "VCPUs", "State",
+	       "Time(s)", "Shared(MiB)");
 	for (c.domid = 0; (rc = domus_ctl(&c)) == 0; c.domid++) {
 		struct domus_ctl_domaininfo *i = &c.u.domaininfo;
 
@@ -91,10 +92,10 @@ static int cmd_list(int argc, char **argv)
 			       (i->shutdown_reason == SHUTDOWN_crash ||
 				i->shutdown_reason == SHUTDOWN_watchdog);
 
-		printf("%-20s %5u %8llu %5u %-9s %10.1f\n", i->name, c.domid,
+		printf("%-20s %5u %8llu %5u %-9s %10.1f %10.1f\n", i->name, c.domid,
 		       (unsigned long long)(i->mem_pages >> 8), i->nr_vcpus,
 		       crashed ? "crashed" : STATE_NAME(domain_states, i->state),
-		       i->cpu_time_ns / 1e9);
+		       i->cpu_time_ns / 1e9, i->shared_pages / 256.0);
 		c.cmd = DOMUS_CTL_getdomaininfo;
 	}
 	return rc == -ESRCH ? 0 : fail("getdomaininfo", rc);
@@ -404,6 +405,114 @@ static int cmd_restore(int argc, char **argv)
 		return 1;
 	}
 	return start_built(&c, &b, attach, "restored");
+}
+
+/* Clones of one guest at a time; each is a domain with its own vCPUs and console daemon. */
+#define CLONES_MAX 64
+
+/* The first free name NAME-K, K from 1: 0, or -1 if none fits in a domain name. */
+static int clone_name(const char *parent, char *name, size_t len)
+{
+	for (unsigned int k = 1; k < 10000; k++) {
+		char kept[300];
+		uint16_t other;
+
+		if ((size_t)snprintf(name, len, "%s-%u", parent, k) >= len)
+			return -1;
+		snprintf(kept, sizeof(kept), "%s/%.40s.cfg", KEPT_CONFIG_DIR, name);
+		if (domus_find_domain(name, &other, NULL) != 0 && access(kept, F_OK) != 0)
+			return 0;
+	}
+	return -1;
+}
+
+/*
+ * `domus clone NAME [COUNT]` (docs/CLONE.md): COUNT copies of a running
+ * guest, NAME-1, NAME-2, ..., sharing its memory copy-on-write. The guest
+ * stops (its own suspend) while its clones are built, then runs on.
+ */
+static int cmd_clone(int argc, char **argv)
+{
+	struct domu_config c, clones[CLONES_MAX];
+	struct domu_built built[CLONES_MAX];
+	struct domus_ctl_domaininfo info;
+	struct clone_stats st = { 0 };
+	char err[512], kept[300], *end;
+	long count = 1;
+	int made = 0, rc = 1;
+	double t0, stopped;
+	uint16_t id;
+
+	if (argc == 2) {
+		count = strtol(argv[1], &end, 10);
+		if (*end || count < 1 || count > CLONES_MAX) {
+			fprintf(stderr, "domus: clone: COUNT must be 1 to %d\n", CLONES_MAX);
+			return 1;
+		}
+	}
+	if (domus_find_domain(argv[0], &id, &info)) {
+		fprintf(stderr, "domus: no domain '%s'\n", argv[0]);
+		return 1;
+	}
+	if (id == 0) {
+		fprintf(stderr, "domus: dom0 cannot be cloned\n");
+		return 1;
+	}
+	snprintf(kept, sizeof(kept), "%s/%s.cfg", KEPT_CONFIG_DIR, info.name);
+	if (config_load(kept, &c, err, sizeof(err))) {
+		fprintf(stderr, "domus: %s: no configuration kept for it (only guests `domus create`, "
+				"`domus restore` or `domus clone` started can be cloned): %s\n", info.name,
+			err);
+		return 1;
+	}
+	if (c.vuart) {
+		fprintf(stderr, "domus: %s: a guest with vuart = \"sbsa_uart\" cannot be cloned yet\n",
+			c.name);
+		return 1;
+	}
+	/* Names first: nothing is stopped for a request that cannot be met. */
+	for (long i = 0; i < count; i++) {
+		clones[i] = c;
+		clones[i].nr_disks = clones[i].nr_vifs = 0; /* docs/CLONE.md: a clone has no devices */
+		if (clone_name(c.name, clones[i].name, sizeof(clones[i].name))) {
+			fprintf(stderr, "domus: %s: no free name for a clone\n", c.name);
+			count = i;
+			goto forget;
+		}
+		/* Kept at once, so that the next clone_name sees the name taken. */
+		if (config_keep(&clones[i], err, sizeof(err))) {
+			fprintf(stderr, "domus: %s: %s\n", clones[i].name, err);
+			count = i;
+			goto forget;
+		}
+	}
+	t0 = save_seconds();
+	if (domu_suspend(id, err, sizeof(err))) {
+		fprintf(stderr, "domus: %s: not cloned: %s\n", c.name, err);
+		goto forget;
+	}
+	for (; made < count; made++)
+		if (domu_clone(id, &clones[made], &built[made], &st, err, sizeof(err))) {
+			fprintf(stderr, "domus: %s: not cloned as '%s': %s\n", c.name,
+				clones[made].name, err);
+			break;
+		}
+	stopped = save_seconds() - t0;
+	if (!resume_suspended(&c, id))
+		fprintf(stderr, "domus: %s: still suspended: `domus resume %s` or `domus destroy %s`\n",
+			c.name, c.name, c.name);
+	rc = made == count ? 0 : 1;
+	for (int i = 0; i < made; i++)
+		if (start_built(&clones[i], &built[i], false, "cloned"))
+			rc = 1;
+	if (made)
+		printf("domus: cloned '%s' %d time%s in %.3f s (the guest stopped for them): "
+		       "%llu pages shared, %llu copied\n", c.name, made, made == 1 ? "" : "s",
+		       stopped, (unsigned long long)st.shared, (unsigned long long)st.copied);
+forget:
+	for (long i = made; i < count; i++)
+		config_forget(clones[i].name);
+	return rc;
 }
 
 /* Live migration's default port (docs/MIGRATION.md). */
@@ -896,6 +1005,8 @@ static const struct command commands[] = {
 	{ "migrate", "NAME HOST[:PORT] | --receive [PORT]",
 	  "move a running guest to HOST, where `domus migrate --receive` waits", 1, 2, cmd_migrate },
 	{ "resume", "NAME", "a guest left suspended by a migration runs on here", 1, 1, cmd_resume },
+	{ "clone", "NAME [COUNT]", "copies of a running guest, sharing its memory copy-on-write", 1,
+	  2, cmd_clone },
 	{ "block-attach", "NAME 'file:/PATH,xvdX,w'", "give a running guest a disk", 2, 2,
 	  cmd_block_attach },
 	{ "block-detach", "[-f] NAME xvdX", "take a disk away (-f: even if the guest holds it)", 2,

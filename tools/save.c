@@ -127,8 +127,7 @@ static long domain_info(uint16_t domid, struct domus_ctl_domaininfo *info)
 	return 0;
 }
 
-/* Asks the guest to suspend and waits until it has: 0, or -1 with a reason. */
-static int suspend(uint16_t domid, char *err, size_t errlen)
+int domu_suspend(uint16_t domid, char *err, size_t errlen)
 {
 	struct domus_ctl_domaininfo info;
 	long rc = domstore_request_shutdown(domid, "suspend");
@@ -155,16 +154,6 @@ static int suspend(uint16_t domid, char *err, size_t errlen)
 	return fail_with(err, errlen, "it did not suspend within %d s", SUSPEND_WAIT_MS / 1000);
 }
 
-/* Where a guest built by domu_build has memory: its RAM, then the console and XenStore pages. */
-struct ram_range {
-	uint64_t gfn, count;
-};
-
-static void guest_ranges(const struct domu_config *c, struct ram_range r[2])
-{
-	r[0] = (struct ram_range){ GUEST_RAM0_BASE / PAGE, c->memory_mib * (1 << 20) / PAGE };
-	r[1] = (struct ram_range){ GUEST_MAGIC_BASE / PAGE, DOMU_MAGIC_PAGES };
-}
 
 /* Pages collected for the next records: those with data, and those all zero (named only). */
 struct page_batch {
@@ -281,14 +270,14 @@ static int send_pages(uint16_t domid, const uint64_t *list, uint64_t n, struct s
 	return w->stream ? flush_zero(w, b, err, errlen) : 0;
 }
 
-/* All of the guest's memory (guest_ranges), as send_pages sends it. */
+/* All of the guest's memory (domu_ram_ranges), as send_pages sends it. */
 static int send_all_pages(uint16_t domid, const struct domu_config *c, struct save_writer *w,
 			  struct page_batch *b, char *err, size_t errlen)
 {
 	static uint64_t gfns[DOMUS_READPAGES_MAX];
 	struct ram_range r[2];
 
-	guest_ranges(c, r);
+	domu_ram_ranges(c, r);
 	for (int k = 0; k < 2; k++)
 		for (uint64_t done = 0; done < r[k].count;) {
 			uint32_t n = (uint32_t)(r[k].count - done < DOMUS_READPAGES_MAX ?
@@ -374,7 +363,7 @@ int domu_save(uint16_t domid, const struct domu_config *c, const char *path,
 		goto out;
 	at = w.offset;
 	/* The domain's record first, its page count set once the pages are out. */
-	if (suspend(domid, err, errlen) ||
+	if (domu_suspend(domid, err, errlen) ||
 	    (st->suspended = true, st->suspend_s = save_seconds() - t0, false) ||
 	    save_write_record(&w, SAVE_DOMAIN, (struct iovec[]){ { &d, sizeof(d) }, { text, len } }, 2,
 			      err, errlen) ||
@@ -422,7 +411,7 @@ static long collect_dirty(uint16_t domid, const struct domu_config *c, uint64_t 
 		locked = true;
 	}
 
-	guest_ranges(c, r);
+	domu_ram_ranges(c, r);
 	for (int k = 0; k < 2; k++) {
 		uint64_t count = (r[k].count + 63) & ~63ULL;
 
@@ -513,7 +502,7 @@ int domu_migrate_send(uint16_t domid, const struct domu_config *c, int fd, const
 	 * pages of the last round (sent while it ran) go, then its state.
 	 */
 	st->downtime_start = save_seconds();
-	if (suspend(domid, err, errlen))
+	if (domu_suspend(domid, err, errlen))
 		goto out;
 	st->suspended = true;
 	st->suspended_at = save_seconds();
@@ -525,7 +514,7 @@ int domu_migrate_send(uint16_t domid, const struct domu_config *c, int fd, const
 		uint64_t extra[DOMU_MAGIC_PAGES + 128];
 		uint64_t k = 0;
 
-		guest_ranges(c, r);
+		domu_ram_ranges(c, r);
 		for (uint64_t i = 0; i < r[1].count && k < DOMU_MAGIC_PAGES; i++)
 			extra[k++] = r[1].gfn + i;
 		for (uint32_t i = 0; i < c->vcpus && i < 128; i++) {

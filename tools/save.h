@@ -37,6 +37,13 @@ struct save_stats {
 int domu_save(uint16_t domid, const struct domu_config *c, const char *path,
 	      struct save_stats *stats, char *err, size_t errlen);
 
+/*
+ * Asks guest domid to suspend itself (control/shutdown = "suspend", Linux's
+ * own Xen suspend path) and waits until it has: 0, or -1 with a reason. Used
+ * by save, migrate and clone; resume it with DOMUS_CTL_resumedomain.
+ */
+int domu_suspend(uint16_t domid, char *err, size_t errlen);
+
 /* CLOCK_MONOTONIC in seconds: the clock of save_stats and migrate_stats. */
 double save_seconds(void);
 

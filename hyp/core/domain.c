@@ -473,6 +473,7 @@ int domain_destroy(struct domain *d)
 	/* Phase 3: free. */
 	gnttab_domain_free(d);
 	evtchn_domain_free(d);
+	p2m_release(d); /* frames it shared: the last sharer frees each */
 	freed = mm_free_domain_frames(d->id);
 	arch_domain_destroy(d);
 	printk("d%u: destroyed, %lu MiB returned\n", d->id, freed >> 8);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* domus_ctl: the toolstack's view of domains and the hypervisor log (see public/domus_ctl.h). */
+#include <domus/clone.h>
 #include <domus/console.h>
 #include <domus/domain.h>
 #include <domus/save_state.h>
@@ -53,6 +54,7 @@ static long getdomaininfo(struct domus_ctl *c)
 	i->cpu_time_ns = domain_cpu_ns(best);
 	i->p2m_table_pages = best->s2_table_pages;
 	i->maptrack_pages = gnttab_maptrack_pages(best);
+	i->shared_pages = __atomic_load_n(&best->shared_pages, __ATOMIC_RELAXED);
 	memcpy(i->name, best->name, sizeof(i->name));
 	i->name[sizeof(i->name) - 1] = 0;
 	return 0;
@@ -261,6 +263,15 @@ static long ctl_locked(struct vcpu *v, vaddr_t arg)
 	case DOMUS_CTL_vuart:
 		rc = vuart_io(v, c.domid, &c.u.vuart);
 		break;
+	case DOMUS_CTL_sharepages:
+		d = c.domid < DOMID_FIRST_RESERVED ? domain_by_id(c.domid) : NULL;
+		if (!d)
+			return -ESRCH;
+		rc = clone_share_pages(v, d, &c.u.sharepages);
+		/* The counts go back with an error too: what was given stays given. */
+		if (copy_to_guest(v, arg, &c, sizeof(c)))
+			return -EFAULT;
+		return rc;
 	case DOMUS_CTL_physinfo: {
 		struct domus_ctl_physinfo *pi = &c.u.physinfo;
 

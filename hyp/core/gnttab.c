@@ -278,7 +278,6 @@ static s16 pin(struct gnttab_domain *gt, grant_ref_t ref, domid_t ld, bool ro, b
 {
 	struct active_grant *a;
 	struct grant_entry_v1 *e;
-	enum p2m_type type;
 	paddr_t frame;
 	s16 rc = GNTST_okay;
 
@@ -304,7 +303,8 @@ static s16 pin(struct gnttab_domain *gt, grant_ref_t ref, domid_t ld, bool ro, b
 			/* Flags are set: the granter may no longer change frame. */
 			u32 gfn = READ_ONCE(e->frame);
 
-			if (p2m_lookup(gt->d, gfn, &frame, &type) || type != P2M_RAM) {
+			/* Its own frame, pinned: never shared with a clone while pinned. */
+			if (p2m_own_ram(gt->d, gfn, &frame, true)) {
 				entry_unpin(e, GTF_reading | (ro ? 0 : GTF_writing));
 				rc = GNTST_bad_page;
 			} else {
@@ -353,6 +353,8 @@ static void unpin(struct gnttab_domain *gt, grant_ref_t ref, bool ro)
 		bits |= GTF_reading;
 	if (bits)
 		entry_unpin(entry(gt, ref), bits);
+	if (!a->readers && !a->writers)
+		mm_frame_unpin(a->pa);
 	spin_unlock(&gt->lock);
 }
 
@@ -594,14 +596,14 @@ static s16 copy_claim(struct domain *ld, const struct gnttab_copy_ptr *p, bool g
 		      struct copy_side *s)
 {
 	struct domain *rd;
-	enum p2m_type type;
 	s16 rc;
 
 	if (!gref) {
 		/* Frames go by number only in the caller's own space (Xen: DOMID_SELF only). */
 		if (p->domid != DOMID_SELF)
 			return GNTST_permission_denied;
-		if (p2m_lookup(ld, p->u.gmfn, &s->pa, &type) || type != P2M_RAM)
+		/* Its own (a shared page is copied first): the frame is used after the lookup. */
+		if (p2m_own_ram(ld, p->u.gmfn, &s->pa, false))
 			return GNTST_bad_page;
 		return GNTST_okay;
 	}

@@ -116,8 +116,8 @@ int memory_place_shared_info(struct domain *d, u64 gfn)
 static int map_foreign(struct vcpu *v, struct domain *d, domid_t fdom, u64 fgfn, u64 gfn)
 {
 	struct domain *f;
-	enum p2m_type type;
 	paddr_t pa;
+	int rc;
 
 	/* As Xen's get_pg_owner (common/page_alloc.c): never the caller's own id. */
 	if (fdom == v->dom->id)
@@ -129,9 +129,13 @@ static int map_foreign(struct vcpu *v, struct domain *d, domid_t fdom, u64 fgfn,
 		return -EINVAL;
 	if (!v->dom->privileged)
 		return -EPERM;
-	if (p2m_lookup(f, fgfn, &pa, &type) || type != P2M_RAM)
+	/* Pinned (its own, never shared) while mapped; the pin goes with the leaf (p2m.c). */
+	if (p2m_own_ram(f, fgfn, &pa, true))
 		return -EINVAL;
-	return p2m_map_page(d, gfn, pa, P2M_MAP_FOREIGN);
+	rc = p2m_map_page(d, gfn, pa, P2M_MAP_FOREIGN);
+	if (rc)
+		mm_frame_unpin(pa);
+	return rc;
 }
 
 /* One page of add_to_physmap(_batch), as xenmem_add_to_physmap_one (arch/arm/mm.c). */
@@ -274,10 +278,11 @@ static long remove_from_physmap(struct vcpu *v, vaddr_t arg)
 		return err;
 	if (p2m_lookup(d, r.gpfn, &pa, &type))
 		return -ENOENT;
-	if (type == P2M_RAM && log_dirty_refuses(d))
+	if ((type == P2M_RAM || type == P2M_RAM_COW) && log_dirty_refuses(d))
 		return -EBUSY;
 	switch (type) {
 	case P2M_RAM:
+	case P2M_RAM_COW:
 	case P2M_MAP_FOREIGN:
 		break;
 	case P2M_SHARED:
@@ -305,7 +310,7 @@ static int release_extent(struct domain *d, u64 gfn, u32 order)
 	paddr_t pa;
 
 	for (u64 i = 0; i < (1ULL << order); i++)
-		if (p2m_lookup(d, gfn + i, &pa, &type) || type != P2M_RAM ||
+		if (p2m_lookup(d, gfn + i, &pa, &type) || (type != P2M_RAM && type != P2M_RAM_COW) ||
 		    (d->direct_map && pa_addr(pa) != ipa_addr(gfn_ipa(gfn + i))))
 			return -EINVAL;
 	for (u64 i = 0; i < (1ULL << order); i++)

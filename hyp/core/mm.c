@@ -8,6 +8,21 @@
  * shared page over it, hands it to a grant): destroy frees what this record
  * says, not what the stage 2 still shows, so no frame can be lost (Xen keeps a
  * page list per domain for the same reason).
+ *
+ * A frame is one of three things, told by its owner tag, and counted by
+ * frame_refs (docs/CLONE.md):
+ *   free or the hypervisor's   owner 0
+ *   a domain's own             owner id + 1; refs = its pins: references from
+ *                              outside the domain's own stage 2 that must see
+ *                              what the domain writes there (a grant pinned by
+ *                              another domain, a privcmd mapping, a vcpu_info
+ *                              Domus writes). A pinned frame is never shared.
+ *   shared copy-on-write       OWNER_SHARED; refs = the stage-2 leaves (of the
+ *                              domains sharing it) that map it, read-only. The
+ *                              last one to go frees it.
+ * Over-counting pins is safe (a frame is copied where it could have been
+ * shared); under-counting is not, so pins are dropped only where the
+ * reference certainly ends, and all of them when the owner ends.
  */
 #include <domus/arch.h>
 #include <domus/mm.h>
@@ -21,18 +36,30 @@ static spinlock_t heap_lock = SPINLOCK_INIT;
 static u64 total_pages;
 /* Per frame of the heap's span: the owning domain's id + 1, 0 for none. Under heap_lock. */
 static u16 *frame_owner;
+/* Per frame: its pins (a domain's own) or its sharers (shared). Under heap_lock. */
+static u32 *frame_refs;
+/* The owner tag of a shared frame: no domain id + 1 reaches it. */
+#define OWNER_SHARED 0xffffU
+_Static_assert(DOMID_FIRST_RESERVED < OWNER_SHARED - 1, "domain ids stay below the shared tag");
+
+/* A zeroed array of npages elements of size bytes, from the heap itself, for life. */
+static void *frame_array(struct palloc *pa, u64 size)
+{
+	u64 bytes = pa->npages * size;
+	paddr_t table;
+
+	if (palloc_alloc(pa, ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE, 1, &table))
+		return NULL;
+	memset(pa_to_va(table), 0, bytes);
+	return pa_to_va(table);
+}
 
 void mm_init(struct palloc *pa)
 {
-	u64 bytes = pa->npages * sizeof(*frame_owner);
-	paddr_t table;
-
 	heap = pa;
-	if (palloc_alloc(pa, ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE, 1, &table) == 0) {
-		frame_owner = pa_to_va(table);
-		memset(frame_owner, 0, bytes);
-	}
-	BUG_ON(!frame_owner);
+	frame_owner = frame_array(pa, sizeof(*frame_owner));
+	frame_refs = frame_array(pa, sizeof(*frame_refs));
+	BUG_ON(!frame_owner || !frame_refs);
 	total_pages = palloc_free_count(pa);
 }
 
@@ -97,7 +124,7 @@ void mm_free_guest(paddr_t pa, u64 npages)
 	spin_lock(&heap_lock);
 	BUG_ON(!in_heap(pa, npages));
 	for (u64 i = 0, f = frame_index(pa); i < npages; i++)
-		frame_owner[f + i] = 0;
+		frame_owner[f + i] = 0, frame_refs[f + i] = 0;
 	palloc_free(heap, pa, npages);
 	spin_unlock(&heap_lock);
 }
@@ -107,7 +134,9 @@ domid_t mm_frame_owner(paddr_t pa)
 	domid_t owner = DOMID_INVALID;
 
 	spin_lock(&heap_lock);
-	if (in_heap(pa, 1) && frame_owner[frame_index(pa)])
+	if (in_heap(pa, 1) && frame_owner[frame_index(pa)] == OWNER_SHARED)
+		owner = DOMID_COW;
+	else if (in_heap(pa, 1) && frame_owner[frame_index(pa)])
 		owner = (domid_t)(frame_owner[frame_index(pa)] - 1);
 	spin_unlock(&heap_lock);
 	return owner;
@@ -128,8 +157,10 @@ u64 mm_free_domain_frames(domid_t owner)
 		for (u64 f = at; f < end; f++) {
 			u64 run = 0;
 
-			while (f + run < end && frame_owner[f + run] == tag)
+			while (f + run < end && frame_owner[f + run] == tag) {
+				frame_refs[f + run] = 0; /* its pins end with it */
 				frame_owner[f + run++] = 0;
+			}
 			if (run) {
 				palloc_free(heap, pa_add(heap->base, f << PAGE_SHIFT), run);
 				freed += run;
@@ -139,6 +170,90 @@ u64 mm_free_domain_frames(domid_t owner)
 		spin_unlock(&heap_lock);
 	}
 	return freed;
+}
+
+void mm_frame_pin(paddr_t pa)
+{
+	spin_lock(&heap_lock);
+	if (in_heap(pa, 1) && frame_owner[frame_index(pa)] &&
+	    frame_owner[frame_index(pa)] != OWNER_SHARED)
+		frame_refs[frame_index(pa)]++;
+	spin_unlock(&heap_lock);
+}
+
+void mm_frame_unpin(paddr_t pa)
+{
+	spin_lock(&heap_lock);
+	if (in_heap(pa, 1) && frame_owner[frame_index(pa)] &&
+	    frame_owner[frame_index(pa)] != OWNER_SHARED && frame_refs[frame_index(pa)])
+		frame_refs[frame_index(pa)]--;
+	spin_unlock(&heap_lock);
+}
+
+bool mm_share_frame(domid_t owner, paddr_t pa)
+{
+	bool ok;
+
+	spin_lock(&heap_lock);
+	ok = in_heap(pa, 1) && frame_owner[frame_index(pa)] == (u16)(owner + 1) &&
+	     !frame_refs[frame_index(pa)];
+	if (ok) {
+		frame_owner[frame_index(pa)] = OWNER_SHARED;
+		frame_refs[frame_index(pa)] = 1;
+	}
+	spin_unlock(&heap_lock);
+	return ok;
+}
+
+void mm_share_get(paddr_t pa)
+{
+	spin_lock(&heap_lock);
+	BUG_ON(!in_heap(pa, 1) || frame_owner[frame_index(pa)] != OWNER_SHARED ||
+	       frame_refs[frame_index(pa)] == 0xffffffffU);
+	frame_refs[frame_index(pa)]++;
+	spin_unlock(&heap_lock);
+}
+
+bool mm_share_put(paddr_t pa)
+{
+	bool freed;
+
+	spin_lock(&heap_lock);
+	BUG_ON(!in_heap(pa, 1) || frame_owner[frame_index(pa)] != OWNER_SHARED ||
+	       !frame_refs[frame_index(pa)]);
+	freed = --frame_refs[frame_index(pa)] == 0;
+	if (freed) {
+		frame_owner[frame_index(pa)] = 0;
+		palloc_free(heap, pa, 1);
+	}
+	spin_unlock(&heap_lock);
+	return freed;
+}
+
+bool mm_share_take(domid_t d, paddr_t pa)
+{
+	bool last;
+
+	spin_lock(&heap_lock);
+	BUG_ON(!in_heap(pa, 1) || frame_owner[frame_index(pa)] != OWNER_SHARED);
+	last = frame_refs[frame_index(pa)] == 1;
+	if (last) {
+		frame_owner[frame_index(pa)] = (u16)(d + 1);
+		frame_refs[frame_index(pa)] = 0;
+	}
+	spin_unlock(&heap_lock);
+	return last;
+}
+
+u32 mm_frame_refs(paddr_t pa)
+{
+	u32 n = 0;
+
+	spin_lock(&heap_lock);
+	if (in_heap(pa, 1))
+		n = frame_refs[frame_index(pa)];
+	spin_unlock(&heap_lock);
+	return n;
 }
 
 u64 mm_free_count(void)

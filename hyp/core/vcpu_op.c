@@ -51,13 +51,17 @@ static long place_vcpu_info(struct domain *d, struct vcpu *t, u64 gfn, u64 offse
 	if (offset > PAGE_SIZE - sizeof(struct vcpu_info) || !IS_ALIGNED(offset, 8))
 		return -ENXIO;
 	own = p2m_lookup(d, gfn, &pa, &type) == 0 &&
-	      (type == P2M_RAM || ((type == P2M_FOREIGN_RW || type == P2M_FOREIGN_RO) &&
-				   mm_frame_owner(pa) == d->id));
+	      (type == P2M_RAM || type == P2M_RAM_COW ||
+	       ((type == P2M_FOREIGN_RW || type == P2M_FOREIGN_RO) && mm_frame_owner(pa) == d->id));
+	/* Domus writes it from now on: its own frame, pinned (never shared with a clone). */
+	if (own && (type == P2M_RAM || type == P2M_RAM_COW))
+		own = p2m_own_ram(d, gfn, &pa, true) == 0;
 	if (!own)
 		return -EINVAL;
 	spin_lock(&d->lock);
 	if (t->vcpu_info_registered) {
 		spin_unlock(&d->lock);
+		mm_frame_unpin(pa);
 		return -EINVAL;
 	}
 	new = (struct vcpu_info *)((char *)p2m_frame_va(pa) + offset);

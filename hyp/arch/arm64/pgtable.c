@@ -452,6 +452,40 @@ int pgtable_replace_page(struct pgtable *pt, u64 ia, paddr_t pa, u64 attrs)
 	}
 }
 
+int pgtable_protect_page(struct pgtable *pt, u64 ia, u64 attrs)
+{
+	u64 *table = pt->root;
+	u64 rights = PGT_R | PGT_W | PGT_X;
+
+	if (ia >= (1ULL << pt->ia_bits) || !IS_ALIGNED(ia, PAGE_SIZE) || (attrs & ~(u64)PGT_ATTR_ALL))
+		return -EINVAL;
+	for (int level = pt->start_level; level <= 3; level++) {
+		u64 *ep = &table[level_index(ia, level)], d = *ep, old;
+
+		if (desc_is_table(d, level)) {
+			table = table_va(pt, d);
+			continue;
+		}
+		if (!desc_is_leaf(d, level))
+			return -ENOENT;
+		if (level != 3)
+			return -EOPNOTSUPP;
+		old = decode_attrs(pt, d);
+		/* Rights only go: no break-before-make, one TLB flush for many pages after. */
+		if ((attrs & rights & ~old) || ((attrs ^ old) & PGT_DEVICE) || !(attrs & PGT_R))
+			return -EINVAL;
+		set_desc(ep, (d & DESC_OA_MASK) | leaf_attrs(pt, attrs) | DESC_TYPE_TABLE);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+void pgtable_flush_all(struct pgtable *pt)
+{
+	if (pt->ops->tlb_flush_all)
+		pt->ops->tlb_flush_all(pt->ctx);
+}
+
 int pgtable_lookup(const struct pgtable *pt, u64 ia, paddr_t *pa, u64 *attrs)
 {
 	const u64 *table = pt->root;

@@ -31,6 +31,16 @@ long arch_s2_clean_dirty(struct domain *d, ipa_t ipa, u64 size, u64 *bitmap)
 	return pgtable_clean_dirty(&d->arch.s2, ipa_addr(ipa), size, bitmap);
 }
 
+int arch_s2_protect_page(struct domain *d, ipa_t ipa, u64 attrs)
+{
+	return pgtable_protect_page(&d->arch.s2, ipa_addr(ipa), attrs);
+}
+
+void arch_s2_flush(struct domain *d)
+{
+	pgtable_flush_all(&d->arch.s2);
+}
+
 int arch_s2_lookup(struct domain *d, ipa_t ipa, paddr_t *pa, u64 *attrs)
 {
 	return pgtable_lookup(&d->arch.s2, ipa_addr(ipa), pa, attrs);

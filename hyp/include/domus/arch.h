@@ -105,6 +105,15 @@ int arch_s2_unmap(struct domain *d, ipa_t ipa, u64 size);
  * (written since the last call). The count, or -EOPNOTSUPP at a block.
  */
 long arch_s2_clean_dirty(struct domain *d, ipa_t ipa, u64 size, u64 *bitmap);
+/*
+ * Takes rights from one page's leaf (and may retype it), in place, without
+ * TLB maintenance: the caller calls arch_s2_flush before the domain runs or
+ * anyone relies on it. -EINVAL if attrs would add a right, -ENOENT for a
+ * hole, -EOPNOTSUPP inside a block.
+ */
+int arch_s2_protect_page(struct domain *d, ipa_t ipa, u64 attrs);
+/* Forgets every TLB entry of d's stage 2. */
+void arch_s2_flush(struct domain *d);
 /* 0 with pa and attrs (either may be NULL), or -ENOENT. */
 int arch_s2_lookup(struct domain *d, ipa_t ipa, paddr_t *pa, u64 *attrs);
 /* Calls fn for every mapped range (block or page) in address order; fn must not change the map. */

@@ -96,8 +96,9 @@ struct domain {
 	u64 max_mapped_gfn; /* the highest gfn mapped since it was built, beyond its banks */
 	u32 nr_banks;
 	struct mem_bank banks[DOMAIN_MAX_BANKS];
-	u64 mem_pages;
+	u64 mem_pages; /* its RAM: frames it owns, and shared ones it maps (p2m.c) */
 	u64 max_pages; /* what populate_physmap may bring it to */
+	u64 shared_pages; /* of them, shared copy-on-write with a clone or parent */
 	u32 nr_vcpus;
 	struct vcpu **vcpus;
 	struct mmio_handler mmio[DOMAIN_MAX_MMIO];

@@ -30,8 +30,32 @@ void mm_free(void *p, size_t size);
  */
 int mm_alloc_guest(domid_t owner, u64 npages, u64 align_pages, paddr_t *pa);
 void mm_free_guest(paddr_t pa, u64 npages);
-/* The domain a frame was given to, DOMID_INVALID if none (free, or the hypervisor's). */
+/*
+ * The domain a frame was given to, DOMID_COW if domains share it
+ * copy-on-write, DOMID_INVALID if none (free, or the hypervisor's).
+ */
 domid_t mm_frame_owner(paddr_t pa);
+/*
+ * Pins of a domain's own frame (mm.c): something outside its stage 2 sees
+ * it, so it must stay this frame (a grant pin, a privcmd mapping, a
+ * vcpu_info). Nothing for a frame that is free, shared or the hypervisor's.
+ */
+void mm_frame_pin(paddr_t pa);
+void mm_frame_unpin(paddr_t pa);
+/* Pins (a domain's frame) or sharers (a shared one): for tests and the debug keys. */
+u32 mm_frame_refs(paddr_t pa);
+/*
+ * Copy-on-write sharing (p2m.c): owner's unpinned frame becomes shared, with
+ * one sharer (owner's leaf). false, and nothing changes, if it is pinned or
+ * not owner's.
+ */
+bool mm_share_frame(domid_t owner, paddr_t pa);
+/* One more stage-2 leaf maps the shared frame. */
+void mm_share_get(paddr_t pa);
+/* One leaf less; the last frees the frame (true then). */
+bool mm_share_put(paddr_t pa);
+/* Sharer d, about to write, is the last: the frame becomes d's own (true); else nothing changes. */
+bool mm_share_take(domid_t d, paddr_t pa);
 /* Frees every frame owner still has, wherever it is mapped or not; how many. */
 u64 mm_free_domain_frames(domid_t owner);
 u64 mm_free_count(void);

@@ -19,6 +19,7 @@ enum p2m_type {
 	P2M_FOREIGN_RO, /* another domain's frame, mapped read-only */
 	P2M_MMIO, /* a passed-through device */
 	P2M_MAP_FOREIGN, /* another domain's frame mapped by privcmd (add_to_physmap) */
+	P2M_RAM_COW, /* its memory, shared copy-on-write with clones: read-only until written */
 };
 
 /* What backs gfn in d: 0 with *pa and *type, or -ENOENT (then *type is P2M_NONE). */
@@ -52,10 +53,29 @@ int p2m_copy(struct domain *d, ipa_t ipa, void *buf, u64 len, bool to_guest);
 /*
  * A write to gfn (by the guest, through a fault, or by a back end or Domus
  * behind stage 2) while dirty logging had made it read-only: it is dirty, and
- * writable again. 0 if gfn is RAM; -EFAULT otherwise (-ENOMEM cannot happen:
- * the page's table exists).
+ * writable again. A shared page (P2M_RAM_COW) becomes d's own first. 0 if
+ * gfn is RAM; -EFAULT otherwise; -ENOMEM if no frame is left for the copy.
  */
 int p2m_set_dirty(struct domain *d, u64 gfn);
+/*
+ * The frame of d's RAM at gfn, made d's own if it was shared (a copy, or the
+ * frame if d was the last to share it), and pinned if pin (mm_frame_pin: it
+ * stays this frame, never shared, until mm_frame_unpin or d's end): for
+ * whoever keeps the frame's address after the map's lock (a grant pin, a
+ * privcmd mapping, a vcpu_info). -EINVAL if gfn is not RAM, -ENOMEM.
+ */
+int p2m_own_ram(struct domain *d, u64 gfn, paddr_t *pa, bool pin);
+/*
+ * Cloning (docs/CLONE.md): gives domain to (being built, a hole at gfn) the
+ * page from has at gfn. Unpinned RAM is shared copy-on-write (both map it
+ * read-only, P2M_RAM_COW): 1. A pinned page, or one inside a block, is
+ * copied: 0. -ENOENT if from has no RAM there, -ENOMEM, -EEXIST. from must
+ * be stopped and off its pCPUs; the caller flushes from's TLBs
+ * (arch_s2_flush) before it runs again.
+ */
+int p2m_share_page(struct domain *from, struct domain *to, u64 gfn);
+/* At d's end: what its leaves held of others' frames (shared ones, privcmd pins) goes. */
+void p2m_release(struct domain *d);
 /*
  * A copy of gfn's page if it is d's own RAM (-ENOENT otherwise), taken under
  * the map's lock: a running guest cannot free the frame midway.

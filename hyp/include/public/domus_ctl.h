@@ -33,6 +33,7 @@
 #define DOMUS_CTL_readpages 17 /* copies of a stopped domain's RAM frames, for save */
 #define DOMUS_CTL_writepages 18 /* into a building domain's RAM frames, for restore */
 #define DOMUS_CTL_logdirty 19 /* dirty-page logging of a running domain, for live migration */
+#define DOMUS_CTL_sharepages 20 /* a stopped domain's RAM into its clone, copy-on-write */
 
 #define DOMUS_DOMAIN_BUILDING 0
 #define DOMUS_DOMAIN_RUNNING 1
@@ -56,6 +57,7 @@ struct domus_ctl_domaininfo {
 	char name[32];
 	uint64_t p2m_table_pages; /* hypervisor pages its stage-2 tables take */
 	uint64_t maptrack_pages; /* hypervisor pages recording the grants it maps */
+	uint64_t shared_pages; /* of mem_pages, shared copy-on-write with a clone or its parent */
 };
 
 struct domus_ctl_vcpuinfo {
@@ -212,6 +214,26 @@ struct domus_ctl_logdirty {
 	uint64_t bitmap; /* pointer to count / 8 bytes */
 };
 
+/*
+ * sharepages (docs/CLONE.md): gives clone `to` (being built) the pages
+ * [gfn, gfn + count) that the domain named by the call's domid (paused, or
+ * suspended) has as RAM, at the same gfns: each unpinned page shared
+ * copy-on-write (both map it read-only; the first write gives the writer a
+ * copy), a pinned one (granted to another domain, mapped by dom0, holding a
+ * vcpu_info) copied. Holes are skipped. Counts out; count at most
+ * DOMUS_SHARE_MAX. -ENOMEM when the clone's limit or Domus' memory is reached
+ * (what was given stays; the toolstack destroys the clone).
+ */
+#define DOMUS_SHARE_MAX 32768
+struct domus_ctl_sharepages {
+	uint64_t gfn;
+	uint32_t count;
+	uint16_t to;
+	uint16_t pad;
+	uint32_t shared; /* out */
+	uint32_t copied; /* out */
+};
+
 /* A domain's state beside its memory and vCPUs. */
 struct domus_ctl_domainstate {
 	uint64_t counter; /* the guest's virtual counter: get reads it, set makes it continue from it */
@@ -238,6 +260,7 @@ struct domus_ctl {
 		struct domus_ctl_domainstate domainstate;
 		struct domus_ctl_readpages readpages;
 		struct domus_ctl_logdirty logdirty;
+		struct domus_ctl_sharepages sharepages;
 		uint8_t pad[112];
 	} u;
 };
@@ -245,7 +268,7 @@ struct domus_ctl {
 _Static_assert(sizeof(struct domus_ctl) == 128, "domus_ctl is 128 bytes");
 
 /* The layouts above, pinned (the rest are pinned beside their structs). */
-_Static_assert(sizeof(struct domus_ctl_domaininfo) == 80, "layout");
+_Static_assert(sizeof(struct domus_ctl_domaininfo) == 88, "layout");
 _Static_assert(sizeof(struct domus_ctl_vcpuinfo) == 24, "layout");
 _Static_assert(sizeof(struct domus_ctl_readconsole) == 24, "layout");
 _Static_assert(sizeof(struct domus_ctl_createdomain) == 48, "layout");
@@ -258,5 +281,6 @@ _Static_assert(sizeof(struct domus_vcpu_state) == 1168, "layout");
 _Static_assert(sizeof(struct domus_ctl_domainstate) == 24, "layout");
 _Static_assert(sizeof(struct domus_ctl_readpages) == 32, "layout");
 _Static_assert(sizeof(struct domus_ctl_logdirty) == 24, "layout");
+_Static_assert(sizeof(struct domus_ctl_sharepages) == 24, "layout");
 
 #endif

@@ -46,6 +46,7 @@ _Static_assert(sizeof(struct multicall_entry) == 64, "layout");
 #define DOMID_SELF 0x7FF0U
 #define DOMID_IO 0x7FF1U
 #define DOMID_XEN 0x7FF2U
+#define DOMID_COW 0x7FF3U
 #define DOMID_INVALID 0x7FF4U
 
 /* Virtual interrupts delivered over event channels. */

@@ -80,6 +80,15 @@ void pgtable_walk(const struct pgtable *pt, pgtable_walk_fn fn, void *ctx);
  * works page by page; pages cleaned before it stay clean), -EINVAL.
  */
 long pgtable_clean_dirty(struct pgtable *pt, u64 ia, u64 size, u64 *bitmap);
+/*
+ * Gives the page leaf at ia the attributes attrs, which may take rights away
+ * and change the software bits but add none (-EINVAL), in place: the caller
+ * flushes the TLBs (pgtable_flush_all) before relying on the change.
+ * -ENOENT for a hole, -EOPNOTSUPP inside a block.
+ */
+int pgtable_protect_page(struct pgtable *pt, u64 ia, u64 attrs);
+/* Every TLB entry the table's translations made, gone. */
+void pgtable_flush_all(struct pgtable *pt);
 /* Frees every table page (not the mapped memory). */
 void pgtable_destroy(struct pgtable *pt);
 

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `domus clone NAME [COUNT]` (docs/CLONE.md). A clone is built as a restore
+ * is (save.c), with the parent's suspended state read straight from Domus
+ * instead of a file, and its memory shared instead of copied: Domus maps the
+ * parent's frames read-only into both and gives each writer a copy of its
+ * own at its first write. The parent resumes as after a failed save (its
+ * suspend call returns 1: nothing to redo); each clone resumes as a
+ * restored guest does (0: it reconnects to XenStore, its console and
+ * whatever devices it finds, which are none).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <public/domus_ctl.h>
+
+#include "clone.h"
+#include "domstore.h"
+#include "errmsg.h"
+#include "libdomus.h"
+#include "save.h"
+
+/* The parent's memory into clone `to`, range by range, in Domus' largest steps. */
+static int share_memory(uint16_t parent, uint16_t to, const struct domu_config *c,
+			struct clone_stats *st, char *err, size_t errlen)
+{
+	struct ram_range r[2];
+
+	domu_ram_ranges(c, r);
+	for (int i = 0; i < 2; i++)
+		for (uint64_t done = 0; done < r[i].count;) {
+			struct domus_ctl ctl = { .cmd = DOMUS_CTL_sharepages, .domid = parent };
+			uint64_t left = r[i].count - done;
+			long rc;
+
+			ctl.u.sharepages = (struct domus_ctl_sharepages){
+				.gfn = r[i].gfn + done, .to = to,
+				.count = (uint32_t)(left < DOMUS_SHARE_MAX ? left : DOMUS_SHARE_MAX) };
+			rc = domus_ctl(&ctl);
+			st->shared += ctl.u.sharepages.shared;
+			st->copied += ctl.u.sharepages.copied;
+			if (rc)
+				return fail_with(err, errlen, "cannot give it the memory at gfn %#llx: %s",
+						 (unsigned long long)(r[i].gfn + done), rc == -ENOMEM ?
+						 "out of memory in the hypervisor" : strerror((int)-rc));
+			done += ctl.u.sharepages.count;
+		}
+	return 0;
+}
+
+/* The parent's domain and vCPU state, as a save carries it, into clone `to`. */
+static int copy_state(uint16_t parent, uint16_t to, uint32_t nr_vcpus, char *err, size_t errlen)
+{
+	struct domus_ctl ctl = { .cmd = DOMUS_CTL_getdomainstate, .domid = parent };
+	struct domus_vcpu_state s;
+	long rc = domus_ctl(&ctl);
+
+	if (rc)
+		return fail_with(err, errlen, "cannot read the guest's state: %s", strerror((int)-rc));
+	ctl.cmd = DOMUS_CTL_setdomainstate;
+	ctl.domid = to;
+	rc = domus_ctl(&ctl);
+	if (rc)
+		return fail_with(err, errlen, "Domus refused its domain state: %s", strerror((int)-rc));
+	for (uint32_t i = 0; i < nr_vcpus; i++) {
+		struct domus_ctl_vcpustate v = { .vcpu = i, .size = sizeof(s), .buffer = (uintptr_t)&s };
+
+		ctl = (struct domus_ctl){ .cmd = DOMUS_CTL_getvcpustate, .domid = parent };
+		ctl.u.vcpustate = v;
+		rc = domus_ctl(&ctl);
+		if (rc)
+			return fail_with(err, errlen, "cannot read vCPU %u: %s", i, strerror((int)-rc));
+		ctl = (struct domus_ctl){ .cmd = DOMUS_CTL_setvcpustate, .domid = to };
+		ctl.u.vcpustate = v;
+		rc = domus_ctl(&ctl);
+		if (rc)
+			return fail_with(err, errlen, "Domus refused the state of vCPU %u: %s", i,
+					 strerror((int)-rc));
+	}
+	return 0;
+}
+
+int domu_clone(uint16_t parent, const struct domu_config *c, struct domu_built *b,
+	       struct clone_stats *st, char *err, size_t errlen)
+{
+	struct domus_ctl ctl = { .cmd = DOMUS_CTL_createdomain };
+	long rc;
+
+	snprintf(ctl.u.createdomain.name, sizeof(ctl.u.createdomain.name), "%s", c->name);
+	ctl.u.createdomain.nr_vcpus = c->vcpus;
+	ctl.u.createdomain.max_mem_kib = domu_max_mem_kib(c);
+	rc = domus_ctl(&ctl);
+	if (rc)
+		return fail_with(err, errlen, "cannot create the domain: %s", rc == -ENOMEM ?
+				 "not enough free memory in the hypervisor" : strerror((int)-rc));
+	if (share_memory(parent, ctl.domid, c, st, err, errlen) ||
+	    copy_state(parent, ctl.domid, c->vcpus, err, errlen) ||
+	    domu_connect_magic(ctl.domid, b, err, errlen)) {
+		domain_end(ctl.domid);
+		return -1;
+	}
+	return 0;
+}

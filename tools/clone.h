@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* `domus clone`: copies of a running guest sharing its memory copy-on-write (docs/CLONE.md). */
+#ifndef DOMUS_TOOLS_CLONE_H
+#define DOMUS_TOOLS_CLONE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "build.h"
+#include "config.h"
+
+struct clone_stats {
+	uint64_t shared, copied; /* pages given to the clone shared, and copied (pinned at the parent) */
+};
+
+/*
+ * Builds clone c->name (c: the parent's config with its name, and no disks
+ * or networks) of guest parent, which has suspended (domu_suspend): a new
+ * domain given the parent's memory (DOMUS_CTL_sharepages), domain and vCPU
+ * state, and console and XenStore ports of its own; left paused, as
+ * domu_restore leaves one. 0, or -1 with a reason in err (nothing left).
+ */
+int domu_clone(uint16_t parent, const struct domu_config *c, struct domu_built *b,
+	       struct clone_stats *st, char *err, size_t errlen);
+
+#endif
