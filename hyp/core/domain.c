@@ -439,6 +439,7 @@ static void unmap_foreign_views(struct domain *d)
 
 int domain_destroy(struct domain *d)
 {
+	struct p2m_released shared;
 	struct domain **pp;
 	u64 freed;
 
@@ -473,10 +474,14 @@ int domain_destroy(struct domain *d)
 	/* Phase 3: free. */
 	gnttab_domain_free(d);
 	evtchn_domain_free(d);
-	p2m_release(d); /* frames it shared: the last sharer frees each */
-	freed = mm_free_domain_frames(d->id);
+	shared = p2m_release(d); /* frames it shared: the last sharer frees each */
+	freed = mm_free_domain_frames(d->id) + shared.freed;
 	arch_domain_destroy(d);
-	printk("d%u: destroyed, %lu MiB returned\n", d->id, freed >> 8);
+	if (shared.still_shared)
+		printk("d%u: destroyed, %lu MiB returned, %lu MiB its clones or parent still share\n",
+		       d->id, freed >> 8, shared.still_shared >> 8);
+	else
+		printk("d%u: destroyed, %lu MiB returned\n", d->id, freed >> 8);
 	for (u32 i = 0; i < d->nr_vcpus; i++)
 		mm_free(d->vcpus[i], sizeof(struct vcpu));
 	mm_free(d->vcpus, d->nr_vcpus * sizeof(*d->vcpus));

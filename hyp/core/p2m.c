@@ -318,20 +318,26 @@ int p2m_share_page(struct domain *from, struct domain *to, u64 gfn)
 
 static void release_leaf(void *ctx, ipa_t ipa, paddr_t pa, u64 size, u64 attrs)
 {
+	struct p2m_released *r = ctx;
 	enum p2m_type type = type_of(attrs);
 
-	if (type == P2M_RAM_COW)
-		mm_share_put(pa);
+	if (type == P2M_RAM_COW && mm_share_put(pa))
+		r->freed++;
+	else if (type == P2M_RAM_COW)
+		r->still_shared++;
 	else if (type == P2M_MAP_FOREIGN)
 		mm_frame_unpin(pa);
 }
 
-void p2m_release(struct domain *d)
+struct p2m_released p2m_release(struct domain *d)
 {
+	struct p2m_released r = { 0, 0 };
+
 	spin_lock(&d->p2m_lock);
-	arch_s2_walk(d, release_leaf, NULL);
+	arch_s2_walk(d, release_leaf, &r);
 	d->shared_pages = 0;
 	spin_unlock(&d->p2m_lock);
+	return r;
 }
 
 int p2m_read_ram(struct domain *d, u64 gfn, void *buf)

@@ -117,6 +117,25 @@ int p2m_unmap_foreign(struct domain *d, u64 gfn, paddr_t pa)
 	return 0;
 }
 
+/* Frames pinned through p2m_own_ram and not yet unpinned (mm.c's pins, counted here). */
+static int pinned_frames;
+
+int p2m_own_ram(struct domain *d, u64 gfn, paddr_t *pa, bool pin)
+{
+	enum p2m_type type;
+
+	if (p2m_lookup(d, gfn, pa, &type) || type != P2M_RAM)
+		return -EINVAL;
+	if (pin)
+		pinned_frames++;
+	return 0;
+}
+
+void mm_frame_unpin(paddr_t pa)
+{
+	pinned_frames--;
+}
+
 /* Which frames dirty logging heard of (gnttab.c calls it for logging granters). */
 static struct {
 	domid_t dom;

@@ -146,10 +146,14 @@ static bool stage2_changed_under_us(struct vcpu *v, u64 esr, ipa_t ipa)
  * logged, the page writable again, and the access retried. HPFAR_EL2 is sure
  * only for a fault on the stage-1 walk (S1PTW); for the others the IPA comes
  * from the guest's own translation of FAR, as the architecture allows HPFAR
- * to be stale there. true if the fault was this (or is to be retried).
+ * to be stale there. The same fault on a page shared copy-on-write with a
+ * clone (p2m.c) gives the writer its own copy first. true if the fault was
+ * this (or is to be retried, or ended the domain).
  */
 static bool dirty_write_fault(struct vcpu *v, u64 esr, u64 far, ipa_t ipa)
 {
+	int rc;
+
 	if ((esr & 0x3c) != 0x0c) /* permission fault, any level */
 		return false;
 	if (!(esr & BIT(7))) { /* not on the walk: a store, with FAR valid */
@@ -158,7 +162,13 @@ static bool dirty_write_fault(struct vcpu *v, u64 esr, u64 far, ipa_t ipa)
 		if (arch_gva_to_ipa(v, far, false, &ipa))
 			return true; /* its stage 1 changed under it: the access runs again */
 	}
-	return p2m_set_dirty(v->dom, ipa_gfn(ipa)) == 0;
+	rc = p2m_set_dirty(v->dom, ipa_gfn(ipa));
+	if (rc == -ENOMEM) {
+		/* Clones share more than Domus has: the writer cannot go on (docs/CLONE.md). */
+		domain_crash(v->dom, "no free memory for its own copy of a shared page");
+		return true;
+	}
+	return rc == 0;
 }
 
 static void handle_dabt(struct vcpu *v, u64 esr)

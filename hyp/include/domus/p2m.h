@@ -74,8 +74,15 @@ int p2m_own_ram(struct domain *d, u64 gfn, paddr_t *pa, bool pin);
  * (arch_s2_flush) before it runs again.
  */
 int p2m_share_page(struct domain *from, struct domain *to, u64 gfn);
-/* At d's end: what its leaves held of others' frames (shared ones, privcmd pins) goes. */
-void p2m_release(struct domain *d);
+/*
+ * At d's end: what its leaves held of others' frames (shared ones, privcmd
+ * pins) goes. The shared frames it was the last to hold are freed.
+ */
+struct p2m_released {
+	u64 freed; /* shared frames d was the last to map: free now */
+	u64 still_shared; /* those others still map */
+};
+struct p2m_released p2m_release(struct domain *d);
 /*
  * A copy of gfn's page if it is d's own RAM (-ENOENT otherwise), taken under
  * the map's lock: a running guest cannot free the frame midway.
