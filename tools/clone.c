@@ -11,7 +11,9 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <public/domus_ctl.h>
 
@@ -20,6 +22,11 @@
 #include "errmsg.h"
 #include "libdomus.h"
 #include "save.h"
+#include "xenstore/client.h"
+
+/* How long a clone's kernel may take to close its parent's devices after it starts. */
+#define CLOSE_WAIT_MS 30000
+enum { XENBUS_CLOSING = 5, XENBUS_CLOSED = 6 };
 
 /* The parent's memory into clone `to`, range by range, in Domus' largest steps. */
 static int share_memory(uint16_t parent, uint16_t to, const struct domu_config *c,
@@ -101,4 +108,87 @@ int domu_clone(uint16_t parent, const struct domu_config *c, struct domu_built *
 		return -1;
 	}
 	return 0;
+}
+
+/* The parent's device number i (disks first, then network cards): its kind and number. */
+static bool parent_device(const struct domu_config *p, unsigned int i, const char **kind,
+			  unsigned int *devid)
+{
+	if (i < p->nr_disks) {
+		*kind = "vbd";
+		*devid = p->disks[i].devid;
+		return true;
+	}
+	if (i < p->nr_disks + p->nr_vifs) {
+		*kind = "vif";
+		*devid = p->vifs[i - p->nr_disks].devid;
+		return true;
+	}
+	return false;
+}
+
+static void device_dirs(uint16_t clone, const char *kind, unsigned int devid, char *fe, char *gone,
+			size_t len)
+{
+	snprintf(fe, len, "/local/domain/%u/device/%s/%u", clone, kind, devid);
+	/* Not under dom0's backend/: netback and blkback would take it for a device to serve. */
+	snprintf(gone, len, "/local/domain/%u/domus-gone/%s/%u", clone, kind, devid);
+}
+
+int clone_close_parent_devices(uint16_t clone, const struct domu_config *parent, char *err,
+			       size_t errlen)
+{
+	char fe[128], gone[128];
+	const char *kind;
+	unsigned int devid;
+	struct xsc h;
+	int rc = xsc_open(&h);
+
+	if (rc)
+		return fail_with(err, errlen, "cannot reach xenstored: %s", strerror(-rc));
+	for (unsigned int i = 0; !rc && parent_device(parent, i, &kind, &devid); i++) {
+		device_dirs(clone, kind, devid, fe, gone, sizeof(fe));
+		/* The "back end" is dom0's and reads Closed; the front end is the clone's to write. */
+		rc = xsc_put(&h, 0, 0, clone, gone, "state", "%d", XENBUS_CLOSED) ?:
+		     xsc_put(&h, 0, clone, 0, fe, "", "%s", "") ?:
+		     xsc_put(&h, 0, clone, 0, fe, "backend", "%s", gone) ?:
+		     xsc_put(&h, 0, clone, 0, fe, "backend-id", "0") ?:
+		     xsc_put(&h, 0, clone, 0, fe, "state", "1");
+	}
+	xsc_close(&h);
+	return rc ? fail_with(err, errlen, "cannot close its parent's devices: %s", strerror(-rc))
+		  : 0;
+}
+
+int clone_unplug_parent_devices(uint16_t clone, const struct domu_config *parent)
+{
+	char fe[128], gone[128], path[160], val[16];
+	const char *kind;
+	unsigned int devid;
+	int left = 0;
+	struct xsc h;
+
+	if (xsc_open(&h))
+		return parent->nr_disks + parent->nr_vifs;
+	for (unsigned int i = 0; parent_device(parent, i, &kind, &devid); i++) {
+		int state = 0;
+
+		device_dirs(clone, kind, devid, fe, gone, sizeof(fe));
+		snprintf(path, sizeof(path), "%s/state", fe);
+		/* A disk still open inside stays Closing: it is unplugged all the same. */
+		for (int ms = 0; ms < CLOSE_WAIT_MS; ms += 50) {
+			state = xsc_read(&h, 0, path, val, sizeof(val)) > 0 ? atoi(val) : 0;
+			if (state == XENBUS_CLOSING || state == XENBUS_CLOSED)
+				break;
+			usleep(50 * 1000);
+		}
+		if (state != XENBUS_CLOSING && state != XENBUS_CLOSED)
+			left++;
+		/* Gone from XenStore: Linux's watch on device/ unregisters the device. */
+		xsc_rm(&h, 0, fe);
+		snprintf(path, sizeof(path), "/local/domain/%u", clone);
+		xsc_prune(&h, gone, path);
+	}
+	xsc_close(&h);
+	return left;
 }

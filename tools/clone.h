@@ -23,4 +23,18 @@ struct clone_stats {
 int domu_clone(uint16_t parent, const struct domu_config *c, struct domu_built *b,
 	       struct clone_stats *st, char *err, size_t errlen);
 
+/*
+ * The devices of parent (its config) that clone's kernel has from its copy
+ * of the parent's memory: before the clone runs (its XenStore records
+ * written, itself paused), each gets a front-end directory whose back end
+ * reads Closed, so that Linux's resume closes it; clone_unplug_parent_devices
+ * then waits (up to 30 s) until it has, and removes the directories, which
+ * makes Linux unplug the device. Then the clone's device numbers are free for
+ * devices of its own. 0, or -1 with a reason.
+ */
+int clone_close_parent_devices(uint16_t clone, const struct domu_config *parent, char *err,
+			       size_t errlen);
+/* Returns how many of them the clone did not close in time (they stay, unusable). */
+int clone_unplug_parent_devices(uint16_t clone, const struct domu_config *parent);
+
 #endif

@@ -410,6 +410,22 @@ static int cmd_restore(int argc, char **argv)
 /* Clones of one guest at a time; each is a domain with its own vCPUs and console daemon. */
 #define CLONES_MAX 64
 
+/* start_built_gated's gate for a clone: its parent's devices closed before it runs. */
+static struct {
+	const struct domu_config *parent;
+	uint16_t clone;
+} closing;
+
+static bool close_parent_devices(void)
+{
+	char err[256];
+
+	if (clone_close_parent_devices(closing.clone, closing.parent, err, sizeof(err)) == 0)
+		return true;
+	fprintf(stderr, "domus: %s: %s\n", closing.parent->name, err);
+	return false;
+}
+
 /* The first free name NAME-K, K from 1: 0, or -1 if none fits in a domain name. */
 static int clone_name(const char *parent, char *name, size_t len)
 {
@@ -502,9 +518,16 @@ static int cmd_clone(int argc, char **argv)
 		fprintf(stderr, "domus: %s: still suspended: `domus resume %s` or `domus destroy %s`\n",
 			c.name, c.name, c.name);
 	rc = made == count ? 0 : 1;
+	closing.parent = &c;
+	for (int i = 0; i < made; i++) {
+		closing.clone = built[i].domid;
+		if (start_built_gated(&clones[i], &built[i], false, "cloned", close_parent_devices))
+			rc = 1, built[i].domid = 0;
+	}
 	for (int i = 0; i < made; i++)
-		if (start_built(&clones[i], &built[i], false, "cloned"))
-			rc = 1;
+		if (built[i].domid && clone_unplug_parent_devices(built[i].domid, &c))
+			fprintf(stderr, "domus: %s: did not close its copies of %s's devices in 30 s: "
+					"they stay, unusable\n", clones[i].name, c.name);
 	if (made)
 		printf("domus: cloned '%s' %d time%s in %.3f s (the guest stopped for them): "
 		       "%llu pages shared, %llu copied\n", c.name, made, made == 1 ? "" : "s",

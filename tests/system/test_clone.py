@@ -5,9 +5,11 @@ one writes, no other sees."""
 
 import re
 
+from qemu import wait_ipv4
 from test_dom0 import boot_dom0, number
 from test_domu import attach, detach, free_pages, guest_run, write_config
 from test_save_restore import console
+from test_split_drivers import in_guest, sha, wait_vifs_gone
 
 
 def shared_mib(m, name):
@@ -96,3 +98,71 @@ def test_clones_run_on_from_the_guest_and_never_see_each_others_writes(domus_ima
     m.run("domus destroy par-2")
     m.run("domus destroy par-1")
     assert free_pages(m) == before
+
+
+def test_a_clone_has_no_devices_until_given_its_own_and_the_guest_keeps_its_disk_and_network(
+        domus_image, boot):
+    """Two guests on one disk would corrupt it, two with one MAC on one bridge are not a
+    network: a clone gets neither (docs/CLONE.md), and a network card of its own, with a MAC
+    of its own, once it runs. The guest keeps its disk and network card across the cloning."""
+    m = boot_dom0(boot, smp=2)
+    before = free_pages(m)
+    dom0_ip = wait_ipv4(m.run, "xenbr0")
+    m.run("dd if=/dev/zero of=/tmp/cl.img bs=1M count=16 2>/dev/null")
+    mac = "00:16:3e:00:00:31"
+    write_config(m, "/tmp/dev.cfg", "dev", 96,
+                 more=f"\"disk = [ 'file:/tmp/cl.img,xvda,w' ]\" "
+                      f"\"vif = [ 'bridge=xenbr0,mac={mac}' ]\"")
+    m.run("domus create /tmp/dev.cfg", timeout=120)
+    attach(m, "dev")
+    guest_run(m, "echo I am dev > /tmp/iam; echo ok", r"\nok\r*\n")
+    wait_ipv4(lambda c: in_guest(m, c), "eth0")
+    written = sha(in_guest(m, "dd if=/dev/urandom of=/tmp/p bs=1M count=2 2>/dev/null; "
+                              "dd if=/tmp/p of=/dev/xvda bs=1M oflag=direct 2>/dev/null; "
+                              "sha256sum /tmp/p"))
+    detach(m)
+
+    out = m.run("domus clone dev", timeout=180)
+    assert re.search(r"cloned 'dev-1' as domain (\d+)", out), out
+    clone_id = re.search(r"cloned 'dev-1' as domain (\d+)", out).group(1)
+    # No back end serves the clone: dom0 has the guest's one vif and one loop device.
+    backends = m.run("xenstore-ls -f /local/domain/0/backend")
+    assert not re.search(rf"/backend/\w+/{clone_id}/", backends), backends
+    assert re.search(r"/backend/vbd/\d+/", backends), backends
+    assert re.findall(r"\bvif\d+\.\d+", m.run("ls /sys/class/net")) == ["vif1.0"]
+
+    # The guest's own disk and network card carry on.
+    console(m, "dev")
+    assert sha(in_guest(m, "dd if=/dev/xvda bs=1M count=2 iflag=direct 2>/dev/null | sha256sum",
+                        timeout=90)) == written
+    assert "3 packets received" in in_guest(m, f"ping -c 3 -W 5 {dom0_ip}", timeout=60)
+    detach(m)
+
+    # The clone runs, without them, and takes a network card of its own.
+    out = m.run("domus network-attach dev-1 'mac=00:16:3e:00:00:32'", timeout=60)
+    assert "has not connected" not in out, out
+    # Its shell says it is "dev": it is the guest's copy.
+    m.send("domus console dev-1\n")
+    m.send("\n")
+    guest_run(m, "cat /tmp/iam", r"\nI am dev\r*\n")
+    ifname = None
+    for _ in range(100):
+        out = in_guest(m, "grep -l 00:16:3e:00:00:32 /sys/class/net/*/address; sleep 0.1")
+        hit = re.search(r"/sys/class/net/(\w+)/address", out)
+        if hit:
+            ifname = hit.group(1)
+            break
+    assert ifname, "the clone's new network card did not appear"
+    # Its copies of the guest's disk and card were closed and unplugged before (clone.c).
+    assert "xvda" not in in_guest(m, "ls /sys/block")
+    assert in_guest(m, "ls /sys/class/net").split() == sorted([ifname, "lo"])
+    in_guest(m, f"ip link set {ifname} up; udhcpc -n -q -i {ifname} -s /etc/udhcpc.script "
+                "-t 10 -T 1 >/dev/null 2>&1", timeout=60)
+    assert "3 packets received" in in_guest(m, f"ping -c 3 -W 5 -I {ifname} {dom0_ip}",
+                                            timeout=60)
+    detach(m)
+    m.run("domus destroy dev-1", timeout=60)
+    m.run("domus destroy dev", timeout=60)
+    wait_vifs_gone(m)
+    assert free_pages(m) == before
+    assert sha(m.run("dd if=/tmp/cl.img bs=1M count=2 2>/dev/null | sha256sum")) == written
