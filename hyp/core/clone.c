@@ -21,7 +21,10 @@ long clone_share_pages(struct vcpu *caller, struct domain *from, struct domus_ct
 {
 	struct domain *to = s->to < DOMID_FIRST_RESERVED ? domain_by_id(s->to) : NULL;
 	u32 shared = 0, copied = 0;
+	enum p2m_type type;
 	long rc = 0;
+	paddr_t pa;
+	u64 gfn;
 
 	s->shared = s->copied = 0;
 	if (!s->count || s->count > DOMUS_SHARE_MAX || s->pad ||
@@ -39,10 +42,19 @@ long clone_share_pages(struct vcpu *caller, struct domain *from, struct domus_ct
 	/* Stopped, but maybe still on a pCPU until its kick: no write may race the sharing. */
 	for (u32 i = 0; i < from->nr_vcpus; i++)
 		vcpu_wait_descheduled(from->vcpus[i]);
-	for (u64 gfn = s->gfn; gfn < s->gfn + s->count; gfn++) {
+	for (gfn = s->gfn; gfn < s->gfn + s->count; gfn++) {
 		if (__atomic_load_n(&to->mem_pages, __ATOMIC_RELAXED) >= to->max_pages) {
-			rc = -ENOMEM;
-			break;
+			/*
+			 * At its limit, only a page refuses it: the holes of a range
+			 * that runs on past the parent's RAM cost the clone nothing,
+			 * and a clone that got all of that RAM must not fail.
+			 */
+			if (p2m_lookup(from, gfn, &pa, &type) == 0 &&
+			    (type == P2M_RAM || type == P2M_RAM_COW)) {
+				rc = -ENOMEM;
+				break;
+			}
+			continue;
 		}
 		rc = p2m_share_page(from, to, gfn);
 		if (rc == -ENOENT) {
@@ -63,7 +75,7 @@ long clone_share_pages(struct vcpu *caller, struct domain *from, struct domus_ct
 		arch_s2_flush(from);
 	if (rc == -ENOMEM)
 		printk("d%u: clone d%u: out of memory at gfn %#lx (its limit, or Domus')\n", from->id,
-		       to->id, s->gfn + shared + copied);
+		       to->id, gfn); /* not s->gfn + shared + copied: holes were skipped */
 	s->shared = shared;
 	s->copied = copied;
 	return rc;

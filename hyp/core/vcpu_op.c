@@ -56,6 +56,13 @@ static long place_vcpu_info(struct domain *d, struct vcpu *t, u64 gfn, u64 offse
 	/* Domus writes it from now on: its own frame, pinned (never shared with a clone). */
 	if (own && (type == P2M_RAM || type == P2M_RAM_COW))
 		own = p2m_own_ram(d, gfn, &pa, true) == 0;
+	else if (own)
+		/*
+		 * Its own frame as it maps it by grant: the grant's pin ends with
+		 * that mapping, the vcpu_info does not, so it needs a pin of its
+		 * own (and the refusal below drops this one, not the grant's).
+		 */
+		mm_frame_pin(pa);
 	if (!own)
 		return -EINVAL;
 	spin_lock(&d->lock);

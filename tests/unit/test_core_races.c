@@ -4,7 +4,8 @@
  * Known defects of the core, reproduced on the fake machine: grant tables
  * freed under a mapper, vCPUs started while paused or twice, RAM lost by
  * remove_from_physmap, an unpreempted 65535-element batch, domain ids reused
- * at once. Each case runs for a bounded time (about two seconds, or a fixed
+ * at once; and a clone and its parent writing the pages they share all at
+ * once. Each case runs for a bounded time (about two seconds, or a fixed
  * number of rounds) and fails with a sanitizer report, a harness message or
  * an expectation. `make races` runs each in a process of its own; the list
  * UNIT_PENDING in the Makefile keeps them out of `make unit` until fixed.
@@ -16,7 +17,10 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include <domus/domain.h>
 #include <domus/errno.h>
+#include <domus/mm.h>
+#include <domus/p2m.h>
 #include <arm64/psci.h>
 
 #include "core_harness.h"
@@ -37,6 +41,8 @@ static struct {
 	u64 ok, bad_domain, other; /* the mapper's results */
 	u64 progress; /* steps taken by a churning domain's programs */
 	u64 successes, starts; /* CPU_ONs that succeeded, program instances that started */
+	u32 go; /* f: the sharers may write */
+	u64 finished; /* f: sharers done writing and checking */
 } mail;
 
 static void mail_reset(void)
@@ -595,6 +601,175 @@ static void test_domain_id_is_not_reused_at_once(void **state)
 	machine_run(&(struct machine_cfg){ .timeout_s = RACE_TIMEOUT_S, .dom0_main = dom0_recreates });
 }
 
+/* ================================================================
+ * f. A clone and its parent writing the pages they share, all at once.
+ *
+ * DOMUS_CTL_sharepages maps a stopped parent's frames read-only into two
+ * clones; then the three run, each on a pCPU of its own, and write every
+ * data page, each in its own order. A write (the fake has no stage-2
+ * faults: p2m_set_dirty, as arm64's write fault calls it, then the store)
+ * takes only the writer's map lock, so the others copy the frame, drop
+ * their share of it or take it at the same time: each must end with its
+ * own bytes alone, in frames of its own, and every frame freed once.
+ * ================================================================ */
+
+#define COW_PAGES 512 /* each domain's RAM */
+#define COW_FIRST 17 /* the harness's pages, first in RAM (core_harness.c): nobody writes them */
+#define COW_DATA (COW_PAGES - COW_FIRST)
+#define COW_SHARERS 3 /* the parent, then two clones */
+#define COW_RAM0_GFN (GUEST_RAM0_BASE >> PAGE_SHIFT)
+
+static u8 cow_byte(u32 k)
+{
+	return (u8)(0xa0 + k);
+}
+
+/* Sharer k's i-th page: the parent goes up, a clone down, the other from the middle. */
+static u64 cow_gfn(u32 k, u64 i)
+{
+	u64 at = k == 0 ? i : k == 1 ? COW_DATA - 1 - i : (i + COW_DATA / 2) % COW_DATA;
+
+	return COW_RAM0_GFN + COW_FIRST + at;
+}
+
+static void cow_writer(struct guest *g)
+{
+	struct domain *d = guest_vcpu(g)->dom;
+	u32 k = (u32)guest_arg(g);
+	enum p2m_type type;
+	paddr_t pa;
+
+	ADD(mail.starts, 1);
+	while (!LOAD(mail.go))
+		guest_yield(g);
+	for (u64 i = 0; i < COW_DATA; i++) {
+		GUEST_EXPECT_EQ(g, p2m_set_dirty(d, cow_gfn(k, i)), 0);
+		GUEST_EXPECT_EQ(g, p2m_lookup(d, cow_gfn(k, i), &pa, &type), 0);
+		GUEST_EXPECT_EQ(g, type, P2M_RAM);
+		memset(p2m_frame_va(pa), cow_byte(k), PAGE_SIZE);
+		if (i % 16 == 15)
+			guest_yield(g);
+	}
+	/* Nobody else's store may have landed in its pages, nor its own in another's. */
+	for (u64 i = 0; i < COW_DATA; i++) {
+		const u8 *p;
+
+		GUEST_EXPECT_EQ(g, p2m_lookup(d, cow_gfn(k, i), &pa, &type), 0);
+		p = p2m_frame_va(pa);
+		for (u64 b = 0; b < PAGE_SIZE; b += 512)
+			if (p[b] != cow_byte(k)) {
+				guest_fail(g, __FILE__, __LINE__, "d%u gfn %#lx holds %#x at %lu",
+					   d->id, cow_gfn(k, i), p[b], b);
+				break;
+			}
+	}
+	ADD(mail.finished, 1);
+}
+
+static u64 cow_shared_pages(struct guest *g, domid_t id)
+{
+	struct domus_ctl c = { .cmd = DOMUS_CTL_getdomaininfo, .domid = id };
+
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), 0);
+	GUEST_EXPECT_EQ(g, c.domid, id);
+	return c.u.domaininfo.shared_pages;
+}
+
+static domid_t cow_clone_of(struct guest *g, domid_t parent)
+{
+	struct domus_ctl c = { .cmd = DOMUS_CTL_createdomain };
+
+	c.u.createdomain.nr_vcpus = 1;
+	c.u.createdomain.max_mem_kib = COW_PAGES * 4;
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), 0);
+	c = (struct domus_ctl){ .cmd = DOMUS_CTL_sharepages, .domid = parent,
+				.u.sharepages = { .gfn = COW_RAM0_GFN, .count = COW_PAGES,
+						  .to = c.domid } };
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), 0);
+	GUEST_EXPECT_EQ(g, c.u.sharepages.shared, COW_PAGES);
+	return c.u.sharepages.to;
+}
+
+static void dom0_lets_parent_and_clones_write_at_once(struct guest *g)
+{
+	static paddr_t orig[COW_PAGES]; /* the parent's frames, before anyone writes */
+	u64 free = guest_free_pages(g), before;
+	domid_t ids[COW_SHARERS];
+	enum p2m_type type;
+	paddr_t pa[COW_SHARERS];
+	long id;
+
+	mail_reset();
+	id = guest_domu_build(g, &(struct domu_spec){ .name = "parent", .mem_pages = COW_PAGES });
+	GUEST_EXPECT(g, id > 0);
+	ids[0] = (domid_t)id;
+	for (u64 gfn = COW_RAM0_GFN + COW_FIRST; gfn < COW_RAM0_GFN + COW_PAGES; gfn++) {
+		GUEST_EXPECT_EQ(g, p2m_lookup(domain_by_id(ids[0]), gfn, &pa[0], &type), 0);
+		memset(p2m_frame_va(pa[0]), 0x5a, PAGE_SIZE);
+	}
+	GUEST_EXPECT_EQ(g, guest_domu_start(g, ids[0], cow_writer, 0), 0);
+	while (!LOAD(mail.starts))
+		guest_yield(g);
+	GUEST_EXPECT_EQ(g, guest_domu_pause(g, ids[0], true), 0);
+	for (u32 k = 1; k < COW_SHARERS; k++)
+		ids[k] = cow_clone_of(g, ids[0]);
+	for (u32 k = 1; k < COW_SHARERS; k++)
+		GUEST_EXPECT_EQ(g, guest_domu_start(g, ids[k], cow_writer, k), 0);
+	for (u64 i = 0; i < COW_PAGES; i++)
+		GUEST_EXPECT_EQ(g, p2m_lookup(domain_by_id(ids[0]), COW_RAM0_GFN + i, &orig[i], &type),
+				0);
+	GUEST_EXPECT_EQ(g, guest_domu_pause(g, ids[0], false), 0);
+	while (LOAD(mail.starts) < COW_SHARERS)
+		guest_yield(g);
+	before = guest_free_pages(g);
+	STORE(mail.go, 1);
+	while (LOAD(mail.finished) < COW_SHARERS)
+		guest_yield(g);
+	/* Two copies of each data page, whoever made them: the last writer took the frame. */
+	GUEST_EXPECT_EQ(g, before - guest_free_pages(g), 2 * COW_DATA);
+
+	/* Three frames for each data page, each its writer's own; the rest still one for all. */
+	for (u64 gfn = COW_RAM0_GFN; gfn < COW_RAM0_GFN + COW_PAGES; gfn++) {
+		for (u32 k = 0; k < COW_SHARERS; k++) {
+			GUEST_EXPECT_EQ(g, p2m_lookup(domain_by_id(ids[k]), gfn, &pa[k], &type), 0);
+			GUEST_EXPECT_EQ(g, type, gfn < COW_RAM0_GFN + COW_FIRST ? P2M_RAM_COW : P2M_RAM);
+		}
+		if (gfn < COW_RAM0_GFN + COW_FIRST) {
+			GUEST_EXPECT(g, pa_addr(pa[0]) == pa_addr(pa[1]) &&
+					pa_addr(pa[1]) == pa_addr(pa[2]));
+			GUEST_EXPECT_EQ(g, mm_frame_refs(pa[0]), COW_SHARERS);
+			continue;
+		}
+		GUEST_EXPECT(g, pa_addr(pa[0]) != pa_addr(pa[1]) &&
+				pa_addr(pa[1]) != pa_addr(pa[2]) &&
+				pa_addr(pa[0]) != pa_addr(pa[2]));
+		for (u32 k = 0; k < COW_SHARERS; k++) {
+			GUEST_EXPECT_EQ(g, mm_frame_owner(pa[k]), ids[k]);
+			GUEST_EXPECT_EQ(g, mm_frame_refs(pa[k]), 0);
+		}
+		/*
+		 * The last to write takes the frame; or none does, when the last
+		 * looked while another was still copying: it copied too, and its
+		 * share, the last, freed the frame (the count above holds either way).
+		 */
+		GUEST_EXPECT(g, (pa_addr(pa[0]) == pa_addr(orig[gfn - COW_RAM0_GFN])) +
+				     (pa_addr(pa[1]) == pa_addr(orig[gfn - COW_RAM0_GFN])) +
+				     (pa_addr(pa[2]) == pa_addr(orig[gfn - COW_RAM0_GFN])) <=
+			     1);
+	}
+	for (u32 k = 0; k < COW_SHARERS; k++)
+		GUEST_EXPECT_EQ(g, cow_shared_pages(g, ids[k]), COW_FIRST);
+	for (u32 k = 0; k < COW_SHARERS; k++)
+		GUEST_EXPECT_EQ(g, guest_domu_destroy(g, ids[k]), 0);
+	GUEST_EXPECT_EQ(g, guest_free_pages(g), free);
+}
+
+static void test_parent_and_clones_writing_shared_pages_at_once_keep_their_own(void **state)
+{
+	machine_run(&(struct machine_cfg){ .nr_pcpus = 4, .timeout_s = RACE_TIMEOUT_S,
+					   .dom0_main = dom0_lets_parent_and_clones_write_at_once });
+}
+
 int main(int argc, char **argv)
 {
 	static const struct CMUnitTest tests[] = {
@@ -608,6 +783,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_ram_a_guest_removes_from_its_map_comes_back_at_destroy),
 		cmocka_unit_test(test_add_to_physmap_batch_of_65535_is_preempted),
 		cmocka_unit_test(test_domain_id_is_not_reused_at_once),
+		cmocka_unit_test(test_parent_and_clones_writing_shared_pages_at_once_keep_their_own),
 	};
 
 	return harness_main(argc, argv, "core_races", tests, ARRAY_SIZE(tests));

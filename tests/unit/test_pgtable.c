@@ -1062,6 +1062,141 @@ static void test_clean_dirty_refuses_bad_ranges_and_stage_1(void **state)
 	free(after);
 }
 
+/* ---- protect: rights taken from one page in place (copy-on-write sharing, p2m.c) ---- */
+
+#define PROT_IA (GiB(1) + MiB(6))
+
+static void test_protect_takes_rights_and_sets_sw_bits_in_place_with_no_tlb_op(void **state)
+{
+	u64 pa, attrs;
+
+	new_table(PGT_STAGE2, 39);
+	assert_int_equal(map_at(&pt, PROT_IA, GiB(8), KiB(4), PGT_RWX), 0);
+	assert_int_equal(map_at(&pt, PROT_IA + KiB(4), GiB(8) + KiB(4), KiB(4), PGT_RWX), 0);
+	mm.nev = 0;
+	/* W goes, a type comes: normal RWX 0x7fc becomes normal R-X 0x77c, the type in bits 55..57. */
+	assert_int_equal(pgtable_protect_page(&pt, PROT_IA, PGT_R | PGT_X | PGT_SW(7)), 0);
+	assert_int_equal(*entry_at(PROT_IA, 3), GiB(8) | 0x77c | (7ULL << 55) | PAGE);
+	assert_int_equal(lookup_at(&pt, PROT_IA + 0x123, &pa, &attrs), 0);
+	assert_int_equal(pa, GiB(8) + 0x123);
+	assert_int_equal(attrs, PGT_R | PGT_X | PGT_SW(7));
+	/* X goes too, and the type changes again. */
+	assert_int_equal(pgtable_protect_page(&pt, PROT_IA, PGT_R | PGT_SW(2)), 0);
+	assert_int_equal(*entry_at(PROT_IA, 3), GiB(8) | 0x77c | XN | (2ULL << 55) | PAGE);
+	/* The rights it has, again: nothing to take, nothing changes. */
+	assert_int_equal(pgtable_protect_page(&pt, PROT_IA, PGT_R | PGT_SW(2)), 0);
+	assert_int_equal(*entry_at(PROT_IA, 3), GiB(8) | 0x77c | XN | (2ULL << 55) | PAGE);
+	/* Its neighbour in the same table is untouched. */
+	assert_int_equal(*entry_at(PROT_IA + KiB(4), 3), (GiB(8) + KiB(4)) | 0x7fc | PAGE);
+	/* In place: no table came or went, and no TLB op (the caller flushes once for all). */
+	assert_int_equal(mm.nev, 0);
+	assert_int_equal(mm.flushes, 0);
+	pgtable_destroy(&pt);
+
+	/* Stage 1 the same: normal RW 0x740 | XN becomes normal R 0x7c0 | XN. */
+	new_table(PGT_STAGE1_EL2, 39);
+	assert_int_equal(map_at(&pt, PROT_IA, GiB(8), KiB(4), PGT_RW), 0);
+	mm.nev = 0;
+	assert_int_equal(pgtable_protect_page(&pt, PROT_IA, PGT_R), 0);
+	assert_int_equal(*entry_at(PROT_IA, 3), GiB(8) | 0x7c0 | XN | PAGE);
+	assert_int_equal(mm.nev, 0);
+	assert_int_equal(mm.flushes, 0);
+}
+
+static void test_protect_refuses_a_right_added_or_device_ness_changed(void **state)
+{
+	static const struct {
+		const char *what;
+		u64 ia, attrs;
+	} bad[] = {
+		{ "W added to an R page", PROT_IA, PGT_RW | PGT_SW(3) },
+		{ "X added to an R page", PROT_IA, PGT_R | PGT_X | PGT_SW(3) },
+		{ "X added to an RW page", PROT_IA + KiB(8), PGT_RWX },
+		{ "device memory made normal", PROT_IA + KiB(4), PGT_RW },
+		{ "normal memory made device", PROT_IA + KiB(8), PGT_R | PGT_DEVICE },
+		{ "the read right taken", PROT_IA + KiB(8), PGT_W },
+		{ "no right left", PROT_IA + KiB(8), 0 },
+		{ "an attribute bit that does not exist", PROT_IA + KiB(8), PGT_R | BIT(10) },
+		{ "ia not page aligned", PROT_IA + 8, PGT_R },
+		{ "ia beyond 2^39", GiB(512), PGT_R },
+	};
+	struct snapshot *before = malloc(sizeof(*before)), *after = malloc(sizeof(*after));
+
+	new_table(PGT_STAGE2, 39);
+	assert_int_equal(map_at(&pt, PROT_IA, GiB(8), KiB(4), PGT_R | PGT_SW(3)), 0);
+	assert_int_equal(map_at(&pt, PROT_IA + KiB(4), GiB(9), KiB(4), PGT_RW | PGT_DEVICE), 0);
+	assert_int_equal(map_at(&pt, PROT_IA + KiB(8), GiB(10), KiB(4), PGT_RW), 0);
+	snapshot(before);
+	mm.nev = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		print_message("  %s\n", bad[i].what);
+		assert_int_equal(pgtable_protect_page(&pt, bad[i].ia, bad[i].attrs), -EINVAL);
+	}
+	snapshot(after);
+	assert_same_snapshot(before, after);
+	assert_int_equal(mm.nev, 0);
+	assert_int_equal(mm.flushes, 0);
+	/* Device memory may lose W as normal memory does: device R is 0x444 | XN. */
+	assert_int_equal(pgtable_protect_page(&pt, PROT_IA + KiB(4), PGT_R | PGT_DEVICE), 0);
+	assert_int_equal(*entry_at(PROT_IA + KiB(4), 3), GiB(9) | 0x444 | XN | PAGE);
+	free(before);
+	free(after);
+}
+
+static void test_protect_of_a_hole_is_enoent_and_inside_a_block_eopnotsupp(void **state)
+{
+	struct snapshot *before = malloc(sizeof(*before)), *after = malloc(sizeof(*after));
+
+	new_table(PGT_STAGE2, 39);
+	assert_int_equal(map_at(&pt, GiB(1), GiB(8), KiB(4), PGT_RW), 0);
+	assert_int_equal(map_at(&pt, MiB(2), GiB(10), MiB(2), PGT_RW), 0);
+	assert_int_equal(map_at(&pt, GiB(4), GiB(11), GiB(1), PGT_RW), 0);
+	snapshot(before);
+	mm.nev = 0;
+	/* A hole beside a page (its level-3 table there), and one with no table at all. */
+	assert_int_equal(pgtable_protect_page(&pt, GiB(1) + KiB(4), PGT_R), -ENOENT);
+	assert_int_equal(pgtable_protect_page(&pt, GiB(2), PGT_R), -ENOENT);
+	/* A page of a 2 MiB block, its first or another, and of a 1 GiB block: not split. */
+	assert_int_equal(pgtable_protect_page(&pt, MiB(2), PGT_R), -EOPNOTSUPP);
+	assert_int_equal(pgtable_protect_page(&pt, MiB(2) + KiB(8), PGT_R), -EOPNOTSUPP);
+	assert_int_equal(pgtable_protect_page(&pt, GiB(4) + MiB(3), PGT_R), -EOPNOTSUPP);
+	snapshot(after);
+	assert_same_snapshot(before, after);
+	assert_int_equal(*entry_at(MiB(2), 2), GiB(10) | 0x7fc | XN | BLOCK);
+	assert_int_equal(*entry_at(GiB(4), 1), GiB(11) | 0x7fc | XN | BLOCK);
+	assert_int_equal(mm.nev, 0);
+	assert_int_equal(mm.flushes, 0);
+	free(before);
+	free(after);
+}
+
+/* The same ops with no tlb_flush_all: a machine whose TLBs need no flush (the fake's). */
+static const struct pgtable_mm_ops ops_no_flush = {
+	.alloc_page = t_alloc,
+	.free_page = t_free,
+	.phys_to_virt = t_p2v,
+	.tlb_invalidate = t_tlbi,
+};
+
+static void test_flush_all_calls_the_flush_op_once_and_no_other(void **state)
+{
+	struct pgtable other;
+
+	new_table(PGT_STAGE2, 39);
+	assert_int_equal(map_at(&pt, PROT_IA, GiB(8), KiB(4), PGT_RWX), 0);
+	mm.nev = 0;
+	pgtable_flush_all(&pt);
+	assert_int_equal(mm.flushes, 1);
+	assert_int_equal(mm.nev, 0);
+	pgtable_flush_all(&pt);
+	assert_int_equal(mm.flushes, 2);
+	/* Optional: without the op there is nothing to call. */
+	assert_int_equal(pgtable_init(&other, PGT_STAGE2, 39, &ops_no_flush, &mm), 0);
+	pgtable_flush_all(&other);
+	assert_int_equal(mm.flushes, 2);
+	pgtable_destroy(&other);
+}
+
 static void test_destroy_frees_every_table_page(void **state)
 {
 	new_table(PGT_STAGE1_EL2, 48);
@@ -1121,6 +1256,14 @@ int main(void)
 		cmocka_unit_test_teardown(
 			test_clean_dirty_stopped_by_a_block_still_flushes_what_it_cleaned, teardown),
 		cmocka_unit_test_teardown(test_clean_dirty_refuses_bad_ranges_and_stage_1, teardown),
+		cmocka_unit_test_teardown(
+			test_protect_takes_rights_and_sets_sw_bits_in_place_with_no_tlb_op, teardown),
+		cmocka_unit_test_teardown(test_protect_refuses_a_right_added_or_device_ness_changed,
+					  teardown),
+		cmocka_unit_test_teardown(test_protect_of_a_hole_is_enoent_and_inside_a_block_eopnotsupp,
+					  teardown),
+		cmocka_unit_test_teardown(test_flush_all_calls_the_flush_op_once_and_no_other,
+					  teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
