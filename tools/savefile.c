@@ -107,10 +107,15 @@ int save_reader_open_fd(struct save_reader *r, int fd, const char *path, bool al
 	} else if (h.page_shift != SAVE_PAGE_SHIFT) {
 		fail_with(err, errlen, "%s: saved with %llu-byte pages; this Domus uses %u", path,
 			  h.page_shift < 64 ? 1ULL << h.page_shift : 0, SAVE_PAGE_SIZE);
-	} else if ((h.flags & ~(allow_live ? SAVE_FLAG_LIVE : 0)) || h.reserved) {
+	} else if (h.flags & ~(allow_live ? SAVE_FLAG_LIVE : 0)) {
 		fail_with(err, errlen, "%s: header flags %#x %s", path, h.flags,
 			  h.flags == SAVE_FLAG_LIVE ? "(a migration stream, not a file to restore)"
 						    : "this Domus does not know");
+	} else if (h.cpu && save_cpu_model() && h.cpu != save_cpu_model()) {
+		fail_with(err, errlen, "%s: written on another CPU model (MIDR %#llx; this machine's "
+			  "is %#llx): the guest's kernel chose its errata workarounds and features for "
+			  "that one", path, (unsigned long long)h.cpu,
+			  (unsigned long long)save_cpu_model());
 	} else {
 		r->live = h.flags & SAVE_FLAG_LIVE;
 		r->offset = sizeof(h);
@@ -347,10 +352,28 @@ int save_verify(const char *path, struct save_domain *dom, char *err, size_t err
 	return 0;
 }
 
+uint64_t save_cpu_model(void)
+{
+	static uint64_t midr;
+	static bool read_once;
+
+	if (!read_once) {
+		FILE *f = fopen("/sys/devices/system/cpu/cpu0/regs/identification/midr_el1", "r");
+		unsigned long long v;
+
+		if (f && fscanf(f, "%llx", &v) == 1)
+			midr = v;
+		if (f)
+			fclose(f);
+		read_once = true;
+	}
+	return midr;
+}
+
 int save_writer_open(struct save_writer *w, const char *path, char *err, size_t errlen)
 {
 	struct save_header h = { .version = SAVE_VERSION, .arch = SAVE_ARCH_AARCH64,
-				 .page_shift = SAVE_PAGE_SHIFT };
+				 .page_shift = SAVE_PAGE_SHIFT, .cpu = save_cpu_model() };
 
 	memcpy(h.magic, SAVE_MAGIC, sizeof(h.magic));
 	w->fd = -1;
@@ -374,7 +397,8 @@ int save_writer_open_stream(struct save_writer *w, int fd, const char *name, cha
 			    size_t errlen)
 {
 	struct save_header h = { .version = SAVE_VERSION, .arch = SAVE_ARCH_AARCH64,
-				 .page_shift = SAVE_PAGE_SHIFT, .flags = SAVE_FLAG_LIVE };
+				 .page_shift = SAVE_PAGE_SHIFT, .flags = SAVE_FLAG_LIVE,
+				 .cpu = save_cpu_model() };
 
 	memcpy(h.magic, SAVE_MAGIC, sizeof(h.magic));
 	memset(w, 0, sizeof(*w));

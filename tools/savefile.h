@@ -26,9 +26,17 @@ struct save_header {
 	uint32_t arch;
 	uint32_t page_shift;
 	uint32_t flags; /* SAVE_FLAG_*; a stream with any other set is refused */
-	uint64_t reserved; /* 0 */
+	uint64_t cpu; /* MIDR_EL1 of the machine that wrote it (save_cpu_model); 0: not known */
 };
 _Static_assert(sizeof(struct save_header) == 32, "on-disk layout");
+
+/*
+ * This machine's CPU model as its kernel tells it (MIDR_EL1: implementer,
+ * part, variant, revision), 0 where it does not. A guest's kernel chose its
+ * errata workarounds and CPU features for the model it booted on: a file or
+ * stream written on another is refused (docs/SAVE-RESTORE.md).
+ */
+uint64_t save_cpu_model(void);
 
 /*
  * A live migration's stream (docs/MIGRATION.md): pages come in rounds, so a

@@ -12,14 +12,15 @@ from test_domu import attach, detach, free_pages, guest_run, write_config
 from test_save_restore import console, uptime
 
 
-def two_hosts(boot, tmp_path, mem_b=2048):
+def two_hosts(boot, tmp_path, mem_b=2048, cpu_b="cortex-a57"):
     disk = tmp_path / "shared.img"
     with open(disk, "wb") as f:
         f.truncate(64 << 20)
     port = random.randint(20000, 40000)
     hosts = []
     for i, how in enumerate((f"listen=127.0.0.1:{port}", f"connect=127.0.0.1:{port}")):
-        m = boot_dom0(boot, smp=2, mem=2048 if i == 0 else mem_b, extra_args=[
+        m = boot_dom0(boot, smp=2, mem=2048 if i == 0 else mem_b,
+                      cpu="cortex-a57" if i == 0 else cpu_b, extra_args=[
             "-netdev", f"socket,id=link,{how}", "-device", f"virtio-net-device,netdev=link,mac=52:54:00:99:00:0{i + 1}",
             "-drive", f"if=none,id=shared,format=raw,file={disk},file.locking=off,cache=none",
             "-device", "virtio-blk-device,drive=shared"])
@@ -129,3 +130,32 @@ def test_a_migration_the_target_refuses_or_stops_halfway_leaves_the_guest_runnin
     assert free_pages(b) == free_b
     a.run("domus destroy mover", timeout=60)
     assert free_pages(a) == free_a
+
+
+def test_a_target_with_another_cpu_model_refuses_the_guest_which_runs_on_here(domus_image, boot,
+                                                                            tmp_path):
+    """A guest's kernel chose its errata workarounds and CPU features for the CPU it booted on:
+    a machine of another model (here a Cortex-A72 for the guest's Cortex-A57) refuses it from
+    the stream's first bytes, and the guest runs on where it was."""
+    a, b = two_hosts(boot, tmp_path, cpu_b="cortex-a72")
+    free_a, free_b = free_pages(a), free_pages(b)
+    b.run("domus migrate --receive > /tmp/recv.log 2>&1 & true")
+    write_config(a, "/tmp/stay.cfg", "stay", 64)
+    a.run("domus create /tmp/stay.cfg", timeout=120)
+    attach(a, "stay")
+    guest_run(a, "echo I am stay > /tmp/iam; (i=0; while :; do i=$((i+1)); echo $i > /tmp/count; "
+                 "sleep 1; done) & echo counting", r"\ncounting\r*\n")
+    detach(a)
+    out, status = a.shell("domus migrate stay 10.99.0.2", timeout=300)
+    assert status == 1, out
+    assert re.search(r"10\.99\.0\.2 says: .*written on another CPU model \(MIDR 0x411fd070; "
+                     r"this machine's is 0x410fd083\)", out), out
+    assert "runs on here" in out, out
+    assert "stay" not in b.run("domus list")
+    console(a, "stay")
+    first = number(guest_run(a, "cat /tmp/count", r"\n\d+\r*\n").group(0))
+    later = number(guest_run(a, "sleep 2; cat /tmp/count", r"\n\d+\r*\n").group(0))
+    assert later > first, "the guest runs on at the source"
+    detach(a)
+    a.run("domus destroy stay", timeout=60)
+    assert free_pages(a) == free_a and free_pages(b) == free_b

@@ -80,10 +80,13 @@ def test_bad_save_files_are_refused_with_their_reason_and_leave_nothing_behind(d
     # Checked in file order, so the first 4 KiB are enough to show each fault but the last
     # (dom0's /tmp has room for one more whole copy).
     m.run("head -c 100000 /tmp/good.save > /tmp/cut.save; "
-          "for f in flip version arch; do head -c 4096 /tmp/good.save > /tmp/$f.save; done; "
+          "for f in flip version arch cpu; do head -c 4096 /tmp/good.save > /tmp/$f.save; done; "
           "printf X | dd of=/tmp/flip.save bs=1 seek=100 conv=notrunc; "  # the configuration
           "printf '\\002' | dd of=/tmp/version.save bs=1 seek=8 conv=notrunc; "
           "printf '\\144\\206' | dd of=/tmp/arch.save bs=1 seek=12 conv=notrunc; "
+          # Another CPU model: MIDR 0x410fd083 (a Cortex-A72) where the file has the A57's.
+          "printf '\\203\\320\\017\\101\\0\\0\\0\\0' | dd of=/tmp/cpu.save bs=1 seek=24 "
+          "conv=notrunc; "
           "head -c 4096 /dev/zero > /tmp/zero.save; "
           "domus-selftest save-pstate /tmp/good.save /tmp/el2.save 0x9")
     assert number(m.run("stat -c %s /tmp/el2.save")) == size
@@ -92,6 +95,7 @@ def test_bad_save_files_are_refused_with_their_reason_and_leave_nothing_behind(d
         "flip": r"corrupted: checksum of the record at byte 32 \(type 1\)",
         "version": r"save format version 2; this Domus reads version 1",
         "arch": r"saved on another architecture \(0x8664\)",
+        "cpu": r"written on another CPU model \(MIDR 0x410fd083; this machine's is 0x411fd070\)",
         "zero": r"not a Domus save file",
         # Every check of the file passes; Domus itself refuses a vCPU at EL2.
         "el2": r"Domus refused the state of vCPU 0: Invalid argument",
