@@ -793,7 +793,24 @@ static int cmd_resume(int argc, char **argv)
 		fprintf(stderr, "domus: no guest '%s'\n", argv[0]);
 		return 1;
 	}
+	/* A `domus migrate` that was killed leaves its dirty log on (docs/MIGRATION.md). */
+	if (info.flags & DOMUS_DOMINFO_LOG_DIRTY) {
+		struct domus_ctl ctl = { .cmd = DOMUS_CTL_logdirty, .domid = id };
+		long rc;
+
+		ctl.u.logdirty.op = DOMUS_LOGDIRTY_DISABLE;
+		rc = domus_ctl(&ctl);
+		if (rc) {
+			fprintf(stderr, "domus: %s: cannot turn its dirty log off: %s\n", info.name,
+				strerror((int)-rc));
+			return 1;
+		}
+		fprintf(stderr, "domus: %s: dirty logging, left on by a migration that did not "
+				"finish, is off\n", info.name);
+	}
 	if (info.state != DOMUS_DOMAIN_SHUTDOWN || info.shutdown_reason != SHUTDOWN_suspend) {
+		if (info.flags & DOMUS_DOMINFO_LOG_DIRTY)
+			return 0;
 		fprintf(stderr, "domus: %s is not suspended\n", info.name);
 		return 1;
 	}
@@ -1027,7 +1044,8 @@ static const struct command commands[] = {
 	{ "restore", "[-c] FILE", "run a saved guest again (-c: its console)", 1, 2, cmd_restore },
 	{ "migrate", "NAME HOST[:PORT] | --receive [PORT]",
 	  "move a running guest to HOST, where `domus migrate --receive` waits", 1, 2, cmd_migrate },
-	{ "resume", "NAME", "a guest left suspended by a migration runs on here", 1, 1, cmd_resume },
+	{ "resume", "NAME", "a guest a migration left suspended (or logged) runs on here", 1, 1,
+	  cmd_resume },
 	{ "clone", "NAME [COUNT]", "copies of a running guest, sharing its memory copy-on-write", 1,
 	  2, cmd_clone },
 	{ "block-attach", "NAME 'file:/PATH,xvdX,w'", "give a running guest a disk", 2, 2,

@@ -49,7 +49,8 @@ static long getdomaininfo(struct domus_ctl *c)
 	i->state = domain_states[best->state];
 	i->shutdown_reason = best->shutdown_reason;
 	i->nr_vcpus = best->nr_vcpus;
-	i->flags = best->privileged ? 1 : 0;
+	i->flags = (best->privileged ? DOMUS_DOMINFO_PRIVILEGED : 0) |
+		   (READ_ONCE(best->log_dirty) ? DOMUS_DOMINFO_LOG_DIRTY : 0);
 	i->mem_pages = best->mem_pages;
 	i->cpu_time_ns = domain_cpu_ns(best);
 	i->p2m_table_pages = best->s2_table_pages;

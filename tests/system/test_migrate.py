@@ -128,6 +128,23 @@ def test_a_migration_the_target_refuses_or_stops_halfway_leaves_the_guest_runnin
     detach(a)
     assert "mover" not in b.run("domus list")
     assert free_pages(b) == free_b
+
+    # A sender killed in the middle (SIGKILL: nothing of its own runs) leaves the guest
+    # running at the source with its dirty log on; `domus resume` turns the log off.
+    b.run("domus migrate --receive > /tmp/recv.log 2>&1 & echo $! > /tmp/recv.pid; true")
+    a.run("domus migrate mover 10.99.0.2 > /tmp/send.log 2>&1 & echo $! > /tmp/send.pid; true")
+    b.run("until grep -q receiving /tmp/recv.log; do sleep 0.05; done", timeout=60)
+    a.run("kill -KILL $(cat /tmp/send.pid)")
+    assert "running" in a.run("domus list | grep mover")
+    out, status = a.shell("domus resume mover")
+    assert status == 0 and "dirty logging, left on by a migration that did not finish, is off" \
+        in out, out
+    out, status = a.shell("domus resume mover")
+    assert status == 1 and "mover is not suspended" in out, out
+    b.run("kill -TERM $(cat /tmp/recv.pid); sleep 2")
+    assert "not received" in b.run("cat /tmp/recv.log")
+    assert "mover" not in b.run("domus list")
+    assert free_pages(b) == free_b
     a.run("domus destroy mover", timeout=60)
     assert free_pages(a) == free_a
 

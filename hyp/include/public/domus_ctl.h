@@ -47,11 +47,14 @@
 #define DOMUS_VCPU_BLOCKED 3
 #define DOMUS_VCPU_PAUSED 4
 
+#define DOMUS_DOMINFO_PRIVILEGED (1U << 0)
+#define DOMUS_DOMINFO_LOG_DIRTY (1U << 1) /* its writes are logged (a migration's logdirty) */
+
 struct domus_ctl_domaininfo {
 	uint32_t state;
 	uint32_t shutdown_reason;
 	uint32_t nr_vcpus;
-	uint32_t flags; /* bit 0: privileged */
+	uint32_t flags; /* DOMUS_DOMINFO_* */
 	uint64_t mem_pages;
 	uint64_t cpu_time_ns; /* all vCPUs */
 	char name[32];
