@@ -35,6 +35,7 @@
 
 #define PAGE 4096ULL
 #define SUSPEND_WAIT_MS 30000 /* Linux freezes its tasks and devices first: seconds under TCG */
+#define SUSPEND_POLL_MS 2
 
 static void kept_path(char *buf, size_t len, const char *name)
 {
@@ -134,7 +135,8 @@ int domu_suspend(uint16_t domid, char *err, size_t errlen)
 
 	if (rc)
 		return fail_with(err, errlen, "cannot ask it to suspend: %s", strerror((int)-rc));
-	for (int ms = 0; ms < SUSPEND_WAIT_MS; ms += 20) {
+	/* Often: the guest is stopped from here on, and a migration's downtime counts each ms. */
+	for (int ms = 0; ms < SUSPEND_WAIT_MS; ms += SUSPEND_POLL_MS) {
 		rc = domain_info(domid, &info);
 		if (rc)
 			return fail_with(err, errlen, "it went away while suspending");
@@ -143,7 +145,7 @@ int domu_suspend(uint16_t domid, char *err, size_t errlen)
 		if (info.state == DOMUS_DOMAIN_SHUTDOWN || info.state == DOMUS_DOMAIN_DYING)
 			return fail_with(err, errlen, "it shut down (reason %u) instead of suspending",
 					 info.shutdown_reason);
-		usleep(20 * 1000);
+		usleep(SUSPEND_POLL_MS * 1000);
 	}
 	/* Not taken up: a kernel without Xen's suspend support, or one too busy. */
 	domstore_request_shutdown(domid, "");
