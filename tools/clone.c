@@ -110,21 +110,39 @@ int domu_clone(uint16_t parent, const struct domu_config *c, struct domu_built *
 	return 0;
 }
 
-/* The parent's device number i (disks first, then network cards): its kind and number. */
-static bool parent_device(const struct domu_config *p, unsigned int i, const char **kind,
-			  unsigned int *devid)
+int clone_parent_devices(uint16_t parent, struct clone_devices *devs, char *err, size_t errlen)
 {
-	if (i < p->nr_disks) {
-		*kind = "vbd";
-		*devid = p->disks[i].devid;
-		return true;
+	static const char *const kinds[] = { "vbd", "vif" };
+	char dir[64], *names = malloc(XS_PAYLOAD_MAX + 1);
+	const char *p = dir;
+	struct xsc h;
+	int rc;
+
+	devs->n = 0;
+	if (!names)
+		return fail_with(err, errlen, "out of memory");
+	rc = xsc_open(&h);
+	if (rc) {
+		free(names);
+		return fail_with(err, errlen, "cannot reach xenstored: %s", strerror(-rc));
 	}
-	if (i < p->nr_disks + p->nr_vifs) {
-		*kind = "vif";
-		*devid = p->vifs[i - p->nr_disks].devid;
-		return true;
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		long n;
+
+		snprintf(dir, sizeof(dir), "/local/domain/%u/device/%s", parent, kinds[k]);
+		n = xsc_call(&h, XS_DIRECTORY, 0, &p, 1, 0, names, XS_PAYLOAD_MAX + 1);
+		for (char *name = names; n > 0 && name < names + n; name += strlen(name) + 1) {
+			if (devs->n == CLONE_DEVICES_MAX) {
+				rc = -E2BIG;
+				break;
+			}
+			devs->dev[devs->n].kind = kinds[k];
+			devs->dev[devs->n++].devid = (unsigned int)strtoul(name, NULL, 10);
+		}
 	}
-	return false;
+	xsc_close(&h);
+	free(names);
+	return rc ? fail_with(err, errlen, "more than %d devices", CLONE_DEVICES_MAX) : 0;
 }
 
 static void device_dirs(uint16_t clone, const char *kind, unsigned int devid, char *fe, char *gone,
@@ -135,19 +153,17 @@ static void device_dirs(uint16_t clone, const char *kind, unsigned int devid, ch
 	snprintf(gone, len, "/local/domain/%u/domus-gone/%s/%u", clone, kind, devid);
 }
 
-int clone_close_parent_devices(uint16_t clone, const struct domu_config *parent, char *err,
+int clone_close_parent_devices(uint16_t clone, const struct clone_devices *devs, char *err,
 			       size_t errlen)
 {
 	char fe[128], gone[128];
-	const char *kind;
-	unsigned int devid;
 	struct xsc h;
-	int rc = xsc_open(&h);
+	int rc = devs->n ? xsc_open(&h) : 0;
 
 	if (rc)
 		return fail_with(err, errlen, "cannot reach xenstored: %s", strerror(-rc));
-	for (unsigned int i = 0; !rc && parent_device(parent, i, &kind, &devid); i++) {
-		device_dirs(clone, kind, devid, fe, gone, sizeof(fe));
+	for (unsigned int i = 0; !rc && i < devs->n; i++) {
+		device_dirs(clone, devs->dev[i].kind, devs->dev[i].devid, fe, gone, sizeof(fe));
 		/* The "back end" is dom0's and reads Closed; the front end is the clone's to write. */
 		rc = xsc_put(&h, 0, 0, clone, gone, "state", "%d", XENBUS_CLOSED) ?:
 		     xsc_put(&h, 0, clone, 0, fe, "", "%s", "") ?:
@@ -155,25 +171,26 @@ int clone_close_parent_devices(uint16_t clone, const struct domu_config *parent,
 		     xsc_put(&h, 0, clone, 0, fe, "backend-id", "0") ?:
 		     xsc_put(&h, 0, clone, 0, fe, "state", "1");
 	}
-	xsc_close(&h);
+	if (devs->n)
+		xsc_close(&h);
 	return rc ? fail_with(err, errlen, "cannot close its parent's devices: %s", strerror(-rc))
 		  : 0;
 }
 
-int clone_unplug_parent_devices(uint16_t clone, const struct domu_config *parent)
+int clone_unplug_parent_devices(uint16_t clone, const struct clone_devices *devs)
 {
 	char fe[128], gone[128], path[160], val[16];
-	const char *kind;
-	unsigned int devid;
 	int left = 0;
 	struct xsc h;
 
+	if (!devs->n)
+		return 0;
 	if (xsc_open(&h))
-		return parent->nr_disks + parent->nr_vifs;
-	for (unsigned int i = 0; parent_device(parent, i, &kind, &devid); i++) {
+		return (int)devs->n;
+	for (unsigned int i = 0; i < devs->n; i++) {
 		int state = 0;
 
-		device_dirs(clone, kind, devid, fe, gone, sizeof(fe));
+		device_dirs(clone, devs->dev[i].kind, devs->dev[i].devid, fe, gone, sizeof(fe));
 		snprintf(path, sizeof(path), "%s/state", fe);
 		/* A disk still open inside stays Closing: it is unplugged all the same. */
 		for (int ms = 0; ms < CLOSE_WAIT_MS; ms += 50) {
@@ -186,6 +203,12 @@ int clone_unplug_parent_devices(uint16_t clone, const struct domu_config *parent
 			left++;
 		/* Gone from XenStore: Linux's watch on device/ unregisters the device. */
 		xsc_rm(&h, 0, fe);
+		xsc_rm(&h, 0, gone);
+	}
+	/* The kinds' directories too, once empty (xsc_prune stops at a directory with children). */
+	for (unsigned int i = 0; i < devs->n; i++) {
+		device_dirs(clone, devs->dev[i].kind, devs->dev[i].devid, fe, gone, sizeof(fe));
+		*strrchr(gone, '/') = 0;
 		snprintf(path, sizeof(path), "/local/domain/%u", clone);
 		xsc_prune(&h, gone, path);
 	}

@@ -412,7 +412,8 @@ static int cmd_restore(int argc, char **argv)
 
 /* start_built_gated's gate for a clone: its parent's devices closed before it runs. */
 static struct {
-	const struct domu_config *parent;
+	const char *name;
+	struct clone_devices devs; /* the parent's front ends, in each clone's kernel too */
 	uint16_t clone;
 } closing;
 
@@ -420,9 +421,9 @@ static bool close_parent_devices(void)
 {
 	char err[256];
 
-	if (clone_close_parent_devices(closing.clone, closing.parent, err, sizeof(err)) == 0)
+	if (clone_close_parent_devices(closing.clone, &closing.devs, err, sizeof(err)) == 0)
 		return true;
-	fprintf(stderr, "domus: %s: %s\n", closing.parent->name, err);
+	fprintf(stderr, "domus: %s: %s\n", closing.name, err);
 	return false;
 }
 
@@ -486,6 +487,11 @@ static int cmd_clone(int argc, char **argv)
 			c.name);
 		return 1;
 	}
+	if (info.flags & DOMUS_DOMINFO_LOG_DIRTY) {
+		fprintf(stderr, "domus: %s: it is migrating (its writes are logged); clone it after\n",
+			c.name);
+		return 1;
+	}
 	/* Names first: nothing is stopped for a request that cannot be met. */
 	for (long i = 0; i < count; i++) {
 		clones[i] = c;
@@ -507,7 +513,12 @@ static int cmd_clone(int argc, char **argv)
 		fprintf(stderr, "domus: %s: not cloned: %s\n", c.name, err);
 		goto forget;
 	}
-	for (; made < count; made++)
+	/* Its front ends as its kernel has them now (hotplugged ones too): each clone's. */
+	bool listed = clone_parent_devices(id, &closing.devs, err, sizeof(err)) == 0;
+
+	if (!listed)
+		fprintf(stderr, "domus: %s: not cloned: %s\n", c.name, err);
+	for (; listed && made < count; made++)
 		if (domu_clone(id, &clones[made], &built[made], &st, err, sizeof(err))) {
 			fprintf(stderr, "domus: %s: not cloned as '%s': %s\n", c.name,
 				clones[made].name, err);
@@ -518,14 +529,14 @@ static int cmd_clone(int argc, char **argv)
 		fprintf(stderr, "domus: %s: still suspended: `domus resume %s` or `domus destroy %s`\n",
 			c.name, c.name, c.name);
 	rc = made == count ? 0 : 1;
-	closing.parent = &c;
+	closing.name = c.name;
 	for (int i = 0; i < made; i++) {
 		closing.clone = built[i].domid;
 		if (start_built_gated(&clones[i], &built[i], false, "cloned", close_parent_devices))
 			rc = 1, built[i].domid = 0;
 	}
 	for (int i = 0; i < made; i++)
-		if (built[i].domid && clone_unplug_parent_devices(built[i].domid, &c))
+		if (built[i].domid && clone_unplug_parent_devices(built[i].domid, &closing.devs))
 			fprintf(stderr, "domus: %s: did not close its copies of %s's devices in 30 s: "
 					"they stay, unusable\n", clones[i].name, c.name);
 	if (made)

@@ -39,6 +39,12 @@ long clone_share_pages(struct vcpu *caller, struct domain *from, struct domus_ct
 	/* A clone is built from the start; its parent holds still while its pages go. */
 	if (READ_ONCE(to->state) != DOMAIN_BUILDING || !domain_stopped(from))
 		return -EBUSY;
+	/*
+	 * Not while it migrates: a page written since the last CLEAN is known
+	 * by its write right alone, which sharing takes (log_dirty.c).
+	 */
+	if (READ_ONCE(from->log_dirty))
+		return -EBUSY;
 	/* Stopped, but maybe still on a pCPU until its kick: no write may race the sharing. */
 	for (u32 i = 0; i < from->nr_vcpus; i++)
 		vcpu_wait_descheduled(from->vcpus[i]);
@@ -70,8 +76,11 @@ long clone_share_pages(struct vcpu *caller, struct domain *from, struct domus_ct
 			copied++;
 		rc = 0;
 	}
-	/* The parent's leaves lost their write right in place: no TLB may keep it. */
-	if (shared)
+	/*
+	 * The parent's leaves lost their write right in place: no TLB may keep
+	 * it (also when a clone's map failed after the parent's leaf changed).
+	 */
+	if (shared || rc < 0)
 		arch_s2_flush(from);
 	if (rc == -ENOMEM)
 		printk("d%u: clone d%u: out of memory at gfn %#lx (its limit, or Domus')\n", from->id,

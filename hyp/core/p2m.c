@@ -112,6 +112,7 @@ static int unshare(struct domain *d, u64 gfn, paddr_t *pa)
 		if (mm_alloc_guest(d->id, 1, 1, &copy))
 			return -ENOMEM;
 		memcpy(pa_to_va(copy), pa_to_va(*pa), PAGE_SIZE);
+		arch_sync_icache(pa_to_va(copy), PAGE_SIZE); /* it may be code */
 	}
 	/* A page leaf changes in place: no table is needed, so this cannot fail. */
 	rc = arch_s2_replace_page(d, gfn_ipa(gfn), copy, S2_RWX);
@@ -293,9 +294,10 @@ int p2m_share_page(struct domain *from, struct domain *to, u64 gfn)
 	}
 	if (type == P2M_RAM_COW)
 		mm_share_get(pa);
-	else if (mm_alloc_guest(to->id, 1, 1, &copy) == 0)
+	else if (mm_alloc_guest(to->id, 1, 1, &copy) == 0) {
 		memcpy(pa_to_va(copy), pa_to_va(pa), PAGE_SIZE);
-	else
+		arch_sync_icache(pa_to_va(copy), PAGE_SIZE);
+	} else
 		rc = -ENOMEM;
 	spin_unlock(&from->p2m_lock);
 	if (rc)

@@ -205,6 +205,8 @@ long save_write_pages(struct vcpu *caller, struct domain *d, const struct domus_
 			return -EINVAL;
 		if (copy_from_guest(caller, p2m_frame_va(pa), r->buffer + (u64)i * PAGE_SIZE, PAGE_SIZE))
 			return -EFAULT;
+		/* The guest's code comes back this way too: fetches must see it. */
+		arch_sync_icache(p2m_frame_va(pa), PAGE_SIZE);
 	}
 	return 0;
 }

@@ -130,6 +130,8 @@ def test_a_clone_has_no_devices_until_given_its_own_and_the_guest_keeps_its_disk
     assert not re.search(rf"/backend/\w+/{clone_id}/", backends), backends
     assert re.search(r"/backend/vbd/\d+/", backends), backends
     assert re.findall(r"\bvif\d+\.\d+", m.run("ls /sys/class/net")) == ["vif1.0"]
+    # What closed the clone's copies of them is gone from its XenStore.
+    assert "domus-gone" not in m.run(f"xenstore-ls -f /local/domain/{clone_id}")
 
     # The guest's own disk and network card carry on.
     console(m, "dev")
@@ -161,6 +163,23 @@ def test_a_clone_has_no_devices_until_given_its_own_and_the_guest_keeps_its_disk
     assert "3 packets received" in in_guest(m, f"ping -c 3 -W 5 -I {ifname} {dom0_ip}",
                                             timeout=60)
     detach(m)
+
+    # A clone of the clone: its kernel has the card hotplugged into dev-1 (no config names
+    # it); that one too is closed, and the new clone takes a card of its own at that number.
+    out = m.run("domus clone dev-1", timeout=180)
+    assert re.search(r"cloned 'dev-1-1' as domain \d+", out) and "did not close" not in out, out
+    out = m.run("domus network-attach dev-1-1 'mac=00:16:3e:00:00:33'", timeout=60)
+    assert "vif 0: 00:16:3e:00:00:33" in out and "has not connected" not in out, out
+    m.send("domus console dev-1-1\n")
+    m.send("\n")
+    guest_run(m, "cat /tmp/iam", r"\nI am dev\r*\n")
+    for _ in range(100):
+        if "00:16:3e:00:00:33" in in_guest(m, "cat /sys/class/net/*/address; sleep 0.1"):
+            break
+    nets = in_guest(m, "ls /sys/class/net").split()
+    assert len(nets) == 2 and "lo" in nets, nets
+    detach(m)
+    m.run("domus destroy dev-1-1", timeout=60)
     m.run("domus destroy dev-1", timeout=60)
     m.run("domus destroy dev", timeout=60)
     wait_vifs_gone(m)

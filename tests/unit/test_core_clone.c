@@ -989,6 +989,41 @@ static void test_each_refusal_is_the_documented_one_and_changes_nothing(void **s
 	machine_run(&(struct machine_cfg){ .dom0_main = dom0_is_refused });
 }
 
+/*
+ * A parent whose writes a migration logs is refused: a page written since
+ * the last CLEAN is known only by its write right, which sharing would take
+ * (the migration would then never send it).
+ */
+static void dom0_clones_a_migrating_parent(struct guest *g)
+{
+	u64 free = guest_free_pages(g);
+	domid_t parent = paused_parent(g), clone = new_clone(g, PAGES);
+	struct domus_ctl log = { .cmd = DOMUS_CTL_logdirty, .domid = parent };
+	struct domus_ctl_sharepages s;
+	enum p2m_type type;
+
+	log.u.logdirty.op = DOMUS_LOGDIRTY_ENABLE;
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &log), 0);
+	GUEST_EXPECT_EQ(g, share_all(g, parent, clone, &s), -EBUSY);
+	GUEST_EXPECT_EQ(g, s.shared + s.copied, 0);
+	frame(g, parent, RAM0_GFN, &type);
+	GUEST_EXPECT_EQ(g, type, P2M_RAM);
+	GUEST_EXPECT_EQ(g, info(g, clone).mem_pages, 0);
+	/* Once the migration is over, it may be cloned. */
+	log.u.logdirty.op = DOMUS_LOGDIRTY_DISABLE;
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &log), 0);
+	GUEST_EXPECT_EQ(g, share_all(g, parent, clone, &s), 0);
+	GUEST_EXPECT_EQ(g, s.shared, PAGES);
+	destroy(g, clone);
+	destroy(g, parent);
+	GUEST_EXPECT_EQ(g, guest_free_pages(g), free);
+}
+
+static void test_a_parent_a_migration_logs_is_refused(void **state)
+{
+	machine_run(&(struct machine_cfg){ .dom0_main = dom0_clones_a_migrating_parent });
+}
+
 /* ================================================================
  * g. A clone giving back a shared page drops its share, nothing more.
  * ================================================================ */
@@ -1146,6 +1181,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_a_page_inside_a_block_is_copied_and_stays_the_parents),
 		cmocka_unit_test(test_destroying_parent_or_clone_first_frees_every_frame_once),
 		cmocka_unit_test(test_each_refusal_is_the_documented_one_and_changes_nothing),
+		cmocka_unit_test(test_a_parent_a_migration_logs_is_refused),
 		cmocka_unit_test(test_decrease_reservation_of_a_shared_page_drops_only_the_clones_share),
 		cmocka_unit_test(test_no_memory_for_the_copy_fails_the_write_and_changes_nothing),
 	};

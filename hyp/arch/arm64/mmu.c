@@ -341,6 +341,30 @@ void arch_zero_pages(void *va, u64 npages)
 	dsb(ish);
 }
 
+void arch_sync_icache(void *va, u64 size)
+{
+	u64 ctr = read_sysreg(ctr_el0);
+	u64 line = 4UL << ((ctr >> 16) & 0xf);
+	u64 p = ALIGN_DOWN((u64)(uintptr_t)va, line);
+
+	/* CTR_EL0.IDC: data writes reach the point of unification without a clean. */
+	if (!(ctr & BIT(28))) {
+		for (; p < (u64)(uintptr_t)va + size; p += line)
+			asm volatile("dc cvau, %0" : : "r"(p) : "memory");
+		dsb(ish);
+	}
+	/*
+	 * CTR_EL0.DIC: instruction caches need no invalidation. Otherwise all of
+	 * them, on every CPU: the frame may have held another guest's code, and
+	 * a VIPT cache could hold it under any of its guests' addresses.
+	 */
+	if (!(ctr & BIT(29))) {
+		asm volatile("ic ialluis" : : : "memory");
+		dsb(ish);
+	}
+	isb();
+}
+
 void arch_cache_maintain(void *va, u64 size, bool clean, bool invalidate)
 {
 	u64 line = 4UL << ((read_sysreg(ctr_el0) >> 16) & 0xf);

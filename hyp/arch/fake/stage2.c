@@ -98,3 +98,7 @@ void arch_zero_pages(void *va, u64 npages)
 void arch_cache_maintain(void *va, u64 size, bool clean, bool invalidate)
 {
 }
+
+void arch_sync_icache(void *va, u64 size)
+{
+}

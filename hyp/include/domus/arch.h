@@ -74,6 +74,12 @@ void arch_zero_pages(void *va, u64 npages);
 int arch_gva_to_ipa(struct vcpu *v, vaddr_t va, bool write, ipa_t *ipa);
 /* Cleans and/or invalidates the data cache over a range (grant cache_flush). */
 void arch_cache_maintain(void *va, u64 size, bool clean, bool invalidate);
+/*
+ * Domus wrote a guest's page (a copy of a shared page, a restored page) that
+ * the guest may run code from: the instruction side must see those writes,
+ * not what the frame held before.
+ */
+void arch_sync_icache(void *va, u64 size);
 /* The vCPU now runs on another pCPU (the scheduler stole it): what follows it, follows. */
 void arch_vcpu_moved(struct vcpu *v);
 
