@@ -346,29 +346,44 @@ static bool resume_suspended(const struct domu_config *c, uint16_t id)
 	return true;
 }
 
+/*
+ * Guest NAME (not dom0) and the configuration the toolstack kept for it, for
+ * a command that will leave it `verbed`: 0, or 1 with the reason said.
+ */
+static int kept_guest(const char *name, const char *verbed, uint16_t *id,
+		      struct domus_ctl_domaininfo *info, struct domu_config *c)
+{
+	char err[512], kept[300];
+
+	if (domus_find_domain(name, id, info)) {
+		fprintf(stderr, "domus: no domain '%s'\n", name);
+		return 1;
+	}
+	if (*id == 0) {
+		fprintf(stderr, "domus: dom0 cannot be %s\n", verbed);
+		return 1;
+	}
+	snprintf(kept, sizeof(kept), "%s/%s.cfg", KEPT_CONFIG_DIR, info->name);
+	if (config_load(kept, c, err, sizeof(err))) {
+		fprintf(stderr, "domus: %s: no configuration kept for it (only guests `domus create`, "
+				"`domus restore` or `domus clone` started can be %s): %s\n", info->name,
+			verbed, err);
+		return 1;
+	}
+	return 0;
+}
+
 /* `domus save NAME FILE`: the guest suspended into FILE, its memory back to Domus. */
 static int cmd_save(int argc, char **argv)
 {
 	struct domus_ctl_domaininfo info;
 	struct save_stats st = { 0 };
 	struct domu_config c;
-	char err[512], kept[300];
+	char err[512];
 	uint16_t id;
 
-	if (domus_find_domain(argv[0], &id, &info)) {
-		fprintf(stderr, "domus: no domain '%s'\n", argv[0]);
+	if (kept_guest(argv[0], "saved", &id, &info, &c))
 		return 1;
-	}
-	if (id == 0) {
-		fprintf(stderr, "domus: dom0 cannot be saved\n");
-		return 1;
-	}
-	snprintf(kept, sizeof(kept), "%s/%s.cfg", KEPT_CONFIG_DIR, info.name);
-	if (config_load(kept, &c, err, sizeof(err))) {
-		fprintf(stderr, "domus: %s: no configuration kept for it (only guests `domus create` "
-				"or `domus restore` started can be saved): %s\n", info.name, err);
-		return 1;
-	}
 	if (domu_save(id, &c, argv[1], &st, err, sizeof(err))) {
 		fprintf(stderr, "domus: %s: not saved: %s\n", c.name, err);
 		/* If it never stopped, its console daemon still serves it. */
@@ -454,7 +469,7 @@ static int cmd_clone(int argc, char **argv)
 	struct domu_built built[CLONES_MAX];
 	struct domus_ctl_domaininfo info;
 	struct clone_stats st = { 0 };
-	char err[512], kept[300], *end;
+	char err[512], *end;
 	long count = 1;
 	int made = 0, rc = 1;
 	double t0, stopped;
@@ -467,21 +482,8 @@ static int cmd_clone(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (domus_find_domain(argv[0], &id, &info)) {
-		fprintf(stderr, "domus: no domain '%s'\n", argv[0]);
+	if (kept_guest(argv[0], "cloned", &id, &info, &c))
 		return 1;
-	}
-	if (id == 0) {
-		fprintf(stderr, "domus: dom0 cannot be cloned\n");
-		return 1;
-	}
-	snprintf(kept, sizeof(kept), "%s/%s.cfg", KEPT_CONFIG_DIR, info.name);
-	if (config_load(kept, &c, err, sizeof(err))) {
-		fprintf(stderr, "domus: %s: no configuration kept for it (only guests `domus create`, "
-				"`domus restore` or `domus clone` started can be cloned): %s\n", info.name,
-			err);
-		return 1;
-	}
 	if (c.vuart) {
 		fprintf(stderr, "domus: %s: a guest with vuart = \"sbsa_uart\" cannot be cloned yet\n",
 			c.name);
@@ -625,21 +627,13 @@ static int migrate_out(const char *name, const char *target)
 	struct domus_ctl_domaininfo info;
 	struct migrate_stats st;
 	struct domu_config c;
-	char err[512], kept[300], answer[512];
+	char err[512], answer[512];
 	double done;
 	uint16_t id;
 	int fd, sent, got;
 
-	if (domus_find_domain(name, &id, &info) || id == 0) {
-		fprintf(stderr, "domus: %s\n", id == 0 && !domus_find_domain(name, &id, &info) ?
-				"dom0 cannot migrate" : "no such domain");
+	if (kept_guest(name, "migrated", &id, &info, &c))
 		return 1;
-	}
-	snprintf(kept, sizeof(kept), "%s/%s.cfg", KEPT_CONFIG_DIR, info.name);
-	if (config_load(kept, &c, err, sizeof(err))) {
-		fprintf(stderr, "domus: %s: no configuration kept for it: %s\n", info.name, err);
-		return 1;
-	}
 	fd = connect_to(target, err, sizeof(err));
 	if (fd < 0) {
 		fprintf(stderr, "domus: %s: not migrated: %s\n", c.name, err);
