@@ -204,7 +204,7 @@ TOOLS_DEPS := tools/libdomus.c tools/libdomus.h $(wildcard hyp/include/public/*.
 
 DOMUS_TOOL_SRCS := tools/domus.c tools/config.c tools/build.c tools/consoled.c tools/console_filter.c \
 	tools/console_log.c tools/domstore.c tools/vbd.c tools/vif.c tools/devices.c tools/errmsg.c \
-	tools/vuart.c tools/save.c tools/savefile.c tools/clone.c tools/xenstore/client.c \
+	tools/vuart.c tools/save.c tools/savefile.c tools/clone.c tools/guestnodes.c tools/xenstore/client.c \
 	tools/xenstore/wire.c
 
 # Debian's libfdt and zlib for arm64, unpacked from their .debs in the download cache

@@ -35,14 +35,15 @@ static int put(struct xsc *h, uint32_t tx, uint16_t domid, const char *rel, bool
 	return rc;
 }
 
+const char *const domstore_guest_dirs[DOMSTORE_GUEST_DIRS] = {
+	"data", "drivers", "feature", "attr", "error", "control/shutdown", "control/feature-poweroff",
+	"control/feature-reboot", "control/feature-suspend", "control/sysrq"
+};
+
 static int write_records(struct xsc *h, uint32_t tx, const struct domu_config *c,
 			 const struct domu_built *b, const struct vbd *vbds,
 			 const struct vif_config *vifs)
 {
-	static const char *const guest_dirs[] = { "data", "drivers", "feature", "attr", "error",
-						  "control/shutdown", "control/feature-poweroff",
-						  "control/feature-reboot", "control/feature-suspend",
-						  "control/sysrq" };
 	uint16_t d = b->domid;
 	uint64_t kib = c->memory_mib * 1024;
 	char cpu[32];
@@ -75,8 +76,8 @@ static int write_records(struct xsc *h, uint32_t tx, const struct domu_config *c
 			      (unsigned long long)b->console_gfn);
 		rc = rc ?: put(h, tx, d, "console/type", false, "domus-consoled");
 	}
-	for (size_t i = 0; i < sizeof(guest_dirs) / sizeof(guest_dirs[0]) && !rc; i++)
-		rc = put(h, tx, d, guest_dirs[i], true, "");
+	for (size_t i = 0; i < DOMSTORE_GUEST_DIRS && !rc; i++)
+		rc = put(h, tx, d, domstore_guest_dirs[i], true, "");
 	for (unsigned int i = 0; i < c->nr_disks && !rc; i++)
 		rc = vbd_write_records(h, tx, d, &vbds[i]);
 	for (unsigned int i = 0; i < c->nr_vifs && !rc; i++)

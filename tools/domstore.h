@@ -30,6 +30,10 @@ int domstore_records(const struct domu_config *c, const struct domu_built *b, ch
 		     size_t errlen);
 int domstore_announce(const struct domu_built *b, char *err, size_t errlen);
 
+/* The directories under /local/domain/ID the guest may write in (owned by it). */
+#define DOMSTORE_GUEST_DIRS 10
+extern const char *const domstore_guest_dirs[DOMSTORE_GUEST_DIRS];
+
 /* Asks the guest to "poweroff" or "reboot" through control/shutdown: 0 or -errno. */
 int domstore_request_shutdown(uint16_t domid, const char *how);
 /*

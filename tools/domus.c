@@ -25,6 +25,7 @@
 #include "console.h"
 #include "devices.h"
 #include "domstore.h"
+#include "guestnodes.h"
 #include "libdomus.h"
 #include "save.h"
 #include "vif.h"
@@ -237,6 +238,14 @@ static int start_built_gated(const struct domu_config *c, const struct domu_buil
 
 	if (b->records_ready ? domstore_announce(b, err, sizeof(err))
 			     : domstore_introduce(c, b, err, sizeof(err))) {
+		fprintf(stderr, "domus: %s: %s\n", c->name, err);
+		domain_end(b->domid);
+		config_forget(c->name);
+		return 1;
+	}
+	/* The nodes it wrote itself before a save, a migration or its cloning (guestnodes.h). */
+	if (b->guest_nodes && guestnodes_write(b->domid, b->guest_nodes, b->guest_nodes_len, err,
+					       sizeof(err))) {
 		fprintf(stderr, "domus: %s: %s\n", c->name, err);
 		domain_end(b->domid);
 		config_forget(c->name);
@@ -469,7 +478,8 @@ static int cmd_clone(int argc, char **argv)
 	struct domu_built built[CLONES_MAX];
 	struct domus_ctl_domaininfo info;
 	struct clone_stats st = { 0 };
-	char err[512], *end;
+	char err[512], *end, *nodes = NULL; /* the guest's own XenStore nodes, for each clone */
+	size_t nodes_len = 0;
 	long count = 1;
 	int made = 0, rc = 1;
 	double t0, stopped;
@@ -516,16 +526,20 @@ static int cmd_clone(int argc, char **argv)
 		goto forget;
 	}
 	/* Its front ends as its kernel has them now (hotplugged ones too): each clone's. */
-	bool listed = clone_parent_devices(id, &closing.devs, err, sizeof(err)) == 0;
+	bool listed = clone_parent_devices(id, &closing.devs, err, sizeof(err)) == 0 &&
+		      guestnodes_read(id, &nodes, &nodes_len, err, sizeof(err)) == 0;
 
 	if (!listed)
 		fprintf(stderr, "domus: %s: not cloned: %s\n", c.name, err);
-	for (; listed && made < count; made++)
+	for (; listed && made < count; made++) {
 		if (domu_clone(id, &clones[made], &built[made], &st, err, sizeof(err))) {
 			fprintf(stderr, "domus: %s: not cloned as '%s': %s\n", c.name,
 				clones[made].name, err);
 			break;
 		}
+		built[made].guest_nodes = nodes;
+		built[made].guest_nodes_len = nodes_len;
+	}
 	stopped = save_seconds() - t0;
 	if (!resume_suspended(&c, id))
 		fprintf(stderr, "domus: %s: still suspended: `domus resume %s` or `domus destroy %s`\n",
@@ -548,6 +562,7 @@ static int cmd_clone(int argc, char **argv)
 forget:
 	for (long i = made; i < count; i++)
 		config_forget(clones[i].name);
+	free(nodes);
 	return rc;
 }
 

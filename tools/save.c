@@ -29,6 +29,7 @@
 
 #include "domstore.h"
 #include "errmsg.h"
+#include "guestnodes.h"
 #include "libdomus.h"
 #include "save.h"
 #include "savefile.h"
@@ -313,6 +314,17 @@ static int save_state(uint16_t domid, uint32_t nr_vcpus, struct save_writer *w, 
 	struct domus_ctl ctl = { .cmd = DOMUS_CTL_getdomainstate, .domid = domid };
 	struct domus_vcpu_state s;
 	long rc = domus_ctl(&ctl);
+	char *nodes;
+	size_t len;
+
+	/* The XenStore nodes it wrote (it is suspended: they hold still), then its state. */
+	if (guestnodes_read(domid, &nodes, &len, err, errlen))
+		return -1;
+	rc = save_write_record(w, SAVE_XENSTORE, (struct iovec[]){ { nodes, len } }, 1, err, errlen);
+	free(nodes);
+	if (rc)
+		return -1;
+	rc = domus_ctl(&ctl);
 
 	if (rc)
 		return fail_with(err, errlen, "cannot read its domain state: %s", strerror((int)-rc));
@@ -630,6 +642,12 @@ static long restore_pages(uint16_t dom, const struct save_record *rec, char *err
 	return write_pages(dom, gfns, hdr->count, data, false, err, errlen);
 }
 
+/* The guest's XenStore nodes from the stream, for start_built to write (domu_built.guest_nodes). */
+static struct {
+	char *body;
+	size_t len;
+} nodes;
+
 /* Every record after the domain's, checked (k) and into domain dom: 0, or -1 with a reason. */
 static int restore_records(uint16_t dom, struct save_reader *r, struct save_check *k, char *err,
 			   size_t errlen)
@@ -648,6 +666,14 @@ static int restore_records(uint16_t dom, struct save_reader *r, struct save_chec
 		case SAVE_ZERO_PAGES:
 			if (restore_pages(dom, &rec, err, errlen))
 				return -1;
+			break;
+		case SAVE_XENSTORE:
+			free(nodes.body);
+			nodes.body = malloc(rec.length);
+			if (!nodes.body)
+				return fail_with(err, errlen, "out of memory");
+			memcpy(nodes.body, rec.body, rec.length);
+			nodes.len = rec.length;
 			break;
 		case SAVE_DOMAIN_STATE:
 			ctl.cmd = DOMUS_CTL_setdomainstate;
@@ -698,6 +724,9 @@ static int restore_from(struct save_reader *rp, struct domu_config *c, struct do
 	 */
 	memset(&k, 0, sizeof(k));
 	k.live = r.live;
+	free(nodes.body);
+	nodes.body = NULL;
+	nodes.len = 0;
 	free(given.have);
 	given = (typeof(given)){ .live = r.live };
 	rc = save_reader_next(&r, &rec, err, errlen);
@@ -758,6 +787,8 @@ static int restore_from(struct save_reader *rp, struct domu_config *c, struct do
 		goto fail_config;
 	}
 	save_reader_close(&r);
+	b->guest_nodes = nodes.body;
+	b->guest_nodes_len = nodes.len;
 	return 0;
 fail_config:
 	unlink(kept);

@@ -165,6 +165,28 @@ static const char *bad_layout(uint32_t type, const void *body, uint64_t len)
 			return "a page record with a bad count";
 		if (len != sizeof(p) + p.count * each)
 			return "a page record whose length does not match its count";
+	} else if (type == SAVE_XENSTORE) {
+		struct save_xs x;
+		struct save_xs_entry e;
+		uint64_t at = sizeof(x);
+
+		if (len < sizeof(x))
+			return "a XenStore record shorter than its header";
+		memcpy(&x, body, sizeof(x));
+		if (x.pad)
+			return "a XenStore record with a bad header";
+		for (uint32_t i = 0; i < x.count; i++) {
+			if (len - at < sizeof(e))
+				return "a XenStore record shorter than its entries";
+			memcpy(&e, (const char *)body + at, sizeof(e));
+			at += sizeof(e);
+			if (e.pad || !e.path_len || !e.perms_len ||
+			    len - at < (uint64_t)e.path_len + e.value_len + e.perms_len)
+				return "a XenStore record with a bad entry";
+			at += (uint64_t)e.path_len + e.value_len + e.perms_len;
+		}
+		if (at != len)
+			return "a XenStore record whose length does not match its entries";
 	} else if (type == SAVE_VCPU) {
 		if (len != sizeof(struct domus_vcpu_state))
 			return "a vCPU record of the wrong size";
@@ -304,6 +326,11 @@ int save_check_record(struct save_check *k, const struct save_record *rec, char 
 			return fail_with(err, errlen, "%llu pages where the domain has %llu",
 					 (unsigned long long)k->pages, (unsigned long long)k->dom.nr_pages);
 		k->have_state = true;
+		return 0;
+	case SAVE_XENSTORE:
+		if (k->have_xenstore)
+			return fail_with(err, errlen, "two XenStore records");
+		k->have_xenstore = true;
 		return 0;
 	case SAVE_VCPU:
 		if (!k->have_state)

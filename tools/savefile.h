@@ -60,6 +60,7 @@ enum save_record_type {
 	SAVE_VCPU = 3, /* struct domus_vcpu_state */
 	SAVE_DOMAIN_STATE = 4, /* struct domus_ctl_domainstate: its counter, its shared_info gfn */
 	SAVE_ZERO_PAGES = 5, /* struct save_pages, count gfns (u64): pages all zero, not stored */
+	SAVE_XENSTORE = 6, /* struct save_xs, then count entries: the nodes the guest wrote */
 	SAVE_NR_TYPES
 };
 
@@ -74,6 +75,22 @@ struct save_domain {
 	uint64_t max_mem_kib;
 	uint64_t nr_pages; /* SAVE_PAGES and SAVE_ZERO_PAGES records name this many in all */
 	uint64_t config_len; /* the text that follows */
+};
+
+/*
+ * The XenStore nodes under the directories a guest may write in (data,
+ * drivers, feature, attr, error, control/feature-*, control/sysrq), as it
+ * left them: each entry a path relative to its /local/domain/ID, its value
+ * and its permissions as XS_GET_PERMS gives them ("n5\0r0\0": owner first).
+ */
+struct save_xs {
+	uint16_t domid; /* the guest's id where it was written: its permissions name it */
+	uint16_t pad; /* 0 */
+	uint32_t count;
+};
+struct save_xs_entry {
+	uint16_t path_len, value_len, perms_len; /* then that many bytes of each, in that order */
+	uint16_t pad; /* 0 */
 };
 
 struct save_pages {
@@ -130,7 +147,7 @@ int save_verify(const char *path, struct save_domain *dom, char *err, size_t err
  */
 struct save_check {
 	bool live; /* set before the first record: pages may repeat, nr_pages is 0 */
-	bool have_domain, have_state;
+	bool have_domain, have_state, have_xenstore;
 	struct save_domain dom;
 	uint64_t pages;
 	uint8_t seen[128]; /* vCPUs */

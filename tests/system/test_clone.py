@@ -30,7 +30,8 @@ def test_clones_run_on_from_the_guest_and_never_see_each_others_writes(domus_ima
     write_config(m, "/tmp/par.cfg", "par", 96, vcpus=2)
     m.run("domus create /tmp/par.cfg", timeout=120)
     attach(m, "par")
-    guest_run(m, "echo I am par > /tmp/iam; echo ok", r"\nok\r*\n")
+    guest_run(m, "echo I am par > /tmp/iam; xenstore-write data/who par && echo ok",
+              r"\nok\r*\n")
     data = guest_run(
         m, "head -c 3000000 /dev/urandom > /tmp/data; md5sum /tmp/data",
         r"\n([0-9a-f]{32})  /tmp/data").group(1)
@@ -61,6 +62,9 @@ def test_clones_run_on_from_the_guest_and_never_see_each_others_writes(domus_ima
         m.send(f"domus console {name}\n")
         m.send("\n")
         guest_run(m, "cat /tmp/iam", r"\nI am par\r*\n")
+        # Its XenStore nodes are the guest's, in its own directory now, its to change.
+        guest_run(m, "xenstore-read data/who control/feature-poweroff", r"\npar\r*\n1\r*\n")
+        guest_run(m, f"xenstore-write data/who {name} && echo ok", r"\nok\r*\n")
         assert md5_of(m, "/tmp/data") == data
         first = number(guest_run(m, "cat /tmp/count", r"\n\d+\r*\n").group(0))
         assert first >= count_before
@@ -77,6 +81,7 @@ def test_clones_run_on_from_the_guest_and_never_see_each_others_writes(domus_ima
     # Nobody sees another's writes: the parent keeps its own, each clone its own.
     console(m, "par")
     assert md5_of(m, "/tmp/data") == data
+    guest_run(m, "xenstore-read data/who", r"\npar\r*\n")
     guest_run(m, "ls /tmp/mine 2>&1", r"No such file")
     later = number(guest_run(m, "sleep 2; cat /tmp/count", r"\n\d+\r*\n").group(0))
     assert later > count_before, "the guest runs on after its clones were made"

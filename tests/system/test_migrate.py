@@ -52,7 +52,7 @@ def test_a_guest_migrates_live_with_its_processes_disk_and_tcp_stream(domus_imag
     mover_config(a)
     a.run("domus create /tmp/mover.cfg", timeout=120)
     attach(a, "mover")
-    guest_run(a, "echo I am mover > /tmp/iam; ip link set eth0 up && "
+    guest_run(a, "echo I am mover > /tmp/iam; xenstore-write data/answer 42; ip link set eth0 up && "
                  "ip addr add 10.99.0.10/24 dev eth0 && echo up", r"\nup\r*\n")
     # A counter, a disk it writes every 0.2 s, and a stream of numbered lines to b's dom0.
     # Both loops end at /tmp/stop, each after a whole turn: the disk then holds the count.
@@ -73,6 +73,7 @@ def test_a_guest_migrates_live_with_its_processes_disk_and_tcp_stream(domus_imag
 
     console(b, "mover")
     assert uptime(b) >= up_before
+    guest_run(b, "xenstore-read data/answer control/feature-poweroff", r"\n42\r*\n1\r*\n")
     count = number(guest_run(b, "cat /tmp/count", r"\n\d+\r*\n").group(0))
     later = number(guest_run(b, "sleep 2; cat /tmp/count", r"\n\d+\r*\n").group(0))
     assert later > count, "the guest's processes run on on the second machine"

@@ -30,6 +30,8 @@ def test_a_saved_guest_runs_on_after_restore_with_its_processes_files_and_uptime
     m.run("domus create /tmp/keep.cfg", timeout=120)
     attach(m, "keep")
     guest_run(m, "echo I am keep > /tmp/iam; echo ok", r"\nok\r*\n")
+    # A node of its own in XenStore: restore carries it, and Linux's own control/feature-*.
+    guest_run(m, "xenstore-write data/answer 42 && echo ok", r"\nok\r*\n")
     md5 = guest_run(m, "head -c 3000000 /dev/urandom > /tmp/data; md5sum /tmp/data",
                     r"\n([0-9a-f]{32})  /tmp/data").group(1)
     guest_run(m, "(i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 1; done) & "
@@ -47,6 +49,7 @@ def test_a_saved_guest_runs_on_after_restore_with_its_processes_files_and_uptime
     assert re.search(r"domus: restored 'keep' as domain \d+ \(96 MiB, 2 vCPUs\)", out), out
     console(m, "keep")
     assert guest_run(m, "md5sum /tmp/data", r"\n([0-9a-f]{32})  /tmp/data").group(1) == md5
+    guest_run(m, "xenstore-read data/answer control/feature-poweroff", r"\n42\r*\n1\r*\n")
     up_after = uptime(m)
     assert up_after >= up_before, f"uptime went back: {up_before} -> {up_after}"
     # Where every task waits, into the log: if the counter ever stalls, this says on what.

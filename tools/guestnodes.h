@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The XenStore nodes a guest wrote itself (under the directories it may
+ * write in), carried across save, restore, migration and cloning as one
+ * SAVE_XENSTORE record body (savefile.h).
+ */
+#ifndef DOMUS_TOOLS_GUESTNODES_H
+#define DOMUS_TOOLS_GUESTNODES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Reads guest domid's nodes into a new buffer (*body, *len; the caller frees
+ * it): 0, or -1 with a reason. Meant for a guest that is suspended: what it
+ * writes meanwhile would be missed.
+ */
+int guestnodes_read(uint16_t domid, char **body, size_t *len, char *err, size_t errlen);
+/*
+ * Writes them for guest domid (its records written, itself not yet running):
+ * each node under a directory the guest may write in (others are refused),
+ * its permissions with the old id turned into domid, dom0's kept, any other
+ * domain's dropped (that domain is not this one's to name). 0, or -1.
+ */
+int guestnodes_write(uint16_t domid, const char *body, size_t len, char *err, size_t errlen);
+
+#endif
