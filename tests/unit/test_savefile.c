@@ -78,6 +78,32 @@ static void write_good(const char *to, uint32_t nr_vcpus, uint64_t nr_pages, boo
 	assert_int_equal(save_writer_finish(&w, err, sizeof(err)), 0);
 }
 
+/* A good file with `times` XENSTORE records of body xs (len bytes) after its domain's. */
+static void write_with_nodes(const char *to, const void *xs, size_t len, int times)
+{
+	struct save_domain d = { .name = "web", .nr_vcpus = 1, .max_mem_kib = 65536,
+				 .config_len = sizeof(config) - 1 };
+	struct domus_vcpu_state vcpu = { .vcpu = 0, .pc = 0x1000 };
+	struct domus_ctl_domainstate state = { .counter = 1 };
+	struct save_writer w;
+
+	assert_int_equal(save_writer_open(&w, to, err, sizeof(err)), 0);
+	assert_int_equal(save_write_record(&w, SAVE_DOMAIN,
+					   (struct iovec[]){ { &d, sizeof(d) },
+							     { (void *)config, sizeof(config) - 1 } },
+					   2, err, sizeof(err)), 0);
+	for (int i = 0; i < times; i++)
+		assert_int_equal(save_write_record(&w, SAVE_XENSTORE,
+						   (struct iovec[]){ { (void *)xs, len } }, 1, err,
+						   sizeof(err)), 0);
+	assert_int_equal(save_write_record(&w, SAVE_DOMAIN_STATE,
+					   (struct iovec[]){ { &state, sizeof(state) } }, 1, err,
+					   sizeof(err)), 0);
+	assert_int_equal(save_write_record(&w, SAVE_VCPU, (struct iovec[]){ { &vcpu, sizeof(vcpu) } },
+					   1, err, sizeof(err)), 0);
+	assert_int_equal(save_writer_finish(&w, err, sizeof(err)), 0);
+}
+
 static uint8_t *slurp(const char *p, size_t *n)
 {
 	FILE *f = fopen(p, "rb");
@@ -444,6 +470,72 @@ static void test_crc32_is_ieee(void **state)
 	assert_int_equal(save_crc32(save_crc32(0, "1234", 4), "56789", 5), 0xcbf43926);
 }
 
+/* Two nodes: "data" (empty) and "data/answer" = "42", owned by the guest (id 7). */
+static size_t good_nodes(uint8_t *buf)
+{
+	struct save_xs x = { .domid = 7, .count = 2 };
+	size_t at = sizeof(x);
+	static const struct {
+		const char *path, *value, *perms;
+		uint16_t perms_len;
+	} nodes[2] = { { "data", "", "n7\0r0", 6 }, { "data/answer", "42", "n7", 3 } };
+
+	memcpy(buf, &x, sizeof(x));
+	for (int i = 0; i < 2; i++) {
+		struct save_xs_entry e = { .path_len = (uint16_t)strlen(nodes[i].path),
+					   .value_len = (uint16_t)strlen(nodes[i].value),
+					   .perms_len = nodes[i].perms_len };
+
+		memcpy(buf + at, &e, sizeof(e));
+		at += sizeof(e);
+		memcpy(buf + at, nodes[i].path, e.path_len);
+		at += e.path_len;
+		memcpy(buf + at, nodes[i].value, e.value_len);
+		at += e.value_len;
+		memcpy(buf + at, nodes[i].perms, e.perms_len);
+		at += e.perms_len;
+	}
+	return at;
+}
+
+static void test_the_guests_xenstore_nodes_are_checked_entry_by_entry(void **state)
+{
+	uint8_t xs[256], bad[256] = { 0 };
+	size_t len = good_nodes(xs);
+	struct save_domain d;
+	struct save_xs_entry e;
+
+	write_with_nodes(path, xs, len, 1);
+	assert_int_equal(save_verify(path, &d, err, sizeof(err)), 0);
+	/* Twice. */
+	write_with_nodes(path, xs, len, 2);
+	assert_int_equal(save_verify(path, &d, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "two XenStore records"));
+	/* A count beyond the entries, an entry running past the record, a padding word set. */
+	memcpy(bad, xs, len);
+	bad[4] = 3;
+	write_with_nodes(path, bad, len, 1);
+	assert_int_equal(save_verify(path, &d, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "shorter than its entries"));
+	memcpy(bad, xs, len);
+	memcpy(&e, bad + sizeof(struct save_xs), sizeof(e));
+	e.value_len = 200;
+	memcpy(bad + sizeof(struct save_xs), &e, sizeof(e));
+	write_with_nodes(path, bad, len, 1);
+	assert_int_equal(save_verify(path, &d, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "a XenStore record with a bad entry"));
+	memcpy(bad, xs, len);
+	bad[2] = 1;
+	write_with_nodes(path, bad, len, 1);
+	assert_int_equal(save_verify(path, &d, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "bad header"));
+	/* Bytes after the last entry. */
+	memcpy(bad, xs, len);
+	write_with_nodes(path, bad, len + 8, 1);
+	assert_int_equal(save_verify(path, &d, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "does not match its entries"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -451,6 +543,7 @@ int main(void)
 		cmocka_unit_test(test_a_saved_file_reads_back_record_by_record),
 		cmocka_unit_test(test_a_file_cut_anywhere_is_refused_as_truncated_or_not_a_save_file),
 		cmocka_unit_test(test_any_flipped_bit_is_refused),
+		cmocka_unit_test(test_the_guests_xenstore_nodes_are_checked_entry_by_entry),
 		cmocka_unit_test(test_another_version_architecture_or_page_size_is_named_in_the_refusal),
 		cmocka_unit_test(test_an_unknown_record_type_or_a_huge_length_is_refused_before_reading_it),
 		cmocka_unit_test(test_bytes_after_the_end_record_are_refused),
