@@ -228,33 +228,58 @@ static int bench_hypercall(int batches)
  * right: a file that passes every check of the framing and asks Domus for a
  * vCPU state no guest can have (EL2), which restore must refuse.
  */
-static int save_pstate(const char *in, const char *out, uint64_t pstate)
+/*
+ * A good save file rewritten into a well-formed one Domus or the toolstack
+ * must refuse all the same: each vCPU's PSTATE set to *pstate, or (node) its
+ * XenStore record made one node at that path, owned by the guest.
+ */
+static int save_rewrite(const char *in, const char *out, const uint64_t *pstate, const char *node)
 {
 	struct save_reader r;
 	struct save_writer w;
 	struct save_record rec;
-	char err[256];
+	char err[256], xs[512];
 	int more;
 
 	if (save_reader_open(&r, in, err, sizeof(err)) || save_writer_open(&w, out, err, sizeof(err))) {
-		fprintf(stderr, "save-pstate: %s\n", err);
+		fprintf(stderr, "save-rewrite: %s\n", err);
 		return 1;
 	}
 	while ((more = save_reader_next(&r, &rec, err, sizeof(err))) > 0) {
 		struct domus_vcpu_state s;
 		struct iovec iov = { (void *)rec.body, rec.length };
 
-		if (rec.type == SAVE_VCPU) {
+		if (rec.type == SAVE_VCPU && pstate) {
 			memcpy(&s, rec.body, sizeof(s));
-			s.pstate = pstate;
+			s.pstate = *pstate;
 			iov = (struct iovec){ &s, sizeof(s) };
+		}
+		if (rec.type == SAVE_XENSTORE && node) {
+			struct save_xs x;
+			struct save_xs_entry e = { .path_len = (uint16_t)strlen(node), .value_len = 1 };
+			char perms[16];
+			size_t at = sizeof(x) + sizeof(e);
+
+			memcpy(&x, rec.body, sizeof(x));
+			x.count = 1;
+			e.perms_len = (uint16_t)snprintf(perms, sizeof(perms), "n%u", x.domid) + 1;
+			if (at + e.path_len + 1 + e.perms_len > sizeof(xs)) {
+				fprintf(stderr, "save-rewrite: %s: too long\n", node);
+				break;
+			}
+			memcpy(xs, &x, sizeof(x));
+			memcpy(xs + sizeof(x), &e, sizeof(e));
+			memcpy(xs + at, node, e.path_len);
+			xs[at + e.path_len] = 'x';
+			memcpy(xs + at + e.path_len + 1, perms, e.perms_len);
+			iov = (struct iovec){ xs, at + e.path_len + 1 + e.perms_len };
 		}
 		if (save_write_record(&w, rec.type, &iov, 1, err, sizeof(err)))
 			break;
 	}
 	save_reader_close(&r);
 	if (more != 0 || save_writer_finish(&w, err, sizeof(err))) {
-		fprintf(stderr, "save-pstate: %s\n", err);
+		fprintf(stderr, "save-rewrite: %s\n", err);
 		save_writer_abort(&w);
 		return 1;
 	}
@@ -275,9 +300,14 @@ int main(int argc, char **argv)
 		return hostile_run();
 	if (!strcmp(what, "bench-hypercall"))
 		return bench_hypercall(argc > 2 ? atoi(argv[2]) : 200);
-	if (!strcmp(what, "save-pstate") && argc == 5)
-		return save_pstate(argv[2], argv[3], strtoull(argv[4], NULL, 0));
+	if (!strcmp(what, "save-pstate") && argc == 5) {
+		uint64_t pstate = strtoull(argv[4], NULL, 0);
+
+		return save_rewrite(argv[2], argv[3], &pstate, NULL);
+	}
+	if (!strcmp(what, "save-xsnode") && argc == 5)
+		return save_rewrite(argv[2], argv[3], NULL, argv[4]);
 	fprintf(stderr, "usage: domus-selftest evtchn | gnttab | version | hostile | bench-hypercall [N]"
-			" | save-pstate IN OUT PSTATE\n");
+			" | save-pstate IN OUT PSTATE | save-xsnode IN OUT PATH\n");
 	return 2;
 }

@@ -109,6 +109,26 @@ def test_bad_save_files_are_refused_with_their_reason_and_leave_nothing_behind(d
         assert "rc=1" in out, (name, out)
         assert "bad" not in m.run("domus list"), name
         assert free_pages(m) == free, f"{name}: a refused restore left memory behind"
+    # A file whose XenStore record names a node the guest may not write: refused, nothing left.
+    # (dom0's /tmp has room for one whole copy beside the good file.)
+    m.run("rm -f /tmp/el2.save")
+    for node in ("../0/evil", "memory/target", "device/vif/0/backend", "control/shutdown"):
+        m.run(f"rm -f /tmp/node.save; "
+              f"domus-selftest save-xsnode /tmp/good.save /tmp/node.save {node}")
+        out = m.run("domus restore /tmp/node.save; echo rc=$?", timeout=180)
+        assert f"domus: bad: a XenStore node the guest may not have: {node}" in out, out
+        assert "rc=1" in out, out
+        assert "bad" not in m.run("domus list"), node
+        assert free_pages(m) == free, f"{node}: a refused restore left memory behind"
+    # One it may: restored.
+    m.run("rm -f /tmp/node.save; "
+          "domus-selftest save-xsnode /tmp/good.save /tmp/node.save data/mine")
+    assert re.search(r"restored 'bad' as domain \d+",
+                     m.run("domus restore /tmp/node.save", timeout=180))
+    console(m, "bad")
+    guest_run(m, "xenstore-read data/mine", r"\nx\r*\n")
+    detach(m)
+    m.run("domus destroy bad")
     # The good file still restores.
     assert re.search(r"restored 'bad' as domain \d+",
                      m.run("domus restore /tmp/good.save", timeout=180))
