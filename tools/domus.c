@@ -451,19 +451,26 @@ static bool close_parent_devices(void)
 	return false;
 }
 
-/* The first free name NAME-K, K from 1: 0, or -1 if none fits in a domain name. */
-static int clone_name(const char *parent, char *name, size_t len)
+/*
+ * Names clone c NAME-K, the first K from 1 that no domain has and no kept
+ * configuration claims, and keeps c's configuration under it (claimed for
+ * good: a second `domus clone` at the same time takes the next). 0, or -1.
+ */
+static int clone_name(const char *parent, struct domu_config *c, char *err, size_t errlen)
 {
 	for (unsigned int k = 1; k < 10000; k++) {
-		char kept[300];
 		uint16_t other;
+		int rc;
 
-		if ((size_t)snprintf(name, len, "%s-%u", parent, k) >= len)
-			return -1;
-		snprintf(kept, sizeof(kept), "%s/%.40s.cfg", KEPT_CONFIG_DIR, name);
-		if (domus_find_domain(name, &other, NULL) != 0 && access(kept, F_OK) != 0)
-			return 0;
+		if ((size_t)snprintf(c->name, sizeof(c->name), "%s-%u", parent, k) >= sizeof(c->name))
+			break;
+		if (domus_find_domain(c->name, &other, NULL) == 0)
+			continue;
+		rc = config_keep_new(c, err, errlen);
+		if (rc <= 0)
+			return rc;
 	}
+	snprintf(err, errlen, "no free name for a clone");
 	return -1;
 }
 
@@ -508,14 +515,8 @@ static int cmd_clone(int argc, char **argv)
 	for (long i = 0; i < count; i++) {
 		clones[i] = c;
 		clones[i].nr_disks = clones[i].nr_vifs = 0; /* docs/CLONE.md: a clone has no devices */
-		if (clone_name(c.name, clones[i].name, sizeof(clones[i].name))) {
-			fprintf(stderr, "domus: %s: no free name for a clone\n", c.name);
-			count = i;
-			goto forget;
-		}
-		/* Kept at once, so that the next clone_name sees the name taken. */
-		if (config_keep(&clones[i], err, sizeof(err))) {
-			fprintf(stderr, "domus: %s: %s\n", clones[i].name, err);
+		if (clone_name(c.name, &clones[i], err, sizeof(err))) {
+			fprintf(stderr, "domus: %s: %s\n", c.name, err);
 			count = i;
 			goto forget;
 		}

@@ -88,24 +88,43 @@ static char *read_text(const char *path, size_t *len)
 	return buf;
 }
 
-int config_keep(const struct domu_config *c, char *err, size_t errlen)
+/* Writes c's kept file, over an old one or (exclusive) only where there is none. */
+static int keep(const struct domu_config *c, bool exclusive, char *err, size_t errlen)
 {
 	char path[300], tmp[310];
 	FILE *f;
 	int bad;
 
 	kept_path(path, sizeof(path), c->name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
 	mkdir(KEPT_CONFIG_DIR, 0755);
 	f = fopen(tmp, "w");
 	if (!f)
 		return fail_with(err, errlen, "%s: %s", tmp, strerror(errno));
 	bad = config_write(c, f);
-	if (fclose(f) || bad || rename(tmp, path)) {
+	errno = 0;
+	/* link(), unlike rename(), fails if the name is there: two commands never get one name. */
+	if (fclose(f) || bad || (exclusive ? link(tmp, path) : rename(tmp, path))) {
+		int e = errno ? errno : EIO;
+
 		unlink(tmp);
-		return fail_with(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
+		if (exclusive && e == EEXIST)
+			return 1;
+		return fail_with(err, errlen, "%s: %s", path, strerror(e));
 	}
+	if (exclusive)
+		unlink(tmp);
 	return 0;
+}
+
+int config_keep(const struct domu_config *c, char *err, size_t errlen)
+{
+	return keep(c, false, err, errlen);
+}
+
+int config_keep_new(const struct domu_config *c, char *err, size_t errlen)
+{
+	return keep(c, true, err, errlen);
 }
 
 void config_forget(const char *name)

@@ -19,6 +19,8 @@
 
 /* Keeps c, as resolved (its vifs' MACs chosen), for a later save: 0, or -1 with a reason. */
 int config_keep(const struct domu_config *c, char *err, size_t errlen);
+/* The same where no file of that name is kept yet: 1 (nothing written) if one is. */
+int config_keep_new(const struct domu_config *c, char *err, size_t errlen);
 void config_forget(const char *name);
 
 /*
