@@ -90,6 +90,7 @@ struct guest {
 	enum turn turn;
 	bool kill;
 	bool in_cpu_off; /* its last trap was PSCI CPU_OFF */
+	bool started; /* its thread has had its first turn (a HANG says which never did) */
 	jmp_buf end;
 	unsigned int cpu; /* the pCPU running it now */
 	u64 traps;
@@ -184,6 +185,7 @@ static void *guest_thread(void *arg)
 	pthread_mutex_lock(&g->lock);
 	while (g->turn == TURN_CPU && !g->kill)
 		pthread_cond_wait(&g->cond, &g->lock);
+	g->started = true;
 	pthread_mutex_unlock(&g->lock);
 	if (setjmp(g->end))
 		return NULL;
@@ -893,10 +895,40 @@ static void print_console_tail(void)
 	fprintf(stderr, "harness: the hypervisor's log ends:\n%s\n", buf);
 }
 
+/*
+ * The programs still alive, for a HANG: whose turn it is, whether the thread
+ * ever ran, how many traps it made. A pCPU "running" a vCPU waits for that
+ * vCPU's program to trap: this tells a program that never started (its
+ * thread) from one that runs without trapping (the test) from one that
+ * traps and is not scheduled (Domus).
+ */
+static void dump_programs(void)
+{
+	if (pthread_mutex_trylock(&m.lock)) {
+		fprintf(stderr, "  (the programs' list is locked)\n");
+		return;
+	}
+	for (struct guest *g = m.guests; g; g = g->next) {
+		if (pthread_mutex_trylock(&g->lock)) {
+			fprintf(stderr, "  d%uv%u gen %u: locked\n", g->domid, g->vcpu_id, g->gen);
+			continue;
+		}
+		if (!g->kill)
+			fprintf(stderr, "  d%uv%u gen %u: %s turn, %s, %llu traps%s on pCPU %u\n",
+				g->domid, g->vcpu_id, g->gen, g->turn == TURN_GUEST ? "its" : "the CPU's",
+				g->started ? "started" : "never started", (unsigned long long)g->traps,
+				g->in_cpu_off ? ", in CPU_OFF" : "", g->cpu);
+		pthread_mutex_unlock(&g->lock);
+	}
+	pthread_mutex_unlock(&m.lock);
+}
+
 static void hang(const char *what, unsigned int seconds)
 {
 	fprintf(stderr, "harness: HANG: %s within %u s; the machine:\n", what, seconds);
 	fake_dump_state();
+	fprintf(stderr, "harness: the programs alive:\n");
+	dump_programs();
 	print_console_tail();
 	abort();
 }
