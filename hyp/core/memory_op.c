@@ -300,9 +300,11 @@ static long remove_from_physmap(struct vcpu *v, vaddr_t arg)
  * Gives back RAM: every page of the extent must be the domain's own RAM,
  * checked before any goes. A direct-mapped dom0's frames stay its own, to
  * take back. A guest's leave its map, as Xen's, but stay its own and charged
- * to it until it ends: Domus counts no references, so it cannot tell that no
- * privcmd mapping, grant pin or vcpu_info still reaches them
- * (docs/SECURITY.md, known limitations).
+ * to it until it ends: its pins (mm.c) are counted only to decide what a
+ * clone may share, and a grant copy's own-frame side uses a frame without
+ * one, so Domus cannot tell that nothing still reaches them (docs/SECURITY.md,
+ * known limitations). A shared page (P2M_RAM_COW) is not the guest's: its
+ * leaf's count goes with it (p2m.c), the last sharer's frees the frame.
  */
 static int release_extent(struct domain *d, u64 gfn, u32 order)
 {
