@@ -8,6 +8,7 @@
 #include <domus/hypercall.h>
 #include <domus/keyhandler.h>
 #include <domus/mm.h>
+#include <domus/p2m.h>
 #include <domus/printk.h>
 #include <domus/sched.h>
 #include <domus/vcpu_op.h>
@@ -17,6 +18,27 @@ static const char *const vcpu_states[] = { "offline", "runnable", "running", "bl
 					    "paused" };
 static const char *const domain_states[] = { "building", "running", "paused", "shutdown",
 					     "dying" };
+
+/*
+ * Where a guest's console or XenStore connection stalled shows: each ring's
+ * indices (Xen's layouts: console in[1024] out[2048], store req[1024]
+ * rsp[1024], then cons/prod pairs). Input the guest never took stays
+ * between in_cons and in_prod; a request dom0 never answered, in req.
+ */
+static void dump_ring(struct domain *d, const char *what, u32 param, u32 offset,
+		      const char *first, const char *second)
+{
+	u64 gfn = d->hvm_params[param];
+	u32 idx[4];
+
+	if (!gfn || gfn == ~0ULL || gfn >= (1ULL << (64 - PAGE_SHIFT)))
+		return;
+	if (p2m_copy(d, ipa_add(gfn_ipa(gfn), offset), idx, sizeof(idx), false))
+		printk("    %s ring at gfn %#lx: not readable\n", what, gfn);
+	else
+		printk("    %s ring: %s cons %u prod %u, %s cons %u prod %u\n", what, first,
+		       idx[0], idx[1], second, idx[2], idx[3]);
+}
 
 static void dump_domains(void)
 {
@@ -29,6 +51,10 @@ static void dump_domains(void)
 	for (struct domain *d = domain_list(); d; d = d->next) {
 		printk("d%u \"%s\": %s, %lu MiB, %u vCPUs\n", d->id, d->name,
 		       domain_states[d->state], d->mem_pages * PAGE_SIZE >> 20, d->nr_vcpus);
+		if (!d->privileged && d->state != DOMAIN_DYING) { /* (its tables may be going) */
+			dump_ring(d, "console", HVM_PARAM_CONSOLE_PFN, 3072, "in", "out");
+			dump_ring(d, "XenStore", HVM_PARAM_STORE_PFN, 2048, "req", "rsp");
+		}
 		for (u32 i = 0; i < d->nr_vcpus; i++) {
 			struct vcpu *v = d->vcpus[i];
 

@@ -68,6 +68,20 @@ def test_guest_boots_stock_kernel_to_its_shell_and_powers_off_from_inside(domus_
     kib = int(guest_run(m, "awk '/^MemTotal:/ { print $2 }' /proc/meminfo",
                         r"\n(\d+)\r*\n").group(1))
     assert 128 * 1024 < kib <= 256 * 1024, kib
+    # Domus' dump shows its console and XenStore rings: all typed input taken by the guest,
+    # all it printed drained by dom0, every request answered.
+    since = m.mark()
+    m.send("\x01\x01\x01")
+    m.wait_logged(r"\(domus\) console input to Domus", since)
+    m.send("d")
+    ring = r" ring: \w+ cons (\d+) prod (\d+), \w+ cons (\d+) prod (\d+)"
+    con = m.wait_logged(r"\(domus\)\s+console" + ring, since)
+    store = m.wait_logged(r"\(domus\)\s+XenStore" + ring, since)
+    for r in (con, store):
+        assert r.group(1) == r.group(2) and r.group(3) == r.group(4) and int(r.group(4)) > 0, \
+            r.group(0)
+    m.send("\x01\x01\x01")
+    m.wait_logged(r"\(domus\) console input to d0", since)
     # Powering off inside the guest ends it (on_poweroff = destroy) and the console with it.
     since = m.mark()
     m.send("poweroff\n")
