@@ -320,10 +320,11 @@ elif [ -d /proc/xen ] && [ -e /sys/class/net/eth0 ]; then
 	udhcpc -b -q -i eth0 -s /etc/udhcpc.script -t 10 -T 1 -A 2 >/dev/null 2>&1 &
 fi
 echo "DOMUS-GUEST-READY $(cat /proc/uptime)"
-# From here dom0's console is a shell: only errors and worse from the kernel, as Debian's
-# `quiet` has it, so that its info lines (links up, devices coming) do not land in the middle
+# From here the console is a shell (dom0's or a guest's): only errors and worse from the
+# kernel, as Debian's `quiet` has it, so that its info lines (links up, devices coming, a
+# guest's front ends reconnecting after a restore or a migration) do not land in the middle
 # of what a command prints. dmesg has them all.
-[ -e /dev/xen/xenbus_backend ] && echo 4 > /proc/sys/kernel/printk
+echo 4 > /proc/sys/kernel/printk
 
 # PID 1 gets busybox poweroff/reboot/halt's signals; only "wait" lets a trap run at once.
 trap 'poweroff -f' USR2

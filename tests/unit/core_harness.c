@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <domus/arch.h>
@@ -158,6 +159,21 @@ static void deadline_in(struct timespec *ts, unsigned int s)
 {
 	clock_gettime(CLOCK_REALTIME, ts);
 	ts->tv_sec += s;
+}
+
+/*
+ * DOMUS_HARNESS_HANG_WAIT=S: a HANG waits S seconds before it aborts, with
+ * every thread where it stood, for `gdb -p PID` to see them (a hang that
+ * gdb's own slowness hides when the test runs under it).
+ */
+static void hang_wait(void)
+{
+	const char *s = getenv("DOMUS_HARNESS_HANG_WAIT");
+
+	if (!s)
+		return;
+	fprintf(stderr, "harness: pid %d waits %s s for a debugger\n", (int)getpid(), s);
+	sleep((unsigned int)atoi(s));
 }
 
 /* Guest side: the trap is in v; give the CPU back and wait to run again. */
@@ -357,6 +373,7 @@ static void run(struct vcpu *v)
 	if (rc) {
 		fprintf(stderr, "harness: HANG: d%uv%u's program did not trap within %d s\n",
 			g->domid, g->vcpu_id, TRAP_TIMEOUT_S);
+		hang_wait();
 		abort();
 	}
 }
@@ -930,6 +947,7 @@ static void hang(const char *what, unsigned int seconds)
 	fprintf(stderr, "harness: the programs alive:\n");
 	dump_programs();
 	print_console_tail();
+	hang_wait();
 	abort();
 }
 
