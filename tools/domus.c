@@ -229,6 +229,11 @@ static int start_built(const struct domu_config *c, const struct domu_built *b, 
 	return start_built_gated(c, b, attach, how, NULL);
 }
 
+/* When start_built_gated's steps ended (save_seconds()): a migration's target reports them. */
+static struct {
+	double store, nodes, console, gate, unpause;
+} started_at;
+
 static int start_built_gated(const struct domu_config *c, const struct domu_built *b, bool attach,
 			     const char *how, start_gate gate)
 {
@@ -243,6 +248,7 @@ static int start_built_gated(const struct domu_config *c, const struct domu_buil
 		config_forget(c->name);
 		return 1;
 	}
+	started_at.store = save_seconds();
 	/* The nodes it wrote itself before a save, a migration or its cloning (guestnodes.h). */
 	if (b->guest_nodes && guestnodes_write(b->domid, b->guest_nodes, b->guest_nodes_len, err,
 					       sizeof(err))) {
@@ -251,20 +257,24 @@ static int start_built_gated(const struct domu_config *c, const struct domu_buil
 		config_forget(c->name);
 		return 1;
 	}
+	started_at.nodes = save_seconds();
 	if (start_console_daemon(c, b->domid, b->console_gfn, b->console_port)) {
 		fprintf(stderr, "domus: %s: the console daemon did not start\n", c->name);
 		domain_end(b->domid);
 		config_forget(c->name);
 		return 1;
 	}
+	started_at.console = save_seconds();
 	if (gate && !gate()) {
 		stop_console_daemon(c->name);
 		domain_end(b->domid);
 		config_forget(c->name);
 		return 1;
 	}
+	started_at.gate = save_seconds();
 	ctl = (struct domus_ctl){ .cmd = DOMUS_CTL_unpausedomain, .domid = b->domid };
 	rc = domus_ctl(&ctl);
+	started_at.unpause = save_seconds();
 	if (rc) {
 		stop_console_daemon(c->name);
 		domain_end(b->domid);
@@ -758,6 +768,7 @@ static int migrate_in(const char *port)
 	struct domu_built b;
 	char err[512];
 	int lfd, fd, one = 1, rc;
+	double stream_end;
 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -795,9 +806,18 @@ static int migrate_in(const char *port)
 		fprintf(stderr, "domus: not received: %s\n", err);
 		return 1;
 	}
+	stream_end = save_seconds();
 	rc = start_built_gated(&c, &b, false, "received", sender_says_go);
 	dprintf(fd, rc ? "Eit did not start\n" : "K\n");
 	close(fd);
+	/* Where the target's part of the downtime went, from the stream's last byte (ms). */
+	if (!rc)
+		printf("domus: %s: XenStore %.0f, its own nodes %.0f, console daemon %.0f, the "
+		       "sender's go %.0f, unpause %.0f ms\n", c.name, (started_at.store - stream_end) * 1e3,
+		       (started_at.nodes - started_at.store) * 1e3,
+		       (started_at.console - started_at.nodes) * 1e3,
+		       (started_at.gate - started_at.console) * 1e3,
+		       (started_at.unpause - started_at.gate) * 1e3);
 	return rc;
 }
 

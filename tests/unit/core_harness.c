@@ -77,6 +77,13 @@ struct guest_kernel {
 
 enum turn { TURN_CPU, TURN_GUEST };
 
+/*
+ * A vCPU's program, on a host thread of its own. The thread lives as long as
+ * the vCPU: each new instance (a PSCI CPU_ON after CPU_OFF) starts again on
+ * it (restart, a longjmp to start), instead of on a new thread: a long race
+ * makes thousands of instances, and each thread created was one more chance
+ * for a start the host scheduler (or a sanitizer's runtime) delays.
+ */
 struct guest {
 	struct vcpu *v; /* valid while the program may run: its vCPU cannot be freed under it */
 	domid_t domid;
@@ -91,8 +98,10 @@ struct guest {
 	enum turn turn;
 	bool kill;
 	bool in_cpu_off; /* its last trap was PSCI CPU_OFF */
-	bool started; /* its thread has had its first turn (a HANG says which never did) */
+	bool started; /* this instance has had its first turn (a HANG says which never did) */
+	bool restart; /* a new instance is to start at its next turn (the vCPU was reset) */
 	jmp_buf end;
+	jmp_buf start;
 	unsigned int cpu; /* the pCPU running it now */
 	u64 traps;
 	u64 irqs[VGIC_NR_PRIVATE];
@@ -189,6 +198,12 @@ static void trap(struct guest *g)
 		pthread_mutex_unlock(&g->lock);
 		longjmp(g->end, 1);
 	}
+	if (g->restart) {
+		g->restart = false;
+		g->started = true;
+		pthread_mutex_unlock(&g->lock);
+		longjmp(g->start, 1);
+	}
 	pthread_mutex_unlock(&g->lock);
 }
 
@@ -205,6 +220,7 @@ static void *guest_thread(void *arg)
 	pthread_mutex_unlock(&g->lock);
 	if (setjmp(g->end))
 		return NULL;
+	setjmp(g->start); /* each instance starts here, the first and every restart */
 	if (g->kill)
 		return NULL;
 	kernel_init(g);
@@ -232,7 +248,25 @@ static void end_guest(struct guest *g)
 	pthread_mutex_unlock(&g->lock);
 }
 
-/* Joins the threads of programs that were told to end and have: a long race starts thousands. */
+/*
+ * The vCPU was reset after its program's CPU_OFF, which parked the thread in
+ * its last trap: there a new instance starts (fn from the vCPU's entry point).
+ */
+static void restart_guest(struct guest *g, struct vcpu *v, u32 gen)
+{
+	pthread_mutex_lock(&g->lock);
+	g->fn = (guest_fn)(uintptr_t)v->arch.entry;
+	g->arg = v->arch.entry_x0;
+	g->gen = gen;
+	g->is_dom0_boot = false;
+	g->started = false;
+	g->restart = true;
+	g->traps = 0;
+	memset(g->irqs, 0, sizeof(g->irqs));
+	pthread_mutex_unlock(&g->lock);
+}
+
+/* Joins the threads of programs that were told to end and have (their domain was destroyed). */
 static void reap_guests(void)
 {
 	struct guest **pp = &m.guests;
@@ -316,15 +350,18 @@ static struct guest *guest_for(struct vcpu *v)
 		harness_error(VCPU_LOG "reset %u times between two runs: CPU_ON succeeded for a "
 				       "vCPU that was already being started",
 			      VCPU_ARGS(v), gen - had);
-	if (g) {
-		if (!g->in_cpu_off)
-			harness_error(VCPU_LOG "reset while its program was running (not in CPU_OFF)",
-				      VCPU_ARGS(v));
-		end_guest(g);
-	}
 	if (!v->arch.entry) {
 		harness_error(VCPU_LOG "runs with no entry point", VCPU_ARGS(v));
 		abort();
+	}
+	if (g && g->in_cpu_off) {
+		restart_guest(g, v, gen);
+		return g;
+	}
+	if (g) { /* still running: that instance ends (at its next trap), a new thread starts */
+		harness_error(VCPU_LOG "reset while its program was running (not in CPU_OFF)",
+			      VCPU_ARGS(v));
+		end_guest(g);
 	}
 	g = new_guest(v, gen);
 	v->arch.guest = g;
