@@ -495,7 +495,10 @@ def domus_migrate(setup, name, mib, dirty, timeout):
         got = re.search(r"([\d.]+) s in all, the guest stopped for ([\d.]+) s", out)
         if not got:
             return None
-        a._note(f"migrate {mib} MiB{' dirtying' if dirty else ''}: {got.group(0)}")
+        split = re.search(r"\(its suspend .*\)", out)
+        a._note(f"migrate {mib} MiB{' dirtying' if dirty else ''}: {got.group(0)} "
+                f"{split.group(0) if split else ''}; the target: "
+                f"{b.run('tail -1 /tmp/recv.log').strip()}")
         return float(got.group(1)), float(got.group(2))
     except AssertionError:
         return None

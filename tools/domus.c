@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <sys/time.h>
@@ -627,6 +628,19 @@ static int parse_target(const char *target, struct sockaddr_in *sa, char *err, s
 	return 0;
 }
 
+/*
+ * The stream ends in small messages each side waits for (the last record,
+ * 'R', 'G', 'K'): Nagle's algorithm held each until the previous segment's
+ * ACK, which the peer delays by up to 40 ms. That was most of the "sender's
+ * go" step of the downtime.
+ */
+static void no_delay(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 /* A TCP connection to HOST[:PORT]: the fd, or -1 with a reason. */
 static int connect_to(const char *target, char *err, size_t errlen)
 {
@@ -644,6 +658,8 @@ static int connect_to(const char *target, char *err, size_t errlen)
 	}
 	if (fd < 0)
 		snprintf(err, errlen, "socket: %s", strerror(errno));
+	else
+		no_delay(fd);
 	return fd;
 }
 
@@ -794,6 +810,7 @@ static int migrate_in(const char *port)
 		fprintf(stderr, "domus: accept: %s\n", strerror(errno));
 		return 1;
 	}
+	no_delay(fd);
 	/* A sender gone silent for a minute ends the restore (and destroys what it built). */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ .tv_sec = 60 },
 		   sizeof(struct timeval));
