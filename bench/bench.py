@@ -453,14 +453,32 @@ MIGRATE_MIB = 128
 # A guest that dirties memory: 4 MiB of its page cache rewritten every second.
 MIGRATE_DIRTIER = ("(while :; do dd if=/dev/zero of=/tmp/d bs=1M count=4 conv=notrunc "
                    "2>/dev/null; sleep 1; done) >/dev/null 2>&1 & true")
-MIGRATE_FIELDS = ["idle_total_s", "idle_downtime_s", "dirty_total_s", "dirty_downtime_s"]
+MIGRATE_FIELDS = ["idle_total_s", "idle_downtime_s", "dirty_total_s", "dirty_downtime_s",
+                  "ping_gap_s"]
+# The downtime as the issue defines it, seen from outside: the source's dom0 pings the guest
+# (a vif on the link's bridge) every PING_INTERVAL s while it moves; the gap is the longest run
+# of lost replies, in the pinger's own time (its run's length over the pings it sent).
+PING_INTERVAL = 0.01
 
 
-def domus_migrate(setup, name, mib, dirty, timeout):
+def ping_gap(log):
+    """The longest silence in a busybox ping log, s: the largest step between the sequence
+    numbers of two replies in a row, times the interval the pinger actually kept."""
+    seqs = [int(x) for x in re.findall(r"seq=(\d+)", log)]
+    took = re.search(r"PING-TOOK ([\d.]+)", log)
+    sent = re.search(r"(\d+) packets transmitted", log)
+    if len(seqs) < 2 or not took or not sent or int(sent.group(1)) == 0:
+        return None
+    interval = float(took.group(1)) / int(sent.group(1))
+    return round(max(b - a for a, b in zip(seqs, seqs[1:])) * interval, 3)
+
+
+def domus_migrate(setup, name, mib, dirty, timeout, ping=False):
     """Two Domus machines joined by a socket netdev (as tests/system/test_migrate.py): a guest
     idle at its shell (or dirtying 4 MiB/s) moves from the first to the second. (total s,
     downtime s) as `domus migrate` reports them: the downtime runs from its suspend request
-    to the target's word that the guest runs there."""
+    to the target's word that the guest runs there. With ping, the guest has a vif on the
+    link's bridge and the source's dom0 pings it throughout: (total s, gap s)."""
     port = 20000 + os.getpid() % 20000
     hosts = []
     try:
@@ -482,16 +500,35 @@ def domus_migrate(setup, name, mib, dirty, timeout):
         a.run(f"printf '%s\\n' 'name = \"mig\"' 'memory = {mib}' 'vcpus = 1' "
               "'kernel = \"/boot/domu/Image.gz\"' 'ramdisk = \"/boot/domu/initrd.img\"' "
               "'extra = \"console=hvc0\"' > /tmp/mig.cfg")
+        if ping:
+            a.run("echo \"vif = [ 'bridge=migbr,mac=00:16:3e:00:00:21' ]\" >> /tmp/mig.cfg")
         a.send("domus create -c /tmp/mig.cfg\n")
         a.wait_for("DOMUS-GUEST-READY", timeout=timeout)
         shell_answers(a, 60)
+        if ping:
+            a.send("ip link set eth0 up && ip addr add 10.99.0.10/24 dev eth0 && echo UP-$((6*7))\n")
+            a.wait_for(r"UP-42", timeout=60)
         if dirty:
             a.send(MIGRATE_DIRTIER + "\n")
             time.sleep(3)
         a.send("\x1d")
         a.wait_for(r"domus: left the console", timeout=30)
         a.wait_for(r"~ # ", timeout=30)
+        if ping:
+            assert "0% packet loss" in a.run("ping -c 3 -W 5 10.99.0.10", timeout=60)
+            a.run(f"(t0=$(cut -d' ' -f1 /proc/uptime); ping -i {PING_INTERVAL} 10.99.0.10 "
+                  "> /tmp/ping.log 2>&1; echo PING-TOOK $(echo \"$(cut -d' ' -f1 /proc/uptime) "
+                  "$t0\" | awk '{print $1 - $2}') >> /tmp/ping.log) & true")
+            time.sleep(1)
         out = a.run("domus migrate mig 10.99.0.2", timeout=timeout)
+        if ping:
+            time.sleep(3)  # the guest's network back, and a run of replies after the gap
+            a.run("kill -INT $(pidof ping); sleep 1")
+            gap = ping_gap(a.run("cat /tmp/ping.log"))
+            got = re.search(r"([\d.]+) s in all", out)
+            a._note(f"migrate {mib} MiB with a vif, pinged every {PING_INTERVAL} s: gap {gap}; "
+                    f"{out.strip()}")
+            return (float(got.group(1)), gap) if got and gap is not None else None
         got = re.search(r"([\d.]+) s in all, the guest stopped for ([\d.]+) s", out)
         if not got:
             return None
@@ -561,6 +598,13 @@ def run_migrate_bench(setup, name, timeout=300):
         if r is None:
             return None
         out[f"{what}_total_s"], out[f"{what}_downtime_s"] = r
+    if setup == "native":
+        out["ping_gap_s"] = "not measured (QEMU's native VM has no link to ping it over)"
+    else:
+        r = domus_migrate(setup, f"{name}-ping", MIGRATE_MIB, False, timeout, ping=True)
+        if r is None:
+            return None
+        out["ping_gap_s"] = r[1]
     return out
 
 
