@@ -41,6 +41,8 @@ static int share_memory(uint16_t parent, uint16_t to, const struct domu_config *
 			uint64_t left = r[i].count - done;
 			long rc;
 
+			if (save_check_interrupted(err, errlen))
+				return -1;
 			ctl.u.sharepages = (struct domus_ctl_sharepages){
 				.gfn = r[i].gfn + done, .to = to,
 				.count = (uint32_t)(left < DOMUS_SHARE_MAX ? left : DOMUS_SHARE_MAX) };

@@ -29,6 +29,7 @@
 #include "guestnodes.h"
 #include "libdomus.h"
 #include "save.h"
+#include "savefile.h"
 #include "vif.h"
 
 #include <public/sched.h>
@@ -404,13 +405,17 @@ static int cmd_save(int argc, char **argv)
 
 	if (kept_guest(argv[0], "saved", &id, &info, &c))
 		return 1;
+	save_catch_signals();
 	if (domu_save(id, &c, argv[1], &st, err, sizeof(err))) {
+		save_ignore_signals();
+		save_check_interrupted(err, sizeof(err)); /* the reason, over what it made fail */
 		fprintf(stderr, "domus: %s: not saved: %s\n", c.name, err);
 		/* If it never stopped, its console daemon still serves it. */
 		if (st.suspended)
 			resume_suspended(&c, id);
 		return 1;
 	}
+	save_ignore_signals(); /* it is in the file: the rest is the end of this copy */
 	stop_console_daemon(c.name);
 	if (domain_end(id)) {
 		fprintf(stderr, "domus: %s: saved to %s, but could not be destroyed\n", c.name, argv[1]);
@@ -533,7 +538,9 @@ static int cmd_clone(int argc, char **argv)
 		}
 	}
 	t0 = save_seconds();
+	save_catch_signals();
 	if (domu_suspend(id, err, sizeof(err))) {
+		save_ignore_signals();
 		fprintf(stderr, "domus: %s: not cloned: %s\n", c.name, err);
 		goto forget;
 	}
@@ -553,6 +560,13 @@ static int cmd_clone(int argc, char **argv)
 		built[made].guest_nodes_len = nodes_len;
 	}
 	stopped = save_seconds() - t0;
+	save_ignore_signals(); /* the parent resumes, the clones start: no stopping half-way */
+	if (save_check_interrupted(err, sizeof(err))) { /* asked to stop: the clones built go too */
+		fprintf(stderr, "domus: %s: not cloned: %s\n", c.name, err);
+		for (int i = 0; i < made; i++)
+			domain_end(built[i].domid);
+		made = 0;
+	}
 	if (!resume_suspended(&c, id))
 		fprintf(stderr, "domus: %s: still suspended: `domus resume %s` or `domus destroy %s`\n",
 			c.name, c.name, c.name);
@@ -685,6 +699,7 @@ static int migrate_out(const char *name, const char *target)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &(struct timeval){ .tv_sec = 60 },
 		   sizeof(struct timeval));
 	err[0] = 0;
+	save_catch_signals();
 	sent = domu_migrate_send(id, &c, fd, target, &st, err, sizeof(err));
 	/*
 	 * The target's word: ready to run it, paused ('R'), or why not ('E'),
@@ -692,7 +707,9 @@ static int migrate_out(const char *name, const char *target)
 	 * the target's, never resumed here, whatever comes ('K': it runs).
 	 */
 	got = read_answer(fd, answer, sizeof(answer), sent ? 5 : MIGRATE_ANSWER_S);
-	if (!sent && got > 0 && answer[0] == 'R') {
+	/* Past the go the guest is the target's: nothing may stop that half-way. */
+	save_ignore_signals();
+	if (!sent && got > 0 && answer[0] == 'R' && !save_interrupted) {
 		if (dprintf(fd, "G\n") < 0 || read_answer(fd, answer, sizeof(answer), MIGRATE_ANSWER_S) <= 0 ||
 		    answer[0] != 'K') {
 			close(fd);
@@ -725,6 +742,7 @@ static int migrate_out(const char *name, const char *target)
 	}
 	else if (!sent)
 		snprintf(err, sizeof(err), "%s did not say it runs the guest", target);
+	save_check_interrupted(err, sizeof(err)); /* the reason, over what it made fail */
 	close(fd);
 	domu_migrate_abandon(id, &st);
 	fprintf(stderr, "domus: %s: not migrated: %s\n", c.name, err);

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,8 @@
 #define PAGE 4096ULL
 #define SUSPEND_WAIT_MS 30000 /* Linux freezes its tasks and devices first: seconds under TCG */
 #define SUSPEND_POLL_MS 2
+/* After the request is withdrawn: how long a guest that had taken it up may take to suspend. */
+#define SUSPEND_GRACE_MS 5000
 
 static void kept_path(char *buf, size_t len, const char *name)
 {
@@ -148,6 +151,36 @@ static long domain_info(uint16_t domid, struct domus_ctl_domaininfo *info)
 	return 0;
 }
 
+static void on_stop_signal(int sig)
+{
+	save_interrupted = sig;
+}
+
+void save_catch_signals(void)
+{
+	/* No SA_RESTART: a write or a read it interrupts returns at once. */
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+void save_ignore_signals(void)
+{
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+}
+
+int save_check_interrupted(char *err, size_t errlen)
+{
+	if (!save_interrupted)
+		return 0;
+	return fail_with(err, errlen, "interrupted by %s", save_interrupted == SIGINT ? "SIGINT" :
+			 save_interrupted == SIGTERM ? "SIGTERM" : "SIGHUP");
+}
+
 int domu_suspend(uint16_t domid, char *err, size_t errlen)
 {
 	struct domus_ctl_domaininfo info;
@@ -158,6 +191,7 @@ int domu_suspend(uint16_t domid, char *err, size_t errlen)
 	/* Often: the guest is stopped from here on, and a migration's downtime counts each ms. */
 	for (int ms = 0; ms < SUSPEND_WAIT_MS; ms += SUSPEND_POLL_MS) {
 		rc = domain_info(domid, &info);
+
 		if (rc)
 			return fail_with(err, errlen, "it went away while suspending");
 		if (info.state == DOMUS_DOMAIN_SHUTDOWN && info.shutdown_reason == SHUTDOWN_suspend)
@@ -165,14 +199,25 @@ int domu_suspend(uint16_t domid, char *err, size_t errlen)
 		if (info.state == DOMUS_DOMAIN_SHUTDOWN || info.state == DOMUS_DOMAIN_DYING)
 			return fail_with(err, errlen, "it shut down (reason %u) instead of suspending",
 					 info.shutdown_reason);
+		if (save_interrupted)
+			break;
 		usleep(SUSPEND_POLL_MS * 1000);
 	}
-	/* Not taken up: a kernel without Xen's suspend support, or one too busy. */
+	/* Not taken up (a kernel without Xen's suspend support, or one too busy), or stopped. */
 	domstore_request_shutdown(domid, "");
-	/* One that took it up just now is suspended all the same: that is a success. */
-	if (domain_info(domid, &info) == 0 && info.state == DOMUS_DOMAIN_SHUTDOWN &&
-	    info.shutdown_reason == SHUTDOWN_suspend)
-		return 0;
+	/*
+	 * One that took it up before that (its kernel clears the node as it
+	 * starts) suspends all the same, in well under a second: the caller
+	 * resumes it then.
+	 */
+	for (int ms = 0; ms <= SUSPEND_GRACE_MS; ms += SUSPEND_POLL_MS) {
+		if (domain_info(domid, &info) == 0 && info.state == DOMUS_DOMAIN_SHUTDOWN &&
+		    info.shutdown_reason == SHUTDOWN_suspend)
+			return 0;
+		usleep(SUSPEND_POLL_MS * 1000);
+	}
+	if (save_check_interrupted(err, errlen))
+		return -1;
 	return fail_with(err, errlen, "it did not suspend within %d s", SUSPEND_WAIT_MS / 1000);
 }
 
@@ -259,7 +304,10 @@ static int send_pages(uint16_t domid, const uint64_t *list, uint64_t n, struct s
 	for (uint64_t done = 0; done < n;) {
 		uint32_t k = (uint32_t)(n - done < DOMUS_READPAGES_MAX ? n - done : DOMUS_READPAGES_MAX);
 		const uint64_t *gfns = list + done;
-		long rc = read_pages(domid, gfns, k, buf, missing);
+		long rc = save_check_interrupted(err, errlen) ? 0 : read_pages(domid, gfns, k, buf, missing);
+
+		if (save_interrupted)
+			return -1;
 
 		if (rc)
 			return fail_with(err, errlen, "cannot read its memory at gfn %#llx: %s",

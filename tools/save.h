@@ -46,6 +46,19 @@ int domu_save(uint16_t domid, const struct domu_config *c, const char *path,
  */
 int domu_suspend(uint16_t domid, char *err, size_t errlen);
 
+/*
+ * SIGINT, SIGTERM and SIGHUP ask save, migrate and clone to stop where they
+ * are and undo (the guest resumed, half-built domains destroyed, no file)
+ * rather than end the process with the guest left suspended: the signal is
+ * noted in save_interrupted (savefile.h), blocked calls return, and the
+ * loops give up at their next step (save_check_interrupted). Once the guest is
+ * another's (a migration's go) or being resumed, save_ignore_signals.
+ */
+void save_catch_signals(void);
+void save_ignore_signals(void);
+/* -1 with "interrupted by SIGNAL" in err if a signal asked to stop; else 0. */
+int save_check_interrupted(char *err, size_t errlen);
+
 /* CLOCK_MONOTONIC in seconds: the clock of save_stats and migrate_stats. */
 double save_seconds(void);
 

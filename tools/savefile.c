@@ -70,12 +70,14 @@ static ssize_t read_full(int fd, void *p, size_t n)
 	return done;
 }
 
+volatile sig_atomic_t save_interrupted;
+
 static int write_full(int fd, const void *p, size_t n)
 {
 	while (n) {
 		ssize_t r = write(fd, p, n);
 
-		if (r < 0 && errno == EINTR)
+		if (r < 0 && errno == EINTR && !save_interrupted)
 			continue;
 		if (r <= 0)
 			return -1;

@@ -8,6 +8,7 @@
 #ifndef TOOLS_SAVEFILE_H
 #define TOOLS_SAVEFILE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -166,6 +167,12 @@ struct save_writer {
 	uint64_t offset; /* where the next record goes */
 	char path[4096], tmp[4100];
 };
+
+/*
+ * The signal that asked the command to stop (save_catch_signals, save.h), or
+ * 0: a write it interrupts gives up instead of trying again.
+ */
+extern volatile sig_atomic_t save_interrupted;
 
 int save_writer_open(struct save_writer *w, const char *path, char *err, size_t errlen);
 /* A live stream (SAVE_FLAG_LIVE) over an open connection, named name in messages; not closed here. */

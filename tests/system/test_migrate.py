@@ -146,6 +146,26 @@ def test_a_migration_the_target_refuses_or_stops_halfway_leaves_the_guest_runnin
     assert "not received" in b.run("cat /tmp/recv.log")
     assert "mover" not in b.run("domus list")
     assert free_pages(b) == free_b
+
+    # A sender stopped by SIGTERM (or Ctrl-C) in the middle undoes it all itself: its log
+    # off, the guest running here; the target destroys what it had built.
+    b.run("domus migrate --receive > /tmp/recv.log 2>&1 & true")
+    a.run("domus migrate mover 10.99.0.2 > /tmp/send.log 2>&1 & echo $! > /tmp/send.pid; true")
+    b.run("until grep -q receiving /tmp/recv.log; do sleep 0.05; done", timeout=60)
+    a.run("kill -TERM $(cat /tmp/send.pid)")
+    a.run("while kill -0 $(cat /tmp/send.pid) 2>/dev/null; do sleep 0.1; done", timeout=60)
+    out = a.run("cat /tmp/send.log")
+    assert "not migrated: interrupted by SIGTERM" in out and "runs on here" in out, out
+    out, status = a.shell("domus resume mover")
+    assert status == 1 and "mover is not suspended" in out and "dirty logging" not in out, out
+    assert "not received" in b.run("sleep 2; cat /tmp/recv.log")
+    assert "mover" not in b.run("domus list")
+    assert free_pages(b) == free_b
+    console(a, "mover")
+    count = number(guest_run(a, "cat /tmp/count", r"\n\d+\r*\n").group(0))
+    later = number(guest_run(a, "sleep 2; cat /tmp/count", r"\n\d+\r*\n").group(0))
+    assert later > count, "the guest runs on on the source"
+    detach(a)
     a.run("domus destroy mover", timeout=60)
     assert free_pages(a) == free_a
 

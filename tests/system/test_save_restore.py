@@ -155,6 +155,25 @@ def test_a_save_that_fails_halfway_resumes_the_guest_where_it_was(domus_image, b
     later = number(guest_run(m, "sleep 3; cat /tmp/count", r"\n\d+\r*\n").group(0))
     assert later > first, "the guest runs on after the cancelled suspend"
     detach(m)
+
+    # Stopped by a signal (Ctrl-C at its terminal) half-way: the same, not a suspended guest
+    # and a dead command. Its file's temporary name is a FIFO nobody reads: the save stops
+    # there, the guest suspended, once the pipe's buffer is full.
+    m.run("mkfifo /tmp/full.save.tmp")
+    m.run("domus save full /tmp/full.save > /tmp/save.log 2>&1 & echo $! > /tmp/save.pid; true")
+    m.run("until domus list | grep -q '^full .* shutdown'; do sleep 0.1; done", timeout=60)
+    m.run("sleep 1; kill -INT $(cat /tmp/save.pid)")
+    m.run("while kill -0 $(cat /tmp/save.pid) 2>/dev/null; do sleep 0.1; done", timeout=60)
+    out = m.run("cat /tmp/save.log")
+    assert "domus: full: not saved: interrupted by SIGINT" in out, out
+    assert "domus: full: resumed" in out, out
+    assert number(m.run("ls /tmp/full.save* 2>/dev/null | wc -l")) == 0, "a file was left"
+    assert re.search(r"^full\s+\d+\s+64\s+1\s+running", m.run("domus list"), re.M)
+    console(m, "full")
+    first = number(guest_run(m, "cat /tmp/count", r"\n\d+\r*\n").group(0))
+    later = number(guest_run(m, "sleep 3; cat /tmp/count", r"\n\d+\r*\n").group(0))
+    assert later > first, "the guest runs on after the interrupted save"
+    detach(m)
     m.run("domus destroy full")
 
 
