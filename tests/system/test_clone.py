@@ -190,3 +190,32 @@ def test_a_clone_has_no_devices_until_given_its_own_and_the_guest_keeps_its_disk
     wait_vifs_gone(m)
     assert free_pages(m) == before
     assert sha(m.run("dd if=/tmp/cl.img bs=1M count=2 2>/dev/null | sha256sum")) == written
+
+
+def test_a_clone_stopped_by_sigint_leaves_no_clone_and_the_guest_running(domus_image, boot):
+    m = boot_dom0(boot, smp=2)
+    before = free_pages(m)
+    write_config(m, "/tmp/par.cfg", "par", 64)
+    m.run("domus create /tmp/par.cfg", timeout=120)
+    attach(m, "par")
+    guest_run(m, "echo I am par > /tmp/iam; (i=0; while :; do i=$((i+1)); echo $i > /tmp/count;"
+                 " sleep 1; done) & echo counting", r"\ncounting\r*\n")
+    detach(m)
+    # 64 clones take about a second to build: Ctrl-C comes as soon as the guest is stopped.
+    m.run("domus clone par 64 > /tmp/clone.log 2>&1 & echo $! > /tmp/clone.pid; true")
+    m.run("until domus list | grep -q '^par .* shutdown'; do sleep 0.05; done", timeout=60)
+    m.run("kill -INT $(cat /tmp/clone.pid)")
+    m.run("while kill -0 $(cat /tmp/clone.pid) 2>/dev/null; do sleep 0.1; done", timeout=60)
+    out = m.run("cat /tmp/clone.log")
+    assert "domus: par: not cloned: interrupted by SIGINT" in out, out
+    assert "domus: par: resumed" in out and "cloned 'par'" not in out, out
+    listed = m.run("domus list")
+    assert not re.search(r"^par-\d+", listed, re.M), listed
+    assert re.search(r"^par\s+\d+\s+64\s+1\s+running", listed, re.M), listed
+    console(m, "par")
+    first = number(guest_run(m, "cat /tmp/count", r"\n\d+\r*\n").group(0))
+    later = number(guest_run(m, "sleep 2; cat /tmp/count", r"\n\d+\r*\n").group(0))
+    assert later > first, "the guest runs on after the interrupted clone"
+    detach(m)
+    m.run("domus destroy par", timeout=60)
+    assert free_pages(m) == before
