@@ -8,7 +8,7 @@ import re
 from qemu import wait_ipv4
 from test_dom0 import boot_dom0, number
 from test_domu import attach, detach, free_pages, guest_run, write_config
-from test_save_restore import console
+from test_save_restore import console, counts_on, stopped_midway
 from test_split_drivers import in_guest, sha, wait_vifs_gone
 
 
@@ -202,20 +202,13 @@ def test_a_clone_stopped_by_sigint_leaves_no_clone_and_the_guest_running(domus_i
                  " sleep 1; done) & echo counting", r"\ncounting\r*\n")
     detach(m)
     # 64 clones take about a second to build: Ctrl-C comes as soon as the guest is stopped.
-    m.run("domus clone par 64 > /tmp/clone.log 2>&1 & echo $! > /tmp/clone.pid; true")
-    m.run("until domus list | grep -q '^par .* shutdown'; do sleep 0.05; done", timeout=60)
-    m.run("kill -INT $(cat /tmp/clone.pid)")
-    m.run("while kill -0 $(cat /tmp/clone.pid) 2>/dev/null; do sleep 0.1; done", timeout=60)
-    out = m.run("cat /tmp/clone.log")
+    out = stopped_midway(m, "domus clone par 64", "/tmp/clone.log",
+                         "domus list | grep -q '^par .* shutdown'", "INT")
     assert "domus: par: not cloned: interrupted by SIGINT" in out, out
     assert "domus: par: resumed" in out and "cloned 'par'" not in out, out
     listed = m.run("domus list")
     assert not re.search(r"^par-\d+", listed, re.M), listed
     assert re.search(r"^par\s+\d+\s+64\s+1\s+running", listed, re.M), listed
-    console(m, "par")
-    first = number(guest_run(m, "cat /tmp/count", r"\n\d+\r*\n").group(0))
-    later = number(guest_run(m, "sleep 2; cat /tmp/count", r"\n\d+\r*\n").group(0))
-    assert later > first, "the guest runs on after the interrupted clone"
-    detach(m)
+    counts_on(m, "par", "the guest runs on after the interrupted clone")
     m.run("domus destroy par", timeout=60)
     assert free_pages(m) == before

@@ -9,7 +9,7 @@ import re
 
 from test_dom0 import boot_dom0, number
 from test_domu import attach, detach, free_pages, guest_run, write_config
-from test_save_restore import console, uptime
+from test_save_restore import console, counts_on, stopped_midway, uptime
 
 
 def two_hosts(boot, tmp_path, mem_b=2048, cpu_b="cortex-a57"):
@@ -150,22 +150,15 @@ def test_a_migration_the_target_refuses_or_stops_halfway_leaves_the_guest_runnin
     # A sender stopped by SIGTERM (or Ctrl-C) in the middle undoes it all itself: its log
     # off, the guest running here; the target destroys what it had built.
     b.run("domus migrate --receive > /tmp/recv.log 2>&1 & true")
-    a.run("domus migrate mover 10.99.0.2 > /tmp/send.log 2>&1 & echo $! > /tmp/send.pid; true")
-    b.run("until grep -q receiving /tmp/recv.log; do sleep 0.05; done", timeout=60)
-    a.run("kill -TERM $(cat /tmp/send.pid)")
-    a.run("while kill -0 $(cat /tmp/send.pid) 2>/dev/null; do sleep 0.1; done", timeout=60)
-    out = a.run("cat /tmp/send.log")
+    out = stopped_midway(a, "domus migrate mover 10.99.0.2", "/tmp/send.log",
+                         "grep -q receiving /tmp/recv.log", "TERM", ready_on=b)
     assert "not migrated: interrupted by SIGTERM" in out and "runs on here" in out, out
     out, status = a.shell("domus resume mover")
     assert status == 1 and "mover is not suspended" in out and "dirty logging" not in out, out
     assert "not received" in b.run("sleep 2; cat /tmp/recv.log")
     assert "mover" not in b.run("domus list")
     assert free_pages(b) == free_b
-    console(a, "mover")
-    count = number(guest_run(a, "cat /tmp/count", r"\n\d+\r*\n").group(0))
-    later = number(guest_run(a, "sleep 2; cat /tmp/count", r"\n\d+\r*\n").group(0))
-    assert later > count, "the guest runs on on the source"
-    detach(a)
+    counts_on(a, "mover", "the guest runs on on the source")
     a.run("domus destroy mover", timeout=60)
     assert free_pages(a) == free_a
 

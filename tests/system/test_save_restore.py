@@ -18,6 +18,25 @@ def console(m, name):
     guest_run(m, "cat /tmp/iam", rf"\nI am {name}\r*\n")
 
 
+def counts_on(m, name, why):
+    """Attaches to guest name and checks that its /tmp/count counter still goes up."""
+    console(m, name)
+    first = number(guest_run(m, "cat /tmp/count", r"\n\d+\r*\n").group(0))
+    later = number(guest_run(m, "sleep 2; cat /tmp/count", r"\n\d+\r*\n").group(0))
+    assert later > first, why
+    detach(m)
+
+
+def stopped_midway(m, cmd, log, ready, sig, ready_on=None):
+    """Runs cmd in dom0's background (its output in log), waits until the shell condition
+    ready holds (on ready_on, or m), sends cmd signal sig and waits for it to end: its output."""
+    m.run(f"{cmd} > {log} 2>&1 & echo $! > {log}.pid; true")
+    (ready_on or m).run(f"until {ready}; do sleep 0.05; done", timeout=60)
+    m.run(f"kill -{sig} $(cat {log}.pid)")
+    m.run(f"while kill -0 $(cat {log}.pid) 2>/dev/null; do sleep 0.1; done", timeout=60)
+    return m.run(f"cat {log}")
+
+
 def uptime(m):
     return float(guest_run(m, "cut -d' ' -f1 /proc/uptime", r"\n(\d+\.\d+)\r*\n").group(1))
 
@@ -160,20 +179,13 @@ def test_a_save_that_fails_halfway_resumes_the_guest_where_it_was(domus_image, b
     # and a dead command. Its file's temporary name is a FIFO nobody reads: the save stops
     # there, the guest suspended, once the pipe's buffer is full.
     m.run("mkfifo /tmp/full.save.tmp")
-    m.run("domus save full /tmp/full.save > /tmp/save.log 2>&1 & echo $! > /tmp/save.pid; true")
-    m.run("until domus list | grep -q '^full .* shutdown'; do sleep 0.1; done", timeout=60)
-    m.run("sleep 1; kill -INT $(cat /tmp/save.pid)")
-    m.run("while kill -0 $(cat /tmp/save.pid) 2>/dev/null; do sleep 0.1; done", timeout=60)
-    out = m.run("cat /tmp/save.log")
+    out = stopped_midway(m, "domus save full /tmp/full.save", "/tmp/save.log",
+                         "domus list | grep -q '^full .* shutdown' && sleep 1", "INT")
     assert "domus: full: not saved: interrupted by SIGINT" in out, out
     assert "domus: full: resumed" in out, out
     assert number(m.run("ls /tmp/full.save* 2>/dev/null | wc -l")) == 0, "a file was left"
     assert re.search(r"^full\s+\d+\s+64\s+1\s+running", m.run("domus list"), re.M)
-    console(m, "full")
-    first = number(guest_run(m, "cat /tmp/count", r"\n\d+\r*\n").group(0))
-    later = number(guest_run(m, "sleep 3; cat /tmp/count", r"\n\d+\r*\n").group(0))
-    assert later > first, "the guest runs on after the interrupted save"
-    detach(m)
+    counts_on(m, "full", "the guest runs on after the interrupted save")
     m.run("domus destroy full")
 
 
