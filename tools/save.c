@@ -191,7 +191,6 @@ int domu_suspend(uint16_t domid, char *err, size_t errlen)
 	/* Often: the guest is stopped from here on, and a migration's downtime counts each ms. */
 	for (int ms = 0; ms < SUSPEND_WAIT_MS; ms += SUSPEND_POLL_MS) {
 		rc = domain_info(domid, &info);
-
 		if (rc)
 			return fail_with(err, errlen, "it went away while suspending");
 		if (info.state == DOMUS_DOMAIN_SHUTDOWN && info.shutdown_reason == SHUTDOWN_suspend)
@@ -304,11 +303,11 @@ static int send_pages(uint16_t domid, const uint64_t *list, uint64_t n, struct s
 	for (uint64_t done = 0; done < n;) {
 		uint32_t k = (uint32_t)(n - done < DOMUS_READPAGES_MAX ? n - done : DOMUS_READPAGES_MAX);
 		const uint64_t *gfns = list + done;
-		long rc = save_check_interrupted(err, errlen) ? 0 : read_pages(domid, gfns, k, buf, missing);
+		long rc;
 
-		if (save_interrupted)
+		if (save_check_interrupted(err, errlen))
 			return -1;
-
+		rc = read_pages(domid, gfns, k, buf, missing);
 		if (rc)
 			return fail_with(err, errlen, "cannot read its memory at gfn %#llx: %s",
 					 (unsigned long long)gfns[0], strerror((int)-rc));
