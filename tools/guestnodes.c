@@ -150,7 +150,8 @@ static int translate_perms(const char *perms, size_t len, uint16_t old, uint16_t
 {
 	int n = 0;
 
-	for (const char *p = perms; p < perms + len && n < max; p += strlen(p) + 1) {
+	/* (Each ends in a NUL inside len: savefile.c checks the record's last one.) */
+	for (const char *p = perms; p < perms + len && n < max; p += strnlen(p, perms + len - p) + 1) {
 		unsigned long id = strtoul(p + 1, NULL, 10);
 
 		if (!*p)

@@ -186,6 +186,9 @@ static const char *bad_layout(uint32_t type, const void *body, uint64_t len)
 			    len - at < (uint64_t)e.path_len + e.value_len + e.perms_len)
 				return "a XenStore record with a bad entry";
 			at += (uint64_t)e.path_len + e.value_len + e.perms_len;
+			/* Permissions are NUL-ended strings: the last one ends inside its entry. */
+			if (((const char *)body)[at - 1])
+				return "a XenStore record with a bad entry";
 		}
 		if (at != len)
 			return "a XenStore record whose length does not match its entries";

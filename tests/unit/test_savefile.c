@@ -529,6 +529,12 @@ static void test_the_guests_xenstore_nodes_are_checked_entry_by_entry(void **sta
 	write_with_nodes(path, bad, len, 1);
 	assert_int_equal(save_verify(path, &d, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "bad header"));
+	/* The last entry's permissions without their closing NUL: a reader would run off it. */
+	memcpy(bad, xs, len);
+	bad[len - 1] = 'x';
+	write_with_nodes(path, bad, len, 1);
+	assert_int_equal(save_verify(path, &d, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "a XenStore record with a bad entry"));
 	/* Bytes after the last entry. */
 	memcpy(bad, xs, len);
 	write_with_nodes(path, bad, len + 8, 1);
