@@ -154,6 +154,11 @@ static long save_ctl(struct vcpu *v, struct domain *d, struct domus_ctl *c, vadd
 		return save_write_pages(v, d, &c->u.readpages);
 	case DOMUS_CTL_logdirty:
 		return log_dirty_ctl(v, d, &c->u.logdirty);
+	case DOMUS_CTL_setports:
+		return save_ports_set(v, d, &c->u.ports);
+	case DOMUS_CTL_getports:
+		rc = save_ports_get(v, d, &c->u.ports);
+		return rc ? rc : copy_to_guest(v, arg, c, sizeof(*c)) ? -EFAULT : 0;
 	}
 	rc = save_domain_get(d, &c->u.domainstate);
 	if (rc)
@@ -252,6 +257,8 @@ static long ctl_locked(struct vcpu *v, vaddr_t arg)
 	case DOMUS_CTL_readpages:
 	case DOMUS_CTL_writepages:
 	case DOMUS_CTL_logdirty:
+	case DOMUS_CTL_getports:
+	case DOMUS_CTL_setports:
 		d = c.domid < DOMID_FIRST_RESERVED ? domain_by_id(c.domid) : NULL;
 		if (!d)
 			return -ESRCH;

@@ -8,6 +8,7 @@
 #include <domus/printk.h>
 #include <domus/string.h>
 #include <domus/upcall.h>
+#include <public/domus_ctl.h>
 #include <public/event_channel.h>
 
 /*
@@ -588,6 +589,89 @@ void evtchn_shared_info_ready(struct domain *d)
 bool evtchn_port_pending(struct domain *d, u32 port)
 {
 	return port < NR_PORTS && d->shared_info && bit_test(d->shared_info->evtchn_pending, port);
+}
+
+/* Our states and the public ones differ only in name: checked here, once. */
+_Static_assert(EVTCHN_UNBOUND == DOMUS_PORT_UNBOUND && EVTCHN_INTERDOMAIN == DOMUS_PORT_INTERDOMAIN &&
+		       EVTCHN_VIRQ == DOMUS_PORT_VIRQ && EVTCHN_IPI == DOMUS_PORT_IPI,
+	       "port states");
+
+u32 evtchn_ports_get(struct domain *d, u32 first, struct domus_port *out, u32 n, u32 *next)
+{
+	struct evtchn_domain *ed = d->evtchn;
+	struct shared_info *si = d->shared_info;
+	u32 got = 0, p;
+
+	spin_lock(&ed->lock);
+	/* Events raised before the guest placed its shared_info are in it from now on. */
+	shared_info(d, ed);
+	for (p = first ? first : 1; p < NR_PORTS && got < n; p++) {
+		const struct evtchn *chn = &ed->port[p];
+
+		if (chn->state == EVTCHN_FREE)
+			continue;
+		out[got++] = (struct domus_port){
+			.port = p,
+			.state = chn->state,
+			.virq = chn->virq,
+			.flags = (u8)((si && bit_test(si->evtchn_pending, p) ? DOMUS_PORT_PENDING : 0) |
+				      (si && bit_test(si->evtchn_mask, p) ? DOMUS_PORT_MASKED : 0)),
+			.notify_vcpu = chn->notify_vcpu,
+			.remote_dom = chn->remote_id,
+			.remote_port = chn->state == EVTCHN_INTERDOMAIN ? chn->remote_port : 0,
+		};
+	}
+	spin_unlock(&ed->lock);
+	/* Full, but none of the rest bound: said now, not by one more call. */
+	while (p < NR_PORTS && ed->port[p].state == EVTCHN_FREE)
+		p++;
+	*next = p < NR_PORTS ? p : 0;
+	return got;
+}
+
+int evtchn_port_set(struct domain *d, const struct domus_port *p)
+{
+	struct evtchn_domain *ed = d->evtchn;
+	struct shared_info *si = d->shared_info;
+	bool virq = p->state == DOMUS_PORT_VIRQ;
+	/* A global VIRQ is recorded on vCPU 0 (op_bind_virq), whoever it notifies. */
+	u32 virq_vcpu = virq && virq_is_global(p->virq) ? 0 : p->notify_vcpu;
+	int rc = 0;
+
+	if (!si || !p->port || p->port >= NR_PORTS || p->pad ||
+	    (p->flags & ~(DOMUS_PORT_PENDING | DOMUS_PORT_MASKED)) ||
+	    (p->state != DOMUS_PORT_UNBOUND && p->state != DOMUS_PORT_VIRQ &&
+	     p->state != DOMUS_PORT_IPI) ||
+	    p->notify_vcpu >= ed->nr_vcpus || !d->vcpus[p->notify_vcpu] ||
+	    (virq ? p->virq >= NR_VIRQS : p->virq) ||
+	    (p->state != DOMUS_PORT_UNBOUND && p->remote_dom) || p->remote_port)
+		return -EINVAL;
+	spin_lock(&ed->lock);
+	if (ed->port[p->port].state != EVTCHN_FREE || (virq && ed->virq_port[virq_vcpu][p->virq])) {
+		rc = -EEXIST;
+	} else {
+		ed->port[p->port] = (struct evtchn){ .state = p->state,
+						     .virq = p->virq,
+						     .notify_vcpu = p->notify_vcpu,
+						     .remote_id = p->remote_dom };
+		if (virq)
+			ed->virq_port[virq_vcpu][p->virq] = (u16)p->port;
+		/*
+		 * Bits only: the vCPU's selector and upcall flag are in its
+		 * vcpu_info, which came with its RAM, and its upcall's latch
+		 * with its interrupt state.
+		 */
+		if (p->flags & DOMUS_PORT_PENDING)
+			bit_test_and_set(si->evtchn_pending, p->port);
+		else
+			bit_test_and_clear(si->evtchn_pending, p->port);
+		if (p->flags & DOMUS_PORT_MASKED)
+			bit_test_and_set(si->evtchn_mask, p->port);
+		else
+			bit_test_and_clear(si->evtchn_mask, p->port);
+	}
+	spin_unlock(&ed->lock);
+	return rc;
 }
 
 static long evtchn_domain_size(u32 nr_vcpus)

@@ -16,6 +16,7 @@
 #include <domus/arch.h>
 #include <domus/domain.h>
 #include <domus/errno.h>
+#include <domus/evtchn.h>
 #include <domus/guest_access.h>
 #include <domus/memory_op.h>
 #include <domus/mm.h>
@@ -207,6 +208,43 @@ long save_write_pages(struct vcpu *caller, struct domain *d, const struct domus_
 			return -EFAULT;
 		/* The guest's code comes back this way too: fetches must see it. */
 		arch_sync_icache(p2m_frame_va(pa), PAGE_SIZE);
+	}
+	return 0;
+}
+
+long save_ports_get(struct vcpu *caller, struct domain *d, struct domus_ctl_ports *c)
+{
+	/* One toolstack call at a time (domus_ctl.c). */
+	static struct domus_port ports[DOMUS_PORTS_MAX];
+
+	if (!c->count || c->count > DOMUS_PORTS_MAX || c->pad)
+		return -EINVAL;
+	/* Stopped: no binding changes under the toolstack's feet between calls. */
+	if (!domain_stopped(d))
+		return -EBUSY;
+	c->count = evtchn_ports_get(d, c->first, ports, c->count, &c->next);
+	return copy_to_guest(caller, c->buffer, ports, c->count * sizeof(ports[0])) ? -EFAULT : 0;
+}
+
+long save_ports_set(struct vcpu *caller, struct domain *d, const struct domus_ctl_ports *c)
+{
+	static struct domus_port ports[DOMUS_PORTS_MAX];
+
+	if (!c->count || c->count > DOMUS_PORTS_MAX || c->pad || c->first || c->next)
+		return -EINVAL;
+	if (d->state != DOMAIN_BUILDING)
+		return -EBUSY;
+	/* After setdomainstate, which masks every port: these bits are then the last word. */
+	if (!d->restored)
+		return -EINVAL;
+	if (copy_from_guest(caller, ports, c->buffer, c->count * sizeof(ports[0])))
+		return -EFAULT;
+	for (u32 i = 0; i < c->count; i++) {
+		long rc = evtchn_port_set(d, &ports[i]);
+
+		/* What was set stays: the toolstack destroys a domain it fails to build. */
+		if (rc)
+			return rc;
 	}
 	return 0;
 }

@@ -141,6 +141,76 @@ static void test_state_is_written_only_into_a_domain_being_built_and_in_order(vo
 	machine_run(&(struct machine_cfg){ .dom0_main = dom0_writes_state_into_a_domain_being_built });
 }
 
+static long ports(struct guest *g, u32 cmd, domid_t id, u64 buffer, u32 count, u32 *next)
+{
+	struct domus_ctl c = { .cmd = cmd, .domid = id };
+	long rc;
+
+	c.u.ports = (struct domus_ctl_ports){ .buffer = buffer, .first = 1, .count = count };
+	if (cmd == DOMUS_CTL_setports)
+		c.u.ports.first = 0;
+	rc = guest_domus_ctl(g, &c);
+	if (next)
+		*next = c.u.ports.next;
+	return rc ? rc : cmd == DOMUS_CTL_getports ? (long)c.u.ports.count : 0;
+}
+
+/* A port of the guest's, not the toolstack's: made by dom0 here for a peer nobody has. */
+#define GUESTS_PORT_PEER 77
+
+static void dom0_carries_ports_from_a_stopped_domain_into_a_built_one(struct guest *g)
+{
+	struct domus_ctl_domainstate ds = { .counter = 1000, .shared_info_gfn = GFN_NONE };
+	struct evtchn_alloc_unbound a = { .remote_dom = GUESTS_PORT_PEER };
+	u64 buffer = guest_alloc_pages(g, 2);
+	struct domus_port *p = guest_mem(g, buffer), mine = { 0 };
+	long id, to, n;
+	u32 next;
+
+	may_end = false;
+	id = guest_domu_create(g, &(struct domu_spec){ .name = "ports" }, domu_runs_until_told, 7);
+	GUEST_EXPECT(g, id > 0);
+	a.dom = (domid_t)id;
+	GUEST_EXPECT_EQ(g, guest_evtchn_op(g, EVTCHNOP_alloc_unbound, &a, sizeof(a)), 0);
+	/* Running: it could bind or close one between two calls. */
+	GUEST_EXPECT_EQ(g, ports(g, DOMUS_CTL_getports, (domid_t)id, buffer, 8, NULL), -EBUSY);
+	GUEST_EXPECT_EQ(g, guest_domu_pause(g, (domid_t)id, true), 0);
+	GUEST_EXPECT_EQ(g, ports(g, DOMUS_CTL_getports, (domid_t)id, buffer, 0, NULL), -EINVAL);
+	GUEST_EXPECT_EQ(g, ports(g, DOMUS_CTL_getports, (domid_t)id, buffer,
+				 DOMUS_PORTS_MAX + 1, NULL), -EINVAL);
+	n = ports(g, DOMUS_CTL_getports, (domid_t)id, buffer, DOMUS_PORTS_MAX, &next);
+	GUEST_EXPECT(g, n >= 1);
+	GUEST_EXPECT_EQ(g, next, 0);
+	for (long i = 0; i < n; i++)
+		if (p[i].port == a.port)
+			mine = p[i];
+	GUEST_EXPECT_EQ(g, mine.state, DOMUS_PORT_UNBOUND);
+	GUEST_EXPECT_EQ(g, mine.remote_dom, GUESTS_PORT_PEER);
+	/* Into a running domain, no. */
+	GUEST_EXPECT_EQ(g, ports(g, DOMUS_CTL_setports, (domid_t)id, buffer, 1, NULL), -EBUSY);
+
+	to = guest_domu_build(g, &(struct domu_spec){ .name = "ports-to" });
+	GUEST_EXPECT(g, to > 0);
+	p[0] = mine;
+	/* Before its setdomainstate (which masks every port), no. */
+	GUEST_EXPECT_EQ(g, ports(g, DOMUS_CTL_setports, (domid_t)to, buffer, 1, NULL), -EINVAL);
+	GUEST_EXPECT_EQ(g, domain_state(g, DOMUS_CTL_setdomainstate, (domid_t)to, &ds), 0);
+	GUEST_EXPECT_EQ(g, ports(g, DOMUS_CTL_setports, (domid_t)to, buffer, 1, NULL), 0);
+	/* It is there: its number is taken now. */
+	GUEST_EXPECT_EQ(g, ports(g, DOMUS_CTL_setports, (domid_t)to, buffer, 1, NULL), -EEXIST);
+	GUEST_EXPECT_EQ(g, guest_domu_destroy(g, (domid_t)to), 0);
+
+	GUEST_EXPECT_EQ(g, guest_domu_pause(g, (domid_t)id, false), 0);
+	__atomic_store_n(&may_end, true, __ATOMIC_RELEASE);
+	GUEST_EXPECT_EQ(g, guest_domu_destroy(g, (domid_t)id), 0);
+}
+
+static void test_ports_are_read_from_a_stopped_domain_and_set_into_a_built_one(void **state)
+{
+	machine_run(&(struct machine_cfg){ .dom0_main =
+						   dom0_carries_ports_from_a_stopped_domain_into_a_built_one });
+}
+
 static long suspend_returned = -1;
 
 static void domu_suspends(struct guest *g)
@@ -280,6 +350,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_a_cancelled_suspend_returns_1_in_the_same_domain),
 		cmocka_unit_test(test_readpages_copies_a_stopped_domains_ram_and_names_what_is_not),
 		cmocka_unit_test(test_writepages_fills_a_building_domains_ram_and_nothing_else),
+		cmocka_unit_test(test_ports_are_read_from_a_stopped_domain_and_set_into_a_built_one),
 	};
 
 	return harness_main(argc, argv, "core_save", tests, ARRAY_SIZE(tests));

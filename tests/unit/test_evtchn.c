@@ -20,6 +20,7 @@
 #include <domus/upcall.h>
 
 #include "support.h"
+#include <public/domus_ctl.h>
 #include <public/event_channel.h>
 
 /* ---- fakes for what evtchn.c calls ---- */
@@ -916,6 +917,172 @@ static void test_reset_closes_every_port(void **state)
 	assert_int_equal(s.status, EVTCHNSTAT_closed);
 }
 
+/* ---- a domain's ports carried as they are (getports, setports) ---- */
+
+/* D1 torn down and made again with no ports, its shared_info cleared: the target's new domain. */
+static void rebuild(struct domain *d)
+{
+	evtchn_domain_close(d);
+	evtchn_domain_free(d);
+	memset(d->shared_info, 0, sizeof(*d->shared_info));
+	assert_int_equal(evtchn_domain_init(d), 0);
+}
+
+static u32 all_ports(struct domain *d, struct domus_port *out, u32 n)
+{
+	u32 next, got = evtchn_ports_get(d, 1, out, n, &next);
+
+	assert_int_equal(next, 0);
+	return got;
+}
+
+static void test_ports_carried_to_a_new_domain_work_as_before(void **state)
+{
+	struct domus_port before[16], after[16];
+	u32 store, ring, timer1, console, ipi, n;
+
+	/* The guest's store port (unbound for dom0), a front end's ring bound by dom0, ... */
+	store = must_alloc(D1, 0);
+	ring = must_alloc(D1, 0);
+	u32 back = must_bind(D0, 1, ring);
+	/* ... vCPU 1's timer, a global VIRQ moved to vCPU 1, an IPI of vCPU 1. */
+	assert_int_equal(bind_virq(D1, VIRQ_TIMER, 1, &timer1), 0);
+	assert_int_equal(bind_virq(D1, VIRQ_CONSOLE, 0, &console), 0);
+	assert_int_equal(bind_vcpu(D1, console, 1), 0);
+	struct evtchn_bind_ipi bi = { .vcpu = 1 };
+	assert_int_equal(op(D1, EVTCHNOP_bind_ipi, &bi), 0);
+	ipi = bi.port;
+	/* The ring has an event waiting; the console port is masked. */
+	assert_int_equal(send(D0, back), 0);
+	mask(D1, console);
+
+	n = all_ports(D1, before, 16);
+	assert_int_equal(n, 5);
+	assert_int_equal(before[0].port, store);
+	assert_int_equal(before[0].state, DOMUS_PORT_UNBOUND);
+	assert_int_equal(before[0].remote_dom, 0);
+	assert_int_equal(before[1].port, ring);
+	assert_int_equal(before[1].state, DOMUS_PORT_INTERDOMAIN);
+	assert_int_equal(before[1].remote_port, back);
+	assert_int_equal(before[1].flags, DOMUS_PORT_PENDING);
+	assert_int_equal(before[2].state, DOMUS_PORT_VIRQ);
+	assert_int_equal(before[2].virq, VIRQ_TIMER);
+	assert_int_equal(before[2].notify_vcpu, 1);
+	assert_int_equal(before[3].virq, VIRQ_CONSOLE);
+	assert_int_equal(before[3].notify_vcpu, 1);
+	assert_int_equal(before[3].flags, DOMUS_PORT_MASKED);
+	assert_int_equal(before[4].state, DOMUS_PORT_IPI);
+	assert_int_equal(before[4].port, ipi);
+
+	/* The target: the ring's port waits for its new back end in dom0. */
+	rebuild(D1);
+	for (u32 i = 0; i < n; i++) {
+		struct domus_port p = before[i];
+
+		if (p.state == DOMUS_PORT_INTERDOMAIN)
+			p = (struct domus_port){ .port = p.port, .state = DOMUS_PORT_UNBOUND,
+						 .flags = p.flags, .notify_vcpu = p.notify_vcpu };
+		assert_int_equal(evtchn_port_set(D1, &p), 0);
+	}
+	assert_int_equal(all_ports(D1, after, 16), n);
+	for (u32 i = 0; i < n; i++) {
+		if (before[i].state == DOMUS_PORT_INTERDOMAIN) {
+			assert_int_equal(after[i].state, DOMUS_PORT_UNBOUND);
+			assert_int_equal(after[i].flags, DOMUS_PORT_PENDING);
+			continue;
+		}
+		assert_memory_equal(&after[i], &before[i], sizeof(after[i]));
+	}
+
+	/* Each works as it did: a new back end binds the ring's port and its events arrive. */
+	guest_handles_all(D1);
+	back = must_bind(D0, 1, ring);
+	assert_int_equal(send(D0, back), 0);
+	assert_true(pending(D1, ring));
+	assert_int_equal(evtchn_send_vcpu_virq(D1->vcpus[1], VIRQ_TIMER), 0);
+	assert_true(pending(D1, timer1));
+	assert_int_equal(notified[1][1], 1);
+	assert_int_equal(evtchn_send_virq(D1, VIRQ_CONSOLE), 0);
+	assert_true(pending(D1, console));
+	assert_int_equal(send(D1, ipi), 0);
+	assert_true(pending(D1, ipi));
+	/* Bound once, as before: binding them again is refused. */
+	assert_int_equal(bind_virq(D1, VIRQ_TIMER, 1, NULL), -EEXIST);
+	assert_int_equal(bind_virq(D1, VIRQ_CONSOLE, 0, NULL), -EEXIST);
+	assert_int_equal(bind_interdomain(D0, 1, store, NULL) >= 0, true);
+}
+
+static void test_getports_goes_on_where_it_stopped(void **state)
+{
+	struct domus_port got[2];
+	u32 p[5], next;
+
+	for (int i = 0; i < 5; i++)
+		p[i] = must_alloc(D1, 0);
+	assert_int_equal(close_port(D1, p[2]), 0);
+	assert_int_equal(evtchn_ports_get(D1, 1, got, 2, &next), 2);
+	assert_int_equal(got[0].port, p[0]);
+	assert_int_equal(got[1].port, p[1]);
+	/* The freed port is skipped: next names the next bound one. */
+	assert_int_equal(next, p[3]);
+	assert_int_equal(evtchn_ports_get(D1, next, got, 2, &next), 2);
+	assert_int_equal(got[0].port, p[3]);
+	assert_int_equal(got[1].port, p[4]);
+	assert_int_equal(next, 0);
+	assert_int_equal(evtchn_ports_get(D1, p[4] + 1, got, 2, &next), 0);
+	assert_int_equal(next, 0);
+}
+
+static void test_setports_refuses_what_it_cannot_make(void **state)
+{
+	const struct domus_port good = { .port = 7, .state = DOMUS_PORT_IPI, .notify_vcpu = 1 };
+	static const struct {
+		const char *what;
+		struct domus_port p;
+		int rc;
+	} cases[] = {
+		{ "port 0", { .port = 0, .state = DOMUS_PORT_UNBOUND }, -EINVAL },
+		{ "past the last port", { .port = EVTCHN_2L_NR_CHANNELS, .state = DOMUS_PORT_UNBOUND }, -EINVAL },
+		{ "free", { .port = 9, .state = 0 }, -EINVAL },
+		{ "interdomain", { .port = 9, .state = DOMUS_PORT_INTERDOMAIN, .remote_port = 3 }, -EINVAL },
+		{ "unknown state", { .port = 9, .state = 5 }, -EINVAL },
+		{ "no such vCPU", { .port = 9, .state = DOMUS_PORT_IPI, .notify_vcpu = 2 }, -EINVAL },
+		{ "VIRQ past the last", { .port = 9, .state = DOMUS_PORT_VIRQ, .virq = NR_VIRQS }, -EINVAL },
+		{ "a VIRQ number on an IPI", { .port = 9, .state = DOMUS_PORT_IPI, .virq = 1 }, -EINVAL },
+		{ "a peer on a VIRQ", { .port = 9, .state = DOMUS_PORT_VIRQ, .remote_dom = 3 }, -EINVAL },
+		{ "a peer's port", { .port = 9, .state = DOMUS_PORT_UNBOUND, .remote_port = 3 }, -EINVAL },
+		{ "unknown flags", { .port = 9, .state = DOMUS_PORT_UNBOUND, .flags = 4 }, -EINVAL },
+		{ "pad", { .port = 9, .state = DOMUS_PORT_UNBOUND, .pad = 1 }, -EINVAL },
+		{ "a port set already", { .port = 7, .state = DOMUS_PORT_UNBOUND }, -EEXIST },
+		{ "a VIRQ bound already", { .port = 9, .state = DOMUS_PORT_VIRQ, .virq = VIRQ_TIMER,
+					    .notify_vcpu = 1 }, -EEXIST },
+		{ "a global VIRQ, wherever it notifies", { .port = 9, .state = DOMUS_PORT_VIRQ,
+							     .virq = VIRQ_CONSOLE }, -EEXIST },
+		{ "the same VIRQ on the other vCPU", { .port = 9, .state = DOMUS_PORT_VIRQ,
+						       .virq = VIRQ_TIMER }, 0 },
+	};
+	struct domus_port out[4];
+
+	rebuild(D1);
+	assert_int_equal(evtchn_port_set(D1, &good), 0);
+	assert_int_equal(evtchn_port_set(D1, &(struct domus_port){ .port = 8, .state = DOMUS_PORT_VIRQ,
+							       .virq = VIRQ_TIMER, .notify_vcpu = 1 }), 0);
+	assert_int_equal(evtchn_port_set(D1, &(struct domus_port){ .port = 10, .state = DOMUS_PORT_VIRQ,
+							       .virq = VIRQ_CONSOLE, .notify_vcpu = 1 }), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		int rc = evtchn_port_set(D1, &cases[i].p);
+
+		if (rc != cases[i].rc)
+			fail_msg("%s: %d, not %d", cases[i].what, rc, cases[i].rc);
+	}
+	/* Nothing refused left a trace. */
+	assert_int_equal(all_ports(D1, out, 4), 4);
+	assert_int_equal(out[0].port, 7);
+	assert_int_equal(out[1].port, 8);
+	assert_int_equal(out[2].port, 9);
+	assert_int_equal(out[3].port, 10);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -948,6 +1115,9 @@ int main(void)
 		T(test_ipi_ports),
 		T(test_pirq_fifo_and_reset_refusals),
 		T(test_reset_closes_every_port),
+		T(test_ports_carried_to_a_new_domain_work_as_before),
+		T(test_getports_goes_on_where_it_stopped),
+		T(test_setports_refuses_what_it_cannot_make),
 	};
 
 	/* A deadlock fails the run rather than hanging it. */

@@ -8,6 +8,7 @@
 #include <public/xen.h>
 
 struct domain;
+struct domus_port;
 struct vcpu;
 
 enum evtchn_state { EVTCHN_FREE, EVTCHN_UNBOUND, EVTCHN_INTERDOMAIN, EVTCHN_VIRQ, EVTCHN_IPI };
@@ -66,6 +67,16 @@ int evtchn_alloc_unbound_port(struct domain *d, domid_t remote, u32 *port);
 void evtchn_shared_info_ready(struct domain *d);
 /* Whether port's event is pending in d's shared_info (SCHEDOP_poll): the guest's view, unlocked. */
 bool evtchn_port_pending(struct domain *d, u32 port);
+/*
+ * A migration the guest takes no part in (public/domus_ctl.h, getports and
+ * setports). Get: up to n of d's bound ports from port first on, into out;
+ * returns how many, *next the port to look at next (0: none left). d must be
+ * stopped (the caller checks). Set: one port, at its own number, into d,
+ * which is being built and has its shared_info: 0, or -EINVAL for a port,
+ * state, vCPU or VIRQ out of range, -EEXIST for a port or VIRQ bound already.
+ */
+u32 evtchn_ports_get(struct domain *d, u32 first, struct domus_port *out, u32 n, u32 *next);
+int evtchn_port_set(struct domain *d, const struct domus_port *p);
 /* Bound ports of d on the console (debug key). */
 void evtchn_dump(struct domain *d);
 

@@ -25,6 +25,14 @@ long save_vcpu_set(struct vcpu *caller, struct domain *d, const struct domus_ctl
 long save_read_pages(struct vcpu *caller, struct domain *d, const struct domus_ctl_readpages *r);
 /* Into its RAM frames (DOMUS_CTL_writepages), while it is being built. */
 long save_write_pages(struct vcpu *caller, struct domain *d, const struct domus_ctl_readpages *r);
+/*
+ * Its event channels as they are (DOMUS_CTL_getports, from a stopped domain;
+ * c's count and next answered), and into a domain being built after its
+ * setdomainstate (DOMUS_CTL_setports), for a migration the guest takes no
+ * part in.
+ */
+long save_ports_get(struct vcpu *caller, struct domain *d, struct domus_ctl_ports *c);
+long save_ports_set(struct vcpu *caller, struct domain *d, const struct domus_ctl_ports *c);
 /* A domain shut down for suspend runs on, its suspend call returning 1 (cancelled). */
 long save_resume(struct domain *d);
 

@@ -34,6 +34,8 @@
 #define DOMUS_CTL_writepages 18 /* into a building domain's RAM frames, for restore */
 #define DOMUS_CTL_logdirty 19 /* dirty-page logging of a running domain, for live migration */
 #define DOMUS_CTL_sharepages 20 /* a stopped domain's RAM into its clone, copy-on-write */
+#define DOMUS_CTL_getports 21 /* a stopped domain's event channels, as they are */
+#define DOMUS_CTL_setports 22 /* into a building domain, at the same numbers */
 
 #define DOMUS_DOMAIN_BUILDING 0
 #define DOMUS_DOMAIN_RUNNING 1
@@ -245,6 +247,43 @@ struct domus_ctl_domainstate {
 	uint32_t vm_assist; /* VMASST_TYPE_* bits the guest enabled (set once, at its boot) */
 };
 
+/*
+ * A domain's event channels carried as the guest left them, for a migration
+ * the guest takes no part in (docs/MIGRATION.md, "Under 100 ms"). getports:
+ * up to count of a stopped domain's bound ports, from port first on, into
+ * buffer; count becomes how many, next the port to ask from next time (0:
+ * none left). setports: count ports into a domain being built after its
+ * setdomainstate, each at its own number, which must be free. An
+ * INTERDOMAIN port cannot be set (its peer is not there): the toolstack sets
+ * it UNBOUND for the domain that will bind it. PENDING and MASKED are the
+ * port's bits in shared_info.
+ */
+#define DOMUS_PORT_UNBOUND 1
+#define DOMUS_PORT_INTERDOMAIN 2
+#define DOMUS_PORT_VIRQ 3
+#define DOMUS_PORT_IPI 4
+#define DOMUS_PORT_PENDING (1U << 0)
+#define DOMUS_PORT_MASKED (1U << 1)
+#define DOMUS_PORTS_MAX 256 /* per call */
+struct domus_port {
+	uint32_t port;
+	uint8_t state; /* DOMUS_PORT_* */
+	uint8_t virq; /* VIRQ: which */
+	uint8_t flags; /* DOMUS_PORT_PENDING, DOMUS_PORT_MASKED */
+	uint8_t pad;
+	uint16_t notify_vcpu; /* the vCPU told of its events (a per-vCPU VIRQ's own) */
+	uint16_t remote_dom; /* UNBOUND: who may bind it; INTERDOMAIN: the peer */
+	uint32_t remote_port; /* INTERDOMAIN: the peer's port (getports only) */
+};
+
+struct domus_ctl_ports {
+	uint64_t buffer; /* pointer to count struct domus_port */
+	uint32_t first; /* getports: the first port to look at */
+	uint32_t count; /* in: entries (at most DOMUS_PORTS_MAX); getports out: given */
+	uint32_t next; /* getports out */
+	uint32_t pad;
+};
+
 struct domus_ctl {
 	uint32_t version;
 	uint32_t cmd;
@@ -264,6 +303,7 @@ struct domus_ctl {
 		struct domus_ctl_readpages readpages;
 		struct domus_ctl_logdirty logdirty;
 		struct domus_ctl_sharepages sharepages;
+		struct domus_ctl_ports ports;
 		uint8_t pad[112];
 	} u;
 };
@@ -285,5 +325,7 @@ _Static_assert(sizeof(struct domus_ctl_domainstate) == 24, "layout");
 _Static_assert(sizeof(struct domus_ctl_readpages) == 32, "layout");
 _Static_assert(sizeof(struct domus_ctl_logdirty) == 24, "layout");
 _Static_assert(sizeof(struct domus_ctl_sharepages) == 24, "layout");
+_Static_assert(sizeof(struct domus_port) == 16, "layout");
+_Static_assert(sizeof(struct domus_ctl_ports) == 24, "layout");
 
 #endif
