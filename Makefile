@@ -204,8 +204,8 @@ TOOLS_DEPS := tools/libdomus.c tools/libdomus.h $(wildcard hyp/include/public/*.
 
 DOMUS_TOOL_SRCS := tools/domus.c tools/config.c tools/build.c tools/consoled.c tools/console_filter.c \
 	tools/console_log.c tools/domstore.c tools/vbd.c tools/vif.c tools/devices.c tools/errmsg.c \
-	tools/vuart.c tools/save.c tools/savefile.c tools/clone.c tools/guestnodes.c tools/xenstore/client.c \
-	tools/xenstore/wire.c
+	tools/vuart.c tools/save.c tools/savefile.c tools/clone.c tools/guestnodes.c tools/handover.c \
+	tools/xenstore/client.c tools/xenstore/wire.c
 
 # Debian's libfdt and zlib for arm64, unpacked from their .debs in the download cache
 # (scripts/arm64-dev-lib.sh).

@@ -475,9 +475,10 @@ def ping_gap(log):
 
 def domus_migrate(setup, name, mib, dirty, timeout, ping=False):
     """Two Domus machines joined by a socket netdev (as tests/system/test_migrate.py): a guest
-    idle at its shell (or dirtying 4 MiB/s) moves from the first to the second. (total s,
-    downtime s) as `domus migrate` reports them: the downtime runs from its suspend request
-    to the target's word that the guest runs there. With ping, the guest has a vif on the
+    idle at its shell (or dirtying 4 MiB/s) moves from the first to the second, where its id
+    is free (so it is paused, not suspended: docs/MIGRATION.md). (total s, downtime s) as
+    `domus migrate` reports them: the downtime runs from its pause to the target's word
+    that the guest runs there. With ping, the guest has a vif on the
     link's bridge and the source's dom0 pings it throughout: (total s, gap s)."""
     port = 20000 + os.getpid() % 20000
     hosts = []
@@ -532,7 +533,7 @@ def domus_migrate(setup, name, mib, dirty, timeout, ping=False):
         got = re.search(r"([\d.]+) s in all, the guest stopped for ([\d.]+) s", out)
         if not got:
             return None
-        split = re.search(r"\(its suspend .*\)", out)
+        split = re.search(r"\(its (suspend|pause) .*", out)
         a._note(f"migrate {mib} MiB{' dirtying' if dirty else ''}: {got.group(0)} "
                 f"{split.group(0) if split else ''}; the target: "
                 f"{b.run('tail -1 /tmp/recv.log').strip()}")
@@ -731,7 +732,7 @@ TABLE_ROWS = [
     ("saverestore.save_512_s", "save a 512 MiB guest (s)"),
     ("saverestore.restore_512_s", "restore it to its shell answering (s)"),
     ("migrate.idle_total_s", "live migration, 128 MiB guest idle at its shell: total (native: QEMU's migrate between two QEMUs) (s)"),
-    ("migrate.idle_downtime_s", "its downtime (Domus: suspend asked to the target's word; QEMU: its own figure) (s)"),
+    ("migrate.idle_downtime_s", "its downtime (Domus: its pause to the target's word; QEMU: its own figure) (s)"),
     ("migrate.dirty_total_s", "the same, the guest rewriting 4 MiB/s: total (s)"),
     ("migrate.dirty_downtime_s", "its downtime (s)"),
     ("clone.create_shell_s", "create a 128 MiB guest to its shell (the clone's anchor) (s)"),

@@ -380,6 +380,9 @@ int domu_connect_magic(uint16_t dom, struct domu_built *out, char *err, size_t e
 	out->records_ready = false;
 	out->guest_nodes = NULL;
 	out->guest_nodes_len = 0;
+	out->handover = false;
+	out->watches = NULL;
+	out->watches_len = 0;
 	/* The console: a page at the start of the magic region and a port dom0 binds to. */
 	out->console_gfn = (GUEST_MAGIC_BASE >> 12) + GUEST_CONSOLE_PFN_OFFSET;
 	if ((r = domus_evtchn_alloc_unbound(dom, 0, &out->console_port)) ||

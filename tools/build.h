@@ -21,6 +21,10 @@ struct domu_built {
 	/* A SAVE_XENSTORE body (guestnodes.h) to write before it runs, or NULL; not owned. */
 	const char *guest_nodes;
 	size_t guest_nodes_len;
+	/* Migrated without its help (handover.h): its front ends' nodes and its watches go in too. */
+	bool handover;
+	const char *watches; /* not owned */
+	size_t watches_len;
 };
 
 /*

@@ -27,6 +27,7 @@
 #include "devices.h"
 #include "domstore.h"
 #include "guestnodes.h"
+#include "handover.h"
 #include "libdomus.h"
 #include "save.h"
 #include "savefile.h"
@@ -252,8 +253,10 @@ static int start_built_gated(const struct domu_config *c, const struct domu_buil
 	}
 	started_at.store = save_seconds();
 	/* The nodes it wrote itself before a save, a migration or its cloning (guestnodes.h). */
-	if (b->guest_nodes && guestnodes_write(b->domid, b->guest_nodes, b->guest_nodes_len, err,
-					       sizeof(err))) {
+	if ((b->guest_nodes && guestnodes_write(b->domid, b->handover, b->guest_nodes,
+						b->guest_nodes_len, err, sizeof(err))) ||
+	    (b->handover && handover_watches_in(b->domid, b->watches, b->watches_len, err,
+						 sizeof(err)))) {
 		fprintf(stderr, "domus: %s: %s\n", c->name, err);
 		domain_end(b->domid);
 		config_forget(c->name);
@@ -546,7 +549,7 @@ static int cmd_clone(int argc, char **argv)
 	}
 	/* Its front ends as its kernel has them now (hotplugged ones too): each clone's. */
 	bool listed = clone_parent_devices(id, &closing.devs, err, sizeof(err)) == 0 &&
-		      guestnodes_read(id, &nodes, &nodes_len, err, sizeof(err)) == 0;
+		      guestnodes_read(id, false, &nodes, &nodes_len, err, sizeof(err)) == 0;
 
 	if (!listed)
 		fprintf(stderr, "domus: %s: not cloned: %s\n", c.name, err);
@@ -707,16 +710,25 @@ static int migrate_out(const char *name, const char *target)
 	 * the target's, never resumed here, whatever comes ('K': it runs).
 	 */
 	got = read_answer(fd, answer, sizeof(answer), sent ? 5 : MIGRATE_ANSWER_S);
+	/* A sender that failed before the stop has not read the target's mode yet (save.c). */
+	while (got > 0 && (answer[0] == 'T' || answer[0] == 'C'))
+		got = read_answer(fd, answer, sizeof(answer), 5);
 	/* Past the go the guest is the target's: nothing may stop that half-way. */
 	save_ignore_signals();
 	if (!sent && got > 0 && answer[0] == 'R' && !save_interrupted) {
 		if (dprintf(fd, "G\n") < 0 || read_answer(fd, answer, sizeof(answer), MIGRATE_ANSWER_S) <= 0 ||
 		    answer[0] != 'K') {
 			close(fd);
-			fprintf(stderr, "domus: %s: %s was told to run it and has not said it does; it "
-					"stays suspended here (see there; then `domus resume %s` or "
-					"`domus destroy %s` here)\n",
-				c.name, target, c.name, c.name);
+			if (st.handover)
+				fprintf(stderr, "domus: %s: %s was told to run it and has not said it "
+						"does; it stays paused here, its back ends let go (see "
+						"there; then `domus destroy %s` here)\n",
+					c.name, target, c.name);
+			else
+				fprintf(stderr, "domus: %s: %s was told to run it and has not said it "
+						"does; it stays suspended here (see there; then `domus "
+						"resume %s` or `domus destroy %s` here)\n",
+					c.name, target, c.name, c.name);
 			return 1;
 		}
 		done = save_seconds();
@@ -727,11 +739,17 @@ static int migrate_out(const char *name, const char *target)
 				c.name, target);
 		config_forget(c.name);
 		printf("domus: migrated '%s' to %s: %llu MiB sent in %u rounds and a last one of %llu "
-		       "pages, %.2f s in all, the guest stopped for %.3f s (its suspend %.3f, the last "
-		       "round %.3f, the target's start %.3f)\n", c.name, target,
+		       "pages, %.2f s in all, the guest stopped for %.3f s (its %s %.3f, the last "
+		       "round %.3f, the target's start %.3f)", c.name, target,
 		       (unsigned long long)(st.pages >> 8), st.rounds,
 		       (unsigned long long)st.final_pages, done - st.start, done - st.downtime_start,
-		       st.suspended_at - st.downtime_start, st.sent - st.suspended_at, done - st.sent);
+		       st.handover ? "pause" : "suspend", st.suspended_at - st.downtime_start,
+		       st.sent - st.suspended_at, done - st.sent);
+		/* Without its help: its disks and network waited from the unbinding of its back ends. */
+		if (st.handover)
+			printf(", without its own suspend; its back ends let go %.3f s before",
+			       st.downtime_start - st.unbound_at);
+		printf("\n");
 		return 0;
 	}
 	if (got > 0 && answer[0] == 'E') {
@@ -744,7 +762,7 @@ static int migrate_out(const char *name, const char *target)
 		snprintf(err, sizeof(err), "%s did not say it runs the guest", target);
 	save_check_interrupted(err, sizeof(err)); /* the reason, over what it made fail */
 	close(fd);
-	domu_migrate_abandon(id, &st);
+	domu_migrate_abandon(id, &c, &st);
 	fprintf(stderr, "domus: %s: not migrated: %s\n", c.name, err);
 	if (!st.suspended || resume_suspended(&c, id))
 		fprintf(stderr, "domus: %s: runs on here\n", c.name);

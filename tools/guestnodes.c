@@ -99,7 +99,8 @@ static bool carried(const char *top)
 	return strcmp(top, "control/shutdown") != 0;
 }
 
-int guestnodes_read(uint16_t domid, char **body, size_t *len, char *err, size_t errlen)
+int guestnodes_read(uint16_t domid, bool devices, char **body, size_t *len, char *err,
+		    size_t errlen)
 {
 	struct save_xs x = { .domid = domid };
 	struct walk w = { 0 };
@@ -117,6 +118,10 @@ int guestnodes_read(uint16_t domid, char **body, size_t *len, char *err, size_t 
 			snprintf(path + w.base, sizeof(path) - w.base, "%s", domstore_guest_dirs[i]);
 			walk(&w, path);
 		}
+	if (devices && !w.rc) {
+		snprintf(path + w.base, sizeof(path) - w.base, "device");
+		walk(&w, path);
+	}
 	xsc_close(&h);
 	if (w.rc) {
 		free(w.body);
@@ -129,11 +134,23 @@ int guestnodes_read(uint16_t domid, char **body, size_t *len, char *err, size_t 
 	return 0;
 }
 
+/* A front end's own directory, device/TYPE/ID/...: its nodes are the guest's to write. */
+static bool in_device(const char *rel)
+{
+	const char *type = rel + strlen("device/"), *id;
+
+	if (strncmp(rel, "device/", strlen("device/")) || !(id = strchr(type, '/')) || id == type)
+		return false;
+	return id[1] && id[1] != '/';
+}
+
 /* Whether rel lies under one of the directories a guest may write in (and is no trick). */
-static bool writable_by_guest(const char *rel)
+static bool writable_by_guest(const char *rel, bool devices)
 {
 	if (strstr(rel, "..") || strstr(rel, "//") || rel[strlen(rel) - 1] == '/')
 		return false;
+	if (devices && in_device(rel))
+		return true;
 	for (size_t i = 0; i < DOMSTORE_GUEST_DIRS; i++) {
 		size_t n = strlen(domstore_guest_dirs[i]);
 
@@ -166,19 +183,24 @@ static int translate_perms(const char *perms, size_t len, uint16_t old, uint16_t
 	return n;
 }
 
-int guestnodes_write(uint16_t domid, const char *body, size_t len, char *err, size_t errlen)
+/* "device" and "device/TYPE": the toolstack's, written at the target already. */
+static bool device_parent(const char *rel)
+{
+	return !strcmp(rel, "device") ||
+	       (!strncmp(rel, "device/", strlen("device/")) && !strchr(rel + strlen("device/"), '/'));
+}
+
+/* The nodes of body, in transaction tx: 0, or -errno with a reason in err. */
+static int write_nodes(struct xsc *h, uint32_t tx, uint16_t domid, bool devices, const char *body,
+		       char *err, size_t errlen)
 {
 	char path[XSC_PATH_MAX], rel[XSC_PATH_MAX - 32], perm_text[64][16];
 	const char *perm_args[64];
 	struct save_xs x;
 	size_t at = sizeof(x);
-	struct xsc h;
-	int rc;
+	int rc = 0;
 
 	memcpy(&x, body, sizeof(x)); /* the record's layout is checked (savefile.c) */
-	rc = xsc_open(&h);
-	if (rc)
-		return fail_with(err, errlen, "cannot reach xenstored: %s", strerror(-rc));
 	for (uint32_t i = 0; i < x.count && !rc; i++) {
 		struct save_xs_entry e;
 		const char *value, *perms;
@@ -191,23 +213,61 @@ int guestnodes_write(uint16_t domid, const char *body, size_t len, char *err, si
 		value = body + at + e.path_len;
 		perms = value + e.value_len;
 		at += (size_t)e.path_len + e.value_len + e.perms_len;
-		if (strlen(rel) != e.path_len || !e.path_len || !writable_by_guest(rel)) {
-			rc = -EPERM;
+		if (devices && device_parent(rel))
+			continue;
+		if (strlen(rel) != e.path_len || !e.path_len || !writable_by_guest(rel, devices)) {
 			fail_with(err, errlen, "a XenStore node the guest may not have: %s", rel);
-			break;
+			return -EPERM;
 		}
 		snprintf(path, sizeof(path), "/local/domain/%u/%s", domid, rel);
 		args[1] = value;
-		rc = (int)xsc_call(&h, XS_WRITE, 0, args, 2, e.value_len, NULL, 0);
+		rc = (int)xsc_call(h, XS_WRITE, tx, args, 2, e.value_len, NULL, 0);
 		rc = rc < 0 ? rc : 0;
 		n = translate_perms(perms, e.perms_len, x.domid, domid, perm_text, 64);
 		for (int k = 0; k < n; k++)
 			perm_args[k] = perm_text[k];
 		if (!rc && n)
-			rc = xsc_set_perms(&h, 0, path, perm_args, n);
+			rc = xsc_set_perms(h, tx, path, perm_args, n);
 		if (rc)
 			fail_with(err, errlen, "cannot write its XenStore node %s: %s", rel,
 				  strerror(-rc));
+	}
+	return rc;
+}
+
+int guestnodes_write(uint16_t domid, bool devices, const char *body, size_t len, char *err,
+		     size_t errlen)
+{
+	struct xsc h;
+	uint32_t tx = 0;
+	int rc = xsc_open(&h);
+
+	(void)len;
+	if (rc)
+		return fail_with(err, errlen, "cannot reach xenstored: %s", strerror(-rc));
+	/*
+	 * A front end's nodes all at once: a back end that sees its state
+	 * Connected reads its rings' references at that moment.
+	 */
+	for (int tries = 0; tries < 5; tries++) {
+		if (devices && (rc = xsc_transaction_start(&h, &tx))) {
+			fail_with(err, errlen, "cannot start a XenStore transaction: %s", strerror(-rc));
+			break;
+		}
+		rc = write_nodes(&h, tx, domid, devices, body, err, errlen);
+		if (!devices)
+			break;
+		if (rc) {
+			xsc_transaction_end(&h, tx, 0);
+			break;
+		}
+		rc = xsc_transaction_end(&h, tx, 1);
+		if (rc != -EAGAIN) {
+			if (rc)
+				fail_with(err, errlen, "cannot write its XenStore nodes: %s",
+					  strerror(-rc));
+			break;
+		}
 	}
 	xsc_close(&h);
 	return rc ? -1 : 0;

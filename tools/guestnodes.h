@@ -7,21 +7,28 @@
 #ifndef DOMUS_TOOLS_GUESTNODES_H
 #define DOMUS_TOOLS_GUESTNODES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /*
  * Reads guest domid's nodes into a new buffer (*body, *len; the caller frees
  * it): 0, or -1 with a reason. Meant for a guest that is suspended: what it
- * writes meanwhile would be missed.
+ * writes meanwhile would be missed. With devices, its front ends' own nodes
+ * too (device/TYPE/ID/...), for a migration it takes no part in: they carry
+ * its rings' grant references and ports.
  */
-int guestnodes_read(uint16_t domid, char **body, size_t *len, char *err, size_t errlen);
+int guestnodes_read(uint16_t domid, bool devices, char **body, size_t *len, char *err,
+		    size_t errlen);
 /*
  * Writes them for guest domid (its records written, itself not yet running):
  * each node under a directory the guest may write in (others are refused),
  * its permissions with the old id turned into domid, dom0's kept, any other
- * domain's dropped (that domain is not this one's to name). 0, or -1.
+ * domain's dropped (that domain is not this one's to name). With devices,
+ * its front ends' nodes are allowed too, and all are written in one
+ * transaction. 0, or -1.
  */
-int guestnodes_write(uint16_t domid, const char *body, size_t len, char *err, size_t errlen);
+int guestnodes_write(uint16_t domid, bool devices, const char *body, size_t len, char *err,
+		     size_t errlen);
 
 #endif

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@
 #include "domstore.h"
 #include "errmsg.h"
 #include "guestnodes.h"
+#include "handover.h"
 #include "libdomus.h"
 #include "save.h"
 #include "savefile.h"
@@ -374,8 +376,8 @@ static int save_pages(uint16_t domid, const struct domu_config *c, struct save_w
 	return flush_zero(w, &b, err, errlen);
 }
 
-static int save_state(uint16_t domid, uint32_t nr_vcpus, struct save_writer *w, char *err,
-		      size_t errlen)
+static int save_state(uint16_t domid, uint32_t nr_vcpus, bool devices, struct save_writer *w,
+		      char *err, size_t errlen)
 {
 	struct domus_ctl ctl = { .cmd = DOMUS_CTL_getdomainstate, .domid = domid };
 	struct domus_vcpu_state s;
@@ -384,7 +386,7 @@ static int save_state(uint16_t domid, uint32_t nr_vcpus, struct save_writer *w, 
 	size_t len;
 
 	/* The XenStore nodes it wrote (it is suspended: they hold still), then its state. */
-	if (guestnodes_read(domid, &nodes, &len, err, errlen))
+	if (guestnodes_read(domid, devices, &nodes, &len, err, errlen))
 		return -1;
 	rc = save_write_record(w, SAVE_XENSTORE, (struct iovec[]){ { nodes, len } }, 1, err, errlen);
 	free(nodes);
@@ -450,7 +452,7 @@ int domu_save(uint16_t domid, const struct domu_config *c, const char *path,
 	    save_pages(domid, c, &w, st, err, errlen) || (d.nr_pages = st->pages, false) ||
 	    save_rewrite_record(&w, at, SAVE_DOMAIN,
 				(struct iovec[]){ { &d, sizeof(d) }, { text, len } }, 2, err, errlen) ||
-	    save_state(domid, c->vcpus, &w, err, errlen) || save_writer_finish(&w, err, errlen)) {
+	    save_state(domid, c->vcpus, false, &w, err, errlen) || save_writer_finish(&w, err, errlen)) {
 		save_writer_abort(&w);
 		goto out;
 	}
@@ -520,6 +522,43 @@ static long collect_dirty(uint16_t domid, const struct domu_config *c, uint64_t 
 	return (long)n;
 }
 
+/*
+ * The target's word on how the guest may stop, sent as soon as it has made
+ * the domain: 'T' (it kept the guest's id: the guest need not suspend, its
+ * devices are handed over), 'C' (another id: the guest suspends itself), or
+ * 'E' and why it refused. One line, read here before the stop; up to
+ * timeout_s. The mode's letter, or -1 with a reason.
+ */
+static int target_mode(int fd, const char *peer, int timeout_s, char *err, size_t errlen)
+{
+	char line[512];
+	size_t n = 0;
+
+	while (n < sizeof(line) - 1) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t got;
+
+		if (poll(&p, 1, timeout_s * 1000) <= 0)
+			return fail_with(err, errlen, "%s said nothing of the domain it makes", peer);
+		got = read(fd, line + n, 1);
+		if (got <= 0)
+			return fail_with(err, errlen, "%s closed the connection", peer);
+		if (line[n] == '\n')
+			break;
+		n++;
+	}
+	line[n] = 0;
+	if (line[0] == 'T' || line[0] == 'C')
+		return line[0];
+	for (char *p = line; *p; p++) /* the peer's text, never its terminal codes */
+		if (*p < ' ' || *p == 0x7f)
+			*p = '?';
+	return fail_with(err, errlen, "%.100s says: %.380s", peer, line[0] == 'E' ? line + 1 : line);
+}
+
+/* What the source did to stop a guest without its help, for undoing it (domu_migrate_abandon). */
+static struct handover handover;
+
 /* Pre-copy ends when a round leaves this few pages dirty, or after this many rounds. */
 #define MIGRATE_FEW_DIRTY 256
 #define MIGRATE_MAX_ROUNDS 10
@@ -535,6 +574,7 @@ int domu_migrate_send(uint16_t domid, const struct domu_config *c, int fd, const
 	size_t len;
 	char *text = read_text(c->path, &len);
 	long n, rc = -1;
+	int mode;
 
 	memset(st, 0, sizeof(*st));
 	st->start = t0;
@@ -549,7 +589,10 @@ int domu_migrate_send(uint16_t domid, const struct domu_config *c, int fd, const
 	b.total = b.zero = 0;
 	if (save_writer_open_stream(&w, fd, peer, err, errlen) ||
 	    save_write_record(&w, SAVE_DOMAIN, (struct iovec[]){ { &d, sizeof(d) }, { text, len } }, 2,
-			      err, errlen))
+			      err, errlen) ||
+	    save_write_record(&w, SAVE_DOMAIN_ID,
+			      (struct iovec[]){ { &(struct save_domain_id){ .domid = domid },
+						  sizeof(struct save_domain_id) } }, 1, err, errlen))
 		goto out;
 	rc = log_dirty(domid, DOMUS_LOGDIRTY_ENABLE, 0, 0, NULL);
 	if (rc) {
@@ -576,15 +619,34 @@ int domu_migrate_send(uint16_t domid, const struct domu_config *c, int fd, const
 			break;
 	}
 	/*
-	 * Stop and copy: the guest suspends itself (its devices quiesced); what
-	 * it wrote since the last round, the pages Domus and dom0 write behind
-	 * the log (console and XenStore rings, each vCPU's vcpu_info) and the
-	 * pages of the last round (sent while it ran) go, then its state.
+	 * Stop and copy. Where the target kept the guest's id, the guest is
+	 * stopped without its help (handover.c): its back ends here let go of
+	 * it and it is paused; else, or if that cannot be, it suspends itself
+	 * (its devices quiesced). Then what it wrote since the last round, the
+	 * pages Domus and dom0 write behind the log (console and XenStore
+	 * rings, each vCPU's vcpu_info) and the pages of the last round (sent
+	 * while it ran) go, then its state.
 	 */
-	st->downtime_start = save_seconds();
-	if (domu_suspend(domid, err, errlen))
+	mode = target_mode(fd, peer, 30, err, errlen);
+	if (mode < 0)
 		goto out;
-	st->suspended = true;
+	st->downtime_start = save_seconds();
+	if (mode == 'T') {
+		char why[256];
+
+		if (handover_stop(domid, c, &handover, why, sizeof(why)) == 0) {
+			st->handover = true;
+			st->downtime_start = handover.paused_at;
+			st->unbound_at = handover.unbound_at;
+		} else {
+			fprintf(stderr, "domus: %s: it suspends itself instead: %s\n", c->name, why);
+		}
+	}
+	if (!st->handover) {
+		if (domu_suspend(domid, err, errlen))
+			goto out;
+		st->suspended = true;
+	}
 	st->suspended_at = save_seconds();
 	n = collect_dirty(domid, c, &list, &cap, err, errlen);
 	if (n < 0 || send_pages(domid, list, (uint64_t)n, &w, &b, err, errlen))
@@ -609,7 +671,9 @@ int domu_migrate_send(uint16_t domid, const struct domu_config *c, int fd, const
 		if (send_pages(domid, extra, k, &w, &b, err, errlen))
 			goto out;
 	}
-	if (flush_zero(&w, &b, err, errlen) || save_state(domid, c->vcpus, &w, err, errlen) ||
+	if (flush_zero(&w, &b, err, errlen) ||
+	    save_state(domid, c->vcpus, st->handover, &w, err, errlen) ||
+	    (st->handover && handover_write(domid, &handover, &w, err, errlen)) ||
 	    save_writer_finish(&w, err, errlen))
 		goto out;
 	st->pages = b.total;
@@ -622,10 +686,13 @@ out:
 	return rc ? -1 : 0;
 }
 
-void domu_migrate_abandon(uint16_t domid, const struct migrate_stats *st)
+void domu_migrate_abandon(uint16_t domid, const struct domu_config *c,
+			  const struct migrate_stats *st)
 {
 	if (st->logging)
 		log_dirty(domid, DOMUS_LOGDIRTY_DISABLE, 0, 0, NULL);
+	if (st->handover)
+		handover_undo(domid, c, &handover);
 }
 
 /*
@@ -714,6 +781,13 @@ static struct {
 	size_t len;
 } nodes;
 
+/* A migration without the guest's help: whether it is one, and its watches for start_built. */
+static struct {
+	bool on;
+	char watches[SAVE_WATCHES_MAX];
+	size_t watches_len;
+} handed;
+
 /* Every record after the domain's, checked (k) and into domain dom: 0, or -1 with a reason. */
 static int restore_records(uint16_t dom, struct save_reader *r, struct save_check *k, char *err,
 			   size_t errlen)
@@ -749,6 +823,25 @@ static int restore_records(uint16_t dom, struct save_reader *r, struct save_chec
 				return fail_with(err, errlen, "Domus refused its domain state: %s",
 						 strerror((int)-rc));
 			break;
+		case SAVE_PORTS:
+			/* Only where the guest kept its id: its front ends know their back ends by it. */
+			if (!handed.on)
+				return fail_with(err, errlen, "its event channels, for a guest whose id "
+							      "was not kept");
+			if (handover_ports_in(dom, rec.body, rec.length, err, errlen))
+				return -1;
+			break;
+		case SAVE_GRANT_FRAME:
+			if (!handed.on)
+				return fail_with(err, errlen, "its grant table, for a guest whose id "
+							      "was not kept");
+			if (handover_grant_frame_in(dom, rec.body, err, errlen))
+				return -1;
+			break;
+		case SAVE_WATCHES:
+			memcpy(handed.watches, rec.body, rec.length); /* at most SAVE_WATCHES_MAX */
+			handed.watches_len = rec.length;
+			break;
 		case SAVE_VCPU: {
 			const struct domus_vcpu_state *s = rec.body;
 
@@ -768,7 +861,12 @@ static int restore_records(uint16_t dom, struct save_reader *r, struct save_chec
 	}
 	if (more < 0)
 		return -1;
-	return save_check_end(k, err, errlen);
+	if (save_check_end(k, err, errlen))
+		return -1;
+	/* Kept its id but suspended itself after all (it could not be stopped without its help). */
+	if (!k->have_ports)
+		handed.on = false;
+	return 0;
 }
 
 /* Builds the domain from reader r (opened): 0, or -1 with a reason. r is closed either way. */
@@ -780,6 +878,7 @@ static int restore_from(struct save_reader *rp, struct domu_config *c, struct do
 	struct save_reader r = *rp;
 	struct save_record rec;
 	struct save_domain d;
+	struct save_domain_id wanted = { 0 };
 	char kept[300], why[256];
 	uint16_t other;
 	long rc;
@@ -801,6 +900,16 @@ static int restore_from(struct save_reader *rp, struct domu_config *c, struct do
 	if (rc != 1 || save_check_record(&k, &rec, err, errlen))
 		goto fail_reader;
 	d = k.dom;
+	/* A live stream's second record: the id the guest has at the source, kept here if free. */
+	handed.on = false;
+	if (r.live) {
+		rc = save_reader_next(&r, &rec, err, errlen);
+		if (rc == 1 && rec.type != SAVE_DOMAIN_ID)
+			fail_with(err, errlen, "a live stream without the guest's id");
+		if (rc != 1 || rec.type != SAVE_DOMAIN_ID || save_check_record(&k, &rec, err, errlen))
+			goto fail_reader;
+		memcpy(&wanted, rec.body, sizeof(wanted));
+	}
 	if (domus_find_domain(d.name, &other, NULL) == 0) {
 		fail_with(err, errlen, "a domain named '%s' exists already (id %u)", d.name, other);
 		goto fail_reader;
@@ -824,7 +933,19 @@ static int restore_from(struct save_reader *rp, struct domu_config *c, struct do
 	ctl.u.createdomain.nr_vcpus = d.nr_vcpus;
 	ctl.u.createdomain.max_mem_kib = d.max_mem_kib;
 	ctl.u.createdomain.flags = d.flags;
+	ctl.domid = wanted.domid;
 	rc = domus_ctl(&ctl);
+	if (rc == -EEXIST && wanted.domid) { /* taken here: it suspends itself and takes another */
+		ctl.domid = 0;
+		rc = domus_ctl(&ctl);
+	} else if (!rc && wanted.domid) {
+		handed.on = true;
+	}
+	if (!rc && r.live && dprintf(r.fd, "%c\n", handed.on ? 'T' : 'C') < 0) {
+		fail_with(err, errlen, "cannot answer the sender: %s", strerror(errno));
+		domain_end(ctl.domid);
+		goto fail_config;
+	}
 	if (rc) {
 		fail_with(err, errlen, "cannot create the domain: %s", rc == -ENOMEM ?
 			  "not enough free memory in the hypervisor" : strerror((int)-rc));
@@ -855,6 +976,9 @@ static int restore_from(struct save_reader *rp, struct domu_config *c, struct do
 	save_reader_close(&r);
 	b->guest_nodes = nodes.body;
 	b->guest_nodes_len = nodes.len;
+	b->handover = handed.on;
+	b->watches = handed.watches;
+	b->watches_len = handed.watches_len;
 	return 0;
 fail_config:
 	unlink(kept);

@@ -65,23 +65,28 @@ double save_seconds(void);
 /*
  * Live migration's sending half (docs/MIGRATION.md): guest domid's memory
  * goes to connection fd (peer names it) in rounds while Domus logs what the
- * guest writes, until few pages change; then the guest suspends and the
- * rest and its state follow, as in a save file flagged SAVE_FLAG_LIVE. 0
- * when all is sent (the caller waits for the target's word); -1 with a
- * reason. Either way the caller ends it with domu_migrate_abandon (logging
- * off) unless the guest is to be destroyed; if stats->suspended, it must be
- * resumed.
+ * guest writes, until few pages change; then the guest stops (paused
+ * without its help where the target kept its id, handover.h; else it
+ * suspends itself) and the rest and its state follow, as in a save file
+ * flagged SAVE_FLAG_LIVE. 0 when all is sent (the caller waits for the
+ * target's word); -1 with a reason. Either way the caller ends it with
+ * domu_migrate_abandon (logging off, a handover undone) unless the guest is
+ * to be destroyed; if stats->suspended, it must be resumed.
  */
 struct migrate_stats {
 	bool logging, suspended;
+	bool handover; /* stopped without its help (handover.h): paused, its back ends let go */
 	uint32_t rounds; /* of pre-copy */
 	uint64_t pages, final_pages; /* sent in all; dirty in the last round */
-	double start, downtime_start, suspended_at, sent; /* save_seconds() */
+	/* save_seconds(); downtime_start is its pause (or its suspend request) */
+	double start, unbound_at, downtime_start, suspended_at, sent;
 };
 
 int domu_migrate_send(uint16_t domid, const struct domu_config *c, int fd, const char *peer,
 		      struct migrate_stats *stats, char *err, size_t errlen);
-void domu_migrate_abandon(uint16_t domid, const struct migrate_stats *stats);
+/* Before the target's go, what the migration did to the guest is undone: it runs on here. */
+void domu_migrate_abandon(uint16_t domid, const struct domu_config *c,
+			  const struct migrate_stats *stats);
 
 /*
  * Builds a paused domain from the file, each record checked before it is

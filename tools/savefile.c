@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <public/domus_ctl.h>
+#include <public/xen.h>
 
 #include "errmsg.h"
 #include "savefile.h"
@@ -192,6 +193,37 @@ static const char *bad_layout(uint32_t type, const void *body, uint64_t len)
 		}
 		if (at != len)
 			return "a XenStore record whose length does not match its entries";
+	} else if (type == SAVE_DOMAIN_ID) {
+		struct save_domain_id d;
+
+		if (len != sizeof(d))
+			return "a domain-id record of the wrong size";
+		memcpy(&d, body, sizeof(d));
+		if (!d.domid || d.domid >= DOMID_FIRST_RESERVED || d.pad[0] || d.pad[1] || d.pad[2])
+			return "a domain-id record with a bad id";
+	} else if (type == SAVE_PORTS) {
+		if (!len || len % sizeof(struct domus_port) ||
+		    len / sizeof(struct domus_port) > SAVE_PORTS_MAX)
+			return "a ports record of a bad length";
+	} else if (type == SAVE_GRANT_FRAME) {
+		struct save_grant_frame g;
+
+		if (len != sizeof(g) + SAVE_PAGE_SIZE)
+			return "a grant-frame record of the wrong size";
+		memcpy(&g, body, sizeof(g));
+		if (g.idx >= SAVE_GRANT_FRAMES_MAX || g.pad)
+			return "a grant-frame record with a bad index";
+	} else if (type == SAVE_WATCHES) {
+		/* Strings in pairs, each ending in a NUL inside the record. */
+		const char *p = body, *end = p + len;
+		int n = 0;
+
+		if (len > SAVE_WATCHES_MAX || (len && end[-1]))
+			return "a watches record of a bad length";
+		for (; p < end; p += strlen(p) + 1)
+			n++;
+		if (n % 2)
+			return "a watches record with a path and no token";
 	} else if (type == SAVE_VCPU) {
 		if (len != sizeof(struct domus_vcpu_state))
 			return "a vCPU record of the wrong size";
@@ -337,6 +369,32 @@ int save_check_record(struct save_check *k, const struct save_record *rec, char 
 			return fail_with(err, errlen, "two XenStore records");
 		k->have_xenstore = true;
 		return 0;
+	case SAVE_DOMAIN_ID:
+		if (!k->live || k->have_id || k->pages || k->have_state)
+			return fail_with(err, errlen, "a domain id that is not a live stream's second record");
+		k->have_id = true;
+		return 0;
+	case SAVE_PORTS:
+	case SAVE_WATCHES:
+		if (!k->live || !k->have_state)
+			return fail_with(err, errlen, "%s outside a live stream's state",
+					 rec->type == SAVE_PORTS ? "ports" : "watches");
+		if (rec->type == SAVE_PORTS ? k->have_ports : k->have_watches)
+			return fail_with(err, errlen, "two %s records",
+					 rec->type == SAVE_PORTS ? "ports" : "watches");
+		if (rec->type == SAVE_PORTS)
+			k->have_ports = true;
+		else
+			k->have_watches = true;
+		return 0;
+	case SAVE_GRANT_FRAME:
+		memcpy(&id, rec->body, sizeof(id));
+		if (!k->live || !k->have_state)
+			return fail_with(err, errlen, "a grant frame outside a live stream's state");
+		if (k->grant_frames & (1ULL << id))
+			return fail_with(err, errlen, "grant frame %u twice", id);
+		k->grant_frames |= 1ULL << id;
+		return 0;
 	case SAVE_VCPU:
 		if (!k->have_state)
 			return fail_with(err, errlen, "a vCPU before the domain's state");
@@ -354,6 +412,12 @@ int save_check_end(struct save_check *k, char *err, size_t errlen)
 {
 	if (!k->have_domain || !k->have_state)
 		return fail_with(err, errlen, "no domain%s record", k->have_domain ? "-state" : "");
+	/* Carried without the guest's help: all of it, or the guest would find a hole. */
+	if ((k->have_ports || k->have_watches || k->grant_frames) &&
+	    (!k->have_ports || !k->have_watches || !k->grant_frames))
+		return fail_with(err, errlen, "a stream with %s but no %s",
+				 k->have_ports ? "ports" : k->have_watches ? "watches" : "grant frames",
+				 !k->have_ports ? "ports" : !k->have_watches ? "watches" : "grant frames");
 	for (uint32_t i = 0; i < k->dom.nr_vcpus; i++)
 		if (!k->seen[i])
 			return fail_with(err, errlen, "no state for vCPU %u", i);

@@ -62,6 +62,11 @@ enum save_record_type {
 	SAVE_DOMAIN_STATE = 4, /* struct domus_ctl_domainstate: its counter, its shared_info gfn */
 	SAVE_ZERO_PAGES = 5, /* struct save_pages, count gfns (u64): pages all zero, not stored */
 	SAVE_XENSTORE = 6, /* struct save_xs, then count entries: the nodes the guest wrote */
+	/* A live stream's only, for a migration the guest takes no part in (docs/MIGRATION.md): */
+	SAVE_DOMAIN_ID = 7, /* struct save_domain_id, second: the id the target keeps if it can */
+	SAVE_PORTS = 8, /* struct domus_port[]: its event channels, as getports gave them */
+	SAVE_GRANT_FRAME = 9, /* struct save_grant_frame, then the frame's page */
+	SAVE_WATCHES = 10, /* its XenStore watches: "path\0token\0" pairs */
 	SAVE_NR_TYPES
 };
 
@@ -93,6 +98,22 @@ struct save_xs_entry {
 	uint16_t path_len, value_len, perms_len; /* then that many bytes of each, in that order */
 	uint16_t pad; /* 0 */
 };
+
+struct save_domain_id {
+	uint16_t domid;
+	uint16_t pad[3]; /* 0 */
+};
+
+struct save_grant_frame {
+	uint32_t idx; /* below SAVE_GRANT_FRAMES_MAX */
+	uint32_t pad; /* 0 */
+	uint64_t gfn; /* where the guest placed it, ~0 for nowhere */
+	/* then the frame: SAVE_PAGE_SIZE bytes */
+};
+
+#define SAVE_GRANT_FRAMES_MAX 64 /* Domus' grant-table frames a domain may have */
+#define SAVE_PORTS_MAX 4096 /* the 2-level ABI's ports */
+#define SAVE_WATCHES_MAX 4096 /* one XenStore message's payload */
 
 struct save_pages {
 	uint32_t count;
@@ -148,7 +169,8 @@ int save_verify(const char *path, struct save_domain *dom, char *err, size_t err
  */
 struct save_check {
 	bool live; /* set before the first record: pages may repeat, nr_pages is 0 */
-	bool have_domain, have_state, have_xenstore;
+	bool have_domain, have_state, have_xenstore, have_id, have_ports, have_watches;
+	uint64_t grant_frames; /* a bit per frame given */
 	struct save_domain dom;
 	uint64_t pages;
 	uint8_t seen[128]; /* vCPUs */

@@ -37,7 +37,11 @@ int domu_create(const struct domu_params *p, domid_t *id)
 		return -EINVAL;
 	if (max_pages > mm_free_count())
 		return -ENOMEM;
-	new_id = domain_free_id();
+	if (p->id >= DOMID_FIRST_RESERVED)
+		return -EINVAL;
+	if (p->id && domain_by_id_any(p->id))
+		return -EEXIST;
+	new_id = p->id ? p->id : domain_free_id();
 	if (new_id == DOMID_INVALID)
 		return -ENOSPC;
 	d = domain_create(new_id, p->name, nr_vcpus, nr_spis);

@@ -159,6 +159,14 @@ static long save_ctl(struct vcpu *v, struct domain *d, struct domus_ctl *c, vadd
 	case DOMUS_CTL_getports:
 		rc = save_ports_get(v, d, &c->u.ports);
 		return rc ? rc : copy_to_guest(v, arg, c, sizeof(*c)) ? -EFAULT : 0;
+	case DOMUS_CTL_setgrantframe:
+		return save_grant_frame_set(v, d, &c->u.grantframe);
+	case DOMUS_CTL_getgrantframe:
+		rc = save_grant_frame_get(v, d, &c->u.grantframe);
+		/* The table's use goes back with -ENOENT too: it answers "how many frames". */
+		if ((!rc || rc == -ENOENT) && copy_to_guest(v, arg, c, sizeof(*c)))
+			return -EFAULT;
+		return rc;
 	}
 	rc = save_domain_get(d, &c->u.domainstate);
 	if (rc)
@@ -188,7 +196,9 @@ static long ctl_locked(struct vcpu *v, vaddr_t arg)
 		if (cd->max_mem_kib % 4 || cd->max_mem_kib > UINT64_MAX / 1024 ||
 		    (cd->flags & ~DOMUS_CTL_CDF_VPL011))
 			return -EINVAL;
+		/* c.domid: the id wanted (a migration keeps its guest's), 0 for the next free. */
 		rc = domu_create(&(struct domu_params){ .name = cd->name,
+							 .id = c.domid,
 							 .nr_vcpus = cd->nr_vcpus,
 							 .max_pages = cd->max_mem_kib / 4,
 							 .vuart = cd->flags & DOMUS_CTL_CDF_VPL011 },
@@ -259,6 +269,8 @@ static long ctl_locked(struct vcpu *v, vaddr_t arg)
 	case DOMUS_CTL_logdirty:
 	case DOMUS_CTL_getports:
 	case DOMUS_CTL_setports:
+	case DOMUS_CTL_getgrantframe:
+	case DOMUS_CTL_setgrantframe:
 		d = c.domid < DOMID_FIRST_RESERVED ? domain_by_id(c.domid) : NULL;
 		if (!d)
 			return -ESRCH;

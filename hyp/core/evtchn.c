@@ -636,6 +636,8 @@ int evtchn_port_set(struct domain *d, const struct domus_port *p)
 	bool virq = p->state == DOMUS_PORT_VIRQ;
 	/* A global VIRQ is recorded on vCPU 0 (op_bind_virq), whoever it notifies. */
 	u32 virq_vcpu = virq && virq_is_global(p->virq) ? 0 : p->notify_vcpu;
+	struct evtchn *chn;
+	bool same;
 	int rc = 0;
 
 	if (!si || !p->port || p->port >= NR_PORTS || p->pad ||
@@ -647,13 +649,21 @@ int evtchn_port_set(struct domain *d, const struct domus_port *p)
 	    (p->state != DOMUS_PORT_UNBOUND && p->remote_dom) || p->remote_port)
 		return -EINVAL;
 	spin_lock(&ed->lock);
-	if (ed->port[p->port].state != EVTCHN_FREE || (virq && ed->virq_port[virq_vcpu][p->virq])) {
+	chn = &ed->port[p->port];
+	/*
+	 * Free, or the toolstack's own console or XenStore port, made unbound
+	 * for the same domain when the domain was created: that one keeps its
+	 * binding and takes the bits. Anything else bound is refused.
+	 */
+	same = chn->state == EVTCHN_UNBOUND && p->state == DOMUS_PORT_UNBOUND &&
+	       chn->remote_id == p->remote_dom;
+	if ((chn->state != EVTCHN_FREE && !same) || (virq && ed->virq_port[virq_vcpu][p->virq])) {
 		rc = -EEXIST;
 	} else {
-		ed->port[p->port] = (struct evtchn){ .state = p->state,
-						     .virq = p->virq,
-						     .notify_vcpu = p->notify_vcpu,
-						     .remote_id = p->remote_dom };
+		*chn = (struct evtchn){ .state = p->state,
+					.virq = p->virq,
+					.notify_vcpu = p->notify_vcpu,
+					.remote_id = p->remote_dom };
 		if (virq)
 			ed->virq_port[virq_vcpu][p->virq] = (u16)p->port;
 		/*

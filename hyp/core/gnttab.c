@@ -191,6 +191,52 @@ int gnttab_get_frame(struct domain *d, u32 idx, paddr_t *pa)
 	return rc;
 }
 
+int gnttab_frame_get(struct domain *d, u32 idx, void *page, struct gnttab_use *use)
+{
+	struct gnttab_domain *gt = d->gnttab;
+	int rc = -ENOENT;
+
+	if (!gt)
+		return -EINVAL;
+	*use = (struct gnttab_use){ 0 };
+	spin_lock(&gt->lock);
+	use->nr_frames = gt->nr_frames;
+	if (idx < gt->nr_frames) {
+		memcpy(page, gt->frames[idx], PAGE_SIZE);
+		rc = 0;
+	}
+	/* The reserved refs are the toolstack's (console, XenStore): its daemons pin them. */
+	for (u32 ref = GNTTAB_NR_RESERVED_ENTRIES; gt->pins && ref < gt->nr_frames * ENTRIES_PER_FRAME;
+	     ref++)
+		use->pins += active(gt, ref)->readers + active(gt, ref)->writers;
+	spin_unlock(&gt->lock);
+	spin_lock(&gt->maptrack_lock);
+	for (u32 h = 0; h < gt->nr_chunks * MAPS_PER_CHUNK; h++)
+		use->maps += maptrack(gt, h)->state != MAP_FREE;
+	spin_unlock(&gt->maptrack_lock);
+	return rc;
+}
+
+int gnttab_frame_set(struct domain *d, u32 idx, const void *page)
+{
+	struct gnttab_domain *gt = d->gnttab;
+	int rc = -EINVAL;
+
+	if (!gt)
+		return -EINVAL;
+	spin_lock(&gt->lock);
+	/* A building domain: nobody can have pinned its grants (the seeded ones are rewritten). */
+	if (idx < gt->max_frames && !gt->dying && !gt->pins) {
+		rc = grow(gt, idx + 1);
+		if (!rc)
+			memcpy(gt->frames[idx], page, PAGE_SIZE);
+	} else if (gt->pins) {
+		rc = -EBUSY;
+	}
+	spin_unlock(&gt->lock);
+	return rc;
+}
+
 u32 gnttab_maptrack_pages(struct domain *d)
 {
 	return d->gnttab ? __atomic_load_n(&d->gnttab->nr_chunks, __ATOMIC_RELAXED) : 0;

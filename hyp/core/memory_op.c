@@ -112,6 +112,23 @@ int memory_place_shared_info(struct domain *d, u64 gfn)
 	return rc;
 }
 
+int memory_place_grant_frame(struct domain *d, u64 idx, u64 gfn)
+{
+	paddr_t pa;
+	int rc;
+
+	/* Version 1 has no status frames. */
+	if (idx >= GNTTAB_DEFAULT_MAX_FRAMES)
+		return -EINVAL;
+	rc = gnttab_get_frame(d, (u32)idx, &pa);
+	if (rc)
+		return rc;
+	spin_lock(&d->lock);
+	rc = place_shared_page(d, &d->gnttab_gfn[idx], gfn, pa);
+	spin_unlock(&d->lock);
+	return rc;
+}
+
 /* A frame of another domain's RAM mapped for dom0's toolstack (privcmd). */
 static int map_foreign(struct vcpu *v, struct domain *d, domid_t fdom, u64 fgfn, u64 gfn)
 {
@@ -142,25 +159,13 @@ static int map_foreign(struct vcpu *v, struct domain *d, domid_t fdom, u64 fgfn,
 static int physmap_add_one(struct vcpu *v, struct domain *d, u32 space, domid_t foreign, u64 idx,
 			   u64 gfn)
 {
-	paddr_t pa;
-	int rc;
-
 	switch (space) {
 	case XENMAPSPACE_shared_info:
 		if (idx != 0)
 			return -EINVAL;
 		return memory_place_shared_info(d, gfn);
 	case XENMAPSPACE_grant_table:
-		/* Version 1 has no status frames. */
-		if (idx >= GNTTAB_DEFAULT_MAX_FRAMES)
-			return -EINVAL;
-		rc = gnttab_get_frame(d, (u32)idx, &pa);
-		if (rc)
-			return rc;
-		spin_lock(&d->lock);
-		rc = place_shared_page(d, &d->gnttab_gfn[idx], gfn, pa);
-		spin_unlock(&d->lock);
-		return rc;
+		return memory_place_grant_frame(d, idx, gfn);
 	case XENMAPSPACE_gmfn_foreign:
 		return map_foreign(v, d, foreign, idx, gfn);
 	}

@@ -17,6 +17,7 @@
 #include <domus/domain.h>
 #include <domus/errno.h>
 #include <domus/evtchn.h>
+#include <domus/gnttab.h>
 #include <domus/guest_access.h>
 #include <domus/memory_op.h>
 #include <domus/mm.h>
@@ -247,4 +248,40 @@ long save_ports_set(struct vcpu *caller, struct domain *d, const struct domus_ct
 			return rc;
 	}
 	return 0;
+}
+
+long save_grant_frame_get(struct vcpu *caller, struct domain *d, struct domus_ctl_grantframe *c)
+{
+	static u8 page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+	struct gnttab_use use;
+	long rc;
+
+	if (!domain_stopped(d))
+		return -EBUSY;
+	rc = gnttab_frame_get(d, c->idx, page, &use);
+	c->nr_frames = use.nr_frames;
+	c->pins = use.pins;
+	c->maps = use.maps;
+	c->gfn = c->idx < GNTTAB_DEFAULT_MAX_FRAMES ? READ_ONCE(d->gnttab_gfn[c->idx]) : GFN_NONE;
+	if (rc)
+		return rc;
+	return copy_to_guest(caller, c->buffer, page, PAGE_SIZE) ? -EFAULT : 0;
+}
+
+long save_grant_frame_set(struct vcpu *caller, struct domain *d,
+			  const struct domus_ctl_grantframe *c)
+{
+	static u8 page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+	long rc;
+
+	if (d->state != DOMAIN_BUILDING)
+		return -EBUSY;
+	if (c->idx >= GNTTAB_DEFAULT_MAX_FRAMES || c->nr_frames || c->pins || c->maps)
+		return -EINVAL;
+	if (copy_from_guest(caller, page, c->buffer, PAGE_SIZE))
+		return -EFAULT;
+	rc = gnttab_frame_set(d, c->idx, page);
+	if (!rc && c->gfn != GFN_NONE)
+		rc = memory_place_grant_frame(d, c->idx, c->gfn);
+	return rc;
 }

@@ -164,8 +164,9 @@ static void dom0_carries_ports_from_a_stopped_domain_into_a_built_one(struct gue
 	struct evtchn_alloc_unbound a = { .remote_dom = GUESTS_PORT_PEER };
 	u64 buffer = guest_alloc_pages(g, 2);
 	struct domus_port *p = guest_mem(g, buffer), mine = { 0 };
+	struct domus_ctl c;
 	long id, to, n;
-	u32 next;
+	u32 next, frames;
 
 	may_end = false;
 	id = guest_domu_create(g, &(struct domu_spec){ .name = "ports" }, domu_runs_until_told, 7);
@@ -196,16 +197,57 @@ static void dom0_carries_ports_from_a_stopped_domain_into_a_built_one(struct gue
 	GUEST_EXPECT_EQ(g, ports(g, DOMUS_CTL_setports, (domid_t)to, buffer, 1, NULL), -EINVAL);
 	GUEST_EXPECT_EQ(g, domain_state(g, DOMUS_CTL_setdomainstate, (domid_t)to, &ds), 0);
 	GUEST_EXPECT_EQ(g, ports(g, DOMUS_CTL_setports, (domid_t)to, buffer, 1, NULL), 0);
-	/* It is there: its number is taken now. */
+	/* It is there: its number is taken now, but by the same binding (which takes the bits). */
+	GUEST_EXPECT_EQ(g, ports(g, DOMUS_CTL_setports, (domid_t)to, buffer, 1, NULL), 0);
+	p[0].remote_dom = GUESTS_PORT_PEER + 1;
 	GUEST_EXPECT_EQ(g, ports(g, DOMUS_CTL_setports, (domid_t)to, buffer, 1, NULL), -EEXIST);
 	GUEST_EXPECT_EQ(g, guest_domu_destroy(g, (domid_t)to), 0);
+
+	/* Its grant table: read from the stopped domain, frame by frame, and set into a built one. */
+	c = (struct domus_ctl){ .cmd = DOMUS_CTL_getgrantframe, .domid = (domid_t)id };
+	c.u.grantframe = (struct domus_ctl_grantframe){ .idx = 0, .buffer = buffer };
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), 0);
+	GUEST_EXPECT(g, c.u.grantframe.nr_frames >= 1);
+	GUEST_EXPECT_EQ(g, c.u.grantframe.pins, 0);
+	GUEST_EXPECT_EQ(g, c.u.grantframe.maps, 0);
+	frames = c.u.grantframe.nr_frames;
+	c.u.grantframe = (struct domus_ctl_grantframe){ .idx = frames, .buffer = buffer };
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), -ENOENT);
+	GUEST_EXPECT_EQ(g, c.u.grantframe.nr_frames, frames); /* told with -ENOENT too */
+	to = guest_domu_build(g, &(struct domu_spec){ .name = "grants-to" });
+	GUEST_EXPECT(g, to > 0);
+	c = (struct domus_ctl){ .cmd = DOMUS_CTL_setgrantframe, .domid = (domid_t)to };
+	c.u.grantframe = (struct domus_ctl_grantframe){ .idx = 64, .gfn = GFN_NONE, .buffer = buffer };
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), -EINVAL);
+	c.u.grantframe.idx = 1;
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), 0);
+	/* A stopped domain's table is its own: not written. */
+	c.domid = (domid_t)id;
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), -EBUSY);
+	/* Neither read from a building one (not stopped) */
+	c = (struct domus_ctl){ .cmd = DOMUS_CTL_getgrantframe, .domid = (domid_t)to };
+	c.u.grantframe = (struct domus_ctl_grantframe){ .buffer = buffer };
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), -EBUSY);
+	GUEST_EXPECT_EQ(g, guest_domu_destroy(g, (domid_t)to), 0);
+
+	/* A new domain may ask for its id (a migration keeps its guest's): not one that is taken. */
+	c = (struct domus_ctl){ .cmd = DOMUS_CTL_createdomain, .domid = (domid_t)id };
+	c.u.createdomain = (struct domus_ctl_createdomain){ .nr_vcpus = 1, .max_mem_kib = 256,
+							    .name = "same-id" };
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), -EEXIST);
+	c.domid = 200;
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), 0);
+	GUEST_EXPECT_EQ(g, c.domid, 200);
+	GUEST_EXPECT_EQ(g, guest_domu_destroy(g, 200), 0);
+	c.domid = DOMID_FIRST_RESERVED;
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), -EINVAL);
 
 	GUEST_EXPECT_EQ(g, guest_domu_pause(g, (domid_t)id, false), 0);
 	__atomic_store_n(&may_end, true, __ATOMIC_RELEASE);
 	GUEST_EXPECT_EQ(g, guest_domu_destroy(g, (domid_t)id), 0);
 }
 
-static void test_ports_are_read_from_a_stopped_domain_and_set_into_a_built_one(void **state)
+static void test_ports_grants_and_id_carry_from_a_stopped_domain_into_a_built_one(void **state)
 {
 	machine_run(&(struct machine_cfg){ .dom0_main =
 						   dom0_carries_ports_from_a_stopped_domain_into_a_built_one });
@@ -350,7 +392,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_a_cancelled_suspend_returns_1_in_the_same_domain),
 		cmocka_unit_test(test_readpages_copies_a_stopped_domains_ram_and_names_what_is_not),
 		cmocka_unit_test(test_writepages_fills_a_building_domains_ram_and_nothing_else),
-		cmocka_unit_test(test_ports_are_read_from_a_stopped_domain_and_set_into_a_built_one),
+		cmocka_unit_test(test_ports_grants_and_id_carry_from_a_stopped_domain_into_a_built_one),
 	};
 
 	return harness_main(argc, argv, "core_save", tests, ARRAY_SIZE(tests));

@@ -1054,6 +1054,10 @@ static void test_setports_refuses_what_it_cannot_make(void **state)
 		{ "unknown flags", { .port = 9, .state = DOMUS_PORT_UNBOUND, .flags = 4 }, -EINVAL },
 		{ "pad", { .port = 9, .state = DOMUS_PORT_UNBOUND, .pad = 1 }, -EINVAL },
 		{ "a port set already", { .port = 7, .state = DOMUS_PORT_UNBOUND }, -EEXIST },
+		{ "unbound already, for another domain", { .port = 1, .state = DOMUS_PORT_UNBOUND,
+							   .remote_dom = 3 }, -EEXIST },
+		{ "unbound already, for the same domain", { .port = 1, .state = DOMUS_PORT_UNBOUND,
+							    .flags = DOMUS_PORT_PENDING }, 0 },
 		{ "a VIRQ bound already", { .port = 9, .state = DOMUS_PORT_VIRQ, .virq = VIRQ_TIMER,
 					    .notify_vcpu = 1 }, -EEXIST },
 		{ "a global VIRQ, wherever it notifies", { .port = 9, .state = DOMUS_PORT_VIRQ,
@@ -1061,7 +1065,7 @@ static void test_setports_refuses_what_it_cannot_make(void **state)
 		{ "the same VIRQ on the other vCPU", { .port = 9, .state = DOMUS_PORT_VIRQ,
 						       .virq = VIRQ_TIMER }, 0 },
 	};
-	struct domus_port out[4];
+	struct domus_port out[5];
 
 	rebuild(D1);
 	assert_int_equal(evtchn_port_set(D1, &good), 0);
@@ -1069,18 +1073,25 @@ static void test_setports_refuses_what_it_cannot_make(void **state)
 							       .virq = VIRQ_TIMER, .notify_vcpu = 1 }), 0);
 	assert_int_equal(evtchn_port_set(D1, &(struct domus_port){ .port = 10, .state = DOMUS_PORT_VIRQ,
 							       .virq = VIRQ_CONSOLE, .notify_vcpu = 1 }), 0);
+	/* The toolstack's console port, made when the domain was: the first free, 1. */
+	u32 console;
+	assert_int_equal(evtchn_alloc_unbound_port(D1, 0, &console), 0);
+	assert_int_equal(console, 1);
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		int rc = evtchn_port_set(D1, &cases[i].p);
 
 		if (rc != cases[i].rc)
 			fail_msg("%s: %d, not %d", cases[i].what, rc, cases[i].rc);
 	}
-	/* Nothing refused left a trace. */
-	assert_int_equal(all_ports(D1, out, 4), 4);
-	assert_int_equal(out[0].port, 7);
-	assert_int_equal(out[1].port, 8);
-	assert_int_equal(out[2].port, 9);
-	assert_int_equal(out[3].port, 10);
+	/* Nothing refused left a trace; the toolstack's port kept its binding, with the bit. */
+	assert_int_equal(all_ports(D1, out, 5), 5);
+	assert_int_equal(out[0].port, 1);
+	assert_int_equal(out[0].remote_dom, 0);
+	assert_int_equal(out[0].flags, DOMUS_PORT_PENDING);
+	assert_int_equal(out[1].port, 7);
+	assert_int_equal(out[2].port, 8);
+	assert_int_equal(out[3].port, 9);
+	assert_int_equal(out[4].port, 10);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)

@@ -1018,6 +1018,49 @@ static void test_table_grows_on_demand_to_its_maximum(void **state)
 	assert_int_equal(map(0, 1, MAX_FRAMES * 512, RO, HA(0x101), NULL), GNTST_bad_gntref);
 }
 
+/* A table carried to a new domain as the guest left it (a migration without its help). */
+static void test_a_frame_carried_to_a_new_table_grants_as_before(void **state)
+{
+	static u8 page[PAGE_SIZE];
+	struct gnttab_map_grant_ref m, m2;
+	struct gnttab_use use;
+
+	grant(1, 9, 0, 2, PA);
+	grant(1, 520, 0, 3, PA | GTF_readonly);
+	/* Out: frames 0 and 1, nothing pinned, nothing mapped; past them -ENOENT, the use told. */
+	assert_int_equal(gnttab_frame_get(&doms[1], 1, page, &use), 0);
+	assert_int_equal(use.nr_frames, 2);
+	assert_int_equal(use.pins + use.maps, 0);
+	assert_int_equal(gnttab_frame_get(&doms[1], 2, page, &use), -ENOENT);
+	assert_int_equal(use.nr_frames, 2);
+	/* A back end's pin counts, d1's own mapping of d2's grant too. */
+	assert_int_equal(map(0, 1, 9, RW, HA(0x100), &m), GNTST_okay);
+	grant(2, 12, 1, 4, PA);
+	assert_int_equal(map(1, 2, 12, RO, HA(0x101), &m2), GNTST_okay);
+	assert_int_equal(gnttab_frame_get(&doms[1], 0, page, &use), 0);
+	assert_int_equal(use.pins, 1);
+	assert_int_equal(use.maps, 1);
+	/* The reserved refs (console, XenStore) are the toolstack's daemons': not counted. */
+	assert_int_equal(gnttab_seed(&doms[1], 1, 0, 5, false), 0);
+	assert_int_equal(map(0, 1, 1, RW, HA(0x102), NULL), GNTST_okay);
+	assert_int_equal(gnttab_frame_get(&doms[1], 0, page, &use), 0);
+	assert_int_equal(use.pins, 1);
+	assert_int_equal(unmap(0, m.handle, HA(0x100)), GNTST_okay);
+	assert_int_equal(gnttab_frame_get(&doms[1], 0, page, &use), 0);
+	assert_int_equal(use.pins, 0);
+
+	/* In: d2 takes d1's frame 0 (once nobody pins its own), and d0 maps its ref 9 as it did d1's. */
+	assert_int_equal(gnttab_frame_set(&doms[2], 0, page), -EBUSY); /* d1 maps one of d2's */
+	assert_int_equal(unmap(1, m2.handle, HA(0x101)), GNTST_okay);
+	assert_int_equal(gnttab_frame_set(&doms[2], 0, page), 0);
+	assert_int_equal(gnttab_frame_set(&doms[2], 1, page), 0);
+	assert_int_equal(gnttab_frame_set(&doms[2], MAX_FRAMES, page), -EINVAL);
+	assert_memory_equal(gent(2, 9), gent(1, 9), sizeof(struct grant_entry_v1));
+	assert_memory_equal(gent(2, 512 + 9), gent(1, 9), sizeof(struct grant_entry_v1));
+	assert_int_equal(map(0, 2, 9, RW, HA(0x103), NULL), GNTST_okay);
+	assert_int_equal(gnttab_frame_set(&doms[2], 0, page), -EBUSY); /* pinned now */
+}
+
 static void test_table_growth_out_of_memory(void **state)
 {
 	struct gnttab_query_size q = { .dom = DOMID_SELF };
@@ -1389,6 +1432,7 @@ int main(void)
 		T(test_dump),
 		T(test_revoke_races_with_map),
 		T(test_seeded_reserved_refs_map_and_others_are_refused),
+		T(test_a_frame_carried_to_a_new_table_grants_as_before),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <public/domus_ctl.h>
+#include <public/xen.h>
 
 #include "../../tools/savefile.h"
 
@@ -542,6 +543,104 @@ static void test_the_guests_xenstore_nodes_are_checked_entry_by_entry(void **sta
 	assert_non_null(strstr(err, "does not match its entries"));
 }
 
+/* One record of a live stream, as its reader takes it: 1, or -1 with err. */
+static int read_one_live(uint32_t type, const void *body, size_t len)
+{
+	struct save_writer w;
+	struct save_reader r;
+	struct save_record rec;
+	int sv[2], rc;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(save_writer_open_stream(&w, sv[0], "peer", err, sizeof(err)), 0);
+	assert_int_equal(save_write_record(&w, type, (struct iovec[]){ { (void *)body, len } }, 1, err,
+					   sizeof(err)), 0);
+	assert_int_equal(save_reader_open_fd(&r, dup(sv[1]), "stream", true, err, sizeof(err)), 0);
+	rc = save_reader_next(&r, &rec, err, sizeof(err));
+	save_reader_close(&r);
+	close(sv[0]);
+	close(sv[1]);
+	return rc;
+}
+
+/*
+ * A migration without the guest's help adds records of its own: each one's
+ * layout, its place in a live stream only, and all of them or none.
+ */
+static void test_a_handover_streams_records_are_checked_and_come_together(void **state)
+{
+	struct save_domain d = { .name = "h", .nr_vcpus = 1, .max_mem_kib = 64 };
+	struct save_domain_id id = { .domid = 5 }, bad_id = { .domid = DOMID_FIRST_RESERVED };
+	struct domus_ctl_domainstate st = { 0 };
+	struct domus_vcpu_state vcpu = { .vcpu = 0 };
+	struct domus_port ports[2] = { { .port = 1, .state = DOMUS_PORT_UNBOUND } };
+	uint8_t frame[sizeof(struct save_grant_frame) + SAVE_PAGE_SIZE] = { 0 };
+	struct save_grant_frame *f = (void *)frame;
+	struct save_check k = { .live = true };
+	const char watches[] = "device\0tok1\0control/shutdown\0tok2", odd[] = "device\0tok1\0x";
+#define REC(t, b, n) (&(struct save_record){ (t), (n), (b) })
+
+	/* Layouts, as the reader sees them. */
+	assert_int_equal(read_one_live(SAVE_DOMAIN_ID, &id, sizeof(id)), 1);
+	assert_int_equal(read_one_live(SAVE_DOMAIN_ID, &bad_id, sizeof(bad_id)), -1);
+	assert_non_null(strstr(err, "bad id"));
+	assert_int_equal(read_one_live(SAVE_PORTS, ports, sizeof(ports)), 1);
+	assert_int_equal(read_one_live(SAVE_PORTS, ports, sizeof(ports) - 1), -1);
+	assert_int_equal(read_one_live(SAVE_GRANT_FRAME, frame, sizeof(frame)), 1);
+	f->idx = SAVE_GRANT_FRAMES_MAX;
+	assert_int_equal(read_one_live(SAVE_GRANT_FRAME, frame, sizeof(frame)), -1);
+	assert_non_null(strstr(err, "bad index"));
+	f->idx = 0;
+	assert_int_equal(read_one_live(SAVE_GRANT_FRAME, frame, sizeof(frame) - 8), -1);
+	assert_int_equal(read_one_live(SAVE_WATCHES, watches, sizeof(watches)), 1);
+	assert_int_equal(read_one_live(SAVE_WATCHES, watches, 0), 1); /* a guest with none */
+	assert_int_equal(read_one_live(SAVE_WATCHES, odd, sizeof(odd)), -1);
+	assert_non_null(strstr(err, "no token"));
+	assert_int_equal(read_one_live(SAVE_WATCHES, watches, sizeof(watches) - 1), -1);
+
+	/* Places: the id second, the rest after the state; each once. */
+	assert_int_equal(save_check_record(&k, REC(SAVE_DOMAIN, &d, sizeof(d)), err, sizeof(err)), 0);
+	assert_int_equal(save_check_record(&k, REC(SAVE_PORTS, ports, sizeof(ports)), err,
+					   sizeof(err)), -1);
+	assert_non_null(strstr(err, "outside a live stream's state"));
+	assert_int_equal(save_check_record(&k, REC(SAVE_DOMAIN_ID, &id, sizeof(id)), err, sizeof(err)),
+			 0);
+	assert_int_equal(save_check_record(&k, REC(SAVE_DOMAIN_ID, &id, sizeof(id)), err, sizeof(err)),
+			 -1);
+	assert_int_equal(save_check_record(&k, REC(SAVE_DOMAIN_STATE, &st, sizeof(st)), err,
+					   sizeof(err)), 0);
+	assert_int_equal(save_check_record(&k, REC(SAVE_VCPU, &vcpu, sizeof(vcpu)), err, sizeof(err)),
+			 0);
+	assert_int_equal(save_check_record(&k, REC(SAVE_PORTS, ports, sizeof(ports)), err,
+					   sizeof(err)), 0);
+	assert_int_equal(save_check_record(&k, REC(SAVE_PORTS, ports, sizeof(ports)), err,
+					   sizeof(err)), -1);
+	assert_int_equal(save_check_record(&k, REC(SAVE_GRANT_FRAME, frame, sizeof(frame)), err,
+					   sizeof(err)), 0);
+	assert_int_equal(save_check_record(&k, REC(SAVE_GRANT_FRAME, frame, sizeof(frame)), err,
+					   sizeof(err)), -1);
+	assert_non_null(strstr(err, "grant frame 0 twice"));
+	/* Ports and a grant table but no watches: the guest would find a hole. */
+	assert_int_equal(save_check_end(&k, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no watches"));
+	assert_int_equal(save_check_record(&k, REC(SAVE_WATCHES, watches, sizeof(watches)), err,
+					   sizeof(err)), 0);
+	assert_int_equal(save_check_end(&k, err, sizeof(err)), 0);
+
+	/* None of them in a file. */
+	k = (struct save_check){ 0 };
+	assert_int_equal(save_check_record(&k, REC(SAVE_DOMAIN, &d, sizeof(d)), err, sizeof(err)), 0);
+	assert_int_equal(save_check_record(&k, REC(SAVE_DOMAIN_ID, &id, sizeof(id)), err, sizeof(err)),
+			 -1);
+	assert_int_equal(save_check_record(&k, REC(SAVE_DOMAIN_STATE, &st, sizeof(st)), err,
+					   sizeof(err)), 0);
+	assert_int_equal(save_check_record(&k, REC(SAVE_WATCHES, watches, sizeof(watches)), err,
+					   sizeof(err)), -1);
+	assert_int_equal(save_check_record(&k, REC(SAVE_GRANT_FRAME, frame, sizeof(frame)), err,
+					   sizeof(err)), -1);
+#undef REC
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -559,6 +658,7 @@ int main(void)
 		cmocka_unit_test(test_pages_after_the_domain_state_are_refused),
 		cmocka_unit_test(test_a_domain_name_that_is_a_path_is_refused),
 		cmocka_unit_test(test_a_live_stream_repeats_pages_and_ends_without_a_close),
+		cmocka_unit_test(test_a_handover_streams_records_are_checked_and_come_together),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -802,6 +802,49 @@ static void test_reset_watches(void **state)
 }
 
 /*
+ * A guest migrating without its help: its connection's watches, as it gave
+ * them, re-registered elsewhere fire as before; it cannot move while a
+ * transaction or an event of its is pending.
+ */
+static void test_a_connections_watches_move_to_another_store(void **state)
+{
+	struct xs_store *s = *state, *t = mk(NULL);
+	char buf[256];
+	struct xs_event ev;
+	uint32_t tx;
+	int n;
+
+	assert_int_equal(xs_watch_conn(s, 1, 1, "device", "fe"), 0);
+	assert_int_equal(xs_watch_conn(s, 1, 1, "/local/domain/0/backend/vbd/1/51712/state", "be"), 0);
+	assert_int_equal(xs_watch_conn(s, 2, 2, "device", "other"), 0);
+	assert_true(xs_conn_busy(s, 1)); /* their first events are not taken yet */
+	while (xs_next_event(s, &ev))
+		;
+	assert_false(xs_conn_busy(s, 1));
+	assert_int_equal(xs_transaction_start_conn(s, 1, 1, &tx), 0);
+	assert_true(xs_conn_busy(s, 1));
+	assert_int_equal(xs_transaction_end(s, 1, tx, false), 0);
+	assert_false(xs_conn_busy(s, 1));
+	n = xs_conn_watches(s, 1, buf, sizeof(buf));
+	assert_int_equal(n, (int)sizeof("device\0fe\0/local/domain/0/backend/vbd/1/51712/state\0be"));
+	assert_memory_equal(buf, "device\0fe\0/local/domain/0/backend/vbd/1/51712/state\0be", n);
+	assert_int_equal(xs_conn_watches(s, 1, buf, 10), -E2BIG);
+	/* Registered again in another store, each as given: a relative one stays relative. */
+	for (const char *p = buf; p < buf + n; p += strlen(p) + 1) {
+		const char *token = p + strlen(p) + 1;
+
+		assert_int_equal(xs_watch_conn(t, 1, 1, p, token), 0);
+		p = token;
+	}
+	ev_is(t, 1, "device", "fe");
+	ev_is(t, 1, "/local/domain/0/backend/vbd/1/51712/state", "be");
+	W(t, 0, 0, "/local/domain/1/device/vbd", "");
+	ev_is(t, 1, "device/vbd", "fe");
+	no_ev(t);
+	xs_store_free(t);
+}
+
+/*
  * dom0's kernel ring and a tool's socket both speak as dom0: each hears only its
  * own watches, and a closing socket takes its watches and transaction with it.
  */
@@ -1366,6 +1409,7 @@ int main(void)
 		T(test_release_forgets_the_domid),
 		T(test_soak),
 		T(test_big_transaction_is_not_quadratic),
+		T(test_a_connections_watches_move_to_another_store),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -106,7 +106,8 @@ long xsc_call(struct xsc *h, uint32_t type, uint32_t tx, const char *const *args
 	int rc;
 
 	for (int i = 0; i < nargs; i++) {
-		bool raw = type == XS_WRITE && i == nargs - 1;
+		/* A WRITE's value, and a CONTROL's parameters given with their length, are raw. */
+		bool raw = (type == XS_WRITE || (type == XS_CONTROL && vlen)) && i == nargs - 1;
 		size_t n = raw ? vlen : strlen(args[i]) + 1;
 
 		if (len + n > sizeof(buf) - 1)

@@ -31,7 +31,8 @@ void xsc_close(struct xsc *h);
 
 /*
  * Sends request type with nargs arguments (each sent with its NUL, except a
- * WRITE's value, which is raw: pass its length in vlen) in transaction tx.
+ * WRITE's value, which is raw: pass its length in vlen; so is a CONTROL's
+ * last argument when vlen is not 0) in transaction tx.
  * The reply's payload goes into out (cap bytes, NUL-terminated if room):
  * returns its length, or -errno (xenstored's error name turned back into errno).
  */

@@ -1282,6 +1282,38 @@ void xs_release_conn(struct xs_store *s, uint32_t conn)
 	release(s, conn, true);
 }
 
+int xs_conn_watches(const struct xs_store *s, uint32_t conn, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	for (const struct watch *w = s->watches; w; w = w->next) {
+		/* As registered: a relative one without its /local/domain/<id>/ prefix. */
+		const char *path = w->relative ? strchr(w->path + strlen("/local/domain/"), '/') + 1
+					       : w->path;
+		size_t pl = strlen(path) + 1, tl = strlen(w->token) + 1;
+
+		if (w->conn != conn)
+			continue;
+		if (len + pl + tl > cap)
+			return -E2BIG;
+		memcpy(buf + len, path, pl);
+		memcpy(buf + len + pl, w->token, tl);
+		len += pl + tl;
+	}
+	return (int)len;
+}
+
+bool xs_conn_busy(const struct xs_store *s, uint32_t conn)
+{
+	for (const struct xs_tx *t = s->txs; t; t = t->next)
+		if (t->conn == conn)
+			return true;
+	for (const struct event *e = s->ev_head; e; e = e->next)
+		if (e->conn == conn)
+			return true;
+	return false;
+}
+
 struct xs_store *xs_store_new(const struct xs_quota *q)
 {
 	static const struct xs_quota def = XS_QUOTA_DEFAULT;

@@ -128,6 +128,14 @@ bool xs_next_event(struct xs_store *s, struct xs_event *ev);
 void xs_release_domain(struct xs_store *s, xs_domid_t dom);
 /* A connection closed (or sent RESET_WATCHES): its watches, transactions and pending events go. */
 void xs_release_conn(struct xs_store *s, uint32_t conn);
+/*
+ * For a guest that migrates without its help (docs/MIGRATION.md): conn's
+ * watches as "path\0token\0" pairs into buf, each path as it was given
+ * (relative ones relative): the length, or -E2BIG. And whether conn has a
+ * transaction open or an event not yet handed to it: then it cannot move.
+ */
+int xs_conn_watches(const struct xs_store *s, uint32_t conn, char *buf, size_t cap);
+bool xs_conn_busy(const struct xs_store *s, uint32_t conn);
 
 size_t xs_node_count(const struct xs_store *s);
 /* Nodes dom owns, as its quota counts them. */

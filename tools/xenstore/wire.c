@@ -38,6 +38,9 @@ static int fixed_args(uint32_t type, int *tail)
 	case XS_SET_PERMS:
 		*tail = TAIL_STRINGS; /* path\0perm\0perm\0... */
 		return 1;
+	case XS_CONTROL:
+		*tail = TAIL_STRINGS; /* command\0parameter\0... */
+		return 1;
 	case XS_WATCH:
 	case XS_UNWATCH:
 		return 2; /* path\0token\0 */

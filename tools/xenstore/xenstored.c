@@ -68,6 +68,7 @@ struct conn {
 	uint64_t gnt_index; /* the gntdev mapping of a guest's ring */
 	bool shutdown_told; /* @releaseDomain fired for its shutdown */
 	bool dead;
+	bool frozen; /* migrating without its help: its ring is neither read nor written */
 	char in[MSG_MAX];
 	size_t inlen;
 	struct xs_outq out;
@@ -178,6 +179,8 @@ static void flush(struct conn *c)
 	const void *p;
 	size_t len;
 
+	if (c->frozen)
+		return; /* its ring's page is being copied: what waits goes after a thaw */
 	/* (a dead connection has no ring or socket left to write to) */
 	while (!c->dead && (len = xs_outq_peek(&c->out, &p))) {
 		long n;
@@ -349,6 +352,75 @@ static void release(struct conn *c)
 	xs_fire_special(store, "@releaseDomain");
 }
 
+/*
+ * XS_CONTROL, dom0's tools only (xs_wire_privileged): a guest that migrates
+ * without its help (docs/MIGRATION.md). "migrate-out" DOMID, the guest
+ * paused: its ring is served to the end, and if nothing of it is left half
+ * done (a request half read, a reply or event not in its ring, a
+ * transaction open) it is frozen and its watches are the answer; else
+ * EAGAIN (let it run a moment and ask again). "migrate-thaw" DOMID: it is
+ * served again (the migration failed). "migrate-in" DOMID PATH TOKEN...:
+ * a guest introduced here gets the watches it had (each fires once, as any
+ * new watch).
+ */
+static int control(struct conn *c, const struct xs_header *h, const struct xs_msg *m, char *buf)
+{
+	const char *cmd = m->argv[0], *arg = m->argv[1], *end = m->argv[1] + m->arglen[1];
+	unsigned long dom;
+	struct conn *r;
+	int rc;
+
+	if (!m->arglen[1] || !parse_uint(arg, strlen(arg), DOMID_FIRST_RESERVED - 1, &dom) || !dom)
+		return -EINVAL;
+	r = ring_of((xs_domid_t)dom);
+	if (!r)
+		return -ENOENT;
+	arg += strlen(arg) + 1;
+	if (!strcmp(cmd, "migrate-out")) {
+		if (arg != end)
+			return -EINVAL;
+		r->frozen = false;
+		service_ring(r);
+		deliver_events();
+		flush(r);
+		if (r->dead || r->inlen || xs_outq_peek(&r->out, &(const void *){ NULL }) ||
+		    r->ring->req_prod != r->ring->req_cons || xs_conn_busy(store, r->id))
+			return -EAGAIN;
+		rc = xs_conn_watches(store, r->id, buf, XS_PAYLOAD_MAX);
+		if (rc < 0)
+			return rc;
+		r->frozen = true;
+		logmsg("dom%lu frozen for a migration (%d bytes of watches)", dom, rc);
+		reply(c, h, XS_CONTROL, buf, (size_t)rc);
+		return 0;
+	}
+	if (!strcmp(cmd, "migrate-thaw")) {
+		if (arg != end)
+			return -EINVAL;
+		r->frozen = false;
+		logmsg("dom%lu thawed: its migration did not happen", dom);
+		service_ring(r);
+		flush(r);
+		reply_str(c, h, "OK");
+		return 0;
+	}
+	if (!strcmp(cmd, "migrate-in")) {
+		while (arg < end) {
+			const char *token = arg + strlen(arg) + 1;
+
+			if (token >= end)
+				return -EINVAL;
+			rc = xs_watch_conn(store, r->dom, r->id, arg, token);
+			if (rc && rc != -EEXIST)
+				return rc;
+			arg = token + strlen(token) + 1;
+		}
+		reply_str(c, h, "OK");
+		return 0;
+	}
+	return -ENOSYS;
+}
+
 static void handle(struct conn *c, struct xs_msg *m)
 {
 	static char buf[XS_PAYLOAD_MAX + 1];
@@ -477,11 +549,16 @@ static void handle(struct conn *c, struct xs_msg *m)
 		xs_release_conn(store, c->id);
 		rc = 0;
 		break;
+	case XS_CONTROL:
+		rc = control(c, h, m, buf);
+		if (!rc)
+			return; /* it replied */
+		break;
 	case XS_SET_TARGET:
 	case XS_RESUME:
 		rc = -ENOSYS; /* (dom0's only: see xs_wire_privileged) */
 		break;
-	default: /* CONTROL, DIRECTORY_PART, replies sent as requests */
+	default: /* DIRECTORY_PART, replies sent as requests */
 		rc = -ENOSYS;
 		break;
 	}
@@ -542,6 +619,8 @@ static void service_ring(struct conn *c)
 	uint32_t before = c->ring->req_cons;
 	int reads = 0;
 
+	if (c->frozen)
+		return;
 	for (pump(c); !c->dead && may_read(c); pump(c)) {
 		long n;
 

@@ -73,7 +73,9 @@ bool evtchn_port_pending(struct domain *d, u32 port);
  * returns how many, *next the port to look at next (0: none left). d must be
  * stopped (the caller checks). Set: one port, at its own number, into d,
  * which is being built and has its shared_info: 0, or -EINVAL for a port,
- * state, vCPU or VIRQ out of range, -EEXIST for a port or VIRQ bound already.
+ * state, vCPU or VIRQ out of range, -EEXIST for a port or VIRQ bound already
+ * (but an UNBOUND port set again for the same domain takes the new bits:
+ * the toolstack made the console and XenStore ports when it created d).
  */
 u32 evtchn_ports_get(struct domain *d, u32 first, struct domus_port *out, u32 n, u32 *next);
 int evtchn_port_set(struct domain *d, const struct domus_port *p);

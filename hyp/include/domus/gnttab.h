@@ -54,6 +54,19 @@ int gnttab_get_frame(struct domain *d, u32 idx, paddr_t *pa);
  */
 int gnttab_seed(struct domain *d, u32 ref, domid_t domid, u64 gfn, bool ro);
 
+/*
+ * A migration the guest takes no part in (public/domus_ctl.h, grantframe).
+ * Get: a copy of frame idx of d's table (-ENOENT past its frames; use is
+ * filled either way): its frames, the pins others hold on d's grants past
+ * the reserved refs, and the mappings d holds of others' grants. Set: frame
+ * idx of a table nobody pins (d being built; -EBUSY else), grown to it,
+ * takes page's entries; -EINVAL past max_frames.
+ */
+struct gnttab_use {
+	u32 nr_frames, pins, maps;
+};
+int gnttab_frame_get(struct domain *d, u32 idx, void *page, struct gnttab_use *use);
+int gnttab_frame_set(struct domain *d, u32 idx, const void *page);
 /* Size of one argument struct of cmd, or -ENOSYS if Domus does not implement cmd. */
 long gnttab_op_size(int cmd);
 

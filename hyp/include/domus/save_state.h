@@ -33,6 +33,10 @@ long save_write_pages(struct vcpu *caller, struct domain *d, const struct domus_
  */
 long save_ports_get(struct vcpu *caller, struct domain *d, struct domus_ctl_ports *c);
 long save_ports_set(struct vcpu *caller, struct domain *d, const struct domus_ctl_ports *c);
+/* Its grant table's frames, out and in, the same way (DOMUS_CTL_getgrantframe, setgrantframe). */
+long save_grant_frame_get(struct vcpu *caller, struct domain *d, struct domus_ctl_grantframe *c);
+long save_grant_frame_set(struct vcpu *caller, struct domain *d,
+			  const struct domus_ctl_grantframe *c);
 /* A domain shut down for suspend runs on, its suspend call returning 1 (cancelled). */
 long save_resume(struct domain *d);
 

@@ -36,6 +36,8 @@
 #define DOMUS_CTL_sharepages 20 /* a stopped domain's RAM into its clone, copy-on-write */
 #define DOMUS_CTL_getports 21 /* a stopped domain's event channels, as they are */
 #define DOMUS_CTL_setports 22 /* into a building domain, at the same numbers */
+#define DOMUS_CTL_getgrantframe 23 /* a frame of a stopped domain's grant table, and its use */
+#define DOMUS_CTL_setgrantframe 24 /* into a building domain, at the same gfn */
 
 #define DOMUS_DOMAIN_BUILDING 0
 #define DOMUS_DOMAIN_RUNNING 1
@@ -284,6 +286,25 @@ struct domus_ctl_ports {
 	uint32_t pad;
 };
 
+/*
+ * A domain's grant table as the guest left it (the same migration).
+ * getgrantframe: frame idx's 512 v1 entries into buffer (a page), the gfn the
+ * guest placed it at (~0: none), and, whatever idx, how many frames the table
+ * has, the pins other domains hold on its grants past the reserved refs
+ * (the toolstack waits for 0: then no back end writes its memory), and how
+ * many mappings it holds of others' grants (those cannot move). -ENOENT
+ * past its frames. setgrantframe: frame idx (< 64) of a domain being built
+ * takes buffer's entries and, unless gfn is ~0, its place at gfn.
+ */
+struct domus_ctl_grantframe {
+	uint64_t buffer;
+	uint64_t gfn;
+	uint32_t idx;
+	uint32_t nr_frames; /* get: out */
+	uint32_t pins; /* get: out */
+	uint32_t maps; /* get: out */
+};
+
 struct domus_ctl {
 	uint32_t version;
 	uint32_t cmd;
@@ -304,6 +325,7 @@ struct domus_ctl {
 		struct domus_ctl_logdirty logdirty;
 		struct domus_ctl_sharepages sharepages;
 		struct domus_ctl_ports ports;
+		struct domus_ctl_grantframe grantframe;
 		uint8_t pad[112];
 	} u;
 };
@@ -327,5 +349,6 @@ _Static_assert(sizeof(struct domus_ctl_logdirty) == 24, "layout");
 _Static_assert(sizeof(struct domus_ctl_sharepages) == 24, "layout");
 _Static_assert(sizeof(struct domus_port) == 16, "layout");
 _Static_assert(sizeof(struct domus_ctl_ports) == 24, "layout");
+_Static_assert(sizeof(struct domus_ctl_grantframe) == 32, "layout");
 
 #endif

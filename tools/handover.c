@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A live migration the guest takes no part in (handover.h, docs/MIGRATION.md).
+ *
+ * Linux's blkback and netback may be unbound from a device and bound again
+ * while its front end stays connected (their xenbus drivers set
+ * allow_rebind): unbinding one unmaps its rings and closes its ports and
+ * says nothing in XenStore, so the front end sees only a pause in its I/O;
+ * a back end that finds its front end Connected attaches to the rings where
+ * they are. That is how a guest's devices change hosts here: unbound at the
+ * source, probed at the target, which carries the guest's ports (a port
+ * that was connected to dom0 waits there, unbound for dom0), its grant
+ * table and its device nodes as they were.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <public/xen.h>
+
+#include "errmsg.h"
+#include "handover.h"
+#include "libdomus.h"
+#include "save.h"
+#include "vif.h"
+#include "xenstore/client.h"
+
+/* How long the back ends may take to let go of its grants: blkback first finishes what is in flight. */
+#define LET_GO_MS 5000
+#define LET_GO_POLL_MS 2
+/* A guest paused mid-request to xenstored runs this long before the next look, this many times. */
+#define FREEZE_RUN_MS 2
+#define FREEZE_TRIES 50
+
+/*
+ * Domus writes into a buffer of ours through dom0's page tables: its pages
+ * must be there (touched) and stay (locked), or the call fails with -EFAULT.
+ */
+static void hold(void *p, size_t n)
+{
+	memset(p, 0, n);
+	mlock(p, n);
+}
+
+/* A page Domus copies a grant frame into. */
+static char *frame_buffer(void)
+{
+	static char page[4096];
+	static bool held;
+
+	if (!held) {
+		hold(page, sizeof(page));
+		held = true;
+	}
+	return page;
+}
+
+/* Unbinds or binds (what) the back end drv-DOMID-DEVID in this dom0's xenbus: 0 or -errno. */
+static int backend(const char *drv, const char *what, uint16_t domid, unsigned int devid)
+{
+	char path[96], name[48];
+	int fd, n, rc = 0;
+
+	snprintf(path, sizeof(path), "/sys/bus/xen-backend/drivers/%s/%s", drv, what);
+	n = snprintf(name, sizeof(name), "%s-%u-%u", drv, domid, devid);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, name, (size_t)n) != n)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* The guest's devices, disks first: drv and devid of the i-th. False past the last. */
+static bool device_at(const struct domu_config *c, unsigned int i, const char **drv,
+		      unsigned int *devid)
+{
+	if (i < c->nr_disks) {
+		*drv = "vbd";
+		*devid = c->disks[i].devid;
+		return true;
+	}
+	if (i - c->nr_disks < c->nr_vifs) {
+		*drv = "vif";
+		*devid = c->vifs[i - c->nr_disks].devid;
+		return true;
+	}
+	return false;
+}
+
+/* Binds the first n devices again; a vif's interface, made anew, goes back into its bridge. */
+static void bind_again(uint16_t domid, const struct domu_config *c, unsigned int n)
+{
+	const char *drv;
+	unsigned int devid;
+	struct xsc xs;
+	bool have_xs = xsc_open(&xs) == 0;
+
+	for (unsigned int i = 0; i < n && device_at(c, i, &drv, &devid); i++) {
+		char why[256];
+		int rc = backend(drv, "bind", domid, devid);
+
+		if (rc)
+			fprintf(stderr, "domus: %s: cannot give %s-%u-%u its back end again: %s\n",
+				c->name, drv, domid, devid, strerror(-rc));
+		else if (i >= c->nr_disks && have_xs &&
+			 vif_hotplug(&xs, domid, &c->vifs[i - c->nr_disks], why, sizeof(why)))
+			fprintf(stderr, "domus: %s: %s\n", c->name, why);
+	}
+	if (have_xs)
+		xsc_close(&xs);
+}
+
+static long pause_domain(uint16_t domid, bool pause)
+{
+	struct domus_ctl ctl = { .cmd = pause ? DOMUS_CTL_pausedomain : DOMUS_CTL_unpausedomain,
+				 .domid = domid };
+
+	return domus_ctl(&ctl);
+}
+
+/* Frame idx of its grant table into page (NULL: only the table's use). 0, -ENOENT past its frames. */
+static long grant_frame(uint16_t domid, uint32_t idx, void *page, struct domus_ctl_grantframe *g)
+{
+	struct domus_ctl ctl = { .cmd = DOMUS_CTL_getgrantframe, .domid = domid };
+	long rc;
+
+	ctl.u.grantframe = (struct domus_ctl_grantframe){
+		.idx = idx, .buffer = (uintptr_t)(page ? page : frame_buffer()) };
+	rc = domus_ctl(&ctl);
+	*g = ctl.u.grantframe;
+	return rc;
+}
+
+/* Waits until no back end pins a grant of the guest's: then none writes its memory any more. */
+static int wait_let_go(uint16_t domid, char *err, size_t errlen)
+{
+	struct domus_ctl_grantframe g;
+
+	for (int waited = 0;; waited += LET_GO_POLL_MS) {
+		long rc = grant_frame(domid, 0, NULL, &g);
+
+		if (rc)
+			return fail_with(err, errlen, "cannot read its grant table: %s",
+					 strerror((int)-rc));
+		if (g.maps)
+			return fail_with(err, errlen, "it maps %u of other domains' grants", g.maps);
+		if (!g.pins)
+			return 0;
+		if (waited >= LET_GO_MS)
+			return fail_with(err, errlen, "its back ends still hold %u of its grants after "
+					 "%d s", g.pins, LET_GO_MS / 1000);
+		usleep(LET_GO_POLL_MS * 1000);
+	}
+}
+
+static int read_ports(uint16_t domid, struct handover *h, char *err, size_t errlen)
+{
+	uint32_t first = 1;
+
+	h->nr_ports = 0;
+	do {
+		struct domus_ctl ctl = { .cmd = DOMUS_CTL_getports, .domid = domid };
+		uint32_t room = SAVE_PORTS_MAX - h->nr_ports;
+		long rc;
+
+		ctl.u.ports = (struct domus_ctl_ports){
+			.buffer = (uintptr_t)(h->ports + h->nr_ports), .first = first,
+			.count = room < DOMUS_PORTS_MAX ? room : DOMUS_PORTS_MAX };
+		rc = domus_ctl(&ctl);
+		if (rc)
+			return fail_with(err, errlen, "cannot read its event channels: %s",
+					 strerror((int)-rc));
+		h->nr_ports += ctl.u.ports.count;
+		first = ctl.u.ports.next;
+	} while (first && h->nr_ports < SAVE_PORTS_MAX);
+	for (uint32_t i = 0; i < h->nr_ports; i++)
+		if (h->ports[i].state == DOMUS_PORT_INTERDOMAIN && h->ports[i].remote_dom != 0)
+			return fail_with(err, errlen, "its port %u is bound to domain %u, which does not "
+					 "move with it", h->ports[i].port, h->ports[i].remote_dom);
+	return 0;
+}
+
+/* xenstored serves its ring to the end and freezes it: the watches come back. */
+static int freeze_store(uint16_t domid, struct handover *h, char *err, size_t errlen)
+{
+	static char reply[XS_PAYLOAD_MAX + 1];
+	char id[8];
+	const char *args[2] = { "migrate-out", id };
+	struct xsc xs;
+	long rc = xsc_open(&xs);
+
+	if (rc)
+		return fail_with(err, errlen, "cannot reach xenstored: %s", strerror((int)-rc));
+	snprintf(id, sizeof(id), "%u", domid);
+	for (int i = 0; i < FREEZE_TRIES; i++) {
+		rc = xsc_call(&xs, XS_CONTROL, 0, args, 2, 0, reply, sizeof(reply));
+		if (rc != -EAGAIN)
+			break;
+		/* Mid-request, or a reply it has not taken: let it run a moment. */
+		if (pause_domain(domid, false) == 0) {
+			usleep(FREEZE_RUN_MS * 1000);
+			pause_domain(domid, true);
+		}
+	}
+	xsc_close(&xs);
+	if (rc == -EAGAIN)
+		return fail_with(err, errlen, "it kept a XenStore request or transaction open");
+	if (rc < 0)
+		return fail_with(err, errlen, "xenstored would not freeze its connection: %s",
+				 strerror((int)-rc));
+	if ((size_t)rc > sizeof(h->watches))
+		return fail_with(err, errlen, "its XenStore watches take more than %zu bytes",
+				 sizeof(h->watches));
+	memcpy(h->watches, reply, (size_t)rc);
+	h->watches_len = (size_t)rc;
+	h->frozen = true;
+	return 0;
+}
+
+static void thaw_store(uint16_t domid)
+{
+	char id[8];
+	const char *args[2] = { "migrate-thaw", id };
+	struct xsc xs;
+
+	snprintf(id, sizeof(id), "%u", domid);
+	if (xsc_open(&xs) == 0) {
+		xsc_call(&xs, XS_CONTROL, 0, args, 2, 0, NULL, 0);
+		xsc_close(&xs);
+	}
+}
+
+int handover_stop(uint16_t domid, const struct domu_config *c, struct handover *h, char *err,
+		  size_t errlen)
+{
+	const char *drv;
+	unsigned int devid, n = 0;
+	long rc;
+
+	hold(h, sizeof(*h)); /* Domus writes its ports here */
+	/* The back ends first, while it runs: what it asks of them meanwhile waits in its rings. */
+	h->unbound_at = save_seconds();
+	for (; device_at(c, n, &drv, &devid); n++) {
+		rc = backend(drv, "unbind", domid, devid);
+		if (rc) {
+			bind_again(domid, c, n);
+			return fail_with(err, errlen, "its back end %s-%u-%u would not let go: %s", drv,
+					 domid, devid, strerror((int)-rc));
+		}
+	}
+	h->unbound = true;
+	rc = pause_domain(domid, true);
+	if (rc) {
+		handover_undo(domid, c, h);
+		return fail_with(err, errlen, "cannot pause it: %s", strerror((int)-rc));
+	}
+	h->paused = true;
+	h->paused_at = save_seconds();
+	if (wait_let_go(domid, err, errlen) || read_ports(domid, h, err, errlen) ||
+	    freeze_store(domid, h, err, errlen)) {
+		handover_undo(domid, c, h);
+		return -1;
+	}
+	h->stopped_at = save_seconds();
+	return 0;
+}
+
+void handover_undo(uint16_t domid, const struct domu_config *c, struct handover *h)
+{
+	if (h->frozen)
+		thaw_store(domid);
+	if (h->unbound)
+		bind_again(domid, c, c->nr_disks + c->nr_vifs);
+	if (h->paused)
+		pause_domain(domid, false);
+	h->frozen = h->unbound = h->paused = false;
+}
+
+int handover_write(uint16_t domid, const struct handover *h, struct save_writer *w, char *err,
+		   size_t errlen)
+{
+	char *page = frame_buffer();
+	struct domus_ctl_grantframe g;
+	struct save_grant_frame f = { 0 };
+
+	if (save_write_record(w, SAVE_PORTS,
+			      (struct iovec[]){ { (void *)h->ports, h->nr_ports * sizeof(h->ports[0]) } },
+			      1, err, errlen))
+		return -1;
+	for (f.idx = 0;; f.idx++) {
+		long rc = grant_frame(domid, f.idx, page, &g);
+
+		if (rc == -ENOENT && f.idx)
+			break;
+		if (rc)
+			return fail_with(err, errlen, "cannot read its grant table: %s",
+					 strerror((int)-rc));
+		if (f.idx >= SAVE_GRANT_FRAMES_MAX)
+			return fail_with(err, errlen, "its grant table has %u frames", g.nr_frames);
+		f.gfn = g.gfn;
+		if (save_write_record(w, SAVE_GRANT_FRAME,
+				      (struct iovec[]){ { &f, sizeof(f) }, { page, 4096 } }, 2,
+				      err, errlen))
+			return -1;
+	}
+	return save_write_record(w, SAVE_WATCHES,
+				 (struct iovec[]){ { (void *)h->watches, h->watches_len } }, 1, err,
+				 errlen);
+}
+
+int handover_ports_in(uint16_t dom, const void *body, size_t len, char *err, size_t errlen)
+{
+	static struct domus_port ports[SAVE_PORTS_MAX];
+	uint32_t n = (uint32_t)(len / sizeof(ports[0])); /* the record's length is checked */
+
+	memcpy(ports, body, len);
+	for (uint32_t i = 0; i < n; i++) {
+		struct domus_port *p = &ports[i];
+
+		if (p->state != DOMUS_PORT_INTERDOMAIN)
+			continue;
+		/* Its peer was the source's dom0: this dom0's back end, console or xenstored binds it. */
+		if (p->remote_dom != 0)
+			return fail_with(err, errlen, "its port %u is bound to domain %u, not dom0",
+					 p->port, p->remote_dom);
+		*p = (struct domus_port){ .port = p->port, .state = DOMUS_PORT_UNBOUND,
+					  .flags = p->flags, .notify_vcpu = p->notify_vcpu };
+	}
+	for (uint32_t done = 0; done < n; done += DOMUS_PORTS_MAX) {
+		struct domus_ctl ctl = { .cmd = DOMUS_CTL_setports, .domid = dom };
+		long rc;
+
+		ctl.u.ports = (struct domus_ctl_ports){
+			.buffer = (uintptr_t)(ports + done),
+			.count = n - done < DOMUS_PORTS_MAX ? n - done : DOMUS_PORTS_MAX };
+		rc = domus_ctl(&ctl);
+		if (rc)
+			return fail_with(err, errlen, "Domus refused its event channels: %s",
+					 strerror((int)-rc));
+	}
+	return 0;
+}
+
+int handover_grant_frame_in(uint16_t dom, const void *body, char *err, size_t errlen)
+{
+	const struct save_grant_frame *f = body;
+	struct domus_ctl ctl = { .cmd = DOMUS_CTL_setgrantframe, .domid = dom };
+	long rc;
+
+	ctl.u.grantframe = (struct domus_ctl_grantframe){
+		.idx = f->idx, .gfn = f->gfn, .buffer = (uintptr_t)(f + 1) };
+	rc = domus_ctl(&ctl);
+	if (rc)
+		return fail_with(err, errlen, "Domus refused frame %u of its grant table: %s", f->idx,
+				 strerror((int)-rc));
+	return 0;
+}
+
+int handover_watches_in(uint16_t dom, const char *watches, size_t len, char *err, size_t errlen)
+{
+	char id[8];
+	const char *args[3] = { "migrate-in", id, watches };
+	struct xsc xs;
+	long rc = xsc_open(&xs);
+
+	if (rc)
+		return fail_with(err, errlen, "cannot reach xenstored: %s", strerror((int)-rc));
+	snprintf(id, sizeof(id), "%u", dom);
+	rc = xsc_call(&xs, XS_CONTROL, 0, args, len ? 3 : 2, len, NULL, 0);
+	xsc_close(&xs);
+	if (rc < 0)
+		return fail_with(err, errlen, "xenstored would not take its watches: %s",
+				 strerror((int)-rc));
+	return 0;
+}
