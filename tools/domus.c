@@ -902,15 +902,23 @@ static int cmd_resume(int argc, char **argv)
 		fprintf(stderr, "domus: %s: dirty logging, left on by a migration that did not "
 				"finish, is off\n", info.name);
 	}
+	snprintf(kept, sizeof(kept), "%s/%s.cfg", KEPT_CONFIG_DIR, info.name);
+	if (config_load(kept, &c, err, sizeof(err))) {
+		fprintf(stderr, "domus: %s: no configuration kept for it: %s\n", info.name, err);
+		return 1;
+	}
+	/* Killed mid-handover (docs/MIGRATION.md): paused, its back ends unbound, its store frozen. */
+	if (info.state != DOMUS_DOMAIN_SHUTDOWN &&
+	    handover_recover(id, &c, info.state == DOMUS_DOMAIN_PAUSED)) {
+		fprintf(stderr, "domus: %s: its back ends and XenStore connection, left by a "
+				"migration that did not finish, are its own again; it runs on\n",
+			info.name);
+		return 0;
+	}
 	if (info.state != DOMUS_DOMAIN_SHUTDOWN || info.shutdown_reason != SHUTDOWN_suspend) {
 		if (info.flags & DOMUS_DOMINFO_LOG_DIRTY)
 			return 0;
 		fprintf(stderr, "domus: %s is not suspended\n", info.name);
-		return 1;
-	}
-	snprintf(kept, sizeof(kept), "%s/%s.cfg", KEPT_CONFIG_DIR, info.name);
-	if (config_load(kept, &c, err, sizeof(err))) {
-		fprintf(stderr, "domus: %s: no configuration kept for it: %s\n", info.name, err);
 		return 1;
 	}
 	return resume_suspended(&c, id) ? 0 : 1;

@@ -222,17 +222,19 @@ static int freeze_store(uint16_t domid, struct handover *h, char *err, size_t er
 	return 0;
 }
 
-static void thaw_store(uint16_t domid)
+/* Whether it was frozen. */
+static bool thaw_store(uint16_t domid)
 {
-	char id[8];
+	char id[8], was[4] = "";
 	const char *args[2] = { "migrate-thaw", id };
 	struct xsc xs;
 
 	snprintf(id, sizeof(id), "%u", domid);
 	if (xsc_open(&xs) == 0) {
-		xsc_call(&xs, XS_CONTROL, 0, args, 2, 0, NULL, 0);
+		xsc_call(&xs, XS_CONTROL, 0, args, 2, 0, was, sizeof(was));
 		xsc_close(&xs);
 	}
+	return was[0] == '1';
 }
 
 int handover_stop(uint16_t domid, const struct domu_config *c, struct handover *h, char *err,
@@ -279,6 +281,42 @@ void handover_undo(uint16_t domid, const struct domu_config *c, struct handover 
 	if (h->paused)
 		pause_domain(domid, false);
 	h->frozen = h->unbound = h->paused = false;
+}
+
+bool handover_recover(uint16_t domid, const struct domu_config *c, bool paused)
+{
+	const char *drv;
+	unsigned int devid, rebound = 0;
+	bool frozen = thaw_store(domid);
+
+	for (unsigned int i = 0; device_at(c, i, &drv, &devid); i++) {
+		char path[128];
+
+		/* A device without its driver: unbound, and nothing else unbinds them. */
+		snprintf(path, sizeof(path), "/sys/bus/xen-backend/devices/%s-%u-%u", drv, domid, devid);
+		if (access(path, F_OK))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/xen-backend/devices/%s-%u-%u/driver", drv, domid,
+			 devid);
+		if (!access(path, F_OK))
+			continue;
+		if (backend(drv, "bind", domid, devid))
+			continue;
+		rebound++;
+		if (i >= c->nr_disks) {
+			struct xsc xs;
+			char why[256];
+
+			if (xsc_open(&xs) == 0) {
+				if (vif_hotplug(&xs, domid, &c->vifs[i - c->nr_disks], why, sizeof(why)))
+					fprintf(stderr, "domus: %s: %s\n", c->name, why);
+				xsc_close(&xs);
+			}
+		}
+	}
+	if ((frozen || rebound) && paused)
+		pause_domain(domid, false);
+	return frozen || rebound;
 }
 
 int handover_write(uint16_t domid, const struct handover *h, struct save_writer *w, char *err,

@@ -41,6 +41,13 @@ int handover_stop(uint16_t domid, const struct domu_config *c, struct handover *
 		  size_t errlen);
 /* Undoes what handover_stop did, for a migration that did not happen: the guest runs on here. */
 void handover_undo(uint16_t domid, const struct domu_config *c, struct handover *h);
+/*
+ * For a `domus migrate` that was killed outright mid-handover (`domus
+ * resume`): its XenStore connection thawed, each of its back ends that has
+ * no driver bound again, and, if anything was, the guest unpaused if paused.
+ * Whether anything was.
+ */
+bool handover_recover(uint16_t domid, const struct domu_config *c, bool paused);
 /* The records a target needs beyond a save's: PORTS, each GRANT_FRAME, WATCHES. 0 or -1. */
 int handover_write(uint16_t domid, const struct handover *h, struct save_writer *w, char *err,
 		   size_t errlen);

@@ -220,6 +220,24 @@ def test_a_migration_the_target_refuses_or_stops_halfway_leaves_the_guest_runnin
     console(a, "mover")
     guest_run(a, "dd if=/dev/xvda bs=512 count=1 iflag=direct 2>/dev/null | wc -c", r"\n512\r*\n")
     detach(a)
+
+    # Killed outright there (nothing of its own runs): the guest stays paused, its back ends
+    # unbound, its XenStore connection frozen, until `domus resume` gives them back.
+    b.run("domus migrate --receive > /tmp/recv.log 2>&1 & true")
+    stopped_midway(a, "domus migrate mover 10.99.0.2", "/tmp/send.log",
+                   "domus list | grep -q 'mover .*paused'", "KILL")
+    assert "paused" in a.run("domus list | grep mover")
+    assert f"vbd-{mid}-51712" not in a.run("ls /sys/bus/xen-backend/drivers/vbd")
+    out, status = a.shell("domus resume mover")
+    assert status == 0 and "are its own again; it runs on" in out, out
+    backends = a.run("ls /sys/bus/xen-backend/drivers/vbd /sys/bus/xen-backend/drivers/vif")
+    assert f"vbd-{mid}-51712" in backends and f"vif-{mid}-0" in backends, backends
+    counts_on(a, "mover", "the guest runs on after `domus resume`")
+    console(a, "mover")
+    guest_run(a, "dd if=/dev/xvda bs=512 count=1 iflag=direct 2>/dev/null | wc -c", r"\n512\r*\n")
+    detach(a)
+    assert "not received" in b.run("sleep 2; cat /tmp/recv.log")
+    assert "mover" not in b.run("domus list")
     a.run("domus destroy mover", timeout=60)
     assert free_pages(a) == free_a
     assert free_pages(b) == free_b

@@ -359,7 +359,7 @@ static void release(struct conn *c)
  * done (a request half read, a reply or event not in its ring, a
  * transaction open) it is frozen and its watches are the answer; else
  * EAGAIN (let it run a moment and ask again). "migrate-thaw" DOMID: it is
- * served again (the migration failed). "migrate-in" DOMID PATH TOKEN...:
+ * served again (the migration failed); the answer says whether it was frozen. "migrate-in" DOMID PATH TOKEN...:
  * a guest introduced here gets the watches it had (each fires once, as any
  * new watch).
  */
@@ -394,14 +394,16 @@ static int control(struct conn *c, const struct xs_header *h, const struct xs_ms
 		reply(c, h, XS_CONTROL, buf, (size_t)rc);
 		return 0;
 	}
-	if (!strcmp(cmd, "migrate-thaw")) {
+	if (!strcmp(cmd, "migrate-thaw")) { /* answers whether it was frozen */
 		if (arg != end)
 			return -EINVAL;
+		reply_str(c, h, r->frozen ? "1" : "0");
+		if (!r->frozen)
+			return 0;
 		r->frozen = false;
 		logmsg("dom%lu thawed: its migration did not happen", dom);
 		service_ring(r);
 		flush(r);
-		reply_str(c, h, "OK");
 		return 0;
 	}
 	if (!strcmp(cmd, "migrate-in")) {
