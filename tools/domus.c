@@ -219,9 +219,12 @@ static void stop_console_daemon(const char *name);
 /* A domain built (or restored) and paused: its XenStore records, its console, and off it goes. */
 /*
  * What a migration's target asks before it unpauses (migrate_in): true to run
- * the guest. NULL: no one to ask.
+ * the guest. NULL: no one to ask. With a gate, its console daemon starts
+ * once the guest runs, after start_gate_passed: the source waits for that
+ * word, and the guest's output meanwhile waits in its ring.
  */
 typedef bool (*start_gate)(void);
+static void start_gate_passed(void);
 
 static int start_built_gated(const struct domu_config *c, const struct domu_built *b, bool attach,
 			     const char *how, start_gate gate);
@@ -263,7 +266,7 @@ static int start_built_gated(const struct domu_config *c, const struct domu_buil
 		return 1;
 	}
 	started_at.nodes = save_seconds();
-	if (start_console_daemon(c, b->domid, b->console_gfn, b->console_port)) {
+	if (!gate && start_console_daemon(c, b->domid, b->console_gfn, b->console_port)) {
 		fprintf(stderr, "domus: %s: the console daemon did not start\n", c->name);
 		domain_end(b->domid);
 		config_forget(c->name);
@@ -271,7 +274,6 @@ static int start_built_gated(const struct domu_config *c, const struct domu_buil
 	}
 	started_at.console = save_seconds();
 	if (gate && !gate()) {
-		stop_console_daemon(c->name);
 		domain_end(b->domid);
 		config_forget(c->name);
 		return 1;
@@ -281,10 +283,19 @@ static int start_built_gated(const struct domu_config *c, const struct domu_buil
 	rc = domus_ctl(&ctl);
 	started_at.unpause = save_seconds();
 	if (rc) {
-		stop_console_daemon(c->name);
+		if (!gate)
+			stop_console_daemon(c->name);
 		domain_end(b->domid);
 		config_forget(c->name);
 		return fail("unpause", rc);
+	}
+	if (gate) {
+		start_gate_passed();
+		/* It runs here now: without a console daemon it still runs, and says so. */
+		if (start_console_daemon(c, b->domid, b->console_gfn, b->console_port))
+			fprintf(stderr, "domus: %s: runs, but its console daemon did not start\n",
+				c->name);
+		started_at.console = save_seconds();
 	}
 	printf("domus: %s '%s' as domain %u (%llu MiB, %u vCPUs)\n", how, c->name, b->domid,
 	       (unsigned long long)c->memory_mib, c->vcpus);
@@ -796,6 +807,14 @@ static bool sender_says_go(void)
 	return true;
 }
 
+/* The guest runs here: the sender may let go of its copy. */
+static bool told_it_runs;
+
+static void start_gate_passed(void)
+{
+	told_it_runs = dprintf(receiving_fd, "K\n") > 0;
+}
+
 /* Stopped midway: the stream ends here, so the restore fails and destroys what it built. */
 static void interrupted(int sig)
 {
@@ -861,16 +880,18 @@ static int migrate_in(const char *port)
 	}
 	stream_end = save_seconds();
 	rc = start_built_gated(&c, &b, false, "received", sender_says_go);
-	dprintf(fd, rc ? "Eit did not start\n" : "K\n");
+	if (!told_it_runs)
+		dprintf(fd, rc ? "Eit did not start\n" : "K\n");
 	close(fd);
 	/* Where the target's part of the downtime went, from the stream's last byte (ms). */
 	if (!rc)
-		printf("domus: %s: XenStore %.0f, its own nodes %.0f, console daemon %.0f, the "
-		       "sender's go %.0f, unpause %.0f ms\n", c.name, (started_at.store - stream_end) * 1e3,
+		printf("domus: %s: XenStore %.0f, its own nodes %.0f, the sender's go %.0f, unpause "
+		       "%.0f ms; then its console daemon %.0f ms\n", c.name,
+		       (started_at.store - stream_end) * 1e3,
 		       (started_at.nodes - started_at.store) * 1e3,
-		       (started_at.console - started_at.nodes) * 1e3,
-		       (started_at.gate - started_at.console) * 1e3,
-		       (started_at.unpause - started_at.gate) * 1e3);
+		       (started_at.gate - started_at.nodes) * 1e3,
+		       (started_at.unpause - started_at.gate) * 1e3,
+		       (started_at.console - started_at.unpause) * 1e3);
 	return rc;
 }
 

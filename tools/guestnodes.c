@@ -190,21 +190,36 @@ static bool device_parent(const char *rel)
 	       (!strncmp(rel, "device/", strlen("device/")) && !strchr(rel + strlen("device/"), '/'));
 }
 
-/* The nodes of body, in transaction tx: 0, or -errno with a reason in err. */
+/*
+ * The nodes of body, in transaction tx: 0, or -errno with a reason in err.
+ * Each node is a WRITE and a SET_PERMS; all are sent before the first reply
+ * is read (xenstored answers in order): a round trip for them all, not two a
+ * node, while the guest waits to run.
+ */
 static int write_nodes(struct xsc *h, uint32_t tx, uint16_t domid, bool devices, const char *body,
 		       char *err, size_t errlen)
 {
 	char path[XSC_PATH_MAX], rel[XSC_PATH_MAX - 32], perm_text[64][16];
-	const char *perm_args[64];
+	const char *args[65];
 	struct save_xs x;
 	size_t at = sizeof(x);
+	uint32_t *ids, sent = 0;
+	char (*names)[64];
 	int rc = 0;
 
 	memcpy(&x, body, sizeof(x)); /* the record's layout is checked (savefile.c) */
+	ids = calloc((size_t)x.count * 2 + 1, sizeof(*ids));
+	names = calloc((size_t)x.count * 2 + 1, sizeof(*names));
+	if (!ids || !names) {
+		free(ids);
+		free(names);
+		fail_with(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	for (uint32_t i = 0; i < x.count && !rc; i++) {
 		struct save_xs_entry e;
 		const char *value, *perms;
-		const char *args[2] = { path, NULL };
+		long id;
 		int n;
 
 		memcpy(&e, body + at, sizeof(e));
@@ -217,21 +232,45 @@ static int write_nodes(struct xsc *h, uint32_t tx, uint16_t domid, bool devices,
 			continue;
 		if (strlen(rel) != e.path_len || !e.path_len || !writable_by_guest(rel, devices)) {
 			fail_with(err, errlen, "a XenStore node the guest may not have: %s", rel);
-			return -EPERM;
+			rc = -EPERM;
+			break;
 		}
 		snprintf(path, sizeof(path), "/local/domain/%u/%s", domid, rel);
+		args[0] = path;
 		args[1] = value;
-		rc = (int)xsc_call(h, XS_WRITE, tx, args, 2, e.value_len, NULL, 0);
-		rc = rc < 0 ? rc : 0;
+		id = xsc_send(h, XS_WRITE, tx, args, 2, e.value_len);
+		if (id >= 0) {
+			snprintf(names[sent], sizeof(names[0]), "%.63s", rel);
+			ids[sent++] = (uint32_t)id;
+		}
 		n = translate_perms(perms, e.perms_len, x.domid, domid, perm_text, 64);
 		for (int k = 0; k < n; k++)
-			perm_args[k] = perm_text[k];
-		if (!rc && n)
-			rc = xsc_set_perms(h, tx, path, perm_args, n);
-		if (rc)
+			args[k + 1] = perm_text[k];
+		if (id >= 0 && n) {
+			id = xsc_send(h, XS_SET_PERMS, tx, args, n + 1, 0);
+			if (id >= 0) {
+				snprintf(names[sent], sizeof(names[0]), "%.63s", rel);
+				ids[sent++] = (uint32_t)id;
+			}
+		}
+		if (id < 0) {
+			rc = (int)id;
 			fail_with(err, errlen, "cannot write its XenStore node %s: %s", rel,
 				  strerror(-rc));
+		}
 	}
+	/* Every reply, even after a refusal: the next request's must be the next read. */
+	for (uint32_t i = 0; i < sent; i++) {
+		long r = xsc_wait(h, ids[i], NULL, 0);
+
+		if (r < 0 && !rc) {
+			rc = (int)r;
+			fail_with(err, errlen, "cannot write its XenStore node %s: %s", names[i],
+				  strerror(-rc));
+		}
+	}
+	free(ids);
+	free(names);
 	return rc;
 }
 

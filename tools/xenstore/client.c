@@ -97,13 +97,12 @@ static void keep_event(struct xsc *h, const char *payload, size_t len)
 	h->events_tail = &e->next;
 }
 
-long xsc_call(struct xsc *h, uint32_t type, uint32_t tx, const char *const *args, int nargs,
-	      size_t vlen, char *out, size_t cap)
+long xsc_send(struct xsc *h, uint32_t type, uint32_t tx, const char *const *args, int nargs,
+	      size_t vlen)
 {
 	static char buf[XS_HEADER_SIZE + XS_PAYLOAD_MAX + 1];
-	struct xs_header req = { type, h->next_req++, tx, 0 }, rep;
+	struct xs_header req = { type, h->next_req++, tx, 0 };
 	size_t len = XS_HEADER_SIZE;
-	int rc;
 
 	for (int i = 0; i < nargs; i++) {
 		/* A WRITE's value, and a CONTROL's parameters given with their length, are raw. */
@@ -120,6 +119,15 @@ long xsc_call(struct xsc *h, uint32_t type, uint32_t tx, const char *const *args
 	/* One write: /dev/xen/xenbus takes a message per write as a whole. */
 	if (write(h->fd, buf, len) != (ssize_t)len)
 		return -EIO;
+	return req.req_id;
+}
+
+long xsc_wait(struct xsc *h, uint32_t req_id, char *out, size_t cap)
+{
+	static char buf[XS_PAYLOAD_MAX + 1];
+	struct xs_header rep;
+	int rc;
+
 	for (;;) {
 		rc = read_msg(h, &rep, buf);
 		if (rc)
@@ -128,7 +136,7 @@ long xsc_call(struct xsc *h, uint32_t type, uint32_t tx, const char *const *args
 			keep_event(h, buf, rep.len);
 			continue;
 		}
-		if (rep.req_id != req.req_id)
+		if (rep.req_id != req_id)
 			continue; /* a late reply to something we gave up on */
 		break;
 	}
@@ -141,6 +149,14 @@ long xsc_call(struct xsc *h, uint32_t type, uint32_t tx, const char *const *args
 		out[n] = 0;
 	}
 	return rep.len;
+}
+
+long xsc_call(struct xsc *h, uint32_t type, uint32_t tx, const char *const *args, int nargs,
+	      size_t vlen, char *out, size_t cap)
+{
+	long id = xsc_send(h, type, tx, args, nargs, vlen);
+
+	return id < 0 ? id : xsc_wait(h, (uint32_t)id, out, cap);
 }
 
 long xsc_read(struct xsc *h, uint32_t tx, const char *path, char *out, size_t cap)

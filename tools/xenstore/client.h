@@ -39,6 +39,16 @@ void xsc_close(struct xsc *h);
 long xsc_call(struct xsc *h, uint32_t type, uint32_t tx, const char *const *args, int nargs,
 	      size_t vlen, char *out, size_t cap);
 
+/*
+ * The same in two halves, so that several requests can be on their way at
+ * once (xenstored answers a connection's requests in order): send gives the
+ * request's id (or -errno), wait its reply as xsc_call does. Wait for each
+ * id sent, in the order sent.
+ */
+long xsc_send(struct xsc *h, uint32_t type, uint32_t tx, const char *const *args, int nargs,
+	      size_t vlen);
+long xsc_wait(struct xsc *h, uint32_t req_id, char *out, size_t cap);
+
 /* Convenience wrappers: 0 / length, or -errno. */
 long xsc_read(struct xsc *h, uint32_t tx, const char *path, char *out, size_t cap);
 int xsc_write(struct xsc *h, uint32_t tx, const char *path, const char *value);
