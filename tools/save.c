@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -556,6 +558,26 @@ static int target_mode(int fd, const char *peer, int timeout_s, char *err, size_
 	return fail_with(err, errlen, "%.100s says: %.380s", peer, line[0] == 'E' ? line + 1 : line);
 }
 
+/* Bytes still queued for the link, the guest running, past which the stop waits no longer. */
+#define LINK_DRAINED (64 * 1024)
+#define LINK_DRAIN_MS 60000
+#define LINK_DRAIN_POLL_MS 2
+
+/* Waits until the connection's send queue (SIOCOUTQ: not yet acknowledged) is nearly empty. */
+static int link_drain(int fd, char *err, size_t errlen)
+{
+	for (int waited = 0; waited < LINK_DRAIN_MS; waited += LINK_DRAIN_POLL_MS) {
+		int queued;
+
+		if (save_check_interrupted(err, errlen))
+			return -1;
+		if (ioctl(fd, SIOCOUTQ, &queued) || queued < LINK_DRAINED)
+			return 0;
+		usleep(LINK_DRAIN_POLL_MS * 1000);
+	}
+	return fail_with(err, errlen, "the link carried nothing for %d s", LINK_DRAIN_MS / 1000);
+}
+
 /* What the source did to stop a guest without its help, for undoing it (domu_migrate_abandon). */
 static struct handover handover;
 
@@ -618,6 +640,19 @@ int domu_migrate_send(uint16_t domid, const struct domu_config *c, int fd, const
 		if (n <= MIGRATE_FEW_DIRTY || st->rounds >= MIGRATE_MAX_ROUNDS)
 			break;
 	}
+	/*
+	 * Pre-copy writes faster than a link carries: what it queued would be
+	 * carried while the guest is stopped. So the link drains first, the
+	 * guest running; then what it wrote meanwhile goes, and the link drains
+	 * again. Its stop then carries only what it writes in that last wait.
+	 */
+	if (link_drain(fd, err, errlen))
+		goto out;
+	n = collect_dirty(domid, c, &list, &cap, err, errlen);
+	if (n < 0 || send_pages(domid, list, (uint64_t)n, &w, &b, err, errlen) ||
+	    link_drain(fd, err, errlen))
+		goto out;
+	st->rounds++;
 	/*
 	 * Stop and copy. Where the target kept the guest's id, the guest is
 	 * stopped without its help (handover.c): its back ends here let go of
