@@ -256,8 +256,9 @@ static int start_built_gated(const struct domu_config *c, const struct domu_buil
 	}
 	started_at.store = save_seconds();
 	/* The nodes it wrote itself before a save, a migration or its cloning (guestnodes.h). */
-	if ((b->guest_nodes && guestnodes_write(b->domid, b->handover, b->guest_nodes,
-						b->guest_nodes_len, err, sizeof(err))) ||
+	if ((b->guest_nodes &&
+	     guestnodes_write(b->domid, b->handover ? GUESTNODES_BUT_DEVICES : GUESTNODES_OWN,
+			      b->guest_nodes, b->guest_nodes_len, err, sizeof(err))) ||
 	    (b->handover && handover_watches_in(b->domid, b->watches, b->watches_len, err,
 						 sizeof(err)))) {
 		fprintf(stderr, "domus: %s: %s\n", c->name, err);
@@ -279,6 +280,16 @@ static int start_built_gated(const struct domu_config *c, const struct domu_buil
 		return 1;
 	}
 	started_at.gate = save_seconds();
+	/*
+	 * Its front ends' nodes only now: the back ends here attach to its rings
+	 * as soon as they see them, and must not while the source may still take
+	 * the guest back and its own back ends do the same requests.
+	 */
+	if (b->handover && b->guest_nodes &&
+	    guestnodes_write(b->domid, GUESTNODES_DEVICES, b->guest_nodes, b->guest_nodes_len, err,
+			     sizeof(err)))
+		fprintf(stderr, "domus: %s: runs, but its devices will not come back: %s\n", c->name,
+			err);
 	ctl = (struct domus_ctl){ .cmd = DOMUS_CTL_unpausedomain, .domid = b->domid };
 	rc = domus_ctl(&ctl);
 	started_at.unpause = save_seconds();
@@ -727,8 +738,12 @@ static int migrate_out(const char *name, const char *target)
 	/* Past the go the guest is the target's: nothing may stop that half-way. */
 	save_ignore_signals();
 	if (!sent && got > 0 && answer[0] == 'R' && !save_interrupted) {
-		if (dprintf(fd, "G\n") < 0 || read_answer(fd, answer, sizeof(answer), MIGRATE_ANSWER_S) <= 0 ||
-		    answer[0] != 'K') {
+		got = dprintf(fd, "G\n") < 0 ? -1 : read_answer(fd, answer, sizeof(answer),
+								 MIGRATE_ANSWER_S);
+		/* It says it could not run it, and destroyed what it built: it runs on here. */
+		if (got > 0 && answer[0] == 'E')
+			goto refused;
+		if (got <= 0 || answer[0] != 'K') {
 			close(fd);
 			if (st.handover)
 				fprintf(stderr, "domus: %s: %s was told to run it and has not said it "
@@ -763,6 +778,7 @@ static int migrate_out(const char *name, const char *target)
 		printf("\n");
 		return 0;
 	}
+refused:
 	if (got > 0 && answer[0] == 'E') {
 		for (char *p = answer + 1; *p; p++) /* the peer's text, never its terminal codes */
 			if (*p < ' ' || *p == 0x7f)
@@ -885,8 +901,8 @@ static int migrate_in(const char *port)
 	close(fd);
 	/* Where the target's part of the downtime went, from the stream's last byte (ms). */
 	if (!rc)
-		printf("domus: %s: XenStore %.0f, its own nodes %.0f, the sender's go %.0f, unpause "
-		       "%.0f ms; then its console daemon %.0f ms\n", c.name,
+		printf("domus: %s: XenStore %.0f, its own nodes %.0f, the sender's go %.0f, (its "
+		       "front ends' nodes and) unpause %.0f ms; then its console daemon %.0f ms\n", c.name,
 		       (started_at.store - stream_end) * 1e3,
 		       (started_at.nodes - started_at.store) * 1e3,
 		       (started_at.gate - started_at.nodes) * 1e3,

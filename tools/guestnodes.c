@@ -196,15 +196,20 @@ static bool device_parent(const char *rel)
  * is read (xenstored answers in order): a round trip for them all, not two a
  * node, while the guest waits to run.
  */
-static int write_nodes(struct xsc *h, uint32_t tx, uint16_t domid, bool devices, const char *body,
-		       char *err, size_t errlen)
+/* Requests on their way at once: xenstored stops reading a connection whose replies pile up. */
+#define PIPELINE 32
+
+static int write_nodes(struct xsc *h, uint32_t tx, uint16_t domid, enum guestnodes_part part,
+		       const char *body, char *err, size_t errlen)
 {
 	char path[XSC_PATH_MAX], rel[XSC_PATH_MAX - 32], perm_text[64][16];
 	const char *args[65];
 	struct save_xs x;
 	size_t at = sizeof(x);
 	uint32_t *ids, sent = 0;
+	uint32_t done = 0;
 	char (*names)[64];
+	bool devices = part != GUESTNODES_OWN;
 	int rc = 0;
 
 	memcpy(&x, body, sizeof(x)); /* the record's layout is checked (savefile.c) */
@@ -216,6 +221,16 @@ static int write_nodes(struct xsc *h, uint32_t tx, uint16_t domid, bool devices,
 		fail_with(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+#define REPLY()                                                                             \
+	do {                                                                                \
+		long r_ = xsc_wait(h, ids[done], NULL, 0);                                  \
+		if (r_ < 0 && !rc) {                                                        \
+			rc = (int)r_;                                                       \
+			fail_with(err, errlen, "cannot write its XenStore node %s: %s",     \
+				  names[done], strerror(-rc));                              \
+		}                                                                           \
+		done++;                                                                     \
+	} while (0)
 	for (uint32_t i = 0; i < x.count && !rc; i++) {
 		struct save_xs_entry e;
 		const char *value, *perms;
@@ -235,6 +250,11 @@ static int write_nodes(struct xsc *h, uint32_t tx, uint16_t domid, bool devices,
 			rc = -EPERM;
 			break;
 		}
+		/* Each part at its time: its front ends' only once the source has let go (domus.c). */
+		if ((part == GUESTNODES_DEVICES) != in_device(rel))
+			continue;
+		while (sent - done >= PIPELINE - 1)
+			REPLY();
 		snprintf(path, sizeof(path), "/local/domain/%u/%s", domid, rel);
 		args[0] = path;
 		args[1] = value;
@@ -260,23 +280,18 @@ static int write_nodes(struct xsc *h, uint32_t tx, uint16_t domid, bool devices,
 		}
 	}
 	/* Every reply, even after a refusal: the next request's must be the next read. */
-	for (uint32_t i = 0; i < sent; i++) {
-		long r = xsc_wait(h, ids[i], NULL, 0);
-
-		if (r < 0 && !rc) {
-			rc = (int)r;
-			fail_with(err, errlen, "cannot write its XenStore node %s: %s", names[i],
-				  strerror(-rc));
-		}
-	}
+	while (done < sent)
+		REPLY();
+#undef REPLY
 	free(ids);
 	free(names);
 	return rc;
 }
 
-int guestnodes_write(uint16_t domid, bool devices, const char *body, size_t len, char *err,
-		     size_t errlen)
+int guestnodes_write(uint16_t domid, enum guestnodes_part part, const char *body, size_t len,
+		     char *err, size_t errlen)
 {
+	bool devices = part == GUESTNODES_DEVICES;
 	struct xsc h;
 	uint32_t tx = 0;
 	int rc = xsc_open(&h);
@@ -293,7 +308,7 @@ int guestnodes_write(uint16_t domid, bool devices, const char *body, size_t len,
 			fail_with(err, errlen, "cannot start a XenStore transaction: %s", strerror(-rc));
 			break;
 		}
-		rc = write_nodes(&h, tx, domid, devices, body, err, errlen);
+		rc = write_nodes(&h, tx, domid, part, body, err, errlen);
 		if (!devices)
 			break;
 		if (rc) {
@@ -303,11 +318,14 @@ int guestnodes_write(uint16_t domid, bool devices, const char *body, size_t len,
 		rc = xsc_transaction_end(&h, tx, 1);
 		if (rc != -EAGAIN) {
 			if (rc)
-				fail_with(err, errlen, "cannot write its XenStore nodes: %s",
+				fail_with(err, errlen, "cannot write its front ends' XenStore nodes: %s",
 					  strerror(-rc));
 			break;
 		}
 	}
+	if (devices && rc == -EAGAIN)
+		fail_with(err, errlen, "its front ends' XenStore nodes: every transaction met other "
+				       "writers");
 	xsc_close(&h);
 	return rc ? -1 : 0;
 }

@@ -24,11 +24,15 @@ int guestnodes_read(uint16_t domid, bool devices, char **body, size_t *len, char
  * Writes them for guest domid (its records written, itself not yet running):
  * each node under a directory the guest may write in (others are refused),
  * its permissions with the old id turned into domid, dom0's kept, any other
- * domain's dropped (that domain is not this one's to name). With devices,
- * its front ends' nodes are allowed too, and all are written in one
- * transaction. 0, or -1.
+ * domain's dropped (that domain is not this one's to name). 0, or -1.
  */
-int guestnodes_write(uint16_t domid, bool devices, const char *body, size_t len, char *err,
-		     size_t errlen);
+enum guestnodes_part {
+	GUESTNODES_OWN, /* all of them; a front end's node is refused */
+	/* A migration without the guest's help (handover.h), in two steps: */
+	GUESTNODES_BUT_DEVICES, /* all but its front ends' nodes (allowed, left for later) */
+	GUESTNODES_DEVICES, /* only those, in one transaction: its back ends connect then */
+};
+int guestnodes_write(uint16_t domid, enum guestnodes_part part, const char *body, size_t len,
+		     char *err, size_t errlen);
 
 #endif

@@ -28,6 +28,8 @@
 #include "vif.h"
 #include "xenstore/client.h"
 
+_Static_assert(SAVE_WATCHES_MAX == XS_WATCHES_MAX, "a watches record is one migrate-in's");
+
 /* How long the back ends may take to let go of its grants: blkback first finishes what is in flight. */
 #define LET_GO_MS 5000
 #define LET_GO_POLL_MS 2
@@ -263,8 +265,12 @@ int handover_stop(uint16_t domid, const struct domu_config *c, struct handover *
 	}
 	h->paused = true;
 	h->paused_at = save_seconds();
-	if (wait_let_go(domid, err, errlen) || read_ports(domid, h, err, errlen) ||
-	    freeze_store(domid, h, err, errlen)) {
+	/*
+	 * The freeze may let it run a moment more; nothing of it runs after.
+	 * Then the grants, and its ports last, their bits as it will find them.
+	 */
+	if (freeze_store(domid, h, err, errlen) || wait_let_go(domid, err, errlen) ||
+	    read_ports(domid, h, err, errlen)) {
 		handover_undo(domid, c, h);
 		return -1;
 	}
@@ -351,15 +357,21 @@ int handover_write(uint16_t domid, const struct handover *h, struct save_writer 
 				 errlen);
 }
 
-int handover_ports_in(uint16_t dom, const void *body, size_t len, char *err, size_t errlen)
+int handover_ports_in(uint16_t dom, const void *body, size_t len, uint32_t console_port,
+		      uint32_t store_port, char *err, size_t errlen)
 {
 	static struct domus_port ports[SAVE_PORTS_MAX];
 	uint32_t n = (uint32_t)(len / sizeof(ports[0])); /* the record's length is checked */
+	int found = 0;
 
 	memcpy(ports, body, len);
 	for (uint32_t i = 0; i < n; i++) {
 		struct domus_port *p = &ports[i];
 
+		/* The ports made here for its console and XenStore must be where it has them. */
+		if ((p->port == console_port || p->port == store_port) && p->remote_dom == 0 &&
+		    (p->state == DOMUS_PORT_UNBOUND || p->state == DOMUS_PORT_INTERDOMAIN))
+			found++;
 		if (p->state != DOMUS_PORT_INTERDOMAIN)
 			continue;
 		/* Its peer was the source's dom0: this dom0's back end, console or xenstored binds it. */
@@ -369,6 +381,9 @@ int handover_ports_in(uint16_t dom, const void *body, size_t len, char *err, siz
 		*p = (struct domus_port){ .port = p->port, .state = DOMUS_PORT_UNBOUND,
 					  .flags = p->flags, .notify_vcpu = p->notify_vcpu };
 	}
+	if (found != 2)
+		return fail_with(err, errlen, "its console and XenStore ports are not %u and %u, "
+				 "where this machine made them", console_port, store_port);
 	for (uint32_t done = 0; done < n; done += DOMUS_PORTS_MAX) {
 		struct domus_ctl ctl = { .cmd = DOMUS_CTL_setports, .domid = dom };
 		long rc;

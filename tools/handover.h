@@ -55,10 +55,12 @@ int handover_write(uint16_t domid, const struct handover *h, struct save_writer 
 /*
  * The target's half, into domain dom being built after its domain state:
  * the ports (a port that was connected to the source's dom0 waits, unbound,
- * for this dom0's back end), a grant frame; and once the guest is
+ * for this dom0's back end; the console and XenStore ports made here when
+ * the domain was created must be the guest's), a grant frame; and once the guest is
  * introduced to xenstored, its watches. 0, or -1 with a reason.
  */
-int handover_ports_in(uint16_t dom, const void *body, size_t len, char *err, size_t errlen);
+int handover_ports_in(uint16_t dom, const void *body, size_t len, uint32_t console_port,
+		      uint32_t store_port, char *err, size_t errlen);
 int handover_grant_frame_in(uint16_t dom, const void *body, char *err, size_t errlen);
 int handover_watches_in(uint16_t dom, const char *watches, size_t len, char *err, size_t errlen);
 

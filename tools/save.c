@@ -824,7 +824,8 @@ static struct {
 } handed;
 
 /* Every record after the domain's, checked (k) and into domain dom: 0, or -1 with a reason. */
-static int restore_records(uint16_t dom, struct save_reader *r, struct save_check *k, char *err,
+static int restore_records(uint16_t dom, const struct domu_built *b, struct save_reader *r,
+			   struct save_check *k, char *err,
 			   size_t errlen)
 {
 	struct save_record rec;
@@ -863,7 +864,8 @@ static int restore_records(uint16_t dom, struct save_reader *r, struct save_chec
 			if (!handed.on)
 				return fail_with(err, errlen, "its event channels, for a guest whose id "
 							      "was not kept");
-			if (handover_ports_in(dom, rec.body, rec.length, err, errlen))
+			if (handover_ports_in(dom, rec.body, rec.length, b->console_port,
+					      b->store_port, err, errlen))
 				return -1;
 			break;
 		case SAVE_GRANT_FRAME:
@@ -1003,7 +1005,7 @@ static int restore_from(struct save_reader *rp, struct domu_config *c, struct do
 	    (given.live && (domu_connect_magic(ctl.domid, b, err, errlen) ||
 			    domstore_records(c, b, err, errlen) ||
 			    (b->records_ready = true, false))) ||
-	    restore_records(ctl.domid, &r, &k, err, errlen) ||
+	    restore_records(ctl.domid, b, &r, &k, err, errlen) ||
 	    (!b->records_ready && domu_connect_magic(ctl.domid, b, err, errlen))) {
 		domain_end(ctl.domid); /* its records and back ends too, if it had them */
 		goto fail_config;

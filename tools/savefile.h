@@ -113,7 +113,7 @@ struct save_grant_frame {
 
 #define SAVE_GRANT_FRAMES_MAX 64 /* Domus' grant-table frames a domain may have */
 #define SAVE_PORTS_MAX 4096 /* the 2-level ABI's ports */
-#define SAVE_WATCHES_MAX 4096 /* one XenStore message's payload */
+#define SAVE_WATCHES_MAX 4064 /* what one XenStore CONTROL message carries (XS_WATCHES_MAX) */
 
 struct save_pages {
 	uint32_t count;

@@ -621,10 +621,10 @@ u32 evtchn_ports_get(struct domain *d, u32 first, struct domus_port *out, u32 n,
 			.remote_port = chn->state == EVTCHN_INTERDOMAIN ? chn->remote_port : 0,
 		};
 	}
-	spin_unlock(&ed->lock);
 	/* Full, but none of the rest bound: said now, not by one more call. */
 	while (p < NR_PORTS && ed->port[p].state == EVTCHN_FREE)
 		p++;
+	spin_unlock(&ed->lock);
 	*next = p < NR_PORTS ? p : 0;
 	return got;
 }

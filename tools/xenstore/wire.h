@@ -23,6 +23,11 @@ enum xs_type {
 
 #define XS_HEADER_SIZE 16
 #define XS_PAYLOAD_MAX 4096
+/*
+ * A guest's watches as one migrating guest carries them ("path\0token\0"...):
+ * what fits one CONTROL "migrate-in\0DOMID\0" message's payload with them.
+ */
+#define XS_WATCHES_MAX (XS_PAYLOAD_MAX - 32)
 #define XS_MAX_ARGS 10
 
 struct xs_header {

@@ -386,7 +386,8 @@ static int control(struct conn *c, const struct xs_header *h, const struct xs_ms
 		if (r->dead || r->inlen || xs_outq_peek(&r->out, &(const void *){ NULL }) ||
 		    r->ring->req_prod != r->ring->req_cons || xs_conn_busy(store, r->id))
 			return -EAGAIN;
-		rc = xs_conn_watches(store, r->id, buf, XS_PAYLOAD_MAX);
+		/* What migrate-in can take back in one message, after its command and the id. */
+		rc = xs_conn_watches(store, r->id, buf, XS_WATCHES_MAX);
 		if (rc < 0)
 			return rc;
 		r->frozen = true;
