@@ -622,26 +622,6 @@ forget:
 /* How long the sender waits for the target's word once all is sent. */
 #define MIGRATE_ANSWER_S 120
 
-/* A line the peer sent ('K' or 'E' and text), read with a timeout: its length, or -1. */
-static int read_answer(int fd, char *buf, size_t len, int seconds)
-{
-	struct timeval tv = { .tv_sec = seconds };
-	size_t n = 0;
-
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	while (n + 1 < len) {
-		ssize_t r = read(fd, buf + n, 1);
-
-		if (r <= 0)
-			break;
-		if (buf[n] == '\n')
-			break;
-		n++;
-	}
-	buf[n] = 0;
-	return n ? (int)n : -1;
-}
-
 /*
  * HOST[:PORT] as an IPv4 address: 0, or -1 with a reason. Numbers only:
  * dom0's static tools have no resolver (glibc's would need its NSS modules).
@@ -731,14 +711,14 @@ static int migrate_out(const char *name, const char *target)
 	 * also when it hung up early. Then ours ('G'): from here on the guest is
 	 * the target's, never resumed here, whatever comes ('K': it runs).
 	 */
-	got = read_answer(fd, answer, sizeof(answer), sent ? 5 : MIGRATE_ANSWER_S);
+	got = migrate_read_line(fd, answer, sizeof(answer), sent ? 5 : MIGRATE_ANSWER_S);
 	/* A sender that failed before the stop has not read the target's mode yet (save.c). */
 	while (got > 0 && (answer[0] == 'T' || answer[0] == 'C'))
-		got = read_answer(fd, answer, sizeof(answer), 5);
+		got = migrate_read_line(fd, answer, sizeof(answer), 5);
 	/* Past the go the guest is the target's: nothing may stop that half-way. */
 	save_ignore_signals();
 	if (!sent && got > 0 && answer[0] == 'R' && !save_interrupted) {
-		got = dprintf(fd, "G\n") < 0 ? -1 : read_answer(fd, answer, sizeof(answer),
+		got = dprintf(fd, "G\n") < 0 ? -1 : migrate_read_line(fd, answer, sizeof(answer),
 								 MIGRATE_ANSWER_S);
 		/* It says it could not run it, and destroyed what it built: it runs on here. */
 		if (got > 0 && answer[0] == 'E')
@@ -779,12 +759,8 @@ static int migrate_out(const char *name, const char *target)
 		return 0;
 	}
 refused:
-	if (got > 0 && answer[0] == 'E') {
-		for (char *p = answer + 1; *p; p++) /* the peer's text, never its terminal codes */
-			if (*p < ' ' || *p == 0x7f)
-				*p = '?';
-		snprintf(err, sizeof(err), "%.100s says: %.380s", target, answer + 1);
-	}
+	if (got > 0 && answer[0] == 'E')
+		migrate_peer_says(err, sizeof(err), target, answer + 1);
 	else if (!sent)
 		snprintf(err, sizeof(err), "%s did not say it runs the guest", target);
 	save_check_interrupted(err, sizeof(err)); /* the reason, over what it made fail */
@@ -812,7 +788,7 @@ static bool sender_says_go(void)
 	sigset_t block;
 
 	if (dprintf(receiving_fd, "R\n") < 0 ||
-	    read_answer(receiving_fd, answer, sizeof(answer), MIGRATE_GO_S) <= 0 || answer[0] != 'G') {
+	    migrate_read_line(receiving_fd, answer, sizeof(answer), MIGRATE_GO_S) <= 0 || answer[0] != 'G') {
 		fprintf(stderr, "domus: not received: the sender did not say go\n");
 		return false;
 	}

@@ -94,27 +94,49 @@ static bool device_at(const struct domu_config *c, unsigned int i, const char **
 	return false;
 }
 
-/* Binds the first n devices again; a vif's interface, made anew, goes back into its bridge. */
-static void bind_again(uint16_t domid, const struct domu_config *c, unsigned int n)
+/* Whether back end drv-DOMID-DEVID exists here with no driver: unbound (nothing else unbinds them). */
+static bool unbound(const char *drv, uint16_t domid, unsigned int devid)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/xen-backend/devices/%s-%u-%u", drv, domid, devid);
+	if (access(path, F_OK))
+		return false;
+	snprintf(path, sizeof(path), "/sys/bus/xen-backend/devices/%s-%u-%u/driver", drv, domid, devid);
+	return access(path, F_OK) != 0;
+}
+
+/*
+ * Binds again each of the first n devices that is unbound; a vif's interface,
+ * made anew, goes back into its bridge. How many it bound.
+ */
+static unsigned int bind_again(uint16_t domid, const struct domu_config *c, unsigned int n)
 {
 	const char *drv;
-	unsigned int devid;
+	unsigned int devid, bound = 0;
 	struct xsc xs;
 	bool have_xs = xsc_open(&xs) == 0;
 
 	for (unsigned int i = 0; i < n && device_at(c, i, &drv, &devid); i++) {
 		char why[256];
-		int rc = backend(drv, "bind", domid, devid);
+		int rc;
 
-		if (rc)
+		if (!unbound(drv, domid, devid))
+			continue;
+		rc = backend(drv, "bind", domid, devid);
+		if (rc) {
 			fprintf(stderr, "domus: %s: cannot give %s-%u-%u its back end again: %s\n",
 				c->name, drv, domid, devid, strerror(-rc));
-		else if (i >= c->nr_disks && have_xs &&
-			 vif_hotplug(&xs, domid, &c->vifs[i - c->nr_disks], why, sizeof(why)))
+			continue;
+		}
+		bound++;
+		if (i >= c->nr_disks && have_xs &&
+		    vif_hotplug(&xs, domid, &c->vifs[i - c->nr_disks], why, sizeof(why)))
 			fprintf(stderr, "domus: %s: %s\n", c->name, why);
 	}
 	if (have_xs)
 		xsc_close(&xs);
+	return bound;
 }
 
 static long pause_domain(uint16_t domid, bool pause)
@@ -291,35 +313,9 @@ void handover_undo(uint16_t domid, const struct domu_config *c, struct handover 
 
 bool handover_recover(uint16_t domid, const struct domu_config *c, bool paused)
 {
-	const char *drv;
-	unsigned int devid, rebound = 0;
 	bool frozen = thaw_store(domid);
+	unsigned int rebound = bind_again(domid, c, c->nr_disks + c->nr_vifs);
 
-	for (unsigned int i = 0; device_at(c, i, &drv, &devid); i++) {
-		char path[128];
-
-		/* A device without its driver: unbound, and nothing else unbinds them. */
-		snprintf(path, sizeof(path), "/sys/bus/xen-backend/devices/%s-%u-%u", drv, domid, devid);
-		if (access(path, F_OK))
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/xen-backend/devices/%s-%u-%u/driver", drv, domid,
-			 devid);
-		if (!access(path, F_OK))
-			continue;
-		if (backend(drv, "bind", domid, devid))
-			continue;
-		rebound++;
-		if (i >= c->nr_disks) {
-			struct xsc xs;
-			char why[256];
-
-			if (xsc_open(&xs) == 0) {
-				if (vif_hotplug(&xs, domid, &c->vifs[i - c->nr_disks], why, sizeof(why)))
-					fprintf(stderr, "domus: %s: %s\n", c->name, why);
-				xsc_close(&xs);
-			}
-		}
-	}
 	if ((frozen || rebound) && paused)
 		pause_domain(domid, false);
 	return frozen || rebound;

@@ -15,7 +15,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +22,9 @@
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -524,38 +525,50 @@ static long collect_dirty(uint16_t domid, const struct domu_config *c, uint64_t 
 	return (long)n;
 }
 
+int migrate_read_line(int fd, char *buf, size_t len, int seconds)
+{
+	struct timeval tv = { .tv_sec = seconds };
+	size_t n = 0;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (n + 1 < len) {
+		ssize_t r = read(fd, buf + n, 1);
+
+		if (r <= 0)
+			break;
+		if (buf[n] == '\n')
+			break;
+		n++;
+	}
+	buf[n] = 0;
+	return n ? (int)n : -1;
+}
+
+void migrate_peer_says(char *err, size_t errlen, const char *peer, char *line)
+{
+	for (char *p = line; *p; p++) /* the peer's text, never its terminal codes */
+		if (*p < ' ' || *p == 0x7f)
+			*p = '?';
+	snprintf(err, errlen, "%.100s says: %.380s", peer, line);
+}
+
 /*
  * The target's word on how the guest may stop, sent as soon as it has made
  * the domain: 'T' (it kept the guest's id: the guest need not suspend, its
  * devices are handed over), 'C' (another id: the guest suspends itself), or
- * 'E' and why it refused. One line, read here before the stop; up to
- * timeout_s. The mode's letter, or -1 with a reason.
+ * 'E' and why it refused. One line, read here before the stop. The mode's
+ * letter, or -1 with a reason.
  */
-static int target_mode(int fd, const char *peer, int timeout_s, char *err, size_t errlen)
+static int target_mode(int fd, const char *peer, char *err, size_t errlen)
 {
 	char line[512];
-	size_t n = 0;
 
-	while (n < sizeof(line) - 1) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t got;
-
-		if (poll(&p, 1, timeout_s * 1000) <= 0)
-			return fail_with(err, errlen, "%s said nothing of the domain it makes", peer);
-		got = read(fd, line + n, 1);
-		if (got <= 0)
-			return fail_with(err, errlen, "%s closed the connection", peer);
-		if (line[n] == '\n')
-			break;
-		n++;
-	}
-	line[n] = 0;
+	if (migrate_read_line(fd, line, sizeof(line), 30) < 0)
+		return fail_with(err, errlen, "%s said nothing of the domain it makes", peer);
 	if (line[0] == 'T' || line[0] == 'C')
 		return line[0];
-	for (char *p = line; *p; p++) /* the peer's text, never its terminal codes */
-		if (*p < ' ' || *p == 0x7f)
-			*p = '?';
-	return fail_with(err, errlen, "%.100s says: %.380s", peer, line[0] == 'E' ? line + 1 : line);
+	migrate_peer_says(err, errlen, peer, line[0] == 'E' ? line + 1 : line);
+	return -1;
 }
 
 /* Bytes still queued for the link, the guest running, past which the stop waits no longer. */
@@ -662,7 +675,7 @@ int domu_migrate_send(uint16_t domid, const struct domu_config *c, int fd, const
 	 * rings, each vCPU's vcpu_info) and the pages of the last round (sent
 	 * while it ran) go, then its state.
 	 */
-	mode = target_mode(fd, peer, 30, err, errlen);
+	mode = target_mode(fd, peer, err, errlen);
 	if (mode < 0)
 		goto out;
 	st->downtime_start = save_seconds();

@@ -84,6 +84,10 @@ struct migrate_stats {
 
 int domu_migrate_send(uint16_t domid, const struct domu_config *c, int fd, const char *peer,
 		      struct migrate_stats *stats, char *err, size_t errlen);
+/* A line the peer of a migration sent, read with a timeout: its length, or -1. */
+int migrate_read_line(int fd, char *buf, size_t len, int seconds);
+/* err gets "PEER says: LINE", the peer's control characters replaced (not its terminal codes). */
+void migrate_peer_says(char *err, size_t errlen, const char *peer, char *line);
 /* Before the target's go, what the migration did to the guest is undone: it runs on here. */
 void domu_migrate_abandon(uint16_t domid, const struct domu_config *c,
 			  const struct migrate_stats *stats);

@@ -8,7 +8,7 @@ import re
 from qemu import wait_ipv4
 from test_dom0 import boot_dom0, number
 from test_domu import attach, detach, free_pages, guest_run, write_config
-from test_save_restore import console, counts_on, stopped_midway
+from test_save_restore import console, counts_on, start_counting, stopped_midway
 from test_split_drivers import in_guest, sha, wait_vifs_gone
 
 
@@ -35,8 +35,7 @@ def test_clones_run_on_from_the_guest_and_never_see_each_others_writes(domus_ima
     data = guest_run(
         m, "head -c 3000000 /dev/urandom > /tmp/data; md5sum /tmp/data",
         r"\n([0-9a-f]{32})  /tmp/data").group(1)
-    guest_run(m, "(i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 1; done) & "
-                 "echo counting", r"\ncounting\r*\n")
+    start_counting(m)
     count_before = number(guest_run(m, "sleep 2; cat /tmp/count", r"\n\d+\r*\n").group(0))
     detach(m)
     with_parent = free_pages(m)
@@ -198,8 +197,7 @@ def test_a_clone_stopped_by_sigint_leaves_no_clone_and_the_guest_running(domus_i
     write_config(m, "/tmp/par.cfg", "par", 64)
     m.run("domus create /tmp/par.cfg", timeout=120)
     attach(m, "par")
-    guest_run(m, "echo I am par > /tmp/iam; (i=0; while :; do i=$((i+1)); echo $i > /tmp/count;"
-                 " sleep 1; done) & echo counting", r"\ncounting\r*\n")
+    start_counting(m, before="echo I am par > /tmp/iam; ")
     detach(m)
     # 64 clones take about a second to build: Ctrl-C comes as soon as the guest is stopped.
     out = stopped_midway(m, "domus clone par 64", "/tmp/clone.log",

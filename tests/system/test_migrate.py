@@ -9,7 +9,7 @@ import re
 
 from test_dom0 import boot_dom0, number
 from test_domu import attach, detach, free_pages, guest_run, write_config
-from test_save_restore import console, counts_on, stopped_midway, uptime
+from test_save_restore import console, counts_on, start_counting, stopped_midway, uptime
 
 
 def two_hosts(boot, tmp_path, mem_b=2048, cpu_b="cortex-a57"):
@@ -151,8 +151,7 @@ def test_a_migration_the_target_refuses_or_stops_halfway_leaves_the_guest_runnin
     mover_config(a)
     a.run("domus create /tmp/mover.cfg", timeout=120)
     attach(a, "mover")
-    guest_run(a, "echo I am mover > /tmp/iam; (i=0; while :; do i=$((i+1)); echo $i > /tmp/count;"
-                 " sleep 0.2; done) & echo started", r"\nstarted\r*\n")
+    start_counting(a, 0.2, before="echo I am mover > /tmp/iam; ")
     detach(a)
     b.run("domus migrate --receive > /tmp/recv.log 2>&1 & p=$!; "
           "(until grep -q receiving /tmp/recv.log; do sleep 0.01; done; kill -TERM $p) "
@@ -254,8 +253,7 @@ def test_a_target_with_another_cpu_model_refuses_the_guest_which_runs_on_here(do
     write_config(a, "/tmp/stay.cfg", "stay", 64)
     a.run("domus create /tmp/stay.cfg", timeout=120)
     attach(a, "stay")
-    guest_run(a, "echo I am stay > /tmp/iam; (i=0; while :; do i=$((i+1)); echo $i > /tmp/count; "
-                 "sleep 1; done) & echo counting", r"\ncounting\r*\n")
+    start_counting(a, before="echo I am stay > /tmp/iam; ")
     detach(a)
     out, status = a.shell("domus migrate stay 10.99.0.2", timeout=300)
     assert status == 1, out

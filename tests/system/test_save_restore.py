@@ -18,6 +18,13 @@ def console(m, name):
     guest_run(m, "cat /tmp/iam", rf"\nI am {name}\r*\n")
 
 
+def start_counting(m, period=1, before=""):
+    """In the attached guest (after the shell command before, if any): a counter in
+    /tmp/count, one more every period s, in the background."""
+    guest_run(m, f"{before}(i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep {period}; "
+                 "done) & echo counting", r"\ncounting\r*\n")
+
+
 def counts_on(m, name, why):
     """Attaches to guest name and checks that its /tmp/count counter still goes up."""
     console(m, name)
@@ -53,8 +60,7 @@ def test_a_saved_guest_runs_on_after_restore_with_its_processes_files_and_uptime
     guest_run(m, "xenstore-write data/answer 42 && echo ok", r"\nok\r*\n")
     md5 = guest_run(m, "head -c 3000000 /dev/urandom > /tmp/data; md5sum /tmp/data",
                     r"\n([0-9a-f]{32})  /tmp/data").group(1)
-    guest_run(m, "(i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 1; done) & "
-                 "echo counting", r"\ncounting\r*\n")
+    start_counting(m)
     count_before = number(guest_run(m, "sleep 2; cat /tmp/count", r"\n\d+\r*\n").group(0))
     up_before = uptime(m)
     detach(m)
@@ -159,8 +165,7 @@ def test_bad_save_files_are_refused_with_their_reason_and_leave_nothing_behind(d
 def test_a_save_that_fails_halfway_resumes_the_guest_where_it_was(domus_image, boot):
     m = boot_dom0(boot, smp=2)
     boot_guest(m, "full")
-    guest_run(m, "(i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 1; done) & "
-                 "echo counting", r"\ncounting\r*\n")
+    start_counting(m)
     detach(m)
     # A file system with room for the first records and pages, not for 64 MiB.
     m.run("mkdir -p /tmp/small && mount -t tmpfs -o size=1m tmpfs /tmp/small")
@@ -247,8 +252,7 @@ def test_a_guest_saved_on_one_machine_runs_on_on_another(domus_image, boot, tmp_
     first = boot_dom0(boot, smp=2, disks=[disk])
     first.run("mke2fs -q /dev/vda && mkdir -p /mnt && mount /dev/vda /mnt", timeout=120)
     boot_guest(first, "mover")
-    guest_run(first, "(i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 1; done) & "
-                     "echo counting", r"\ncounting\r*\n")
+    start_counting(first)
     # Long enough that the guest's counter is ahead of the second machine's at the restore.
     first.run("sleep 15")
     up_before = uptime(first)
