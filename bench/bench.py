@@ -474,19 +474,17 @@ def ping_gap(log):
 
 
 def domus_migrate(setup, name, mib, dirty, timeout, ping=False):
-    """Two Domus machines joined by a socket netdev (as tests/system/test_migrate.py): a guest
+    """Two Domus machines joined by a wire (qemu.wire, as tests/system/test_migrate.py): a guest
     idle at its shell (or dirtying 4 MiB/s) moves from the first to the second, where its id
     is free (so it is paused, not suspended: docs/MIGRATION.md). (total s, downtime s) as
     `domus migrate` reports them: the downtime runs from its pause to the target's word
     that the guest runs there. With ping, the guest has a vif on the
     link's bridge and the source's dom0 pings it throughout: (total s, gap s)."""
-    port = 20000 + os.getpid() % 20000
     hosts = []
     try:
-        for i, how in enumerate((f"listen=127.0.0.1:{port}", f"connect=127.0.0.1:{port}")):
-            m = SETUPS[setup](f"{name}-{i}", smp=2, mem=2048, log_dir=OUT / "logs", extra_args=[
-                "-netdev", f"socket,id=link,{how}",
-                "-device", f"virtio-net-device,netdev=link,mac=52:54:00:99:00:0{i + 1}"])
+        for i, end in enumerate(qemu.wire()):
+            m = SETUPS[setup](f"{name}-{i}", smp=2, mem=2048, log_dir=OUT / "logs",
+                              link=(end, f"52:54:00:99:00:0{i + 1}"))
             m.start()
             m.wait_ready(timeout=120)
             m.wait_for(r"~ # ", timeout=60)

@@ -50,47 +50,104 @@ static int append(struct walk *w, const void *p, size_t n)
 	return 0;
 }
 
-/* path and everything below it, depth first. */
-static void walk(struct walk *w, const char *path)
-{
-	char *value = malloc(XS_PAYLOAD_MAX + 1), *perms = malloc(XS_PAYLOAD_MAX + 1),
-	     *names = malloc(XS_PAYLOAD_MAX + 1);
-	long vlen, plen, n;
+/* Requests on their way at once: xenstored stops reading a connection whose replies pile up. */
+#define PIPELINE 32
 
-	if (!value || !perms || !names) {
-		w->rc = -ENOMEM;
-		goto out;
+/* The nodes still to read, breadth first: those sent (their requests' ids) and those not yet. */
+struct queue {
+	char **path;
+	uint32_t (*ids)[3];
+	size_t n, cap, sent, done;
+};
+
+static int enqueue(struct queue *q, const char *path)
+{
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 64;
+		char **p = realloc(q->path, cap * sizeof(*p));
+		uint32_t(*ids)[3] = p ? realloc(q->ids, cap * sizeof(*ids)) : NULL;
+
+		if (p)
+			q->path = p;
+		if (!ids)
+			return -ENOMEM;
+		q->ids = ids;
+		q->cap = cap;
 	}
-	vlen = xsc_call(w->h, XS_READ, 0, &path, 1, 0, value, XS_PAYLOAD_MAX + 1);
-	plen = xsc_call(w->h, XS_GET_PERMS, 0, &path, 1, 0, perms, XS_PAYLOAD_MAX + 1);
-	if (vlen == -ENOENT)
-		goto out; /* the guest never made it, or took it away */
-	if (vlen < 0 || plen <= 0) {
-		w->rc = vlen < 0 ? (int)vlen : plen < 0 ? (int)plen : -EINVAL;
-		goto out;
+	q->path[q->n] = strdup(path);
+	if (!q->path[q->n])
+		return -ENOMEM;
+	q->n++;
+	return 0;
+}
+
+/* One node's three replies (its value, permissions and children's names): into the body. */
+static void take_node(struct walk *w, struct queue *q, const char *path, const long got[3],
+		      const char *value, const char *perms, const char *names)
+{
+	if (got[0] == -ENOENT)
+		return; /* the guest never made it, or took it away */
+	if (got[0] < 0 || got[1] <= 0 || got[2] < 0) {
+		w->rc = got[0] < 0 ? (int)got[0] : got[1] < 0 ? (int)got[1] : got[2] < 0 ? (int)got[2]
+											: -EINVAL;
+		return;
 	}
 	if (++w->count > NODES_MAX) {
 		w->rc = -E2BIG;
-		goto out;
+		return;
 	}
 	struct save_xs_entry e = { .path_len = (uint16_t)(strlen(path) - w->base),
-				   .value_len = (uint16_t)vlen, .perms_len = (uint16_t)plen };
+				   .value_len = (uint16_t)got[0], .perms_len = (uint16_t)got[1] };
 	w->rc = append(w, &e, sizeof(e)) ?: append(w, path + w->base, e.path_len) ?:
-		append(w, value, (size_t)vlen) ?: append(w, perms, (size_t)plen);
-	n = w->rc ? 0 : xsc_call(w->h, XS_DIRECTORY, 0, &path, 1, 0, names, XS_PAYLOAD_MAX + 1);
-	for (char *name = names; n > 0 && !w->rc && name < names + n; name += strlen(name) + 1) {
+		append(w, value, (size_t)got[0]) ?: append(w, perms, (size_t)got[1]);
+	for (const char *name = names; !w->rc && name < names + got[2]; name += strlen(name) + 1) {
 		char child[XSC_PATH_MAX];
 
-		if ((size_t)snprintf(child, sizeof(child), "%s/%s", path, name) >= sizeof(child)) {
+		if ((size_t)snprintf(child, sizeof(child), "%s/%s", path, name) >= sizeof(child))
 			w->rc = -ENAMETOOLONG;
-			break;
-		}
-		walk(w, child);
+		else
+			w->rc = enqueue(q, child);
 	}
-out:
-	free(value);
-	free(perms);
-	free(names);
+}
+
+/*
+ * The queued paths and everything below them, breadth first. A node is three
+ * requests (READ, GET_PERMS, DIRECTORY), sent while the replies of up to
+ * PIPELINE / 3 nodes before it are still to come: a round trip a level of
+ * the tree rather than three a node, while the guest waits to run. On a
+ * failure it stops (the caller closes the connection, replies owed and all).
+ */
+static void walk(struct walk *w, struct queue *q)
+{
+	static const uint32_t types[3] = { XS_READ, XS_GET_PERMS, XS_DIRECTORY };
+	char *out[3] = { malloc(XS_PAYLOAD_MAX + 1), malloc(XS_PAYLOAD_MAX + 1),
+			 malloc(XS_PAYLOAD_MAX + 1) };
+	long got[3];
+
+	if (!out[0] || !out[1] || !out[2])
+		w->rc = -ENOMEM;
+	while (!w->rc && q->done < q->n) {
+		while (!w->rc && q->sent < q->n && q->sent - q->done < PIPELINE / 3) {
+			const char *arg = q->path[q->sent];
+
+			for (int k = 0; k < 3 && !w->rc; k++) {
+				long id = xsc_send(w->h, types[k], 0, &arg, 1, 0);
+
+				if (id < 0)
+					w->rc = (int)id;
+				else
+					q->ids[q->sent][k] = (uint32_t)id;
+			}
+			q->sent++;
+		}
+		for (int k = 0; k < 3 && !w->rc; k++)
+			got[k] = xsc_wait(w->h, q->ids[q->done][k], out[k], XS_PAYLOAD_MAX + 1);
+		if (!w->rc)
+			take_node(w, q, q->path[q->done], got, out[0], out[1], out[2]);
+		q->done++;
+	}
+	for (int k = 0; k < 3; k++)
+		free(out[k]);
 }
 
 /* control/shutdown is the toolstack's request to the guest: never carried. */
@@ -104,6 +161,7 @@ int guestnodes_read(uint16_t domid, bool devices, char **body, size_t *len, char
 {
 	struct save_xs x = { .domid = domid };
 	struct walk w = { 0 };
+	struct queue q = { 0 };
 	struct xsc h;
 	char path[XSC_PATH_MAX];
 	int rc = xsc_open(&h);
@@ -116,13 +174,18 @@ int guestnodes_read(uint16_t domid, bool devices, char **body, size_t *len, char
 	for (size_t i = 0; i < DOMSTORE_GUEST_DIRS && !w.rc; i++)
 		if (carried(domstore_guest_dirs[i])) {
 			snprintf(path + w.base, sizeof(path) - w.base, "%s", domstore_guest_dirs[i]);
-			walk(&w, path);
+			w.rc = enqueue(&q, path);
 		}
 	if (devices && !w.rc) {
 		snprintf(path + w.base, sizeof(path) - w.base, "device");
-		walk(&w, path);
+		w.rc = enqueue(&q, path);
 	}
+	walk(&w, &q);
 	xsc_close(&h);
+	for (size_t i = 0; i < q.n; i++)
+		free(q.path[i]);
+	free(q.path);
+	free(q.ids);
 	if (w.rc) {
 		free(w.body);
 		return fail_with(err, errlen, "cannot read its XenStore nodes: %s", strerror(-w.rc));
@@ -190,18 +253,26 @@ static bool device_parent(const char *rel)
 	       (!strncmp(rel, "device/", strlen("device/")) && !strchr(rel + strlen("device/"), '/'));
 }
 
-/*
- * The nodes of body, in transaction tx: 0, or -errno with a reason in err.
- * Each node is a WRITE and a SET_PERMS; all are sent before the first reply
- * is read (xenstored answers in order): a round trip for them all, not two a
- * node, while the guest waits to run.
- */
-/* Requests on their way at once: xenstored stops reading a connection whose replies pile up. */
-#define PIPELINE 32
-
-static int write_nodes(struct xsc *h, uint32_t tx, uint16_t domid, enum guestnodes_part part,
-		       const char *body, char *err, size_t errlen)
+/* A front end's state node, which its back end watches. */
+static bool is_state(const char *rel)
 {
+	const char *last = strrchr(rel, '/');
+
+	return last && !strcmp(last + 1, "state");
+}
+
+/*
+ * The nodes of body (of part): 0, or -errno with a reason in err. Each node
+ * is a WRITE and a SET_PERMS; up to PIPELINE are sent before a reply is read
+ * (xenstored answers in order): a round trip for them all, not two a node,
+ * while the guest waits to run. A front end's state goes last: its back end
+ * reads the rest when it sees the state change, and xenstored carries out
+ * one connection's requests in order, so it finds them all written.
+ */
+static int write_nodes(struct xsc *h, uint16_t domid, enum guestnodes_part part, const char *body,
+		       char *err, size_t errlen)
+{
+	const uint32_t tx = 0;
 	char path[XSC_PATH_MAX], rel[XSC_PATH_MAX - 32], perm_text[64][16];
 	const char *args[65];
 	struct save_xs x;
@@ -231,52 +302,57 @@ static int write_nodes(struct xsc *h, uint32_t tx, uint16_t domid, enum guestnod
 		}                                                                           \
 		done++;                                                                     \
 	} while (0)
-	for (uint32_t i = 0; i < x.count && !rc; i++) {
-		struct save_xs_entry e;
-		const char *value, *perms;
-		long id;
-		int n;
+	/* Its front ends' states in a second pass, after everything else. */
+	for (int pass = 0; pass < (part == GUESTNODES_DEVICES ? 2 : 1) && !rc; pass++) {
+		at = sizeof(x);
+		for (uint32_t i = 0; i < x.count && !rc; i++) {
+			struct save_xs_entry e;
+			const char *value, *perms;
+			long id;
+			int n;
 
-		memcpy(&e, body + at, sizeof(e));
-		at += sizeof(e);
-		snprintf(rel, sizeof(rel), "%.*s", (int)e.path_len, body + at);
-		value = body + at + e.path_len;
-		perms = value + e.value_len;
-		at += (size_t)e.path_len + e.value_len + e.perms_len;
-		if (devices && device_parent(rel))
-			continue;
-		if (strlen(rel) != e.path_len || !e.path_len || !writable_by_guest(rel, devices)) {
-			fail_with(err, errlen, "a XenStore node the guest may not have: %s", rel);
-			rc = -EPERM;
-			break;
-		}
-		/* Each part at its time: its front ends' only once the source has let go (domus.c). */
-		if ((part == GUESTNODES_DEVICES) != in_device(rel))
-			continue;
-		while (sent - done >= PIPELINE - 1)
-			REPLY();
-		snprintf(path, sizeof(path), "/local/domain/%u/%s", domid, rel);
-		args[0] = path;
-		args[1] = value;
-		id = xsc_send(h, XS_WRITE, tx, args, 2, e.value_len);
-		if (id >= 0) {
-			snprintf(names[sent], sizeof(names[0]), "%.63s", rel);
-			ids[sent++] = (uint32_t)id;
-		}
-		n = translate_perms(perms, e.perms_len, x.domid, domid, perm_text, 64);
-		for (int k = 0; k < n; k++)
-			args[k + 1] = perm_text[k];
-		if (id >= 0 && n) {
-			id = xsc_send(h, XS_SET_PERMS, tx, args, n + 1, 0);
+			memcpy(&e, body + at, sizeof(e));
+			at += sizeof(e);
+			snprintf(rel, sizeof(rel), "%.*s", (int)e.path_len, body + at);
+			value = body + at + e.path_len;
+			perms = value + e.value_len;
+			at += (size_t)e.path_len + e.value_len + e.perms_len;
+			if (devices && device_parent(rel))
+				continue;
+			if (strlen(rel) != e.path_len || !e.path_len || !writable_by_guest(rel, devices)) {
+				fail_with(err, errlen, "a XenStore node the guest may not have: %s", rel);
+				rc = -EPERM;
+				break;
+			}
+			/* Each part at its time: its front ends' once the source has let go (domus.c). */
+			if ((part == GUESTNODES_DEVICES) != in_device(rel) ||
+			    (part == GUESTNODES_DEVICES && is_state(rel) != (pass == 1)))
+				continue;
+			while (sent - done >= PIPELINE - 1)
+				REPLY();
+			snprintf(path, sizeof(path), "/local/domain/%u/%s", domid, rel);
+			args[0] = path;
+			args[1] = value;
+			id = xsc_send(h, XS_WRITE, tx, args, 2, e.value_len);
 			if (id >= 0) {
 				snprintf(names[sent], sizeof(names[0]), "%.63s", rel);
 				ids[sent++] = (uint32_t)id;
 			}
-		}
-		if (id < 0) {
-			rc = (int)id;
-			fail_with(err, errlen, "cannot write its XenStore node %s: %s", rel,
-				  strerror(-rc));
+			n = translate_perms(perms, e.perms_len, x.domid, domid, perm_text, 64);
+			for (int k = 0; k < n; k++)
+				args[k + 1] = perm_text[k];
+			if (id >= 0 && n) {
+				id = xsc_send(h, XS_SET_PERMS, tx, args, n + 1, 0);
+				if (id >= 0) {
+					snprintf(names[sent], sizeof(names[0]), "%.63s", rel);
+					ids[sent++] = (uint32_t)id;
+				}
+			}
+			if (id < 0) {
+				rc = (int)id;
+				fail_with(err, errlen, "cannot write its XenStore node %s: %s", rel,
+					  strerror(-rc));
+			}
 		}
 	}
 	/* Every reply, even after a refusal: the next request's must be the next read. */
@@ -291,41 +367,13 @@ static int write_nodes(struct xsc *h, uint32_t tx, uint16_t domid, enum guestnod
 int guestnodes_write(uint16_t domid, enum guestnodes_part part, const char *body, size_t len,
 		     char *err, size_t errlen)
 {
-	bool devices = part == GUESTNODES_DEVICES;
 	struct xsc h;
-	uint32_t tx = 0;
 	int rc = xsc_open(&h);
 
 	(void)len;
 	if (rc)
 		return fail_with(err, errlen, "cannot reach xenstored: %s", strerror(-rc));
-	/*
-	 * A front end's nodes all at once: a back end that sees its state
-	 * Connected reads its rings' references at that moment.
-	 */
-	for (int tries = 0; tries < 5; tries++) {
-		if (devices && (rc = xsc_transaction_start(&h, &tx))) {
-			fail_with(err, errlen, "cannot start a XenStore transaction: %s", strerror(-rc));
-			break;
-		}
-		rc = write_nodes(&h, tx, domid, part, body, err, errlen);
-		if (!devices)
-			break;
-		if (rc) {
-			xsc_transaction_end(&h, tx, 0);
-			break;
-		}
-		rc = xsc_transaction_end(&h, tx, 1);
-		if (rc != -EAGAIN) {
-			if (rc)
-				fail_with(err, errlen, "cannot write its front ends' XenStore nodes: %s",
-					  strerror(-rc));
-			break;
-		}
-	}
-	if (devices && rc == -EAGAIN)
-		fail_with(err, errlen, "its front ends' XenStore nodes: every transaction met other "
-				       "writers");
+	rc = write_nodes(&h, domid, part, body, err, errlen);
 	xsc_close(&h);
 	return rc ? -1 : 0;
 }

@@ -30,7 +30,7 @@ enum guestnodes_part {
 	GUESTNODES_OWN, /* all of them; a front end's node is refused */
 	/* A migration without the guest's help (handover.h), in two steps: */
 	GUESTNODES_BUT_DEVICES, /* all but its front ends' nodes (allowed, left for later) */
-	GUESTNODES_DEVICES, /* only those, in one transaction: its back ends connect then */
+	GUESTNODES_DEVICES, /* only those, each state last: its back ends connect then */
 };
 int guestnodes_write(uint16_t domid, enum guestnodes_part part, const char *body, size_t len,
 		     char *err, size_t errlen);

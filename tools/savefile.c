@@ -73,10 +73,14 @@ static ssize_t read_full(int fd, void *p, size_t n)
 
 volatile sig_atomic_t save_interrupted;
 
+/*
+ * A signal that stops the command (save_interrupted) ends a write even when
+ * it came in the middle and the write returned a part: the next would block.
+ */
 static int write_full(int fd, const void *p, size_t n)
 {
 	while (n) {
-		ssize_t r = write(fd, p, n);
+		ssize_t r = save_interrupted ? (errno = EINTR, -1) : write(fd, p, n);
 
 		if (r < 0 && errno == EINTR && !save_interrupted)
 			continue;
@@ -84,6 +88,26 @@ static int write_full(int fd, const void *p, size_t n)
 			return -1;
 		p = (const char *)p + r;
 		n -= r;
+	}
+	return 0;
+}
+
+/* All of iov (cnt parts; it is changed), as write_full: 0, or -1 with errno. */
+static int writev_full(int fd, struct iovec *iov, int cnt)
+{
+	while (cnt) {
+		ssize_t r = save_interrupted ? (errno = EINTR, -1) : writev(fd, iov, cnt);
+
+		if (r < 0 && errno == EINTR && !save_interrupted)
+			continue;
+		if (r <= 0)
+			return -1;
+		for (; cnt && (size_t)r >= iov->iov_len; iov++, cnt--)
+			r -= (ssize_t)iov->iov_len;
+		if (cnt) {
+			iov->iov_base = (char *)iov->iov_base + r;
+			iov->iov_len -= (size_t)r;
+		}
 	}
 	return 0;
 }
@@ -525,13 +549,19 @@ int save_write_record(struct save_writer *w, uint32_t type, const struct iovec *
 {
 	static const uint8_t zeros[8];
 	struct save_record_header h = record_header(type, iov, iovcnt);
+	struct iovec all[SAVE_RECORD_IOV_MAX + 2];
 
-	if (write_full(w->fd, &h, sizeof(h)))
-		return fail_with(err, errlen, "%s: %s", w->tmp, strerror(errno));
-	for (int i = 0; i < iovcnt; i++)
-		if (write_full(w->fd, iov[i].iov_base, iov[i].iov_len))
-			return fail_with(err, errlen, "%s: %s", w->tmp, strerror(errno));
-	if (write_full(w->fd, zeros, padded(h.length) - h.length))
+	if (iovcnt < 0 || (unsigned int)iovcnt > SAVE_RECORD_IOV_MAX)
+		return fail_with(err, errlen, "%s: a record in %d parts", w->tmp, iovcnt);
+	/*
+	 * One write a record: on a migration's connection (TCP_NODELAY) each
+	 * write may be a packet of its own, and the stop's last records are small.
+	 */
+	all[0] = (struct iovec){ &h, sizeof(h) };
+	if (iovcnt)
+		memcpy(all + 1, iov, (size_t)iovcnt * sizeof(*iov));
+	all[iovcnt + 1] = (struct iovec){ (void *)zeros, padded(h.length) - h.length };
+	if (writev_full(w->fd, all, iovcnt + 2))
 		return fail_with(err, errlen, "%s: %s", w->tmp, strerror(errno));
 	w->offset += sizeof(h) + padded(h.length);
 	return 0;

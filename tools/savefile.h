@@ -200,7 +200,8 @@ int save_writer_open(struct save_writer *w, const char *path, char *err, size_t 
 /* A live stream (SAVE_FLAG_LIVE) over an open connection, named name in messages; not closed here. */
 int save_writer_open_stream(struct save_writer *w, int fd, const char *name, char *err,
 			    size_t errlen);
-/* One record whose body is the iovecs, in order. 0, or -1 with a reason. */
+/* One record whose body is the iovecs, in order (at most this many). 0, or -1 with a reason. */
+#define SAVE_RECORD_IOV_MAX (2 + SAVE_PAGES_MAX) /* a SAVE_PAGES record: its header, gfns, pages */
 int save_write_record(struct save_writer *w, uint32_t type, const struct iovec *iov, int iovcnt,
 		      char *err, size_t errlen);
 /*

@@ -5,6 +5,7 @@ import os
 import re
 import secrets
 import shlex
+import socket
 import subprocess
 import threading
 import time
@@ -38,13 +39,42 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _KLOG = re.compile(r"^\[\s*\d+\.\d+\] ")
 
 
+def wire():
+    """Two ends of a TCP connection on the host's loopback that join two machines' NICs
+    (Machine's link=), for the two-host tests and benchmarks. QEMU 7.2's socket and stream
+    netdevs leave Nagle's algorithm on the connections they make, so a small frame sent while
+    an earlier one is unacknowledged waits for the peer's delayed ACK: tens of ms a direction
+    after a bulk transfer, which no real wire adds (later QEMUs turn it off). These ends have
+    TCP_NODELAY, and QEMU takes them as they are (`-netdev socket,fd=`)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        a = socket.create_connection(listener.getsockname())
+        b, _ = listener.accept()
+    for end in (a, b):
+        end.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return a, b
+
+
+class _Spawn(pexpect.spawn):
+    """pexpect.spawn that keeps the given descriptors open in the child (pexpect 4.8 closes
+    all but its own)."""
+
+    def __init__(self, *args, pass_fds=(), **kwargs):
+        self._pass_fds = tuple(pass_fds)
+        super().__init__(*args, **kwargs)
+
+    def _spawnpty(self, args, **kwargs):
+        return super()._spawnpty(args, pass_fds=self._pass_fds, **kwargs)
+
+
 class Machine:
     """One QEMU virt machine: Domus with dom0 (hypervisor=True) or the guest kernel alone."""
 
     def __init__(self, name, *, smp=2, mem=2048, cpu="cortex-a57", hypervisor=True,
                  domus_args="", dom0_mem="512M", dom0_bootargs=None,
                  kernel=None, initrd=None, disks=(), net=True, netdev_opts="", extra_args=(),
-                 dom0less=None, dtb=None, log_dir=LOG_DIR):
+                 dom0less=None, dtb=None, link=None, log_dir=LOG_DIR):
         self.name = name
         self.smp, self.mem, self.cpu = smp, mem, cpu
         self.hypervisor = hypervisor
@@ -61,6 +91,8 @@ class Machine:
         self.net = net
         self.netdev_opts = netdev_opts  # more user-mode netdev options, e.g. a guestfwd
         self.extra_args = list(extra_args)
+        # (socket, MAC): one end of a wire() to another machine, as a second NIC.
+        self.link = link
         # A scripts/dom0less.sh description: its device tree and loaders replace the
         # guest-loader devices (dtb: another device tree to boot with instead of its own).
         self.dom0less = Path(dom0less) if dom0less else None
@@ -102,6 +134,10 @@ class Machine:
             # Not QEMU's default NIC either (virtio-net-pci, whose option ROM comes from
             # ipxe-qemu, a package that is only recommended).
             cmd += ["-nic", "none"]
+        if self.link:
+            sock, mac = self.link
+            cmd += ["-netdev", f"socket,id=link,fd={sock.fileno()}",
+                    "-device", f"virtio-net-device,netdev=link,mac={mac}"]
         for i, disk in enumerate(self.disks):
             cmd += ["-drive", f"if=none,id=d{i},format=raw,file={_opt(disk)}",
                     "-device", f"virtio-blk-device,drive=d{i}"]
@@ -127,9 +163,14 @@ class Machine:
         self._log.write("$ " + shlex.join(cmd) + "\n")
         self._log.flush()
         self._t0 = time.monotonic()
-        self.child = pexpect.spawn(cmd[0], cmd[1:], cwd=str(ROOT), encoding="utf-8",
-                                   codec_errors="replace", timeout=30 * TIMEOUT_SCALE,
-                                   dimensions=(50, 200))
+        fds = (self.link[0].fileno(),) if self.link else ()
+        for fd in fds:
+            os.set_inheritable(fd, True)
+        self.child = _Spawn(cmd[0], cmd[1:], pass_fds=fds, cwd=str(ROOT), encoding="utf-8",
+                            codec_errors="replace", timeout=30 * TIMEOUT_SCALE,
+                            dimensions=(50, 200))
+        if self.link:
+            self.link[0].close()  # QEMU has its end; ours would keep the wire up after it
         self._console = _ConsoleLog(self._log)
         self.child.logfile_read = self._console
         self._watchdog = threading.Timer(HARD_TIMEOUT, self._hard_kill)

@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: MIT
 """Live migration between two machines (docs/MIGRATION.md): two QEMUs, each with Domus and
-dom0, whose second NICs are joined by a QEMU socket netdev and bridged in each dom0 as migbr;
+dom0, whose second NICs are joined by a wire (qemu.wire) and bridged in each dom0 as migbr;
 both are given the same disk image. A guest on the first moves to the second while it runs,
 writes its disk and streams TCP to the second's dom0."""
 
-import random
 import re
 
+from qemu import wire
 from test_dom0 import boot_dom0, number
 from test_domu import attach, detach, free_pages, guest_run, write_config
 from test_save_restore import console, counts_on, start_counting, stopped_midway, uptime
@@ -16,12 +16,11 @@ def two_hosts(boot, tmp_path, mem_b=2048, cpu_b="cortex-a57"):
     disk = tmp_path / "shared.img"
     with open(disk, "wb") as f:
         f.truncate(64 << 20)
-    port = random.randint(20000, 40000)
     hosts = []
-    for i, how in enumerate((f"listen=127.0.0.1:{port}", f"connect=127.0.0.1:{port}")):
+    for i, end in enumerate(wire()):
         m = boot_dom0(boot, smp=2, mem=2048 if i == 0 else mem_b,
-                      cpu="cortex-a57" if i == 0 else cpu_b, extra_args=[
-            "-netdev", f"socket,id=link,{how}", "-device", f"virtio-net-device,netdev=link,mac=52:54:00:99:00:0{i + 1}",
+                      cpu="cortex-a57" if i == 0 else cpu_b,
+                      link=(end, f"52:54:00:99:00:0{i + 1}"), extra_args=[
             "-drive", f"if=none,id=shared,format=raw,file={disk},file.locking=off,cache=none",
             "-device", "virtio-blk-device,drive=shared"])
         # The link's NIC, by the MAC given above: virtio-mmio NICs come in reverse, so it is
@@ -200,10 +199,12 @@ def test_a_migration_the_target_refuses_or_stops_halfway_leaves_the_guest_runnin
 
     # Stopped once the guest is paused for the handover of its back ends (its id is free on
     # b): it runs on here, its disk and network back ends bound again. It rewrites 32 MiB
-    # over and over, so its last round takes seconds: the signal lands in it.
+    # of random bytes over and over (a page of zeros goes by name only), so its last round
+    # takes seconds: the signal lands in it.
     console(a, "mover")
-    guest_run(a, "(while :; do dd if=/dev/zero of=/tmp/churn bs=1M count=32 2>/dev/null; done) "
-                 "& echo churning", r"\nchurning\r*\n")
+    guest_run(a, "dd if=/dev/urandom of=/tmp/random bs=1M count=32 2>/dev/null; "
+                 "(while :; do dd if=/tmp/random of=/tmp/churn bs=1M conv=notrunc 2>/dev/null; "
+                 "done) & echo churning", r"\nchurning\r*\n", timeout=120)
     detach(a)
     b.run("domus migrate --receive > /tmp/recv.log 2>&1 & true")
     out = stopped_midway(a, "domus migrate mover 10.99.0.2", "/tmp/send.log",
