@@ -778,17 +778,17 @@ static volatile int receiving_fd = -1;
 #define MIGRATE_GO_S 30
 
 /*
- * The guest is built, paused, its devices and console ready: the sender's go
- * ('G') or nothing. Once it has said go, the guest must run here: no signal
- * may stop that any more.
+ * The guest is built, paused, its devices, console and XenStore ready: the
+ * sender's go ('G', the answer to our 'R') or nothing. Once it has said go,
+ * the guest must run here: no signal may stop that any more.
  */
 static bool sender_says_go(void)
 {
 	char answer[8];
 	sigset_t block;
 
-	if (dprintf(receiving_fd, "R\n") < 0 ||
-	    migrate_read_line(receiving_fd, answer, sizeof(answer), MIGRATE_GO_S) <= 0 || answer[0] != 'G') {
+	if (migrate_read_line(receiving_fd, answer, sizeof(answer), MIGRATE_GO_S) <= 0 ||
+	    answer[0] != 'G') {
 		fprintf(stderr, "domus: not received: the sender did not say go\n");
 		return false;
 	}
@@ -871,6 +871,18 @@ static int migrate_in(const char *port)
 		return 1;
 	}
 	stream_end = save_seconds();
+	/*
+	 * Ready ('R') now, the guest built: the go comes back while xenstored
+	 * takes the guest and its nodes. Whatever fails from here is said with an
+	 * 'E' (below), and a source that gave its go takes the guest back on it.
+	 */
+	if (dprintf(fd, "R\n") < 0) {
+		domain_end(b.domid);
+		config_forget(c.name);
+		close(fd);
+		fprintf(stderr, "domus: not received: the sender went away\n");
+		return 1;
+	}
 	rc = start_built_gated(&c, &b, false, "received", sender_says_go);
 	if (!told_it_runs)
 		dprintf(fd, rc ? "Eit did not start\n" : "K\n");
