@@ -74,30 +74,20 @@ static ssize_t read_full(int fd, void *p, size_t n)
 volatile sig_atomic_t save_interrupted;
 
 /*
- * A signal that stops the command (save_interrupted) ends a write even when
- * it came in the middle and the write returned a part: the next would block.
+ * All of iov (cnt parts; it is changed): 0, or -1 with errno. A signal that
+ * stops the command (save_interrupted) ends it even when it came in the
+ * middle and a write returned a part: the next would block.
  */
-static int write_full(int fd, const void *p, size_t n)
-{
-	while (n) {
-		ssize_t r = save_interrupted ? (errno = EINTR, -1) : write(fd, p, n);
-
-		if (r < 0 && errno == EINTR && !save_interrupted)
-			continue;
-		if (r <= 0)
-			return -1;
-		p = (const char *)p + r;
-		n -= r;
-	}
-	return 0;
-}
-
-/* All of iov (cnt parts; it is changed), as write_full: 0, or -1 with errno. */
 static int writev_full(int fd, struct iovec *iov, int cnt)
 {
-	while (cnt) {
-		ssize_t r = save_interrupted ? (errno = EINTR, -1) : writev(fd, iov, cnt);
+	for (;;) {
+		ssize_t r;
 
+		for (; cnt && !iov->iov_len; iov++) /* nothing to write there */
+			cnt--;
+		if (!cnt)
+			return 0;
+		r = save_interrupted ? (errno = EINTR, -1) : writev(fd, iov, cnt);
 		if (r < 0 && errno == EINTR && !save_interrupted)
 			continue;
 		if (r <= 0)
@@ -109,7 +99,11 @@ static int writev_full(int fd, struct iovec *iov, int cnt)
 			iov->iov_len -= (size_t)r;
 		}
 	}
-	return 0;
+}
+
+static int write_full(int fd, const void *p, size_t n)
+{
+	return writev_full(fd, &(struct iovec){ (void *)p, n }, 1);
 }
 
 int save_reader_open_fd(struct save_reader *r, int fd, const char *path, bool allow_live, char *err,
