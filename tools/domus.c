@@ -196,6 +196,17 @@ static int start_console_daemon(const struct domu_config *c, uint16_t domid, uin
 		return -1;
 	pid = fork();
 	if (pid == 0) {
+		sigset_t none;
+
+		/*
+		 * Not what this command was doing with signals: a migration's
+		 * target blocks SIGTERM once it has the go, and a daemon that
+		 * inherited that could not be stopped before its guest goes.
+		 */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
 		close(pipefd[0]);
 		setsid();
 		if (fork() != 0) /* detach fully: init adopts the daemon */
@@ -805,6 +816,10 @@ static bool told_it_runs;
 static void start_gate_passed(void)
 {
 	told_it_runs = dprintf(receiving_fd, "K\n") > 0;
+	if (told_it_runs) { /* its console daemon, forked next, must not hold the link open */
+		close(receiving_fd);
+		receiving_fd = -1;
+	}
 }
 
 /* Stopped midway: the stream ends here, so the restore fails and destroys what it built. */
@@ -884,9 +899,10 @@ static int migrate_in(const char *port)
 		return 1;
 	}
 	rc = start_built_gated(&c, &b, false, "received", sender_says_go);
-	if (!told_it_runs)
+	if (!told_it_runs) { /* (else the connection is closed already) */
 		dprintf(fd, rc ? "Eit did not start\n" : "K\n");
-	close(fd);
+		close(fd);
+	}
 	/* Where the target's part of the downtime went, from the stream's last byte (ms). */
 	if (!rc)
 		printf("domus: %s: XenStore %.0f, its own nodes %.0f, the sender's go %.0f, (its "

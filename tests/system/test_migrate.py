@@ -107,6 +107,10 @@ def test_a_guest_migrates_live_with_its_processes_disk_and_tcp_stream(domus_imag
     back = migrate(b, "mover", "10.99.0.1")
     assert "without its own suspend" in back, back
     assert "mover" not in b.run("domus list")
+    # Its console daemon there (started by b's receiver) was stopped before its guest went,
+    # not left reading a ring that is gone: its pid file and socket went with it.
+    assert "unhandled data abort" not in back, back
+    assert "mover" not in b.run("ls /run/domus"), "a console daemon outlived its guest"
     console(a, "mover")
     assert uptime(a) >= up_before
     assert suspends(a) == 1, "it did not suspend itself this time"
