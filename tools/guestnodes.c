@@ -272,7 +272,6 @@ static bool is_state(const char *rel)
 static int write_nodes(struct xsc *h, uint16_t domid, enum guestnodes_part part, const char *body,
 		       char *err, size_t errlen)
 {
-	const uint32_t tx = 0;
 	char path[XSC_PATH_MAX], rel[XSC_PATH_MAX - 32], perm_text[64][16];
 	const char *args[65];
 	struct save_xs x;
@@ -333,7 +332,7 @@ static int write_nodes(struct xsc *h, uint16_t domid, enum guestnodes_part part,
 			snprintf(path, sizeof(path), "/local/domain/%u/%s", domid, rel);
 			args[0] = path;
 			args[1] = value;
-			id = xsc_send(h, XS_WRITE, tx, args, 2, e.value_len);
+			id = xsc_send(h, XS_WRITE, 0, args, 2, e.value_len);
 			if (id >= 0) {
 				snprintf(names[sent], sizeof(names[0]), "%.63s", rel);
 				ids[sent++] = (uint32_t)id;
@@ -342,7 +341,7 @@ static int write_nodes(struct xsc *h, uint16_t domid, enum guestnodes_part part,
 			for (int k = 0; k < n; k++)
 				args[k + 1] = perm_text[k];
 			if (id >= 0 && n) {
-				id = xsc_send(h, XS_SET_PERMS, tx, args, n + 1, 0);
+				id = xsc_send(h, XS_SET_PERMS, 0, args, n + 1, 0);
 				if (id >= 0) {
 					snprintf(names[sent], sizeof(names[0]), "%.63s", rel);
 					ids[sent++] = (uint32_t)id;

@@ -230,7 +230,7 @@ int domu_suspend(uint16_t domid, char *err, size_t errlen)
 struct page_batch {
 	struct save_pages data_hdr, zero_hdr;
 	uint64_t data_gfns[SAVE_PAGES_MAX], zero_gfns[SAVE_ZERO_PAGES_MAX];
-	struct iovec iov[3 + SAVE_PAGES_MAX];
+	struct iovec iov[SAVE_RECORD_IOV_MAX]; /* its header, its gfns, its pages */
 	uint64_t total, zero;
 };
 
@@ -241,9 +241,9 @@ static int flush_data(struct save_writer *w, struct page_batch *b, char *err, si
 
 	if (!n)
 		return 0;
-	b->iov[1] = (struct iovec){ &b->data_hdr, sizeof(b->data_hdr) };
-	b->iov[2] = (struct iovec){ b->data_gfns, n * sizeof(b->data_gfns[0]) };
-	rc = save_write_record(w, SAVE_PAGES, b->iov + 1, 2 + (int)n, err, errlen);
+	b->iov[0] = (struct iovec){ &b->data_hdr, sizeof(b->data_hdr) };
+	b->iov[1] = (struct iovec){ b->data_gfns, n * sizeof(b->data_gfns[0]) };
+	rc = save_write_record(w, SAVE_PAGES, b->iov, 2 + (int)n, err, errlen);
 	b->data_hdr.count = 0;
 	return rc;
 }
@@ -330,7 +330,7 @@ static int send_pages(uint16_t domid, const uint64_t *list, uint64_t n, struct s
 				continue;
 			}
 			b->data_gfns[b->data_hdr.count] = gfns[i];
-			b->iov[3 + b->data_hdr.count++] = (struct iovec){ (void *)page, PAGE };
+			b->iov[2 + b->data_hdr.count++] = (struct iovec){ (void *)page, PAGE };
 		}
 		/* The data iovecs point into the buffer: written before it is used again. */
 		if (rc || flush_data(w, b, err, errlen))
