@@ -311,7 +311,7 @@ static long remove_from_physmap(struct vcpu *v, vaddr_t arg)
  * known limitations). A shared page (P2M_RAM_COW) is not the guest's: its
  * leaf's count goes with it (p2m.c), the last sharer's frees the frame.
  */
-static int release_extent(struct domain *d, u64 gfn, u32 order)
+static int release_extent(struct domain *d, u64 gfn, u32 order, bool *flush_owed)
 {
 	enum p2m_type type;
 	paddr_t pa;
@@ -321,7 +321,7 @@ static int release_extent(struct domain *d, u64 gfn, u32 order)
 		    (d->direct_map && pa_addr(pa) != ipa_addr(gfn_ipa(gfn + i))))
 			return -EINVAL;
 	for (u64 i = 0; i < (1ULL << order); i++)
-		if (p2m_unmap_page(d, gfn + i))
+		if (p2m_release_page(d, gfn + i, flush_owed))
 			return -ENOMEM; /* a block could not be split: the rest stays */
 	return 0;
 }
@@ -386,6 +386,8 @@ static long reservation(struct vcpu *v, int op, u64 start, vaddr_t arg)
 	struct domain *d;
 	long err = 0;
 	u64 done, pages = 0;
+	bool flush_owed = false; /* p2m_release_page's: before this call returns */
+	bool more = false;
 
 	if (copy_from_guest(v, &r, arg, sizeof(r)) || r.nr_extents > MEMOP_MAX_START ||
 	    start >= r.nr_extents || r.extent_order > max_order(v->dom) || r.mem_flags)
@@ -399,17 +401,24 @@ static long reservation(struct vcpu *v, int op, u64 start, vaddr_t arg)
 		/* Each extent: logging may start while a long list is under way. */
 		if (log_dirty_refuses(d))
 			break;
-		if (done - start == MEMOP_BATCH_ENTRIES || pages >= MEMOP_BATCH_PAGES)
-			return memop_continue(v, (u64)op, done);
+		if (done - start == MEMOP_BATCH_ENTRIES || pages >= MEMOP_BATCH_PAGES) {
+			more = true;
+			break;
+		}
 		pages += 1ULL << r.extent_order;
 		if (op != XENMEM_increase_reservation &&
 		    (copy_from_guest(v, &gfn, r.extent_start + done * 8, 8) ||
 		     gfn >> (64 - PAGE_SHIFT) || !IS_ALIGNED(gfn, 1ULL << r.extent_order)))
 			break;
-		if (op == XENMEM_decrease_reservation ? release_extent(d, gfn, r.extent_order)
-						      : memory_populate_extent(d, gfn, r.extent_order))
+		if (op == XENMEM_decrease_reservation
+			    ? release_extent(d, gfn, r.extent_order, &flush_owed)
+			    : memory_populate_extent(d, gfn, r.extent_order))
 			break;
 	}
+	if (flush_owed)
+		arch_s2_flush(d);
+	if (more)
+		return memop_continue(v, (u64)op, done);
 	return (long)done;
 }
 

@@ -170,7 +170,8 @@ int p2m_map_page(struct domain *d, u64 gfn, paddr_t pa, enum p2m_type type)
 	return rc;
 }
 
-int p2m_unmap_page(struct domain *d, u64 gfn)
+/* p2m_unmap_page, or with owed p2m_release_page. */
+static int unmap_page(struct domain *d, u64 gfn, bool *owed)
 {
 	paddr_t pa;
 	u64 attrs;
@@ -180,12 +181,26 @@ int p2m_unmap_page(struct domain *d, u64 gfn)
 		return -ENOENT;
 	spin_lock(&d->p2m_lock);
 	rc = arch_s2_lookup(d, gfn_ipa(gfn), &pa, &attrs);
-	if (!rc)
+	if (!rc && owed && type_of(attrs) == P2M_RAM) {
+		rc = arch_s2_unmap_lazy(d, gfn_ipa(gfn), PAGE_SIZE);
+		*owed |= !rc;
+	} else if (!rc) {
 		rc = arch_s2_unmap(d, gfn_ipa(gfn), PAGE_SIZE);
-	if (!rc)
-		leaf_gone(d, pa_init(pa_addr(pa) & PAGE_MASK), type_of(attrs));
+		if (!rc)
+			leaf_gone(d, pa_init(pa_addr(pa) & PAGE_MASK), type_of(attrs));
+	}
 	spin_unlock(&d->p2m_lock);
 	return rc;
+}
+
+int p2m_unmap_page(struct domain *d, u64 gfn)
+{
+	return unmap_page(d, gfn, NULL);
+}
+
+int p2m_release_page(struct domain *d, u64 gfn, bool *owed)
+{
+	return unmap_page(d, gfn, owed);
 }
 
 int p2m_unmap_foreign(struct domain *d, u64 gfn, paddr_t pa)

@@ -256,14 +256,15 @@ long save_grant_frame_get(struct vcpu *caller, struct domain *d, struct domus_ct
 	struct gnttab_use use;
 	long rc;
 
-	if (!domain_stopped(d))
+	/* The counts are read under the table's locks; a frame is whole only when the guest is stopped. */
+	if (c->buffer && !domain_stopped(d))
 		return -EBUSY;
 	rc = gnttab_frame_get(d, c->idx, page, &use);
 	c->nr_frames = use.nr_frames;
 	c->pins = use.pins;
 	c->maps = use.maps;
 	c->gfn = c->idx < GNTTAB_DEFAULT_MAX_FRAMES ? READ_ONCE(d->gnttab_gfn[c->idx]) : GFN_NONE;
-	if (rc)
+	if (rc || !c->buffer)
 		return rc;
 	return copy_to_guest(caller, c->buffer, page, PAGE_SIZE) ? -EFAULT : 0;
 }

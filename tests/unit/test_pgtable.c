@@ -629,6 +629,45 @@ static void test_unmapping_everything_frees_all_tables_but_the_root(void **state
 	assert_int_equal(count_events(EV_ALLOC), 0);
 }
 
+/*
+ * decrease_reservation's unmapping: the leaves go without an invalidation each
+ * (the caller flushes once), but a block cut is still break-before-make and a
+ * table that empties is still invalidated before it is freed.
+ */
+static void test_lazy_unmap_leaves_leaf_invalidations_to_one_flush_but_not_a_tables(void **state)
+{
+	u64 ia = MiB(6), pa0 = 0x80600000ULL;
+
+	new_table(PGT_STAGE2, 39);
+	assert_int_equal(map_at(&pt, ia, pa0, MiB(2), PGT_RWX), 0);
+	mm.nev = 0;
+	/* Cutting the block: its break is invalidated, the page removed is not. */
+	assert_int_equal(pgtable_unmap_lazy(&pt, ia + KiB(4) * 5, KiB(4)), 0);
+	assert_int_equal(count_events(EV_TLBI), 1);
+	assert_int_equal(mm.ev[mm.nev - 1].kind, EV_TLBI);
+	assert_int_equal(mm.ev[mm.nev - 1].level, 2);
+	assert_int_equal(lookup_at(&pt, ia + KiB(4) * 5, NULL, NULL), -ENOENT);
+	/* Pages out of a table: nothing at all. */
+	mm.nev = 0;
+	for (u64 i = 0; i < 100; i++)
+		if (i != 5)
+			assert_int_equal(pgtable_unmap_lazy(&pt, ia + KiB(4) * i, KiB(4)), 0);
+	assert_int_equal(mm.nev, 0);
+	assert_int_equal(lookup_at(&pt, ia + KiB(4) * 99, NULL, NULL), -ENOENT);
+	assert_int_equal(lookup_at(&pt, ia + KiB(4) * 100, NULL, NULL), 0);
+	/*
+	 * The rest empties the page table and the level-2 table above it: each
+	 * unlinked, invalidated, then freed; and no leaf invalidated.
+	 */
+	assert_int_equal(pgtable_unmap_lazy(&pt, ia + KiB(4) * 100, MiB(2) - KiB(4) * 100), 0);
+	assert_int_equal(count_events(EV_FREE), 2);
+	assert_int_equal(count_events(EV_TLBI), 2);
+	for (int i = 0; i < mm.nev; i++)
+		if (mm.ev[i].kind == EV_FREE)
+			assert_int_equal(mm.ev[i - 1].kind, EV_TLBI);
+	assert_int_equal(mm.flushes, 0); /* the flush is the caller's */
+}
+
 static void test_unmapping_unmapped_ranges_is_harmless(void **state)
 {
 	struct snapshot *before = malloc(sizeof(*before)), *after = malloc(sizeof(*after));
@@ -1232,6 +1271,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_unmapping_everything_frees_all_tables_but_the_root,
 					  teardown),
 		cmocka_unit_test_teardown(test_unmapping_unmapped_ranges_is_harmless, teardown),
+		cmocka_unit_test_teardown(
+			test_lazy_unmap_leaves_leaf_invalidations_to_one_flush_but_not_a_tables,
+			teardown),
 		cmocka_unit_test_teardown(test_map_after_unmap_reuses_the_range, teardown),
 		cmocka_unit_test_teardown(test_bad_map_and_unmap_arguments_are_refused, teardown),
 		cmocka_unit_test_teardown(test_lookup_outside_the_input_range_finds_nothing, teardown),

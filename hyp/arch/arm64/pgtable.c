@@ -286,9 +286,11 @@ static int map_level(const struct pgtable *pt, u64 *table, int level, u64 ia, u6
 /*
  * Removes every leaf in [ia, end), which must not cut any block (callers
  * split first), and frees tables that end up empty. Each removal is
- * invalidated before the table page can be reused.
+ * invalidated before the table page can be reused; a leaf's, unless
+ * leaf_inval is false (pgtable_unmap_lazy: the caller flushes them all).
  */
-static void unmap_level(const struct pgtable *pt, u64 *table, int level, u64 ia, u64 end)
+static void unmap_level(const struct pgtable *pt, u64 *table, int level, u64 ia, u64 end,
+			bool leaf_inval)
 {
 	u64 bsize = level_size(level);
 
@@ -301,7 +303,7 @@ static void unmap_level(const struct pgtable *pt, u64 *table, int level, u64 ia,
 		if (desc_is_table(d, level)) {
 			u64 *t = table_va(pt, d);
 
-			unmap_level(pt, t, level + 1, ia, chunk_end);
+			unmap_level(pt, t, level + 1, ia, chunk_end, leaf_inval);
 			if (table_empty(t)) {
 				set_desc(ep, 0);
 				/* Walk caches may hold the table entry: invalidate before freeing. */
@@ -310,7 +312,8 @@ static void unmap_level(const struct pgtable *pt, u64 *table, int level, u64 ia,
 			}
 		} else if (desc_valid(d)) {
 			set_desc(ep, 0);
-			tlb_inval(pt, base, level);
+			if (leaf_inval)
+				tlb_inval(pt, base, level);
 		}
 		ia = chunk_end;
 	}
@@ -340,7 +343,7 @@ int pgtable_map(struct pgtable *pt, u64 ia, paddr_t pa, u64 size, u64 attrs)
 		 * (they hold nothing but our leaves). No block is cut, so this
 		 * cannot need memory itself.
 		 */
-		unmap_level(pt, pt->root, pt->start_level, ia, ia + size);
+		unmap_level(pt, pt->root, pt->start_level, ia, ia + size, true);
 	}
 	return rc;
 }
@@ -399,7 +402,7 @@ static int split_at(const struct pgtable *pt, u64 b)
 	}
 }
 
-int pgtable_unmap(struct pgtable *pt, u64 ia, u64 size)
+static int unmap(struct pgtable *pt, u64 ia, u64 size, bool leaf_inval)
 {
 	int rc = check_range(pt, ia, size);
 
@@ -411,8 +414,18 @@ int pgtable_unmap(struct pgtable *pt, u64 ia, u64 size)
 		rc = split_at(pt, ia + size);
 	if (rc)
 		return rc;
-	unmap_level(pt, pt->root, pt->start_level, ia, ia + size);
+	unmap_level(pt, pt->root, pt->start_level, ia, ia + size, leaf_inval);
 	return 0;
+}
+
+int pgtable_unmap(struct pgtable *pt, u64 ia, u64 size)
+{
+	return unmap(pt, ia, size, true);
+}
+
+int pgtable_unmap_lazy(struct pgtable *pt, u64 ia, u64 size)
+{
+	return unmap(pt, ia, size, false);
 }
 
 int pgtable_replace_page(struct pgtable *pt, u64 ia, paddr_t pa, u64 attrs)

@@ -26,6 +26,11 @@ int arch_s2_unmap(struct domain *d, ipa_t ipa, u64 size)
 	return pgtable_unmap(&d->arch.s2, ipa_addr(ipa), size);
 }
 
+int arch_s2_unmap_lazy(struct domain *d, ipa_t ipa, u64 size)
+{
+	return pgtable_unmap_lazy(&d->arch.s2, ipa_addr(ipa), size);
+}
+
 long arch_s2_clean_dirty(struct domain *d, ipa_t ipa, u64 size, u64 *bitmap)
 {
 	return pgtable_clean_dirty(&d->arch.s2, ipa_addr(ipa), size, bitmap);

@@ -106,6 +106,12 @@ int arch_s2_replace_page(struct domain *d, ipa_t ipa, paddr_t pa, u64 attrs);
 /* Unmaps a range, splitting blocks it cuts; unmapped parts are fine. */
 int arch_s2_unmap(struct domain *d, ipa_t ipa, u64 size);
 /*
+ * The same, but the TLBs may keep what was mapped until the caller's
+ * arch_s2_flush, which must come before the frames go to anyone else:
+ * many pages, one broadcast invalidation.
+ */
+int arch_s2_unmap_lazy(struct domain *d, ipa_t ipa, u64 size);
+/*
  * Dirty logging: each writable RAM page (no software type) in the range
  * becomes read-only, with bit i of bitmap set for page i if it was writable
  * (written since the last call). The count, or -EOPNOTSUPP at a block.

@@ -65,6 +65,11 @@ int pgtable_map(struct pgtable *pt, u64 ia, paddr_t pa, u64 size, u64 attrs);
 int pgtable_replace_page(struct pgtable *pt, u64 ia, paddr_t pa, u64 attrs);
 /* Unmaps a range, splitting blocks where it cuts them; unmapped parts are fine. */
 int pgtable_unmap(struct pgtable *pt, u64 ia, u64 size);
+/*
+ * The same, but the leaves it removes are not invalidated: the caller owes
+ * a pgtable_flush_all (tables it frees and blocks it splits still are).
+ */
+int pgtable_unmap_lazy(struct pgtable *pt, u64 ia, u64 size);
 /* Translates one address: 0 with pa and attrs filled in, or -ENOENT. */
 int pgtable_lookup(const struct pgtable *pt, u64 ia, paddr_t *pa, u64 *attrs);
 /* Calls fn for every leaf (block or page) in address order; fn must not change the table. */
