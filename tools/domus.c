@@ -750,6 +750,7 @@ static int migrate_out(const char *name, const char *target)
 		}
 		done = save_seconds();
 		close(fd);
+		domu_migrate_done(&st);
 		stop_console_daemon(c.name);
 		if (domain_end(id))
 			fprintf(stderr, "domus: %s: runs on %s, but could not be destroyed here\n",

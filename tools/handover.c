@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -147,37 +148,117 @@ static long pause_domain(uint16_t domid, bool pause)
 	return domus_ctl(&ctl);
 }
 
-/* Frame idx of its grant table into page (NULL: only the table's use). 0, -ENOENT past its frames. */
+/*
+ * Frame idx of its grant table into page (the guest stopped), or with page
+ * NULL only the table's use (any time). 0, -ENOENT past its frames.
+ */
 static long grant_frame(uint16_t domid, uint32_t idx, void *page, struct domus_ctl_grantframe *g)
 {
 	struct domus_ctl ctl = { .cmd = DOMUS_CTL_getgrantframe, .domid = domid };
 	long rc;
 
 	ctl.u.grantframe = (struct domus_ctl_grantframe){
-		.idx = idx, .buffer = (uintptr_t)(page ? page : frame_buffer()) };
+		.idx = idx, .buffer = (uintptr_t)page };
 	rc = domus_ctl(&ctl);
 	*g = ctl.u.grantframe;
 	return rc;
 }
 
-/* Waits until no back end pins a grant of the guest's: then none writes its memory any more. */
-static int wait_let_go(uint16_t domid, char *err, size_t errlen)
+static void *unbinder(void *arg)
+{
+	struct handover_unbinder *u = arg;
+
+	u->rc = backend(u->drv, "unbind", u->domid, u->devid);
+	__atomic_store_n(&u->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * Starts the unbinding of each of its back ends, each in a thread of its own
+ * (not a process: a fork would make the buffers Domus writes through our page
+ * tables copy-on-write), with every signal left to this one. 0 or -errno.
+ */
+static int unbind_all(uint16_t domid, const struct domu_config *c, struct handover *h)
+{
+	sigset_t all, was;
+	int rc = 0;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &was);
+	for (unsigned int i = 0; !rc && device_at(c, i, &h->unbinders[i].drv, &h->unbinders[i].devid);
+	     i++) {
+		struct handover_unbinder *u = &h->unbinders[i];
+
+		u->domid = domid;
+		rc = -pthread_create(&u->thread, NULL, unbinder, u);
+		u->started = !rc;
+	}
+	pthread_sigmask(SIG_SETMASK, &was, NULL);
+	return rc;
+}
+
+/* The unbinders that have ended (block: each, once it has): 0, or -1 with the first that failed. */
+static int reap_unbinders(struct handover *h, bool block, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	for (unsigned int i = 0; i < MAX_DISKS + MAX_VIFS; i++) {
+		struct handover_unbinder *u = &h->unbinders[i];
+
+		if (!u->started || (!block && !__atomic_load_n(&u->done, __ATOMIC_ACQUIRE)))
+			continue;
+		pthread_join(u->thread, NULL);
+		u->started = false;
+		if (u->rc && !rc)
+			rc = fail_with(err, errlen, "its back end %s-%u-%u would not let go: %s",
+				       u->drv, u->domid, u->devid, strerror(-u->rc));
+	}
+	return rc;
+}
+
+/* Whether a disk's back end is still being unbound. */
+static bool disk_unbinding(const struct handover *h)
+{
+	for (unsigned int i = 0; i < MAX_DISKS + MAX_VIFS; i++)
+		if (h->unbinders[i].started && !strcmp(h->unbinders[i].drv, "vbd"))
+			return true;
+	return false;
+}
+
+void handover_unbound_wait(struct handover *h)
+{
+	char ignored[8];
+
+	reap_unbinders(h, true, ignored, sizeof(ignored));
+}
+
+/*
+ * Waits until no back end pins a grant of the guest's, and its disks' are
+ * unbound: then none writes its memory or its disks any more.
+ */
+static int wait_let_go(uint16_t domid, struct handover *h, char *err, size_t errlen)
 {
 	struct domus_ctl_grantframe g;
 
 	for (int waited = 0;; waited += LET_GO_POLL_MS) {
-		long rc = grant_frame(domid, 0, NULL, &g);
+		long rc;
 
+		if (reap_unbinders(h, false, err, errlen))
+			return -1;
+		rc = grant_frame(domid, 0, NULL, &g);
 		if (rc)
 			return fail_with(err, errlen, "cannot read its grant table: %s",
 					 strerror((int)-rc));
 		if (g.maps)
 			return fail_with(err, errlen, "it maps %u of other domains' grants", g.maps);
-		if (!g.pins)
+		if (!g.pins && !disk_unbinding(h))
 			return 0;
-		if (waited >= LET_GO_MS)
+		if (waited >= LET_GO_MS && g.pins)
 			return fail_with(err, errlen, "its back ends still hold %u of its grants after "
 					 "%d s", g.pins, LET_GO_MS / 1000);
+		if (waited >= LET_GO_MS)
+			return fail_with(err, errlen, "its disks' back ends are still being unbound "
+					 "after %d s", LET_GO_MS / 1000);
 		usleep(LET_GO_POLL_MS * 1000);
 	}
 }
@@ -264,22 +345,32 @@ static bool thaw_store(uint16_t domid)
 int handover_stop(uint16_t domid, const struct domu_config *c, struct handover *h, char *err,
 		  size_t errlen)
 {
-	const char *drv;
-	unsigned int devid, n = 0;
 	long rc;
 
 	hold(h, sizeof(*h)); /* Domus writes its ports here */
-	/* The back ends first, while it runs: what it asks of them meanwhile waits in its rings. */
+	/*
+	 * The back ends first, while it runs: what it asks of them meanwhile
+	 * waits in its rings. Each is unbound by a thread of its own, and the
+	 * guest paused once no back end pins its grants and its disks' are
+	 * unbound. A netback stops its threads, closes its ports and unmaps its
+	 * rings first, then takes down its interface (RCU grace periods: most
+	 * of the ~90 ms its unbind takes), which need not keep the guest's
+	 * network waiting. Even a netback that had not connected yet, and
+	 * connects after the guest's last copy, costs no more than packets
+	 * sent twice or lost; a blkback's late write could land after the
+	 * target's, so a disk's unbinding ends before the pause, as it did.
+	 */
 	h->unbound_at = save_seconds();
-	for (; device_at(c, n, &drv, &devid); n++) {
-		rc = backend(drv, "unbind", domid, devid);
-		if (rc) {
-			bind_again(domid, c, n);
-			return fail_with(err, errlen, "its back end %s-%u-%u would not let go: %s", drv,
-					 domid, devid, strerror((int)-rc));
-		}
-	}
 	h->unbound = true;
+	rc = unbind_all(domid, c, h);
+	if (rc) {
+		handover_undo(domid, c, h);
+		return fail_with(err, errlen, "cannot unbind its back ends: %s", strerror((int)-rc));
+	}
+	if (wait_let_go(domid, h, err, errlen)) {
+		handover_undo(domid, c, h);
+		return -1;
+	}
 	rc = pause_domain(domid, true);
 	if (rc) {
 		handover_undo(domid, c, h);
@@ -291,7 +382,7 @@ int handover_stop(uint16_t domid, const struct domu_config *c, struct handover *
 	 * The freeze may let it run a moment more; nothing of it runs after.
 	 * Then the grants, and its ports last, their bits as it will find them.
 	 */
-	if (freeze_store(domid, h, err, errlen) || wait_let_go(domid, err, errlen) ||
+	if (freeze_store(domid, h, err, errlen) || wait_let_go(domid, h, err, errlen) ||
 	    read_ports(domid, h, err, errlen)) {
 		handover_undo(domid, c, h);
 		return -1;
@@ -304,8 +395,10 @@ void handover_undo(uint16_t domid, const struct domu_config *c, struct handover 
 {
 	if (h->frozen)
 		thaw_store(domid);
-	if (h->unbound)
+	if (h->unbound) {
+		handover_unbound_wait(h);
 		bind_again(domid, c, c->nr_disks + c->nr_vifs);
+	}
 	if (h->paused)
 		pause_domain(domid, false);
 	h->frozen = h->unbound = h->paused = false;

@@ -11,6 +11,7 @@
 #ifndef DOMUS_TOOLS_HANDOVER_H
 #define DOMUS_TOOLS_HANDOVER_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +23,15 @@
 
 struct handover {
 	bool unbound, paused, frozen; /* what handover_stop did, for handover_undo */
+	/* The threads unbinding its back ends, one a device (handover.c). */
+	struct handover_unbinder {
+		pthread_t thread;
+		bool started, done; /* done: rc is the unbind's (0 or -errno), the thread ending */
+		int rc;
+		const char *drv;
+		uint16_t domid;
+		unsigned int devid;
+	} unbinders[MAX_DISKS + MAX_VIFS];
 	struct domus_port ports[SAVE_PORTS_MAX];
 	uint32_t nr_ports;
 	char watches[SAVE_WATCHES_MAX];
@@ -41,6 +51,12 @@ int handover_stop(uint16_t domid, const struct domu_config *c, struct handover *
 		  size_t errlen);
 /* Undoes what handover_stop did, for a migration that did not happen: the guest runs on here. */
 void handover_undo(uint16_t domid, const struct domu_config *c, struct handover *h);
+/*
+ * Waits for the unbinding of its back ends to end (handover_stop pauses it
+ * once they let go of it, while they may still be taking down their
+ * interfaces): before its back ends are bound again or removed.
+ */
+void handover_unbound_wait(struct handover *h);
 /*
  * For a `domus migrate` that was killed outright mid-handover (`domus
  * resume`): its XenStore connection thawed, each of its back ends that has

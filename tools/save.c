@@ -743,6 +743,12 @@ void domu_migrate_abandon(uint16_t domid, const struct domu_config *c,
 		handover_undo(domid, c, &handover);
 }
 
+void domu_migrate_done(const struct migrate_stats *st)
+{
+	if (st->handover)
+		handover_unbound_wait(&handover);
+}
+
 /*
  * A live stream's pages come in rounds: which gfns the new domain has been
  * given already, so that a page sent again is only copied again.

@@ -228,6 +228,11 @@ static void dom0_carries_ports_from_a_stopped_domain_into_a_built_one(struct gue
 	c = (struct domus_ctl){ .cmd = DOMUS_CTL_getgrantframe, .domid = (domid_t)to };
 	c.u.grantframe = (struct domus_ctl_grantframe){ .buffer = buffer };
 	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), -EBUSY);
+	/* but its use, without a frame, any time: the toolstack waits on it while a guest runs */
+	c.u.grantframe = (struct domus_ctl_grantframe){ .buffer = 0 };
+	GUEST_EXPECT_EQ(g, guest_domus_ctl(g, &c), 0);
+	GUEST_EXPECT(g, c.u.grantframe.nr_frames >= 1);
+	GUEST_EXPECT_EQ(g, c.u.grantframe.pins, 0);
 	GUEST_EXPECT_EQ(g, guest_domu_destroy(g, (domid_t)to), 0);
 
 	/* A new domain may ask for its id (a migration keeps its guest's): not one that is taken. */
