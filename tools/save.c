@@ -597,6 +597,8 @@ static struct handover handover;
 /* Pre-copy ends when a round leaves this few pages dirty, or after this many rounds. */
 #define MIGRATE_FEW_DIRTY 256
 #define MIGRATE_MAX_ROUNDS 10
+/* The rounds after the link drained, before the stop, while each still finds many pages. */
+#define MIGRATE_SETTLE_ROUNDS 4
 
 int domu_migrate_send(uint16_t domid, const struct domu_config *c, int fd, const char *peer,
 		      struct migrate_stats *st, char *err, size_t errlen)
@@ -658,14 +660,20 @@ int domu_migrate_send(uint16_t domid, const struct domu_config *c, int fd, const
 	 * carried while the guest is stopped. So the link drains first, the
 	 * guest running; then what it wrote meanwhile goes, and the link drains
 	 * again. Its stop then carries only what it writes in that last wait.
+	 * A guest that writes in bursts may be caught in one: while such a
+	 * round finds many pages, another, a few times at most.
 	 */
 	if (link_drain(fd, err, errlen))
 		goto out;
-	n = collect_dirty(domid, c, &list, &cap, err, errlen);
-	if (n < 0 || send_pages(domid, list, (uint64_t)n, &w, &b, err, errlen) ||
-	    link_drain(fd, err, errlen))
-		goto out;
-	st->rounds++;
+	for (int settle = 1;; settle++) {
+		n = collect_dirty(domid, c, &list, &cap, err, errlen);
+		if (n < 0 || send_pages(domid, list, (uint64_t)n, &w, &b, err, errlen) ||
+		    link_drain(fd, err, errlen))
+			goto out;
+		st->rounds++;
+		if (n <= MIGRATE_FEW_DIRTY || settle >= MIGRATE_SETTLE_ROUNDS)
+			break;
+	}
 	/*
 	 * Stop and copy. Where the target kept the guest's id, the guest is
 	 * stopped without its help (handover.c): its back ends here let go of
