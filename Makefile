@@ -198,7 +198,7 @@ fuzz: deps-host $(FUZZ_TARGETS)
 
 # Dom0 tools (tools/): static arm64 Linux programs that go into dom0's initramfs.
 TOOLS_CC := $(CROSS)gcc
-TOOLS_CFLAGS := -static -O2 -g0 -Wall -Wextra -Werror -Wno-unused-parameter -Ihyp/include -Itools
+TOOLS_CFLAGS := -static -pthread -O2 -g0 -Wall -Wextra -Werror -Wno-unused-parameter -Ihyp/include -Itools
 TOOLS := $(B)/tools/domus $(B)/tools/domus-selftest $(B)/tools/xenstored $(B)/tools/xenstore
 TOOLS_DEPS := tools/libdomus.c tools/libdomus.h $(wildcard hyp/include/public/*.h)
 

@@ -23,8 +23,6 @@
 /* How often a front end still Initialising is reminded of its device. */
 #define NUDGE_EVERY_MS 2000
 
-enum { XENBUS_INITIALISING = 1, XENBUS_CONNECTED = 4, XENBUS_CLOSING = 5, XENBUS_CLOSED = 6 };
-
 static int open_store(struct xsc *h, char *err, size_t errlen)
 {
 	int rc = xsc_open(h);

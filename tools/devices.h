@@ -9,6 +9,9 @@
 
 #include "xenstore/client.h"
 
+/* The xenbus states a device's `state` nodes hold that the toolstack looks for. */
+enum { XENBUS_INITIALISING = 1, XENBUS_CONNECTED = 4, XENBUS_CLOSING = 5, XENBUS_CLOSED = 6 };
+
 /* Each: 0, or -1 with a one-line reason in err. */
 int device_attach_disk(uint16_t domid, const char *spec, char *err, size_t errlen);
 /* vdev: the guest's name (xvdb). force: remove it even if the guest holds on to it. */

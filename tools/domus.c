@@ -736,6 +736,7 @@ static int migrate_out(const char *name, const char *target)
 			goto refused;
 		if (got <= 0 || answer[0] != 'K') {
 			close(fd);
+			domu_migrate_done(&st);
 			if (st.handover)
 				fprintf(stderr, "domus: %s: %s was told to run it and has not said it "
 						"does; it stays paused here, its back ends let go (see "

@@ -14,14 +14,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <public/xen.h>
 
+#include "devices.h"
 #include "errmsg.h"
 #include "handover.h"
 #include "libdomus.h"
@@ -173,6 +175,15 @@ static void *unbinder(void *arg)
 	return NULL;
 }
 
+/* Whether vif DEVID's back end in this dom0 says it is connected (its state node: 4). */
+static bool vif_connected(struct xsc *xs, uint16_t domid, unsigned int devid)
+{
+	char path[96], state[8];
+
+	snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u/%u/state", domid, devid);
+	return xsc_read(xs, 0, path, state, sizeof(state)) > 0 && atoi(state) == XENBUS_CONNECTED;
+}
+
 /*
  * Starts the unbinding of each of its back ends, each in a thread of its own
  * (not a process: a fork would make the buffers Domus writes through our page
@@ -181,6 +192,8 @@ static void *unbinder(void *arg)
 static int unbind_all(uint16_t domid, const struct domu_config *c, struct handover *h)
 {
 	sigset_t all, was;
+	struct xsc xs;
+	bool have_xs = xsc_open(&xs) == 0;
 	int rc = 0;
 
 	sigfillset(&all);
@@ -190,10 +203,15 @@ static int unbind_all(uint16_t domid, const struct domu_config *c, struct handov
 		struct handover_unbinder *u = &h->unbinders[i];
 
 		u->domid = domid;
+		/* Read before its unbinding starts: connected then, it holds its rings till it lets go. */
+		u->may_outlast_pause = !strcmp(u->drv, "vif") && have_xs &&
+				       vif_connected(&xs, domid, u->devid);
 		rc = -pthread_create(&u->thread, NULL, unbinder, u);
 		u->started = !rc;
 	}
 	pthread_sigmask(SIG_SETMASK, &was, NULL);
+	if (have_xs)
+		xsc_close(&xs);
 	return rc;
 }
 
@@ -216,27 +234,31 @@ static int reap_unbinders(struct handover *h, bool block, char *err, size_t errl
 	return rc;
 }
 
-/* Whether a disk's back end is still being unbound. */
-static bool disk_unbinding(const struct handover *h)
+/* Whether a back end whose unbinding must end before the pause (handover_stop) has not. */
+static bool unbinding_in_the_way(const struct handover *h)
 {
 	for (unsigned int i = 0; i < MAX_DISKS + MAX_VIFS; i++)
-		if (h->unbinders[i].started && !strcmp(h->unbinders[i].drv, "vbd"))
+		if (h->unbinders[i].started && !h->unbinders[i].may_outlast_pause)
 			return true;
 	return false;
 }
 
 void handover_unbound_wait(struct handover *h)
 {
-	char ignored[8];
+	char why[256];
 
-	reap_unbinders(h, true, ignored, sizeof(ignored));
+	/* What ended after the pause: the guest is stopped or gone by now; it is only said. */
+	if (reap_unbinders(h, true, why, sizeof(why)))
+		fprintf(stderr, "domus: %s\n", why);
 }
 
 /*
- * Waits until no back end pins a grant of the guest's, and its disks' are
- * unbound: then none writes its memory or its disks any more.
+ * Waits until no back end pins a grant of the guest's and those that must
+ * are unbound (handover_stop): then none writes its memory or its disks any
+ * more. Grants it maps of others' are refused once it is paused (a mapping
+ * held a moment while it runs is not).
  */
-static int wait_let_go(uint16_t domid, struct handover *h, char *err, size_t errlen)
+static int wait_let_go(uint16_t domid, struct handover *h, bool paused, char *err, size_t errlen)
 {
 	struct domus_ctl_grantframe g;
 
@@ -249,16 +271,16 @@ static int wait_let_go(uint16_t domid, struct handover *h, char *err, size_t err
 		if (rc)
 			return fail_with(err, errlen, "cannot read its grant table: %s",
 					 strerror((int)-rc));
-		if (g.maps)
+		if (paused && g.maps)
 			return fail_with(err, errlen, "it maps %u of other domains' grants", g.maps);
-		if (!g.pins && !disk_unbinding(h))
+		if (!g.pins && !unbinding_in_the_way(h))
 			return 0;
 		if (waited >= LET_GO_MS && g.pins)
 			return fail_with(err, errlen, "its back ends still hold %u of its grants after "
 					 "%d s", g.pins, LET_GO_MS / 1000);
 		if (waited >= LET_GO_MS)
-			return fail_with(err, errlen, "its disks' back ends are still being unbound "
-					 "after %d s", LET_GO_MS / 1000);
+			return fail_with(err, errlen, "its back ends are still being unbound after %d s "
+					 "(waiting for them to end)", LET_GO_MS / 1000);
 		usleep(LET_GO_POLL_MS * 1000);
 	}
 }
@@ -351,14 +373,15 @@ int handover_stop(uint16_t domid, const struct domu_config *c, struct handover *
 	/*
 	 * The back ends first, while it runs: what it asks of them meanwhile
 	 * waits in its rings. Each is unbound by a thread of its own, and the
-	 * guest paused once no back end pins its grants and its disks' are
-	 * unbound. A netback stops its threads, closes its ports and unmaps its
-	 * rings first, then takes down its interface (RCU grace periods: most
-	 * of the ~90 ms its unbind takes), which need not keep the guest's
-	 * network waiting. Even a netback that had not connected yet, and
-	 * connects after the guest's last copy, costs no more than packets
-	 * sent twice or lost; a blkback's late write could land after the
-	 * target's, so a disk's unbinding ends before the pause, as it did.
+	 * guest paused once no back end pins its grants and the unbinding of
+	 * each but a connected netback's has ended. A netback stops its
+	 * threads, closes its ports and unmaps its rings first, then takes
+	 * down its interface (RCU grace periods: most of the ~90 ms its unbind
+	 * takes), which need not keep the guest's network waiting. One not
+	 * connected yet pins nothing to watch, and could still connect and
+	 * write the guest's memory while its last pages are copied; a
+	 * blkback's late write could land after the target's: theirs end
+	 * before the pause, as every unbinding did.
 	 */
 	h->unbound_at = save_seconds();
 	h->unbound = true;
@@ -367,7 +390,7 @@ int handover_stop(uint16_t domid, const struct domu_config *c, struct handover *
 		handover_undo(domid, c, h);
 		return fail_with(err, errlen, "cannot unbind its back ends: %s", strerror((int)-rc));
 	}
-	if (wait_let_go(domid, h, err, errlen)) {
+	if (wait_let_go(domid, h, false, err, errlen)) {
 		handover_undo(domid, c, h);
 		return -1;
 	}
@@ -382,7 +405,7 @@ int handover_stop(uint16_t domid, const struct domu_config *c, struct handover *
 	 * The freeze may let it run a moment more; nothing of it runs after.
 	 * Then the grants, and its ports last, their bits as it will find them.
 	 */
-	if (freeze_store(domid, h, err, errlen) || wait_let_go(domid, h, err, errlen) ||
+	if (freeze_store(domid, h, err, errlen) || wait_let_go(domid, h, true, err, errlen) ||
 	    read_ports(domid, h, err, errlen)) {
 		handover_undo(domid, c, h);
 		return -1;

@@ -27,6 +27,7 @@ struct handover {
 	struct handover_unbinder {
 		pthread_t thread;
 		bool started, done; /* done: rc is the unbind's (0 or -errno), the thread ending */
+		bool may_outlast_pause; /* a netback that was connected: its pins tell when */
 		int rc;
 		const char *drv;
 		uint16_t domid;

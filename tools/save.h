@@ -91,7 +91,7 @@ void migrate_peer_says(char *err, size_t errlen, const char *peer, char *line);
 /* Before the target's go, what the migration did to the guest is undone: it runs on here. */
 void domu_migrate_abandon(uint16_t domid, const struct domu_config *c,
 			  const struct migrate_stats *stats);
-/* After the target's word that the guest runs there, before it is destroyed here. */
+/* Once the go is given (the guest the target's), before it is destroyed here. */
 void domu_migrate_done(const struct migrate_stats *stats);
 
 /*

@@ -202,7 +202,8 @@ int gnttab_frame_get(struct domain *d, u32 idx, void *page, struct gnttab_use *u
 	spin_lock(&gt->lock);
 	use->nr_frames = gt->nr_frames;
 	if (idx < gt->nr_frames) {
-		memcpy(page, gt->frames[idx], PAGE_SIZE);
+		if (page)
+			memcpy(page, gt->frames[idx], PAGE_SIZE);
 		rc = 0;
 	}
 	/* The reserved refs are the toolstack's (console, XenStore): its daemons pin them. */

@@ -170,8 +170,8 @@ int p2m_map_page(struct domain *d, u64 gfn, paddr_t pa, enum p2m_type type)
 	return rc;
 }
 
-/* p2m_unmap_page, or with owed p2m_release_page. */
-static int unmap_page(struct domain *d, u64 gfn, bool *owed)
+/* p2m_unmap_page, or with flush_owed p2m_release_page. */
+static int unmap_page(struct domain *d, u64 gfn, bool *flush_owed)
 {
 	paddr_t pa;
 	u64 attrs;
@@ -181,9 +181,9 @@ static int unmap_page(struct domain *d, u64 gfn, bool *owed)
 		return -ENOENT;
 	spin_lock(&d->p2m_lock);
 	rc = arch_s2_lookup(d, gfn_ipa(gfn), &pa, &attrs);
-	if (!rc && owed && type_of(attrs) == P2M_RAM) {
+	if (!rc && flush_owed && type_of(attrs) == P2M_RAM) {
 		rc = arch_s2_unmap_lazy(d, gfn_ipa(gfn), PAGE_SIZE);
-		*owed |= !rc;
+		*flush_owed |= !rc;
 	} else if (!rc) {
 		rc = arch_s2_unmap(d, gfn_ipa(gfn), PAGE_SIZE);
 		if (!rc)
@@ -198,9 +198,9 @@ int p2m_unmap_page(struct domain *d, u64 gfn)
 	return unmap_page(d, gfn, NULL);
 }
 
-int p2m_release_page(struct domain *d, u64 gfn, bool *owed)
+int p2m_release_page(struct domain *d, u64 gfn, bool *flush_owed)
 {
-	return unmap_page(d, gfn, owed);
+	return unmap_page(d, gfn, flush_owed);
 }
 
 int p2m_unmap_foreign(struct domain *d, u64 gfn, paddr_t pa)

@@ -259,7 +259,7 @@ long save_grant_frame_get(struct vcpu *caller, struct domain *d, struct domus_ct
 	/* The counts are read under the table's locks; a frame is whole only when the guest is stopped. */
 	if (c->buffer && !domain_stopped(d))
 		return -EBUSY;
-	rc = gnttab_frame_get(d, c->idx, page, &use);
+	rc = gnttab_frame_get(d, c->idx, c->buffer ? page : NULL, &use);
 	c->nr_frames = use.nr_frames;
 	c->pins = use.pins;
 	c->maps = use.maps;

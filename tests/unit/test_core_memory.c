@@ -15,6 +15,7 @@
 #include <domus/errno.h>
 
 #include "core_harness.h"
+#include "fake.h"
 
 #define RAM0_GFN (GUEST_RAM0_BASE >> PAGE_SHIFT)
 
@@ -135,6 +136,37 @@ static void dom0_populates_many_pages_in_one_call(struct guest *g)
 	GUEST_EXPECT_EQ(g, guest_domu_destroy(g, id), 0);
 }
 
+/*
+ * A balloon gives back pages in lists: each page leaves the map without a TLB
+ * invalidation of its own, and the call ends with one flush (before it
+ * returns: those frames stay the guest's, nothing else may see them through
+ * a stale entry, but the guest's next use of the gfn must not either).
+ */
+static void dom0_takes_back_a_list_of_a_domus_pages(struct guest *g)
+{
+	domid_t id = empty_domu(g, 64);
+	u64 inval, flush;
+
+	GUEST_EXPECT_EQ(g, reserve(g, XENMEM_populate_physmap, id, RAM0_GFN, 64, 0, 0), 64);
+	fake_s2_tlb_count(id);
+	GUEST_EXPECT_EQ(g, reserve(g, XENMEM_decrease_reservation, id, RAM0_GFN, 32, 0, 0), 32);
+	fake_s2_tlb_counts(&inval, &flush);
+	GUEST_EXPECT_EQ(g, inval, 0);
+	GUEST_EXPECT_EQ(g, flush, 1);
+	/* Nothing given back, nothing owed. */
+	fake_s2_tlb_count(id);
+	GUEST_EXPECT_EQ(g, reserve(g, XENMEM_decrease_reservation, id, RAM0_GFN, 1, 0, 0), 0);
+	fake_s2_tlb_counts(&inval, &flush);
+	GUEST_EXPECT_EQ(g, inval + flush, 0);
+	fake_s2_tlb_count((u16)~0U);
+	GUEST_EXPECT_EQ(g, guest_domu_destroy(g, id), 0);
+}
+
+static void test_a_list_given_back_costs_one_tlb_flush_not_one_a_page(void **state)
+{
+	machine_run(&(struct machine_cfg){ .dom0_main = dom0_takes_back_a_list_of_a_domus_pages });
+}
+
 static void test_a_long_populate_continues_a_batch_at_a_time(void **state)
 {
 	machine_run(&(struct machine_cfg){ .dom0_main = dom0_populates_many_pages_in_one_call });
@@ -236,6 +268,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_populate_stops_at_the_domains_limit_and_says_how_far_it_got),
 		cmocka_unit_test(test_refused_reservations_do_nothing_past_the_refusal),
 		cmocka_unit_test(test_a_long_populate_continues_a_batch_at_a_time),
+		cmocka_unit_test(test_a_list_given_back_costs_one_tlb_flush_not_one_a_page),
 		cmocka_unit_test(test_a_domu_may_ask_about_itself_not_about_dom0),
 		cmocka_unit_test(test_shared_info_has_one_place_at_a_time_and_keeps_its_page),
 	};

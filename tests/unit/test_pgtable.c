@@ -634,7 +634,7 @@ static void test_unmapping_everything_frees_all_tables_but_the_root(void **state
  * (the caller flushes once), but a block cut is still break-before-make and a
  * table that empties is still invalidated before it is freed.
  */
-static void test_lazy_unmap_leaves_leaf_invalidations_to_one_flush_but_not_a_tables(void **state)
+static void test_lazy_unmap_defers_leaf_invalidations_but_not_table_frees(void **state)
 {
 	u64 ia = MiB(6), pa0 = 0x80600000ULL;
 
@@ -1271,9 +1271,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_unmapping_everything_frees_all_tables_but_the_root,
 					  teardown),
 		cmocka_unit_test_teardown(test_unmapping_unmapped_ranges_is_harmless, teardown),
-		cmocka_unit_test_teardown(
-			test_lazy_unmap_leaves_leaf_invalidations_to_one_flush_but_not_a_tables,
-			teardown),
+		cmocka_unit_test_teardown(test_lazy_unmap_defers_leaf_invalidations_but_not_table_frees,
+					  teardown),
 		cmocka_unit_test_teardown(test_map_after_unmap_reuses_the_range, teardown),
 		cmocka_unit_test_teardown(test_bad_map_and_unmap_arguments_are_refused, teardown),
 		cmocka_unit_test_teardown(test_lookup_outside_the_input_range_finds_nothing, teardown),

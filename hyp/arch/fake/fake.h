@@ -81,6 +81,13 @@ bool fake_pcpu_drain(void);
 bool fake_kick_take(unsigned int cpu);
 
 enum fake_power fake_power_state(void);
+/*
+ * TLB maintenance the page-table code asks of one domain's stage 2 (there
+ * are no TLBs here, but a test can see what would be invalidated when):
+ * counting starts afresh for domain id; the counts since.
+ */
+void fake_s2_tlb_count(u16 id);
+void fake_s2_tlb_counts(u64 *invalidations, u64 *flushes);
 /* A pCPU's list register, as the guest running there sees it. */
 u64 fake_lr_read(unsigned int cpu, u32 n);
 void fake_lr_write(unsigned int cpu, u32 n, u64 val);

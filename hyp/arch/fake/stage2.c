@@ -46,11 +46,44 @@ static void *s2_phys_to_virt(void *ctx, paddr_t pa)
 	return pa_to_va(pa);
 }
 
-/* No TLBs: a guest reaches its memory through the table every time. */
+/*
+ * No TLBs: a guest reaches its memory through the table every time. What
+ * would be invalidated is counted, for one domain at a time.
+ */
+static u32 counted_id = ~0U;
+static u64 invalidations, flushes;
+
+void fake_s2_tlb_count(u16 id)
+{
+	__atomic_store_n(&invalidations, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&flushes, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&counted_id, id, __ATOMIC_RELEASE);
+}
+
+void fake_s2_tlb_counts(u64 *inval, u64 *flush)
+{
+	*inval = __atomic_load_n(&invalidations, __ATOMIC_ACQUIRE);
+	*flush = __atomic_load_n(&flushes, __ATOMIC_ACQUIRE);
+}
+
+static void s2_tlb_invalidate(void *ctx, u64 ia, int level)
+{
+	if (((struct domain *)ctx)->id == __atomic_load_n(&counted_id, __ATOMIC_ACQUIRE))
+		__atomic_add_fetch(&invalidations, 1, __ATOMIC_RELEASE);
+}
+
+static void s2_tlb_flush_all(void *ctx)
+{
+	if (((struct domain *)ctx)->id == __atomic_load_n(&counted_id, __ATOMIC_ACQUIRE))
+		__atomic_add_fetch(&flushes, 1, __ATOMIC_RELEASE);
+}
+
 static const struct pgtable_mm_ops s2_ops = {
 	.alloc_page = s2_alloc,
 	.free_page = s2_free,
 	.phys_to_virt = s2_phys_to_virt,
+	.tlb_invalidate = s2_tlb_invalidate,
+	.tlb_flush_all = s2_tlb_flush_all,
 };
 
 int arch_domain_init(struct domain *d, u32 nr_spis)

@@ -56,8 +56,8 @@ int gnttab_seed(struct domain *d, u32 ref, domid_t domid, u64 gfn, bool ro);
 
 /*
  * A migration the guest takes no part in (public/domus_ctl.h, grantframe).
- * Get: a copy of frame idx of d's table (-ENOENT past its frames; use is
- * filled either way): its frames, the pins others hold on d's grants past
+ * Get: a copy of frame idx of d's table into page, unless page is NULL
+ * (-ENOENT past its frames; use is filled either way): its frames, the pins others hold on d's grants past
  * the reserved refs, and the mappings d holds of others' grants. Set: frame
  * idx of a table nobody pins (d being built; -EBUSY else), grown to it,
  * takes page's entries; -EINVAL past max_frames.

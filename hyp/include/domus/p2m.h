@@ -47,13 +47,13 @@ int p2m_unmap_page(struct domain *d, u64 gfn);
 /*
  * The same for RAM the domain gives back (decrease_reservation): a page of
  * its own RAM keeps its TLB entries until the caller's arch_s2_flush, and
- * *owed is set. Such a frame stays the domain's (memory_op.c), so nothing of
- * anyone else's is reached meanwhile, and a balloon's hundreds of pages cost
- * one broadcast invalidation instead of two each (each stops every CPU; in
- * QEMU's TCG, every vCPU thread). Anything else, a shared frame whose
- * reference goes with its leaf, is invalidated at once.
+ * *flush_owed is set. Such a frame stays the domain's (memory_op.c), so
+ * nothing of anyone else's is reached meanwhile, and a balloon's hundreds of
+ * pages cost one broadcast invalidation instead of two each (each stops
+ * every CPU; in QEMU's TCG, every vCPU thread). Anything else, a shared
+ * frame whose reference goes with its leaf, is invalidated at once.
  */
-int p2m_release_page(struct domain *d, u64 gfn, bool *owed);
+int p2m_release_page(struct domain *d, u64 gfn, bool *flush_owed);
 /*
  * Copies len bytes (within one page) to or from what backs ipa, holding the
  * map's lock, so the frame cannot be unmapped and handed on midway. Only

@@ -36,7 +36,7 @@
 #define DOMUS_CTL_sharepages 20 /* a stopped domain's RAM into its clone, copy-on-write */
 #define DOMUS_CTL_getports 21 /* a stopped domain's event channels, as they are */
 #define DOMUS_CTL_setports 22 /* into a building domain, at the same numbers */
-#define DOMUS_CTL_getgrantframe 23 /* a frame of a stopped domain's grant table; its use, any time */
+#define DOMUS_CTL_getgrantframe 23 /* a frame of a stopped domain's grant table; its use */
 #define DOMUS_CTL_setgrantframe 24 /* into a building domain, at the same gfn */
 
 #define DOMUS_DOMAIN_BUILDING 0
@@ -295,8 +295,9 @@ struct domus_ctl_ports {
  * many mappings it holds of others' grants (those cannot move). -ENOENT
  * past its frames. With buffer 0, only the counts and gfn: then the domain
  * may be running (the toolstack waits, the guest running, for its back
- * ends to let go); a frame needs it stopped (-EBUSY). setgrantframe: frame idx (< 64) of a domain being built
- * takes buffer's entries and, unless gfn is ~0, its place at gfn.
+ * ends to let go); a frame needs it stopped (-EBUSY). setgrantframe:
+ * frame idx (< 64) of a domain being built takes buffer's entries and,
+ * unless gfn is ~0, its place at gfn.
  */
 struct domus_ctl_grantframe {
 	uint64_t buffer;
