@@ -32,8 +32,7 @@ static int open_store(struct xsc *h, char *err, size_t errlen)
 	return rc ? -1 : 0;
 }
 
-/* A XenbusState node's value, or -errno (-ENOENT once the directory is gone). */
-static int read_state(struct xsc *h, const char *dir)
+int device_state(struct xsc *h, const char *dir)
 {
 	char path[128], val[16];
 	long n;
@@ -47,7 +46,7 @@ static int read_state(struct xsc *h, const char *dir)
 static bool wait_state(struct xsc *h, const char *dir, int want)
 {
 	for (int waited = 0; waited < DEVICE_WAIT_MS; waited += 50) {
-		int s = read_state(h, dir);
+		int s = device_state(h, dir);
 
 		if (s == want || s == -ENOENT)
 			return true;
@@ -115,7 +114,7 @@ static void nudge_frontend(struct xsc *h, const char *fe)
 static void await_frontend(struct xsc *h, const char *be, const char *fe, const char *what)
 {
 	for (int waited = 0; waited < DEVICE_WAIT_MS; waited += 50) {
-		int s = read_state(h, fe);
+		int s = device_state(h, fe);
 
 		if (s == XENBUS_CONNECTED || s == -ENOENT)
 			return;
@@ -126,7 +125,7 @@ static void await_frontend(struct xsc *h, const char *be, const char *fe, const 
 	fprintf(stderr,
 		"domus: %s is attached but the guest has not connected it in %d s (front end "
 		"state %d, back end state %d)\n",
-		what, DEVICE_WAIT_MS / 1000, read_state(h, fe), read_state(h, be));
+		what, DEVICE_WAIT_MS / 1000, device_state(h, fe), device_state(h, be));
 }
 
 /*

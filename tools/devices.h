@@ -11,6 +11,8 @@
 
 /* The xenbus states a device's `state` nodes hold that the toolstack looks for. */
 enum { XENBUS_INITIALISING = 1, XENBUS_CONNECTED = 4, XENBUS_CLOSING = 5, XENBUS_CLOSED = 6 };
+/* The XenbusState in dir's `state` node, or -errno (-ENOENT once the directory is gone). */
+int device_state(struct xsc *h, const char *dir);
 
 /* Each: 0, or -1 with a one-line reason in err. */
 int device_attach_disk(uint16_t domid, const char *spec, char *err, size_t errlen);

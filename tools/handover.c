@@ -16,14 +16,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <public/xen.h>
 
-#include "devices.h"
 #include "errmsg.h"
 #include "handover.h"
 #include "libdomus.h"
@@ -173,15 +171,6 @@ static void *unbinder(void *arg)
 	u->rc = backend(u->drv, "unbind", u->domid, u->devid);
 	__atomic_store_n(&u->done, true, __ATOMIC_RELEASE);
 	return NULL;
-}
-
-/* Whether vif DEVID's back end in this dom0 says it is connected (its state node: 4). */
-static bool vif_connected(struct xsc *xs, uint16_t domid, unsigned int devid)
-{
-	char path[96], state[8];
-
-	snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u/%u/state", domid, devid);
-	return xsc_read(xs, 0, path, state, sizeof(state)) > 0 && atoi(state) == XENBUS_CONNECTED;
 }
 
 /*

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "devices.h"
 #include "errmsg.h"
 #include "vif.h"
 
@@ -122,6 +123,14 @@ int vif_hotplug(struct xsc *h, uint16_t domid, const struct vif_config *v, char 
 		return fail_with(err, errlen, "vif %u: cannot write hotplug-status: %s", v->devid,
 			    strerror(-rc));
 	return 0;
+}
+
+bool vif_connected(struct xsc *h, uint16_t domid, unsigned int devid)
+{
+	char be[96];
+
+	backend_path(be, sizeof(be), domid, devid);
+	return device_state(h, be) == XENBUS_CONNECTED;
 }
 
 void vif_remove(struct xsc *h, uint16_t domid, unsigned int devid)

@@ -8,6 +8,7 @@
 #ifndef DOMUS_VIF_H
 #define DOMUS_VIF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,8 @@ int vif_write_records(struct xsc *h, uint32_t tx, uint16_t domid, const struct v
  */
 int vif_hotplug(struct xsc *h, uint16_t domid, const struct vif_config *v, char *err,
 		size_t errlen);
+/* Whether vif devid's back end in this dom0 says it is connected (its state node). */
+bool vif_connected(struct xsc *h, uint16_t domid, unsigned int devid);
 /* One vif's records go: netback unregisters the interface, which leaves its bridge. */
 void vif_remove(struct xsc *h, uint16_t domid, unsigned int devid);
 
