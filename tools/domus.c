@@ -268,7 +268,7 @@ static int start_built_gated(const struct domu_config *c, const struct domu_buil
 	started_at.store = save_seconds();
 	/* The nodes it wrote itself before a save, a migration or its cloning (guestnodes.h). */
 	if ((b->guest_nodes &&
-	     guestnodes_write(b->domid, b->handover ? GUESTNODES_BUT_DEVICES : GUESTNODES_OWN,
+	     guestnodes_write(b->domid, b->handover ? GUESTNODES_BUT_STATES : GUESTNODES_OWN,
 			      b->guest_nodes, b->guest_nodes_len, err, sizeof(err))) ||
 	    (b->handover && handover_watches_in(b->domid, b->watches, b->watches_len, err,
 						 sizeof(err)))) {
@@ -292,12 +292,12 @@ static int start_built_gated(const struct domu_config *c, const struct domu_buil
 	}
 	started_at.gate = save_seconds();
 	/*
-	 * Its front ends' nodes only now: the back ends here attach to its rings
+	 * Its front ends' states only now: the back ends here attach to its rings
 	 * as soon as they see them, and must not while the source may still take
 	 * the guest back and its own back ends do the same requests.
 	 */
 	if (b->handover && b->guest_nodes &&
-	    guestnodes_write(b->domid, GUESTNODES_DEVICES, b->guest_nodes, b->guest_nodes_len, err,
+	    guestnodes_write(b->domid, GUESTNODES_STATES, b->guest_nodes, b->guest_nodes_len, err,
 			     sizeof(err)))
 		fprintf(stderr, "domus: %s: runs, but its devices will not come back: %s\n", c->name,
 			err);

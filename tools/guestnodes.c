@@ -265,9 +265,9 @@ static bool is_state(const char *rel)
  * The nodes of body (of part): 0, or -errno with a reason in err. Each node
  * is a WRITE and a SET_PERMS; up to PIPELINE are sent before a reply is read
  * (xenstored answers in order): a round trip for them all, not two a node,
- * while the guest waits to run. A front end's state goes last: its back end
- * reads the rest when it sees the state change, and xenstored carries out
- * one connection's requests in order, so it finds them all written.
+ * while the guest waits to run. A front end's state goes in a part of its
+ * own, after the rest (guestnodes.h): its back end reads the rest when it
+ * sees the state change.
  */
 static int write_nodes(struct xsc *h, uint16_t domid, enum guestnodes_part part, const char *body,
 		       char *err, size_t errlen)
@@ -301,57 +301,52 @@ static int write_nodes(struct xsc *h, uint16_t domid, enum guestnodes_part part,
 		}                                                                           \
 		done++;                                                                     \
 	} while (0)
-	/* Its front ends' states in a second pass, after everything else. */
-	for (int pass = 0; pass < (part == GUESTNODES_DEVICES ? 2 : 1) && !rc; pass++) {
-		at = sizeof(x);
-		for (uint32_t i = 0; i < x.count && !rc; i++) {
-			struct save_xs_entry e;
-			const char *value, *perms;
-			long id;
-			int n;
+	for (uint32_t i = 0; i < x.count && !rc; i++) {
+		struct save_xs_entry e;
+		const char *value, *perms;
+		long id;
+		int n;
 
-			memcpy(&e, body + at, sizeof(e));
-			at += sizeof(e);
-			snprintf(rel, sizeof(rel), "%.*s", (int)e.path_len, body + at);
-			value = body + at + e.path_len;
-			perms = value + e.value_len;
-			at += (size_t)e.path_len + e.value_len + e.perms_len;
-			if (devices && device_parent(rel))
-				continue;
-			if (strlen(rel) != e.path_len || !e.path_len || !writable_by_guest(rel, devices)) {
-				fail_with(err, errlen, "a XenStore node the guest may not have: %s", rel);
-				rc = -EPERM;
-				break;
-			}
-			/* Each part at its time: its front ends' once the source has let go (domus.c). */
-			if ((part == GUESTNODES_DEVICES) != in_device(rel) ||
-			    (part == GUESTNODES_DEVICES && is_state(rel) != (pass == 1)))
-				continue;
-			while (sent - done >= PIPELINE - 1)
-				REPLY();
-			snprintf(path, sizeof(path), "/local/domain/%u/%s", domid, rel);
-			args[0] = path;
-			args[1] = value;
-			id = xsc_send(h, XS_WRITE, 0, args, 2, e.value_len);
+		memcpy(&e, body + at, sizeof(e));
+		at += sizeof(e);
+		snprintf(rel, sizeof(rel), "%.*s", (int)e.path_len, body + at);
+		value = body + at + e.path_len;
+		perms = value + e.value_len;
+		at += (size_t)e.path_len + e.value_len + e.perms_len;
+		if (devices && device_parent(rel))
+			continue;
+		if (strlen(rel) != e.path_len || !e.path_len || !writable_by_guest(rel, devices)) {
+			fail_with(err, errlen, "a XenStore node the guest may not have: %s", rel);
+			rc = -EPERM;
+			break;
+		}
+		/* Each part at its time: its front ends' states once the source let go (domus.c). */
+		if (devices && (part == GUESTNODES_STATES) != (in_device(rel) && is_state(rel)))
+			continue;
+		while (sent - done >= PIPELINE - 1)
+			REPLY();
+		snprintf(path, sizeof(path), "/local/domain/%u/%s", domid, rel);
+		args[0] = path;
+		args[1] = value;
+		id = xsc_send(h, XS_WRITE, 0, args, 2, e.value_len);
+		if (id >= 0) {
+			snprintf(names[sent], sizeof(names[0]), "%.63s", rel);
+			ids[sent++] = (uint32_t)id;
+		}
+		n = translate_perms(perms, e.perms_len, x.domid, domid, perm_text, 64);
+		for (int k = 0; k < n; k++)
+			args[k + 1] = perm_text[k];
+		if (id >= 0 && n) {
+			id = xsc_send(h, XS_SET_PERMS, 0, args, n + 1, 0);
 			if (id >= 0) {
 				snprintf(names[sent], sizeof(names[0]), "%.63s", rel);
 				ids[sent++] = (uint32_t)id;
 			}
-			n = translate_perms(perms, e.perms_len, x.domid, domid, perm_text, 64);
-			for (int k = 0; k < n; k++)
-				args[k + 1] = perm_text[k];
-			if (id >= 0 && n) {
-				id = xsc_send(h, XS_SET_PERMS, 0, args, n + 1, 0);
-				if (id >= 0) {
-					snprintf(names[sent], sizeof(names[0]), "%.63s", rel);
-					ids[sent++] = (uint32_t)id;
-				}
-			}
-			if (id < 0) {
-				rc = (int)id;
-				fail_with(err, errlen, "cannot write its XenStore node %s: %s", rel,
-					  strerror(-rc));
-			}
+		}
+		if (id < 0) {
+			rc = (int)id;
+			fail_with(err, errlen, "cannot write its XenStore node %s: %s", rel,
+				  strerror(-rc));
 		}
 	}
 	/* Every reply, even after a refusal: the next request's must be the next read. */

@@ -28,9 +28,14 @@ int guestnodes_read(uint16_t domid, bool devices, char **body, size_t *len, char
  */
 enum guestnodes_part {
 	GUESTNODES_OWN, /* all of them; a front end's node is refused */
-	/* A migration without the guest's help (handover.h), in two steps: */
-	GUESTNODES_BUT_DEVICES, /* all but its front ends' nodes (allowed, left for later) */
-	GUESTNODES_DEVICES, /* only those, each state last: its back ends connect then */
+	/*
+	 * A migration without the guest's help (handover.h), in two steps. Its
+	 * back ends here read its front ends' nodes when they see a state
+	 * change, so all but the states go first, before its watches come
+	 * back: writes it did not make fire none of them.
+	 */
+	GUESTNODES_BUT_STATES, /* all but its front ends' states (their other nodes allowed) */
+	GUESTNODES_STATES, /* only those: its back ends connect then */
 };
 int guestnodes_write(uint16_t domid, enum guestnodes_part part, const char *body, size_t len,
 		     char *err, size_t errlen);
