@@ -260,7 +260,11 @@ int consoled_run(const struct domu_config *c, uint16_t domid, uint64_t gfn, uint
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) || listen(lfd, 1))
 		return daemon_fail(c->name, addr.sun_path);
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGTERM, on_term);
+	/*
+	 * Not restarted: a write to an attached client that stopped reading
+	 * must give up when we are told to stop, or the port stays ours.
+	 */
+	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_term }, NULL);
 	snprintf(pidpath, sizeof(pidpath), "%s/%s.pid", CONSOLE_SOCK_DIR, c->name);
 	pidfd = open(pidpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (pidfd >= 0) {
@@ -348,6 +352,13 @@ int consoled_run(const struct domu_config *c, uint16_t domid, uint64_t gfn, uint
 			/* Our view of its memory goes first: a destroy would take it anyway. */
 			domus_unmap_foreign((void *)ring, 1);
 			ring = NULL;
+			/*
+			 * Its port too, before the pid file goes: whoever finds no pid
+			 * file binds the port next (a failed save resumes the guest
+			 * and starts our successor at once), and would be refused
+			 * while we still hold it.
+			 */
+			close(evfd);
 			unlink(addr.sun_path);
 			unlink(pidpath);
 			if (out.client >= 0)
@@ -361,6 +372,7 @@ int consoled_run(const struct domu_config *c, uint16_t domid, uint64_t gfn, uint
 		close(out.client);
 	if (ring)
 		domus_unmap_foreign((void *)ring, 1);
+	close(evfd); /* as above: let go of everything before the pid file goes */
 	unlink(addr.sun_path);
 	unlink(pidpath);
 	return 0;

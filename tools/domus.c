@@ -377,6 +377,14 @@ static void stop_console_daemon(const char *name)
 		return;
 	for (int i = 0; i < 500 && kill(pid, 0) == 0; i++)
 		usleep(10000);
+	if (kill(pid, 0) == 0) {
+		/* Still there, and still holding the guest's port: a new daemon could not bind it. */
+		fprintf(stderr, "domus: %s: its console daemon (pid %d) did not stop within 5 s: "
+				"killed\n", name, pid);
+		kill(pid, SIGKILL);
+		for (int i = 0; i < 100 && kill(pid, 0) == 0; i++)
+			usleep(10000);
+	}
 }
 
 /*
@@ -396,9 +404,10 @@ static bool resume_suspended(const struct domu_config *c, uint16_t id)
 		fprintf(stderr, "domus: %s: cannot resume it: %s\n", c->name, strerror((int)-rc));
 		return false;
 	}
-	if (domus_get_param(id, HVM_PARAM_CONSOLE_PFN, &gfn) == 0 &&
-	    domus_get_param(id, HVM_PARAM_CONSOLE_EVTCHN, &port) == 0)
-		start_console_daemon(c, id, gfn, (uint32_t)port);
+	if (domus_get_param(id, HVM_PARAM_CONSOLE_PFN, &gfn) ||
+	    domus_get_param(id, HVM_PARAM_CONSOLE_EVTCHN, &port) ||
+	    start_console_daemon(c, id, gfn, (uint32_t)port))
+		fprintf(stderr, "domus: %s: runs, but its console daemon did not start\n", c->name);
 	fprintf(stderr, "domus: %s: resumed\n", c->name);
 	return true;
 }
@@ -908,7 +917,7 @@ static int migrate_in(const char *port)
 	/* Where the target's part of the downtime went, from the stream's last byte (ms). */
 	if (!rc)
 		printf("domus: %s: XenStore %.0f, its own nodes %.0f, the sender's go %.0f, (its "
-		       "front ends' nodes and) unpause %.0f ms; then its console daemon %.0f ms\n", c.name,
+		       "front ends' states and) unpause %.0f ms; then its console daemon %.0f ms\n", c.name,
 		       (started_at.store - stream_end) * 1e3,
 		       (started_at.nodes - started_at.store) * 1e3,
 		       (started_at.gate - started_at.nodes) * 1e3,

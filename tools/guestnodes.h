@@ -32,7 +32,7 @@ enum guestnodes_part {
 	 * A migration without the guest's help (handover.h), in two steps. Its
 	 * back ends here read its front ends' nodes when they see a state
 	 * change, so all but the states go first, before its watches come
-	 * back: writes it did not make fire none of them.
+	 * back: of the writes it did not make, only the states' fire them.
 	 */
 	GUESTNODES_BUT_STATES, /* all but its front ends' states (their other nodes allowed) */
 	GUESTNODES_STATES, /* only those: its back ends connect then */

@@ -30,7 +30,8 @@ def two_hosts(boot, tmp_path, mem_b=2048, cpu_b="cortex-a57"):
               f"brctl addbr migbr && brctl addif migbr {nic} && ip link set {nic} up && "
               f"ip link set migbr up && ip addr add 10.99.0.{i + 1}/24 dev migbr")
         hosts.append(m)
-    assert "0% packet loss" in hosts[0].run("ping -c 2 -W 5 10.99.0.2", timeout=60)
+    # (\b: "100% packet loss" has "0% packet loss" in it)
+    assert re.search(r"\b0% packet loss", hosts[0].run("ping -c 2 -W 5 10.99.0.2", timeout=60))
     return hosts
 
 
