@@ -359,6 +359,17 @@ static int cmd_create(int argc, char **argv)
 	return start_built(&c, &b, attach, "started");
 }
 
+/* Whether process pid is gone (or a zombie init will reap: its files closed) within ms. */
+static bool gone_within(int pid, int ms)
+{
+	for (int waited = 0; kill(pid, 0) == 0; waited += 10) {
+		if (waited >= ms)
+			return false;
+		usleep(10000);
+	}
+	return true;
+}
+
 /* Asks the guest's console daemon to let go of its ring, and waits (up to 5 s) until it has. */
 static void stop_console_daemon(const char *name)
 {
@@ -375,15 +386,12 @@ static void stop_console_daemon(const char *name)
 	fclose(f);
 	if (pid <= 1 || kill(pid, SIGTERM))
 		return;
-	for (int i = 0; i < 500 && kill(pid, 0) == 0; i++)
-		usleep(10000);
-	if (kill(pid, 0) == 0) {
+	if (!gone_within(pid, 5000)) {
 		/* Still there, and still holding the guest's port: a new daemon could not bind it. */
 		fprintf(stderr, "domus: %s: its console daemon (pid %d) did not stop within 5 s: "
 				"killed\n", name, pid);
 		kill(pid, SIGKILL);
-		for (int i = 0; i < 100 && kill(pid, 0) == 0; i++)
-			usleep(10000);
+		gone_within(pid, 1000);
 	}
 }
 
