@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Guests' network interfaces: records of both ends and the bridge hotplug (see vif.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/neighbour.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -123,6 +127,80 @@ int vif_hotplug(struct xsc *h, uint16_t domid, const struct vif_config *v, char 
 		return fail_with(err, errlen, "vif %u: cannot write hotplug-status: %s", v->devid,
 			    strerror(-rc));
 	return 0;
+}
+
+/*
+ * Asks the bridge over nl (NETLINK_ROUTE) to drop its entry for mac on port
+ * (an ifindex): 0, or -errno (-ENOENT: it has none there).
+ */
+static int fdb_delete(int nl, int port, const uint8_t mac[6])
+{
+	union {
+		struct nlmsghdr h;
+		char buf[NLMSG_SPACE(sizeof(struct ndmsg)) + RTA_SPACE(6)];
+	} req = { 0 };
+	union {
+		struct nlmsghdr h;
+		char buf[NLMSG_SPACE(sizeof(struct nlmsgerr)) + 256];
+	} ack;
+	struct ndmsg *nd = NLMSG_DATA(&req.h);
+	struct rtattr *a = (struct rtattr *)(req.buf + NLMSG_SPACE(sizeof(*nd)));
+	ssize_t n;
+
+	*nd = (struct ndmsg){ .ndm_family = AF_BRIDGE, .ndm_ifindex = port, .ndm_flags = NTF_MASTER };
+	a->rta_type = NDA_LLADDR;
+	a->rta_len = RTA_LENGTH(6);
+	memcpy(RTA_DATA(a), mac, 6);
+	req.h.nlmsg_len = NLMSG_SPACE(sizeof(*nd)) + RTA_SPACE(6);
+	req.h.nlmsg_type = RTM_DELNEIGH;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	if (send(nl, &req, req.h.nlmsg_len, 0) < 0)
+		return -errno;
+	n = recv(nl, &ack, sizeof(ack), 0);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n < NLMSG_SPACE(sizeof(struct nlmsgerr)) || ack.h.nlmsg_type != NLMSG_ERROR)
+		return -EPROTO;
+	return ((struct nlmsgerr *)NLMSG_DATA(&ack.h))->error;
+}
+
+/*
+ * Why: the bridge learned the MAC where the guest's frames came in while it
+ * lived elsewhere, often the uplink, and would send frames for it there until
+ * the guest speaks; a quiet guest (one that does not announce itself after a
+ * move) would be out of reach from this side for the entry's age, 300 s.
+ */
+int vif_bridge_forget(const struct vif_config *v, char *err, size_t errlen)
+{
+	char dir[64];
+	struct dirent *e;
+	DIR *d;
+	int nl, rc = 0, gone = 0;
+
+	snprintf(dir, sizeof(dir), "/sys/class/net/%s/brif", v->bridge);
+	d = opendir(dir);
+	if (!d)
+		return fail_with(err, errlen, "vif %u: bridge %s: %s", v->devid, v->bridge,
+				 strerror(errno));
+	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (nl < 0) {
+		closedir(d);
+		return fail_with(err, errlen, "vif %u: netlink: %s", v->devid, strerror(errno));
+	}
+	/* The entry is on one port at most: ask each; the others have none (-ENOENT). */
+	while ((e = readdir(d)) && rc != -1) {
+		unsigned int port = e->d_name[0] == '.' ? 0 : if_nametoindex(e->d_name);
+		int r = port ? fdb_delete(nl, (int)port, v->mac) : -ENOENT;
+
+		if (!r)
+			gone++;
+		else if (r != -ENOENT)
+			rc = fail_with(err, errlen, "vif %u: bridge %s keeps where it saw the guest "
+				       "(port %s): %s", v->devid, v->bridge, e->d_name, strerror(-r));
+	}
+	close(nl);
+	closedir(d);
+	return rc ? rc : gone;
 }
 
 bool vif_connected(struct xsc *h, uint16_t domid, unsigned int devid)

@@ -274,3 +274,34 @@ def test_a_target_with_another_cpu_model_refuses_the_guest_which_runs_on_here(do
     detach(a)
     a.run("domus destroy stay", timeout=60)
     assert free_pages(a) == free_a and free_pages(b) == free_b
+
+
+def test_a_guest_that_says_nothing_after_its_move_is_reached_through_the_targets_bridge(
+        domus_image, boot, tmp_path):
+    """A guest that does not announce itself after a move (no ARP, no IPv6, no DHCP client) is
+    still reached from both machines: the target's bridge had learned its MAC on the wire, from
+    the guest's frames while it lived on the first machine, and without being told would send
+    frames for it back out there until the entry aged, for 300 s (vif.h, vif_bridge_forget)."""
+    a, b = two_hosts(boot, tmp_path)
+    b.run("domus migrate --receive > /tmp/recv.log 2>&1 & true")
+    mac = "00:16:3e:00:00:30"
+    write_config(a, "/tmp/quiet.cfg", "quiet", 64,
+                 more=f"\"vif = [ 'bridge=migbr,mac={mac}' ]\"")
+    a.run("domus create /tmp/quiet.cfg", timeout=120)
+    # Neighbours by hand on both sides: with ARP off, nobody asks and nobody answers.
+    bridge_macs = [h.run("cat /sys/class/net/migbr/address").strip() for h in (a, b)]
+    for h in (a, b):
+        h.run(f"arp -s 10.99.0.10 {mac}")
+    attach(a, "quiet")
+    # Its one frame before the move, to b: b's bridge learns its MAC on the wire.
+    guest_run(a, "kill $(pidof udhcpc) 2>/dev/null; "
+                 "echo 1 > /proc/sys/net/ipv6/conf/eth0/disable_ipv6 && "
+                 "ip link set eth0 up arp off && ip addr add 10.99.0.10/24 dev eth0 && "
+                 f"arp -s 10.99.0.1 {bridge_macs[0]} && arp -s 10.99.0.2 {bridge_macs[1]} && "
+                 "ping -c 1 -W 5 10.99.0.2 > /dev/null && echo said-one-thing",
+              r"\nsaid-one-thing\r*\n")
+    detach(a)
+    migrate(a, "quiet", "10.99.0.2")
+    for h in (b, a):
+        assert re.search(r"\b0% packet loss", h.run("ping -c 3 -W 2 10.99.0.10", timeout=60))
+    b.run("domus destroy quiet", timeout=60)
