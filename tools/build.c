@@ -378,6 +378,7 @@ int domu_connect_magic(uint16_t dom, struct domu_built *out, char *err, size_t e
 
 	out->domid = dom;
 	out->records_ready = false;
+	out->restored = false;
 	out->guest_nodes = NULL;
 	out->guest_nodes_len = 0;
 	out->handover = false;

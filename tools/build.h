@@ -18,6 +18,7 @@ struct domu_built {
 	uint32_t store_port; /* the guest's end; xenstored binds to it */
 	uint64_t store_gfn;
 	bool records_ready; /* its XenStore records and back ends are there (domstore_records) */
+	bool restored; /* from a save or a migration: it lived elsewhere until now */
 	/* A SAVE_XENSTORE body (guestnodes.h) to write before it runs, or NULL; not owned. */
 	const char *guest_nodes;
 	size_t guest_nodes_len;

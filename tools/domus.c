@@ -314,8 +314,8 @@ static int start_built_gated(const struct domu_config *c, const struct domu_buil
 	if (gate)
 		start_gate_passed();
 	/* Arrived from elsewhere: its bridges forget where they saw it (vif.h). */
-	for (unsigned int i = 0; b->guest_nodes && i < c->nr_vifs; i++)
-		if (vif_bridge_forget(&c->vifs[i], err, sizeof(err)) < 0)
+	for (unsigned int i = 0; b->restored && i < c->nr_vifs; i++)
+		if (vif_bridge_forget(b->domid, &c->vifs[i], err, sizeof(err)) < 0)
 			fprintf(stderr, "domus: %s: %s\n", c->name, err);
 	if (gate) {
 		/* It runs here now: without a console daemon it still runs, and says so. */

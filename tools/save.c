@@ -1038,6 +1038,7 @@ static int restore_from(struct save_reader *rp, struct domu_config *c, struct do
 		goto fail_config;
 	}
 	save_reader_close(&r);
+	b->restored = true;
 	b->guest_nodes = nodes.body;
 	b->guest_nodes_len = nodes.len;
 	b->handover = handed.on;

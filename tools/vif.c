@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* Guests' network interfaces: records of both ends and the bridge hotplug (see vif.h). */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/neighbour.h>
@@ -129,39 +128,81 @@ int vif_hotplug(struct xsc *h, uint16_t domid, const struct vif_config *v, char 
 	return 0;
 }
 
-/*
- * Asks the bridge over nl (NETLINK_ROUTE) to drop its entry for mac on port
- * (an ifindex): 0, or -errno (-ENOENT: it has none there).
- */
-static int fdb_delete(int nl, int port, const uint8_t mac[6])
+/* One request to the kernel over nl (NETLINK_ROUTE) and its one answer, into ans. */
+static int nl_ask(int nl, const struct nlmsghdr *req, struct nlmsghdr *ans, size_t anslen)
 {
-	union {
-		struct nlmsghdr h;
-		char buf[NLMSG_SPACE(sizeof(struct ndmsg)) + RTA_SPACE(6)];
-	} req = { 0 };
-	union {
-		struct nlmsghdr h;
-		char buf[NLMSG_SPACE(sizeof(struct nlmsgerr)) + 256];
-	} ack;
-	struct ndmsg *nd = NLMSG_DATA(&req.h);
-	struct rtattr *a = (struct rtattr *)(req.buf + NLMSG_SPACE(sizeof(*nd)));
 	ssize_t n;
 
-	*nd = (struct ndmsg){ .ndm_family = AF_BRIDGE, .ndm_ifindex = port, .ndm_flags = NTF_MASTER };
+	if (send(nl, req, req->nlmsg_len, 0) < 0)
+		return -errno;
+	n = recv(nl, ans, anslen, 0);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n < NLMSG_SPACE(sizeof(struct nlmsgerr)) || (size_t)n < ans->nlmsg_len)
+		return -EPROTO;
+	return 0;
+}
+
+/* An AF_BRIDGE neighbour request about mac: the header, mac, and master (if not 0). */
+struct fdb_req {
+	struct nlmsghdr h;
+	struct ndmsg nd;
+	char attrs[RTA_SPACE(6) + RTA_SPACE(sizeof(uint32_t))];
+};
+
+static void fdb_req_init(struct fdb_req *r, uint16_t type, uint16_t flags, int port,
+			 const uint8_t mac[6], uint32_t master)
+{
+	struct rtattr *a = (struct rtattr *)r->attrs;
+
+	memset(r, 0, sizeof(*r));
+	r->nd = (struct ndmsg){ .ndm_family = AF_BRIDGE, .ndm_ifindex = port,
+				.ndm_flags = port ? NTF_MASTER : 0 };
 	a->rta_type = NDA_LLADDR;
 	a->rta_len = RTA_LENGTH(6);
 	memcpy(RTA_DATA(a), mac, 6);
-	req.h.nlmsg_len = NLMSG_SPACE(sizeof(*nd)) + RTA_SPACE(6);
-	req.h.nlmsg_type = RTM_DELNEIGH;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	if (send(nl, &req, req.h.nlmsg_len, 0) < 0)
-		return -errno;
-	n = recv(nl, &ack, sizeof(ack), 0);
-	if (n < 0)
-		return -errno;
-	if ((size_t)n < NLMSG_SPACE(sizeof(struct nlmsgerr)) || ack.h.nlmsg_type != NLMSG_ERROR)
+	r->h.nlmsg_len = NLMSG_LENGTH(sizeof(r->nd)) + RTA_SPACE(6);
+	if (master) {
+		a = (struct rtattr *)(r->attrs + RTA_SPACE(6));
+		a->rta_type = NDA_MASTER;
+		a->rta_len = RTA_LENGTH(sizeof(master));
+		memcpy(RTA_DATA(a), &master, sizeof(master));
+		r->h.nlmsg_len += RTA_SPACE(sizeof(master));
+	}
+	r->h.nlmsg_type = type;
+	r->h.nlmsg_flags = flags;
+}
+
+/*
+ * The port (ifindex) on which bridge br learned mac: 0 if it has no entry for
+ * it, or one it did not learn (a port's own address, an entry set by hand or
+ * by a switch driver: those stay); -errno.
+ */
+static int fdb_learned_port(int nl, unsigned int br, const uint8_t mac[6])
+{
+	union {
+		struct nlmsghdr h;
+		char buf[512];
+	} ans;
+	struct fdb_req req;
+	const struct ndmsg *nd;
+	int rc;
+
+	fdb_req_init(&req, RTM_GETNEIGH, NLM_F_REQUEST, 0, mac, br);
+	rc = nl_ask(nl, &req.h, &ans.h, sizeof(ans));
+	if (rc)
+		return rc;
+	if (ans.h.nlmsg_type == NLMSG_ERROR) {
+		rc = ((const struct nlmsgerr *)NLMSG_DATA(&ans.h))->error;
+		return rc == -ENOENT ? 0 : rc ? rc : -EPROTO;
+	}
+	if (ans.h.nlmsg_type != RTM_NEWNEIGH || ans.h.nlmsg_len < NLMSG_LENGTH(sizeof(*nd)))
 		return -EPROTO;
-	return ((struct nlmsgerr *)NLMSG_DATA(&ack.h))->error;
+	nd = NLMSG_DATA(&ans.h);
+	if ((nd->ndm_state & (NUD_PERMANENT | NUD_NOARP)) || (nd->ndm_flags & NTF_EXT_LEARNED) ||
+	    nd->ndm_ifindex <= 0 || (unsigned int)nd->ndm_ifindex == br)
+		return 0;
+	return nd->ndm_ifindex;
 }
 
 /*
@@ -170,37 +211,39 @@ static int fdb_delete(int nl, int port, const uint8_t mac[6])
  * the guest speaks; a quiet guest (one that does not announce itself after a
  * move) would be out of reach from this side for the entry's age, 300 s.
  */
-int vif_bridge_forget(const struct vif_config *v, char *err, size_t errlen)
+int vif_bridge_forget(uint16_t domid, const struct vif_config *v, char *err, size_t errlen)
 {
-	char dir[64];
-	struct dirent *e;
-	DIR *d;
-	int nl, rc = 0, gone = 0;
+	union {
+		struct nlmsghdr h;
+		char buf[512];
+	} ans;
+	char name[IFNAMSIZ];
+	unsigned int br = if_nametoindex(v->bridge);
+	struct fdb_req req;
+	int nl, port, rc;
 
-	snprintf(dir, sizeof(dir), "/sys/class/net/%s/brif", v->bridge);
-	d = opendir(dir);
-	if (!d)
-		return fail_with(err, errlen, "vif %u: bridge %s: %s", v->devid, v->bridge,
-				 strerror(errno));
-	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (nl < 0) {
-		closedir(d);
-		return fail_with(err, errlen, "vif %u: netlink: %s", v->devid, strerror(errno));
+	snprintf(name, sizeof(name), "vif%u.%u", domid, v->devid);
+	nl = br ? socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) : -1;
+	port = nl < 0 ? -errno : fdb_learned_port(nl, br, v->mac);
+	/* Learned on its own vif already: it has spoken here, and the bridge knows. */
+	if (port > 0 && (unsigned int)port != if_nametoindex(name)) {
+		fdb_req_init(&req, RTM_DELNEIGH, NLM_F_REQUEST | NLM_F_ACK, port, v->mac, 0);
+		rc = nl_ask(nl, &req.h, &ans.h, sizeof(ans));
+		if (!rc)
+			rc = ans.h.nlmsg_type != NLMSG_ERROR ? -EPROTO :
+			     ((const struct nlmsgerr *)NLMSG_DATA(&ans.h))->error;
+		/* (gone meanwhile: the guest spoke, and the bridge moved it) */
+		port = rc == -ENOENT ? 0 : rc ? rc : 1;
+	} else if (port > 0) {
+		port = 0;
 	}
-	/* The entry is on one port at most: ask each; the others have none (-ENOENT). */
-	while ((e = readdir(d)) && rc != -1) {
-		unsigned int port = e->d_name[0] == '.' ? 0 : if_nametoindex(e->d_name);
-		int r = port ? fdb_delete(nl, (int)port, v->mac) : -ENOENT;
-
-		if (!r)
-			gone++;
-		else if (r != -ENOENT)
-			rc = fail_with(err, errlen, "vif %u: bridge %s keeps where it saw the guest "
-				       "(port %s): %s", v->devid, v->bridge, e->d_name, strerror(-r));
-	}
-	close(nl);
-	closedir(d);
-	return rc ? rc : gone;
+	if (nl >= 0)
+		close(nl);
+	if (port < 0)
+		return fail_with(err, errlen, "vif %u: bridge %s cannot be made to forget where it "
+				 "saw the guest's MAC (%s): from this side it may be out of reach "
+				 "until it sends a frame", v->devid, v->bridge, strerror(-port));
+	return port;
 }
 
 bool vif_connected(struct xsc *h, uint16_t domid, unsigned int devid)

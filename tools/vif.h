@@ -27,13 +27,15 @@ int vif_write_records(struct xsc *h, uint32_t tx, uint16_t domid, const struct v
 int vif_hotplug(struct xsc *h, uint16_t domid, const struct vif_config *v, char *err,
 		size_t errlen);
 /*
- * For a guest that arrives from elsewhere (a restore, a migration): its bridge
- * forgets the port it learned the guest's MAC on, if any, so that frames for
- * it are flooded, to its vif as soon as netback connects, until the guest's
- * own frames teach the bridge where it is. 1 if an entry went, 0 if there was
- * none, -1 with why in err.
+ * For a guest that arrives from elsewhere (a restore, a migration) as domain
+ * domid: its bridge forgets the port it learned the guest's MAC on, if any
+ * but vif<domid>.<devid>, so that frames for it are flooded, to its vif as
+ * soon as netback connects, until the guest's own frames teach the bridge
+ * where it is. Entries the bridge did not learn (a port's own address, one set
+ * by hand) stay. 1 if an entry went, 0 if there was none to forget, -1 with
+ * why in err.
  */
-int vif_bridge_forget(const struct vif_config *v, char *err, size_t errlen);
+int vif_bridge_forget(uint16_t domid, const struct vif_config *v, char *err, size_t errlen);
 /* Whether vif devid's back end in this dom0 says it is connected (its state node). */
 bool vif_connected(struct xsc *h, uint16_t domid, unsigned int devid);
 /* One vif's records go: netback unregisters the interface, which leaves its bridge. */

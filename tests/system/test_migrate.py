@@ -302,6 +302,13 @@ def test_a_guest_that_says_nothing_after_its_move_is_reached_through_the_targets
               r"\nsaid-one-thing\r*\n")
     detach(a)
     migrate(a, "quiet", "10.99.0.2")
+    # Its vif in b's bridge takes frames once netback there has connected (state 4).
+    qid = re.search(r"\bquiet +(\d+)\b", b.run("domus list")).group(1)
+    state = f"/local/domain/0/backend/vif/{qid}/0/state"
+    b.run(f"i=0; until [ \"$(xenstore-read {state})\" = 4 ] || [ $i -ge 100 ]; do sleep 0.1; "
+          "i=$((i + 1)); done", timeout=30)
+    assert b.run(f"xenstore-read {state}") == "4"
+    assert "forget" not in b.run("cat /tmp/recv.log")
     for h in (b, a):
         assert re.search(r"\b0% packet loss", h.run("ping -c 3 -W 2 10.99.0.10", timeout=60))
     b.run("domus destroy quiet", timeout=60)
