@@ -128,17 +128,23 @@ int vif_hotplug(struct xsc *h, uint16_t domid, const struct vif_config *v, char 
 	return 0;
 }
 
+/* The kernel's answer to one request: an error (or ack) or one neighbour, ~100 bytes. */
+union nl_answer {
+	struct nlmsghdr h;
+	char buf[512];
+};
+
 /* One request to the kernel over nl (NETLINK_ROUTE) and its one answer, into ans. */
-static int nl_ask(int nl, const struct nlmsghdr *req, struct nlmsghdr *ans, size_t anslen)
+static int nl_ask(int nl, const struct nlmsghdr *req, union nl_answer *ans)
 {
 	ssize_t n;
 
 	if (send(nl, req, req->nlmsg_len, 0) < 0)
 		return -errno;
-	n = recv(nl, ans, anslen, 0);
+	n = recv(nl, ans, sizeof(*ans), 0);
 	if (n < 0)
 		return -errno;
-	if ((size_t)n < NLMSG_SPACE(sizeof(struct nlmsgerr)) || (size_t)n < ans->nlmsg_len)
+	if ((size_t)n < NLMSG_SPACE(sizeof(struct nlmsgerr)) || (size_t)n < ans->h.nlmsg_len)
 		return -EPROTO;
 	return 0;
 }
@@ -180,16 +186,13 @@ static void fdb_req_init(struct fdb_req *r, uint16_t type, uint16_t flags, int p
  */
 static int fdb_learned_port(int nl, unsigned int br, const uint8_t mac[6])
 {
-	union {
-		struct nlmsghdr h;
-		char buf[512];
-	} ans;
+	union nl_answer ans;
 	struct fdb_req req;
 	const struct ndmsg *nd;
 	int rc;
 
 	fdb_req_init(&req, RTM_GETNEIGH, NLM_F_REQUEST, 0, mac, br);
-	rc = nl_ask(nl, &req.h, &ans.h, sizeof(ans));
+	rc = nl_ask(nl, &req.h, &ans);
 	if (rc)
 		return rc;
 	if (ans.h.nlmsg_type == NLMSG_ERROR) {
@@ -213,10 +216,7 @@ static int fdb_learned_port(int nl, unsigned int br, const uint8_t mac[6])
  */
 int vif_bridge_forget(uint16_t domid, const struct vif_config *v, char *err, size_t errlen)
 {
-	union {
-		struct nlmsghdr h;
-		char buf[512];
-	} ans;
+	union nl_answer ans;
 	char name[IFNAMSIZ];
 	unsigned int br = if_nametoindex(v->bridge);
 	struct fdb_req req;
@@ -228,7 +228,7 @@ int vif_bridge_forget(uint16_t domid, const struct vif_config *v, char *err, siz
 	/* Learned on its own vif already: it has spoken here, and the bridge knows. */
 	if (port > 0 && (unsigned int)port != if_nametoindex(name)) {
 		fdb_req_init(&req, RTM_DELNEIGH, NLM_F_REQUEST | NLM_F_ACK, port, v->mac, 0);
-		rc = nl_ask(nl, &req.h, &ans.h, sizeof(ans));
+		rc = nl_ask(nl, &req.h, &ans);
 		if (!rc)
 			rc = ans.h.nlmsg_type != NLMSG_ERROR ? -EPROTO :
 			     ((const struct nlmsgerr *)NLMSG_DATA(&ans.h))->error;
