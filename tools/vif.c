@@ -41,6 +41,12 @@ void vif_choose_mac(struct vif_config *v)
 	v->mac[3] = r[0] & 0x7f, v->mac[4] = r[1], v->mac[5] = r[2];
 }
 
+/* The interface netback makes for it in dom0: vif<domid>.<devid>. */
+static void vif_ifname(char out[IFNAMSIZ], uint16_t domid, unsigned int devid)
+{
+	snprintf(out, IFNAMSIZ, "vif%u.%u", domid, devid);
+}
+
 static void backend_path(char *out, size_t cap, uint16_t domid, unsigned int devid)
 {
 	snprintf(out, cap, "/local/domain/0/backend/vif/%u/%u", domid, devid);
@@ -97,7 +103,7 @@ int vif_hotplug(struct xsc *h, uint16_t domid, const struct vif_config *v, char 
 	unsigned int index = 0;
 	int s, rc;
 
-	snprintf(name, sizeof(name), "vif%u.%u", domid, v->devid);
+	vif_ifname(name, domid, v->devid);
 	if (!if_nametoindex(v->bridge))
 		return fail_with(err, errlen, "vif %u: dom0 has no bridge %s", v->devid, v->bridge);
 	for (int waited = 0; !(index = if_nametoindex(name)) && waited < VIF_APPEAR_MS; waited += 20)
@@ -222,7 +228,7 @@ int vif_bridge_forget(uint16_t domid, const struct vif_config *v, char *err, siz
 	struct fdb_req req;
 	int nl, port, rc;
 
-	snprintf(name, sizeof(name), "vif%u.%u", domid, v->devid);
+	vif_ifname(name, domid, v->devid);
 	nl = br ? socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) : -1;
 	port = nl < 0 ? -errno : fdb_learned_port(nl, br, v->mac);
 	/* Learned on its own vif already: it has spoken here, and the bridge knows. */
